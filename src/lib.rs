@@ -1,0 +1,13 @@
+//! lumen: a keyboard-driven terminal workspace for operations engineers.
+//!
+//! `main.rs` only parses the command line; everything else lives here so tests can drive it.
+
+pub mod app;
+pub mod cli;
+pub mod panes;
+pub mod paths;
+pub mod pty;
+pub mod ssh;
+pub mod stream;
+pub mod vault;
+pub mod workspace;

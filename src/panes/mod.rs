@@ -1,0 +1,3 @@
+//! Panes: the `Pane` enum and one module per kind of pane.
+
+pub mod terminal;

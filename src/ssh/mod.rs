@@ -1,0 +1,1 @@
+//! ssh (filled in by its issue).

@@ -1,0 +1,1 @@
+//! workspace (filled in by its issue).
