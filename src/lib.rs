@@ -11,3 +11,6 @@ pub mod ssh;
 pub mod stream;
 pub mod vault;
 pub mod workspace;
+
+/// What `lumen --privacy` prints. Keep it true as features arrive.
+pub const PRIVACY: &str = include_str!("privacy.txt");

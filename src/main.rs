@@ -1,1 +1,5 @@
-fn main() {}
+//! The `lumen` binary: parses the command line and hands off to the library.
+
+fn main() -> std::process::ExitCode {
+    lumen::cli::main()
+}
