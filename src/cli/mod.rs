@@ -41,8 +41,18 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let paths = crate::paths::Paths::from_env();
-    let _ = paths;
-    match cli.command {
-        None | Some(Command::Shell) => ExitCode::SUCCESS,
+    let result = match cli.command {
+        None | Some(Command::Shell) => crate::app::run(crate::app::RunOptions {
+            paths,
+            theme: cli.theme,
+            initial: vec![crate::app::PaneSpec::LocalShell],
+        }),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lumen: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,0 +1,196 @@
+//! `config.toml`: defaults live in code; the file patches only what it sets. A broken file
+//! never stops lumen: it starts on the defaults and shows the error with file:line.
+
+use crate::app::keymap::{Action, Chord, Keymap};
+use crate::app::theme::line_of;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Lines of scrollback a pane keeps unless the config says otherwise (tmux: 2000).
+pub const DEFAULT_SCROLLBACK: usize = 10_000;
+/// The most scrollback a pane may keep, so a typo cannot eat all memory.
+pub const MAX_SCROLLBACK: usize = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub keymap: Keymap,
+    pub theme: String,
+    pub scrollback: usize,
+    /// Mouse support: click to focus, wheel to scroll, drag to select.
+    pub mouse: bool,
+    pub workspace: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            keymap: Keymap::default(),
+            theme: "default".into(),
+            scrollback: DEFAULT_SCROLLBACK,
+            mouse: true,
+            workspace: "default".into(),
+        }
+    }
+}
+
+/// A config file that could not be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    prefix: Option<toml::Spanned<String>>,
+    theme: Option<String>,
+    scrollback: Option<toml::Spanned<i64>>,
+    mouse: Option<bool>,
+    workspace: Option<String>,
+    #[serde(default)]
+    keys: BTreeMap<toml::Spanned<String>, toml::Spanned<KeyList>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Config {
+    /// Read the config file. A missing file is the defaults; a broken one is an error.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&path.display().to_string(), &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(ConfigError {
+                file: path.display().to_string(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Self, ConfigError> {
+        let err = |offset: usize, message: String| ConfigError {
+            file: file.to_string(),
+            line: line_of(text, offset),
+            message,
+        };
+        let parsed: ConfigFile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            err(offset, e.message().trim().to_string())
+        })?;
+        let mut cfg = Config::default();
+        if let Some(p) = parsed.prefix {
+            cfg.keymap.prefix = Chord::parse(p.get_ref()).map_err(|m| err(p.span().start, m))?;
+        }
+        if let Some(t) = parsed.theme {
+            cfg.theme = t;
+        }
+        if let Some(w) = parsed.workspace {
+            cfg.workspace = w;
+        }
+        if let Some(m) = parsed.mouse {
+            cfg.mouse = m;
+        }
+        if let Some(s) = parsed.scrollback {
+            let n = *s.get_ref();
+            if !(0..=MAX_SCROLLBACK as i64).contains(&n) {
+                return Err(err(
+                    s.span().start,
+                    format!("scrollback must be between 0 and {MAX_SCROLLBACK} lines, not {n}"),
+                ));
+            }
+            cfg.scrollback = n as usize;
+        }
+        for (name, keys) in parsed.keys {
+            let action: Action = serde::de::Deserialize::deserialize(
+                serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name.get_ref()),
+            )
+            .map_err(|_| {
+                err(
+                    name.span().start,
+                    format!(
+                        "unknown action '{}' (see the palette, prefix then ':', for every action)",
+                        name.get_ref()
+                    ),
+                )
+            })?;
+            let at = keys.span().start;
+            let list = match keys.into_inner() {
+                KeyList::One(k) => vec![k],
+                KeyList::Many(ks) => ks,
+            };
+            let chords = list
+                .iter()
+                .map(|k| Chord::parse(k).map_err(|m| err(at, m)))
+                .collect::<Result<Vec<_>, _>>()?;
+            cfg.keymap.rebind(action, &chords);
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        assert_eq!(Config::parse("c.toml", ""), Ok(Config::default()));
+    }
+
+    #[test]
+    fn settings_and_bindings_apply() {
+        let text = "prefix = \"C-a\"\ntheme = \"light\"\nscrollback = 500\n[keys]\nsplit_right = \"|\"\nsplit_down = [\"-\", \"_\"]\n";
+        let c = Config::parse("c.toml", text).unwrap();
+        assert_eq!(c.keymap.prefix.to_string(), "C-a");
+        assert_eq!(c.theme, "light");
+        assert_eq!(c.scrollback, 500);
+        let k = |ch| KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE);
+        assert_eq!(c.keymap.action(&k('|')), Some(Action::SplitRight));
+        assert_eq!(
+            c.keymap.action(&k('%')),
+            None,
+            "rebinding replaces the default"
+        );
+        assert_eq!(c.keymap.action(&k('_')), Some(Action::SplitDown));
+    }
+
+    #[test]
+    fn unknown_action_names_file_and_line() {
+        let e = Config::parse(
+            "c.toml",
+            "[keys]\nsplit_right = \"|\"\nsplit_sideways = \"-\"\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("c.toml", 3));
+        assert!(e.message.contains("split_sideways"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let e = Config::parse("c.toml", "\n[keys]\nzoom = \"Hyper-z\"\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("Hyper-z"), "{e}");
+        let e = Config::parse("c.toml", "prefix = \"Ctrl-\"\n").unwrap_err();
+        assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn syntax_and_schema_errors_have_lines() {
+        let e = Config::parse("c.toml", "theme = \"x\"\nscrollback = \n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        let e = Config::parse("c.toml", "theme = \"x\"\n\ncolour = 3\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let e = Config::parse("c.toml", "scrollback = -4\n").unwrap_err();
+        assert!(e.message.contains("between 0"), "{e}");
+    }
+}

@@ -1,0 +1,293 @@
+//! The event loop: one task owns the `App`; input, backend wake-ups, signals and deadlines
+//! arrive in one `select!`; the loop drains, updates, and draws at most once per frame.
+
+use crate::app::config::Config;
+use crate::app::state::{App, AppOptions, Effect, PaneSpec, Spawner};
+use crate::app::theme::Theme;
+use crate::app::ui;
+use crate::paths::Paths;
+use crate::pty::{self, PtyCommand};
+use crate::stream::{Stream, Waker};
+use base64::Engine;
+use crossterm::event::{
+    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
+    EnableMouseCapture, Event,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tokio::signal::unix::{SignalKind, signal};
+
+/// The shortest time between two frames (~60 per second).
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
+/// Input events handled per turn before the loop pumps panes and draws.
+const MAX_EVENTS_PER_TURN: usize = 256;
+/// Input events queued between the reader thread and the loop.
+const INPUT_QUEUE: usize = 1024;
+
+/// Read terminal input on a thread of its own (crossterm's reads block) into a channel.
+/// The channel closes when input fails (the terminal went away).
+fn spawn_input_reader() -> tokio::sync::mpsc::Receiver<std::io::Result<Event>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(INPUT_QUEUE);
+    let spawned = std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || {
+            loop {
+                let ev = crossterm::event::read();
+                let failed = ev.is_err();
+                if tx.blocking_send(ev).is_err() || failed {
+                    break;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the input thread: {e}");
+    }
+    rx
+}
+
+/// What `lumen shell` (and later `lumen`, `lumen connect`, `lumen demo`) starts with.
+pub struct RunOptions {
+    pub paths: Paths,
+    pub theme: Option<String>,
+    pub initial: Vec<PaneSpec>,
+}
+
+/// Spawns local shells on PTYs.
+pub struct PtySpawner {
+    shell: PtyCommand,
+}
+
+impl PtySpawner {
+    pub fn new(shell: PtyCommand) -> Self {
+        Self { shell }
+    }
+}
+
+impl Spawner for PtySpawner {
+    fn spawn(
+        &mut self,
+        spec: &PaneSpec,
+        cols: u16,
+        rows: u16,
+        waker: &Waker,
+    ) -> Result<(Stream, String), String> {
+        match spec {
+            PaneSpec::LocalShell => {
+                let title = self
+                    .shell
+                    .program
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "shell".into());
+                pty::spawn(&self.shell, cols, rows, waker)
+                    .map(|s| (s, title))
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// Puts the outer terminal in lumen's modes and always puts it back: on drop, and from the
+/// panic hook.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter(mouse: bool) -> std::io::Result<Self> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let guard = TerminalGuard;
+        let mut out = std::io::stdout();
+        execute!(
+            out,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            cursor::Hide
+        )?;
+        if mouse {
+            execute!(out, EnableMouseCapture)?;
+        }
+        Ok(guard)
+    }
+}
+
+/// Undo everything `TerminalGuard::enter` (or a program's leftovers) may have set.
+pub fn restore_terminal() {
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        DisableFocusChange,
+        LeaveAlternateScreen,
+        cursor::SetCursorStyle::DefaultUserShape,
+        cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+}
+
+/// Log to a file under the data dir, never to the screen.
+fn init_logging(paths: &Paths) {
+    let dir = paths.logs_dir();
+    if crate::paths::ensure_private_dir(&dir).is_err() {
+        return;
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(dir.join("lumen.log"))
+    else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LUMEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+/// Load config and theme; problems become messages, never a refusal to start.
+pub fn load_settings(paths: &Paths, theme_flag: Option<&str>) -> (Config, Theme, Vec<String>) {
+    let mut problems = Vec::new();
+    let config = Config::load(&paths.config_file()).unwrap_or_else(|e| {
+        problems.push(format!("{e} (using defaults)"));
+        Config::default()
+    });
+    let name = theme_flag.unwrap_or(&config.theme).to_string();
+    let theme = Theme::load(&name, &paths.themes_dir()).unwrap_or_else(|e| {
+        problems.push(format!("{e} (using the default theme)"));
+        Theme::builtin()
+    });
+    (config, theme, problems)
+}
+
+/// Run the TUI until the last tab closes or the user quits.
+pub fn run(opts: RunOptions) -> anyhow::Result<ExitCode> {
+    init_logging(&opts.paths);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(opts))
+}
+
+async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
+    let (config, theme, problems) = load_settings(&opts.paths, opts.theme.as_deref());
+    let (shell, shell_note) = pty::user_shell();
+    let mouse = config.mouse;
+    let size = crossterm::terminal::size().unwrap_or((80, 24));
+    let waker = Waker::new();
+    let mut app = App::new(AppOptions {
+        config,
+        theme,
+        size,
+        spawner: Box::new(PtySpawner::new(PtyCommand::new(shell))),
+        waker: waker.clone(),
+    });
+    let guard = TerminalGuard::enter(mouse)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    for spec in opts.initial {
+        app.new_tab(spec);
+    }
+    if let Some(note) = shell_note {
+        app.error(note);
+    }
+    for p in problems {
+        app.error(p);
+    }
+    let mut events = spawn_input_reader();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut last_draw = Instant::now() - FRAME_INTERVAL;
+    let mut pending = false;
+    loop {
+        // Wait for something, unless a pane still has bytes queued from the last turn.
+        let frame_due = app.dirty.then(|| last_draw + FRAME_INTERVAL);
+        let deadline = [frame_due, app.next_deadline()].into_iter().flatten().min();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        if !pending {
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Some(Ok(ev)) => app.handle_event(ev),
+                    Some(Err(e)) => return Err(e.into()),
+                    None => break,
+                },
+                _ = waker.woken() => {}
+                _ = sleep => {}
+                _ = sigterm.recv() => break,
+                _ = sighup.recv() => break,
+            }
+        }
+        // Drain what else is ready, keys first.
+        for _ in 0..MAX_EVENTS_PER_TURN {
+            match events.try_recv() {
+                Ok(Ok(ev)) => app.handle_event(ev),
+                Ok(Err(e)) => return Err(e.into()),
+                Err(_) => break,
+            }
+        }
+        pending = app.pump();
+        app.tick(Instant::now());
+        for effect in app.take_effects() {
+            apply(effect);
+        }
+        if app.quit {
+            break;
+        }
+        if app.dirty && last_draw.elapsed() >= FRAME_INTERVAL {
+            terminal.draw(|f| ui::draw(&app, f))?;
+            app.dirty = false;
+            last_draw = Instant::now();
+        }
+        if pending {
+            tokio::task::yield_now().await;
+        }
+    }
+    drop(app);
+    drop(terminal);
+    drop(guard);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn apply(effect: Effect) {
+    match effect {
+        Effect::SetClipboard(text) => {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+            let mut out = std::io::stdout();
+            let _ = write!(out, "\x1b]52;c;{b64}\x07");
+            let _ = out.flush();
+        }
+    }
+}

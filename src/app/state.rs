@@ -1,0 +1,659 @@
+//! `App`: all UI state, owned by the UI task, and `update`, the only place it changes.
+
+use crate::app::config::Config;
+use crate::app::keymap::Action;
+use crate::app::layout::{Layout, PaneId, Split};
+use crate::app::popup::{Confirm, LineInput, Popup, PopupOutcome};
+use crate::app::theme::Theme;
+use crate::panes::terminal::{TerminalConfig, TerminalPane};
+use crate::panes::{Outcome, Pane, PaneView};
+use crate::stream::{Stream, Waker};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Bytes a pane may parse per loop turn, so a flood in one pane cannot delay keys or others.
+pub const PANE_BYTE_BUDGET: usize = 128 * 1024;
+/// How long a status-bar message stays.
+pub const MESSAGE_TIME: Duration = Duration::from_secs(5);
+/// Cells a resize key moves a border.
+pub const RESIZE_STEP: u16 = 2;
+
+/// What a new pane runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaneSpec {
+    /// The user's shell on a local PTY.
+    LocalShell,
+}
+
+/// Starts the byte stream behind a new pane. The real one spawns PTYs; tests use channels.
+pub trait Spawner {
+    /// Start `spec` at `cols`x`rows`. Returns the stream and a default title.
+    fn spawn(
+        &mut self,
+        spec: &PaneSpec,
+        cols: u16,
+        rows: u16,
+        waker: &Waker,
+    ) -> Result<(Stream, String), String>;
+}
+
+/// Work for the event loop that touches the outer terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Set the outer terminal's clipboard (OSC 52).
+    SetClipboard(String),
+}
+
+#[derive(Debug)]
+pub struct Tab {
+    /// Set by the user with rename; otherwise the focused pane's title is shown.
+    pub name: Option<String>,
+    pub layout: Layout,
+    pub focused: PaneId,
+    pub activity: bool,
+    pub bell: bool,
+}
+
+pub struct PaneSlot {
+    pub pane: Pane,
+    pub spec: PaneSpec,
+    /// Title used when the program sets none (shell name, host).
+    pub default_title: String,
+    /// The pane's outer rectangle (with border) in the current layout.
+    pub rect: Rect,
+    /// The pane's inside, where its content is drawn.
+    pub inner: Rect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+    pub until: Instant,
+}
+
+pub struct App {
+    pub config: Config,
+    pub theme: Theme,
+    pub tabs: Vec<Tab>,
+    pub active: usize,
+    last_active: usize,
+    pub panes: HashMap<PaneId, PaneSlot>,
+    next_pane: u64,
+    pub size: (u16, u16),
+    pub prefix_pending: bool,
+    pub popup: Option<Popup>,
+    pub message: Option<Message>,
+    /// Errors that stay until dismissed by the next message (config, theme).
+    spawner: Box<dyn Spawner>,
+    waker: Waker,
+    /// The last text copied, for paste.
+    pub clipboard: Option<String>,
+    pub quit: bool,
+    pub dirty: bool,
+    effects: Vec<Effect>,
+}
+
+/// The configuration `App::new` needs.
+pub struct AppOptions {
+    pub config: Config,
+    pub theme: Theme,
+    pub size: (u16, u16),
+    pub spawner: Box<dyn Spawner>,
+    pub waker: Waker,
+}
+
+impl App {
+    pub fn new(opts: AppOptions) -> Self {
+        Self {
+            config: opts.config,
+            theme: opts.theme,
+            tabs: Vec::new(),
+            active: 0,
+            last_active: 0,
+            panes: HashMap::new(),
+            next_pane: 1,
+            size: opts.size,
+            prefix_pending: false,
+            popup: None,
+            message: None,
+            spawner: opts.spawner,
+            waker: opts.waker,
+            clipboard: None,
+            quit: false,
+            dirty: true,
+            effects: Vec::new(),
+        }
+    }
+
+    /// Show a message in the status bar.
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: false,
+            until: Instant::now() + MESSAGE_TIME,
+        });
+        self.dirty = true;
+    }
+
+    /// Show an error in the status bar (it stays longer).
+    pub fn error(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        tracing::warn!("{text}");
+        self.message = Some(Message {
+            text,
+            error: true,
+            until: Instant::now() + MESSAGE_TIME * 3,
+        });
+        self.dirty = true;
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// The area below the tab bar and above the status bar.
+    pub fn body(&self) -> Rect {
+        let (w, h) = self.size;
+        Rect::new(0, 1, w, h.saturating_sub(2))
+    }
+
+    pub fn focused(&self) -> Option<PaneId> {
+        self.tabs.get(self.active).map(|t| t.focused)
+    }
+
+    fn alloc_pane(&mut self) -> PaneId {
+        let id = PaneId(self.next_pane);
+        self.next_pane += 1;
+        id
+    }
+
+    /// Make a pane for `spec`, at the size it will probably get (relayout fixes it).
+    fn make_pane(&mut self, spec: &PaneSpec, rect: Rect) -> (PaneId, PaneSlot) {
+        let id = self.alloc_pane();
+        let cols = rect.width.max(2);
+        let rows = rect.height.max(2);
+        let cfg = TerminalConfig {
+            cols,
+            rows,
+            scrollback: self.config.scrollback,
+        };
+        let (pane, default_title) = match self.spawner.spawn(spec, cols, rows, &self.waker) {
+            Ok((stream, title)) => (TerminalPane::new(stream, cfg), title),
+            Err(why) => {
+                self.error(why.clone());
+                (TerminalPane::failed(&why, cfg), "failed".to_string())
+            }
+        };
+        let slot = PaneSlot {
+            pane: Pane::Terminal(pane),
+            spec: spec.clone(),
+            default_title,
+            rect,
+            inner: rect,
+        };
+        (id, slot)
+    }
+
+    /// Open a new tab running `spec` and focus it.
+    pub fn new_tab(&mut self, spec: PaneSpec) {
+        let body = self.body();
+        let (id, slot) = self.make_pane(&spec, body);
+        self.panes.insert(id, slot);
+        self.tabs.push(Tab {
+            name: None,
+            layout: Layout::new(id),
+            focused: id,
+            activity: false,
+            bell: false,
+        });
+        self.switch_tab(self.tabs.len() - 1);
+        self.relayout();
+    }
+
+    fn split(&mut self, split: Split) {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        let target = tab.focused;
+        let spec = self
+            .panes
+            .get(&target)
+            .map(|s| s.spec.clone())
+            .unwrap_or(PaneSpec::LocalShell);
+        let half = self.panes.get(&target).map(|s| s.rect).unwrap_or_default();
+        let (id, slot) = self.make_pane(&spec, half);
+        self.panes.insert(id, slot);
+        if let Some(tab) = self.tabs.get_mut(self.active) {
+            tab.layout.split(target, id, split);
+            tab.focused = id;
+        }
+        self.relayout();
+    }
+
+    fn switch_tab(&mut self, index: usize) {
+        if index < self.tabs.len() && index != self.active {
+            self.last_active = self.active;
+            self.active = index;
+        }
+        if let Some(tab) = self.tabs.get_mut(self.active) {
+            tab.activity = false;
+            tab.bell = false;
+        }
+        self.relayout();
+    }
+
+    /// Close a pane; the tab closes with its last pane, and lumen quits with its last tab.
+    pub fn close_pane(&mut self, id: PaneId) {
+        // Dropping the pane drops its stream handle, which ends the backend (PTY hang-up).
+        self.panes.remove(&id);
+        let Some(ti) = self.tabs.iter().position(|t| t.layout.contains(id)) else {
+            return;
+        };
+        let tab = &mut self.tabs[ti];
+        if tab.layout.len() > 1 {
+            tab.layout.remove(id);
+            if tab.focused == id {
+                tab.focused = tab.layout.panes()[0];
+            }
+        } else {
+            self.tabs.remove(ti);
+            if self.tabs.is_empty() {
+                self.quit = true;
+                return;
+            }
+            if self.last_active >= self.tabs.len() || self.last_active == ti {
+                self.last_active = 0;
+            } else if self.last_active > ti {
+                self.last_active -= 1;
+            }
+            if self.active >= self.tabs.len() || self.active > ti {
+                self.active = self.active.saturating_sub(1);
+            }
+            self.active = self.active.min(self.tabs.len() - 1);
+        }
+        self.relayout();
+    }
+
+    fn close_tab(&mut self, index: usize) {
+        let Some(tab) = self.tabs.get(index) else {
+            return;
+        };
+        for id in tab.layout.panes() {
+            self.close_pane(id);
+        }
+    }
+
+    /// Compute every visible pane's rectangle and resize panes whose inside changed.
+    /// Layout is done here, never while drawing.
+    pub fn relayout(&mut self) {
+        self.dirty = true;
+        let body = self.body();
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        let rects = tab.layout.rects(body);
+        let bordered = rects.len() > 1;
+        for (id, rect) in rects {
+            let Some(slot) = self.panes.get_mut(&id) else {
+                continue;
+            };
+            let inner = if bordered {
+                Rect::new(
+                    rect.x + 1,
+                    rect.y + 1,
+                    rect.width.saturating_sub(2),
+                    rect.height.saturating_sub(2),
+                )
+            } else {
+                rect
+            };
+            slot.rect = rect;
+            if inner != slot.inner {
+                slot.inner = inner;
+                if inner.width > 0 && inner.height > 0 {
+                    slot.pane.resize(inner.width, inner.height);
+                }
+            }
+        }
+    }
+
+    pub fn resize(&mut self, w: u16, h: u16) {
+        self.size = (w, h);
+        self.relayout();
+    }
+
+    /// Parse what the backends sent, within a byte budget per pane. Returns true when some
+    /// pane still has data queued (the loop then runs again without waiting).
+    pub fn pump(&mut self) -> bool {
+        let mut more = false;
+        let visible: Vec<PaneId> = self
+            .tabs
+            .get(self.active)
+            .map(|t| {
+                t.layout
+                    .rects(self.body())
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut closed = Vec::new();
+        let mut copied = Vec::new();
+        for (id, slot) in self.panes.iter_mut() {
+            let Pane::Terminal(t) = &mut slot.pane;
+            let was_closed = t.closed().is_some();
+            let p = t.pump(PANE_BYTE_BUDGET);
+            more |= p.more;
+            let activity = t.take_activity();
+            let bell = t.take_bell();
+            if let Some(text) = t.take_clipboard() {
+                copied.push(text);
+            }
+            if !was_closed && let Some(reason) = t.closed() {
+                closed.push((*id, reason.to_string(), slot.spec.clone()));
+            }
+            if activity && visible.contains(id) {
+                self.dirty = true;
+            }
+            if activity || bell {
+                for (ti, tab) in self.tabs.iter_mut().enumerate() {
+                    if tab.layout.contains(*id) && ti != self.active {
+                        tab.activity |= activity;
+                        tab.bell |= bell;
+                        self.dirty = true;
+                    }
+                }
+            }
+        }
+        for text in copied {
+            self.copy(text);
+        }
+        for (id, reason, spec) in closed {
+            tracing::info!("pane {} ended: {reason}", id.0);
+            match spec {
+                // A local shell's pane closes when the shell exits, as in tmux.
+                PaneSpec::LocalShell => self.close_pane(id),
+            }
+        }
+        more
+    }
+
+    fn copy(&mut self, text: String) {
+        self.say(format!("copied {} characters", text.chars().count()));
+        self.effects.push(Effect::SetClipboard(text.clone()));
+        self.clipboard = Some(text);
+    }
+
+    /// Apply one input event.
+    pub fn handle_event(&mut self, ev: Event) {
+        match ev {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(&key),
+            Event::Key(_) => {}
+            Event::Paste(text) => self.paste(&text),
+            Event::Resize(w, h) => self.resize(w, h),
+            Event::Mouse(m) => self.handle_mouse(&m),
+            Event::FocusGained | Event::FocusLost => {}
+        }
+    }
+
+    fn paste(&mut self, text: &str) {
+        self.dirty = true;
+        if let Some(p) = self.popup.as_mut() {
+            p.paste(text);
+            return;
+        }
+        if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id)) {
+            slot.pane.paste(text);
+        }
+    }
+
+    pub fn handle_key(&mut self, key: &KeyEvent) {
+        self.dirty = true;
+        // Layer 1: the popup on top takes every key.
+        if let Some(popup) = self.popup.as_mut() {
+            let outcome = popup.handle_key(key);
+            if outcome != PopupOutcome::Stay {
+                self.popup = None;
+            }
+            match outcome {
+                PopupOutcome::Stay | PopupOutcome::Cancel => {}
+                PopupOutcome::Confirmed(c) => self.confirmed(c),
+                PopupOutcome::Renamed(name) => {
+                    if let Some(tab) = self.tabs.get_mut(self.active) {
+                        tab.name = (!name.is_empty()).then_some(name);
+                    }
+                }
+                PopupOutcome::Run(a) => self.run_action(a),
+            }
+            return;
+        }
+        // Layer 2: the prefix and the key after it.
+        if self.prefix_pending {
+            self.prefix_pending = false;
+            match self.config.keymap.action(key) {
+                Some(a) => self.run_action(a),
+                None if key.code == crossterm::event::KeyCode::Esc => {}
+                None => self.say(format!(
+                    "{} {} is not bound; {} ? lists the keys",
+                    self.config.keymap.prefix,
+                    crate::app::keymap::Chord::from_event(key)
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "that key".into()),
+                    self.config.keymap.prefix
+                )),
+            }
+            return;
+        }
+        if self.config.keymap.is_prefix(key) {
+            self.prefix_pending = true;
+            return;
+        }
+        // Layer 3: the focused pane.
+        if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id))
+            && let Outcome::Copy(text) = slot.pane.handle_key(key)
+        {
+            self.copy(text);
+        }
+    }
+
+    fn confirmed(&mut self, c: Confirm) {
+        match c {
+            Confirm::ClosePane(id) => self.close_pane(id),
+            Confirm::CloseTab(i) => self.close_tab(i),
+            Confirm::Quit => {
+                let ids: Vec<PaneId> = self.panes.keys().copied().collect();
+                for id in ids {
+                    self.close_pane(id);
+                }
+                self.quit = true;
+            }
+        }
+    }
+
+    /// Carry out an action (from a key binding or the palette).
+    pub fn run_action(&mut self, a: Action) {
+        self.dirty = true;
+        let body = self.body();
+        if let Some(i) = a.go_to_tab() {
+            if i < self.tabs.len() {
+                self.switch_tab(i);
+            } else {
+                self.say(format!("no tab {i}"));
+            }
+            return;
+        }
+        if let Some(dir) = a.focus_direction() {
+            if let Some(tab) = self.tabs.get_mut(self.active)
+                && let Some(n) = tab.layout.neighbor(tab.focused, dir, body)
+            {
+                tab.focused = n;
+            }
+            return;
+        }
+        if let Some(dir) = a.resize_direction() {
+            if let Some(tab) = self.tabs.get_mut(self.active) {
+                let f = tab.focused;
+                tab.layout.resize(f, dir, RESIZE_STEP, body);
+            }
+            self.relayout();
+            return;
+        }
+        let n = self.tabs.len();
+        match a {
+            Action::NewTab => self.new_tab(PaneSpec::LocalShell),
+            Action::CloseTab => self.popup = Some(Popup::Confirm(Confirm::CloseTab(self.active))),
+            Action::NextTab if n > 0 => self.switch_tab((self.active + 1) % n),
+            Action::PrevTab if n > 0 => self.switch_tab((self.active + n - 1) % n),
+            Action::LastTab => self.switch_tab(self.last_active),
+            Action::RenameTab => {
+                let current = self.tab_title(self.active);
+                self.popup = Some(Popup::Rename(LineInput::new(&current)));
+            }
+            Action::MoveTabLeft if self.active > 0 => {
+                self.tabs.swap(self.active, self.active - 1);
+                self.active -= 1;
+            }
+            Action::MoveTabRight if self.active + 1 < n => {
+                self.tabs.swap(self.active, self.active + 1);
+                self.active += 1;
+            }
+            Action::SplitRight => self.split(Split::Right),
+            Action::SplitDown => self.split(Split::Down),
+            Action::FocusNext => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    let panes = tab.layout.panes();
+                    let i = panes.iter().position(|p| *p == tab.focused).unwrap_or(0);
+                    tab.focused = panes[(i + 1) % panes.len()];
+                    if tab.layout.zoomed().is_some() {
+                        tab.layout.toggle_zoom(tab.focused);
+                    }
+                }
+                self.relayout();
+            }
+            Action::Zoom => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    let f = tab.focused;
+                    tab.layout.toggle_zoom(f);
+                }
+                self.relayout();
+            }
+            Action::ClosePane => {
+                if let Some(f) = self.focused() {
+                    self.popup = Some(Popup::Confirm(Confirm::ClosePane(f)));
+                }
+            }
+            Action::CopyMode => {
+                if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id)) {
+                    let Pane::Terminal(t) = &mut slot.pane;
+                    t.enter_copy_mode();
+                }
+            }
+            Action::Paste => match self.clipboard.clone() {
+                Some(text) => self.paste(&text),
+                None => self.say("nothing copied yet: copy with prefix [ first"),
+            },
+            Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
+            Action::Palette => {
+                self.popup = Some(Popup::Palette {
+                    input: LineInput::default(),
+                    selected: 0,
+                })
+            }
+            Action::SendPrefix => {
+                let key = self.config.keymap.prefix.to_event();
+                if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id)) {
+                    slot.pane.handle_key(&key);
+                }
+            }
+            Action::Quit => self.popup = Some(Popup::Confirm(Confirm::Quit)),
+            _ => {}
+        }
+    }
+
+    fn handle_mouse(&mut self, m: &MouseEvent) {
+        if !self.config.mouse || self.popup.is_some() {
+            return;
+        }
+        let (col, row) = (m.column, m.row);
+        if row == 0 {
+            if let MouseEventKind::Down(MouseButton::Left) = m.kind
+                && let Some(i) = crate::app::ui::tab_at(self, col)
+            {
+                self.switch_tab(i);
+            }
+            return;
+        }
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        let hit = tab
+            .layout
+            .rects(self.body())
+            .into_iter()
+            .find(|(_, r)| r.contains((col, row).into()));
+        let Some((id, _)) = hit else {
+            return;
+        };
+        if let MouseEventKind::Down(_) = m.kind
+            && let Some(tab) = self.tabs.get_mut(self.active)
+            && tab.focused != id
+        {
+            tab.focused = id;
+            self.dirty = true;
+        }
+        let Some(slot) = self.panes.get_mut(&id) else {
+            return;
+        };
+        let inner = slot.inner;
+        if !inner.contains((col, row).into()) && !matches!(m.kind, MouseEventKind::Drag(_)) {
+            return;
+        }
+        let mut local = *m;
+        local.column = col
+            .saturating_sub(inner.x)
+            .min(inner.width.saturating_sub(1));
+        local.row = row
+            .saturating_sub(inner.y)
+            .min(inner.height.saturating_sub(1));
+        self.dirty = true;
+        if let Outcome::Copy(text) = slot.pane.handle_mouse(&local) {
+            self.copy(text);
+        }
+    }
+
+    /// What the tab bar shows for tab `i`.
+    pub fn tab_title(&self, i: usize) -> String {
+        let Some(tab) = self.tabs.get(i) else {
+            return String::new();
+        };
+        if let Some(name) = &tab.name {
+            return name.clone();
+        }
+        self.panes
+            .get(&tab.focused)
+            .map(|s| {
+                s.pane
+                    .title()
+                    .filter(|t| !t.trim().is_empty())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| s.default_title.clone())
+            })
+            .unwrap_or_default()
+    }
+
+    /// When the loop must wake even without input (a status message expires).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.message.as_ref().map(|m| m.until)
+    }
+
+    /// Housekeeping at a deadline.
+    pub fn tick(&mut self, now: Instant) {
+        if self.message.as_ref().is_some_and(|m| m.until <= now) {
+            self.message = None;
+            self.dirty = true;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Drawing: tab bar, panes with borders, status bar, popups. Read-only over `App`: layout was
+//! computed in update.
+
+use crate::app::state::App;
+use crate::app::theme::Role;
+use crate::panes::PaneView;
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use unicode_width::UnicodeWidthStr;
+
+/// Below this size lumen shows a short message instead of its screen.
+pub const MIN_WIDTH: u16 = 20;
+pub const MIN_HEIGHT: u16 = 5;
+/// Widest a tab title gets in the tab bar.
+const TAB_TITLE_MAX: usize = 24;
+
+pub fn draw(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!("terminal too small ({}x{})", area.width, area.height);
+        buf.set_stringn(0, 0, msg, area.width as usize, app.theme.style(Role::Error));
+        return;
+    }
+    draw_tab_bar(app, Rect::new(0, 0, area.width, 1), buf);
+    draw_panes(app, buf);
+    draw_status(app, Rect::new(0, area.height - 1, area.width, 1), buf);
+    if let Some(p) = &app.popup {
+        p.render(app.body(), buf, &app.theme, &app.config.keymap);
+        if let Some(pos) = p.cursor(app.body()) {
+            frame.set_cursor_position(pos);
+        }
+        return;
+    }
+    if let Some(id) = app.focused()
+        && let Some(slot) = app.panes.get(&id)
+        && let Some((x, y)) = slot.pane.cursor()
+        && x < slot.inner.width
+        && y < slot.inner.height
+    {
+        frame.set_cursor_position((slot.inner.x + x, slot.inner.y + y));
+    }
+}
+
+/// The text and style of each tab's label, in order.
+fn tab_labels(app: &App) -> Vec<(String, Role)> {
+    app.tabs
+        .iter()
+        .enumerate()
+        .map(|(i, tab)| {
+            let mut title = app.tab_title(i);
+            if title.width() > TAB_TITLE_MAX {
+                title = title.chars().take(TAB_TITLE_MAX - 1).collect::<String>() + "…";
+            }
+            let mut flags = String::new();
+            if i == app.active {
+                flags.push('*');
+            }
+            if tab.layout.zoomed().is_some() {
+                flags.push('Z');
+            }
+            if tab.activity {
+                flags.push('#');
+            }
+            if tab.bell {
+                flags.push('!');
+            }
+            let role = if i == app.active {
+                Role::TabActive
+            } else if tab.bell {
+                Role::TabBell
+            } else if tab.activity {
+                Role::TabActivity
+            } else {
+                Role::Tab
+            };
+            (format!(" {i}:{title}{flags} "), role)
+        })
+        .collect()
+}
+
+fn draw_tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    buf.set_style(area, app.theme.style(Role::TabBar));
+    let mut x = area.x;
+    for (label, role) in tab_labels(app) {
+        if x >= area.right() {
+            break;
+        }
+        let w = area.right() - x;
+        let (nx, _) = buf.set_stringn(x, area.y, &label, w as usize, app.theme.style(role));
+        x = nx;
+    }
+}
+
+/// Which tab the tab-bar column `col` falls on.
+pub fn tab_at(app: &App, col: u16) -> Option<usize> {
+    let mut x = 0u16;
+    for (i, (label, _)) in tab_labels(app).iter().enumerate() {
+        let w = label.width() as u16;
+        if col >= x && col < x + w {
+            return Some(i);
+        }
+        x += w;
+    }
+    None
+}
+
+fn draw_panes(app: &App, buf: &mut Buffer) {
+    let Some(tab) = app.tabs.get(app.active) else {
+        return;
+    };
+    let rects = tab.layout.rects(app.body());
+    let bordered = rects.len() > 1;
+    for (id, rect) in rects {
+        let Some(slot) = app.panes.get(&id) else {
+            continue;
+        };
+        if rect.is_empty() {
+            continue;
+        }
+        if bordered {
+            let focused = id == tab.focused;
+            let style = app.theme.style(if focused {
+                Role::BorderFocused
+            } else {
+                Role::Border
+            });
+            let title = slot.pane.title().unwrap_or(&slot.default_title);
+            let mut spans = vec![Span::styled(format!(" {title} "), style)];
+            if let Some(mode) = slot.pane.mode() {
+                spans.push(Span::styled(format!("[{mode}] "), style));
+            }
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(style)
+                .title(Line::from(spans))
+                .render(rect, buf);
+        }
+        if !slot.inner.is_empty() {
+            slot.pane.render(slot.inner, buf, &app.theme);
+        }
+    }
+}
+
+fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = &app.theme;
+    buf.set_style(area, theme.style(Role::Status));
+    let prefix = app.config.keymap.prefix.to_string();
+    let focused = app.focused().and_then(|id| app.panes.get(&id));
+    let mut left = vec![Span::styled(
+        format!(" [{}] ", app.config.workspace),
+        theme.style(Role::StatusKey),
+    )];
+    if let Some(slot) = focused {
+        let title = slot.pane.title().unwrap_or(&slot.default_title);
+        left.push(Span::styled(title.to_string(), theme.style(Role::Status)));
+        if let Some(mode) = slot.pane.mode() {
+            left.push(Span::styled(
+                format!(" {mode}"),
+                theme.style(Role::StatusKey),
+            ));
+        }
+    }
+    let right = if app.prefix_pending {
+        vec![Span::styled(
+            format!(" {prefix} … (? help, : palette) "),
+            theme.style(Role::StatusKey),
+        )]
+    } else {
+        vec![
+            Span::styled(format!(" {prefix} ?"), theme.style(Role::StatusKey)),
+            Span::styled(" help ", theme.style(Role::Status)),
+            Span::styled(format!("{prefix} :"), theme.style(Role::StatusKey)),
+            Span::styled(" palette ", theme.style(Role::Status)),
+        ]
+    };
+    let right_w: u16 = right.iter().map(|s| s.content.width() as u16).sum();
+    Paragraph::new(Line::from(left)).render(area, buf);
+    if let Some(m) = &app.message {
+        let role = if m.error {
+            Role::Error
+        } else {
+            Role::StatusMessage
+        };
+        let start = area.x + (area.width / 3).min(28);
+        let room = area.width.saturating_sub(start + right_w + 1);
+        buf.set_style(Rect::new(start, area.y, room, 1), theme.style(Role::Status));
+        buf.set_stringn(start, area.y, &m.text, room as usize, theme.style(role));
+    }
+    if right_w < area.width {
+        Paragraph::new(Line::from(right))
+            .render(Rect::new(area.right() - right_w, area.y, right_w, 1), buf);
+    }
+}
