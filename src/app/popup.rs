@@ -274,14 +274,33 @@ impl Popup {
                     )),
                     Line::from(""),
                 ];
+                let digits_default = (0..10).all(|i| {
+                    Action::ALL
+                        .iter()
+                        .find(|a| a.go_to_tab() == Some(i))
+                        .is_some_and(|a| {
+                            keymap
+                                .keys_for(*a)
+                                .iter()
+                                .any(|k| k.to_string() == i.to_string())
+                        })
+                });
                 for a in Action::ALL {
-                    let keys = binding_text(keymap, &prefix, a);
+                    let mut keys = binding_text(keymap, &prefix, a);
+                    let mut what = a.describe().to_string();
+                    if digits_default && let Some(i) = a.go_to_tab() {
+                        if i > 0 {
+                            continue;
+                        }
+                        keys = format!("{prefix} 0…9");
+                        what = "go to tab 0…9".into();
+                    }
                     if keys.is_empty() {
                         continue;
                     }
                     lines.push(Line::from(vec![
                         Span::styled(format!("{keys:<16}"), key_style),
-                        Span::raw(a.describe()),
+                        Span::raw(what),
                     ]));
                 }
                 lines.push(Line::from(""));

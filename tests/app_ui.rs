@@ -1,0 +1,218 @@
+//! The app driven by keys on channel-backed panes: tabs, splits, focus, zoom, popups, and
+//! snapshots of what it draws.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::app::{app, app_with, output, screen, written};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use lumen::app::config::Config;
+
+fn key(app: &mut lumen::app::App, code: KeyCode, m: KeyModifiers) {
+    app.handle_event(Event::Key(KeyEvent::new(code, m)));
+}
+
+fn ch(app: &mut lumen::app::App, c: char) {
+    key(app, KeyCode::Char(c), KeyModifiers::NONE);
+}
+
+fn prefix(app: &mut lumen::app::App, c: char) {
+    key(app, KeyCode::Char('b'), KeyModifiers::CONTROL);
+    ch(app, c);
+}
+
+fn prefix_key(app: &mut lumen::app::App, code: KeyCode, m: KeyModifiers) {
+    key(app, KeyCode::Char('b'), KeyModifiers::CONTROL);
+    key(app, code, m);
+}
+
+#[test]
+fn typing_goes_to_the_focused_pane() {
+    let (mut app, b) = app(80, 24);
+    for c in "ls".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(written(&b, 0).0, b"ls\r");
+}
+
+#[test]
+fn prefix_twice_sends_the_prefix_through() {
+    let (mut app, b) = app(80, 24);
+    prefix_key(&mut app, KeyCode::Char('b'), KeyModifiers::CONTROL);
+    assert_eq!(written(&b, 0).0, vec![0x02]);
+    assert!(!app.prefix_pending);
+}
+
+#[test]
+fn splits_focus_zoom_and_close() {
+    let (mut app, b) = app(100, 30);
+    prefix(&mut app, '%');
+    assert_eq!(b.borrow().len(), 2, "split spawned a second pane");
+    let tab = &app.tabs[0];
+    assert_eq!(tab.layout.len(), 2);
+    let right = tab.focused;
+    // Both panes were resized to their halves, inside their borders.
+    let (_, sizes) = written(&b, 1);
+    assert_eq!(sizes.last(), Some(&(48, 26)));
+    prefix_key(&mut app, KeyCode::Left, KeyModifiers::NONE);
+    assert_ne!(app.tabs[0].focused, right);
+    prefix(&mut app, '"');
+    assert_eq!(app.tabs[0].layout.len(), 3);
+    prefix(&mut app, 'z');
+    assert!(app.tabs[0].layout.zoomed().is_some());
+    assert!(screen(&app).contains("0:shZ") || screen(&app).contains("*Z"));
+    prefix(&mut app, 'z');
+    assert!(app.tabs[0].layout.zoomed().is_none());
+    // x asks first; n keeps the pane, y closes it.
+    prefix(&mut app, 'x');
+    assert!(screen(&app).contains("Close this pane?"));
+    ch(&mut app, 'n');
+    assert_eq!(app.tabs[0].layout.len(), 3);
+    prefix(&mut app, 'x');
+    ch(&mut app, 'y');
+    assert_eq!(app.tabs[0].layout.len(), 2);
+}
+
+#[test]
+fn resize_keys_move_the_border() {
+    let (mut app, _b) = app(100, 30);
+    prefix(&mut app, '%');
+    let before = app.panes[&app.tabs[0].focused].rect;
+    prefix_key(&mut app, KeyCode::Left, KeyModifiers::CONTROL);
+    let after = app.panes[&app.tabs[0].focused].rect;
+    assert_eq!(after.x + 2, before.x);
+    assert_eq!(after.width, before.width + 2);
+}
+
+#[test]
+fn tabs_new_next_prev_goto_rename_move_close() {
+    let (mut app, _b) = app(80, 24);
+    prefix(&mut app, 'c');
+    prefix(&mut app, 'c');
+    assert_eq!((app.tabs.len(), app.active), (3, 2));
+    prefix(&mut app, 'n');
+    assert_eq!(app.active, 0);
+    prefix(&mut app, 'p');
+    assert_eq!(app.active, 2);
+    prefix(&mut app, '1');
+    assert_eq!(app.active, 1);
+    prefix(&mut app, 'l');
+    assert_eq!(app.active, 2);
+    prefix(&mut app, ',');
+    key(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    for c in "db logs".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(app.tab_title(2), "db logs");
+    prefix(&mut app, '<');
+    assert_eq!((app.active, app.tab_title(1).as_str()), (1, "db logs"));
+    prefix(&mut app, '&');
+    ch(&mut app, 'y');
+    assert_eq!(app.tabs.len(), 2);
+    assert!(!app.quit);
+}
+
+#[test]
+fn closing_the_last_pane_quits() {
+    let (mut app, _b) = app(80, 24);
+    prefix(&mut app, 'x');
+    ch(&mut app, 'y');
+    assert!(app.quit);
+}
+
+#[test]
+fn background_output_marks_the_tab() {
+    let (mut app, b) = app(80, 24);
+    prefix(&mut app, 'c');
+    output(&mut app, &b, 0, b"build finished\x07");
+    assert!(app.tabs[0].activity);
+    assert!(!app.tabs[1].activity, "the visible tab gets no marker");
+    let s = screen(&app);
+    assert!(s.contains(" 0:sh#"), "{s}");
+    prefix(&mut app, '0');
+    assert!(!app.tabs[0].activity, "visiting a tab clears its marker");
+}
+
+#[test]
+fn palette_runs_an_action() {
+    let (mut app, b) = app(80, 24);
+    prefix(&mut app, ':');
+    for c in "split right".chars() {
+        ch(&mut app, c);
+    }
+    let s = screen(&app);
+    assert!(s.contains("split pane right"), "{s}");
+    assert!(s.contains("C-b %"), "{s}");
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(b.borrow().len(), 2);
+}
+
+#[test]
+fn configured_prefix_and_bindings_apply() {
+    let cfg = Config::parse("c.toml", "prefix = \"C-a\"\n[keys]\nsplit_right = \"|\"\n").unwrap();
+    let (mut app, b) = app_with(cfg, 80, 24);
+    key(&mut app, KeyCode::Char('a'), KeyModifiers::CONTROL);
+    ch(&mut app, '|');
+    assert_eq!(b.borrow().len(), 2);
+    // The old prefix is now an ordinary key for the program.
+    key(&mut app, KeyCode::Char('b'), KeyModifiers::CONTROL);
+    assert!(!app.prefix_pending);
+}
+
+#[test]
+fn unbound_key_after_prefix_says_so() {
+    let (mut app, _b) = app(80, 24);
+    prefix(&mut app, 'y');
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("C-b y is not bound"))
+    );
+}
+
+#[test]
+fn tiny_terminal_shows_a_message_and_recovers() {
+    let (mut app, _b) = app(80, 24);
+    prefix(&mut app, '%');
+    app.handle_event(Event::Resize(1, 1));
+    assert_eq!(screen(&app).lines().next().unwrap(), "\"t\"");
+    app.handle_event(Event::Resize(12, 3));
+    assert!(screen(&app).contains("terminal too"));
+    app.handle_event(Event::Resize(80, 24));
+    assert!(screen(&app).contains("0:sh*"));
+}
+
+#[test]
+fn snapshot_tab_bar_and_splits() {
+    let (mut app, b) = app(60, 12);
+    prefix(&mut app, 'c');
+    prefix(&mut app, ',');
+    key(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    for c in "logs".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    prefix(&mut app, '%');
+    prefix(&mut app, '"');
+    output(&mut app, &b, 1, b"left pane\r\n$ ");
+    output(&mut app, &b, 2, b"top right\r\n$ ");
+    output(&mut app, &b, 3, b"bottom right\r\n$ ");
+    output(&mut app, &b, 0, b"\x07");
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn snapshot_help_and_palette() {
+    let (mut app, _b) = app(70, 24);
+    prefix(&mut app, '?');
+    insta::assert_snapshot!("help", screen(&app));
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    prefix(&mut app, ':');
+    for c in "tab".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    insta::assert_snapshot!("palette", screen(&app));
+}

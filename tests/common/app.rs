@@ -1,0 +1,81 @@
+//! An `App` on channels instead of PTYs: tests send program output and read what the app
+//! wrote to each pane's backend.
+
+use lumen::app::config::Config;
+use lumen::app::theme::Theme;
+use lumen::app::{App, AppOptions, PaneSpec, Spawner};
+use lumen::stream::{self, Stream, StreamCmd, StreamEnds, StreamEvent, Waker};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The backend ends of every pane the app spawned, in spawn order.
+pub type Backends = Rc<RefCell<Vec<StreamEnds>>>;
+
+pub struct ChannelSpawner {
+    pub backends: Backends,
+}
+
+impl Spawner for ChannelSpawner {
+    fn spawn(
+        &mut self,
+        _spec: &PaneSpec,
+        _cols: u16,
+        _rows: u16,
+        waker: &Waker,
+    ) -> Result<(Stream, String), String> {
+        let (stream, ends) = stream::channel(waker);
+        self.backends.borrow_mut().push(ends);
+        Ok((stream, "sh".into()))
+    }
+}
+
+pub fn app(w: u16, h: u16) -> (App, Backends) {
+    app_with(Config::default(), w, h)
+}
+
+pub fn app_with(config: Config, w: u16, h: u16) -> (App, Backends) {
+    let backends: Backends = Rc::default();
+    let mut app = App::new(AppOptions {
+        config,
+        theme: Theme::builtin(),
+        size: (w, h),
+        spawner: Box::new(ChannelSpawner {
+            backends: backends.clone(),
+        }),
+        waker: Waker::new(),
+    });
+    app.new_tab(PaneSpec::LocalShell);
+    (app, backends)
+}
+
+/// Queue program output for pane number `i` (spawn order) and let the app parse it.
+pub fn output(app: &mut App, backends: &Backends, i: usize, bytes: &[u8]) {
+    backends.borrow()[i]
+        .events
+        .try_send(StreamEvent::Data(bytes.to_vec()))
+        .expect("pane queue has room");
+    while app.pump() {}
+}
+
+/// Everything the app wrote to pane number `i` so far, and its resizes.
+pub fn written(backends: &Backends, i: usize) -> (Vec<u8>, Vec<(u16, u16)>) {
+    let mut input = Vec::new();
+    let mut sizes = Vec::new();
+    while let Ok(cmd) = backends.borrow_mut()[i].commands.try_recv() {
+        match cmd {
+            StreamCmd::Input(b) => input.extend(b),
+            StreamCmd::Resize { cols, rows } => sizes.push((cols, rows)),
+            StreamCmd::Close => {}
+        }
+    }
+    (input, sizes)
+}
+
+pub fn screen(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    t.draw(|f| lumen::app::ui::draw(app, f)).expect("draw");
+    t.backend().to_string()
+}

@@ -1,0 +1,110 @@
+//! Drive the real `lumen` binary inside a private tmux server, as a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// How long to wait for something to appear on screen before failing the test.
+pub const WAIT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(50);
+
+pub struct Tmux {
+    socket: PathBuf,
+    pub target: String,
+}
+
+impl Tmux {
+    /// Start `command` (a shell command line) in a new detached session of `w`x`h` on a
+    /// private socket in `dir`, with `env` set.
+    pub fn start(dir: &Path, w: u16, h: u16, env: &[(&str, String)], command: &str) -> Self {
+        let socket = dir.join("tmux.sock");
+        let mut cmd = Command::new("tmux");
+        cmd.arg("-S").arg(&socket).arg("-f").arg("/dev/null");
+        cmd.args([
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+        ]);
+        // tmux sets some variables itself (SHELL from its default-shell), so the command line
+        // sets them again.
+        let mut line = String::from("export");
+        for (k, v) in env {
+            cmd.arg("-e").arg(format!("{k}={v}"));
+            line.push_str(&format!(" {k}='{v}'"));
+        }
+        cmd.arg(format!("{line}; {command}"));
+        let status = cmd
+            .status()
+            .expect("tmux runs (scripts/install-test-deps.sh installs it)");
+        assert!(status.success(), "tmux new-session failed");
+        let t = Tmux {
+            socket,
+            target: "t".into(),
+        };
+        t.run(&["set-option", "-g", "remain-on-exit", "on"]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Keys in tmux's send-keys syntax (`C-b`, `Enter`, `%`).
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.target];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Literal text.
+    pub fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", &self.target, "-l", text]);
+    }
+
+    pub fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.target])
+    }
+
+    /// A tmux format of the pane, e.g. `#{alternate_on}`.
+    pub fn format(&self, f: &str) -> String {
+        self.run(&["display-message", "-p", "-t", &self.target, f])
+            .trim()
+            .to_string()
+    }
+
+    /// Wait until the screen satisfies `pred`; panic with the screen if it never does.
+    pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > WAIT {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    pub fn wait_text(&self, text: &str) -> String {
+        self.wait_for(text, |s| s.contains(text))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}

@@ -1,0 +1,78 @@
+//! End to end: the real binary in tmux. Start `lumen shell`, run a command, split, run one in
+//! the new pane, open a tab, zoom, close everything; lumen exits 0 and the terminal is sane.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::tmux::Tmux;
+
+#[test]
+fn shell_split_tab_zoom_and_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let env = [
+        ("HOME", home.display().to_string()),
+        ("LUMEN_HOME", dir.path().join("lumen").display().to_string()),
+        ("SHELL", "/bin/sh".to_string()),
+        ("ENV", "".to_string()),
+        ("PS1", "$ ".to_string()),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let t = Tmux::start(
+        dir.path(),
+        100,
+        30,
+        &env,
+        &format!("{lumen} shell; echo LUMEN_EXIT=$?; stty -a; sleep 30"),
+    );
+    t.wait_text("0:sh*");
+    t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
+    t.type_text("echo one-$((40+2))");
+    t.keys(&["Enter"]);
+    t.wait_text("one-42");
+
+    t.keys(&["C-b", "%"]);
+    t.wait_for("two panes", |s| s.matches('┌').count() == 2);
+    t.type_text("echo two-$((50+5))");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("two-55");
+    assert!(
+        s.contains("one-42"),
+        "first pane's output stays visible:\n{s}"
+    );
+
+    t.keys(&["C-b", "c"]);
+    t.wait_text("1:sh*");
+    t.type_text("echo three");
+    t.keys(&["Enter"]);
+    t.wait_text("three");
+
+    t.keys(&["C-b", "0"]);
+    t.wait_text("one-42");
+    t.keys(&["C-b", "z"]);
+    let s = t.wait_text("0:sh*Z");
+    assert_eq!(s.matches('┌').count(), 0, "zoomed pane fills the tab:\n{s}");
+    assert!(s.contains("two-55") && !s.contains("one-42"), "{s}");
+    t.keys(&["C-b", "z"]);
+    t.wait_for("unzoomed", |s| s.matches('┌').count() == 2);
+
+    // Close everything: both panes of tab 0, then tab 1.
+    for _ in 0..2 {
+        t.type_text("exit");
+        t.keys(&["Enter"]);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    t.wait_text("three");
+    t.type_text("exit");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("LUMEN_EXIT=");
+    assert!(s.contains("LUMEN_EXIT=0"), "{s}");
+    // The terminal is back to normal: main screen, cooked mode with echo, cursor shown.
+    let s = t.wait_text("icanon");
+    assert!(s.contains(" icanon") && s.contains(" echo "), "{s}");
+    assert_eq!(t.format("#{alternate_on}"), "0");
+    assert_eq!(t.format("#{cursor_flag}"), "1");
+    assert_eq!(t.format("#{mouse_any_flag}"), "0");
+}
