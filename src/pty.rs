@@ -33,25 +33,25 @@ impl PtyCommand {
 /// The user's login shell: `$SHELL` if it names an executable file, else `/bin/sh`.
 /// The second value explains a fallback, for the status bar.
 pub fn user_shell() -> (PathBuf, Option<String>) {
-    match std::env::var_os("SHELL") {
+    shell_from(std::env::var_os("SHELL"))
+}
+
+fn shell_from(shell: Option<std::ffi::OsString>) -> (PathBuf, Option<String>) {
+    let fallback = PathBuf::from("/bin/sh");
+    match shell {
         Some(s) if !s.is_empty() => {
             let p = PathBuf::from(&s);
             if is_executable(&p) {
                 (p, None)
             } else {
-                (
-                    PathBuf::from("/bin/sh"),
-                    Some(format!(
-                        "$SHELL ({}) is not an executable file; using /bin/sh",
-                        p.display()
-                    )),
-                )
+                let note = format!(
+                    "$SHELL ({}) is not an executable file; using /bin/sh",
+                    p.display()
+                );
+                (fallback, Some(note))
             }
         }
-        _ => (
-            PathBuf::from("/bin/sh"),
-            Some("$SHELL is not set; using /bin/sh".into()),
-        ),
+        _ => (fallback, Some("$SHELL is not set; using /bin/sh".into())),
     }
 }
 
@@ -222,6 +222,27 @@ mod tests {
             out.extend(d);
         }
         assert!(String::from_utf8_lossy(&out).contains("got:hello"));
+    }
+
+    #[test]
+    fn shell_falls_back_to_bin_sh_and_says_why() {
+        assert_eq!(
+            shell_from(Some("/bin/sh".into())),
+            (PathBuf::from("/bin/sh"), None)
+        );
+        let (p, note) = shell_from(None);
+        assert_eq!(
+            (p, note.as_deref()),
+            (
+                PathBuf::from("/bin/sh"),
+                Some("$SHELL is not set; using /bin/sh")
+            )
+        );
+        let (p, note) = shell_from(Some("/no/such/zsh".into()));
+        assert_eq!(p, PathBuf::from("/bin/sh"));
+        assert!(note.is_some_and(|n| n.contains("/no/such/zsh")));
+        let (_, note) = shell_from(Some("/etc".into()));
+        assert!(note.is_some(), "a directory is not a shell");
     }
 
     #[test]

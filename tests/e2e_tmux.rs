@@ -76,3 +76,79 @@ fn shell_split_tab_zoom_and_exit() {
     assert_eq!(t.format("#{cursor_flag}"), "1");
     assert_eq!(t.format("#{mouse_any_flag}"), "0");
 }
+
+/// Start `lumen shell` in tmux with a private home; returns the session and its home.
+fn start(dir: &std::path::Path, extra: &str) -> Tmux {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let env = [
+        ("HOME", home.display().to_string()),
+        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
+        ("SHELL", "/bin/sh".to_string()),
+        ("PS1", "$ ".to_string()),
+    ];
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    Tmux::start(
+        dir,
+        90,
+        24,
+        &env,
+        &format!("{lumen} shell {extra}; echo LUMEN_EXIT=$?; stty -a; sleep 30"),
+    )
+}
+
+fn lumen_pid(t: &Tmux) -> String {
+    let shell = t.format("#{pane_pid}");
+    let out = std::process::Command::new("pgrep")
+        .args(["-P", &shell, "lumen"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn assert_terminal_sane(t: &Tmux) {
+    let s = t.wait_text("icanon");
+    assert!(s.contains(" icanon") && s.contains(" echo "), "{s}");
+    assert_eq!(t.format("#{alternate_on}"), "0");
+    assert_eq!(t.format("#{cursor_flag}"), "1");
+    assert_eq!(t.format("#{mouse_any_flag}"), "0");
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for signal in ["TERM", "HUP"] {
+        let dir = tempfile::tempdir().unwrap();
+        let t = start(dir.path(), "");
+        t.wait_text("0:sh*");
+        let pid = lumen_pid(&t);
+        assert!(!pid.is_empty(), "lumen is running");
+        let ok = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        t.wait_text("LUMEN_EXIT=");
+        assert_terminal_sane(&t);
+    }
+}
+
+#[test]
+fn broken_config_is_shown_and_lumen_starts_anyway() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("lumen/config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "prefix = \"C-a\"\n[keys]\nsplit_sideways = \"|\"\n",
+    )
+    .unwrap();
+    let t = start(dir.path(), "--theme nosuchtheme");
+    let s = t.wait_text("config.toml:3: unknown action 'split_sideways'");
+    assert!(s.contains("no theme named 'nosuchtheme'"), "{s}");
+    assert!(s.contains("0:sh*"), "{s}");
+    t.keys(&["Escape"]);
+    // Defaults apply: C-b still splits.
+    t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
+    t.keys(&["C-b", "%"]);
+    t.wait_for("two panes", |s| s.matches('┌').count() == 2);
+}

@@ -36,7 +36,7 @@ impl Default for Config {
 
 /// A config file that could not be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{}: {message}", crate::app::theme::file_line(file, *line))]
 pub struct ConfigError {
     pub file: String,
     pub line: usize,

@@ -21,8 +21,18 @@ pub enum Confirm {
 pub enum Popup {
     Confirm(Confirm),
     Rename(LineInput),
-    Palette { input: LineInput, selected: usize },
-    Help { scroll: u16 },
+    Palette {
+        input: LineInput,
+        selected: usize,
+    },
+    Help {
+        scroll: u16,
+    },
+    /// Something the user must read (problems found at start); any of Esc, Enter, q closes it.
+    Notice {
+        title: String,
+        lines: Vec<String>,
+    },
 }
 
 /// What a popup decided after a key.
@@ -161,6 +171,10 @@ impl Popup {
                     }
                 }
             }
+            Popup::Notice { .. } => match key.code {
+                KeyCode::Char('q') | KeyCode::Enter => PopupOutcome::Cancel,
+                _ => PopupOutcome::Stay,
+            },
             Popup::Help { scroll } => match key.code {
                 KeyCode::Char('q') | KeyCode::Enter => PopupOutcome::Cancel,
                 KeyCode::Down | KeyCode::Char('j') => {
@@ -189,18 +203,29 @@ impl Popup {
             Popup::Rename(input) | Popup::Palette { input, .. } => {
                 input.insert(text.lines().next().unwrap_or(""))
             }
-            Popup::Confirm(_) | Popup::Help { .. } => {}
+            Popup::Confirm(_) | Popup::Help { .. } | Popup::Notice { .. } => {}
         }
     }
 
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme, keymap: &Keymap) {
         let dialog = theme.style(Role::Dialog);
         let title_style = theme.style(Role::DialogTitle);
+        let notice_title;
         let (title, width, height) = match self {
             Popup::Confirm(_) => (" Confirm ", 44, 5),
             Popup::Rename(_) => (" Rename tab ", 44, 5),
             Popup::Palette { .. } => (" Command palette ", 64, 20),
             Popup::Help { .. } => (" Keys ", 64, 30),
+            Popup::Notice { title, lines } => {
+                notice_title = format!(" {title} ");
+                let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+                let rows: usize = lines.len() + 3;
+                (
+                    notice_title.as_str(),
+                    (longest + 4).clamp(30, 100) as u16,
+                    (rows * 2).min(30) as u16,
+                )
+            }
         };
         let rect = centered(area, width, height);
         if rect.is_empty() {
@@ -266,6 +291,18 @@ impl Popup {
                     )));
                 }
                 lines
+            }
+            Popup::Notice { lines, .. } => {
+                let mut out: Vec<Line> = lines
+                    .iter()
+                    .map(|l| Line::from(Span::styled(l.as_str(), theme.style(Role::Error))))
+                    .collect();
+                out.push(Line::from(""));
+                out.push(Line::from(Span::styled(
+                    "Esc or Enter closes this",
+                    theme.style(Role::Muted),
+                )));
+                out
             }
             Popup::Help { scroll } => {
                 let mut lines = vec![

@@ -216,11 +216,13 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     for spec in opts.initial {
         app.new_tab(spec);
     }
-    if let Some(note) = shell_note {
-        app.error(note);
-    }
-    for p in problems {
-        app.error(p);
+    let mut problems = problems;
+    problems.extend(shell_note);
+    if !problems.is_empty() {
+        app.popup = Some(crate::app::popup::Popup::Notice {
+            title: "Problems at start".into(),
+            lines: problems,
+        });
     }
     let mut events = spawn_input_reader();
     let mut sigterm = signal(SignalKind::terminate())?;

@@ -106,7 +106,7 @@ pub const LIGHT_THEME: &str = include_str!("../../themes/light.toml");
 
 /// A theme file that could not be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{}: {message}", file_line(file, *line))]
 pub struct ThemeError {
     pub file: String,
     pub line: usize,
@@ -138,6 +138,15 @@ struct StyleSpec {
     reversed: bool,
     #[serde(default)]
     dim: bool,
+}
+
+/// `file:line`, or just `file` when the problem is not on a line (line 0).
+pub fn file_line(file: &str, line: usize) -> String {
+    if line == 0 {
+        file.to_string()
+    } else {
+        format!("{file}:{line}")
+    }
 }
 
 /// 1-based line of a byte offset.

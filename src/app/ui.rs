@@ -177,20 +177,28 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled(" palette ", theme.style(Role::Status)),
         ]
     };
-    let right_w: u16 = right.iter().map(|s| s.content.width() as u16).sum();
-    Paragraph::new(Line::from(left)).render(area, buf);
+    // A message takes the room of the key hints; the left part keeps at most a third.
+    let left_w = (area.width / 3).min(32);
+    Paragraph::new(Line::from(left)).render(Rect::new(area.x, area.y, left_w, 1), buf);
     if let Some(m) = &app.message {
         let role = if m.error {
             Role::Error
         } else {
             Role::StatusMessage
         };
-        let start = area.x + (area.width / 3).min(28);
-        let room = area.width.saturating_sub(start + right_w + 1);
-        buf.set_style(Rect::new(start, area.y, room, 1), theme.style(Role::Status));
-        buf.set_stringn(start, area.y, &m.text, room as usize, theme.style(role));
+        let start = area.x + left_w;
+        let room = area.width.saturating_sub(left_w);
+        buf.set_stringn(
+            start,
+            area.y,
+            format!(" {} ", m.text),
+            room as usize,
+            theme.style(role),
+        );
+        return;
     }
-    if right_w < area.width {
+    let right_w: u16 = right.iter().map(|s| s.content.width() as u16).sum();
+    if right_w + left_w <= area.width {
         Paragraph::new(Line::from(right))
             .render(Rect::new(area.right() - right_w, area.y, right_w, 1), buf);
     }
