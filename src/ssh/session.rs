@@ -201,6 +201,9 @@ pub async fn exec_on(conn: &Connection, command: &str) -> Result<Output, SshErro
             what: "a session channel".into(),
             why: e.to_string(),
         })?;
+    if conn.forward_agent {
+        let _ = channel.agent_forward(false).await;
+    }
     channel
         .exec(true, command)
         .await

@@ -119,7 +119,7 @@ impl Sshd {
                 "{host_key_lines}ListenAddress 127.0.0.1\nAuthorizedKeysFile {}\nStrictModes no\n\
                  PidFile {}\nUsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
                  PubkeyAuthentication yes\nPermitRootLogin yes\nAcceptEnv LANG LC_*\n\
-                 AllowAgentForwarding yes\nLogLevel ERROR\nPrintMotd no\n{extra_config}\n",
+                 AllowAgentForwarding yes\nLogLevel FATAL\nPrintMotd no\n{extra_config}\n",
                 authorized_keys.display(),
                 dir.path().join("sshd.pid").display(),
             ),
