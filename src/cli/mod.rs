@@ -3,6 +3,9 @@
 //! Each domain adds one variant to [`Command`] and a `run` function in a file of its own here
 //! (`vault.rs`, `hosts.rs`, …), so the subcommands stay small and separate.
 
+pub mod connect;
+pub mod hosts_forget;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -32,6 +35,20 @@ pub struct Cli {
 pub enum Command {
     /// Open the workspace with a local shell (like tmux).
     Shell,
+    /// Open a tab per host over SSH.
+    Connect(connect::ConnectArgs),
+    /// Manage hosts and their saved keys.
+    Hosts {
+        #[command(subcommand)]
+        command: HostsCommand,
+    },
+}
+
+/// `lumen hosts …`. Other subcommands (list, add, rm, show, import) join this enum.
+#[derive(Debug, Subcommand)]
+pub enum HostsCommand {
+    /// Remove a host's saved keys from lumen's known_hosts (like `ssh-keygen -R`).
+    Forget(hosts_forget::ForgetArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -47,6 +64,10 @@ pub fn main() -> ExitCode {
             theme: cli.theme,
             initial: vec![crate::app::PaneSpec::LocalShell],
         }),
+        Some(Command::Connect(args)) => return connect::run(&args, &paths),
+        Some(Command::Hosts {
+            command: HostsCommand::Forget(args),
+        }) => return hosts_forget::run(&args, &paths),
     };
     match result {
         Ok(code) => code,

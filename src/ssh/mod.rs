@@ -1,1 +1,25 @@
-//! ssh (filled in by its issue).
+//! SSH: russh client (connect, auth, host keys, PTY sessions, exec) and the embedded server.
+//!
+//! The UI talks to this module through three things: [`session::spawn_session`] (a
+//! [`crate::stream::Stream`] for a terminal pane), [`session::exec`] (a command's output), and a
+//! [`prompt::Prompter`] whose requests (host-key question, password, passphrase,
+//! keyboard-interactive) the UI answers with dialogs.
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod fingerprint;
+pub mod hashed;
+pub mod known_hosts;
+pub mod prompt;
+pub mod server;
+pub mod session;
+pub mod target;
+
+pub use error::SshError;
+pub use known_hosts::{HostKeyStatus, KnownHosts};
+pub use prompt::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest, Prompter};
+
+pub use server::{EmbeddedServer, EmbeddedServerOptions, KiRound};
+pub use session::{Output, exec, open_session, spawn_session};
+pub use target::{ConnectOptions, Target};

@@ -1,5 +1,277 @@
-//! Helpers shared by the integration tests.
+//! Test helpers: an app on channel-backed panes (`app`), tmux driving (`tmux`), an auto-answerer for SSH prompts and a real OpenSSH `sshd` on a loopback port
+//! with its own host keys, `authorized_keys` and config in a temporary directory.
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod app;
 pub mod tmux;
+
+use lumen::ssh::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};
+use secrecy::SecretString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const SSHD: &str = "/usr/sbin/sshd";
+const SSHD_START: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(50);
+
+/// What the auto-answerer replies. Unset answers cancel the prompt.
+#[derive(Debug, Clone, Default)]
+pub struct Answers {
+    pub host_key: Option<HostKeyDecision>,
+    pub password: Option<String>,
+    /// Passphrases tried in order (one per attempt).
+    pub passphrases: Vec<String>,
+    /// Keyboard-interactive rounds with prompts, in order.
+    pub ki_rounds: Vec<Vec<String>>,
+}
+
+/// Every prompt the answerer saw.
+pub type Asked = Arc<Mutex<Vec<PromptKind>>>;
+
+/// A prompter served by a task that answers from `answers` and records the questions.
+pub fn auto_answer(answers: Answers) -> (Prompter, Asked) {
+    let (prompter, mut rx) = Prompter::channel();
+    let asked: Asked = Arc::default();
+    let log = asked.clone();
+    tokio::spawn(async move {
+        let mut passphrases = answers.passphrases.clone().into_iter();
+        let mut rounds = answers.ki_rounds.clone().into_iter();
+        while let Some(req) = rx.recv().await {
+            log.lock().unwrap().push(req.kind.clone());
+            let secret = |s: String| PromptAnswer::Secret(SecretString::from(s));
+            let answer = match &req.kind {
+                PromptKind::UnknownHostKey { .. } => answers.host_key.map(PromptAnswer::HostKey),
+                PromptKind::Password { .. } => answers.password.clone().map(secret),
+                PromptKind::Passphrase { .. } => passphrases.next().map(secret),
+                PromptKind::KeyboardInteractive { .. } => rounds.next().map(|r| {
+                    PromptAnswer::Responses(r.into_iter().map(SecretString::from).collect())
+                }),
+            };
+            let _ = req.reply.send(answer);
+        }
+    });
+    (prompter, asked)
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn keygen(path: &Path, kind: &str, passphrase: &str) {
+    let mut cmd = Command::new("ssh-keygen");
+    cmd.args(["-q", "-t", kind, "-N", passphrase, "-C", "lumen-test", "-f"])
+        .arg(path);
+    if kind == "rsa" {
+        cmd.args(["-b", "2048"]);
+    }
+    let ok = cmd.stdout(Stdio::null()).status().unwrap().success();
+    assert!(ok, "ssh-keygen -t {kind} failed");
+}
+
+/// `ssh-keygen -lf FILE` output, trimmed.
+pub fn keygen_fingerprint(path: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A running `sshd -D -e` with its own files; killed when dropped.
+pub struct Sshd {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    /// Host public key files: ed25519, ecdsa, rsa.
+    pub host_keys: Vec<PathBuf>,
+    pub authorized_keys: PathBuf,
+    child: Child,
+}
+
+impl Sshd {
+    /// Start sshd, or return None (with the reason printed) where it cannot run.
+    pub fn start(extra_config: &str) -> Option<Sshd> {
+        if !Path::new(SSHD).exists() {
+            eprintln!("SKIP: {SSHD} missing; run scripts/install-test-deps.sh");
+            return None;
+        }
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let dir = tempfile::tempdir().unwrap();
+        let mut host_keys = Vec::new();
+        let mut host_key_lines = String::new();
+        for kind in ["ed25519", "ecdsa", "rsa"] {
+            let key = dir.path().join(format!("ssh_host_{kind}_key"));
+            keygen(&key, kind, "");
+            host_key_lines.push_str(&format!("HostKey {}\n", key.display()));
+            host_keys.push(key.with_extension("pub"));
+        }
+        let authorized_keys = dir.path().join("authorized_keys");
+        std::fs::write(&authorized_keys, "").unwrap();
+        let port = free_port();
+        let config = dir.path().join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "{host_key_lines}ListenAddress 127.0.0.1\nAuthorizedKeysFile {}\nStrictModes no\n\
+                 PidFile {}\nUsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
+                 PubkeyAuthentication yes\nPermitRootLogin yes\nAcceptEnv LANG LC_*\n\
+                 AllowAgentForwarding yes\nLogLevel FATAL\nPrintMotd no\n{extra_config}\n",
+                authorized_keys.display(),
+                dir.path().join("sshd.pid").display(),
+            ),
+        )
+        .unwrap();
+        let child = Command::new(SSHD)
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .args(["-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut sshd = Sshd {
+            dir,
+            port,
+            host_keys,
+            authorized_keys,
+            child,
+        };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = sshd.child.try_wait() {
+                panic!("sshd exited at start: {status}");
+            }
+            assert!(start.elapsed() < SSHD_START, "sshd did not start listening");
+            std::thread::sleep(POLL);
+        }
+        Some(sshd)
+    }
+
+    /// Allow a public key file to log in.
+    pub fn authorize(&self, public_key: &Path) {
+        let mut all = std::fs::read_to_string(&self.authorized_keys).unwrap();
+        all.push_str(&std::fs::read_to_string(public_key).unwrap());
+        std::fs::write(&self.authorized_keys, all).unwrap();
+    }
+
+    /// A known_hosts file listing this server's keys as `[127.0.0.1]:port`.
+    pub fn known_hosts_file(&self, path: &Path) {
+        let mut text = String::new();
+        for k in &self.host_keys {
+            text.push_str(&format!(
+                "[127.0.0.1]:{} {}",
+                self.port,
+                std::fs::read_to_string(k).unwrap()
+            ));
+        }
+        std::fs::write(path, text).unwrap();
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A local user with a password, created once per run; None (with the reason) when not root.
+pub fn password_user() -> Option<(String, String)> {
+    if !is_root() {
+        eprintln!("SKIP: password auth needs root to create a test user");
+        return None;
+    }
+    let user = "lumentest".to_string();
+    let exists = Command::new("id")
+        .arg(&user)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    if !exists {
+        let ok = Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh", &user])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "useradd failed");
+    }
+    let password = format!("pw-{}-{}", std::process::id(), free_port());
+    let mut chpasswd = Command::new("chpasswd")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    chpasswd
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{user}:{password}\n").as_bytes())
+        .unwrap();
+    assert!(chpasswd.wait().unwrap().success(), "chpasswd failed");
+    Some((user, password))
+}
+
+/// Read a stream until `needle` appears in the output (or the stream ends); returns all output.
+pub async fn read_until(stream: &mut lumen::stream::Stream, needle: &str) -> String {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, stream.events.recv()).await;
+        match ev {
+            Ok(Some(lumen::stream::StreamEvent::Data(d))) => {
+                out.extend(d);
+                if String::from_utf8_lossy(&out).contains(needle) {
+                    break;
+                }
+            }
+            Ok(Some(lumen::stream::StreamEvent::Closed(r))) => {
+                panic!(
+                    "stream closed ({r}) before {needle:?}; output: {}",
+                    String::from_utf8_lossy(&out)
+                )
+            }
+            Ok(None) => panic!("stream ended before {needle:?}"),
+            Err(_) => panic!(
+                "timed out waiting for {needle:?}; output: {}",
+                String::from_utf8_lossy(&out)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Read until the stream closes; returns the output and the reason.
+pub async fn read_to_close(
+    stream: &mut lumen::stream::Stream,
+) -> (String, lumen::stream::CloseReason) {
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match tokio::time::timeout_at(deadline, stream.events.recv()).await {
+            Ok(Some(lumen::stream::StreamEvent::Data(d))) => out.extend(d),
+            Ok(Some(lumen::stream::StreamEvent::Closed(r))) => {
+                return (String::from_utf8_lossy(&out).into_owned(), r);
+            }
+            Ok(None) => panic!("stream ended without a reason"),
+            Err(_) => panic!("timed out; output: {}", String::from_utf8_lossy(&out)),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `lumen hosts forget HOST[:PORT]`: remove a host's keys from lumen's known_hosts, like
+//! `ssh-keygen -R`. The user's `~/.ssh/known_hosts` is searched and reported, never edited.
+
+use crate::paths::Paths;
+use crate::ssh::Target;
+use crate::ssh::known_hosts;
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Args)]
+pub struct ForgetArgs {
+    /// The host whose saved keys to remove, as HOST or HOST:PORT ([V6ADDR]:PORT).
+    #[arg(value_name = "HOST[:PORT]")]
+    pub host: String,
+}
+
+pub fn run(args: &ForgetArgs, paths: &Paths) -> ExitCode {
+    let target = match Target::parse(&args.host, Some("-"), None) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("lumen hosts forget: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let user_file = directories::BaseDirs::new().map(|b| b.home_dir().join(".ssh/known_hosts"));
+    let lumen_file = paths.known_hosts();
+    match known_hosts::forget(&lumen_file, user_file.as_deref(), &target.host, target.port) {
+        Ok(done) => {
+            let name = target.known_hosts_name();
+            if done.removed.is_empty() {
+                println!("{name}: no key saved in {}", lumen_file.display());
+            } else {
+                println!(
+                    "{name}: removed {} key(s) from {}",
+                    done.removed.len(),
+                    lumen_file.display()
+                );
+            }
+            for (file, line) in &done.elsewhere {
+                println!(
+                    "{name} is also in {}:{line}; lumen does not edit that file. \
+                     Remove it with: ssh-keygen -R '{name}'",
+                    file.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lumen hosts forget: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! Authentication in OpenSSH's default order (publickey, keyboard-interactive, password):
+//! agent identities, in-memory keys, identity files (passphrase asked up to 3 times), then the
+//! interactive methods. Partial success moves on to the methods the server still asks for.
+
+use super::SshError;
+use super::client::ClientHandler;
+use super::prompt::{PromptAnswer, PromptKind, Prompter};
+use super::target::{ConnectOptions, Target};
+use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
+use russh::{MethodKind, MethodSet};
+use secrecy::ExposeSecret;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Passphrase and password attempts, as OpenSSH's `NumberOfPasswordPrompts`.
+pub const MAX_SECRET_TRIES: u8 = 3;
+
+/// How one method ended.
+enum Step {
+    Done,
+    /// Failed or partially succeeded; the server's remaining methods.
+    Next(MethodSet),
+}
+
+struct Auth<'a> {
+    handle: &'a mut Handle<ClientHandler>,
+    target: &'a Target,
+    opts: &'a ConnectOptions,
+    prompter: &'a Prompter,
+    tried: Vec<String>,
+    warnings: &'a mut Vec<String>,
+}
+
+pub(crate) async fn authenticate(
+    handle: &mut Handle<ClientHandler>,
+    target: &Target,
+    opts: &ConnectOptions,
+    prompter: &Prompter,
+    warnings: &mut Vec<String>,
+) -> Result<(), SshError> {
+    let mut a = Auth {
+        handle,
+        target,
+        opts,
+        prompter,
+        tried: Vec::new(),
+        warnings,
+    };
+    let mut offered = match a.handle.authenticate_none(&target.user).await {
+        Ok(AuthResult::Success) => return Ok(()),
+        Ok(AuthResult::Failure {
+            remaining_methods, ..
+        }) => remaining_methods,
+        Err(e) => return Err(a.closed(e.to_string())),
+    };
+    let mut done: Vec<MethodKind> = Vec::new();
+    loop {
+        if a.handle.is_closed() {
+            return Err(a.closed(String::new()));
+        }
+        let order = [
+            MethodKind::PublicKey,
+            MethodKind::KeyboardInteractive,
+            MethodKind::Password,
+        ];
+        let Some(method) = order
+            .into_iter()
+            .find(|m| offered.contains(m) && !done.contains(m))
+        else {
+            return Err(SshError::AuthExhausted {
+                user: target.user.clone(),
+                host: target.host.clone(),
+                tried: a.tried,
+                offered: offered
+                    .iter()
+                    .map(|m| <&str>::from(m).to_string())
+                    .collect(),
+            });
+        };
+        done.push(method);
+        let step = match method {
+            MethodKind::PublicKey => a.publickey().await?,
+            MethodKind::KeyboardInteractive => a.keyboard_interactive().await?,
+            _ => a.password().await?,
+        };
+        match step {
+            Step::Done => return Ok(()),
+            Step::Next(remaining) if !remaining.is_empty() => offered = remaining,
+            Step::Next(_) => {}
+        }
+    }
+}
+
+impl Auth<'_> {
+    fn closed(&self, why: String) -> SshError {
+        SshError::ServerClosedDuringAuth {
+            host: self.target.host.clone(),
+            why,
+        }
+    }
+
+    fn result(&self, r: Result<AuthResult, russh::Error>) -> Result<Option<Step>, SshError> {
+        match r {
+            Ok(AuthResult::Success) => Ok(Some(Step::Done)),
+            Ok(AuthResult::Failure {
+                remaining_methods,
+                partial_success,
+            }) => {
+                if self.handle.is_closed() {
+                    return Err(self.closed(String::new()));
+                }
+                Ok(partial_success.then_some(Step::Next(remaining_methods)))
+            }
+            Err(e) => Err(self.closed(e.to_string())),
+        }
+    }
+
+    async fn rsa_hash(&self, key_is_rsa: bool) -> Option<russh::keys::HashAlg> {
+        if !key_is_rsa {
+            return None;
+        }
+        self.handle
+            .best_supported_rsa_hash()
+            .await
+            .ok()
+            .flatten()
+            .flatten()
+    }
+
+    /// Agent identities, then in-memory keys, then identity files. Returns the server's
+    /// remaining methods after a partial success, or after the last key failed.
+    async fn publickey(&mut self) -> Result<Step, SshError> {
+        if let Some(step) = self.agent().await? {
+            return Ok(step);
+        }
+        for key in self.opts.keys.clone() {
+            self.tried.push("publickey (in-memory key)".into());
+            if let Some(step) = self.with_key(key).await? {
+                return Ok(step);
+            }
+        }
+        for (path, explicit) in self.opts.identity_candidates() {
+            let Some(key) = self.load_key(&path, explicit).await? else {
+                continue;
+            };
+            self.tried.push(format!("publickey ({})", path.display()));
+            if let Some(step) = self.with_key(Arc::new(key)).await? {
+                return Ok(step);
+            }
+        }
+        Ok(Step::Next(MethodSet::empty()))
+    }
+
+    async fn with_key(&mut self, key: Arc<PrivateKey>) -> Result<Option<Step>, SshError> {
+        let hash = self.rsa_hash(key.algorithm().is_rsa()).await;
+        let r = self
+            .handle
+            .authenticate_publickey(&self.target.user, PrivateKeyWithHashAlg::new(key, hash))
+            .await;
+        self.result(r)
+    }
+
+    async fn agent(&mut self) -> Result<Option<Step>, SshError> {
+        let Some(socket) = self.opts.agent_socket.clone() else {
+            return Ok(None);
+        };
+        let mut agent = match AgentClient::connect_uds(&socket).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.warnings
+                    .push(format!("ssh-agent at {} unusable: {e}", socket.display()));
+                return Ok(None);
+            }
+        };
+        let identities = match agent.request_identities().await {
+            Ok(ids) => ids,
+            Err(e) => {
+                self.warnings
+                    .push(format!("ssh-agent at {} failed: {e}", socket.display()));
+                return Ok(None);
+            }
+        };
+        for id in identities {
+            let key = id.public_key().into_owned();
+            self.tried.push(format!(
+                "publickey (agent: {})",
+                super::fingerprint::sha256(&key)
+            ));
+            let hash = self.rsa_hash(key.algorithm().is_rsa()).await;
+            let r = self
+                .handle
+                .authenticate_publickey_with(&self.target.user, key, hash, &mut agent)
+                .await;
+            let r = match r {
+                Ok(r) => Ok(r),
+                Err(e) => {
+                    self.warnings.push(format!("ssh-agent could not sign: {e}"));
+                    continue;
+                }
+            };
+            if let Some(step) = self.result(r)? {
+                return Ok(Some(step));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Read and decrypt a private key. A missing default file is skipped; a missing or
+    /// malformed `-i` file is an error; a malformed default file is a warning.
+    async fn load_key(
+        &mut self,
+        path: &Path,
+        explicit: bool,
+    ) -> Result<Option<PrivateKey>, SshError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => zeroize::Zeroizing::new(t),
+            Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                let err = SshError::UnreadableKey {
+                    path: path.to_path_buf(),
+                    why: e.to_string(),
+                };
+                return self.key_problem(err, explicit);
+            }
+        };
+        match russh::keys::decode_secret_key(&text, None) {
+            Ok(k) => return Ok(Some(k)),
+            Err(russh::keys::Error::KeyIsEncrypted) => {}
+            Err(e) => {
+                let err = SshError::MalformedKey {
+                    path: path.to_path_buf(),
+                    why: e.to_string(),
+                };
+                return self.key_problem(err, explicit);
+            }
+        }
+        for attempt in 1..=MAX_SECRET_TRIES {
+            let answer = self
+                .prompter
+                .ask(PromptKind::Passphrase {
+                    key_path: path.display().to_string(),
+                    attempt,
+                })
+                .await;
+            let Some(PromptAnswer::Secret(pass)) = answer else {
+                return Ok(None); // cancelled: skip this key, as ssh does
+            };
+            if let Ok(k) = russh::keys::decode_secret_key(&text, Some(pass.expose_secret())) {
+                return Ok(Some(k));
+            }
+        }
+        Err(SshError::WrongPassphrase {
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn key_problem(
+        &mut self,
+        err: SshError,
+        explicit: bool,
+    ) -> Result<Option<PrivateKey>, SshError> {
+        if explicit {
+            Err(err)
+        } else {
+            self.warnings.push(err.to_string());
+            Ok(None)
+        }
+    }
+
+    async fn password(&mut self) -> Result<Step, SshError> {
+        for _ in 0..MAX_SECRET_TRIES {
+            let answer = self
+                .prompter
+                .ask(PromptKind::Password {
+                    user: self.target.user.clone(),
+                    host: self.target.host.clone(),
+                })
+                .await;
+            let Some(PromptAnswer::Secret(pass)) = answer else {
+                break;
+            };
+            self.tried.push("password".into());
+            let r = self
+                .handle
+                .authenticate_password(&self.target.user, pass.expose_secret())
+                .await;
+            if let Some(step) = self.result(r)? {
+                return Ok(step);
+            }
+        }
+        Ok(Step::Next(MethodSet::empty()))
+    }
+
+    /// Rounds until success or failure; rounds without prompts are answered empty.
+    async fn keyboard_interactive(&mut self) -> Result<Step, SshError> {
+        self.tried.push("keyboard-interactive".into());
+        let mut reply = self
+            .handle
+            .authenticate_keyboard_interactive_start(&self.target.user, None)
+            .await;
+        loop {
+            match reply {
+                Ok(KeyboardInteractiveAuthResponse::Success) => return Ok(Step::Done),
+                Ok(KeyboardInteractiveAuthResponse::Failure {
+                    remaining_methods,
+                    partial_success,
+                }) => {
+                    if self.handle.is_closed() {
+                        return Err(self.closed(String::new()));
+                    }
+                    return Ok(Step::Next(if partial_success {
+                        remaining_methods
+                    } else {
+                        MethodSet::empty()
+                    }));
+                }
+                Ok(KeyboardInteractiveAuthResponse::InfoRequest {
+                    name,
+                    instructions,
+                    prompts,
+                }) => {
+                    let answers = if prompts.is_empty() {
+                        Vec::new()
+                    } else {
+                        let kind = PromptKind::KeyboardInteractive {
+                            name,
+                            instruction: instructions,
+                            prompts: prompts.iter().map(|p| (p.prompt.clone(), p.echo)).collect(),
+                        };
+                        match self.prompter.ask(kind).await {
+                            Some(PromptAnswer::Responses(r)) if r.len() == prompts.len() => {
+                                r.iter().map(|s| s.expose_secret().to_string()).collect()
+                            }
+                            _ => return Ok(Step::Next(MethodSet::empty())),
+                        }
+                    };
+                    reply = self
+                        .handle
+                        .authenticate_keyboard_interactive_respond(answers)
+                        .await;
+                }
+                Err(e) => return Err(self.closed(e.to_string())),
+            }
+        }
+    }
+}

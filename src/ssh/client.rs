@@ -1,0 +1,301 @@
+//! Connecting: TCP (nodelay, timeout, clear errors), the russh client handler with host-key
+//! verification against known_hosts, agent forwarding on request, then authentication.
+
+use super::error::ChangedKey;
+use super::known_hosts::{self, HostKeyStatus, KnownHosts};
+use super::prompt::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};
+use super::target::{ConnectOptions, Target};
+use super::{SshError, auth, fingerprint};
+use russh::client::{self, ChannelOpenHandle, Msg, Session};
+use russh::keys::{Algorithm, PublicKey, PublicKeyOrCertificate};
+use russh::{Channel, Preferred};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpStream;
+
+/// An authenticated connection. Open PTY sessions and exec channels on it (see `session`).
+pub struct Connection {
+    pub(crate) handle: client::Handle<ClientHandler>,
+    pub target: Target,
+    pub(crate) forward_agent: bool,
+    /// Skipped known_hosts lines and unusable default keys, for the status bar.
+    pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Say goodbye politely; errors do not matter any more.
+    pub async fn disconnect(&self) {
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+    }
+}
+
+/// Connect, verify the host key (asking through `prompter` when it is unknown) and authenticate.
+pub async fn connect(
+    target: &Target,
+    opts: &ConnectOptions,
+    prompter: &Prompter,
+) -> Result<Connection, SshError> {
+    let known = KnownHosts::load(opts.user_known_hosts().as_deref(), &opts.lumen_known_hosts);
+    let mut warnings: Vec<String> = known.warnings().cloned().collect();
+    let config = client_config(opts, known.known_algorithms(&target.host, target.port));
+    let socket = tcp_connect(target, opts).await?;
+    let verdict = Arc::new(Mutex::new(None));
+    let handler = ClientHandler {
+        target: target.clone(),
+        known,
+        lumen_known_hosts: opts.lumen_known_hosts.clone(),
+        prompter: prompter.clone(),
+        verdict: verdict.clone(),
+        agent_socket: opts.agent_socket.clone(),
+        forward_agent: opts.forward_agent,
+    };
+    let mut handle = match client::connect_stream(Arc::new(config), socket, handler).await {
+        Ok(h) => h,
+        Err(e) => {
+            let held = verdict.lock().ok().and_then(|mut v| v.take());
+            return Err(held.unwrap_or_else(|| handshake_error(target, e)));
+        }
+    };
+    auth::authenticate(&mut handle, target, opts, prompter, &mut warnings).await?;
+    Ok(Connection {
+        handle,
+        target: target.clone(),
+        forward_agent: opts.forward_agent,
+        warnings,
+    })
+}
+
+fn handshake_error(target: &Target, e: russh::Error) -> SshError {
+    match e {
+        russh::Error::Disconnect | russh::Error::HUP | russh::Error::IO(_) => {
+            SshError::ServerClosedDuringAuth {
+                host: target.host.clone(),
+                why: e.to_string(),
+            }
+        }
+        other => SshError::Protocol {
+            host: target.host.clone(),
+            why: other.to_string(),
+        },
+    }
+}
+
+fn client_config(opts: &ConnectOptions, known: Vec<Algorithm>) -> client::Config {
+    let defaults = Preferred::default();
+    let mut keys: Vec<Algorithm> = known
+        .into_iter()
+        .filter(|a| defaults.key.contains(a))
+        .collect();
+    for a in defaults.key.iter() {
+        if !keys.contains(a) {
+            keys.push(a.clone());
+        }
+    }
+    client::Config {
+        nodelay: true,
+        keepalive_interval: Some(opts.keepalive_interval),
+        keepalive_max: opts.keepalive_max,
+        inactivity_timeout: None,
+        preferred: Preferred {
+            key: keys.into(),
+            ..defaults
+        },
+        ..Default::default()
+    }
+}
+
+/// Resolve and connect with a timeout, mapping failures to errors a user can act on.
+async fn tcp_connect(target: &Target, opts: &ConnectOptions) -> Result<TcpStream, SshError> {
+    let (host, port) = (target.host.clone(), target.port);
+    let lookup = tokio::time::timeout(
+        opts.connect_timeout,
+        tokio::net::lookup_host((target.host.as_str(), port)),
+    )
+    .await;
+    let addrs: Vec<_> = match lookup {
+        Ok(Ok(a)) => a.collect(),
+        Ok(Err(e)) => {
+            return Err(SshError::Dns {
+                host,
+                why: e.to_string(),
+            });
+        }
+        Err(_) => {
+            return Err(SshError::Dns {
+                host,
+                why: "the lookup timed out".into(),
+            });
+        }
+    };
+    if addrs.is_empty() {
+        return Err(SshError::Dns {
+            host,
+            why: "no addresses".into(),
+        });
+    }
+    let deadline = tokio::time::Instant::now() + opts.connect_timeout;
+    let mut last = None;
+    for addr in addrs {
+        match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Ok(Err(e)) => last = Some(e),
+            Err(_) => {
+                return Err(SshError::ConnectTimeout {
+                    host,
+                    port,
+                    secs: opts.connect_timeout.as_secs(),
+                });
+            }
+        }
+    }
+    use std::io::ErrorKind;
+    Err(match last {
+        Some(e) if e.kind() == ErrorKind::ConnectionRefused => {
+            SshError::ConnectionRefused { host, port }
+        }
+        Some(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable
+            ) =>
+        {
+            SshError::NoRoute {
+                host,
+                port,
+                why: e.to_string(),
+            }
+        }
+        Some(e) if e.kind() == ErrorKind::TimedOut => SshError::ConnectTimeout {
+            host,
+            port,
+            secs: opts.connect_timeout.as_secs(),
+        },
+        e => SshError::Connect {
+            host,
+            port,
+            why: e.map(|e| e.to_string()).unwrap_or_default(),
+        },
+    })
+}
+
+/// The russh handler: host-key policy and agent forwarding.
+pub struct ClientHandler {
+    target: Target,
+    known: KnownHosts,
+    lumen_known_hosts: PathBuf,
+    prompter: Prompter,
+    /// Why a key was refused, for the caller (russh only reports "unknown key").
+    verdict: Arc<Mutex<Option<SshError>>>,
+    agent_socket: Option<PathBuf>,
+    forward_agent: bool,
+}
+
+impl ClientHandler {
+    fn refuse(&self, e: SshError) -> bool {
+        if let Ok(mut v) = self.verdict.lock() {
+            *v = Some(e);
+        }
+        false
+    }
+
+    async fn verify(&self, key: &PublicKey) -> bool {
+        let Target { host, port, .. } = &self.target;
+        let new_fingerprint = fingerprint::sha256(key);
+        match self.known.check(host, *port, key) {
+            HostKeyStatus::Known { .. } => true,
+            HostKeyStatus::Revoked { file, line } => self.refuse(SshError::HostKeyRevoked {
+                host: host.clone(),
+                fingerprint: new_fingerprint,
+                file,
+                line,
+            }),
+            HostKeyStatus::Changed {
+                old_fingerprint,
+                file,
+                line,
+            } => self.refuse(SshError::HostKeyChanged(Box::new(ChangedKey {
+                host: host.clone(),
+                forget_arg: self.target.forget_arg(),
+                old_fingerprint,
+                new_fingerprint,
+                file,
+                line,
+            }))),
+            HostKeyStatus::Unknown => {
+                let (key_type, fingerprint) = known_hosts::key_summary(key);
+                let answer = self
+                    .prompter
+                    .ask(PromptKind::UnknownHostKey {
+                        host: host.clone(),
+                        port: *port,
+                        key_type,
+                        fingerprint: fingerprint.clone(),
+                    })
+                    .await;
+                match answer {
+                    Some(PromptAnswer::HostKey(HostKeyDecision::AcceptAndSave)) => {
+                        match known_hosts::add(&self.lumen_known_hosts, host, *port, key) {
+                            Ok(()) => true,
+                            Err(e) => self.refuse(e),
+                        }
+                    }
+                    Some(PromptAnswer::HostKey(HostKeyDecision::AcceptOnce)) => true,
+                    _ => self.refuse(SshError::HostKeyRejected {
+                        host: host.clone(),
+                        fingerprint,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+impl client::Handler for ClientHandler {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        server_public_key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        match server_public_key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => Ok(self.verify(key).await),
+            PublicKeyOrCertificate::Certificate(_) => Ok(self.refuse(SshError::Protocol {
+                host: self.target.host.clone(),
+                why: "the server presented a host certificate, which lumen does not verify".into(),
+            })),
+        }
+    }
+
+    async fn server_channel_open_agent_forward(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(socket) = self.agent_socket.clone().filter(|_| self.forward_agent) else {
+            return Ok(()); // dropping `reply` refuses the channel
+        };
+        reply.accept().await;
+        tokio::spawn(async move {
+            if let Ok(mut agent) = tokio::net::UnixStream::connect(&socket).await {
+                let mut stream = channel.into_stream();
+                let _ = tokio::io::copy_bidirectional(&mut stream, &mut agent).await;
+            }
+        });
+        Ok(())
+    }
+}

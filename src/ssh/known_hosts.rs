@@ -1,0 +1,400 @@
+//! known_hosts files with OpenSSH's semantics: the user's `~/.ssh/known_hosts` (read only) and
+//! lumen's own (accepted keys are added there, hashed, atomically; `lumen hosts forget` removes
+//! them). `@cert-authority` lines are parsed but ignored: lumen does not ask servers for host
+//! certificates, so a CA line never vouches for a key.
+
+use super::SshError;
+use super::fingerprint;
+use super::hashed::{HostMatch, hash_name, match_host_field};
+use super::target::host_port_name;
+use russh::keys::{Algorithm, HashAlg, PublicKey};
+use std::path::{Path, PathBuf};
+
+/// The marker at the start of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    None,
+    CertAuthority,
+    Revoked,
+}
+
+/// One valid line.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub marker: Marker,
+    pub hosts: String,
+    pub key: PublicKey,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+/// A parsed file, with a `file:line: why` warning for each line that was skipped.
+#[derive(Debug, Clone, Default)]
+pub struct HostsFile {
+    pub path: PathBuf,
+    pub entries: Vec<Entry>,
+    pub warnings: Vec<String>,
+}
+
+impl HostsFile {
+    pub fn parse(path: &Path, text: &str) -> Self {
+        let mut file = HostsFile {
+            path: path.to_path_buf(),
+            ..Default::default()
+        };
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            match parse_line(raw) {
+                Ok(Some((marker, hosts, key))) => file.entries.push(Entry {
+                    marker,
+                    hosts: hosts.to_string(),
+                    key,
+                    line,
+                }),
+                Ok(None) => {}
+                Err(why) => file
+                    .warnings
+                    .push(format!("{}:{line}: {why}; line ignored", path.display())),
+            }
+        }
+        file
+    }
+
+    /// Read a file; a missing file is empty, an unreadable one is empty with a warning.
+    pub fn load(path: &Path) -> Self {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HostsFile {
+                path: path.to_path_buf(),
+                ..Default::default()
+            },
+            Err(e) => HostsFile {
+                path: path.to_path_buf(),
+                warnings: vec![format!("{}: cannot read: {e}", path.display())],
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The entries that apply to `name` (`host` or `[host]:port`), like `ssh-keygen -F name`.
+    pub fn matching(&self, name: &str) -> impl Iterator<Item = &Entry> {
+        let name = name.to_ascii_lowercase();
+        self.entries
+            .iter()
+            .filter(move |e| match_host_field(&e.hosts, &name) == HostMatch::Yes)
+    }
+}
+
+type Parsed<'a> = Option<(Marker, &'a str, PublicKey)>;
+
+fn parse_line(raw: &str) -> Result<Parsed<'_>, String> {
+    let line = raw.trim_start_matches([' ', '\t']);
+    if line.is_empty() || line.starts_with('#') || line.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut fields = line.split([' ', '\t']).filter(|f| !f.is_empty());
+    let mut first = fields.next().ok_or("empty line")?;
+    let marker = match first {
+        "@cert-authority" => Marker::CertAuthority,
+        "@revoked" => Marker::Revoked,
+        m if m.starts_with('@') => return Err(format!("unknown marker {m}")),
+        _ => Marker::None,
+    };
+    if marker != Marker::None {
+        first = fields.next().ok_or("no host names after the marker")?;
+    }
+    let key_type = fields.next().ok_or("no key type")?;
+    let blob = fields.next().ok_or("no key")?;
+    let key = PublicKey::from_openssh(&format!("{key_type} {blob}"))
+        .map_err(|e| format!("invalid {key_type} key: {e}"))?;
+    Ok(Some((marker, first, key)))
+}
+
+/// What the known_hosts files say about a presented host key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeyStatus {
+    Known {
+        file: PathBuf,
+        line: usize,
+    },
+    Unknown,
+    /// A key of the same type is recorded for this host and differs.
+    Changed {
+        old_fingerprint: String,
+        file: PathBuf,
+        line: usize,
+    },
+    Revoked {
+        file: PathBuf,
+        line: usize,
+    },
+}
+
+/// The user's and lumen's known_hosts, read together.
+#[derive(Debug, Clone)]
+pub struct KnownHosts {
+    pub files: Vec<HostsFile>,
+}
+
+impl KnownHosts {
+    /// Read `user` (`~/.ssh/known_hosts`, if any) then lumen's file.
+    pub fn load(user: Option<&Path>, lumen: &Path) -> Self {
+        let mut files: Vec<HostsFile> = user.map(HostsFile::load).into_iter().collect();
+        files.push(HostsFile::load(lumen));
+        Self { files }
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &String> {
+        self.files.iter().flat_map(|f| f.warnings.iter())
+    }
+
+    /// OpenSSH's order: a revoked key is refused whatever else matches; then a recorded equal
+    /// key is known; then a different key of the same type means changed.
+    pub fn check(&self, host: &str, port: u16, key: &PublicKey) -> HostKeyStatus {
+        let name = host_port_name(host, port);
+        let matching: Vec<(&HostsFile, &Entry)> = self
+            .files
+            .iter()
+            .flat_map(|f| f.matching(&name).map(move |e| (f, e)))
+            .collect();
+        let same = |e: &Entry| e.key.key_data() == key.key_data();
+        if let Some((f, e)) = matching
+            .iter()
+            .find(|(_, e)| e.marker == Marker::Revoked && same(e))
+        {
+            return HostKeyStatus::Revoked {
+                file: f.path.clone(),
+                line: e.line,
+            };
+        }
+        let plain = || matching.iter().filter(|(_, e)| e.marker == Marker::None);
+        if let Some((f, e)) = plain().find(|(_, e)| same(e)) {
+            return HostKeyStatus::Known {
+                file: f.path.clone(),
+                line: e.line,
+            };
+        }
+        if let Some((f, e)) = plain().find(|(_, e)| e.key.algorithm() == key.algorithm()) {
+            return HostKeyStatus::Changed {
+                old_fingerprint: e.key.fingerprint(HashAlg::Sha256).to_string(),
+                file: f.path.clone(),
+                line: e.line,
+            };
+        }
+        HostKeyStatus::Unknown
+    }
+
+    /// The host-key algorithms already recorded for this host, to be preferred in the key
+    /// exchange (so a host with a known ECDSA key is not asked for an unknown Ed25519 one).
+    pub fn known_algorithms(&self, host: &str, port: u16) -> Vec<Algorithm> {
+        let name = host_port_name(host, port);
+        let mut algs = Vec::new();
+        for f in &self.files {
+            for e in f.matching(&name).filter(|e| e.marker == Marker::None) {
+                let found: Vec<Algorithm> = match e.key.algorithm() {
+                    Algorithm::Rsa { .. } => vec![
+                        Algorithm::Rsa {
+                            hash: Some(HashAlg::Sha512),
+                        },
+                        Algorithm::Rsa {
+                            hash: Some(HashAlg::Sha256),
+                        },
+                    ],
+                    a => vec![a],
+                };
+                for a in found {
+                    if !algs.contains(&a) {
+                        algs.push(a);
+                    }
+                }
+            }
+        }
+        algs
+    }
+}
+
+/// Append `key` for `host:port` to lumen's known_hosts, hashed, atomically, under a lock.
+pub fn add(lumen: &Path, host: &str, port: u16, key: &PublicKey) -> Result<(), SshError> {
+    let fail = |why: String| SshError::KnownHostsWrite {
+        path: lumen.to_path_buf(),
+        why,
+    };
+    let _lock = lock(lumen).map_err(|e| fail(e.to_string()))?;
+    let mut text = read_or_empty(lumen).map_err(|e| fail(e.to_string()))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let mut public = key.clone();
+    public.set_comment("");
+    let encoded = public.to_openssh().map_err(|e| fail(e.to_string()))?;
+    text.push_str(&format!(
+        "{} {}\n",
+        hash_name(&host_port_name(host, port)),
+        encoded.trim()
+    ));
+    crate::paths::atomic_write(lumen, text.as_bytes()).map_err(|e| fail(e.to_string()))
+}
+
+/// What `forget` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Lines removed from lumen's file (1-based, as they were).
+    pub removed: Vec<usize>,
+    /// Lines for the host in the user's `~/.ssh/known_hosts`, which lumen does not edit.
+    pub elsewhere: Vec<(PathBuf, usize)>,
+}
+
+/// Remove every line of lumen's file that applies to `host:port` (hashed or not), like
+/// `ssh-keygen -R`. The user's own known_hosts is only searched, never edited.
+pub fn forget(
+    lumen: &Path,
+    user: Option<&Path>,
+    host: &str,
+    port: u16,
+) -> Result<Forgotten, SshError> {
+    let fail = |why: String| SshError::KnownHostsWrite {
+        path: lumen.to_path_buf(),
+        why,
+    };
+    let name = host_port_name(host, port);
+    let _lock = lock(lumen).map_err(|e| fail(e.to_string()))?;
+    let text = read_or_empty(lumen).map_err(|e| fail(e.to_string()))?;
+    let mut kept = String::with_capacity(text.len());
+    let mut removed = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let applies = match parse_line(raw) {
+            Ok(Some((_, hosts, _))) => match_host_field(hosts, &name) == HostMatch::Yes,
+            _ => false,
+        };
+        if applies {
+            removed.push(i + 1);
+        } else {
+            kept.push_str(raw);
+            kept.push('\n');
+        }
+    }
+    if !removed.is_empty() {
+        crate::paths::atomic_write(lumen, kept.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    }
+    let elsewhere = user
+        .map(HostsFile::load)
+        .map(|f| {
+            f.matching(&name)
+                .map(|e| (f.path.clone(), e.line))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Forgotten { removed, elsewhere })
+}
+
+fn read_or_empty(path: &Path) -> std::io::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// An exclusive advisory lock on `<file>.lock`, released when dropped.
+struct FileLock {
+    _file: std::fs::File,
+}
+
+fn lock(path: &Path) -> std::io::Result<FileLock> {
+    use std::os::unix::io::AsRawFd;
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        crate::paths::ensure_private_dir(dir)?;
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(PathBuf::from(name))?;
+    // SAFETY: flock on a file descriptor we own; it is released when the file is closed.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(FileLock { _file: file })
+}
+
+/// A presented key's short description for dialogs: `ED25519`, `SHA256:…`.
+pub fn key_summary(key: &PublicKey) -> (String, String) {
+    (
+        fingerprint::type_name(key.key_data()).to_string(),
+        fingerprint::sha256(key),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    const ED2: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti";
+
+    fn key(s: &str) -> PublicKey {
+        PublicKey::from_openssh(s).unwrap()
+    }
+
+    #[test]
+    fn known_changed_revoked_unknown() {
+        let text = format!(
+            "# comment\n\ndb1,db2 {ED}\n[db1]:2222\t{ED2}\nbroken line\n@revoked bad {ED}\nbad {ED2}\n"
+        );
+        let f = HostsFile::parse(Path::new("kh"), &text);
+        assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+        assert!(f.warnings[0].starts_with("kh:5: "), "{:?}", f.warnings);
+        let kh = KnownHosts { files: vec![f] };
+        assert!(matches!(
+            kh.check("db1", 22, &key(ED)),
+            HostKeyStatus::Known { line: 3, .. }
+        ));
+        assert!(matches!(
+            kh.check("DB2", 22, &key(ED)),
+            HostKeyStatus::Known { .. }
+        ));
+        assert!(matches!(
+            kh.check("db1", 22, &key(ED2)),
+            HostKeyStatus::Changed { line: 3, .. }
+        ));
+        assert!(matches!(
+            kh.check("db1", 2222, &key(ED2)),
+            HostKeyStatus::Known { line: 4, .. }
+        ));
+        assert!(matches!(
+            kh.check("bad", 22, &key(ED)),
+            HostKeyStatus::Revoked { line: 6, .. }
+        ));
+        assert_eq!(kh.check("db3", 22, &key(ED)), HostKeyStatus::Unknown);
+        assert_eq!(kh.known_algorithms("db1", 22), vec![Algorithm::Ed25519]);
+    }
+
+    #[test]
+    fn add_then_forget() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/known_hosts");
+        add(&path, "db1", 2222, &key(ED)).unwrap();
+        add(&path, "db9", 22, &key(ED2)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("|1|") && !text.contains("db1"), "{text}");
+        let kh = KnownHosts::load(None, &path);
+        assert!(matches!(
+            kh.check("db1", 2222, &key(ED)),
+            HostKeyStatus::Known { .. }
+        ));
+        let gone = forget(&path, None, "db1", 2222).unwrap();
+        assert_eq!(gone.removed, vec![1]);
+        let kh = KnownHosts::load(None, &path);
+        assert_eq!(kh.check("db1", 2222, &key(ED)), HostKeyStatus::Unknown);
+        assert!(matches!(
+            kh.check("db9", 22, &key(ED2)),
+            HostKeyStatus::Known { .. }
+        ));
+    }
+}

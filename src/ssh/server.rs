@@ -1,0 +1,516 @@
+//! The embedded SSH server for `lumen demo` and the hermetic tests: 127.0.0.1 on a random port,
+//! an ephemeral Ed25519 host key, one ephemeral client key accepted, PTY shells of the local user
+//! (through [`crate::pty`]) and exec requests.
+
+use super::SshError;
+use super::target::{Target, local_user};
+use crate::pty::{PtyCommand, user_shell};
+use crate::stream::{CloseReason, StreamEvent, StreamHandle, Waker};
+use russh::keys::ssh_key::private::Ed25519Keypair;
+use russh::keys::{PrivateKey, PublicKey};
+use russh::server::{self, Auth, Msg, Response, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, MethodKind, MethodSet};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// The server answers failed authentication quickly: it only ever serves loopback.
+const AUTH_REJECTION_TIME: Duration = Duration::from_millis(10);
+const PIPE_CHUNK: usize = 16 * 1024;
+
+/// One keyboard-interactive round the server asks after the key (tests only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KiRound {
+    pub name: String,
+    pub instruction: String,
+    /// (prompt, echo, expected answer)
+    pub prompts: Vec<(String, bool, String)>,
+}
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct EmbeddedServerOptions {
+    /// The shell for PTY sessions; exec runs `/bin/sh -c COMMAND`.
+    pub shell: PtyCommand,
+    /// Rounds of keyboard-interactive required after the public key (partial success).
+    pub keyboard_interactive: Vec<KiRound>,
+}
+
+impl Default for EmbeddedServerOptions {
+    fn default() -> Self {
+        Self {
+            shell: PtyCommand::new(user_shell().0),
+            keyboard_interactive: Vec::new(),
+        }
+    }
+}
+
+/// A running server. Stops when dropped.
+pub struct EmbeddedServer {
+    pub addr: SocketAddr,
+    pub host_key: PublicKey,
+    /// The only key the server accepts; give it to the client (`ConnectOptions::keys`).
+    pub client_key: Arc<PrivateKey>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl std::fmt::Debug for EmbeddedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ephemeral_key() -> Result<PrivateKey, SshError> {
+    use rand::RngCore;
+    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng
+        .try_fill_bytes(seed.as_mut())
+        .map_err(|e| SshError::Server(format!("no randomness for a key: {e}")))?;
+    Ok(PrivateKey::from(Ed25519Keypair::from_seed(&seed)))
+}
+
+impl EmbeddedServer {
+    /// Bind 127.0.0.1:0 and serve in the background (inside a tokio runtime).
+    pub async fn start(opts: EmbeddedServerOptions) -> Result<Self, SshError> {
+        let host = ephemeral_key()?;
+        let client = ephemeral_key()?;
+        let host_key = host.public_key().clone();
+        let client_public = client.public_key().clone();
+        let config = Arc::new(server::Config {
+            keys: vec![host],
+            auth_rejection_time: AUTH_REJECTION_TIME,
+            auth_rejection_time_initial: Some(Duration::ZERO),
+            methods: MethodSet::from(&[MethodKind::PublicKey, MethodKind::KeyboardInteractive][..]),
+            inactivity_timeout: None,
+            nodelay: true,
+            ..Default::default()
+        });
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| SshError::Server(format!("cannot bind 127.0.0.1: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| SshError::Server(e.to_string()))?;
+        let shared = Arc::new(Shared {
+            client_key: client_public,
+            opts,
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let mut factory = Factory(shared);
+            use russh::server::Server as _;
+            let running = factory.run_on_socket(config, &listener);
+            let handle = running.handle();
+            tokio::select! {
+                _ = running => {}
+                _ = stopped => handle.shutdown("server stopping".into()),
+            }
+        });
+        Ok(Self {
+            addr,
+            host_key,
+            client_key: Arc::new(client),
+            stop: Some(stop),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// A target for this server as `user` (the local user if None).
+    pub fn target(&self, user: Option<&str>) -> Target {
+        Target::new(
+            user.map(str::to_string).unwrap_or_else(local_user),
+            "127.0.0.1",
+            self.port(),
+        )
+    }
+}
+
+impl Drop for EmbeddedServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+struct Shared {
+    client_key: PublicKey,
+    opts: EmbeddedServerOptions,
+}
+
+struct Factory(Arc<Shared>);
+
+impl server::Server for Factory {
+    type Handler = Conn;
+    fn new_client(&mut self, _peer: Option<SocketAddr>) -> Conn {
+        Conn {
+            shared: self.0.clone(),
+            key_ok: false,
+            ki_round: 0,
+            channels: HashMap::new(),
+        }
+    }
+}
+
+/// Where a channel's input goes.
+enum Input {
+    Pty(StreamHandle),
+    Pipe(mpsc::UnboundedSender<Vec<u8>>),
+}
+
+#[derive(Default)]
+struct ChannelState {
+    pty: Option<(u16, u16)>,
+    env: Vec<(String, String)>,
+    input: Option<Input>,
+}
+
+/// One client connection.
+struct Conn {
+    shared: Arc<Shared>,
+    key_ok: bool,
+    ki_round: usize,
+    channels: HashMap<ChannelId, ChannelState>,
+}
+
+fn clamp(v: u32) -> u16 {
+    u16::try_from(v).unwrap_or(u16::MAX).max(1)
+}
+
+impl Conn {
+    fn ki_challenge(&self) -> Auth {
+        match self.shared.opts.keyboard_interactive.get(self.ki_round) {
+            Some(round) => Auth::Partial {
+                name: round.name.clone().into(),
+                instructions: round.instruction.clone().into(),
+                prompts: round
+                    .prompts
+                    .iter()
+                    .map(|(p, echo, _)| (p.clone().into(), *echo))
+                    .collect::<Vec<_>>()
+                    .into(),
+            },
+            None => Auth::Accept,
+        }
+    }
+
+    /// Start `cmd` on a PTY (if one was requested) or on pipes, and stream it to the channel.
+    fn start(&mut self, id: ChannelId, cmd: PtyCommand, session: &mut Session) {
+        let handle = session.handle();
+        let Some(state) = self.channels.get_mut(&id) else {
+            let _ = session.channel_failure(id);
+            return;
+        };
+        let mut cmd = cmd;
+        cmd.env.extend(state.env.iter().cloned());
+        if let Some((cols, rows)) = state.pty {
+            match crate::pty::spawn(&cmd, cols, rows, &Waker::new()) {
+                Ok(mut stream) => {
+                    state.input = Some(Input::Pty(stream.handle.clone()));
+                    let _ = session.channel_success(id);
+                    tokio::spawn(async move {
+                        let mut code = None;
+                        while let Some(ev) = stream.events.recv().await {
+                            match ev {
+                                StreamEvent::Data(d) => {
+                                    if handle.data(id, d).await.is_err() {
+                                        stream.handle.close();
+                                        return;
+                                    }
+                                }
+                                StreamEvent::Closed(CloseReason::Exited(c)) => code = c,
+                                StreamEvent::Closed(_) => {}
+                            }
+                        }
+                        finish(&handle, id, code).await;
+                    });
+                }
+                Err(e) => {
+                    let _ = session.data(id, format!("{e}\r\n").into_bytes());
+                    let _ = session.channel_failure(id);
+                }
+            }
+            return;
+        }
+        let child = tokio::process::Command::new(&cmd.program)
+            .args(&cmd.args)
+            .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn();
+        let mut child = match child {
+            Ok(c) => c,
+            Err(_) => {
+                let _ = session.channel_failure(id);
+                return;
+            }
+        };
+        let _ = session.channel_success(id);
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        state.input = Some(Input::Pipe(tx));
+        if let Some(mut stdin) = child.stdin.take() {
+            tokio::spawn(async move {
+                while let Some(bytes) = rx.recv().await {
+                    if stdin.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let (out, err) = (child.stdout.take(), child.stderr.take());
+        tokio::spawn(async move {
+            let h2 = handle.clone();
+            let stdout = async {
+                if let Some(mut out) = out {
+                    let mut buf = vec![0u8; PIPE_CHUNK];
+                    while let Ok(n @ 1..) = out.read(&mut buf).await {
+                        if handle.data(id, buf[..n].to_vec()).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            };
+            let stderr = async {
+                if let Some(mut err) = err {
+                    let mut buf = vec![0u8; PIPE_CHUNK];
+                    while let Ok(n @ 1..) = err.read(&mut buf).await {
+                        if h2.extended_data(id, 1, buf[..n].to_vec()).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            };
+            tokio::join!(stdout, stderr);
+            let code = child.wait().await.ok().and_then(|s| s.code());
+            finish(&handle, id, code).await;
+        });
+    }
+}
+
+async fn finish(handle: &server::Handle, id: ChannelId, code: Option<i32>) {
+    let status = code.map(|c| u32::try_from(c).unwrap_or(255)).unwrap_or(255);
+    let _ = handle.exit_status_request(id, status).await;
+    let _ = handle.eof(id).await;
+    let _ = handle.close(id).await;
+}
+
+impl server::Handler for Conn {
+    type Error = russh::Error;
+
+    async fn auth_publickey_offered(
+        &mut self,
+        _user: &str,
+        offer: server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(
+            if offer.public_key.key_data() == self.shared.client_key.key_data() {
+                Auth::Accept
+            } else {
+                Auth::reject()
+            },
+        )
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        _user: &str,
+        key: VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        if key.public_key.key_data() != self.shared.client_key.key_data() {
+            return Ok(Auth::reject());
+        }
+        self.key_ok = true;
+        if self.shared.opts.keyboard_interactive.is_empty() {
+            return Ok(Auth::Accept);
+        }
+        Ok(Auth::Reject {
+            proceed_with_methods: Some(MethodSet::from(&[MethodKind::KeyboardInteractive][..])),
+            partial_success: true,
+        })
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        _user: &str,
+        _submethods: &str,
+        response: Option<Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        if !self.key_ok || self.shared.opts.keyboard_interactive.is_empty() {
+            return Ok(Auth::reject());
+        }
+        let Some(response) = response else {
+            self.ki_round = 0;
+            return Ok(self.ki_challenge());
+        };
+        let Some(round) = self.shared.opts.keyboard_interactive.get(self.ki_round) else {
+            return Ok(Auth::reject());
+        };
+        let answers: Vec<String> = response
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .collect();
+        let expected: Vec<&str> = round.prompts.iter().map(|(_, _, a)| a.as_str()).collect();
+        if answers != expected {
+            self.ki_round = 0;
+            return Ok(Auth::reject());
+        }
+        self.ki_round += 1;
+        Ok(self.ki_challenge())
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.insert(channel.id(), ChannelState::default());
+        reply.accept().await;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(state) = self.channels.get_mut(&channel) {
+            state.pty = Some((clamp(col_width), clamp(row_height)));
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
+        }
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let allowed = name == "LANG" || name.starts_with("LC_");
+        match self.channels.get_mut(&channel) {
+            Some(state) if allowed => {
+                state.env.push((name.to_string(), value.to_string()));
+                session.channel_success(channel)?;
+            }
+            _ => session.channel_failure(channel)?,
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let shell = self.shared.opts.shell.clone();
+        self.start(channel, shell, session);
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let mut cmd = PtyCommand::new("/bin/sh");
+        cmd.args = vec!["-c".into(), String::from_utf8_lossy(data).into_owned()];
+        self.start(channel, cmd, session);
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(ChannelState {
+            input: Some(Input::Pty(h)),
+            ..
+        }) = self.channels.get(&channel)
+        {
+            h.resize(clamp(col_width), clamp(row_height));
+        }
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get(&channel).and_then(|s| s.input.as_ref()) {
+            Some(Input::Pty(h)) => {
+                h.write(data);
+            }
+            Some(Input::Pipe(tx)) => {
+                let _ = tx.send(data.to_vec());
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(state) = self.channels.get_mut(&channel)
+            && matches!(state.input, Some(Input::Pipe(_)))
+        {
+            state.input = None; // closes the child's stdin
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(ChannelState {
+            input: Some(Input::Pty(h)),
+            ..
+        }) = self.channels.remove(&channel)
+        {
+            h.close();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        for (_, state) in self.channels.drain() {
+            if let Some(Input::Pty(h)) = state.input {
+                h.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! An SSH PTY session as a byte-stream backend for a terminal pane, and one-shot `exec`.
+//!
+//! [`spawn_session`] returns the [`Stream`] at once and connects in the background: a
+//! connection failure arrives as `StreamEvent::Closed(CloseReason::Failed(message))`, so the
+//! pane shows it like any other end. [`open_session`] connects first and returns the error.
+//! Reconnecting is opening again.
+
+use super::SshError;
+use super::client::{Connection, connect};
+use super::prompt::Prompter;
+use super::target::{ConnectOptions, Target};
+use crate::stream::{self, CloseReason, Stream, StreamCmd, StreamEnds, StreamEvent, Waker};
+use russh::ChannelMsg;
+use std::time::Duration;
+
+/// How long to wait for the connection task's own error after the channel vanished.
+const END_REASON_WAIT: Duration = Duration::from_secs(2);
+
+/// Connect and start a PTY shell of `size` = (cols, rows); errors come back here.
+pub async fn open_session(
+    target: &Target,
+    opts: &ConnectOptions,
+    prompter: Prompter,
+    size: (u16, u16),
+    waker: &Waker,
+) -> Result<Stream, SshError> {
+    let conn = connect(target, opts, &prompter).await?;
+    let channel = start_shell(&conn, opts, size).await?;
+    let (stream, ends) = stream::channel(waker);
+    tokio::spawn(pump(conn, channel, ends));
+    Ok(stream)
+}
+
+/// Like [`open_session`] but returns at once; failures end the stream with
+/// `CloseReason::Failed`. Must be called inside a tokio runtime.
+pub fn spawn_session(
+    target: &Target,
+    opts: &ConnectOptions,
+    prompter: Prompter,
+    size: (u16, u16),
+    waker: &Waker,
+) -> Stream {
+    let (stream, ends) = stream::channel(waker);
+    let (target, opts) = (target.clone(), opts.clone());
+    tokio::spawn(async move {
+        let started = async {
+            let conn = connect(&target, &opts, &prompter).await?;
+            let channel = start_shell(&conn, &opts, size).await?;
+            Ok::<_, SshError>((conn, channel))
+        };
+        match started.await {
+            Ok((conn, channel)) => pump(conn, channel, ends).await,
+            Err(e) => {
+                ends.send(StreamEvent::Closed(CloseReason::Failed(e.to_string())))
+                    .await;
+            }
+        }
+    });
+    stream
+}
+
+type Channel = russh::Channel<russh::client::Msg>;
+
+async fn start_shell(
+    conn: &Connection,
+    opts: &ConnectOptions,
+    (cols, rows): (u16, u16),
+) -> Result<Channel, SshError> {
+    let refused = |what: &str| {
+        let what = what.to_string();
+        move |e: russh::Error| SshError::Channel {
+            what,
+            why: e.to_string(),
+        }
+    };
+    let channel = conn
+        .handle
+        .channel_open_session()
+        .await
+        .map_err(refused("a session channel"))?;
+    if conn.forward_agent {
+        channel
+            .agent_forward(false)
+            .await
+            .map_err(refused("agent forwarding"))?;
+    }
+    for (k, v) in &opts.env {
+        // Servers refuse variables they do not AcceptEnv; that is fine, as with ssh.
+        let _ = channel.set_env(false, k.as_str(), v.as_str()).await;
+    }
+    channel
+        .request_pty(
+            false,
+            &opts.term,
+            u32::from(cols.max(1)),
+            u32::from(rows.max(1)),
+            0,
+            0,
+            &[],
+        )
+        .await
+        .map_err(refused("a terminal (PTY)"))?;
+    channel
+        .request_shell(false)
+        .await
+        .map_err(refused("a shell"))?;
+    Ok(channel)
+}
+
+/// Move bytes both ways until the channel or the connection ends, then say why.
+async fn pump(mut conn: Connection, mut channel: Channel, mut ends: StreamEnds) {
+    let mut status: Option<Option<i32>> = None;
+    let reason = loop {
+        tokio::select! {
+            cmd = ends.commands.recv() => match cmd {
+                Some(StreamCmd::Input(bytes)) => {
+                    if channel.data_bytes(bytes).await.is_err() {
+                        break end_reason(&mut conn, status).await;
+                    }
+                }
+                Some(StreamCmd::Resize { cols, rows }) => {
+                    let _ = channel
+                        .window_change(u32::from(cols.max(1)), u32::from(rows.max(1)), 0, 0)
+                        .await;
+                }
+                Some(StreamCmd::Close) | None => {
+                    let _ = channel.close().await;
+                    conn.disconnect().await;
+                    break status.map(CloseReason::Exited).unwrap_or(CloseReason::Exited(None));
+                }
+            },
+            msg = channel.wait() => match msg {
+                Some(ChannelMsg::Data { data }) | Some(ChannelMsg::ExtendedData { data, .. }) => {
+                    if !ends.send(StreamEvent::Data(data.to_vec())).await {
+                        conn.disconnect().await;
+                        return;
+                    }
+                }
+                Some(ChannelMsg::ExitStatus { exit_status }) => {
+                    status = Some(Some(i32::try_from(exit_status).unwrap_or(i32::MAX)));
+                }
+                Some(ChannelMsg::ExitSignal { .. }) => status = Some(None),
+                Some(ChannelMsg::Close) => {
+                    conn.disconnect().await;
+                    break status.map(CloseReason::Exited).unwrap_or(CloseReason::ServerClosed);
+                }
+                Some(_) => {}
+                None => break end_reason(&mut conn, status).await,
+            },
+        }
+    };
+    ends.send(StreamEvent::Closed(reason)).await;
+}
+
+/// The channel is gone: an exit status wins; else ask the connection task why it ended.
+async fn end_reason(conn: &mut Connection, status: Option<Option<i32>>) -> CloseReason {
+    if let Some(s) = status {
+        return CloseReason::Exited(s);
+    }
+    match tokio::time::timeout(END_REASON_WAIT, &mut conn.handle).await {
+        Ok(Err(russh::Error::KeepaliveTimeout)) => CloseReason::KeepaliveTimeout,
+        Ok(Err(russh::Error::IO(e))) => CloseReason::NetworkLost(e.to_string()),
+        Ok(Err(russh::Error::HUP | russh::Error::Disconnect)) | Ok(Ok(())) => {
+            CloseReason::ServerClosed
+        }
+        Ok(Err(e)) => CloseReason::NetworkLost(e.to_string()),
+        Err(_) => CloseReason::ServerClosed,
+    }
+}
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// None when killed by a signal or when the server sent no status.
+    pub status: Option<u32>,
+}
+
+/// Run one command without a PTY on a new connection. Prompts go through `prompter`
+/// (use [`Prompter::none`] for batch use: unknown hosts are then refused).
+pub async fn exec(
+    target: &Target,
+    opts: &ConnectOptions,
+    prompter: &Prompter,
+    command: &str,
+) -> Result<Output, SshError> {
+    let conn = connect(target, opts, prompter).await?;
+    let out = exec_on(&conn, command).await;
+    conn.disconnect().await;
+    out
+}
+
+/// Run one command on an existing connection (scans reuse one connection).
+pub async fn exec_on(conn: &Connection, command: &str) -> Result<Output, SshError> {
+    let mut channel = conn
+        .handle
+        .channel_open_session()
+        .await
+        .map_err(|e| SshError::Channel {
+            what: "a session channel".into(),
+            why: e.to_string(),
+        })?;
+    if conn.forward_agent {
+        let _ = channel.agent_forward(false).await;
+    }
+    channel
+        .exec(true, command)
+        .await
+        .map_err(|e| SshError::Channel {
+            what: format!("to run {command:?}"),
+            why: e.to_string(),
+        })?;
+    let mut out = Output {
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        status: None,
+    };
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
+            ChannelMsg::ExtendedData { data, .. } => out.stderr.extend_from_slice(&data),
+            ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
