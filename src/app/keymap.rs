@@ -112,7 +112,7 @@ impl Action {
     /// One line for the help and the palette.
     pub fn describe(self) -> &'static str {
         match self {
-            Action::NewTab => "new tab",
+            Action::NewTab => "new tab: a host or a local shell",
             Action::CloseTab => "close tab (asks)",
             Action::NextTab => "next tab",
             Action::PrevTab => "previous tab",

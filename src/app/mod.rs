@@ -5,10 +5,11 @@ pub mod config;
 pub mod keymap;
 pub mod layout;
 pub mod popup;
+pub mod prompt;
 pub mod run;
 pub mod state;
 pub mod theme;
 pub mod ui;
 
-pub use run::{RunOptions, run};
+pub use run::{RunOptions, run, run_async};
 pub use state::{App, AppOptions, PaneSpec, Spawner};

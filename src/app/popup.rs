@@ -25,6 +25,11 @@ pub enum Popup {
         input: LineInput,
         selected: usize,
     },
+    /// "Host or local shell": empty opens a local shell, a name or `user@host:port` a session.
+    NewTab {
+        input: LineInput,
+        hosts: Vec<String>,
+    },
     Help {
         scroll: u16,
     },
@@ -45,6 +50,8 @@ pub enum PopupOutcome {
     Confirmed(Confirm),
     Renamed(String),
     Run(Action),
+    /// Open a tab on this host (empty: a local shell).
+    Open(String),
 }
 
 /// A one-line text input with a cursor.
@@ -171,6 +178,26 @@ impl Popup {
                     }
                 }
             }
+            Popup::NewTab { input, hosts } => match key.code {
+                KeyCode::Enter => PopupOutcome::Open(input.text().to_string()),
+                KeyCode::Tab => {
+                    let matches = host_matches(hosts, input.text());
+                    // Complete to the next match after the current text, cycling.
+                    let next = matches
+                        .iter()
+                        .position(|h| *h == input.text())
+                        .map(|i| (i + 1) % matches.len())
+                        .unwrap_or(0);
+                    if let Some(h) = matches.get(next) {
+                        *input = LineInput::new(h);
+                    }
+                    PopupOutcome::Stay
+                }
+                _ => {
+                    input.key(key);
+                    PopupOutcome::Stay
+                }
+            },
             Popup::Notice { .. } => match key.code {
                 KeyCode::Char('q') | KeyCode::Enter => PopupOutcome::Cancel,
                 _ => PopupOutcome::Stay,
@@ -200,7 +227,7 @@ impl Popup {
 
     pub fn paste(&mut self, text: &str) {
         match self {
-            Popup::Rename(input) | Popup::Palette { input, .. } => {
+            Popup::Rename(input) | Popup::Palette { input, .. } | Popup::NewTab { input, .. } => {
                 input.insert(text.lines().next().unwrap_or(""))
             }
             Popup::Confirm(_) | Popup::Help { .. } | Popup::Notice { .. } => {}
@@ -215,16 +242,15 @@ impl Popup {
             Popup::Confirm(_) => (" Confirm ", 44, 5),
             Popup::Rename(_) => (" Rename tab ", 44, 5),
             Popup::Palette { .. } => (" Command palette ", 64, 20),
+            Popup::NewTab { .. } => (" New tab: host or local shell ", 60, 12),
             Popup::Help { .. } => (" Keys ", 64, 30),
             Popup::Notice { title, lines } => {
                 notice_title = format!(" {title} ");
                 let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-                let rows: usize = lines.len() + 3;
-                (
-                    notice_title.as_str(),
-                    (longest + 4).clamp(30, 100) as u16,
-                    (rows * 2).min(30) as u16,
-                )
+                // The lines, a blank, the hint, and the border; long lines wrap.
+                let width = (longest + 4).clamp(30, 100);
+                let wrapped: usize = lines.iter().map(|l| l.chars().count() / (width - 2) + 1).sum();
+                (notice_title.as_str(), width as u16, (wrapped + 4).min(30) as u16)
             }
         };
         let rect = centered(area, width, height);
@@ -289,6 +315,25 @@ impl Popup {
                         "no action matches",
                         theme.style(Role::Muted),
                     )));
+                }
+                lines
+            }
+            Popup::NewTab { input, hosts } => {
+                let mut lines = vec![
+                    input_line(input, theme),
+                    Line::from(Span::styled(
+                        "Enter: empty for a local shell, or [user@]host[:port]. Tab completes.",
+                        theme.style(Role::Muted),
+                    )),
+                ];
+                let room = inner.height.saturating_sub(3) as usize;
+                for h in host_matches(hosts, input.text()).into_iter().take(room) {
+                    let style = if h == input.text() {
+                        theme.style(Role::DialogHighlight)
+                    } else {
+                        dialog
+                    };
+                    lines.push(Line::from(Span::styled(format!("  {h}"), style)));
                 }
                 lines
             }
@@ -358,12 +403,29 @@ impl Popup {
         let (input, width, height) = match self {
             Popup::Rename(i) => (i, 44, 5),
             Popup::Palette { input, .. } => (input, 64, 20),
+            Popup::NewTab { input, .. } => (input, 60, 12),
             _ => return None,
         };
         let rect = centered(area, width, height);
         let x = rect.x + 1 + 2 + input.cursor as u16;
         (x < rect.right().saturating_sub(1) && rect.height > 2).then_some((x, rect.y + 1))
     }
+}
+
+/// Hosts whose name starts with `prefix`, then those containing it.
+fn host_matches<'a>(hosts: &'a [String], prefix: &str) -> Vec<&'a str> {
+    let mut out: Vec<&str> = hosts
+        .iter()
+        .filter(|h| h.starts_with(prefix))
+        .map(String::as_str)
+        .collect();
+    out.extend(
+        hosts
+            .iter()
+            .filter(|h| !h.starts_with(prefix) && h.contains(prefix))
+            .map(String::as_str),
+    );
+    out
 }
 
 fn binding_text(keymap: &Keymap, prefix: &str, a: Action) -> String {

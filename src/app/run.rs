@@ -7,6 +7,7 @@ use crate::app::theme::Theme;
 use crate::app::ui;
 use crate::paths::Paths;
 use crate::pty::{self, PtyCommand};
+use crate::ssh::{self, ConnectOptions, Prompter};
 use crate::stream::{Stream, Waker};
 use base64::Engine;
 use crossterm::event::{
@@ -52,25 +53,53 @@ fn spawn_input_reader() -> tokio::sync::mpsc::Receiver<std::io::Result<Event>> {
     rx
 }
 
-/// What `lumen shell` (and later `lumen`, `lumen connect`, `lumen demo`) starts with.
+/// What `lumen shell`, `lumen connect` and `lumen demo` start with.
 pub struct RunOptions {
     pub paths: Paths,
     pub theme: Option<String>,
+    /// One tab each.
     pub initial: Vec<PaneSpec>,
+    /// How SSH panes connect and authenticate.
+    pub connect: ConnectOptions,
+    /// Hosts offered when a new tab asks for one.
+    pub host_names: Vec<String>,
+    /// A note shown over the first screen (title, lines), e.g. the demo's key hints.
+    pub welcome: Option<(String, Vec<String>)>,
 }
 
-/// Spawns local shells on PTYs.
-pub struct PtySpawner {
-    shell: PtyCommand,
-}
-
-impl PtySpawner {
-    pub fn new(shell: PtyCommand) -> Self {
-        Self { shell }
+impl RunOptions {
+    /// Options for the real user's environment.
+    pub fn new(paths: Paths, theme: Option<String>, initial: Vec<PaneSpec>) -> Self {
+        let connect = ConnectOptions::from_env(&paths);
+        Self {
+            paths,
+            theme,
+            initial,
+            connect,
+            host_names: Vec::new(),
+            welcome: None,
+        }
     }
 }
 
-impl Spawner for PtySpawner {
+/// Starts local shells on PTYs and SSH sessions with russh.
+pub struct LiveSpawner {
+    shell: PtyCommand,
+    connect: ConnectOptions,
+    prompter: Prompter,
+}
+
+impl LiveSpawner {
+    pub fn new(shell: PtyCommand, connect: ConnectOptions, prompter: Prompter) -> Self {
+        Self {
+            shell,
+            connect,
+            prompter,
+        }
+    }
+}
+
+impl Spawner for LiveSpawner {
     fn spawn(
         &mut self,
         spec: &PaneSpec,
@@ -89,6 +118,16 @@ impl Spawner for PtySpawner {
                 pty::spawn(&self.shell, cols, rows, waker)
                     .map(|s| (s, title))
                     .map_err(|e| e.to_string())
+            }
+            PaneSpec::Ssh { name, target } => {
+                let stream = ssh::spawn_session(
+                    target,
+                    &self.connect,
+                    self.prompter.clone(),
+                    (cols, rows),
+                    waker,
+                );
+                Ok((stream, name.clone()))
             }
         }
     }
@@ -197,25 +236,33 @@ pub fn run(opts: RunOptions) -> anyhow::Result<ExitCode> {
     runtime.block_on(run_async(opts))
 }
 
-async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
+/// Run the TUI inside an existing tokio runtime (the demo starts its server there first).
+pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     let (config, theme, problems) = load_settings(&opts.paths, opts.theme.as_deref());
     let (shell, shell_note) = pty::user_shell();
     let mouse = config.mouse;
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let waker = Waker::new();
+    let (prompter, mut prompts) = Prompter::channel();
     let mut app = App::new(AppOptions {
         config,
         theme,
         size,
-        spawner: Box::new(PtySpawner::new(PtyCommand::new(shell))),
+        spawner: Box::new(LiveSpawner::new(
+            PtyCommand::new(shell),
+            opts.connect,
+            prompter,
+        )),
         waker: waker.clone(),
     });
+    app.host_names = opts.host_names;
     let guard = TerminalGuard::enter(mouse)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     for spec in opts.initial {
         app.new_tab(spec);
     }
+    app.run_action(crate::app::keymap::Action::GoToTab0);
     let mut problems = problems;
     problems.extend(shell_note);
     if !problems.is_empty() {
@@ -223,6 +270,8 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
             title: "Problems at start".into(),
             lines: problems,
         });
+    } else if let Some((title, lines)) = opts.welcome {
+        app.popup = Some(crate::app::popup::Popup::Notice { title, lines });
     }
     let mut events = spawn_input_reader();
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -247,6 +296,7 @@ async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
                     None => break,
                 },
                 _ = waker.woken() => {}
+                Some(req) = prompts.recv() => app.ask(req),
                 _ = sleep => {}
                 _ = sigterm.recv() => break,
                 _ = sighup.recv() => break,

@@ -4,13 +4,14 @@ use crate::app::config::Config;
 use crate::app::keymap::Action;
 use crate::app::layout::{Layout, PaneId, Split};
 use crate::app::popup::{Confirm, LineInput, Popup, PopupOutcome};
+use crate::app::prompt::PromptDialog;
 use crate::app::theme::Theme;
 use crate::panes::terminal::{TerminalConfig, TerminalPane};
 use crate::panes::{Outcome, Pane, PaneView};
 use crate::stream::{Stream, Waker};
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Bytes a pane may parse per loop turn, so a flood in one pane cannot delay keys or others.
@@ -25,6 +26,18 @@ pub const RESIZE_STEP: u16 = 2;
 pub enum PaneSpec {
     /// The user's shell on a local PTY.
     LocalShell,
+    /// A login shell on a host over SSH; `name` is what the user calls it (tab title).
+    Ssh {
+        name: String,
+        target: crate::ssh::Target,
+    },
+}
+
+impl PaneSpec {
+    /// Whether the pane stays after its stream ends (to show why, and to reconnect).
+    fn keeps_pane_on_close(&self) -> bool {
+        matches!(self, PaneSpec::Ssh { .. })
+    }
 }
 
 /// Starts the byte stream behind a new pane. The real one spawns PTYs; tests use channels.
@@ -85,8 +98,11 @@ pub struct App {
     pub size: (u16, u16),
     pub prefix_pending: bool,
     pub popup: Option<Popup>,
+    /// Questions from SSH sessions (host keys, passwords), answered one at a time, above all.
+    pub prompts: VecDeque<PromptDialog>,
     pub message: Option<Message>,
-    /// Errors that stay until dismissed by the next message (config, theme).
+    /// Names offered when a new tab asks for a host (inventory, recent targets).
+    pub host_names: Vec<String>,
     spawner: Box<dyn Spawner>,
     waker: Waker,
     /// The last text copied, for paste.
@@ -118,7 +134,9 @@ impl App {
             size: opts.size,
             prefix_pending: false,
             popup: None,
+            prompts: VecDeque::new(),
             message: None,
+            host_names: Vec::new(),
             spawner: opts.spawner,
             waker: opts.waker,
             clipboard: None,
@@ -373,9 +391,12 @@ impl App {
         }
         for (id, reason, spec) in closed {
             tracing::info!("pane {} ended: {reason}", id.0);
-            match spec {
+            if spec.keeps_pane_on_close() {
+                // An SSH pane stays with its scrollback and the reason; r reconnects.
+                self.dirty = true;
+            } else {
                 // A local shell's pane closes when the shell exits, as in tmux.
-                PaneSpec::LocalShell => self.close_pane(id),
+                self.close_pane(id);
             }
         }
         more
@@ -401,6 +422,10 @@ impl App {
 
     fn paste(&mut self, text: &str) {
         self.dirty = true;
+        if let Some(d) = self.prompts.front_mut() {
+            d.paste(text);
+            return;
+        }
         if let Some(p) = self.popup.as_mut() {
             p.paste(text);
             return;
@@ -410,8 +435,23 @@ impl App {
         }
     }
 
+    /// Queue a question from an SSH session; it shows above everything until answered.
+    pub fn ask(&mut self, req: crate::ssh::PromptRequest) {
+        if let Some(d) = PromptDialog::new(req) {
+            self.prompts.push_back(d);
+        }
+        self.dirty = true;
+    }
+
     pub fn handle_key(&mut self, key: &KeyEvent) {
         self.dirty = true;
+        // Layer 0: a question from an SSH session.
+        if let Some(d) = self.prompts.front_mut() {
+            if d.handle_key(key) {
+                self.prompts.pop_front();
+            }
+            return;
+        }
         // Layer 1: the popup on top takes every key.
         if let Some(popup) = self.popup.as_mut() {
             let outcome = popup.handle_key(key);
@@ -427,6 +467,7 @@ impl App {
                     }
                 }
                 PopupOutcome::Run(a) => self.run_action(a),
+                PopupOutcome::Open(target) => self.open_target(&target),
             }
             return;
         }
@@ -451,11 +492,70 @@ impl App {
             self.prefix_pending = true;
             return;
         }
-        // Layer 3: the focused pane.
+        // Layer 3: the focused pane; an ended SSH session reconnects on r or Enter.
+        if let Some(id) = self.focused()
+            && self.reconnectable(id)
+        {
+            if matches!(
+                key.code,
+                crossterm::event::KeyCode::Char('r') | crossterm::event::KeyCode::Enter
+            ) {
+                self.reconnect(id);
+            }
+            return;
+        }
         if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id))
             && let Outcome::Copy(text) = slot.pane.handle_key(key)
         {
             self.copy(text);
+        }
+    }
+
+    /// Whether `id` is an ended session that can be started again in place.
+    pub fn reconnectable(&self, id: PaneId) -> bool {
+        self.panes.get(&id).is_some_and(|s| {
+            let Pane::Terminal(t) = &s.pane;
+            s.spec.keeps_pane_on_close() && t.closed().is_some()
+        })
+    }
+
+    /// Start the pane's session again, keeping its scrollback.
+    fn reconnect(&mut self, id: PaneId) {
+        let Some(slot) = self.panes.get(&id) else {
+            return;
+        };
+        let spec = slot.spec.clone();
+        let (cols, rows) = (slot.inner.width.max(2), slot.inner.height.max(2));
+        match self.spawner.spawn(&spec, cols, rows, &self.waker) {
+            Ok((stream, _)) => {
+                if let Some(slot) = self.panes.get_mut(&id) {
+                    let Pane::Terminal(t) = &mut slot.pane;
+                    t.set_stream(stream);
+                }
+                self.say("reconnecting…");
+            }
+            Err(why) => self.error(why),
+        }
+    }
+
+    /// Open what the new-tab dialog was given: empty is a local shell, else a host.
+    fn open_target(&mut self, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            self.new_tab(PaneSpec::LocalShell);
+            return;
+        }
+        match crate::ssh::Target::parse(text, None, None) {
+            Ok(t) => {
+                if !self.host_names.iter().any(|h| h == text) {
+                    self.host_names.push(text.to_string());
+                }
+                self.new_tab(PaneSpec::Ssh {
+                    name: text.to_string(),
+                    target: t,
+                });
+            }
+            Err(e) => self.error(e.to_string()),
         }
     }
 
@@ -503,7 +603,12 @@ impl App {
         }
         let n = self.tabs.len();
         match a {
-            Action::NewTab => self.new_tab(PaneSpec::LocalShell),
+            Action::NewTab => {
+                self.popup = Some(Popup::NewTab {
+                    input: LineInput::default(),
+                    hosts: self.host_names.clone(),
+                })
+            }
             Action::CloseTab => self.popup = Some(Popup::Confirm(Confirm::CloseTab(self.active))),
             Action::NextTab if n > 0 => self.switch_tab((self.active + 1) % n),
             Action::PrevTab if n > 0 => self.switch_tab((self.active + n - 1) % n),

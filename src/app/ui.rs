@@ -28,6 +28,10 @@ pub fn draw(app: &App, frame: &mut Frame) {
     draw_tab_bar(app, Rect::new(0, 0, area.width, 1), buf);
     draw_panes(app, buf);
     draw_status(app, Rect::new(0, area.height - 1, area.width, 1), buf);
+    if let Some(d) = app.prompts.front() {
+        d.render(app.body(), buf, &app.theme);
+        return;
+    }
     if let Some(p) = &app.popup {
         p.render(app.body(), buf, &app.theme, &app.config.keymap);
         if let Some(pos) = p.cursor(app.body()) {

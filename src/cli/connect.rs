@@ -47,20 +47,30 @@ pub fn options(args: &ConnectArgs, paths: &Paths) -> ConnectOptions {
     opts
 }
 
-/// Until the app wires the TUI: validate and list the targets.
-pub fn run(args: &ConnectArgs, _paths: &Paths) -> ExitCode {
-    match targets(args) {
-        Ok(targets) => {
-            for t in targets {
-                println!("{t}");
-            }
-            ExitCode::SUCCESS
-        }
+/// Open the TUI with a tab per destination.
+pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::Result<ExitCode> {
+    let targets = match targets(args) {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("lumen connect: {e}");
-            ExitCode::from(2)
+            return Ok(ExitCode::from(2));
         }
-    }
+    };
+    let mut opts = crate::app::RunOptions::new(
+        paths.clone(),
+        theme,
+        targets
+            .iter()
+            .zip(&args.destinations)
+            .map(|(target, name)| crate::app::PaneSpec::Ssh {
+                name: name.clone(),
+                target: target.clone(),
+            })
+            .collect(),
+    );
+    opts.connect = options(args, &paths);
+    opts.host_names = args.destinations.clone();
+    crate::app::run(opts)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! (`vault.rs`, `hosts.rs`, …), so the subcommands stay small and separate.
 
 pub mod connect;
+pub mod demo;
 pub mod hosts_forget;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,9 @@ pub struct Cli {
 pub enum Command {
     /// Open the workspace with a local shell (like tmux).
     Shell,
+    /// Try lumen with nothing to configure: two tabs on an embedded SSH server on loopback,
+    /// in a throw-away home.
+    Demo,
     /// Open a tab per host over SSH.
     Connect(connect::ConnectArgs),
     /// Manage hosts and their saved keys.
@@ -59,12 +63,13 @@ pub fn main() -> ExitCode {
     }
     let paths = crate::paths::Paths::from_env();
     let result = match cli.command {
-        None | Some(Command::Shell) => crate::app::run(crate::app::RunOptions {
+        None | Some(Command::Shell) => crate::app::run(crate::app::RunOptions::new(
             paths,
-            theme: cli.theme,
-            initial: vec![crate::app::PaneSpec::LocalShell],
-        }),
-        Some(Command::Connect(args)) => return connect::run(&args, &paths),
+            cli.theme,
+            vec![crate::app::PaneSpec::LocalShell],
+        )),
+        Some(Command::Demo) => demo::run(cli.theme),
+        Some(Command::Connect(args)) => connect::run(&args, paths, cli.theme),
         Some(Command::Hosts {
             command: HostsCommand::Forget(args),
         }) => return hosts_forget::run(&args, &paths),

@@ -1,0 +1,82 @@
+//! `lumen demo`: lumen against its embedded SSH server on loopback, in a throw-away home that
+//! is removed on exit. Nothing to install or configure.
+
+use crate::app::{PaneSpec, RunOptions};
+use crate::paths::Paths;
+use crate::ssh::{ConnectOptions, EmbeddedServer, EmbeddedServerOptions};
+use std::process::ExitCode;
+
+/// The demo workspace's hosts: both are the embedded server.
+const DEMO_HOSTS: [&str; 2] = ["demo-web", "demo-db"];
+
+/// Keys shown over the first screen.
+fn welcome() -> Vec<String> {
+    [
+        "Two tabs are connected over SSH to lumen's embedded server on 127.0.0.1.",
+        "Keys follow tmux: press Ctrl-b, then",
+        "  c  new tab (a host or a local shell)     n / p  next / previous tab",
+        "  %  split right      \"  split down         arrows  move between panes",
+        "  z  zoom a pane      x  close a pane       [  copy mode (scroll, search)",
+        "  ?  every key        :  command palette    d  quit",
+        "This demo's home is temporary and is removed when lumen exits.",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
+pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
+    let home = tempfile::Builder::new().prefix("lumen-demo-").tempdir()?;
+    crate::paths::ensure_private_dir(home.path())?;
+    let paths = Paths::under(home.path());
+    crate::paths::ensure_private_dir(&paths.data_dir)?;
+    crate::paths::ensure_private_dir(&paths.config_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let code = runtime.block_on(async {
+        let server = EmbeddedServer::start(EmbeddedServerOptions::default()).await?;
+        // The demo trusts its own server's key, as if the user had accepted it before.
+        crate::ssh::known_hosts::add(
+            &paths.known_hosts(),
+            "127.0.0.1",
+            server.port(),
+            &server.host_key,
+        )?;
+        write_workspace(&paths, server.port())?;
+        let mut connect = ConnectOptions::isolated(&paths.known_hosts());
+        connect.keys = vec![server.client_key.clone()];
+        let initial = DEMO_HOSTS
+            .iter()
+            .map(|name| PaneSpec::Ssh {
+                name: name.to_string(),
+                target: server.target(None),
+            })
+            .collect();
+        let mut opts = RunOptions::new(paths.clone(), theme, initial);
+        opts.connect = connect;
+        opts.host_names = DEMO_HOSTS.iter().map(|s| s.to_string()).collect();
+        opts.welcome = Some(("Welcome to the lumen demo".into(), welcome()));
+        let code = crate::app::run_async(opts).await;
+        drop(server);
+        code
+    });
+    drop(runtime);
+    home.close()?;
+    code
+}
+
+/// The demo workspace: two hosts in `hosts.toml`, both on the embedded server.
+fn write_workspace(paths: &Paths, port: u16) -> std::io::Result<()> {
+    let dir = paths.workspace_dir("default");
+    crate::paths::ensure_private_dir(&dir)?;
+    let user = crate::ssh::target::local_user();
+    let mut text = String::from("# lumen demo workspace: both hosts are lumen's embedded server.\n");
+    for (name, group) in DEMO_HOSTS.iter().zip(["web", "db"]) {
+        text.push_str(&format!(
+            "\n[[host]]\nname = \"{name}\"\nhostname = \"127.0.0.1\"\nport = {port}\nuser = \"{user}\"\ngroups = [\"{group}\"]\ntags = [\"demo\"]\n"
+        ));
+    }
+    crate::paths::atomic_write(&dir.join("hosts.toml"), text.as_bytes())
+}
