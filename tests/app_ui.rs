@@ -4,9 +4,12 @@
 
 mod common;
 
-use common::app::{app, app_with, output, screen, written};
+use common::app::{app, app_spec, app_with, close, output, screen, written};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use lumen::app::PaneSpec;
 use lumen::app::config::Config;
+use lumen::ssh::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest, Target};
+use lumen::stream::CloseReason;
 
 fn key(app: &mut lumen::app::App, code: KeyCode, m: KeyModifiers) {
     app.handle_event(Event::Key(KeyEvent::new(code, m)));
@@ -89,7 +92,9 @@ fn resize_keys_move_the_border() {
 fn tabs_new_next_prev_goto_rename_move_close() {
     let (mut app, _b) = app(80, 24);
     prefix(&mut app, 'c');
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
     prefix(&mut app, 'c');
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
     assert_eq!((app.tabs.len(), app.active), (3, 2));
     prefix(&mut app, 'n');
     assert_eq!(app.active, 0);
@@ -126,6 +131,7 @@ fn closing_the_last_pane_quits() {
 fn background_output_marks_the_tab() {
     let (mut app, b) = app(80, 24);
     prefix(&mut app, 'c');
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
     output(&mut app, &b, 0, b"build finished\x07");
     assert!(app.tabs[0].activity);
     assert!(!app.tabs[1].activity, "the visible tab gets no marker");
@@ -188,6 +194,7 @@ fn tiny_terminal_shows_a_message_and_recovers() {
 fn snapshot_tab_bar_and_splits() {
     let (mut app, b) = app(60, 12);
     prefix(&mut app, 'c');
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
     prefix(&mut app, ',');
     key(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
     for c in "logs".chars() {
@@ -215,4 +222,83 @@ fn snapshot_help_and_palette() {
     }
     key(&mut app, KeyCode::Down, KeyModifiers::NONE);
     insta::assert_snapshot!("palette", screen(&app));
+}
+
+#[test]
+fn new_tab_asks_host_or_local_shell_and_completes() {
+    let (mut app, _b, specs) = app_spec(Config::default(), 80, 24, PaneSpec::LocalShell);
+    app.host_names = vec!["db-primary".into(), "db-replica".into(), "web1".into()];
+    prefix(&mut app, 'c');
+    let s = screen(&app);
+    assert!(s.contains("host or local shell"), "{s}");
+    ch(&mut app, 'd');
+    key(&mut app, KeyCode::Tab, KeyModifiers::NONE);
+    key(&mut app, KeyCode::Tab, KeyModifiers::NONE);
+    assert!(screen(&app).contains("> db-replica"));
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        specs.borrow().last(),
+        Some(&PaneSpec::Ssh {
+            name: "db-replica".into(),
+            target: Target::parse("db-replica", None, None).unwrap()
+        })
+    );
+    assert_eq!(app.tab_title(1), "db-replica");
+    prefix(&mut app, 'c');
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(specs.borrow().last(), Some(&PaneSpec::LocalShell));
+    prefix(&mut app, 'c');
+    for c in "bob@".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(app.tabs.len(), 3, "a bad destination opens nothing");
+    assert!(app.message.as_ref().is_some_and(|m| m.error));
+}
+
+#[test]
+fn ended_ssh_pane_stays_and_reconnects() {
+    let spec = PaneSpec::Ssh {
+        name: "db1".into(),
+        target: Target::new("bob", "db1", 22),
+    };
+    let (mut app, b, specs) = app_spec(Config::default(), 80, 24, spec.clone());
+    output(&mut app, &b, 0, b"last words\r\n");
+    close(&mut app, &b, 0, CloseReason::KeepaliveTimeout);
+    assert_eq!(app.tabs.len(), 1, "the pane stays");
+    let id = app.tabs[0].focused;
+    assert!(app.reconnectable(id));
+    ch(&mut app, 'x');
+    assert_eq!(specs.borrow().len(), 1, "other keys do nothing");
+    ch(&mut app, 'r');
+    assert_eq!(specs.borrow().as_slice(), &[spec.clone(), spec]);
+    assert!(!app.reconnectable(id));
+    ch(&mut app, 'l');
+    assert_eq!(written(&b, 1).0, b"l", "the new session gets the keys");
+}
+
+#[test]
+fn ssh_questions_show_above_everything() {
+    let (mut app, _b) = app(90, 24);
+    prefix(&mut app, '?');
+    let (reply, mut rx) = tokio::sync::oneshot::channel();
+    app.ask(PromptRequest {
+        kind: PromptKind::UnknownHostKey {
+            host: "127.0.0.1".into(),
+            port: 2222,
+            key_type: "ED25519".into(),
+            fingerprint: "SHA256:AAAAtestfingerprint".into(),
+        },
+        reply,
+    });
+    let s = screen(&app);
+    assert!(s.contains("SHA256:AAAAtestfingerprint"), "{s}");
+    assert!(s.contains("[127.0.0.1]:2222"), "{s}");
+    insta::assert_snapshot!("host_key_dialog", s);
+    ch(&mut app, 'o');
+    assert!(matches!(
+        rx.try_recv(),
+        Ok(Some(PromptAnswer::HostKey(HostKeyDecision::AcceptOnce)))
+    ));
+    assert!(screen(&app).contains("Keys"), "the help is back");
 }

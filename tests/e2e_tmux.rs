@@ -44,6 +44,8 @@ fn shell_split_tab_zoom_and_exit() {
     );
 
     t.keys(&["C-b", "c"]);
+    t.wait_text("host or local shell");
+    t.keys(&["Enter"]);
     t.wait_text("1:sh*");
     t.type_text("echo three");
     t.keys(&["Enter"]);

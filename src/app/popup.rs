@@ -29,6 +29,8 @@ pub enum Popup {
     NewTab {
         input: LineInput,
         hosts: Vec<String>,
+        /// While Tab cycles: what the user typed and which match is shown.
+        cycling: Option<(String, usize)>,
     },
     Help {
         scroll: u16,
@@ -178,23 +180,30 @@ impl Popup {
                     }
                 }
             }
-            Popup::NewTab { input, hosts } => match key.code {
+            Popup::NewTab {
+                input,
+                hosts,
+                cycling,
+            } => match key.code {
                 KeyCode::Enter => PopupOutcome::Open(input.text().to_string()),
                 KeyCode::Tab => {
-                    let matches = host_matches(hosts, input.text());
-                    // Complete to the next match after the current text, cycling.
-                    let next = matches
-                        .iter()
-                        .position(|h| *h == input.text())
-                        .map(|i| (i + 1) % matches.len())
-                        .unwrap_or(0);
-                    if let Some(h) = matches.get(next) {
-                        *input = LineInput::new(h);
+                    // Each Tab shows the next host matching what was typed.
+                    let (typed, next) = match cycling.take() {
+                        Some((typed, i)) => (typed, i + 1),
+                        None => (input.text().to_string(), 0),
+                    };
+                    let matches = host_matches(hosts, &typed);
+                    if !matches.is_empty() {
+                        let i = next % matches.len();
+                        *input = LineInput::new(matches[i]);
+                        *cycling = Some((typed, i));
                     }
                     PopupOutcome::Stay
                 }
                 _ => {
-                    input.key(key);
+                    if input.key(key) {
+                        *cycling = None;
+                    }
                     PopupOutcome::Stay
                 }
             },
@@ -249,8 +258,15 @@ impl Popup {
                 let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
                 // The lines, a blank, the hint, and the border; long lines wrap.
                 let width = (longest + 4).clamp(30, 100);
-                let wrapped: usize = lines.iter().map(|l| l.chars().count() / (width - 2) + 1).sum();
-                (notice_title.as_str(), width as u16, (wrapped + 4).min(30) as u16)
+                let wrapped: usize = lines
+                    .iter()
+                    .map(|l| l.chars().count() / (width - 2) + 1)
+                    .sum();
+                (
+                    notice_title.as_str(),
+                    width as u16,
+                    (wrapped + 4).min(30) as u16,
+                )
             }
         };
         let rect = centered(area, width, height);
@@ -318,7 +334,15 @@ impl Popup {
                 }
                 lines
             }
-            Popup::NewTab { input, hosts } => {
+            Popup::NewTab {
+                input,
+                hosts,
+                cycling,
+            } => {
+                let typed = cycling
+                    .as_ref()
+                    .map(|(t, _)| t.as_str())
+                    .unwrap_or(input.text());
                 let mut lines = vec![
                     input_line(input, theme),
                     Line::from(Span::styled(
@@ -327,7 +351,7 @@ impl Popup {
                     )),
                 ];
                 let room = inner.height.saturating_sub(3) as usize;
-                for h in host_matches(hosts, input.text()).into_iter().take(room) {
+                for h in host_matches(hosts, typed).into_iter().take(room) {
                     let style = if h == input.text() {
                         theme.style(Role::DialogHighlight)
                     } else {

@@ -139,7 +139,10 @@ impl PromptDialog {
                 self.focus = (self.focus + 1) % self.fields.len().max(1);
             }
             KeyCode::BackTab | KeyCode::Up => {
-                self.focus = self.focus.checked_sub(1).unwrap_or(self.fields.len().saturating_sub(1));
+                self.focus = self
+                    .focus
+                    .checked_sub(1)
+                    .unwrap_or(self.fields.len().saturating_sub(1));
             }
             _ => {
                 if let Some(f) = self.fields.get_mut(self.focus) {
@@ -205,7 +208,10 @@ impl PromptDialog {
                         )),
                     );
                 }
-                lines.push(Line::from(Span::styled("Enter to send, Esc to cancel", muted)));
+                lines.push(Line::from(Span::styled(
+                    "Enter to send, Esc to cancel",
+                    muted,
+                )));
                 ("Authentication".into(), lines)
             }
             PromptKind::KeyboardInteractive {
@@ -259,7 +265,10 @@ impl PromptDialog {
         Clear.render(rect, buf);
         let block = Block::default()
             .borders(Borders::ALL)
-            .title(Span::styled(format!(" {title} "), theme.style(Role::DialogTitle)))
+            .title(Span::styled(
+                format!(" {title} "),
+                theme.style(Role::DialogTitle),
+            ))
             .border_style(theme.style(Role::DialogTitle))
             .style(theme.style(Role::Dialog));
         let inner = block.inner(rect);
@@ -284,7 +293,12 @@ mod tests {
     use super::*;
     use secrecy::ExposeSecret;
 
-    fn req(kind: PromptKind) -> (PromptRequest, tokio::sync::oneshot::Receiver<Option<PromptAnswer>>) {
+    fn req(
+        kind: PromptKind,
+    ) -> (
+        PromptRequest,
+        tokio::sync::oneshot::Receiver<Option<PromptAnswer>>,
+    ) {
         let (reply, rx) = tokio::sync::oneshot::channel();
         (PromptRequest { kind, reply }, rx)
     }
@@ -309,7 +323,10 @@ mod tests {
                 fingerprint: "SHA256:abc".into(),
             });
             let mut d = PromptDialog::new(r).unwrap();
-            assert!(!d.handle_key(&key(KeyCode::Char('x'))), "other keys do nothing");
+            assert!(
+                !d.handle_key(&key(KeyCode::Char('x'))),
+                "other keys do nothing"
+            );
             assert!(d.handle_key(&key(k)));
             match rx.try_recv() {
                 Ok(Some(PromptAnswer::HostKey(got))) => assert_eq!(got, want),
@@ -350,7 +367,10 @@ mod tests {
         });
         let mut d = PromptDialog::new(r).unwrap();
         d.handle_key(&key(KeyCode::Char('7')));
-        assert!(!d.handle_key(&key(KeyCode::Enter)), "Enter moves to the next prompt");
+        assert!(
+            !d.handle_key(&key(KeyCode::Enter)),
+            "Enter moves to the next prompt"
+        );
         d.handle_key(&key(KeyCode::Char('4')));
         assert!(d.handle_key(&key(KeyCode::Enter)));
         match rx.try_recv() {
@@ -365,7 +385,10 @@ mod tests {
             instruction: String::new(),
             prompts: vec![],
         });
-        assert!(PromptDialog::new(r).is_none(), "empty rounds need no dialog");
+        assert!(
+            PromptDialog::new(r).is_none(),
+            "empty rounds need no dialog"
+        );
         assert!(matches!(rx.try_recv(), Ok(Some(PromptAnswer::Responses(v))) if v.is_empty()));
     }
 

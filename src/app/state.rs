@@ -607,6 +607,7 @@ impl App {
                 self.popup = Some(Popup::NewTab {
                     input: LineInput::default(),
                     hosts: self.host_names.clone(),
+                    cycling: None,
                 })
             }
             Action::CloseTab => self.popup = Some(Popup::Confirm(Confirm::CloseTab(self.active))),

@@ -168,7 +168,13 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
             ));
         }
     }
-    let right = if app.prefix_pending {
+    let ended = app.focused().is_some_and(|id| app.reconnectable(id));
+    let right = if ended {
+        vec![Span::styled(
+            " session ended: r to reconnect, or C-b x to close ".replace("C-b", &prefix),
+            theme.style(Role::StatusKey),
+        )]
+    } else if app.prefix_pending {
         vec![Span::styled(
             format!(" {prefix} … (? help, : palette) "),
             theme.style(Role::StatusKey),

@@ -72,7 +72,8 @@ fn write_workspace(paths: &Paths, port: u16) -> std::io::Result<()> {
     let dir = paths.workspace_dir("default");
     crate::paths::ensure_private_dir(&dir)?;
     let user = crate::ssh::target::local_user();
-    let mut text = String::from("# lumen demo workspace: both hosts are lumen's embedded server.\n");
+    let mut text =
+        String::from("# lumen demo workspace: both hosts are lumen's embedded server.\n");
     for (name, group) in DEMO_HOSTS.iter().zip(["web", "db"]) {
         text.push_str(&format!(
             "\n[[host]]\nname = \"{name}\"\nhostname = \"127.0.0.1\"\nport = {port}\nuser = \"{user}\"\ngroups = [\"{group}\"]\ntags = [\"demo\"]\n"

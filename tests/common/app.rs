@@ -15,19 +15,25 @@ pub type Backends = Rc<RefCell<Vec<StreamEnds>>>;
 
 pub struct ChannelSpawner {
     pub backends: Backends,
+    pub specs: Rc<RefCell<Vec<PaneSpec>>>,
 }
 
 impl Spawner for ChannelSpawner {
     fn spawn(
         &mut self,
-        _spec: &PaneSpec,
+        spec: &PaneSpec,
         _cols: u16,
         _rows: u16,
         waker: &Waker,
     ) -> Result<(Stream, String), String> {
         let (stream, ends) = stream::channel(waker);
         self.backends.borrow_mut().push(ends);
-        Ok((stream, "sh".into()))
+        self.specs.borrow_mut().push(spec.clone());
+        let title = match spec {
+            PaneSpec::LocalShell => "sh".to_string(),
+            PaneSpec::Ssh { name, .. } => name.clone(),
+        };
+        Ok((stream, title))
     }
 }
 
@@ -36,18 +42,40 @@ pub fn app(w: u16, h: u16) -> (App, Backends) {
 }
 
 pub fn app_with(config: Config, w: u16, h: u16) -> (App, Backends) {
+    let (app, backends, _) = app_spec(config, w, h, PaneSpec::LocalShell);
+    (app, backends)
+}
+
+/// An app whose first tab runs `first`; also returns every spec spawned, in order.
+pub fn app_spec(
+    config: Config,
+    w: u16,
+    h: u16,
+    first: PaneSpec,
+) -> (App, Backends, Rc<RefCell<Vec<PaneSpec>>>) {
     let backends: Backends = Rc::default();
+    let specs: Rc<RefCell<Vec<PaneSpec>>> = Rc::default();
     let mut app = App::new(AppOptions {
         config,
         theme: Theme::builtin(),
         size: (w, h),
         spawner: Box::new(ChannelSpawner {
             backends: backends.clone(),
+            specs: specs.clone(),
         }),
         waker: Waker::new(),
     });
-    app.new_tab(PaneSpec::LocalShell);
-    (app, backends)
+    app.new_tab(first);
+    (app, backends, specs)
+}
+
+/// End pane number `i`'s stream with `reason`.
+pub fn close(app: &mut App, backends: &Backends, i: usize, reason: lumen::stream::CloseReason) {
+    backends.borrow()[i]
+        .events
+        .try_send(StreamEvent::Closed(reason))
+        .expect("pane queue has room");
+    while app.pump() {}
 }
 
 /// Queue program output for pane number `i` (spawn order) and let the app parse it.

@@ -1,0 +1,115 @@
+//! End to end over SSH, the real binary in tmux: `lumen demo` shows a prompt in both tabs and a
+//! command round-trips; `lumen connect` to a real OpenSSH sshd shows the host-key fingerprint,
+//! accepts and saves it, runs a command, and the next connect asks nothing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::tmux::Tmux;
+use common::{Sshd, keygen, keygen_fingerprint};
+
+fn env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    vec![
+        ("HOME", home.display().to_string()),
+        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
+        ("SHELL", "/bin/sh".to_string()),
+        ("PS1", "$ ".to_string()),
+        ("SSH_AUTH_SOCK", String::new()),
+    ]
+}
+
+#[test]
+fn demo_connects_two_tabs_and_a_command_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let t = Tmux::start(
+        dir.path(),
+        100,
+        30,
+        &env(dir.path()),
+        &format!("{lumen} demo; echo LUMEN_EXIT=$?; sleep 30"),
+    );
+    t.wait_text("Welcome to the lumen demo");
+    t.keys(&["Escape"]);
+    let prompt = |s: &str| s.lines().any(|l| l.trim_end() == "$");
+    let s = t.wait_for("a prompt in tab 0", prompt);
+    assert!(s.contains("0:demo-web*"), "{s}");
+    t.type_text("echo web-$((20+1))");
+    t.keys(&["Enter"]);
+    t.wait_text("web-21");
+    t.keys(&["C-b", "n"]);
+    t.wait_text("1:demo-db*");
+    t.wait_for("a prompt in tab 1", prompt);
+    t.type_text("echo db-$((30+3))");
+    t.keys(&["Enter"]);
+    t.wait_text("db-33");
+    t.keys(&["C-b", "d"]);
+    t.wait_text("Quit lumen?");
+    t.keys(&["y"]);
+    let s = t.wait_text("LUMEN_EXIT=");
+    assert!(s.contains("LUMEN_EXIT=0"), "{s}");
+}
+
+#[test]
+fn connect_to_openssh_asks_for_the_host_key_then_remembers_it() {
+    let Some(sshd) = Sshd::start("") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    keygen(&key, "ed25519", "");
+    sshd.authorize(&key.with_extension("pub"));
+    let fingerprints: Vec<String> = sshd
+        .host_keys
+        .iter()
+        .map(|k| {
+            keygen_fingerprint(k)
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let user = lumen::ssh::target::local_user();
+    let cmd = format!(
+        "{lumen} connect -i {} -p {} {user}@127.0.0.1; echo LUMEN_EXIT=$?; sleep 30",
+        key.display(),
+        sshd.port
+    );
+    let t = Tmux::start(dir.path(), 110, 30, &env(dir.path()), &cmd);
+    let s = t.wait_text("Unknown host key");
+    assert!(
+        fingerprints.iter().any(|f| s.contains(f.as_str())),
+        "the dialog shows the fingerprint as ssh-keygen -lf prints it; {fingerprints:?}\n{s}"
+    );
+    assert!(s.contains(&format!("[127.0.0.1]:{}", sshd.port)), "{s}");
+    t.keys(&["y"]);
+    t.wait_for("the dialog to close", |s| !s.contains("Unknown host key"));
+    t.type_text("echo remote-$((40+2))");
+    t.keys(&["Enter"]);
+    t.wait_text("remote-42");
+    t.type_text("exit");
+    t.keys(&["Enter"]);
+    t.wait_text("r to reconnect");
+    t.keys(&["r"]);
+    t.wait_for("a new session without asking", |s| {
+        !s.contains("Unknown host key")
+            && s.matches("remote-42").count() >= 1
+            && !s.contains("r to reconnect")
+    });
+    t.type_text("echo again-$((50+5))");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("again-55");
+    assert!(!s.contains("Unknown host key"), "{s}");
+    drop(t);
+    // The key was saved hashed in lumen's own known_hosts.
+    let saved = std::fs::read_to_string(dir.path().join("lumen/data/known_hosts")).unwrap();
+    assert!(saved.starts_with("|1|"), "{saved}");
+    assert!(
+        !saved.contains("127.0.0.1"),
+        "host names are hashed: {saved}"
+    );
+}
