@@ -32,7 +32,9 @@ fn ls_color_screen_and_styles() {
     let palette = Theme::builtin().palette;
     let (x, y) = (0..ROWS)
         .flat_map(|y| (0..COLS).map(move |x| (x, y)))
-        .find(|&(x, y)| buf[(x, y)].modifier.contains(Modifier::BOLD) && buf[(x, y)].symbol() != " ")
+        .find(|&(x, y)| {
+            buf[(x, y)].modifier.contains(Modifier::BOLD) && buf[(x, y)].symbol() != " "
+        })
         .expect("a bold cell");
     let cell = &buf[(x, y)];
     assert!(
@@ -76,7 +78,11 @@ fn htop_screen() {
     // The function-key bar at the bottom: "F1" with a coloured background.
     let last = ROWS - 1;
     assert!(text.lines().last().unwrap().starts_with("F1"), "{text}");
-    assert_ne!(buf[(2, last)].bg, buf[(0, last)].bg, "label and key differ in colour");
+    assert_ne!(
+        buf[(2, last)].bg,
+        buf[(0, last)].bg,
+        "label and key differ in colour"
+    );
     assert!(pane.wants_mouse(), "htop enables mouse reporting");
 }
 
@@ -92,7 +98,10 @@ fn cjk_and_emoji_take_two_cells() {
     assert_eq!(buf[(6, 0)].symbol(), " ");
     assert_eq!(buf[(7, 0)].symbol(), "本");
     // The combining accent stays with its letter in one cell.
-    let row = text.lines().position(|l| l.starts_with("Combining")).unwrap() as u16;
+    let row = text
+        .lines()
+        .position(|l| l.starts_with("Combining"))
+        .unwrap() as u16;
     assert_eq!(buf[(11, row)].symbol(), "e\u{301}");
     // A wide character that does not fit in the last column wraps to the next line whole.
     assert!(text.contains("01234\n日本"), "{text}");

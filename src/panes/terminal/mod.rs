@@ -22,6 +22,9 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 use listener::Inbox;
 use tokio::sync::mpsc::error::TryRecvError;
 
+/// Fewest columns the emulator runs with: alacritty cannot place a wide character in one.
+const MIN_COLS: u16 = 2;
+
 /// Default lines of scrollback per pane.
 pub const DEFAULT_SCROLLBACK: usize = 10_000;
 
@@ -98,6 +101,10 @@ impl Dimensions for Size {
 /// One terminal: emulator state, its backend, and what the app reads back.
 pub struct TerminalPane {
     term: Term<Inbox>,
+    /// Kept to re-apply after a full reset (RIS), which makes alacritty report the title.
+    config: term::Config,
+    /// The last byte fed was ESC (a reset may straddle two chunks).
+    after_esc: bool,
     parser: Processor,
     inbox: Inbox,
     handle: Option<StreamHandle>,
@@ -111,6 +118,7 @@ pub struct TerminalPane {
     clipboard: Option<String>,
     copy: Option<copy::CopyState>,
     mouse: mouse::MouseState,
+    emulator_errors: usize,
 }
 
 impl TerminalPane {
@@ -133,7 +141,7 @@ impl TerminalPane {
     }
 
     fn detached(cfg: TerminalConfig) -> Self {
-        let cols = cfg.cols.max(1);
+        let cols = cfg.cols.max(MIN_COLS);
         let rows = cfg.rows.max(1);
         let inbox = Inbox::default();
         let config = term::Config {
@@ -145,7 +153,9 @@ impl TerminalPane {
             rows: usize::from(rows),
         };
         Self {
-            term: Term::new(config, &size, inbox.clone()),
+            term: Term::new(config.clone(), &size, inbox.clone()),
+            config,
+            after_esc: false,
             parser: Processor::new(),
             inbox,
             handle: None,
@@ -159,6 +169,7 @@ impl TerminalPane {
             clipboard: None,
             copy: None,
             mouse: mouse::MouseState::default(),
+            emulator_errors: 0,
         }
     }
 
@@ -215,12 +226,45 @@ impl TerminalPane {
         if bytes.is_empty() {
             return;
         }
-        self.parser.advance(&mut self.term, bytes);
+        self.advance(bytes);
         self.activity = true;
+        // A full reset (ESC c) clears the title without an event; re-applying the config makes
+        // alacritty report the current title. A false positive only repeats the same title.
+        if contains_reset(self.after_esc, bytes) {
+            self.term.set_options(self.config.clone());
+        }
+        self.after_esc = bytes.last() == Some(&0x1b);
         self.handle_events();
         if self.copy.is_some() {
             self.refresh_hits();
         }
+    }
+
+    /// Run the parser over `bytes`. Should the emulator panic on some input, the pane starts
+    /// over with a fresh screen and says so, instead of taking the whole app down.
+    fn advance(&mut self, bytes: &[u8]) {
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.parser.advance(&mut self.term, bytes);
+        }));
+        if parsed.is_err() {
+            self.emulator_errors += 1;
+            let size = Size {
+                cols: usize::from(self.cols),
+                rows: usize::from(self.rows),
+            };
+            self.term = Term::new(self.config.clone(), &size, self.inbox.clone());
+            self.parser = Processor::new();
+            self.copy = None;
+            self.parser.advance(
+                &mut self.term,
+                b"[lumen: the terminal emulator failed on this output; screen reset]\r\n",
+            );
+        }
+    }
+
+    /// How many times the emulator failed and the screen was reset (see [`feed`](Self::feed)).
+    pub fn emulator_errors(&self) -> usize {
+        self.emulator_errors
     }
 
     /// Programs that start a synchronized update and never end it get shown after the timeout.
@@ -265,7 +309,7 @@ impl TerminalPane {
             .filter(|c| !c.is_control())
             .collect();
         let line = format!("\x1b[0m\r\n[{text}]\r\n");
-        self.parser.advance(&mut self.term, line.as_bytes());
+        self.advance(line.as_bytes());
         self.activity = true;
     }
 
@@ -324,9 +368,13 @@ impl TerminalPane {
         }
     }
 
-    /// Resize the emulator and the backend. Zero sizes are ignored.
+    /// Resize the emulator and the backend. Zero sizes are ignored; one column counts as two.
     pub fn resize(&mut self, cols: u16, rows: u16) {
-        if cols == 0 || rows == 0 || (cols, rows) == (self.cols, self.rows) {
+        if cols == 0 || rows == 0 {
+            return;
+        }
+        let cols = cols.max(MIN_COLS);
+        if (cols, rows) == (self.cols, self.rows) {
             return;
         }
         self.cols = cols;
@@ -454,4 +502,15 @@ impl TerminalPane {
         }
         out
     }
+}
+
+/// Whether `bytes` (preceded by an ESC when `after_esc`) contain `ESC c`.
+fn contains_reset(after_esc: bool, bytes: &[u8]) -> bool {
+    if after_esc && bytes.first() == Some(&b'c') {
+        return true;
+    }
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == 0x1b && bytes.get(i + 1) == Some(&b'c'))
 }

@@ -75,7 +75,13 @@ impl TerminalPane {
         let style = theme.style(Role::CopyCursor);
         view.patch_range(buf, cursor, cursor, false, style);
         if let Some(status) = self.copy_status() {
-            let y = area.bottom() - 1;
+            // At the bottom, unless that would hide the copy cursor.
+            let cursor_row = i64::from(cursor.line.0) + i64::from(view.offset);
+            let y = if cursor_row == i64::from(view.rows) - 1 && area.height > 1 {
+                area.y
+            } else {
+                area.bottom() - 1
+            };
             let style = theme.style(Role::Status);
             blank(buf, Rect::new(area.x, y, area.width, 1));
             buf.set_style(Rect::new(area.x, y, area.width, 1), style);
