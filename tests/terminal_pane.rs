@@ -105,6 +105,9 @@ fn scrollback_keeps_at_most_the_limit() {
         pane.screen_text()
     );
     assert_eq!(pane.cursor(), None, "no cursor while scrolled back");
+    let first = buffer_text(&render(&pane, 40, 10));
+    let first = first.lines().next().unwrap();
+    assert!(first.ends_with("[50/50]"), "scroll position shown: {first}");
 }
 
 #[test]

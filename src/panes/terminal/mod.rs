@@ -9,10 +9,10 @@ mod copy;
 pub mod keys;
 mod listener;
 mod mouse;
+mod output;
 mod render;
 
 use crate::stream::{CloseReason, Stream, StreamEvent, StreamHandle};
-use alacritty_terminal::event::Event;
 use alacritty_terminal::grid::{Dimensions, Scroll};
 use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::Flags;
@@ -20,7 +20,6 @@ use alacritty_terminal::term::{self, Term, TermMode};
 use alacritty_terminal::vte::ansi::{self, Processor};
 use crossterm::event::{KeyEvent, KeyEventKind};
 use listener::Inbox;
-use tokio::sync::mpsc::error::TryRecvError;
 
 /// Fewest columns the emulator runs with: alacritty cannot place a wide character in one.
 const MIN_COLS: u16 = 2;
@@ -182,143 +181,6 @@ impl TerminalPane {
         self.handle = Some(stream.handle);
         self.events = Some(stream.events);
         self.closed = None;
-    }
-
-    /// Parse queued output, about `budget` bytes at most (whole chunks), and answer the
-    /// program's queries through the stream.
-    pub fn pump(&mut self, budget: usize) -> Pump {
-        let mut pump = Pump::default();
-        self.flush_sync_timeout();
-        loop {
-            if pump.bytes >= budget {
-                pump.more = self.events.as_ref().is_some_and(|rx| !rx.is_empty());
-                break;
-            }
-            let Some(rx) = self.events.as_mut() else {
-                break;
-            };
-            match rx.try_recv() {
-                Ok(StreamEvent::Data(bytes)) => {
-                    pump.bytes += bytes.len();
-                    self.feed(&bytes);
-                }
-                Ok(StreamEvent::Closed(reason)) => {
-                    self.show_closed(&reason);
-                    self.closed = Some(reason);
-                    self.events = None;
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    let reason =
-                        CloseReason::Failed("the connection ended without a reason".into());
-                    self.show_closed(&reason);
-                    self.closed = Some(reason);
-                    self.events = None;
-                }
-            }
-        }
-        pump
-    }
-
-    /// Parse `bytes` as output of the program (what [`pump`](Self::pump) does with each chunk;
-    /// also used to replay recorded streams).
-    pub fn feed(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        self.advance(bytes);
-        self.activity = true;
-        // A full reset (ESC c) clears the title without an event; re-applying the config makes
-        // alacritty report the current title. A false positive only repeats the same title.
-        if contains_reset(self.after_esc, bytes) {
-            self.term.set_options(self.config.clone());
-        }
-        self.after_esc = bytes.last() == Some(&0x1b);
-        self.handle_events();
-        if self.copy.is_some() {
-            self.refresh_hits();
-        }
-    }
-
-    /// Run the parser over `bytes`. Should the emulator panic on some input, the pane starts
-    /// over with a fresh screen and says so, instead of taking the whole app down.
-    fn advance(&mut self, bytes: &[u8]) {
-        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.parser.advance(&mut self.term, bytes);
-        }));
-        if parsed.is_err() {
-            self.emulator_errors += 1;
-            let size = Size {
-                cols: usize::from(self.cols),
-                rows: usize::from(self.rows),
-            };
-            self.term = Term::new(self.config.clone(), &size, self.inbox.clone());
-            self.parser = Processor::new();
-            self.copy = None;
-            self.parser.advance(
-                &mut self.term,
-                b"[lumen: the terminal emulator failed on this output; screen reset]\r\n",
-            );
-        }
-    }
-
-    /// How many times the emulator failed and the screen was reset (see [`feed`](Self::feed)).
-    pub fn emulator_errors(&self) -> usize {
-        self.emulator_errors
-    }
-
-    /// Programs that start a synchronized update and never end it get shown after the timeout.
-    fn flush_sync_timeout(&mut self) {
-        let due = self.parser.sync_timeout().sync_timeout();
-        if due.is_some_and(|at| at <= std::time::Instant::now()) {
-            self.parser.stop_sync(&mut self.term);
-            self.handle_events();
-        }
-    }
-
-    fn handle_events(&mut self) {
-        for event in self.inbox.drain() {
-            match event {
-                Event::Title(title) => self.title = Some(title),
-                Event::ResetTitle => self.title = None,
-                Event::Bell => self.bell = true,
-                Event::ClipboardStore(_, text) => self.clipboard = Some(text),
-                Event::PtyWrite(text) => self.write(text.as_bytes()),
-                Event::ColorRequest(index, format) => {
-                    let colors = self.term.colors();
-                    let rgb = (index < term::color::COUNT)
-                        .then(|| colors[index])
-                        .flatten()
-                        .unwrap_or_else(|| listener::default_rgb(index));
-                    self.write(format(rgb).as_bytes());
-                }
-                Event::TextAreaSizeRequest(format) => {
-                    let text = format(listener::window_size(self.cols, self.rows));
-                    self.write(text.as_bytes());
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Print why the stream ended under the output, keeping it on screen and in scrollback.
-    fn show_closed(&mut self, reason: &CloseReason) {
-        let text: String = reason
-            .to_string()
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect();
-        let line = format!("\x1b[0m\r\n[{text}]\r\n");
-        self.advance(line.as_bytes());
-        self.activity = true;
-    }
-
-    fn write(&self, bytes: &[u8]) {
-        if let Some(handle) = &self.handle
-            && self.closed.is_none()
-        {
-            handle.write(bytes);
-        }
     }
 
     /// Why the backend ended, once it has.
@@ -502,15 +364,4 @@ impl TerminalPane {
         }
         out
     }
-}
-
-/// Whether `bytes` (preceded by an ESC when `after_esc`) contain `ESC c`.
-fn contains_reset(after_esc: bool, bytes: &[u8]) -> bool {
-    if after_esc && bytes.first() == Some(&b'c') {
-        return true;
-    }
-    bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == 0x1b && bytes.get(i + 1) == Some(&b'c'))
 }

@@ -51,6 +51,7 @@ impl TerminalPane {
 
     fn draw_overlays(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let Some(copy) = self.copy.as_ref() else {
+            self.draw_scroll_position(area, buf, theme);
             return;
         };
         let view = View::new(self, area);
@@ -87,6 +88,27 @@ impl TerminalPane {
             buf.set_style(Rect::new(area.x, y, area.width, 1), style);
             buf.set_stringn(area.x, y, status, usize::from(area.width), style);
         }
+    }
+}
+
+impl TerminalPane {
+    /// While scrolled back outside copy mode: `[lines back/history]` in the top right corner.
+    fn draw_scroll_position(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        let grid = self.term.grid();
+        let offset = grid.display_offset();
+        if offset == 0 {
+            return;
+        }
+        let text = format!("[{offset}/{}]", grid.history_size());
+        let width = (text.len() as u16).min(area.width);
+        let x = area.right() - width;
+        buf.set_stringn(
+            x,
+            area.y,
+            text,
+            usize::from(width),
+            theme.style(Role::Status),
+        );
     }
 }
 
