@@ -175,6 +175,25 @@ fn feed_lumen(bytes: &[u8]) -> TerminalPane {
     pane
 }
 
+/// alacritty_terminal alone (no pane around it), to show what the pane adds.
+fn feed_alacritty(bytes: &[u8]) -> usize {
+    use alacritty_terminal::event::VoidListener;
+    use alacritty_terminal::grid::Dimensions;
+    use alacritty_terminal::term::{Config, Term, test::TermSize};
+    use alacritty_terminal::vte::ansi::Processor;
+    let config = Config {
+        scrolling_history: SCROLLBACK,
+        ..Config::default()
+    };
+    let size = TermSize::new(usize::from(COLS), usize::from(ROWS));
+    let mut term = Term::new(config, &size, VoidListener);
+    let mut parser: Processor = Processor::new();
+    for chunk in bytes.chunks(CHUNK) {
+        parser.advance(&mut term, chunk);
+    }
+    term.grid().history_size()
+}
+
 fn feed_vt100(bytes: &[u8]) -> vt100::Parser {
     let (Some(rows), Some(cols)) = (NonZeroU16::new(ROWS), NonZeroU16::new(COLS)) else {
         unreachable!("the bench size is not zero")
@@ -201,6 +220,11 @@ fn parse(c: &mut Criterion) {
                 black_box(buf)
             })
         });
+        group.bench_with_input(
+            BenchmarkId::new("alacritty_alone", name),
+            &bytes,
+            |b, bytes| b.iter(|| black_box(feed_alacritty(bytes))),
+        );
         group.bench_with_input(BenchmarkId::new("vt100", name), &bytes, |b, bytes| {
             b.iter(|| black_box(feed_vt100(bytes)))
         });
