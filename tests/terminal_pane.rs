@@ -26,6 +26,37 @@ fn keys(pane: &mut TerminalPane, text: &str) -> KeyOutcome {
     last
 }
 
+/// One character per cell saying which copy-mode role styled it.
+fn highlight_map(buf: &ratatui::buffer::Buffer, theme: &Theme) -> String {
+    let role_of = |style: ratatui::style::Style| {
+        [
+            (Role::CopyCursor, 'C'),
+            (Role::SearchCurrent, '#'),
+            (Role::SearchMatch, '+'),
+            (Role::Selection, 's'),
+        ]
+        .into_iter()
+        .find(|(role, _)| {
+            let want = theme.style(*role);
+            let styled = want.bg.is_some() || !want.add_modifier.is_empty();
+            styled
+                && want.bg.is_none_or(|bg| Some(bg) == style.bg)
+                && want.fg.is_none_or(|fg| Some(fg) == style.fg)
+                && style.add_modifier.contains(want.add_modifier)
+        })
+        .map_or('.', |(_, c)| c)
+    };
+    let area = buf.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            (area.left()..area.right())
+                .map(|x| role_of(buf[(x, y)].style()))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The style of the current search hit, as drawn on `row`.
 fn current_style(buf: &ratatui::buffer::Buffer, row: u16) -> ratatui::style::Style {
     buf[(4, row)].style()
@@ -191,6 +222,8 @@ fn copy_mode_search_highlights_hits() {
         buf[(1, prev)].style(),
         "hit differs from text"
     );
+    // Where the highlights are: '#' current hit, '+' other hits, 'C' the copy cursor.
+    insta::assert_snapshot!("copy_mode_search_highlights", highlight_map(&buf, &theme));
     let status = rows.iter().find(|l| l.contains("?error")).unwrap();
     assert!(status.contains("(2 on screen)"), "status line: {status}");
     // n goes on backwards, N forwards again: the current hit moves.
