@@ -178,6 +178,9 @@ impl TerminalPane {
             old.close();
         }
         stream.handle.resize(self.cols, self.rows);
+        // Forget a half-parsed sequence from the old stream so it cannot eat the new one's bytes.
+        self.parser = Processor::new();
+        self.after_esc = false;
         self.handle = Some(stream.handle);
         self.events = Some(stream.events);
         self.closed = None;
@@ -218,6 +221,9 @@ impl TerminalPane {
     pub fn paste(&mut self, text: &str) {
         if !self.live() {
             return;
+        }
+        if self.copy.is_some() {
+            self.leave_copy_mode();
         }
         self.term.scroll_display(Scroll::Bottom);
         if self.term.mode().contains(TermMode::BRACKETED_PASTE) {
