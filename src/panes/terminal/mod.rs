@@ -121,7 +121,7 @@ pub struct TerminalPane {
 }
 
 impl TerminalPane {
-    /// A pane reading from `stream`, sized by `cfg` (0 sizes become 1).
+    /// A pane reading from `stream`, sized by `cfg` (at least 2 columns and 1 row).
     pub fn new(stream: Stream, cfg: TerminalConfig) -> Self {
         let mut pane = Self::detached(cfg);
         pane.handle = Some(stream.handle);
