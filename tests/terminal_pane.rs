@@ -414,3 +414,9 @@ fn cursor_shape_follows_decscusr() {
     feed(&mut pane, &ends, b"\x1b[?25l");
     assert_eq!(pane.cursor(), None);
 }
+
+#[test]
+fn pane_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<TerminalPane>();
+}
