@@ -1,150 +1,373 @@
-//! The terminal pane. PLACEHOLDER until the emulator branch lands: keeps raw text only.
+//! The terminal pane: our emulator module over `alacritty_terminal`, drawn with ratatui.
+//!
+//! `alacritty_terminal` does the emulation (parser, grid, scrollback, selection, regex search);
+//! this module feeds it bytes from a [`Stream`], answers the program's queries through the
+//! stream, turns keys and mouse events into bytes, and draws the grid into a ratatui buffer.
+//! Its types stay private to this folder.
 
-use crate::app::theme::Theme;
-use crate::stream::{CloseReason, Stream, StreamEvent};
-use crossterm::event::{KeyEvent, MouseEvent};
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+mod copy;
+pub mod keys;
+mod listener;
+mod mouse;
+mod output;
+mod render;
 
-pub mod keys {
-    pub fn encode_key(key: &crossterm::event::KeyEvent, _app_cursor: bool) -> Option<Vec<u8>> {
-        match key.code {
-            crossterm::event::KeyCode::Char(c) => Some(c.to_string().into_bytes()),
-            crossterm::event::KeyCode::Enter => Some(b"\r".to_vec()),
-            _ => None,
-        }
-    }
-}
+use crate::stream::{CloseReason, Stream, StreamEvent, StreamHandle};
+use alacritty_terminal::grid::{Dimensions, Scroll};
+use alacritty_terminal::index::{Column, Line};
+use alacritty_terminal::term::cell::Flags;
+use alacritty_terminal::term::{self, Term, TermMode};
+use alacritty_terminal::vte::ansi::{self, Processor};
+use crossterm::event::{KeyEvent, KeyEventKind};
+use listener::Inbox;
 
+/// Fewest columns the emulator runs with: alacritty cannot place a wide character in one.
+const MIN_COLS: u16 = 2;
+
+/// Default lines of scrollback per pane.
+pub const DEFAULT_SCROLLBACK: usize = 10_000;
+
+/// Size and history of a new pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TerminalConfig {
     pub cols: u16,
     pub rows: u16,
     pub scrollback: usize,
 }
+
+impl Default for TerminalConfig {
+    fn default() -> Self {
+        Self {
+            cols: 80,
+            rows: 24,
+            scrollback: DEFAULT_SCROLLBACK,
+        }
+    }
+}
+
+/// What one [`TerminalPane::pump`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pump {
+    /// Bytes parsed.
     pub bytes: usize,
+    /// Data is still queued after the budget: pump again on the next turn.
     pub more: bool,
 }
+
+/// What the pane did with a key or mouse event.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyOutcome {
     Consumed,
+    /// Not for this pane (e.g. no live backend); the app may use it.
     Ignored,
+    /// Copy mode copied this text; the app puts it on the clipboard (OSC 52).
     Copied(String),
+    /// Copy mode ended without copying.
     LeftCopyMode,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+
+/// Cursor shape the program asked for (DECSCUSR), to pass on to the real terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CursorShape {
+    #[default]
     Block,
+    Underline,
+    Bar,
+    BlinkingBlock,
+    BlinkingUnderline,
+    BlinkingBar,
 }
+
+/// The emulator's size in cells (alacritty asks for it through a trait).
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    cols: usize,
+    rows: usize,
+}
+
+impl Dimensions for Size {
+    fn total_lines(&self) -> usize {
+        self.rows
+    }
+    fn screen_lines(&self) -> usize {
+        self.rows
+    }
+    fn columns(&self) -> usize {
+        self.cols
+    }
+}
+
+/// One terminal: emulator state, its backend, and what the app reads back.
 pub struct TerminalPane {
-    stream: Option<Stream>,
-    text: String,
+    term: Term<Inbox>,
+    /// Kept to re-apply after a full reset (RIS), which makes alacritty report the title.
+    config: term::Config,
+    /// The last byte fed was ESC (a reset may straddle two chunks).
+    after_esc: bool,
+    parser: Processor,
+    inbox: Inbox,
+    handle: Option<StreamHandle>,
+    events: Option<tokio::sync::mpsc::Receiver<StreamEvent>>,
     closed: Option<CloseReason>,
+    cols: u16,
+    rows: u16,
+    title: Option<String>,
     activity: bool,
+    bell: bool,
+    clipboard: Option<String>,
+    copy: Option<copy::CopyState>,
+    mouse: mouse::MouseState,
+    emulator_errors: usize,
 }
+
 impl TerminalPane {
-    pub fn new(stream: Stream, _cfg: TerminalConfig) -> Self {
+    /// A pane reading from `stream`, sized by `cfg` (at least 2 columns and 1 row).
+    pub fn new(stream: Stream, cfg: TerminalConfig) -> Self {
+        let mut pane = Self::detached(cfg);
+        pane.handle = Some(stream.handle);
+        pane.events = Some(stream.events);
+        pane
+    }
+
+    /// A pane with no backend that shows `message` (e.g. the PTY could not be started).
+    pub fn failed(message: &str, cfg: TerminalConfig) -> Self {
+        let mut pane = Self::detached(cfg);
+        let reason = CloseReason::Failed(message.to_string());
+        pane.show_closed(&reason);
+        pane.closed = Some(reason);
+        pane.activity = false;
+        pane
+    }
+
+    fn detached(cfg: TerminalConfig) -> Self {
+        let cols = cfg.cols.max(MIN_COLS);
+        let rows = cfg.rows.max(1);
+        let inbox = Inbox::default();
+        let config = term::Config {
+            scrolling_history: cfg.scrollback,
+            ..term::Config::default()
+        };
+        let size = Size {
+            cols: usize::from(cols),
+            rows: usize::from(rows),
+        };
         Self {
-            stream: Some(stream),
-            text: String::new(),
+            term: Term::new(config.clone(), &size, inbox.clone()),
+            config,
+            after_esc: false,
+            parser: Processor::new(),
+            inbox,
+            handle: None,
+            events: None,
             closed: None,
+            cols,
+            rows,
+            title: None,
             activity: false,
+            bell: false,
+            clipboard: None,
+            copy: None,
+            mouse: mouse::MouseState::default(),
+            emulator_errors: 0,
         }
     }
-    pub fn failed(message: &str, _cfg: TerminalConfig) -> Self {
-        Self {
-            stream: None,
-            text: message.into(),
-            closed: Some(CloseReason::Failed(message.into())),
-            activity: false,
-        }
-    }
+
+    /// Reconnect this pane to a new backend; the screen and scrollback stay.
     pub fn set_stream(&mut self, stream: Stream) {
-        self.stream = Some(stream);
+        if let Some(old) = self.handle.take() {
+            old.close();
+        }
+        stream.handle.resize(self.cols, self.rows);
+        // Forget a half-parsed sequence from the old stream so it cannot eat the new one's bytes.
+        self.parser = Processor::new();
+        self.after_esc = false;
+        self.handle = Some(stream.handle);
+        self.events = Some(stream.events);
         self.closed = None;
     }
-    pub fn pump(&mut self, budget: usize) -> Pump {
-        let mut bytes = 0;
-        while bytes < budget {
-            let Some(s) = self.stream.as_mut() else { break };
-            match s.events.try_recv() {
-                Ok(StreamEvent::Data(d)) => {
-                    bytes += d.len();
-                    self.text.push_str(&String::from_utf8_lossy(&d));
-                    self.activity = true;
-                }
-                Ok(StreamEvent::Closed(r)) => {
-                    self.closed = Some(r);
-                    self.stream = None;
-                }
-                Err(_) => break,
-            }
-        }
-        Pump {
-            bytes,
-            more: bytes >= budget,
-        }
-    }
+
+    /// Why the backend ended, once it has.
     pub fn closed(&self) -> Option<&CloseReason> {
         self.closed.as_ref()
     }
+
+    fn live(&self) -> bool {
+        self.handle.is_some() && self.closed.is_none()
+    }
+
+    /// A key for the pane: sent to the program, or a copy-mode command while in copy mode.
     pub fn handle_key(&mut self, key: &KeyEvent) -> KeyOutcome {
-        if let (Some(s), Some(b)) = (&self.stream, keys::encode_key(key, false)) {
-            s.handle.write(&b);
+        if key.kind == KeyEventKind::Release {
+            return KeyOutcome::Ignored;
         }
-        KeyOutcome::Consumed
+        if self.copy.is_some() {
+            return self.copy_key(key);
+        }
+        if !self.live() {
+            return KeyOutcome::Ignored;
+        }
+        let app_cursor = self.term.mode().contains(TermMode::APP_CURSOR);
+        match keys::encode_key(key, app_cursor) {
+            Some(bytes) => {
+                self.term.scroll_display(Scroll::Bottom);
+                self.write(&bytes);
+                KeyOutcome::Consumed
+            }
+            None => KeyOutcome::Ignored,
+        }
     }
+
+    /// Paste text: bracketed when the program asked for it, newlines sent as Enter otherwise.
     pub fn paste(&mut self, text: &str) {
-        if let Some(s) = &self.stream {
-            s.handle.write(text.as_bytes());
+        if !self.live() {
+            return;
+        }
+        if self.copy.is_some() {
+            self.leave_copy_mode();
+        }
+        self.term.scroll_display(Scroll::Bottom);
+        if self.term.mode().contains(TermMode::BRACKETED_PASTE) {
+            // A pasted end marker would let the text escape the bracket and run as typed input.
+            let body = text.replace("\x1b[201~", "");
+            self.write(format!("\x1b[200~{body}\x1b[201~").as_bytes());
+        } else {
+            let body = text.replace("\r\n", "\r").replace('\n', "\r");
+            self.write(body.as_bytes());
         }
     }
-    pub fn handle_mouse(&mut self, _ev: &MouseEvent) -> KeyOutcome {
-        KeyOutcome::Ignored
-    }
+
+    /// Resize the emulator and the backend. Zero sizes are ignored; one column counts as two.
     pub fn resize(&mut self, cols: u16, rows: u16) {
-        if let Some(s) = &self.stream {
-            s.handle.resize(cols, rows);
+        if cols == 0 || rows == 0 {
+            return;
+        }
+        let cols = cols.max(MIN_COLS);
+        if (cols, rows) == (self.cols, self.rows) {
+            return;
+        }
+        self.cols = cols;
+        self.rows = rows;
+        self.term.resize(Size {
+            cols: usize::from(cols),
+            rows: usize::from(rows),
+        });
+        if let Some(handle) = &self.handle {
+            handle.resize(cols, rows);
+        }
+        if self.copy.is_some() {
+            self.refresh_hits();
         }
     }
-    pub fn render(&self, area: Rect, buf: &mut Buffer, _theme: &Theme) {
-        let lines: Vec<&str> = self.text.lines().collect();
-        let start = lines.len().saturating_sub(area.height as usize);
-        for (i, l) in lines[start..].iter().enumerate() {
-            buf.set_stringn(
-                area.x,
-                area.y + i as u16,
-                l,
-                area.width as usize,
-                ratatui::style::Style::default(),
-            );
-        }
-    }
+
+    /// Where the program's cursor is, relative to the pane, when it should be shown: visible,
+    /// not scrolled back, not in copy mode.
     pub fn cursor(&self) -> Option<(u16, u16)> {
-        None
+        if self.copy.is_some()
+            || self.term.grid().display_offset() != 0
+            || !self.term.mode().contains(TermMode::SHOW_CURSOR)
+        {
+            return None;
+        }
+        let point = self.term.grid().cursor.point;
+        let row = u16::try_from(point.line.0).ok()?;
+        let mut col = point.column.0;
+        if col > 0
+            && self.term.grid()[point]
+                .flags
+                .contains(Flags::WIDE_CHAR_SPACER)
+        {
+            col -= 1;
+        }
+        Some((u16::try_from(col).ok()?, row))
     }
+
     pub fn cursor_shape(&self) -> CursorShape {
-        CursorShape::Block
+        let style = self.term.cursor_style();
+        match (style.shape, style.blinking) {
+            (ansi::CursorShape::Underline, false) => CursorShape::Underline,
+            (ansi::CursorShape::Underline, true) => CursorShape::BlinkingUnderline,
+            (ansi::CursorShape::Beam, false) => CursorShape::Bar,
+            (ansi::CursorShape::Beam, true) => CursorShape::BlinkingBar,
+            (_, true) => CursorShape::BlinkingBlock,
+            (_, false) => CursorShape::Block,
+        }
     }
+
+    /// The title the program set (OSC 0/2); None until set and after a reset.
     pub fn title(&self) -> Option<&str> {
-        None
+        self.title.as_deref()
     }
+
+    /// True once after new output arrived.
     pub fn take_activity(&mut self) -> bool {
         std::mem::take(&mut self.activity)
     }
+
+    /// True once after the program rang the bell.
     pub fn take_bell(&mut self) -> bool {
-        false
+        std::mem::take(&mut self.bell)
     }
+
+    /// Text the program asked to put on the clipboard (OSC 52), once.
     pub fn take_clipboard(&mut self) -> Option<String> {
-        None
+        self.clipboard.take()
     }
-    pub fn enter_copy_mode(&mut self) {}
-    pub fn in_copy_mode(&self) -> bool {
-        false
-    }
+
+    /// The program enabled mouse reporting.
     pub fn wants_mouse(&self) -> bool {
-        false
+        self.term.mode().intersects(TermMode::MOUSE_MODE)
     }
+
+    /// The program is on the alternate screen (a full-screen program such as vim or htop).
+    pub fn alt_screen(&self) -> bool {
+        self.term.mode().contains(TermMode::ALT_SCREEN)
+    }
+
+    /// Lines of scrollback currently kept.
+    pub fn history_len(&self) -> usize {
+        self.term.grid().history_size()
+    }
+
+    /// Lines scrolled back from the bottom (0 when following output).
+    pub fn scroll_offset(&self) -> usize {
+        self.term.grid().display_offset()
+    }
+
+    /// Scroll the view by `lines` (positive = back into history).
+    pub fn scroll(&mut self, lines: i32) {
+        self.term.scroll_display(Scroll::Delta(lines));
+        if self.copy.is_some() {
+            self.refresh_hits();
+        }
+    }
+
+    /// The visible lines (or the scrolled view) as text, trailing spaces trimmed.
     pub fn screen_text(&self) -> String {
-        self.text.clone()
+        let grid = self.term.grid();
+        let offset = grid.display_offset() as i32;
+        let mut out = String::new();
+        for row in 0..grid.screen_lines() {
+            if row > 0 {
+                out.push('\n');
+            }
+            let start = out.len();
+            let line = &grid[Line(row as i32 - offset)];
+            for col in 0..grid.columns() {
+                let cell = &line[Column(col)];
+                if cell
+                    .flags
+                    .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
+                {
+                    continue;
+                }
+                out.push(cell.c);
+                if let Some(extra) = cell.zerowidth() {
+                    out.extend(extra.iter());
+                }
+            }
+            let trimmed = out[start..].trim_end_matches(' ').len();
+            out.truncate(start + trimmed);
+        }
+        out
     }
 }

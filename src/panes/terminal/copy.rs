@@ -1,0 +1,348 @@
+//! Copy mode: a tmux-like cursor over the screen and scrollback with vi keys, regex search
+//! and selection, built on alacritty's vi mode, `Selection` and `RegexSearch`.
+
+use super::{KeyOutcome, TerminalPane};
+use alacritty_terminal::grid::{Dimensions, Scroll};
+use alacritty_terminal::index::{Boundary, Column, Direction, Line, Point, Side};
+use alacritty_terminal::selection::{Selection, SelectionType};
+use alacritty_terminal::term::TermMode;
+use alacritty_terminal::term::search::{Match, RegexIter, RegexSearch};
+use alacritty_terminal::vi_mode::ViMotion;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Most search hits highlighted at once (a screen rarely holds more).
+const MAX_HITS: usize = 2_000;
+
+/// Copy-mode state beside alacritty's own vi cursor and selection.
+#[derive(Default)]
+pub(super) struct CopyState {
+    /// The search pattern being typed after `/` or `?`.
+    prompt: Option<Prompt>,
+    search: Option<Search>,
+    /// Entered by dragging the mouse: leave again once the drag copied.
+    pub(super) by_mouse: bool,
+    /// A one-line note for the status line (no match, bad pattern).
+    message: Option<String>,
+    /// Hits of the search on the visible screen, recomputed after every change.
+    pub(super) hits: Vec<Match>,
+}
+
+struct Prompt {
+    forward: bool,
+    text: String,
+}
+
+struct Search {
+    regex: RegexSearch,
+    pattern: String,
+    forward: bool,
+    current: Option<Match>,
+}
+
+impl CopyState {
+    pub(super) fn current_hit(&self) -> Option<&Match> {
+        self.search.as_ref().and_then(|s| s.current.as_ref())
+    }
+}
+
+impl TerminalPane {
+    /// Start copy mode with the cursor where the program's cursor is.
+    pub fn enter_copy_mode(&mut self) {
+        if self.copy.is_some() {
+            return;
+        }
+        if !self.term.mode().contains(TermMode::VI) {
+            self.term.toggle_vi_mode();
+        }
+        self.copy = Some(CopyState::default());
+    }
+
+    pub fn in_copy_mode(&self) -> bool {
+        self.copy.is_some()
+    }
+
+    /// Leave copy mode: drop the selection and follow the output again.
+    pub(super) fn leave_copy_mode(&mut self) {
+        self.term.selection = None;
+        if self.term.mode().contains(TermMode::VI) {
+            self.term.toggle_vi_mode();
+        }
+        self.term.scroll_display(Scroll::Bottom);
+        self.copy = None;
+    }
+
+    /// The selected text, if a selection is active.
+    pub(super) fn selected_text(&self) -> Option<String> {
+        self.term
+            .selection
+            .as_ref()
+            .filter(|s| !s.is_empty())
+            .and_then(|_| self.term.selection_to_string())
+    }
+
+    pub(super) fn copy_key(&mut self, key: &KeyEvent) -> KeyOutcome {
+        let outcome = if self.copy.as_ref().is_some_and(|c| c.prompt.is_some()) {
+            self.prompt_key(key);
+            KeyOutcome::Consumed
+        } else {
+            if let Some(copy) = self.copy.as_mut() {
+                copy.message = None;
+            }
+            self.command_key(key)
+        };
+        if self.copy.is_some() {
+            self.refresh_hits();
+        }
+        outcome
+    }
+
+    fn prompt_key(&mut self, key: &KeyEvent) {
+        let Some(copy) = self.copy.as_mut() else {
+            return;
+        };
+        let Some(prompt) = copy.prompt.as_mut() else {
+            return;
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => copy.prompt = None,
+            KeyCode::Char('c') if ctrl => copy.prompt = None,
+            KeyCode::Char('u') if ctrl => prompt.text.clear(),
+            KeyCode::Char(c) if !ctrl => prompt.text.push(c),
+            KeyCode::Backspace if prompt.text.pop().is_none() => copy.prompt = None,
+            KeyCode::Enter => {
+                let forward = prompt.forward;
+                let text = std::mem::take(&mut prompt.text);
+                copy.prompt = None;
+                if text.is_empty() {
+                    // An empty pattern repeats the last search, as in vi.
+                    if copy.search.is_some() {
+                        self.search_step(forward);
+                    }
+                } else {
+                    self.start_search(text, forward);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn command_key(&mut self, key: &KeyEvent) -> KeyOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let half = (self.term.screen_lines() / 2).max(1) as i32;
+        let page = self.term.screen_lines().max(1) as i32;
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => {
+                self.leave_copy_mode();
+                return KeyOutcome::LeftCopyMode;
+            }
+            KeyCode::Char('c') if ctrl => {
+                self.leave_copy_mode();
+                return KeyOutcome::LeftCopyMode;
+            }
+            KeyCode::Enter | KeyCode::Char('y') => {
+                let text = self.selected_text();
+                self.leave_copy_mode();
+                return match text {
+                    Some(text) => KeyOutcome::Copied(text),
+                    None => KeyOutcome::LeftCopyMode,
+                };
+            }
+            KeyCode::Char('u') if ctrl => self.page(half),
+            KeyCode::Char('d') if ctrl => self.page(-half),
+            KeyCode::Char('b') if ctrl => self.page(page),
+            KeyCode::Char('f') if ctrl => self.page(-page),
+            KeyCode::Char('v') if ctrl => self.toggle_selection(SelectionType::Block),
+            KeyCode::PageUp => self.page(page),
+            KeyCode::PageDown => self.page(-page),
+            KeyCode::Char('h') | KeyCode::Left => self.term.vi_motion(ViMotion::Left),
+            KeyCode::Char('j') | KeyCode::Down => self.term.vi_motion(ViMotion::Down),
+            KeyCode::Char('k') | KeyCode::Up => self.term.vi_motion(ViMotion::Up),
+            KeyCode::Char('l') | KeyCode::Right => self.term.vi_motion(ViMotion::Right),
+            KeyCode::Char('0') | KeyCode::Home => self.term.vi_motion(ViMotion::First),
+            KeyCode::Char('$') | KeyCode::End => self.term.vi_motion(ViMotion::Last),
+            KeyCode::Char('^') => self.term.vi_motion(ViMotion::FirstOccupied),
+            KeyCode::Char('w') => self.term.vi_motion(ViMotion::SemanticRight),
+            KeyCode::Char('b') => self.term.vi_motion(ViMotion::SemanticLeft),
+            KeyCode::Char('e') => self.term.vi_motion(ViMotion::SemanticRightEnd),
+            KeyCode::Char('W') => self.term.vi_motion(ViMotion::WordRight),
+            KeyCode::Char('B') => self.term.vi_motion(ViMotion::WordLeft),
+            KeyCode::Char('E') => self.term.vi_motion(ViMotion::WordRightEnd),
+            KeyCode::Char('H') => self.term.vi_motion(ViMotion::High),
+            KeyCode::Char('M') => self.term.vi_motion(ViMotion::Middle),
+            KeyCode::Char('L') => self.term.vi_motion(ViMotion::Low),
+            KeyCode::Char('g') => {
+                let top = Point::new(self.term.topmost_line(), Column(0));
+                self.term.vi_goto_point(top);
+            }
+            KeyCode::Char('G') => {
+                let bottom = Point::new(self.term.bottommost_line(), Column(0));
+                self.term.vi_goto_point(bottom);
+            }
+            KeyCode::Char('v') | KeyCode::Char(' ') => self.toggle_selection(SelectionType::Simple),
+            KeyCode::Char('V') => self.toggle_selection(SelectionType::Lines),
+            KeyCode::Char('/') | KeyCode::Char('?') => {
+                if let Some(copy) = self.copy.as_mut() {
+                    copy.prompt = Some(Prompt {
+                        forward: key.code == KeyCode::Char('/'),
+                        text: String::new(),
+                    });
+                }
+            }
+            KeyCode::Char('n') => self.search_again(false),
+            KeyCode::Char('N') => self.search_again(true),
+            _ => {}
+        }
+        KeyOutcome::Consumed
+    }
+
+    /// Move the view and the cursor by `lines` (positive = back into history).
+    fn page(&mut self, lines: i32) {
+        self.term.scroll_display(Scroll::Delta(lines));
+        let target = self.term.vi_mode_cursor.scroll(&self.term, lines).point;
+        self.term.vi_goto_point(target);
+    }
+
+    /// Start a selection of `ty` at the cursor, or drop the current one.
+    fn toggle_selection(&mut self, ty: SelectionType) {
+        match &self.term.selection {
+            Some(sel) if sel.ty == ty => self.term.selection = None,
+            _ => {
+                let mut sel = Selection::new(ty, self.term.vi_mode_cursor.point, Side::Left);
+                sel.include_all();
+                self.term.selection = Some(sel);
+            }
+        }
+    }
+
+    fn start_search(&mut self, pattern: String, forward: bool) {
+        // The pattern is a regex; if it is not a valid one, search for the text literally.
+        let regex = RegexSearch::new(&pattern).or_else(|_| RegexSearch::new(&escape(&pattern)));
+        let Some(copy) = self.copy.as_mut() else {
+            return;
+        };
+        match regex {
+            Ok(regex) => {
+                copy.search = Some(Search {
+                    regex,
+                    pattern,
+                    forward,
+                    current: None,
+                });
+                self.search_step(forward);
+            }
+            Err(_) => copy.message = Some(format!("cannot search for '{pattern}'")),
+        }
+    }
+
+    /// `n` (same direction as the search) or `N` (`reverse`).
+    fn search_again(&mut self, reverse: bool) {
+        let Some(forward) = self
+            .copy
+            .as_ref()
+            .and_then(|c| c.search.as_ref())
+            .map(|s| s.forward)
+        else {
+            if let Some(copy) = self.copy.as_mut() {
+                copy.message = Some("no search yet: type / or ?".into());
+            }
+            return;
+        };
+        self.search_step(forward != reverse);
+    }
+
+    /// Jump to the next hit after (or before) the copy cursor, wrapping around the history.
+    fn search_step(&mut self, forward: bool) {
+        let term = &mut self.term;
+        let Some(copy) = self.copy.as_mut() else {
+            return;
+        };
+        let Some(search) = copy.search.as_mut() else {
+            return;
+        };
+        let cursor = term.vi_mode_cursor.point;
+        let (origin, direction) = if forward {
+            (cursor.add(&*term, Boundary::None, 1), Direction::Right)
+        } else {
+            (cursor.sub(&*term, Boundary::None, 1), Direction::Left)
+        };
+        match term.search_next(&mut search.regex, origin, direction, Side::Left, None) {
+            Some(hit) => {
+                term.vi_goto_point(*hit.start());
+                search.current = Some(hit);
+            }
+            None => {
+                search.current = None;
+                copy.message = Some(format!("no match for '{}'", search.pattern));
+            }
+        }
+    }
+
+    /// Recompute the search hits on the visible screen (after scrolling, output, resizing).
+    pub(super) fn refresh_hits(&mut self) {
+        let term = &self.term;
+        let Some(copy) = self.copy.as_mut() else {
+            return;
+        };
+        copy.hits.clear();
+        let Some(search) = copy.search.as_mut() else {
+            return;
+        };
+        let offset = term.grid().display_offset() as i32;
+        let top = Point::new(Line(-offset), Column(0));
+        let bottom = Point::new(
+            Line(term.screen_lines() as i32 - 1 - offset),
+            term.last_column(),
+        );
+        let iter = RegexIter::new(top, bottom, Direction::Right, term, &mut search.regex);
+        copy.hits.extend(iter.take(MAX_HITS));
+    }
+
+    /// The copy-mode status line: the search prompt, a message, or where the cursor is.
+    pub(super) fn copy_status(&self) -> Option<String> {
+        let copy = self.copy.as_ref()?;
+        if let Some(prompt) = &copy.prompt {
+            let lead = if prompt.forward { '/' } else { '?' };
+            return Some(format!("{lead}{}", prompt.text));
+        }
+        if let Some(message) = &copy.message {
+            return Some(format!("[copy] {message}"));
+        }
+        let history = self.term.grid().history_size();
+        let line = self.term.vi_mode_cursor.point.line.0 + history as i32 + 1;
+        let total = history + self.term.screen_lines();
+        let mut text = format!("[copy] line {line}/{total}");
+        if let Some(search) = &copy.search {
+            let lead = if search.forward { '/' } else { '?' };
+            text.push_str(&format!(
+                "  {lead}{} ({} on screen)",
+                search.pattern,
+                copy.hits.len()
+            ));
+        }
+        text.push_str("  v select  y copy  / search  q quit");
+        Some(text)
+    }
+}
+
+/// `text` as a regex that matches it literally.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_makes_literal() {
+        assert_eq!(escape("a.b*(c)"), r"a\.b\*\(c\)");
+    }
+}
