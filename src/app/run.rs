@@ -5,6 +5,7 @@ use crate::app::config::Config;
 use crate::app::state::{App, AppOptions, Effect, PaneSpec, Spawner};
 use crate::app::theme::Theme;
 use crate::app::ui;
+use crate::panes::terminal::CursorShape;
 use crate::paths::Paths;
 use crate::pty::{self, PtyCommand};
 use crate::ssh::{self, ConnectOptions, Prompter};
@@ -278,6 +279,7 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     let mut sighup = signal(SignalKind::hangup())?;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
     let mut pending = false;
+    let mut shape = None;
     loop {
         // Wait for something, unless a pane still has bytes queued from the last turn.
         let frame_due = app.dirty.then(|| last_draw + FRAME_INTERVAL);
@@ -320,6 +322,11 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         }
         if app.dirty && last_draw.elapsed() >= FRAME_INTERVAL {
             terminal.draw(|f| ui::draw(&app, f))?;
+            let want = app.cursor_shape();
+            if shape != Some(want) {
+                execute!(std::io::stdout(), cursor_style(want))?;
+                shape = Some(want);
+            }
             app.dirty = false;
             last_draw = Instant::now();
         }
@@ -331,6 +338,17 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     drop(terminal);
     drop(guard);
     Ok(ExitCode::SUCCESS)
+}
+
+fn cursor_style(shape: CursorShape) -> cursor::SetCursorStyle {
+    match shape {
+        CursorShape::Block => cursor::SetCursorStyle::SteadyBlock,
+        CursorShape::Underline => cursor::SetCursorStyle::SteadyUnderScore,
+        CursorShape::Bar => cursor::SetCursorStyle::SteadyBar,
+        CursorShape::BlinkingBlock => cursor::SetCursorStyle::BlinkingBlock,
+        CursorShape::BlinkingUnderline => cursor::SetCursorStyle::BlinkingUnderScore,
+        CursorShape::BlinkingBar => cursor::SetCursorStyle::BlinkingBar,
+    }
 }
 
 fn apply(effect: Effect) {

@@ -750,6 +750,17 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// The cursor shape the focused pane's program asked for.
+    pub fn cursor_shape(&self) -> crate::panes::terminal::CursorShape {
+        self.focused()
+            .and_then(|id| self.panes.get(&id))
+            .map(|s| {
+                let Pane::Terminal(t) = &s.pane;
+                t.cursor_shape()
+            })
+            .unwrap_or_default()
+    }
+
     /// When the loop must wake even without input (a status message expires).
     pub fn next_deadline(&self) -> Option<Instant> {
         self.message.as_ref().map(|m| m.until)
