@@ -1,1 +1,3 @@
 //! ssh (filled in by its issue).
+
+pub mod config;
