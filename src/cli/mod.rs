@@ -3,6 +3,8 @@
 //! Each domain adds one variant to [`Command`] and a `run` function in a file of its own here
 //! (`vault.rs`, `hosts.rs`, …), so the subcommands stay small and separate.
 
+pub mod hosts;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -28,10 +30,14 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once per run; boxing variants would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the workspace with a local shell (like tmux).
     Shell,
+    /// Manage the host inventory (hosts.toml) and resolve ssh_config like `ssh -G`.
+    Hosts(hosts::HostsArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -41,8 +47,8 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let paths = crate::paths::Paths::from_env();
-    let _ = paths;
     match cli.command {
         None | Some(Command::Shell) => ExitCode::SUCCESS,
+        Some(Command::Hosts(args)) => hosts::run(args, &paths),
     }
 }

@@ -2,7 +2,9 @@
 //! atomically under a lock.
 
 pub mod hosts;
+pub mod import;
 pub mod store;
 
 pub use hosts::{Host, HostOptions, Inventory, InventoryError, load_or_report};
+pub use import::{ImportReport, import};
 pub use store::{DEFAULT_WORKSPACE, Editor, HostsFile};
