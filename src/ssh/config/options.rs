@@ -267,8 +267,9 @@ impl Options {
             }
             "proxycommand" => {
                 let cmd = line.rest.trim_start_matches([' ', '\t', '=']).to_string();
-                // Ignored once ProxyJump is set (even to `none`), as in readconf.c.
-                let free = matches!(self.jump, Jump::Unset);
+                // Ignored once ProxyJump names a chain; `ProxyJump none` leaves it free
+                // (what ssh 9.2 -G shows).
+                let free = !matches!(self.jump, Jump::Chain(_));
                 free && Self::set(&mut self.proxy_command, cmd, active)
             }
             "ignoreunknown" => Self::set(&mut self.ignore_unknown, line.rest.clone(), active),
@@ -365,8 +366,9 @@ mod tests {
         assert_eq!(o.jump, Jump::Unset);
         let mut o = Options::default();
         apply(&mut o, "ProxyJump none").unwrap();
+        apply(&mut o, "ProxyJump later").unwrap();
         apply(&mut o, "ProxyCommand nc").unwrap();
         assert_eq!(o.jump, Jump::None);
-        assert_eq!(o.proxy_command, None);
+        assert_eq!(o.proxy_command.as_deref(), Some("nc"));
     }
 }
