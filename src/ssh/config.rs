@@ -100,7 +100,8 @@ pub struct ResolveOptions {
 
 impl ResolveOptions {
     /// The local side from the environment: `HOME` (else the passwd entry), the login name,
-    /// the hostname, and ssh's default config files.
+    /// the hostname, and ssh's default config files. `LUMEN_SSH_SYSTEM_CONFIG` replaces
+    /// /etc/ssh/ssh_config (`none`: no system config), so tests stay hermetic.
     pub fn from_env() -> Self {
         let who = crate::ssh::config::merge::local_identity();
         let home = std::env::var_os("HOME")
@@ -112,7 +113,11 @@ impl ResolveOptions {
             local_user: who.name,
             local_host: who.host,
             uid: who.uid,
-            system_config: Some(PathBuf::from(SYSTEM_CONFIG)),
+            system_config: match std::env::var_os("LUMEN_SSH_SYSTEM_CONFIG") {
+                Some(v) if v == "none" => None,
+                Some(v) => Some(PathBuf::from(v)),
+                None => Some(PathBuf::from(SYSTEM_CONFIG)),
+            },
             ..Self::default()
         }
     }

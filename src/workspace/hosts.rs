@@ -194,7 +194,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
     };
     let doc: FileDoc = toml::from_str(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
-        invalid(offset, e.message().trim().to_string())
+        let source = text
+            .lines()
+            .nth(line_of(text, offset) - 1)
+            .unwrap_or("")
+            .trim();
+        invalid(offset, format!("{} (in `{source}`)", e.message().trim()))
     })?;
     let mut entries: Vec<(Spanned<String>, Spanned<Record>)> = doc.hosts.into_iter().collect();
     entries.sort_by_key(|(k, _)| k.span().start);
