@@ -270,3 +270,83 @@ fn exec_is_never_run_and_warned() {
     assert_eq!(w.line, 4);
     assert_eq!(r.port, 2);
 }
+
+fn compare(name: &str, ssh: &SshOutput, lumen: &lumen::ssh::config::Resolved) -> Vec<String> {
+    assert!(ssh.ok, "{name}: ssh failed: {}", ssh.stderr);
+    SSH_G_KEYWORDS
+        .iter()
+        .filter_map(|k| {
+            let expected = ssh.values.get(*k).cloned().unwrap_or_default();
+            let got = lumen.ssh_g_values(k);
+            (expected != got).then(|| format!("{name}: {k}: ssh {expected:?}, lumen {got:?}"))
+        })
+        .collect()
+}
+
+/// Without -F: ~/.ssh/config (from the fake home) then the system config, as `ssh host` reads.
+#[test]
+fn default_files_match_ssh_without_dash_f() {
+    let env = make_env();
+    let user_config = env.home.join(".ssh/config");
+    std::fs::copy(
+        fixtures().join("cases/14-include-in-host.conf"),
+        &user_config,
+    )
+    .unwrap();
+    let mut failures = Vec::new();
+    for host in ["inc", "other", "third"] {
+        let out = Command::new("ssh")
+            .args(["-G", host])
+            .env("HOME", &env.home)
+            .env("LD_PRELOAD", "libnss_wrapper.so")
+            .env("NSS_WRAPPER_PASSWD", &env.passwd)
+            .env("NSS_WRAPPER_GROUP", &env.group)
+            .output()
+            .unwrap();
+        let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some((k, v)) = line.split_once(' ') {
+                values.entry(k.to_string()).or_default().push(v.to_string());
+            }
+        }
+        let ssh = SshOutput {
+            ok: out.status.success(),
+            values,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        let opts = ResolveOptions {
+            config_file: None,
+            system_config: Some(lumen::ssh::config::SYSTEM_CONFIG.into()),
+            home_dir: env.home.clone(),
+            local_user: LOCAL_USER.into(),
+            ..ResolveOptions::from_env()
+        };
+        failures.extend(compare(host, &ssh, &resolve(host, &opts).unwrap()));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// ssh refuses an included file others can write; lumen skips it with a warning.
+#[test]
+fn writable_include_is_refused_like_ssh() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = make_env();
+    let inc = env.home.join(".ssh/conf.d/a.conf");
+    std::fs::set_permissions(&inc, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let file = fixtures().join("cases/15-include-top.conf");
+    let run = parse_run("any");
+    let ssh = run_ssh(&env, &file, &run);
+    assert!(
+        !ssh.ok && ssh.stderr.contains("Bad owner or permissions"),
+        "{}",
+        ssh.stderr
+    );
+    let r = resolve("any", &local_options(&env, &file, &run)).unwrap();
+    assert_eq!(r.user, "later", "the writable file's User must not apply");
+    let w = r
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("permissions"))
+        .unwrap();
+    assert_eq!((w.file.as_path(), w.line), (file.as_path(), 3));
+}

@@ -258,11 +258,14 @@ fn read_all(pass: &mut Pass<'_>, opts: &ResolveOptions) -> Result<(), ConfigErro
     for (path, flags) in files {
         let mut active = true;
         if let Err(e) = pass.read_file(&path, flags, &mut active, 0) {
-            pass.warnings.push(ConfigWarning {
+            let w = ConfigWarning {
                 file: path.clone(),
                 line: 0,
-                message: format!("cannot read: {e}"),
-            });
+                message: format!("not read: {e}"),
+            };
+            if !pass.warnings.contains(&w) {
+                pass.warnings.push(w);
+            }
         }
     }
     Ok(())

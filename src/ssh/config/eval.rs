@@ -64,8 +64,10 @@ impl Pass<'_> {
         if flags.check_perm
             && let Some(problem) = permission_problem(path)
         {
-            self.warn(path, 0, problem);
-            return Ok(true);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                problem,
+            ));
         }
         let text = String::from_utf8_lossy(&bytes);
         for (i, raw) in text.split('\n').enumerate() {
@@ -288,8 +290,14 @@ impl Pass<'_> {
                     never_match: flags.never_match || !outer,
                     ..flags
                 };
-                if let Err(e) = self.read_file(&path, inner, active, depth + 1) {
-                    self.warn(file, lineno, format!("can't read {}: {e}", path.display()));
+                match self.read_file(&path, inner, active, depth + 1) {
+                    Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                        self.warn(file, lineno, e.to_string());
+                    }
+                    Err(e) => {
+                        self.warn(file, lineno, format!("can't read {}: {e}", path.display()))
+                    }
+                    Ok(_) => {}
                 }
                 // A Match inside the included file must not change this file's block.
                 *active = outer;
