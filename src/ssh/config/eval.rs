@@ -217,8 +217,9 @@ impl Pass<'_> {
                 return Err(format!("missing Match criteria for {attr}"));
             };
             let matched = match name.as_str() {
-                "host" => pattern::matches_list(&self.match_host(), arg, true),
-                "originalhost" => pattern::matches_list(&self.original, arg, true),
+                // match_hostname: both sides lowercased.
+                "host" => pattern::matches_list(&self.match_host().to_lowercase(), arg, true),
+                "originalhost" => pattern::matches_list(&self.original.to_lowercase(), arg, true),
                 "user" => {
                     let user = self
                         .options

@@ -25,7 +25,8 @@ pub fn matches(s: &str, pattern: &str) -> bool {
 }
 
 /// `match_pattern_list(s, list, dolower)`: true when some entry matches and no negated entry
-/// does. With `lowercase_patterns` the patterns (not `s`) are lowercased, as `Match host` does.
+/// does. With `lowercase_patterns` the patterns are lowercased (callers lowercase `s` for
+/// `Match host`, as `match_hostname` does).
 pub fn matches_list(s: &str, list: &str, lowercase_patterns: bool) -> bool {
     let mut positive = false;
     for entry in list.split(',') {
