@@ -194,19 +194,16 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
             fields,
             clear,
         } => {
-            let mut h = file
-                .load()?
-                .get(&name)
-                .cloned()
-                .ok_or_else(|| InventoryError::UnknownHost(name.clone()))?;
-            for c in &clear {
-                clear_field(&mut h, c)?;
-            }
-            fields.apply(&mut h);
+            // Read-modify-write inside the lock, so a concurrent edit is never lost.
             file.update(|inv, ed| {
-                if inv.get(&name).is_none() {
-                    return Err(InventoryError::UnknownHost(name.clone()));
+                let mut h = inv
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(|| InventoryError::UnknownHost(name.clone()))?;
+                for c in &clear {
+                    clear_field(&mut h, c).map_err(|e| InventoryError::Rejected(e.to_string()))?;
                 }
+                fields.apply(&mut h);
                 ed.put(&h)
             })?;
             println!("updated {name}");

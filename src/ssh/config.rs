@@ -57,6 +57,8 @@ pub enum ConfigError {
     BadJump { value: String, message: String },
     #[error("no host given; name one, e.g. `lumen hosts resolve db1`")]
     NoHost,
+    #[error("port 0 is not valid; use 1-65535")]
+    BadPort,
 }
 
 /// A line lumen ignored, with where it is.
@@ -149,6 +151,8 @@ pub struct Resolved {
     pub connect_timeout: Option<u32>,
     /// Every other known keyword's first value, raw (kept for the SSH client, not interpreted).
     pub other: BTreeMap<String, String>,
+    /// Unknown keywords' first values, raw: kept so callers can show them, never used.
+    pub unknown: BTreeMap<String, String>,
     /// Keyword → where its value came from.
     pub origins: BTreeMap<String, Origin>,
     pub tokens: TokenValues,
@@ -163,6 +167,9 @@ pub fn resolve(host: &str, opts: &ResolveOptions) -> Result<Resolved, ConfigErro
     };
     if host_arg.is_empty() {
         return Err(ConfigError::NoHost);
+    }
+    if opts.port == Some(0) {
+        return Err(ConfigError::BadPort);
     }
     let mut options = Options {
         user: opts.user.clone().or(at_user).filter(|u| !u.is_empty()),
@@ -354,6 +361,7 @@ fn finish(
         user_known_hosts_files: known,
         connect_timeout: o.connect_timeout,
         other: o.other,
+        unknown: o.unknown,
         origins: o.origins,
         tokens,
         warnings,

@@ -98,6 +98,7 @@ fn bare(host_name: &str, opts: &ResolveOptions) -> Resolved {
         user_known_hosts_files: Vec::new(),
         connect_timeout: None,
         other: Default::default(),
+        unknown: Default::default(),
         origins: Default::default(),
         tokens: Default::default(),
         warnings: Vec::new(),

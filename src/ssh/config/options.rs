@@ -87,6 +87,8 @@ pub struct Options {
     pub ignore_unknown: Option<String>,
     /// Every other known keyword: its first value, raw.
     pub other: BTreeMap<String, String>,
+    /// Keywords OpenSSH does not know: kept (first value, raw) but never used.
+    pub unknown: BTreeMap<String, String>,
     /// Where each keyword got its value.
     pub origins: BTreeMap<String, Origin>,
 }
@@ -272,7 +274,9 @@ impl Options {
                 let free = !matches!(self.jump, Jump::Chain(_));
                 free && Self::set(&mut self.proxy_command, cmd, active)
             }
-            "ignoreunknown" => Self::set(&mut self.ignore_unknown, line.rest.clone(), active),
+            "ignoreunknown" => {
+                Self::set(&mut self.ignore_unknown, one_arg(line)?.to_string(), active)
+            }
             _ if keywords::is_known(k) => {
                 if active && !self.other.contains_key(k) {
                     self.other.insert(k.to_string(), line.args.join(" "));
@@ -282,6 +286,9 @@ impl Options {
                 }
             }
             _ => {
+                if active && !self.unknown.contains_key(k) {
+                    self.unknown.insert(k.to_string(), line.args.join(" "));
+                }
                 let ignored = self
                     .ignore_unknown
                     .as_deref()
