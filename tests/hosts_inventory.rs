@@ -158,3 +158,36 @@ fn include_depth_and_origins() {
     assert_eq!(origin.line, 2);
     assert!(origin.file.ends_with("ssh_config"));
 }
+
+#[test]
+fn jump_hops_resolve_by_their_own_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = opts(
+        dir.path(),
+        "Host bastion\n  Hostname 10.9.9.9\n  User jumper\nHost inner\n  Port 2201\n",
+    );
+    let db = Host {
+        name: "db".into(),
+        jump: vec!["bastion".into(), "ops@inner".into()],
+        ..Host::default()
+    };
+    let inner = Host {
+        name: "inner".into(),
+        hostname: Some("192.168.0.2".into()),
+        ..Host::default()
+    };
+    let inv = Inventory {
+        hosts: vec![db, inner],
+    };
+    let target = effective("db", &inv, &o);
+    let hops = lumen::ssh::config::effective_hops(&target, &inv, &o);
+    assert_eq!(hops.len(), 2);
+    assert_eq!(
+        (hops[0].hostname.as_str(), hops[0].user.as_str()),
+        ("10.9.9.9", "jumper")
+    );
+    assert_eq!(hops[0].proxy_jump, None);
+    assert_eq!(hops[1].hostname, "192.168.0.2");
+    assert_eq!((hops[1].user.as_str(), hops[1].port), ("ops", 2201));
+    assert_eq!(hops[1].proxy_jump.as_deref(), Some("bastion"));
+}

@@ -322,3 +322,89 @@ fn permission_problem(path: &Path) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ssh::config::{ResolveOptions, resolve};
+    use proptest::prelude::*;
+
+    const FRAGMENTS: &[&str] = &[
+        "Host",
+        "Match",
+        "Include",
+        "Hostname",
+        "User",
+        "Port",
+        "ProxyJump",
+        "IdentityFile",
+        "UserKnownHostsFile",
+        "ForwardAgent",
+        "ConnectTimeout",
+        "ServerAliveInterval",
+        "all",
+        "final",
+        "canonical",
+        "host",
+        "user",
+        "exec",
+        "!",
+        "*",
+        "?",
+        "=",
+        "\"",
+        "'",
+        "%h",
+        "%",
+        "%%",
+        "~",
+        "~/",
+        "#",
+        ",",
+        "@",
+        ":",
+        "[",
+        "]",
+        "\\",
+        "none",
+        "yes",
+        "0",
+        "65536",
+        "1m",
+        "${X",
+        "\t",
+        " ",
+        "\r",
+        "é",
+        "conf.d/*",
+    ];
+
+    fn config_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            proptest::sample::select(FRAGMENTS).prop_map(str::to_string),
+            // No `/`: an Include must never reach outside the temporary home.
+            "[ -.0-~]{0,6}",
+        ];
+        let line = proptest::collection::vec(piece, 0..8).prop_map(|p| p.join(" "));
+        proptest::collection::vec(line, 0..12).prop_map(|l| l.join("\n"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn arbitrary_configs_never_panic(text in config_text(), host in "[a-zA-Z@%.:]{0,8}") {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("config");
+            std::fs::write(&path, &text).unwrap();
+            let opts = ResolveOptions {
+                config_file: Some(path),
+                home_dir: dir.path().to_path_buf(),
+                local_user: "me".into(),
+                ..ResolveOptions::default()
+            };
+            if let Ok(r) = resolve(&host, &opts) {
+                let _ = r.to_ssh_g();
+                let _ = r.identity_paths();
+            }
+        }
+    }
+}

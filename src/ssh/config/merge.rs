@@ -75,6 +75,32 @@ pub fn effective(host_name: &str, inventory: &Inventory, opts: &ResolveOptions) 
     }
 }
 
+/// The hops of `target`'s jump chain, each resolved the way ssh resolves them: hop `i` by its
+/// own name (inventory and ssh_config), with the user and port written in the chain, and the
+/// hops before it as its `-J` (ssh runs `ssh -J <earlier hops> hop -W target`). The first hop
+/// keeps its own ProxyJump, if it has one; a caller following chains checks it.
+pub fn effective_hops(
+    target: &Resolved,
+    inventory: &Inventory,
+    opts: &ResolveOptions,
+) -> Vec<Resolved> {
+    let chain = target.jump_chain();
+    let texts: Vec<String> = chain.iter().map(ToString::to_string).collect();
+    chain
+        .iter()
+        .enumerate()
+        .map(|(i, hop)| {
+            let hop_opts = ResolveOptions {
+                user: hop.user.clone(),
+                port: hop.port,
+                jump: (i > 0).then(|| texts[..i].join(",")),
+                ..opts.clone()
+            };
+            effective(&hop.host, inventory, &hop_opts)
+        })
+        .collect()
+}
+
 /// Last resort when even a config-less resolution fails (an invalid -J, no host): the bare
 /// host with ssh's defaults.
 fn bare(host_name: &str, opts: &ResolveOptions) -> Resolved {
