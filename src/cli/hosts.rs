@@ -31,12 +31,14 @@ pub enum HostsCommand {
     },
     /// Add a host.
     Add {
+        /// Name used in lumen (letters, digits, '.', '-', '_').
         name: String,
         #[command(flatten)]
         fields: HostFields,
     },
     /// Change a host: given values replace the old ones (lists are replaced whole).
     Edit {
+        /// Name of the host to change.
         name: String,
         #[command(flatten)]
         fields: HostFields,
@@ -76,10 +78,13 @@ pub enum HostsCommand {
 /// Values of a host given on the command line.
 #[derive(Debug, Args, Default)]
 pub struct HostFields {
+    /// Address or DNS name to connect to (default: the host's name, through ssh_config).
     #[arg(long, value_name = "H")]
     pub hostname: Option<String>,
+    /// SSH port.
     #[arg(long, value_name = "P")]
     pub port: Option<u16>,
+    /// Remote user.
     #[arg(long, value_name = "U")]
     pub user: Option<String>,
     /// Jump host, first hop first (repeat for a chain): a host name or [user@]host[:port].
@@ -88,15 +93,19 @@ pub struct HostFields {
     /// Vault entry holding this host's password or key.
     #[arg(long, value_name = "C")]
     pub credential: Option<String>,
+    /// Tag (repeat for several).
     #[arg(long, value_name = "T")]
     pub tag: Vec<String>,
+    /// Group (repeat for several).
     #[arg(long, value_name = "G")]
     pub group: Vec<String>,
+    /// Free-text notes.
     #[arg(long, value_name = "N")]
     pub notes: Option<String>,
     /// Seconds between keepalives.
     #[arg(long, value_name = "SECONDS")]
     pub keepalive: Option<u32>,
+    /// Forward the SSH agent to this host.
     #[arg(long, value_name = "yes|no", value_parser = parse_yes_no)]
     pub forward_agent: Option<bool>,
     /// Private key file (repeat for several).
