@@ -4,6 +4,7 @@
 use crate::app::{PaneSpec, RunOptions};
 use crate::paths::Paths;
 use crate::ssh::{ConnectOptions, EmbeddedServer, EmbeddedServerOptions};
+use crate::workspace::{Host, HostsFile};
 use std::process::ExitCode;
 
 /// The demo workspace's hosts: both are the embedded server.
@@ -68,16 +69,23 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
 }
 
 /// The demo workspace: two hosts in `hosts.toml`, both on the embedded server.
-fn write_workspace(paths: &Paths, port: u16) -> std::io::Result<()> {
-    let dir = paths.workspace_dir("default");
-    crate::paths::ensure_private_dir(&dir)?;
+fn write_workspace(paths: &Paths, port: u16) -> anyhow::Result<()> {
+    let file = HostsFile::for_workspace(paths, "default")?;
     let user = crate::ssh::target::local_user();
-    let mut text =
-        String::from("# lumen demo workspace: both hosts are lumen's embedded server.\n");
-    for (name, group) in DEMO_HOSTS.iter().zip(["web", "db"]) {
-        text.push_str(&format!(
-            "\n[[host]]\nname = \"{name}\"\nhostname = \"127.0.0.1\"\nport = {port}\nuser = \"{user}\"\ngroups = [\"{group}\"]\ntags = [\"demo\"]\n"
-        ));
-    }
-    crate::paths::atomic_write(&dir.join("hosts.toml"), text.as_bytes())
+    file.update(|_, editor| {
+        for (name, group) in DEMO_HOSTS.iter().zip(["web", "db"]) {
+            editor.put(&Host {
+                name: name.to_string(),
+                hostname: Some("127.0.0.1".into()),
+                port: Some(port),
+                user: Some(user.clone()),
+                tags: vec!["demo".into()],
+                groups: vec![group.into()],
+                notes: Some("lumen's embedded SSH server".into()),
+                ..Host::default()
+            })?;
+        }
+        Ok(())
+    })?;
+    Ok(())
 }

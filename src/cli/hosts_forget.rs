@@ -5,7 +5,6 @@ use crate::paths::Paths;
 use crate::ssh::Target;
 use crate::ssh::known_hosts;
 use clap::Args;
-use std::process::ExitCode;
 
 #[derive(Debug, Clone, Args)]
 pub struct ForgetArgs {
@@ -14,40 +13,28 @@ pub struct ForgetArgs {
     pub host: String,
 }
 
-pub fn run(args: &ForgetArgs, paths: &Paths) -> ExitCode {
-    let target = match Target::parse(&args.host, Some("-"), None) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("lumen hosts forget: {e}");
-            return ExitCode::from(2);
-        }
-    };
+/// Remove the host's keys; a bad destination or an unwritable file is an error.
+pub fn run(args: &ForgetArgs, paths: &Paths) -> anyhow::Result<()> {
+    let target = Target::parse(&args.host, Some("-"), None)?;
     let user_file = directories::BaseDirs::new().map(|b| b.home_dir().join(".ssh/known_hosts"));
     let lumen_file = paths.known_hosts();
-    match known_hosts::forget(&lumen_file, user_file.as_deref(), &target.host, target.port) {
-        Ok(done) => {
-            let name = target.known_hosts_name();
-            if done.removed.is_empty() {
-                println!("{name}: no key saved in {}", lumen_file.display());
-            } else {
-                println!(
-                    "{name}: removed {} key(s) from {}",
-                    done.removed.len(),
-                    lumen_file.display()
-                );
-            }
-            for (file, line) in &done.elsewhere {
-                println!(
-                    "{name} is also in {}:{line}; lumen does not edit that file. \
-                     Remove it with: ssh-keygen -R '{name}'",
-                    file.display()
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("lumen hosts forget: {e}");
-            ExitCode::FAILURE
-        }
+    let done = known_hosts::forget(&lumen_file, user_file.as_deref(), &target.host, target.port)?;
+    let name = target.known_hosts_name();
+    if done.removed.is_empty() {
+        println!("{name}: no key saved in {}", lumen_file.display());
+    } else {
+        println!(
+            "{name}: removed {} key(s) from {}",
+            done.removed.len(),
+            lumen_file.display()
+        );
     }
+    for (file, line) in &done.elsewhere {
+        println!(
+            "{name} is also in {}:{line}; lumen does not edit that file. \
+             Remove it with: ssh-keygen -R '{name}'",
+            file.display()
+        );
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub mod connect;
 pub mod demo;
+pub mod hosts;
 pub mod hosts_forget;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once per run; boxing variants would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the workspace with a local shell (like tmux).
@@ -41,18 +44,8 @@ pub enum Command {
     Demo,
     /// Open a tab per host over SSH.
     Connect(connect::ConnectArgs),
-    /// Manage hosts and their saved keys.
-    Hosts {
-        #[command(subcommand)]
-        command: HostsCommand,
-    },
-}
-
-/// `lumen hosts …`. Other subcommands (list, add, rm, show, import) join this enum.
-#[derive(Debug, Subcommand)]
-pub enum HostsCommand {
-    /// Remove a host's saved keys from lumen's known_hosts (like `ssh-keygen -R`).
-    Forget(hosts_forget::ForgetArgs),
+    /// Manage the host inventory (hosts.toml), resolve ssh_config like `ssh -G`, forget keys.
+    Hosts(hosts::HostsArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -70,9 +63,7 @@ pub fn main() -> ExitCode {
         )),
         Some(Command::Demo) => demo::run(cli.theme),
         Some(Command::Connect(args)) => connect::run(&args, paths, cli.theme),
-        Some(Command::Hosts {
-            command: HostsCommand::Forget(args),
-        }) => return hosts_forget::run(&args, &paths),
+        Some(Command::Hosts(args)) => return hosts::run(args, &paths),
     };
     match result {
         Ok(code) => code,
