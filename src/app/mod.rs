@@ -1,6 +1,7 @@
 //! The application: `App`, actions, the event loop, keymap, focus, tab/split layout, palette,
 //! status bar, config and theme loading.
 
+pub mod broadcast;
 pub mod config;
 pub mod keymap;
 pub mod layout;
