@@ -16,10 +16,11 @@ pub mod server;
 pub mod session;
 pub mod target;
 
+pub use client::{Connection, connect};
 pub use error::SshError;
 pub use known_hosts::{HostKeyStatus, KnownHosts};
 pub use prompt::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest, Prompter};
 
 pub use server::{EmbeddedServer, EmbeddedServerOptions, KiRound};
-pub use session::{Output, exec, open_session, spawn_session};
+pub use session::{Output, exec, exec_on, open_command, open_session, spawn_session};
 pub use target::{ConnectOptions, Target};
