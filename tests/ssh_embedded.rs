@@ -278,3 +278,65 @@ async fn server_going_away_ends_the_session_and_reconnect_works() {
         other => panic!("expected a failure, got {other:?}"),
     }
 }
+
+/// A TCP relay to `upstream` that stops forwarding (without closing) once `freeze` is set:
+/// a dead link as keepalives see it.
+async fn freezable_relay(
+    upstream: std::net::SocketAddr,
+    freeze: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> u16 {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (client, _) = listener.accept().await.unwrap();
+        let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+        let (mut cr, mut cw) = client.into_split();
+        let (mut sr, mut sw) = server.into_split();
+        let f1 = freeze.clone();
+        let up = async move {
+            let mut buf = vec![0u8; 16384];
+            while let Ok(n @ 1..) = cr.read(&mut buf).await {
+                if !f1.load(Ordering::SeqCst) && sw.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let down = async move {
+            let mut buf = vec![0u8; 16384];
+            while let Ok(n @ 1..) = sr.read(&mut buf).await {
+                if !freeze.load(Ordering::SeqCst) && cw.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        };
+        tokio::join!(up, down);
+    });
+    port
+}
+
+#[tokio::test]
+async fn dead_link_ends_with_keepalive_timeout() {
+    let server = EmbeddedServer::start(sh_options()).await.unwrap();
+    let freeze = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = freezable_relay(server.addr, freeze.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    known_hosts::add(&kh, "127.0.0.1", port, &server.host_key).unwrap();
+    let mut opts = ConnectOptions::isolated(&kh);
+    opts.keys = vec![server.client_key.clone()];
+    opts.keepalive_interval = std::time::Duration::from_millis(200);
+    opts.keepalive_max = 2;
+    let (prompter, _) = auto_answer(Answers::default());
+    let waker = Waker::new();
+    let target = lumen::ssh::Target::new("u", "127.0.0.1", port);
+    let mut s = open_session(&target, &opts, prompter, (80, 24), &waker)
+        .await
+        .unwrap();
+    s.handle.write(b"echo alive-$((3*3))\r");
+    read_until(&mut s, "alive-9").await;
+    freeze.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (_, reason) = read_to_close(&mut s).await;
+    assert_eq!(reason, CloseReason::KeepaliveTimeout);
+}

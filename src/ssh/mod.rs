@@ -13,6 +13,7 @@ pub mod hashed;
 pub mod known_hosts;
 pub mod prompt;
 pub mod server;
+mod server_process;
 pub mod session;
 pub mod target;
 
