@@ -24,11 +24,9 @@ fn sh_options() -> EmbeddedServerOptions {
 
 /// Options that trust the server's host key and use its client key.
 fn trusting(server: &EmbeddedServer, dir: &tempfile::TempDir) -> ConnectOptions {
-    let kh = dir.path().join("known_hosts");
-    known_hosts::add(&kh, "127.0.0.1", server.port(), &server.host_key).unwrap();
-    let mut opts = ConnectOptions::isolated(&kh);
-    opts.keys = vec![server.client_key.clone()];
-    opts
+    server
+        .client_options(&dir.path().join("known_hosts"))
+        .unwrap()
 }
 
 #[tokio::test]

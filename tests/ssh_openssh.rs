@@ -343,3 +343,21 @@ async fn connection_errors_are_specific() {
     let e = exec(&dns, &opts, &prompter, "true").await.unwrap_err();
     assert!(matches!(e, SshError::Dns { .. }), "{e}");
 }
+
+#[tokio::test]
+async fn server_closing_during_auth_is_reported() {
+    let Some(sshd) = Sshd::start("MaxAuthTries 1") else {
+        return;
+    };
+    let mut opts = trusting(&sshd);
+    for name in ["stranger1", "stranger2", "stranger3"] {
+        let key = sshd.path(name);
+        keygen(&key, "ed25519", "");
+        opts.identity_files.push(key);
+    }
+    let (prompter, _) = auto_answer(Answers::default());
+    let e = exec(&target(&sshd, &me()), &opts, &prompter, "true")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, SshError::ServerClosedDuringAuth { .. }), "{e}");
+}

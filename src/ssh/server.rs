@@ -4,7 +4,7 @@
 
 use super::SshError;
 use super::server_process::{self as process, ChannelState, Input};
-use super::target::{Target, local_user};
+use super::target::{ConnectOptions, Target, local_user};
 use crate::pty::{PtyCommand, user_shell};
 use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::{PrivateKey, PublicKey};
@@ -12,6 +12,7 @@ use russh::server::{self, Auth, Msg, Response, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,6 +115,15 @@ impl EmbeddedServer {
             client_key: Arc::new(client),
             stop: Some(stop),
         })
+    }
+
+    /// Options for a client of this server: its host key saved (hashed) in `lumen_known_hosts`
+    /// and its client key in memory. What `lumen demo` uses.
+    pub fn client_options(&self, lumen_known_hosts: &Path) -> Result<ConnectOptions, SshError> {
+        super::known_hosts::add(lumen_known_hosts, "127.0.0.1", self.port(), &self.host_key)?;
+        let mut opts = ConnectOptions::isolated(lumen_known_hosts);
+        opts.keys = vec![self.client_key.clone()];
+        Ok(opts)
     }
 
     pub fn port(&self) -> u16 {
