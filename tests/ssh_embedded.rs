@@ -338,3 +338,22 @@ async fn dead_link_ends_with_keepalive_timeout() {
     let (_, reason) = read_to_close(&mut s).await;
     assert_eq!(reason, CloseReason::KeepaliveTimeout);
 }
+
+#[tokio::test]
+async fn silent_server_is_a_connect_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        drop(socket);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = ConnectOptions::isolated(&dir.path().join("known_hosts"));
+    opts.connect_timeout = std::time::Duration::from_millis(300);
+    let (prompter, _) = auto_answer(Answers::default());
+    let target = lumen::ssh::Target::new("u", "127.0.0.1", port);
+    let e = exec(&target, &opts, &prompter, "true").await.unwrap_err();
+    assert!(matches!(e, SshError::ConnectTimeout { .. }), "{e}");
+    held.abort();
+}

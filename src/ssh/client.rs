@@ -10,6 +10,7 @@ use russh::client::{self, ChannelOpenHandle, Msg, Session};
 use russh::keys::{Algorithm, PublicKey, PublicKeyOrCertificate};
 use russh::{Channel, Preferred};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpStream;
 
@@ -51,7 +52,10 @@ pub async fn connect(
     let config = client_config(opts, known.known_algorithms(&target.host, target.port));
     let socket = tcp_connect(target, opts).await?;
     let verdict = Arc::new(Mutex::new(None));
+    let prompted = Arc::new(AtomicBool::new(false));
     let handler = ClientHandler {
+        prompted: prompted.clone(),
+        accepted: None,
         target: target.clone(),
         known,
         lumen_known_hosts: opts.lumen_known_hosts.clone(),
@@ -60,7 +64,24 @@ pub async fn connect(
         agent_socket: opts.agent_socket.clone(),
         forward_agent: opts.forward_agent,
     };
-    let mut handle = match client::connect_stream(Arc::new(config), socket, handler).await {
+    // The timeout covers a server that accepts TCP but never speaks SSH; it stops counting
+    // once the user is asked about the host key.
+    let handshake = client::connect_stream(Arc::new(config), socket, handler);
+    tokio::pin!(handshake);
+    let result = tokio::select! {
+        r = &mut handshake => r,
+        _ = tokio::time::sleep(opts.connect_timeout) => {
+            if !prompted.load(Ordering::SeqCst) {
+                return Err(SshError::ConnectTimeout {
+                    host: target.host.clone(),
+                    port: target.port,
+                    secs: opts.connect_timeout.as_secs(),
+                });
+            }
+            handshake.await
+        }
+    };
+    let mut handle = match result {
         Ok(h) => h,
         Err(e) => {
             let held = verdict.lock().ok().and_then(|mut v| v.take());
@@ -202,6 +223,10 @@ pub struct ClientHandler {
     verdict: Arc<Mutex<Option<SshError>>>,
     agent_socket: Option<PathBuf>,
     forward_agent: bool,
+    /// Set while the user is asked about the host key (pauses the connect timeout).
+    prompted: Arc<AtomicBool>,
+    /// The key accepted in this connection, so a re-key does not ask again.
+    accepted: Option<PublicKey>,
 }
 
 impl ClientHandler {
@@ -212,7 +237,18 @@ impl ClientHandler {
         false
     }
 
-    async fn verify(&self, key: &PublicKey) -> bool {
+    async fn verify(&mut self, key: &PublicKey) -> bool {
+        if self.accepted.as_ref() == Some(key) {
+            return true;
+        }
+        let ok = self.verify_first(key).await;
+        if ok {
+            self.accepted = Some(key.clone());
+        }
+        ok
+    }
+
+    async fn verify_first(&self, key: &PublicKey) -> bool {
         let Target { host, port, .. } = &self.target;
         let new_fingerprint = fingerprint::sha256(key);
         match self.known.check(host, *port, key) {
@@ -237,6 +273,7 @@ impl ClientHandler {
             }))),
             HostKeyStatus::Unknown => {
                 let (key_type, fingerprint) = known_hosts::key_summary(key);
+                self.prompted.store(true, Ordering::SeqCst);
                 let answer = self
                     .prompter
                     .ask(PromptKind::UnknownHostKey {
