@@ -59,9 +59,67 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Resident set size of this process in KiB (Linux).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// RSS growth with 50 PTY sessions open to the embedded server (client and server both in
+/// this process; the shells are separate processes and not counted).
+async fn sessions_rss() {
+    use lumen::ssh::{EmbeddedServer, EmbeddedServerOptions};
+    const SESSIONS: usize = 50;
+    let mut shell = lumen::pty::PtyCommand::new("/bin/sh");
+    shell.env = vec![("PS1".into(), "$ ".into())];
+    let server = EmbeddedServer::start(EmbeddedServerOptions {
+        shell,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = server.client_options(&dir.path().join("known_hosts")).unwrap();
+    let target = server.target(None);
+    let before = rss_kib();
+    let waker = Waker::new();
+    let mut streams = Vec::new();
+    for _ in 0..SESSIONS {
+        let (prompter, _) = auto_answer(Answers::default());
+        let mut s = open_session(&target, &opts, prompter, PANE, &waker)
+            .await
+            .unwrap();
+        s.handle.write(format!("{READY_CMD}\r").as_bytes());
+        let mut out = Vec::new();
+        while let Some(StreamEvent::Data(d)) = s.events.recv().await {
+            out.extend(d);
+            if String::from_utf8_lossy(&out).contains(READY) {
+                break;
+            }
+        }
+        streams.push(s);
+    }
+    let after = rss_kib();
+    println!(
+        "{SESSIONS} sessions open to the embedded server: RSS {:.1} MiB -> {:.1} MiB \
+         ({:.0} KiB per session, client and server side)",
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+        after.saturating_sub(before) as f64 / SESSIONS as f64
+    );
+    for s in &streams {
+        s.handle.close();
+    }
+}
+
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(run());
+    rt.block_on(sessions_rss());
 }
 
 async fn run() {
