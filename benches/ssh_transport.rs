@@ -83,7 +83,9 @@ async fn sessions_rss() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let opts = server.client_options(&dir.path().join("known_hosts")).unwrap();
+    let opts = server
+        .client_options(&dir.path().join("known_hosts"))
+        .unwrap();
     let target = server.target(None);
     let before = rss_kib();
     let waker = Waker::new();

@@ -10,6 +10,7 @@ pub mod client;
 pub mod error;
 pub mod fingerprint;
 pub mod hashed;
+pub mod key_signer;
 pub mod known_hosts;
 pub mod prompt;
 pub mod server;
