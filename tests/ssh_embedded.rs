@@ -31,7 +31,9 @@ fn trusting(server: &EmbeddedServer, dir: &tempfile::TempDir) -> ConnectOptions 
 
 #[tokio::test]
 async fn shell_runs_commands_and_sees_resizes() {
-    let server = EmbeddedServer::start(sh_options()).await.unwrap();
+    let mut options = sh_options();
+    options.banner = Some("Authorized use only\n".into());
+    let server = EmbeddedServer::start(options).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let opts = trusting(&server, &dir);
     let (prompter, asked) = auto_answer(Answers::default());
@@ -42,6 +44,10 @@ async fn shell_runs_commands_and_sees_resizes() {
     s.handle.write(b"echo hi-$((40+2)); stty size\r");
     let out = read_until(&mut s, "24 80").await;
     assert!(out.contains("hi-42"), "{out}");
+    assert!(
+        out.starts_with("Authorized use only\r\n"),
+        "banner first: {out:?}"
+    );
     s.handle.resize(100, 30);
     s.handle.write(b"stty size\r");
     read_until(&mut s, "30 100").await;

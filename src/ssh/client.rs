@@ -21,6 +21,8 @@ pub struct Connection {
     pub(crate) forward_agent: bool,
     /// Skipped known_hosts lines and unusable default keys, for the status bar.
     pub warnings: Vec<String>,
+    /// The server's pre-login banner (`Banner` in sshd_config), shown before the session.
+    pub banner: Option<String>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -53,9 +55,11 @@ pub async fn connect(
     let socket = tcp_connect(target, opts).await?;
     let verdict = Arc::new(Mutex::new(None));
     let prompted = Arc::new(AtomicBool::new(false));
+    let banner = Arc::new(Mutex::new(None));
     let handler = ClientHandler {
         prompted: prompted.clone(),
         accepted: None,
+        banner: banner.clone(),
         target: target.clone(),
         known,
         lumen_known_hosts: opts.lumen_known_hosts.clone(),
@@ -89,11 +93,13 @@ pub async fn connect(
         }
     };
     auth::authenticate(&mut handle, target, opts, prompter, &mut warnings).await?;
+    let banner = banner.lock().ok().and_then(|mut b| b.take());
     Ok(Connection {
         handle,
         target: target.clone(),
         forward_agent: opts.forward_agent,
         warnings,
+        banner,
     })
 }
 
@@ -227,6 +233,7 @@ pub struct ClientHandler {
     prompted: Arc<AtomicBool>,
     /// The key accepted in this connection, so a re-key does not ask again.
     accepted: Option<PublicKey>,
+    banner: Arc<Mutex<Option<String>>>,
 }
 
 impl ClientHandler {
@@ -303,6 +310,17 @@ impl ClientHandler {
 
 impl client::Handler for ClientHandler {
     type Error = russh::Error;
+
+    async fn auth_banner(
+        &mut self,
+        banner: &str,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Ok(mut b) = self.banner.lock() {
+            b.get_or_insert_with(String::new).push_str(banner);
+        }
+        Ok(())
+    }
 
     async fn check_server_key(
         &mut self,

@@ -35,6 +35,8 @@ pub struct EmbeddedServerOptions {
     pub shell: PtyCommand,
     /// Rounds of keyboard-interactive required after the public key (partial success).
     pub keyboard_interactive: Vec<KiRound>,
+    /// A pre-login banner, as sshd's `Banner`.
+    pub banner: Option<String>,
 }
 
 impl Default for EmbeddedServerOptions {
@@ -42,6 +44,7 @@ impl Default for EmbeddedServerOptions {
         Self {
             shell: PtyCommand::new(user_shell().0),
             keyboard_interactive: Vec::new(),
+            banner: None,
         }
     }
 }
@@ -203,6 +206,10 @@ impl Conn {
 
 impl server::Handler for Conn {
     type Error = russh::Error;
+
+    async fn authentication_banner(&mut self) -> Result<Option<String>, Self::Error> {
+        Ok(self.shared.opts.banner.clone())
+    }
 
     async fn auth_publickey_offered(
         &mut self,

@@ -129,6 +129,13 @@ async fn start_pty(
 
 /// Move bytes both ways until the channel or the connection ends, then say why.
 async fn pump(mut conn: Connection, mut channel: Channel, mut ends: StreamEnds) {
+    if let Some(banner) = conn.banner.take() {
+        // As ssh prints it: before the session, with terminal line endings.
+        let text = banner.replace("\r\n", "\n").replace('\n', "\r\n");
+        if !ends.send(StreamEvent::Data(text.into_bytes())).await {
+            return;
+        }
+    }
     let mut status: Option<Option<i32>> = None;
     let reason = loop {
         tokio::select! {
