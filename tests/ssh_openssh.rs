@@ -339,9 +339,7 @@ async fn connection_errors_are_specific() {
     let refused = Target::new("u", "127.0.0.1", common::free_port());
     let e = exec(&refused, &opts, &prompter, "true").await.unwrap_err();
     assert!(matches!(e, SshError::ConnectionRefused { .. }), "{e}");
-    let dns = Target::new("u", "no-such-host.invalid", 22);
-    let e = exec(&dns, &opts, &prompter, "true").await.unwrap_err();
-    assert!(matches!(e, SshError::Dns { .. }), "{e}");
+    // DNS failures are not exercised: resolving a name could leave the machine.
 }
 
 #[tokio::test]
