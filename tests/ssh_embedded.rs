@@ -24,16 +24,16 @@ fn sh_options() -> EmbeddedServerOptions {
 
 /// Options that trust the server's host key and use its client key.
 fn trusting(server: &EmbeddedServer, dir: &tempfile::TempDir) -> ConnectOptions {
-    let kh = dir.path().join("known_hosts");
-    known_hosts::add(&kh, "127.0.0.1", server.port(), &server.host_key).unwrap();
-    let mut opts = ConnectOptions::isolated(&kh);
-    opts.keys = vec![server.client_key.clone()];
-    opts
+    server
+        .client_options(&dir.path().join("known_hosts"))
+        .unwrap()
 }
 
 #[tokio::test]
 async fn shell_runs_commands_and_sees_resizes() {
-    let server = EmbeddedServer::start(sh_options()).await.unwrap();
+    let mut options = sh_options();
+    options.banner = Some("Authorized use only\n".into());
+    let server = EmbeddedServer::start(options).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let opts = trusting(&server, &dir);
     let (prompter, asked) = auto_answer(Answers::default());
@@ -44,6 +44,10 @@ async fn shell_runs_commands_and_sees_resizes() {
     s.handle.write(b"echo hi-$((40+2)); stty size\r");
     let out = read_until(&mut s, "24 80").await;
     assert!(out.contains("hi-42"), "{out}");
+    assert!(
+        out.starts_with("Authorized use only\r\n"),
+        "banner first: {out:?}"
+    );
     s.handle.resize(100, 30);
     s.handle.write(b"stty size\r");
     read_until(&mut s, "30 100").await;
@@ -277,4 +281,85 @@ async fn server_going_away_ends_the_session_and_reconnect_works() {
         CloseReason::Failed(why) => assert!(why.contains("refused"), "{why}"),
         other => panic!("expected a failure, got {other:?}"),
     }
+}
+
+/// A TCP relay to `upstream` that stops forwarding (without closing) once `freeze` is set:
+/// a dead link as keepalives see it.
+async fn freezable_relay(
+    upstream: std::net::SocketAddr,
+    freeze: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> u16 {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (client, _) = listener.accept().await.unwrap();
+        let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+        let (mut cr, mut cw) = client.into_split();
+        let (mut sr, mut sw) = server.into_split();
+        let f1 = freeze.clone();
+        let up = async move {
+            let mut buf = vec![0u8; 16384];
+            while let Ok(n @ 1..) = cr.read(&mut buf).await {
+                if !f1.load(Ordering::SeqCst) && sw.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let down = async move {
+            let mut buf = vec![0u8; 16384];
+            while let Ok(n @ 1..) = sr.read(&mut buf).await {
+                if !freeze.load(Ordering::SeqCst) && cw.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        };
+        tokio::join!(up, down);
+    });
+    port
+}
+
+#[tokio::test]
+async fn dead_link_ends_with_keepalive_timeout() {
+    let server = EmbeddedServer::start(sh_options()).await.unwrap();
+    let freeze = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = freezable_relay(server.addr, freeze.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kh = dir.path().join("known_hosts");
+    known_hosts::add(&kh, "127.0.0.1", port, &server.host_key).unwrap();
+    let mut opts = ConnectOptions::isolated(&kh);
+    opts.keys = vec![server.client_key.clone()];
+    opts.keepalive_interval = std::time::Duration::from_millis(200);
+    opts.keepalive_max = 2;
+    let (prompter, _) = auto_answer(Answers::default());
+    let waker = Waker::new();
+    let target = lumen::ssh::Target::new("u", "127.0.0.1", port);
+    let mut s = open_session(&target, &opts, prompter, (80, 24), &waker)
+        .await
+        .unwrap();
+    s.handle.write(b"echo alive-$((3*3))\r");
+    read_until(&mut s, "alive-9").await;
+    freeze.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (_, reason) = read_to_close(&mut s).await;
+    assert_eq!(reason, CloseReason::KeepaliveTimeout);
+}
+
+#[tokio::test]
+async fn silent_server_is_a_connect_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        drop(socket);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = ConnectOptions::isolated(&dir.path().join("known_hosts"));
+    opts.connect_timeout = std::time::Duration::from_millis(300);
+    let (prompter, _) = auto_answer(Answers::default());
+    let target = lumen::ssh::Target::new("u", "127.0.0.1", port);
+    let e = exec(&target, &opts, &prompter, "true").await.unwrap_err();
+    assert!(matches!(e, SshError::ConnectTimeout { .. }), "{e}");
+    held.abort();
 }

@@ -24,17 +24,28 @@ pub fn paste_warning(text: &str, panes: usize) -> Option<String> {
 /// asking.
 pub fn looks_destructive(line: &str) -> bool {
     let l = line.to_lowercase();
-    if l.contains(":(){") || l.contains("drop database") || l.contains("drop table") || l.contains("truncate table") {
+    if l.contains(":(){")
+        || l.contains("drop database")
+        || l.contains("drop table")
+        || l.contains("truncate table")
+    {
         return true;
     }
-    if [">/dev/sd", "> /dev/sd", ">/dev/nvme", "> /dev/nvme", ">/dev/vd", "> /dev/vd"]
-        .iter()
-        .any(|p| l.contains(p))
+    if [
+        ">/dev/sd",
+        "> /dev/sd",
+        ">/dev/nvme",
+        "> /dev/nvme",
+        ">/dev/vd",
+        "> /dev/vd",
+    ]
+    .iter()
+    .any(|p| l.contains(p))
     {
         return true;
     }
     line.split(['\n', ';', '&', '|', '(', ')', '`'])
-        .any(|segment| command_is_destructive(segment))
+        .any(command_is_destructive)
 }
 
 /// Wrappers that run the next word as the command.
@@ -130,8 +141,14 @@ mod tests {
     #[test]
     fn paste_warnings() {
         assert_eq!(paste_warning("uptime", 3), None);
-        assert_eq!(paste_warning("uptime\n", 3), None, "a trailing newline is one line");
-        assert!(paste_warning("uptime\ndf -h\n", 3).is_some_and(|w| w.contains("2 lines into 3 panes")));
+        assert_eq!(
+            paste_warning("uptime\n", 3),
+            None,
+            "a trailing newline is one line"
+        );
+        assert!(
+            paste_warning("uptime\ndf -h\n", 3).is_some_and(|w| w.contains("2 lines into 3 panes"))
+        );
         assert!(paste_warning("sudo reboot", 2).is_some_and(|w| w.contains("destructive")));
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::app::{PaneSpec, RunOptions};
 use crate::paths::Paths;
-use crate::ssh::{ConnectOptions, EmbeddedServer, EmbeddedServerOptions};
+use crate::ssh::{EmbeddedServer, EmbeddedServerOptions};
 use crate::workspace::{Host, HostsFile};
 use std::process::ExitCode;
 
@@ -39,15 +39,8 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
     let code = runtime.block_on(async {
         let server = EmbeddedServer::start(EmbeddedServerOptions::default()).await?;
         // The demo trusts its own server's key, as if the user had accepted it before.
-        crate::ssh::known_hosts::add(
-            &paths.known_hosts(),
-            "127.0.0.1",
-            server.port(),
-            &server.host_key,
-        )?;
+        let connect = server.client_options(&paths.known_hosts())?;
         write_workspace(&paths, server.port())?;
-        let mut connect = ConnectOptions::isolated(&paths.known_hosts());
-        connect.keys = vec![server.client_key.clone()];
         let initial = DEMO_HOSTS
             .iter()
             .map(|name| PaneSpec::Ssh {

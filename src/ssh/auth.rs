@@ -4,6 +4,7 @@
 
 use super::SshError;
 use super::client::ClientHandler;
+use super::key_signer::{EncryptedKeySigner, KeySignError};
 use super::prompt::{PromptAnswer, PromptKind, Prompter};
 use super::target::{ConnectOptions, Target};
 use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
@@ -22,6 +23,12 @@ enum Step {
     Done,
     /// Failed or partially succeeded; the server's remaining methods.
     Next(MethodSet),
+}
+
+/// A private key file as read: usable, or encrypted (OpenSSH format, public half readable).
+enum Loaded {
+    Plain(PrivateKey),
+    Encrypted(PrivateKey),
 }
 
 struct Auth<'a> {
@@ -146,7 +153,11 @@ impl Auth<'_> {
                 continue;
             };
             self.tried.push(format!("publickey ({})", path.display()));
-            if let Some(step) = self.with_key(Arc::new(key)).await? {
+            let step = match key {
+                Loaded::Plain(key) => self.with_key(Arc::new(key)).await?,
+                Loaded::Encrypted(key) => self.with_encrypted(key, &path).await?,
+            };
+            if let Some(step) = step {
                 return Ok(step);
             }
         }
@@ -160,6 +171,36 @@ impl Auth<'_> {
             .authenticate_publickey(&self.target.user, PrivateKeyWithHashAlg::new(key, hash))
             .await;
         self.result(r)
+    }
+
+    /// Offer the public half; the passphrase is asked only if the server accepts it.
+    async fn with_encrypted(
+        &mut self,
+        key: PrivateKey,
+        path: &Path,
+    ) -> Result<Option<Step>, SshError> {
+        let public = key.public_key().clone();
+        let hash = self.rsa_hash(public.algorithm().is_rsa()).await;
+        let mut signer = EncryptedKeySigner {
+            key,
+            path: path.to_path_buf(),
+            prompter: self.prompter.clone(),
+        };
+        let r = self
+            .handle
+            .authenticate_publickey_with(&self.target.user, public, hash, &mut signer)
+            .await;
+        match r {
+            Ok(r) => self.result(Ok(r)),
+            Err(KeySignError::WrongPassphrase) => Err(SshError::WrongPassphrase {
+                path: path.to_path_buf(),
+            }),
+            Err(KeySignError::Cancelled) => Ok(None),
+            Err(e) => {
+                self.warnings.push(format!("{}: {e}", path.display()));
+                Ok(None)
+            }
+        }
     }
 
     async fn agent(&mut self) -> Result<Option<Step>, SshError> {
@@ -209,11 +250,7 @@ impl Auth<'_> {
 
     /// Read and decrypt a private key. A missing default file is skipped; a missing or
     /// malformed `-i` file is an error; a malformed default file is a warning.
-    async fn load_key(
-        &mut self,
-        path: &Path,
-        explicit: bool,
-    ) -> Result<Option<PrivateKey>, SshError> {
+    async fn load_key(&mut self, path: &Path, explicit: bool) -> Result<Option<Loaded>, SshError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => zeroize::Zeroizing::new(t),
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -226,8 +263,15 @@ impl Auth<'_> {
             }
         };
         match russh::keys::decode_secret_key(&text, None) {
-            Ok(k) => return Ok(Some(k)),
-            Err(russh::keys::Error::KeyIsEncrypted) => {}
+            Ok(k) => return Ok(Some(Loaded::Plain(k))),
+            Err(russh::keys::Error::KeyIsEncrypted) => {
+                if let Ok(k) = PrivateKey::from_openssh(text.as_bytes())
+                    && k.is_encrypted()
+                {
+                    return Ok(Some(Loaded::Encrypted(k)));
+                }
+                // A legacy PEM key: its public half is encrypted too, so ask first.
+            }
             Err(e) => {
                 let err = SshError::MalformedKey {
                     path: path.to_path_buf(),
@@ -248,7 +292,7 @@ impl Auth<'_> {
                 return Ok(None); // cancelled: skip this key, as ssh does
             };
             if let Ok(k) = russh::keys::decode_secret_key(&text, Some(pass.expose_secret())) {
-                return Ok(Some(k));
+                return Ok(Some(Loaded::Plain(k)));
             }
         }
         Err(SshError::WrongPassphrase {
@@ -256,11 +300,7 @@ impl Auth<'_> {
         })
     }
 
-    fn key_problem(
-        &mut self,
-        err: SshError,
-        explicit: bool,
-    ) -> Result<Option<PrivateKey>, SshError> {
+    fn key_problem(&mut self, err: SshError, explicit: bool) -> Result<Option<Loaded>, SshError> {
         if explicit {
             Err(err)
         } else {

@@ -10,6 +10,7 @@ use russh::client::{self, ChannelOpenHandle, Msg, Session};
 use russh::keys::{Algorithm, PublicKey, PublicKeyOrCertificate};
 use russh::{Channel, Preferred};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpStream;
 
@@ -20,6 +21,8 @@ pub struct Connection {
     pub(crate) forward_agent: bool,
     /// Skipped known_hosts lines and unusable default keys, for the status bar.
     pub warnings: Vec<String>,
+    /// The server's pre-login banner (`Banner` in sshd_config), shown before the session.
+    pub banner: Option<String>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -51,7 +54,12 @@ pub async fn connect(
     let config = client_config(opts, known.known_algorithms(&target.host, target.port));
     let socket = tcp_connect(target, opts).await?;
     let verdict = Arc::new(Mutex::new(None));
+    let prompted = Arc::new(AtomicBool::new(false));
+    let banner = Arc::new(Mutex::new(None));
     let handler = ClientHandler {
+        prompted: prompted.clone(),
+        accepted: None,
+        banner: banner.clone(),
         target: target.clone(),
         known,
         lumen_known_hosts: opts.lumen_known_hosts.clone(),
@@ -60,7 +68,24 @@ pub async fn connect(
         agent_socket: opts.agent_socket.clone(),
         forward_agent: opts.forward_agent,
     };
-    let mut handle = match client::connect_stream(Arc::new(config), socket, handler).await {
+    // The timeout covers a server that accepts TCP but never speaks SSH; it stops counting
+    // once the user is asked about the host key.
+    let handshake = client::connect_stream(Arc::new(config), socket, handler);
+    tokio::pin!(handshake);
+    let result = tokio::select! {
+        r = &mut handshake => r,
+        _ = tokio::time::sleep(opts.connect_timeout) => {
+            if !prompted.load(Ordering::SeqCst) {
+                return Err(SshError::ConnectTimeout {
+                    host: target.host.clone(),
+                    port: target.port,
+                    secs: opts.connect_timeout.as_secs(),
+                });
+            }
+            handshake.await
+        }
+    };
+    let mut handle = match result {
         Ok(h) => h,
         Err(e) => {
             let held = verdict.lock().ok().and_then(|mut v| v.take());
@@ -68,11 +93,13 @@ pub async fn connect(
         }
     };
     auth::authenticate(&mut handle, target, opts, prompter, &mut warnings).await?;
+    let banner = banner.lock().ok().and_then(|mut b| b.take());
     Ok(Connection {
         handle,
         target: target.clone(),
         forward_agent: opts.forward_agent,
         warnings,
+        banner,
     })
 }
 
@@ -202,6 +229,11 @@ pub struct ClientHandler {
     verdict: Arc<Mutex<Option<SshError>>>,
     agent_socket: Option<PathBuf>,
     forward_agent: bool,
+    /// Set while the user is asked about the host key (pauses the connect timeout).
+    prompted: Arc<AtomicBool>,
+    /// The key accepted in this connection, so a re-key does not ask again.
+    accepted: Option<PublicKey>,
+    banner: Arc<Mutex<Option<String>>>,
 }
 
 impl ClientHandler {
@@ -212,7 +244,18 @@ impl ClientHandler {
         false
     }
 
-    async fn verify(&self, key: &PublicKey) -> bool {
+    async fn verify(&mut self, key: &PublicKey) -> bool {
+        if self.accepted.as_ref() == Some(key) {
+            return true;
+        }
+        let ok = self.verify_first(key).await;
+        if ok {
+            self.accepted = Some(key.clone());
+        }
+        ok
+    }
+
+    async fn verify_first(&self, key: &PublicKey) -> bool {
         let Target { host, port, .. } = &self.target;
         let new_fingerprint = fingerprint::sha256(key);
         match self.known.check(host, *port, key) {
@@ -237,6 +280,7 @@ impl ClientHandler {
             }))),
             HostKeyStatus::Unknown => {
                 let (key_type, fingerprint) = known_hosts::key_summary(key);
+                self.prompted.store(true, Ordering::SeqCst);
                 let answer = self
                     .prompter
                     .ask(PromptKind::UnknownHostKey {
@@ -266,6 +310,17 @@ impl ClientHandler {
 
 impl client::Handler for ClientHandler {
     type Error = russh::Error;
+
+    async fn auth_banner(
+        &mut self,
+        banner: &str,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Ok(mut b) = self.banner.lock() {
+            b.get_or_insert_with(String::new).push_str(banner);
+        }
+        Ok(())
+    }
 
     async fn check_server_key(
         &mut self,

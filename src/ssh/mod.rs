@@ -11,16 +11,19 @@ pub mod config;
 pub mod error;
 pub mod fingerprint;
 pub mod hashed;
+pub mod key_signer;
 pub mod known_hosts;
 pub mod prompt;
 pub mod server;
+mod server_process;
 pub mod session;
 pub mod target;
 
+pub use client::{Connection, connect};
 pub use error::SshError;
 pub use known_hosts::{HostKeyStatus, KnownHosts};
 pub use prompt::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest, Prompter};
 
 pub use server::{EmbeddedServer, EmbeddedServerOptions, KiRound};
-pub use session::{Output, exec, open_session, spawn_session};
+pub use session::{Output, exec, exec_on, open_command, open_session, spawn_session};
 pub use target::{ConnectOptions, Target};

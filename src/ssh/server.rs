@@ -3,23 +3,21 @@
 //! (through [`crate::pty`]) and exec requests.
 
 use super::SshError;
-use super::target::{Target, local_user};
+use super::server_process::{self as process, ChannelState, Input};
+use super::target::{ConnectOptions, Target, local_user};
 use crate::pty::{PtyCommand, user_shell};
-use crate::stream::{CloseReason, StreamEvent, StreamHandle, Waker};
 use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::{PrivateKey, PublicKey};
 use russh::server::{self, Auth, Msg, Response, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 
 /// The server answers failed authentication quickly: it only ever serves loopback.
 const AUTH_REJECTION_TIME: Duration = Duration::from_millis(10);
-const PIPE_CHUNK: usize = 16 * 1024;
 
 /// One keyboard-interactive round the server asks after the key (tests only).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +35,8 @@ pub struct EmbeddedServerOptions {
     pub shell: PtyCommand,
     /// Rounds of keyboard-interactive required after the public key (partial success).
     pub keyboard_interactive: Vec<KiRound>,
+    /// A pre-login banner, as sshd's `Banner`.
+    pub banner: Option<String>,
 }
 
 impl Default for EmbeddedServerOptions {
@@ -44,6 +44,7 @@ impl Default for EmbeddedServerOptions {
         Self {
             shell: PtyCommand::new(user_shell().0),
             keyboard_interactive: Vec::new(),
+            banner: None,
         }
     }
 }
@@ -119,6 +120,15 @@ impl EmbeddedServer {
         })
     }
 
+    /// Options for a client of this server: its host key saved (hashed) in `lumen_known_hosts`
+    /// and its client key in memory. What `lumen demo` uses.
+    pub fn client_options(&self, lumen_known_hosts: &Path) -> Result<ConnectOptions, SshError> {
+        super::known_hosts::add(lumen_known_hosts, "127.0.0.1", self.port(), &self.host_key)?;
+        let mut opts = ConnectOptions::isolated(lumen_known_hosts);
+        opts.keys = vec![self.client_key.clone()];
+        Ok(opts)
+    }
+
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
@@ -160,19 +170,6 @@ impl server::Server for Factory {
     }
 }
 
-/// Where a channel's input goes.
-enum Input {
-    Pty(StreamHandle),
-    Pipe(mpsc::UnboundedSender<Vec<u8>>),
-}
-
-#[derive(Default)]
-struct ChannelState {
-    pty: Option<(u16, u16)>,
-    env: Vec<(String, String)>,
-    input: Option<Input>,
-}
-
 /// One client connection.
 struct Conn {
     shared: Arc<Shared>,
@@ -186,6 +183,10 @@ fn clamp(v: u32) -> u16 {
 }
 
 impl Conn {
+    fn start(&mut self, id: ChannelId, cmd: PtyCommand, session: &mut Session) {
+        process::start(&mut self.channels, id, cmd, session);
+    }
+
     fn ki_challenge(&self) -> Auth {
         match self.shared.opts.keyboard_interactive.get(self.ki_round) {
             Some(round) => Auth::Partial {
@@ -201,111 +202,14 @@ impl Conn {
             None => Auth::Accept,
         }
     }
-
-    /// Start `cmd` on a PTY (if one was requested) or on pipes, and stream it to the channel.
-    fn start(&mut self, id: ChannelId, cmd: PtyCommand, session: &mut Session) {
-        let handle = session.handle();
-        let Some(state) = self.channels.get_mut(&id) else {
-            let _ = session.channel_failure(id);
-            return;
-        };
-        let mut cmd = cmd;
-        cmd.env.extend(state.env.iter().cloned());
-        if let Some((cols, rows)) = state.pty {
-            match crate::pty::spawn(&cmd, cols, rows, &Waker::new()) {
-                Ok(mut stream) => {
-                    state.input = Some(Input::Pty(stream.handle.clone()));
-                    let _ = session.channel_success(id);
-                    tokio::spawn(async move {
-                        let mut code = None;
-                        while let Some(ev) = stream.events.recv().await {
-                            match ev {
-                                StreamEvent::Data(d) => {
-                                    if handle.data(id, d).await.is_err() {
-                                        stream.handle.close();
-                                        return;
-                                    }
-                                }
-                                StreamEvent::Closed(CloseReason::Exited(c)) => code = c,
-                                StreamEvent::Closed(_) => {}
-                            }
-                        }
-                        finish(&handle, id, code).await;
-                    });
-                }
-                Err(e) => {
-                    let _ = session.data(id, format!("{e}\r\n").into_bytes());
-                    let _ = session.channel_failure(id);
-                }
-            }
-            return;
-        }
-        let child = tokio::process::Command::new(&cmd.program)
-            .args(&cmd.args)
-            .envs(cmd.env.iter().map(|(k, v)| (k, v)))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn();
-        let mut child = match child {
-            Ok(c) => c,
-            Err(_) => {
-                let _ = session.channel_failure(id);
-                return;
-            }
-        };
-        let _ = session.channel_success(id);
-        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-        state.input = Some(Input::Pipe(tx));
-        if let Some(mut stdin) = child.stdin.take() {
-            tokio::spawn(async move {
-                while let Some(bytes) = rx.recv().await {
-                    if stdin.write_all(&bytes).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        let (out, err) = (child.stdout.take(), child.stderr.take());
-        tokio::spawn(async move {
-            let h2 = handle.clone();
-            let stdout = async {
-                if let Some(mut out) = out {
-                    let mut buf = vec![0u8; PIPE_CHUNK];
-                    while let Ok(n @ 1..) = out.read(&mut buf).await {
-                        if handle.data(id, buf[..n].to_vec()).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-            };
-            let stderr = async {
-                if let Some(mut err) = err {
-                    let mut buf = vec![0u8; PIPE_CHUNK];
-                    while let Ok(n @ 1..) = err.read(&mut buf).await {
-                        if h2.extended_data(id, 1, buf[..n].to_vec()).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-            };
-            tokio::join!(stdout, stderr);
-            let code = child.wait().await.ok().and_then(|s| s.code());
-            finish(&handle, id, code).await;
-        });
-    }
-}
-
-async fn finish(handle: &server::Handle, id: ChannelId, code: Option<i32>) {
-    let status = code.map(|c| u32::try_from(c).unwrap_or(255)).unwrap_or(255);
-    let _ = handle.exit_status_request(id, status).await;
-    let _ = handle.eof(id).await;
-    let _ = handle.close(id).await;
 }
 
 impl server::Handler for Conn {
     type Error = russh::Error;
+
+    async fn authentication_banner(&mut self) -> Result<Option<String>, Self::Error> {
+        Ok(self.shared.opts.banner.clone())
+    }
 
     async fn auth_publickey_offered(
         &mut self,

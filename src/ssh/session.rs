@@ -24,8 +24,21 @@ pub async fn open_session(
     size: (u16, u16),
     waker: &Waker,
 ) -> Result<Stream, SshError> {
+    open_command(target, opts, prompter, size, waker, None).await
+}
+
+/// Like [`open_session`] but runs `command` (instead of the login shell) on the PTY, as
+/// `ssh -t host command` does.
+pub async fn open_command(
+    target: &Target,
+    opts: &ConnectOptions,
+    prompter: Prompter,
+    size: (u16, u16),
+    waker: &Waker,
+    command: Option<&str>,
+) -> Result<Stream, SshError> {
     let conn = connect(target, opts, &prompter).await?;
-    let channel = start_shell(&conn, opts, size).await?;
+    let channel = start_pty(&conn, opts, size, command).await?;
     let (stream, ends) = stream::channel(waker);
     tokio::spawn(pump(conn, channel, ends));
     Ok(stream)
@@ -45,7 +58,7 @@ pub fn spawn_session(
     tokio::spawn(async move {
         let started = async {
             let conn = connect(&target, &opts, &prompter).await?;
-            let channel = start_shell(&conn, &opts, size).await?;
+            let channel = start_pty(&conn, &opts, size, None).await?;
             Ok::<_, SshError>((conn, channel))
         };
         match started.await {
@@ -61,10 +74,11 @@ pub fn spawn_session(
 
 type Channel = russh::Channel<russh::client::Msg>;
 
-async fn start_shell(
+async fn start_pty(
     conn: &Connection,
     opts: &ConnectOptions,
     (cols, rows): (u16, u16),
+    command: Option<&str>,
 ) -> Result<Channel, SshError> {
     let refused = |what: &str| {
         let what = what.to_string();
@@ -100,15 +114,28 @@ async fn start_shell(
         )
         .await
         .map_err(refused("a terminal (PTY)"))?;
-    channel
-        .request_shell(false)
-        .await
-        .map_err(refused("a shell"))?;
+    match command {
+        Some(c) => channel
+            .exec(false, c)
+            .await
+            .map_err(refused("the command"))?,
+        None => channel
+            .request_shell(false)
+            .await
+            .map_err(refused("a shell"))?,
+    }
     Ok(channel)
 }
 
 /// Move bytes both ways until the channel or the connection ends, then say why.
 async fn pump(mut conn: Connection, mut channel: Channel, mut ends: StreamEnds) {
+    if let Some(banner) = conn.banner.take() {
+        // As ssh prints it: before the session, with terminal line endings.
+        let text = banner.replace("\r\n", "\n").replace('\n', "\r\n");
+        if !ends.send(StreamEvent::Data(text.into_bytes())).await {
+            return;
+        }
+    }
     let mut status: Option<Option<i32>> = None;
     let reason = loop {
         tokio::select! {

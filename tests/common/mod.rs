@@ -96,12 +96,13 @@ pub struct Sshd {
 }
 
 impl Sshd {
-    /// Start sshd, or return None (with the reason printed) where it cannot run.
+    /// Start sshd with `extra_config` appended to its config. A missing sshd fails the test
+    /// (install it with scripts/install-test-deps.sh); the Option is for callers that skip.
     pub fn start(extra_config: &str) -> Option<Sshd> {
-        if !Path::new(SSHD).exists() {
-            eprintln!("SKIP: {SSHD} missing; run scripts/install-test-deps.sh");
-            return None;
-        }
+        assert!(
+            Path::new(SSHD).exists(),
+            "{SSHD} is missing; run scripts/install-test-deps.sh (openssh-server)"
+        );
         let _ = std::fs::create_dir_all("/run/sshd");
         let dir = tempfile::tempdir().unwrap();
         let mut host_keys = Vec::new();
