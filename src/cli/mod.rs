@@ -3,6 +3,8 @@
 //! Each domain adds one variant to [`Command`] and a `run` function in a file of its own here
 //! (`vault.rs`, `hosts.rs`, …), so the subcommands stay small and separate.
 
+pub mod vault;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -32,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Open the workspace with a local shell (like tmux).
     Shell,
+    /// The encrypted vault: passwords, SSH keys, TOTP secrets, API keys.
+    Vault(Box<vault::VaultArgs>),
 }
 
 pub fn main() -> ExitCode {
@@ -41,8 +45,19 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let paths = crate::paths::Paths::from_env();
-    let _ = paths;
     match cli.command {
         None | Some(Command::Shell) => ExitCode::SUCCESS,
+        Some(Command::Vault(args)) => report(vault::run(&paths, *args)),
+    }
+}
+
+/// Print an edge error (with its causes) and turn it into a failing exit code.
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lumen: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -152,11 +152,17 @@ impl AuditLog {
         let file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(VaultError::io(format!("reading {}", self.path.display()), e)),
+            Err(e) => {
+                return Err(VaultError::io(
+                    format!("reading {}", self.path.display()),
+                    e,
+                ));
+            }
         };
         let mut out = Vec::new();
         for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| VaultError::io(format!("reading {}", self.path.display()), e))?;
+            let line =
+                line.map_err(|e| VaultError::io(format!("reading {}", self.path.display()), e))?;
             let event = serde_json::from_str(&line).map_err(|_| VaultError::Audit {
                 path: self.path.clone(),
                 problem: format!("line {} is not an audit event (edited?)", i + 1),
@@ -188,7 +194,10 @@ pub fn verify_events(events: &[Event]) -> Verdict {
         if e.compute_hash() != e.hash {
             return Verdict::Broken {
                 line,
-                problem: format!("event {} was edited (its hash does not match its fields)", e.seq),
+                problem: format!(
+                    "event {} was edited (its hash does not match its fields)",
+                    e.seq
+                ),
             };
         }
         if e.seq != expected_seq || e.prev != prev_hash {
@@ -197,7 +206,10 @@ pub fn verify_events(events: &[Event]) -> Verdict {
             } else if e.seq < expected_seq {
                 format!("event {} is out of order (reordered or duplicated)", e.seq)
             } else {
-                format!("event {} does not follow the event before it (chain broken)", e.seq)
+                format!(
+                    "event {} does not follow the event before it (chain broken)",
+                    e.seq
+                )
             };
             return Verdict::Broken { line, problem };
         }
@@ -214,10 +226,13 @@ fn last_event(path: &Path) -> Result<Option<Event>> {
         .map_err(|e| VaultError::io(format!("reading {}", path.display()), e))?;
     match text.lines().rev().find(|l| !l.trim().is_empty()) {
         None => Ok(None),
-        Some(line) => serde_json::from_str(line).map(Some).map_err(|_| VaultError::Audit {
-            path: path.to_path_buf(),
-            problem: "the last line is not an audit event; run 'lumen vault audit --verify'".into(),
-        }),
+        Some(line) => serde_json::from_str(line)
+            .map(Some)
+            .map_err(|_| VaultError::Audit {
+                path: path.to_path_buf(),
+                problem: "the last line is not an audit event; run 'lumen vault audit --verify'"
+                    .into(),
+            }),
     }
 }
 

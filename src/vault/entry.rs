@@ -139,11 +139,10 @@ impl Payload {
     /// Parse a decrypted payload. Authenticated bytes that do not parse mean a damaged writer,
     /// reported as a corrupt file. The serde error is not shown: it could quote a secret.
     pub fn decode(path: &std::path::Path, bytes: &[u8]) -> Result<Payload> {
-        let payload: Payload =
-            serde_json::from_slice(bytes).map_err(|_| VaultError::Tampered {
-                path: path.to_path_buf(),
-                what: "payload does not parse",
-            })?;
+        let payload: Payload = serde_json::from_slice(bytes).map_err(|_| VaultError::Tampered {
+            path: path.to_path_buf(),
+            what: "payload does not parse",
+        })?;
         for (key, e) in &payload.entries {
             if key != &e.name || check_name(key).is_err() {
                 return Err(VaultError::Tampered {

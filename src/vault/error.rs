@@ -25,13 +25,17 @@ pub enum VaultError {
         found: u16,
         supported: u16,
     },
-    #[error("key-derivation parameters out of bounds: {what}; the file may be damaged, or use values within the limits")]
+    #[error(
+        "key-derivation parameters out of bounds: {what}; the file may be damaged, or use values within the limits"
+    )]
     KdfOutOfBounds { what: String },
     #[error("no entry named '{name}'; 'lumen vault list' shows the names")]
     NotFound { name: String },
     #[error("an entry named '{name}' already exists; pick another name or use 'lumen vault edit'")]
     NameTaken { name: String },
-    #[error("'{name}' is not a valid entry name; use letters, digits, '.', '_', '-', '/' (1-128 characters)")]
+    #[error(
+        "'{name}' is not a valid entry name; use letters, digits, '.', '_', '-', '/' (1-128 characters)"
+    )]
     BadName { name: String },
     #[error("'{kind}' is not an entry kind; use password, ssh-key, totp, api-key or note")]
     BadKind { kind: String },
@@ -47,7 +51,9 @@ pub enum VaultError {
     Busy { pid: String },
     #[error("vault file {} changed on disk since it was opened; open it again and redo the change", path.display())]
     ChangedOnDisk { path: PathBuf },
-    #[error("entry '{name}' is not bound to host '{host}'; bind it with 'lumen vault edit {name} --host {host}'")]
+    #[error(
+        "entry '{name}' is not bound to host '{host}'; bind it with 'lumen vault edit {name} --host {host}'"
+    )]
     NotBound { name: String, host: String },
     #[error("entry '{name}' is a {kind} entry and has no {what}")]
     WrongKind {

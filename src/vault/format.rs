@@ -69,7 +69,11 @@ impl KdfParams {
     pub fn check(&self) -> Result<()> {
         let bad = |what: String| Err(VaultError::KdfOutOfBounds { what });
         if self.lanes == 0 || self.lanes > Self::MAX_LANES {
-            return bad(format!("lanes {} not in 1..={}", self.lanes, Self::MAX_LANES));
+            return bad(format!(
+                "lanes {} not in 1..={}",
+                self.lanes,
+                Self::MAX_LANES
+            ));
         }
         let min_memory = 8 * self.lanes;
         if self.memory_kib < min_memory || self.memory_kib > Self::MAX_MEMORY_KIB {
@@ -80,7 +84,11 @@ impl KdfParams {
             ));
         }
         if self.time == 0 || self.time > Self::MAX_TIME {
-            return bad(format!("time cost {} not in 1..={}", self.time, Self::MAX_TIME));
+            return bad(format!(
+                "time cost {} not in 1..={}",
+                self.time,
+                Self::MAX_TIME
+            ));
         }
         Ok(())
     }
@@ -108,13 +116,19 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 /// Argon2id(passphrase, salt) → key-encryption key.
 pub fn derive_kek(passphrase: &[u8], salt: &[u8; SALT_LEN], kdf: KdfParams) -> Result<Key> {
     kdf.check()?;
-    let params = argon2::Params::new(kdf.memory_kib, kdf.time, kdf.lanes, Some(KEY_LEN))
-        .map_err(|e| VaultError::KdfOutOfBounds { what: e.to_string() })?;
+    let params =
+        argon2::Params::new(kdf.memory_kib, kdf.time, kdf.lanes, Some(KEY_LEN)).map_err(|e| {
+            VaultError::KdfOutOfBounds {
+                what: e.to_string(),
+            }
+        })?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
     argon
         .hash_password_into(passphrase, salt, out.as_mut())
-        .map_err(|e| VaultError::KdfOutOfBounds { what: e.to_string() })?;
+        .map_err(|e| VaultError::KdfOutOfBounds {
+            what: e.to_string(),
+        })?;
     Ok(out)
 }
 
@@ -145,7 +159,9 @@ impl Header {
                     aad: &aad,
                 },
             )
-            .map_err(|_| VaultError::KdfOutOfBounds { what: "key wrap failed".into() })?;
+            .map_err(|_| VaultError::KdfOutOfBounds {
+                what: "key wrap failed".into(),
+            })?;
         self.wrapped_key.copy_from_slice(&ct);
         Ok(())
     }
@@ -331,4 +347,20 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// How long one unlock should take after `--kdf-calibrate` (KeePassXC's default).
+pub const CALIBRATION_TARGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keep `base`'s memory and lanes and raise the time cost until one derivation takes about
+/// `target` (never below `base.time`).
+pub fn calibrate(base: KdfParams, target: std::time::Duration) -> Result<KdfParams> {
+    let probe = KdfParams { time: 1, ..base };
+    let salt = random_bytes();
+    let start = std::time::Instant::now();
+    derive_kek(b"calibration", &salt, probe)?;
+    let per_pass = start.elapsed().as_secs_f64().max(1e-6);
+    let passes = (target.as_secs_f64() / per_pass).round() as u64;
+    let time = passes.clamp(u64::from(base.time), u64::from(KdfParams::MAX_TIME)) as u32;
+    Ok(KdfParams { time, ..base })
 }

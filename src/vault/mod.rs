@@ -100,7 +100,11 @@ impl Vault {
     pub fn open(path: &Path, passphrase: &SecretString) -> Result<Vault> {
         let bytes = store::read(path)?;
         let header = format::parse(path, &bytes)?;
-        let kek = format::derive_kek(passphrase.expose_secret().as_bytes(), &header.salt, header.kdf)?;
+        let kek = format::derive_kek(
+            passphrase.expose_secret().as_bytes(),
+            &header.salt,
+            header.kdf,
+        )?;
         let data_key = header
             .unwrap_key(&kek)
             .ok_or_else(|| VaultError::WrongPassphrase {
@@ -273,12 +277,10 @@ impl Vault {
     /// Encrypt with a fresh payload nonce and write atomically under the writer lock. Refuses
     /// if the file changed on disk since this vault was opened or last saved.
     pub fn save(&mut self) -> Result<()> {
-        let taken;
-        if self.lock.is_none() {
-            taken = Some(WriteLock::acquire(&self.path)?);
-        } else {
-            taken = None;
-        }
+        let taken = match self.lock {
+            None => Some(WriteLock::acquire(&self.path)?),
+            Some(_) => None,
+        };
         let current = match store::read(&self.path) {
             Ok(bytes) => format::file_digest(&bytes),
             Err(VaultError::NoVault { .. }) => None,
@@ -322,7 +324,8 @@ impl Vault {
         let bound = entry.hosts.iter().any(|h| {
             h == "*"
                 || h == host
-                || h.strip_prefix('@').is_some_and(|g| groups.iter().any(|x| x == g))
+                || h.strip_prefix('@')
+                    .is_some_and(|g| groups.iter().any(|x| x == g))
         });
         if bound {
             Ok(())

@@ -43,7 +43,8 @@ impl Vault {
         }
         out.push_str(rest);
         for name in used {
-            self.audit.append(Some(&name), Action::Substitute, Some(host))?;
+            self.audit
+                .append(Some(&name), Action::Substitute, Some(host))?;
         }
         Ok(SecretString::from(out.as_str()))
     }
@@ -63,7 +64,7 @@ impl Vault {
                 }
             }
         }
-        needles.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        needles.sort_by_key(|n| std::cmp::Reverse(n.0.len()));
         let mut out = text.to_string();
         for (needle, ph) in &needles {
             if out.contains(needle.as_str()) {
@@ -73,4 +74,3 @@ impl Vault {
         out
     }
 }
-

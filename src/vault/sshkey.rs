@@ -24,7 +24,9 @@ pub fn decode(text: &str, passphrase: Option<&str>) -> Result<PrivateKey> {
     let encrypted = text.contains("ENCRYPTED") || is_encrypted_openssh(text);
     russh::keys::decode_secret_key(text, passphrase).map_err(|_| VaultError::UnreadableKey {
         reason: match (encrypted, passphrase.is_some()) {
-            (true, false) => "the key is encrypted; give its passphrase with --key-passphrase-file".into(),
+            (true, false) => {
+                "the key is encrypted; give its passphrase with --key-passphrase-file".into()
+            }
             (true, true) => "wrong key passphrase".into(),
             _ => "not a supported ed25519, ecdsa or rsa key in OpenSSH or PEM format".into(),
         },

@@ -73,11 +73,11 @@ impl Drop for WriteLock {
 
 /// Create the parent directory 0700 if missing.
 pub fn ensure_parent(path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            crate::paths::ensure_private_dir(dir)
-                .map_err(|e| VaultError::io(format!("creating {}", dir.display()), e))?;
-        }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        crate::paths::ensure_private_dir(dir)
+            .map_err(|e| VaultError::io(format!("creating {}", dir.display()), e))?;
     }
     Ok(())
 }
@@ -97,7 +97,10 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
 /// directory. A crash at any point leaves either the old or the new file, never a mix.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     ensure_parent(path)?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let suffix: u64 = rand::random();
     let tmp = dir.join(format!(".{name}.{}.{suffix:016x}.tmp", std::process::id()));
@@ -109,8 +112,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
             .mode(0o600)
             .open(&tmp)
             .map_err(|e| VaultError::io(ctx("creating"), e))?;
-        f.write_all(bytes).map_err(|e| VaultError::io(ctx("writing"), e))?;
-        f.sync_all().map_err(|e| VaultError::io(ctx("syncing"), e))?;
+        f.write_all(bytes)
+            .map_err(|e| VaultError::io(ctx("writing"), e))?;
+        f.sync_all()
+            .map_err(|e| VaultError::io(ctx("syncing"), e))?;
         test_hook_before_rename();
         std::fs::rename(&tmp, path).map_err(|e| VaultError::io(ctx("renaming"), e))
     })();
