@@ -338,6 +338,17 @@ impl Vault {
     }
 }
 
+/// The TOTP code at `unix_secs` for a base32 secret or `otpauth://totp/` URI (no vault needed;
+/// the add forms use it to preview a code, tests use it for RFC 6238 vectors).
+pub fn totp_code(secret: &str, unix_secs: u64) -> Result<TotpCode> {
+    Ok(otp::code_at(&otp::parse(secret)?, unix_secs))
+}
+
+/// Public key and fingerprint of a private key text, as `add` would derive them.
+pub fn key_info(key_text: &str, passphrase: Option<&str>) -> Result<KeyInfo> {
+    Ok(sshkey::info(&sshkey::decode(key_text, passphrase)?))
+}
+
 fn wrong_kind(entry: &Entry, what: &'static str) -> VaultError {
     VaultError::WrongKind {
         name: entry.name.clone(),
