@@ -314,8 +314,13 @@ fn default_parameters_unlock() {
     Vault::create(&path, &pass("pw"), KdfParams::DEFAULT).unwrap();
     let v = Vault::open(&path, &pass("pw")).unwrap();
     assert_eq!(v.kdf(), KdfParams::DEFAULT);
-    let on_disk = format::parse(&path, &std::fs::read(&path).unwrap()).unwrap().kdf;
-    assert_eq!((on_disk.memory_kib, on_disk.time, on_disk.lanes), (65536, 3, 4));
+    let on_disk = format::parse(&path, &std::fs::read(&path).unwrap())
+        .unwrap()
+        .kdf;
+    assert_eq!(
+        (on_disk.memory_kib, on_disk.time, on_disk.lanes),
+        (65536, 3, 4)
+    );
 }
 
 #[test]
