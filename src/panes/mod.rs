@@ -1,3 +1,4 @@
 //! Panes: the `Pane` enum and one module per kind of pane.
 
 pub mod terminal;
+pub mod vault;
