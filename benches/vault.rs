@@ -25,7 +25,9 @@ fn entry(i: usize) -> NewEntry {
         hosts: Some(vec![format!("host{i}"), "@web".into()]),
         tags: Some(vec!["bench".into()]),
         notes: Some("a note of moderate length for a realistic payload".into()),
-        secret: Some(SecretString::from(format!("secret-value-{i:08}-xxxxxxxxxxxxxxxx"))),
+        secret: Some(SecretString::from(format!(
+            "secret-value-{i:08}-xxxxxxxxxxxxxxxx"
+        ))),
         ..Default::default()
     }
 }
@@ -34,7 +36,8 @@ fn big_vault(dir: &Path, kdf: KdfParams) -> Vault {
     let path = dir.join("vault.lumen");
     let mut v = Vault::create(&path, &pass(), kdf).unwrap_or_else(|e| panic!("{e}"));
     for i in 0..ENTRIES {
-        v.add(&format!("entry/{i:04}"), entry(i)).unwrap_or_else(|e| panic!("{e}"));
+        v.add(&format!("entry/{i:04}"), entry(i))
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     v.save().unwrap_or_else(|e| panic!("{e}"));
     v
@@ -67,7 +70,8 @@ fn thousand(c: &mut Criterion) {
             for i in 0..iters {
                 let name = format!("new/{i}");
                 let start = Instant::now();
-                v.add(&name, entry(i as usize)).unwrap_or_else(|e| panic!("{e}"));
+                v.add(&name, entry(i as usize))
+                    .unwrap_or_else(|e| panic!("{e}"));
                 total += start.elapsed();
                 v.remove(&name).unwrap_or_else(|e| panic!("{e}"));
             }
@@ -78,7 +82,9 @@ fn thousand(c: &mut Criterion) {
         b.iter(|| black_box(v.entries().map(|e| e.name.len()).sum::<usize>()))
     });
     group.sample_size(20);
-    group.bench_function("save", |b| b.iter(|| v.save().unwrap_or_else(|e| panic!("{e}"))));
+    group.bench_function("save", |b| {
+        b.iter(|| v.save().unwrap_or_else(|e| panic!("{e}")))
+    });
     group.finish();
 }
 

@@ -402,3 +402,16 @@ fn two_writers_one_refused_nothing_lost() {
     let list = env.ok(&["list"]);
     assert!(list.contains("from-a") && list.contains("from-b"));
 }
+
+#[test]
+fn calibrated_init_raises_the_time_cost() {
+    let env = Env::new("pw");
+    let out = env.ok(&["init", "--kdf-calibrate"]);
+    let header =
+        lumen::vault::format::parse(&env.vault_file(), &std::fs::read(env.vault_file()).unwrap())
+            .unwrap();
+    assert_eq!(header.kdf.memory_kib, 65536);
+    assert!(header.kdf.time >= 3, "{out}");
+    assert!(out.contains(&format!("t={}", header.kdf.time)));
+    env.ok(&["list"]);
+}

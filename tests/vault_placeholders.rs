@@ -84,3 +84,22 @@ fn redaction_replaces_secret_values() {
     );
     assert_eq!(v.redact("nothing here"), "nothing here");
 }
+
+#[test]
+fn login_secrets_honour_bindings() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = vault(dir.path());
+    let s = v
+        .secret_for_host("db/root", Action::Auth, "db1", &[])
+        .unwrap();
+    assert_eq!(s.expose_secret(), "r00t-pa55word");
+    assert!(matches!(
+        v.secret_for_host("db/root", Action::Auth, "web1", &[]),
+        Err(VaultError::NotBound { .. })
+    ));
+    let last = v.audit_log().events().unwrap().pop().unwrap();
+    assert_eq!(
+        (last.action, last.host.as_deref()),
+        (Action::Auth, Some("db1"))
+    );
+}

@@ -164,6 +164,21 @@ impl Vault {
         Ok(entry.secret.clone())
     }
 
+    /// The secret of `name` for use with `host` (a member of `groups`): refused unless the
+    /// entry is bound to it; audited as `action` (normally [`Action::Auth`]) with the host.
+    pub fn secret_for_host(
+        &self,
+        name: &str,
+        action: Action,
+        host: &str,
+        groups: &[String],
+    ) -> Result<SecretString> {
+        let entry = self.get(name)?;
+        self.check_bound(entry, host, groups)?;
+        self.audit.append(Some(name), action, Some(host))?;
+        Ok(entry.secret.clone())
+    }
+
     /// The decoded private key of an `ssh-key` entry for logging in to `host` (audited as auth).
     pub fn private_key(&self, name: &str, host: &str) -> Result<russh::keys::PrivateKey> {
         let entry = self.get(name)?;
