@@ -29,7 +29,17 @@ fn keygen(dir: &Path, name: &str, args: &[&str], passphrase: &str) -> (String, S
 #[test]
 fn key_types_and_formats_match_ssh_keygen() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[&str], &str); 7] = [
+    let cases: [(&str, &[&str], &str); 9] = [
+        (
+            "rsa-pem-enc",
+            &["-t", "rsa", "-b", "2048", "-m", "PEM"],
+            "legacy pass",
+        ),
+        (
+            "ecdsa-pkcs8-enc",
+            &["-t", "ecdsa", "-m", "PKCS8"],
+            "pkcs8 pass",
+        ),
         ("ed", &["-t", "ed25519"], ""),
         ("ed-enc", &["-t", "ed25519"], "kèy pass"),
         ("ecdsa", &["-t", "ecdsa", "-b", "256"], ""),
