@@ -355,6 +355,7 @@ fn unlock_dialog_masks_and_delays_after_three_tries() {
     }
     let s = draw_dialog(&d);
     assert!(!s.contains("pässwörd"));
+    assert!(!format!("{d:?}").contains("pässwörd"));
     insta::assert_snapshot!("unlock_typing", s);
     match d.handle_key(&key(KeyCode::Enter)) {
         UnlockOutcome::Submit(p) => assert_eq!(p.expose_secret(), "pässwörd"),

@@ -38,12 +38,23 @@ pub struct FormData {
     pub entry: NewEntry,
 }
 
-#[derive(Debug)]
 pub struct EntryForm {
     editing: Option<String>,
     fields: Vec<TextArea<'static>>,
     focus: usize,
     pub error: Option<String>,
+}
+
+/// Never prints the fields: the secret field holds what was typed.
+impl std::fmt::Debug for EntryForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryForm")
+            .field("editing", &self.editing)
+            .field("fields", &"[redacted]")
+            .field("focus", &self.focus)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 fn field(text: &str) -> TextArea<'static> {

@@ -27,7 +27,6 @@ pub enum UnlockOutcome {
     Cancel,
 }
 
-#[derive(Debug)]
 pub struct UnlockDialog {
     title: String,
     input: Zeroizing<String>,
@@ -35,6 +34,18 @@ pub struct UnlockDialog {
     waiting_until: Option<Instant>,
     seconds_left: u64,
     message: Option<String>,
+}
+
+/// Never prints what was typed.
+impl std::fmt::Debug for UnlockDialog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnlockDialog")
+            .field("title", &self.title)
+            .field("input", &"[redacted]")
+            .field("wrong_tries", &self.wrong_tries)
+            .field("waiting", &self.waiting_until.is_some())
+            .finish()
+    }
 }
 
 impl UnlockDialog {
