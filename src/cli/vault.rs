@@ -1,141 +1,19 @@
 //! `lumen vault …`: the vault's command line. Output is assembled fully before printing, so a
 //! failure never leaves half a listing on screen; secrets are printed only by `show --reveal`.
 
+mod args;
+mod input;
+
+pub use args::{EntryFields, InitArgs, ScopeArg, VaultArgs, VaultCommand};
+use input::{clean_secret, first_line_of_file, prompt_hidden};
+
 use crate::paths::Paths;
 use crate::vault::{Action, Entry, KdfParams, Kind, NewEntry, Scope, Vault, VaultError, Verdict};
 use anyhow::{Context, Result, bail};
-use clap::{Args, Subcommand, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
-
-#[derive(Debug, Args)]
-pub struct VaultArgs {
-    /// Which vault to act on; lists show both. Default: personal (for show/edit/rm/totp: the
-    /// first vault holding the name).
-    #[arg(long, value_enum, global = true)]
-    pub scope: Option<ScopeArg>,
-    /// Workspace whose vault is the `workspace` scope.
-    #[arg(long, global = true, default_value = "default", value_name = "NAME")]
-    pub workspace: String,
-    /// Read the passphrase from the first line of a file (for scripts).
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        conflicts_with = "passphrase_stdin"
-    )]
-    pub passphrase_file: Option<PathBuf>,
-    /// Read the passphrase from the first line of stdin (`passwd`: the new one from the second).
-    #[arg(long, global = true)]
-    pub passphrase_stdin: bool,
-    #[command(subcommand)]
-    pub command: VaultCommand,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ScopeArg {
-    Personal,
-    Workspace,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum VaultCommand {
-    /// Create an empty vault.
-    Init(InitArgs),
-    /// Add an entry. The secret comes from a file, stdin or a masked prompt, never argv.
-    Add {
-        name: String,
-        #[command(flatten)]
-        fields: EntryFields,
-    },
-    /// List entries of both vaults (never secrets).
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one entry; the secret only with --reveal (audited).
-    Show {
-        name: String,
-        #[arg(long)]
-        reveal: bool,
-        #[arg(long)]
-        json: bool,
-    },
-    /// Change an entry's fields or secret.
-    Edit {
-        name: String,
-        #[command(flatten)]
-        fields: EntryFields,
-        /// Remove every host binding.
-        #[arg(long)]
-        clear_hosts: bool,
-    },
-    /// Delete an entry.
-    Rm { name: String },
-    /// Change the passphrase (fresh salt and nonces).
-    Passwd {
-        /// Read the new passphrase from the first line of a file.
-        #[arg(long, value_name = "FILE")]
-        new_passphrase_file: Option<PathBuf>,
-    },
-    /// Print the current TOTP code and the seconds it stays valid.
-    Totp { name: String },
-    /// Show the audit log, or check its hash chain with --verify.
-    Audit {
-        #[arg(long)]
-        json: bool,
-        #[arg(long)]
-        verify: bool,
-    },
-    /// Forget cached unlocks (there is no agent yet, so nothing is cached).
-    Lock,
-}
-
-#[derive(Debug, Args)]
-pub struct InitArgs {
-    /// Raise the Argon2id time cost until one unlock takes about a second.
-    #[arg(long)]
-    pub kdf_calibrate: bool,
-    /// Argon2id memory in KiB (tests use small values; default 65536).
-    #[arg(long, hide = true)]
-    pub kdf_memory: Option<u32>,
-    #[arg(long, hide = true)]
-    pub kdf_time: Option<u32>,
-    #[arg(long, hide = true)]
-    pub kdf_lanes: Option<u32>,
-}
-
-#[derive(Debug, Args)]
-pub struct EntryFields {
-    #[arg(long, value_name = "KIND")]
-    pub kind: Option<String>,
-    #[arg(long)]
-    pub username: Option<String>,
-    /// Host or @group the entry may be used with (repeatable; `*` for any).
-    #[arg(long = "host", value_name = "H")]
-    pub hosts: Vec<String>,
-    #[arg(long = "tag", value_name = "T")]
-    pub tags: Vec<String>,
-    #[arg(long)]
-    pub notes: Option<String>,
-    /// API provider name (api-key entries).
-    #[arg(long)]
-    pub provider: Option<String>,
-    /// Read the secret from a file.
-    #[arg(long, value_name = "F", group = "source")]
-    pub secret_file: Option<PathBuf>,
-    /// Read the secret from stdin.
-    #[arg(long, group = "source")]
-    pub secret_stdin: bool,
-    /// Read an OpenSSH or PEM private key from a file (ssh-key entries).
-    #[arg(long, value_name = "F", group = "source")]
-    pub key_file: Option<PathBuf>,
-    /// Passphrase of an encrypted private key, from the first line of a file.
-    #[arg(long, value_name = "F")]
-    pub key_passphrase_file: Option<PathBuf>,
-}
 
 /// Seconds shown by `totp` are the code's remaining validity.
 pub fn run(paths: &Paths, args: VaultArgs) -> Result<()> {
@@ -613,57 +491,4 @@ fn date(unix: i64) -> String {
                 .ok()
         })
         .unwrap_or_else(|| unix.to_string())
-}
-
-/// Keys and notes keep their text; one-line secrets lose a trailing newline.
-fn clean_secret(text: &str, kind: Option<Kind>) -> SecretString {
-    match kind {
-        Some(Kind::SshKey) | Some(Kind::Note) => SecretString::from(text),
-        _ => SecretString::from(text.trim_end_matches(['\n', '\r'])),
-    }
-}
-
-fn first_line_of_file(path: &Path) -> Result<SecretString> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
-    );
-    let line = text.lines().next().unwrap_or("");
-    Ok(SecretString::from(line))
-}
-
-/// Prompt on the controlling terminal with echo off. Never reads argv or the environment.
-fn prompt_hidden(prompt: &str) -> Result<SecretString> {
-    use std::os::unix::io::AsRawFd;
-    let mut tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .context(
-            "no terminal to ask for the passphrase; use --passphrase-file F or --passphrase-stdin",
-        )?;
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios is plain data; tcgetattr fills it for our own descriptor.
-    let mut term: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(fd, &mut term) } != 0 {
-        bail!("cannot read the terminal settings; use --passphrase-file F");
-    }
-    let saved = term;
-    term.c_lflag &= !libc::ECHO;
-    term.c_lflag |= libc::ECHONL;
-    // SAFETY: as above; restored below on every path.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &term) };
-    let result = (|| -> Result<SecretString> {
-        tty.write_all(prompt.as_bytes())?;
-        tty.flush()?;
-        let mut line = Zeroizing::new(Vec::new());
-        let mut byte = [0u8; 1];
-        while tty.read(&mut byte)? == 1 && byte[0] != b'\n' {
-            line.push(byte[0]);
-        }
-        let text = std::str::from_utf8(&line).context("the passphrase is not UTF-8")?;
-        Ok(SecretString::from(text.trim_end_matches('\r')))
-    })();
-    // SAFETY: restoring the settings saved above.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-    result
 }
