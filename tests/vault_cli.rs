@@ -369,6 +369,17 @@ fn a_writer_killed_before_rename_leaves_the_previous_vault() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(std::fs::read(env.vault_file()).unwrap(), before);
+    let temps = std::fs::read_dir(env.vault_file().parent().unwrap())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .count();
+    assert_eq!(temps, 1, "the killed writer got as far as its temp file");
     let list = env.ok(&["list"]);
     assert!(list.contains("first") && !list.contains("second"), "{list}");
     // The dead writer's lock is gone with it: the next writer succeeds.

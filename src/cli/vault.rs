@@ -62,6 +62,10 @@ enum PassSource {
 
 impl Ctx {
     fn new(paths: &Paths, args: &VaultArgs) -> Result<Ctx> {
+        let ws = &args.workspace;
+        if ws.is_empty() || ws == "." || ws == ".." || ws.contains('/') || ws.contains('\\') {
+            bail!("'{ws}' is not a workspace name; use a plain name like 'default'");
+        }
         let source = match (&args.passphrase_file, args.passphrase_stdin) {
             (Some(f), _) => PassSource::File(f.clone()),
             (None, true) => PassSource::Stdin,

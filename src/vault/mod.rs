@@ -296,6 +296,7 @@ impl Vault {
             None => Some(WriteLock::acquire(&self.path)?),
             Some(_) => None,
         };
+        store::remove_stale_temps(&self.path);
         let current = match store::read(&self.path) {
             Ok(bytes) => format::file_digest(&bytes),
             Err(VaultError::NoVault { .. }) => None,

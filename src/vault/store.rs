@@ -93,6 +93,29 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
     }
 }
 
+/// Delete temp files a crashed writer left beside `path`. Call only under the [`WriteLock`]:
+/// then no live writer can own one.
+pub fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Temp file in the same directory (0600, created fresh), write, fsync, rename, fsync the
 /// directory. A crash at any point leaves either the old or the new file, never a mix.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
