@@ -13,8 +13,8 @@ pub struct TotpCode {
 
 const DEFAULT_PERIOD: u64 = 30;
 const DEFAULT_DIGITS: usize = 6;
-/// Shortest secret accepted: 80 bits, as RFC 4226 demands at least 128 but recommends 160 and
-/// many issuers hand out 80-bit secrets.
+/// Shortest secret accepted: 80 bits. RFC 4226 asks for at least 128 (160 recommended), but
+/// common issuers hand out 80-bit secrets (16 base32 characters) and refusing them helps no one.
 const MIN_SECRET_BYTES: usize = 10;
 
 fn bad(reason: &str) -> VaultError {
