@@ -40,3 +40,26 @@ fn valid_fixture_content() {
         Err(VaultError::WrongPassphrase { .. })
     ));
 }
+
+proptest::proptest! {
+    /// Arbitrary bytes, and valid files with random edits, never panic the parser and never
+    /// open with the right passphrase unless they are the original.
+    #[test]
+    fn parser_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+        lumen::vault::format::fuzz_one(&bytes);
+    }
+
+    #[test]
+    fn edited_valid_file_never_opens(at in 0usize..521, value in proptest::prelude::any::<u8>(), cut in 0usize..600) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vault/corpus/valid-two-entries.lumen");
+        let good = std::fs::read(&path).unwrap();
+        let mut bytes = good.clone();
+        let at = at % bytes.len();
+        bytes[at] = value;
+        bytes.truncate(cut.max(1));
+        lumen::vault::format::fuzz_one(&bytes);
+        if bytes != good {
+            proptest::prop_assert!(lumen::vault::format::parse(&path, &bytes).is_err());
+        }
+    }
+}
