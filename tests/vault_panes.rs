@@ -265,7 +265,7 @@ fn add_edit_delete_through_forms() {
     type_text(&mut b, "admin", t0);
     b.handle_key(&key(KeyCode::Tab), t0);
     type_text(&mut b, "web1, web2", t0);
-    for _ in 0..3 {
+    for _ in 0..4 {
         b.handle_key(&key(KeyCode::Tab), t0);
     }
     type_text(&mut b, "form-typed-secret", t0);
@@ -331,7 +331,7 @@ fn add_edit_delete_through_forms() {
         b.handle_key(&key(KeyCode::Backspace), t0);
     }
     type_text(&mut b, "totp", t0);
-    for _ in 0..6 {
+    for _ in 0..7 {
         b.handle_key(&key(KeyCode::Tab), t0);
     }
     type_text(&mut b, "!!!", t0);

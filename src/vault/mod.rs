@@ -208,11 +208,11 @@ impl Vault {
         let mut entry = Entry {
             name: name.to_string(),
             kind: new.kind.unwrap_or(Kind::Password),
-            username: new.username,
+            username: new.username.filter(|u| !u.is_empty()),
             hosts: new.hosts.unwrap_or_default(),
             tags: new.tags.unwrap_or_default(),
             notes: new.notes.unwrap_or_default(),
-            provider: new.provider,
+            provider: new.provider.filter(|p| !p.is_empty()),
             public_key: None,
             fingerprint: None,
             created: now,

@@ -11,13 +11,18 @@ use ratatui_textarea::TextArea;
 use secrecy::SecretString;
 use zeroize::Zeroize;
 
-const LABELS: [&str; 8] = [
-    "Name", "Kind", "Scope", "Username", "Hosts", "Tags", "Notes", "Secret",
+const LABELS: [&str; 9] = [
+    "Name", "Kind", "Scope", "Username", "Hosts", "Tags", "Notes", "Provider", "Secret",
 ];
 const NAME: usize = 0;
 const KIND: usize = 1;
 const SCOPE: usize = 2;
-const SECRET: usize = 7;
+const USERNAME: usize = 3;
+const HOSTS: usize = 4;
+const TAGS: usize = 5;
+const NOTES: usize = 6;
+const PROVIDER: usize = 7;
+const SECRET: usize = 8;
 const LABEL_WIDTH: u16 = 10;
 
 /// What a key did to the form.
@@ -81,11 +86,12 @@ impl EntryForm {
             e.hosts.join(", "),
             e.tags.join(", "),
             e.notes.clone(),
+            e.provider.clone().unwrap_or_default(),
             String::new(),
         ];
         let fields = values.iter().map(|v| field(v)).collect();
         let mut form = Self::with(Some(e.name.clone()), fields);
-        form.focus = 3;
+        form.focus = USERNAME;
         form.style_cursors();
         form
     }
@@ -179,7 +185,7 @@ impl EntryForm {
         if self.editing.is_none() && secret.is_none() {
             return Err("type the secret (it is masked)".into());
         }
-        let username = self.text(3);
+        let username = self.text(USERNAME);
         Ok(FormData {
             editing: self.editing.clone(),
             name,
@@ -187,10 +193,10 @@ impl EntryForm {
             entry: NewEntry {
                 kind: Some(kind),
                 username: Some(username),
-                hosts: Some(list(4)),
-                tags: Some(list(5)),
-                notes: Some(self.text(6)),
-                provider: None,
+                hosts: Some(list(HOSTS)),
+                tags: Some(list(TAGS)),
+                notes: Some(self.text(NOTES)),
+                provider: Some(self.text(PROVIDER)),
                 secret,
                 key_passphrase: None,
             },
