@@ -50,7 +50,6 @@ impl Scope {
 }
 
 /// An unlocked vault. Dropping it wipes the data key and every decrypted secret.
-#[derive(Debug)]
 pub struct Vault {
     path: PathBuf,
     header: Header,
@@ -62,6 +61,19 @@ pub struct Vault {
     audit: AuditLog,
     /// Events recorded by the next successful save (add, edit, delete, passwd).
     pending: Vec<(String, Action)>,
+}
+
+/// Names and metadata only: the data key and secrets print as `[redacted]`.
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("path", &self.path)
+            .field("kdf", &self.header.kdf)
+            .field("data_key", &"[redacted]")
+            .field("entries", &self.payload.entries.keys().collect::<Vec<_>>())
+            .field("locked_for_write", &self.lock.is_some())
+            .finish()
+    }
 }
 
 impl Vault {
