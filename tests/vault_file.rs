@@ -375,3 +375,51 @@ fn edit_and_remove() {
         ]
     );
 }
+
+#[test]
+fn audit_events_describe_what_a_save_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = small_vault(dir.path());
+    let mut v = Vault::open(&path, &pass("pw")).unwrap();
+    for _ in 0..3 {
+        v.add("tmp", secret_entry(Kind::Password, "temporary"))
+            .unwrap();
+        v.remove("tmp").unwrap();
+    }
+    for u in ["a", "b", "c"] {
+        v.edit(
+            "db/root",
+            NewEntry {
+                username: Some(u.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    v.add("kept", secret_entry(Kind::Password, "kept-secret"))
+        .unwrap();
+    v.edit(
+        "kept",
+        NewEntry {
+            username: Some("x".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    v.save().unwrap();
+    let events: Vec<_> = v
+        .audit_log()
+        .events()
+        .unwrap()
+        .into_iter()
+        .skip(2)
+        .map(|e| (e.entry.unwrap_or_default(), e.action))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("db/root".to_string(), Action::Edit),
+            ("kept".to_string(), Action::Add)
+        ]
+    );
+}

@@ -234,7 +234,7 @@ impl Vault {
         };
         validate(&mut entry)?;
         self.payload.entries.insert(name.to_string(), entry);
-        self.pending.push((name.to_string(), Action::Add));
+        self.note(name, Action::Add);
         Ok(())
     }
 
@@ -268,7 +268,7 @@ impl Vault {
         validate(&mut entry)?;
         entry.updated = unix_now() as i64;
         self.payload.entries.insert(name.to_string(), entry);
-        self.pending.push((name.to_string(), Action::Edit));
+        self.note(name, Action::Edit);
         Ok(())
     }
 
@@ -278,7 +278,7 @@ impl Vault {
             .entries
             .remove(name)
             .ok_or_else(|| VaultError::NotFound { name: name.into() })?;
-        self.pending.push((name.to_string(), Action::Delete));
+        self.note(name, Action::Delete);
         Ok(())
     }
 
@@ -297,7 +297,7 @@ impl Vault {
         let kek = format::derive_kek(new.expose_secret().as_bytes(), &header.salt, kdf)?;
         header.wrap(&kek, &self.data_key)?;
         self.header = header;
-        self.pending.push((String::new(), Action::Passwd));
+        self.note("", Action::Passwd);
         Ok(())
     }
 
@@ -346,6 +346,32 @@ impl Vault {
     /// [`Vault::totp_at`] now.
     pub fn totp_now(&self, name: &str) -> Result<TotpCode> {
         self.totp_at(name, unix_now())
+    }
+
+    /// Queue an audit event for the next save, describing what that save persists: an entry
+    /// added and deleted before a save never reached the disk and leaves no event; repeated
+    /// edits before a save are one event. This also keeps the queue bounded.
+    fn note(&mut self, name: &str, action: Action) {
+        let pending_add = self
+            .pending
+            .iter()
+            .any(|(n, a)| n == name && *a == Action::Add);
+        match action {
+            Action::Delete if pending_add => {
+                self.pending.retain(|(n, _)| n != name);
+                return;
+            }
+            Action::Delete => self
+                .pending
+                .retain(|(n, a)| !(n == name && *a == Action::Edit)),
+            Action::Edit | Action::Passwd
+                if pending_add || self.pending.iter().any(|(n, a)| n == name && *a == action) =>
+            {
+                return;
+            }
+            _ => {}
+        }
+        self.pending.push((name.to_string(), action));
     }
 
     fn check_bound(&self, entry: &Entry, host: &str, groups: &[String]) -> Result<()> {
