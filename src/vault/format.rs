@@ -365,3 +365,16 @@ pub fn calibrate(base: KdfParams, target: std::time::Duration) -> Result<KdfPara
     let time = passes.clamp(u64::from(base.time), u64::from(KdfParams::MAX_TIME)) as u32;
     Ok(KdfParams { time, ..base })
 }
+
+/// Everything the fuzz target exercises on untrusted bytes, without key derivation: framing and
+/// header parsing, payload authentication under a fixed key, and payload JSON decoding.
+/// Must return (never panic) on any input.
+pub fn fuzz_one(bytes: &[u8]) {
+    let path = Path::new("fuzz.lumen");
+    if let Ok(header) = parse(path, bytes) {
+        let key: Key = Zeroizing::new([0u8; KEY_LEN]);
+        let _ = header.unwrap_key(&key);
+        let _ = open_payload(path, &header, &key, bytes);
+    }
+    let _ = super::entry::Payload::decode(path, bytes);
+}
