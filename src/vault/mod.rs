@@ -309,11 +309,7 @@ impl Vault {
             Some(_) => None,
         };
         store::remove_stale_temps(&self.path);
-        let current = match store::read(&self.path) {
-            Ok(bytes) => format::file_digest(&bytes),
-            Err(VaultError::NoVault { .. }) => None,
-            Err(e) => return Err(e),
-        };
+        let current = store::read_digest(&self.path)?;
         if current != self.on_disk {
             return Err(VaultError::ChangedOnDisk {
                 path: self.path.clone(),

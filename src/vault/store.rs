@@ -120,6 +120,23 @@ pub fn remove_stale_temps(path: &Path) {
     }
 }
 
+/// The digest field of the vault file on disk (`None` if there is no file): enough to notice
+/// that someone else saved, without reading the whole file.
+pub fn read_digest(path: &Path) -> Result<Option<[u8; 32]>> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(VaultError::io(format!("reading {}", path.display()), e)),
+    };
+    let mut head = [0u8; 40];
+    match file.read_exact(&mut head) {
+        Ok(()) => Ok(super::format::file_digest(&head)),
+        // Shorter than a header: certainly not what we saved.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(Some([0; 32])),
+        Err(e) => Err(VaultError::io(format!("reading {}", path.display()), e)),
+    }
+}
+
 /// Temp file in the same directory (0600, created fresh), write, fsync, rename, fsync the
 /// directory. A crash at any point leaves either the old or the new file, never a mix.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
