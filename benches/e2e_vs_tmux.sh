@@ -53,7 +53,8 @@ for i in $(seq 1 19); do $T send-keys -t mem C-b c Enter; sleep 0.2; done
 # Each tab runs the fill script, then the next tab.
 for i in $(seq 1 20); do $T send-keys -t mem "sh $WORK/fill.sh" Enter C-b n; sleep 0.3; done
 sleep 8
-LPID=$(pgrep -f "$LUMEN shell" | head -1)
+PANE_PID=$($T display -p -t mem '#{pane_pid}')
+if [ "$(cat /proc/"$PANE_PID"/comm)" = lumen ]; then LPID=$PANE_PID; else LPID=$(pgrep -P "$PANE_PID" -x lumen); fi
 RSS_LUMEN=$(awk '/VmRSS/ {print $2}' /proc/"$LPID"/status)
 # idle CPU over 5 s
 C0=$(awk '{print $14+$15}' /proc/"$LPID"/stat); sleep 5; C1=$(awk '{print $14+$15}' /proc/"$LPID"/stat)

@@ -4,6 +4,7 @@
 //!     seq-like and coloured streams separately;
 //!  2. echo latency of a keystroke in one pane while another pane is flooded (median, p99);
 //!  3. RSS with 50 sessions open to the embedded server.
+//!
 //! Run: `cargo bench --bench ssh_pipeline` (LUMEN_BENCH_MB sets the stream size, default 64).
 
 use lumen::app::config::Config;
@@ -184,7 +185,8 @@ impl Harness {
             } else {
                 KeyCode::Char(c)
             };
-            self.app.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+            self.app
+                .handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
         }
     }
 
@@ -202,7 +204,8 @@ impl Harness {
 
 async fn lumen_throughput(server: &EmbeddedServer, known: &Path, file: &Path) -> Res<f64> {
     let mut h = Harness::new(server, known, 1)?;
-    h.wait_until("a prompt", |h| h.screen_of(0).contains('$')).await?;
+    h.wait_until("a prompt", |h| h.screen_of(0).contains('$'))
+        .await?;
     let size = std::fs::metadata(file)?.len() as f64;
     h.type_text(&format!("cat {}; echo DONE-$((6*7))\n", file.display()));
     let start = Instant::now();
@@ -256,16 +259,16 @@ async fn latency_under_flood(
     file: &Path,
 ) -> Res<(Duration, Duration)> {
     let mut h = Harness::new(server, known, 1)?;
-    h.wait_until("a prompt", |h| h.screen_of(0).contains('$')).await?;
+    h.wait_until("a prompt", |h| h.screen_of(0).contains('$'))
+        .await?;
     h.app.run_action(lumen::app::keymap::Action::SplitRight);
     let quiet = h.app.tabs[0].focused;
-    h.wait_until("a prompt in the quiet pane", |h| h.pane_text(quiet).contains('$'))
-        .await?;
+    h.wait_until("a prompt in the quiet pane", |h| {
+        h.pane_text(quiet).contains('$')
+    })
+    .await?;
     h.app.run_action(lumen::app::keymap::Action::FocusLeft);
-    h.type_text(&format!(
-        "while true; do cat {}; done\n",
-        file.display()
-    ));
+    h.type_text(&format!("while true; do cat {}; done\n", file.display()));
     h.app.run_action(lumen::app::keymap::Action::FocusRight);
     // Let the flood start.
     let until = Instant::now() + Duration::from_millis(500);
@@ -277,8 +280,10 @@ async fn latency_under_flood(
         let before = h.pane_text(quiet).matches('x').count();
         let start = Instant::now();
         h.type_text("x");
-        h.wait_until("the echo", |h| h.pane_text(quiet).matches('x').count() > before)
-            .await?;
+        h.wait_until("the echo", |h| {
+            h.pane_text(quiet).matches('x').count() > before
+        })
+        .await?;
         // The echo counts once a frame showing it is drawn.
         h.app.dirty = true;
         h.last_draw = Instant::now() - FRAME_INTERVAL;
@@ -291,7 +296,10 @@ async fn latency_under_flood(
         }
     }
     samples.sort();
-    Ok((samples[samples.len() / 2], samples[samples.len() * 99 / 100]))
+    Ok((
+        samples[samples.len() / 2],
+        samples[samples.len() * 99 / 100],
+    ))
 }
 
 fn rss_kib() -> u64 {

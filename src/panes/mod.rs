@@ -2,6 +2,7 @@
 //! the small [`PaneView`] trait; the enum only dispatches.
 
 pub mod terminal;
+pub mod vault;
 
 use crate::app::theme::Theme;
 use crossterm::event::{KeyEvent, MouseEvent};
