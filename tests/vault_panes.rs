@@ -224,7 +224,8 @@ fn auto_lock_and_lock_key_drop_everything() {
         b.handle_key(&key(KeyCode::Enter), later),
         BrowserOutcome::UnlockRequested
     ));
-    b.unlocked(vaults(&tempfile::tempdir().unwrap().keep()), later);
+    let again = tempfile::tempdir().unwrap();
+    b.unlocked(vaults(again.path()), later);
     assert!(!b.is_locked());
     let ctrl_l = KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL);
     assert!(matches!(
