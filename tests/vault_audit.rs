@@ -120,3 +120,22 @@ fn cli_verify_fails_on_a_broken_chain() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("removed"));
 }
+
+#[test]
+fn long_logs_and_long_lines_keep_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::beside(&dir.path().join("vault.lumen"));
+    let long_host = "h".repeat(9000);
+    for i in 0..100 {
+        let host = if i % 10 == 0 {
+            long_host.as_str()
+        } else {
+            "db1"
+        };
+        log.append(Some("db/root"), Action::Substitute, Some(host))
+            .unwrap();
+    }
+    assert!(std::fs::metadata(log.path()).unwrap().len() > 9000 * 10);
+    assert_eq!(log.verify().unwrap(), Verdict::Intact { events: 100 });
+    assert_eq!(log.events().unwrap().last().unwrap().seq, 99);
+}

@@ -422,3 +422,65 @@ fn calibrated_init_raises_the_time_cost() {
     assert!(out.contains(&format!("t={}", header.kdf.time)));
     env.ok(&["list"]);
 }
+
+const TMUX_STEP: Duration = Duration::from_millis(300);
+
+/// The passphrase prompt on a real terminal (tmux): typed twice, never echoed, and the vault
+/// it made opens with the same passphrase from a file.
+#[test]
+fn tty_prompt_does_not_echo() {
+    let env = Env::new("tty-pässword-42");
+    let socket = format!("lumen-vault-test-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let shell_cmd = format!(
+        "env LUMEN_HOME={} {} vault init --kdf-memory 64 --kdf-time 1 --kdf-lanes 1; sleep 30",
+        env.home.path().display(),
+        env!("CARGO_BIN_EXE_lumen")
+    );
+    assert!(
+        tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "100",
+            "-y",
+            "10",
+            &shell_cmd
+        ])
+        .status
+        .success()
+    );
+    let start = Instant::now();
+    let wait_for = |text: &str| loop {
+        let screen = String::from_utf8(tmux(&["capture-pane", "-p", "-t", "t"]).stdout).unwrap();
+        if screen.contains(text) {
+            return screen;
+        }
+        assert!(
+            start.elapsed() < WAIT_FOR_TEMP_FILE,
+            "never saw {text:?}:\n{screen}"
+        );
+        std::thread::sleep(POLL);
+    };
+    wait_for("new vault passphrase:");
+    tmux(&["send-keys", "-t", "t", "tty-pässword-42", "Enter"]);
+    wait_for("repeat it:");
+    std::thread::sleep(TMUX_STEP);
+    tmux(&["send-keys", "-t", "t", "tty-pässword-42", "Enter"]);
+    let screen = wait_for("created the personal vault");
+    tmux(&["kill-server"]);
+    assert!(
+        !screen.contains("tty-p"),
+        "the passphrase was echoed:\n{screen}"
+    );
+    assert!(env.ok(&["list"]).contains("SCOPE"));
+}

@@ -224,7 +224,8 @@ fn auto_lock_and_lock_key_drop_everything() {
         b.handle_key(&key(KeyCode::Enter), later),
         BrowserOutcome::UnlockRequested
     ));
-    b.unlocked(vaults(&tempfile::tempdir().unwrap().keep()), later);
+    let again = tempfile::tempdir().unwrap();
+    b.unlocked(vaults(again.path()), later);
     assert!(!b.is_locked());
     let ctrl_l = KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL);
     assert!(matches!(
@@ -393,5 +394,53 @@ fn unlock_dialog_masks_and_delays_after_three_tries() {
 fn type_dialog(d: &mut UnlockDialog, text: &str) {
     for c in text.chars() {
         d.handle_key(&ch(c));
+    }
+}
+
+#[test]
+fn pasting_a_private_key_into_the_add_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("id");
+    let ok = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "pasted", "-f"])
+        .arg(&key_path)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let key_text = std::fs::read_to_string(&key_path).unwrap();
+    let t0 = Instant::now();
+    let mut b = browser(dir.path(), t0);
+    b.handle_key(&ch('a'), t0);
+    b.handle_paste("deploy\n", t0);
+    b.handle_key(&key(KeyCode::Tab), t0);
+    for _ in 0.."password".len() {
+        b.handle_key(&key(KeyCode::Backspace), t0);
+    }
+    type_text(&mut b, "ssh-key", t0);
+    for _ in 0..7 {
+        b.handle_key(&key(KeyCode::Tab), t0);
+    }
+    b.handle_paste(&key_text, t0);
+    assert!(!draw_browser(&b).contains("PRIVATE KEY"));
+    b.handle_key(&key(KeyCode::Enter), t0);
+    let v = Vault::open(
+        &dir.path().join("personal.lumen"),
+        &SecretString::from("pw"),
+    )
+    .unwrap();
+    let e = v
+        .get("deploy")
+        .unwrap_or_else(|e| panic!("{e}\n{}", draw_browser(&b)));
+    assert_eq!(e.kind, Kind::SshKey);
+    assert!(e.fingerprint.as_deref().unwrap().starts_with("SHA256:"));
+}
+
+#[test]
+fn pasting_into_the_unlock_dialog() {
+    let mut d = UnlockDialog::new("personal vault");
+    d.handle_paste("from-a-password-manager\n");
+    match d.handle_key(&key(KeyCode::Enter)) {
+        UnlockOutcome::Submit(p) => assert_eq!(p.expose_secret(), "from-a-password-manager"),
+        other => panic!("{other:?}"),
     }
 }

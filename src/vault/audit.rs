@@ -221,20 +221,42 @@ pub fn verify_events(events: &[Event]) -> Verdict {
     }
 }
 
+/// The last event, reading only the end of the file (appends stay cheap as the log grows).
 fn last_event(path: &Path) -> Result<Option<Event>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| VaultError::io(format!("reading {}", path.display()), e))?;
-    match text.lines().rev().find(|l| !l.trim().is_empty()) {
-        None => Ok(None),
-        Some(line) => serde_json::from_str(line)
+    use std::io::{Read, Seek, SeekFrom};
+    let err = |e| VaultError::io(format!("reading {}", path.display()), e);
+    let mut file = std::fs::File::open(path).map_err(err)?;
+    let len = file.metadata().map_err(err)?.len();
+    let mut tail_len = TAIL_CHUNK.min(len);
+    loop {
+        file.seek(SeekFrom::Start(len - tail_len)).map_err(err)?;
+        let mut tail = Vec::with_capacity(tail_len as usize);
+        Read::by_ref(&mut file)
+            .take(tail_len)
+            .read_to_end(&mut tail)
+            .map_err(err)?;
+        let text = String::from_utf8_lossy(&tail);
+        let trimmed = text.trim_end();
+        let whole_line = tail_len == len || trimmed.contains('\n');
+        if !whole_line {
+            tail_len = (tail_len * 2).min(len);
+            continue;
+        }
+        let Some(line) = trimmed.rsplit('\n').next().filter(|l| !l.trim().is_empty()) else {
+            return Ok(None);
+        };
+        return serde_json::from_str(line)
             .map(Some)
             .map_err(|_| VaultError::Audit {
                 path: path.to_path_buf(),
                 problem: "the last line is not an audit event; run 'lumen vault audit --verify'"
                     .into(),
-            }),
+            });
     }
 }
+
+/// How much of the log's end `append` reads to find the previous event.
+const TAIL_CHUNK: u64 = 4096;
 
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()

@@ -4,7 +4,7 @@
 //! # use lumen::vault::{Vault, KdfParams};
 //! # use secrecy::SecretString;
 //! let pass = SecretString::from("correct horse");
-//! let mut vault = Vault::open("vault.lumen".as_ref(), &pass)?;
+//! let vault = Vault::open("vault.lumen".as_ref(), &pass)?;
 //! let cmd = vault.substitute_placeholders("mysql -p{{vault:db/root}}", "db1", &[])?;
 //! # Ok::<(), lumen::vault::VaultError>(())
 //! ```

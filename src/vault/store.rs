@@ -86,8 +86,20 @@ pub fn ensure_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Largest vault file read: far beyond any real vault (1000 entries are ~300 KB), small
+/// enough that a damaged or hostile file cannot exhaust memory.
+pub const MAX_VAULT_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Read a whole vault file; a missing file is [`VaultError::NoVault`].
 pub fn read(path: &Path) -> Result<Vec<u8>> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_VAULT_BYTES
+    {
+        return Err(VaultError::Tampered {
+            path: path.to_path_buf(),
+            what: "file larger than any vault",
+        });
+    }
     match std::fs::read(path) {
         Ok(b) => Ok(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(VaultError::NoVault {

@@ -39,6 +39,7 @@ pub enum VaultCommand {
     Init(InitArgs),
     /// Add an entry. The secret comes from a file, stdin or a masked prompt, never argv.
     Add {
+        /// Entry name: letters, digits, `.`, `_`, `-`, `/`.
         name: String,
         #[command(flatten)]
         fields: EntryFields,
@@ -50,6 +51,7 @@ pub enum VaultCommand {
     },
     /// Show one entry; the secret only with --reveal (audited).
     Show {
+        /// Entry name: letters, digits, `.`, `_`, `-`, `/`.
         name: String,
         #[arg(long)]
         reveal: bool,
@@ -58,6 +60,7 @@ pub enum VaultCommand {
     },
     /// Change an entry's fields or secret.
     Edit {
+        /// Entry name: letters, digits, `.`, `_`, `-`, `/`.
         name: String,
         #[command(flatten)]
         fields: EntryFields,
@@ -66,7 +69,10 @@ pub enum VaultCommand {
         clear_hosts: bool,
     },
     /// Delete an entry.
-    Rm { name: String },
+    Rm {
+        /// Entry name.
+        name: String,
+    },
     /// Change the passphrase (fresh salt and nonces).
     Passwd {
         /// Read the new passphrase from the first line of a file.
@@ -74,7 +80,10 @@ pub enum VaultCommand {
         new_passphrase_file: Option<PathBuf>,
     },
     /// Print the current TOTP code and the seconds it stays valid.
-    Totp { name: String },
+    Totp {
+        /// Entry name.
+        name: String,
+    },
     /// Show the audit log, or check its hash chain with --verify.
     Audit {
         #[arg(long)]
@@ -102,15 +111,19 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct EntryFields {
+    /// password (default), ssh-key, totp, api-key or note.
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
+    /// Login name used with the secret.
     #[arg(long)]
     pub username: Option<String>,
     /// Host or @group the entry may be used with (repeatable; `*` for any).
     #[arg(long = "host", value_name = "H")]
     pub hosts: Vec<String>,
+    /// Free label for filtering (repeatable).
     #[arg(long = "tag", value_name = "T")]
     pub tags: Vec<String>,
+    /// Notes (stored encrypted, shown by list --json and show; not a secret).
     #[arg(long)]
     pub notes: Option<String>,
     /// API provider name (api-key entries).

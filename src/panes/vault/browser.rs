@@ -189,6 +189,19 @@ impl VaultBrowser {
         BrowserOutcome::None
     }
 
+    /// Bracketed paste: into the open form, or the filter.
+    pub fn handle_paste(&mut self, text: &str, now: Instant) {
+        self.last_activity = now;
+        match &mut self.mode {
+            Mode::Form(form) => form.handle_paste(text),
+            Mode::Filter => {
+                self.filter.extend(text.chars().filter(|c| !c.is_control()));
+                self.refilter(now);
+            }
+            Mode::List | Mode::ConfirmDelete => {}
+        }
+    }
+
     fn list_key(&mut self, key: &KeyEvent, now: Instant) -> BrowserOutcome {
         match key.code {
             KeyCode::Char('q') | KeyCode::Esc => return BrowserOutcome::Close,

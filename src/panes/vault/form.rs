@@ -144,6 +144,16 @@ impl EntryForm {
         FormEvent::Pending
     }
 
+    /// Paste into the focused field; only the secret keeps line breaks (a private key).
+    pub fn handle_paste(&mut self, text: &str) {
+        if self.focus == SECRET {
+            self.fields[SECRET].insert_str(text);
+        } else {
+            let line: String = text.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+            self.fields[self.focus].insert_str(line);
+        }
+    }
+
     fn move_focus(&mut self, by: isize) {
         let n = self.fields.len() as isize;
         loop {
@@ -180,6 +190,9 @@ impl EntryForm {
                 .collect()
         };
         let mut secret_text = self.fields[SECRET].lines().join("\n");
+        if kind == Kind::SshKey && !secret_text.is_empty() && !secret_text.ends_with('\n') {
+            secret_text.push('\n');
+        }
         let secret = (!secret_text.is_empty()).then(|| SecretString::from(secret_text.as_str()));
         secret_text.zeroize();
         if self.editing.is_none() && secret.is_none() {
@@ -255,7 +268,7 @@ impl EntryForm {
                 theme.style(Role::Muted),
             ),
             Line::styled(
-                "kinds: password totp api-key note · keys: lumen vault add",
+                "kinds: password ssh-key totp api-key note · paste a key",
                 theme.style(Role::Muted),
             ),
         ];

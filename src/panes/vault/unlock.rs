@@ -89,6 +89,15 @@ impl UnlockDialog {
         UnlockOutcome::Pending
     }
 
+    /// Bracketed paste (a password manager, a clipboard): appended to the input, line breaks
+    /// dropped; ignored while waiting.
+    pub fn handle_paste(&mut self, text: &str) {
+        if self.waiting_until.is_none() {
+            self.input
+                .extend(text.chars().filter(|c| *c != '\n' && *c != '\r'));
+        }
+    }
+
     /// The passphrase was wrong (or the file is unusable: pass its message). Every
     /// [`MAX_TRIES`]th wrong try starts a wait of [`UNLOCK_DELAY`].
     pub fn failed(&mut self, now: Instant, message: &str) {
