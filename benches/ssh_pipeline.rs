@@ -11,7 +11,6 @@ use lumen::app::config::Config;
 use lumen::app::run::{FRAME_INTERVAL, LiveSpawner};
 use lumen::app::theme::Theme;
 use lumen::app::{App, AppOptions, PaneSpec};
-use lumen::panes::Pane;
 use lumen::pty::PtyCommand;
 use lumen::ssh::{EmbeddedServer, EmbeddedServerOptions, Prompter};
 use lumen::stream::Waker;
@@ -130,6 +129,7 @@ impl Harness {
                 prompter,
             )),
             waker: waker.clone(),
+            vault_files: Vec::new(),
         });
         for i in 0..tabs {
             app.new_tab(PaneSpec::Ssh {
@@ -171,10 +171,12 @@ impl Harness {
     }
 
     fn pane_text(&self, id: lumen::app::layout::PaneId) -> String {
-        match self.app.panes.get(&id).map(|s| &s.pane) {
-            Some(Pane::Terminal(t)) => t.screen_text(),
-            None => String::new(),
-        }
+        self.app
+            .panes
+            .get(&id)
+            .and_then(|s| s.pane.as_terminal())
+            .map(|t| t.screen_text())
+            .unwrap_or_default()
     }
 
     fn type_text(&mut self, text: &str) {
