@@ -113,3 +113,78 @@ impl Fuzzy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(name: &str, hostname: &str, tags: &[&str], groups: &[&str]) -> Host {
+        Host {
+            name: name.into(),
+            hostname: Some(hostname.into()),
+            tags: tags.iter().map(|s| s.to_string()).collect(),
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+            ..Host::default()
+        }
+    }
+
+    fn inventory() -> Inventory {
+        Inventory {
+            hosts: vec![
+                host("web1", "10.0.0.1", &["nginx"], &["prod", "web"]),
+                host("db1", "10.0.0.5", &["postgres"], &["prod"]),
+                host("laptop", "127.0.0.1", &[], &[]),
+                host("web2", "staging.example.com", &["nginx"], &["web"]),
+            ],
+        }
+    }
+
+    fn rows(listing: &Listing, inv: &Inventory) -> Vec<String> {
+        listing
+            .entries
+            .iter()
+            .map(|e| format!("{}/{}", e.group, inv.hosts[e.host].name))
+            .collect()
+    }
+
+    #[test]
+    fn groups_sorted_hosts_in_each_group_ungrouped_last() {
+        let inv = inventory();
+        let l = Fuzzy::default().list(&inv, "");
+        assert_eq!(
+            rows(&l, &inv),
+            [
+                "prod/web1",
+                "prod/db1",
+                "web/web1",
+                "web/web2",
+                "ungrouped/laptop"
+            ]
+        );
+        assert_eq!(l.best, None);
+    }
+
+    #[test]
+    fn filter_matches_name_hostname_tag_and_group() {
+        let inv = inventory();
+        let mut f = Fuzzy::default();
+        assert_eq!(rows(&f.list(&inv, "db"), &inv), ["prod/db1"]);
+        assert_eq!(rows(&f.list(&inv, "staging"), &inv), ["web/web2"]);
+        assert_eq!(rows(&f.list(&inv, "postgres"), &inv), ["prod/db1"]);
+        // A group name keeps only the rows under that group.
+        assert_eq!(rows(&f.list(&inv, "prod"), &inv), ["prod/web1", "prod/db1"]);
+        // Fuzzy: letters in order, not contiguous.
+        assert_eq!(rows(&f.list(&inv, "lptp"), &inv), ["ungrouped/laptop"]);
+        // Every word must match some field.
+        assert_eq!(rows(&f.list(&inv, "nginx prod"), &inv), ["prod/web1"]);
+        assert!(f.list(&inv, "zzz").entries.is_empty());
+    }
+
+    #[test]
+    fn best_match_is_selected_first() {
+        let inv = inventory();
+        let l = Fuzzy::default().list(&inv, "web2");
+        let best = l.best.unwrap();
+        assert_eq!(inv.hosts[l.entries[best].host].name, "web2");
+    }
+}

@@ -73,7 +73,7 @@ pub enum FormOutcome {
 
 /// Label column width: the longest label, a space, and a margin.
 const LABEL_COLS: u16 = 12;
-const FORM_WIDTH: u16 = 72;
+const FORM_WIDTH: u16 = 96;
 /// Border, blank line, hint line.
 const FORM_CHROME: u16 = 4;
 
@@ -194,15 +194,16 @@ impl EditForm {
         }
     }
 
-    /// Save when valid; otherwise show the problems and move to the first field at fault.
+    /// Save when valid; otherwise show the problems and move to the topmost field at fault.
     fn submit(&mut self) -> FormOutcome {
         match self.host() {
             Ok(host) => FormOutcome::Save(host),
             Err(errors) => {
                 if let Some(i) = errors
                     .iter()
-                    .find_map(|e| e.field)
-                    .and_then(|f| Field::ALL.iter().position(|x| *x == f))
+                    .filter_map(|e| e.field)
+                    .filter_map(|f| Field::ALL.iter().position(|x| *x == f))
+                    .min()
                 {
                     self.focus = i;
                 }
@@ -220,8 +221,10 @@ impl EditForm {
             KeyCode::Char('c') if ctrl => return FormOutcome::Cancel,
             KeyCode::Enter => return self.submit(),
             KeyCode::Char('s') if ctrl => return self.submit(),
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1).min(last),
-            KeyCode::BackTab | KeyCode::Up => self.focus = self.focus.saturating_sub(1),
+            KeyCode::Down => self.focus = (self.focus + 1).min(last),
+            KeyCode::Up => self.focus = self.focus.saturating_sub(1),
+            KeyCode::Tab => self.focus = (self.focus + 1) % Field::ALL.len(),
+            KeyCode::BackTab => self.focus = (self.focus + last) % Field::ALL.len(),
             _ => {
                 if let Some(input) = self.inputs.get_mut(self.focus) {
                     input.key(key);
@@ -281,7 +284,12 @@ impl EditForm {
                 .unwrap_or_default();
             lines.push(Line::from(vec![
                 Span::styled(
-                    format!("{:>w$} ", field.label(), w = LABEL_COLS as usize - 1),
+                    format!(
+                        "{}{:>w$} ",
+                        if focused { '›' } else { ' ' },
+                        field.label(),
+                        w = LABEL_COLS as usize - 2
+                    ),
                     label_style,
                 ),
                 Span::raw(" "),
@@ -296,7 +304,7 @@ impl EditForm {
         }
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
-            "Enter save · Tab/↓ next · ↑ previous · Esc cancel · lists are comma separated",
+            " Enter save · Tab next · Shift-Tab previous · Esc cancel · lists: a, b",
             theme.style(Role::Muted).bg(dialog.bg.unwrap_or_default()),
         )));
         Paragraph::new(lines).style(dialog).render(inner, buf);
