@@ -232,3 +232,18 @@ fn ctrl_e_opens_the_form_and_esc_cancels() {
     assert_eq!(key(&mut p, KeyCode::Esc), PickerOutcome::None);
     assert!(p.editing().is_none());
 }
+
+#[test]
+fn wide_names_keep_the_columns_aligned() {
+    use unicode_width::UnicodeWidthStr;
+    let mut inv = inventory();
+    inv.hosts
+        .push(picker_support::host("数据库", None, "db.example.cn", None));
+    let p = HostPicker::new(inv, None);
+    let screen = text(&draw(&p, 100, 14));
+    let col_of = |needle: &str| {
+        let line = screen.lines().find(|l| l.contains(needle)).unwrap();
+        line[..line.find(needle).unwrap()].width()
+    };
+    assert_eq!(col_of("db.example.cn"), col_of("127.0.0.1"), "{screen}");
+}

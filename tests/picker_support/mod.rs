@@ -84,9 +84,14 @@ pub fn text(buf: &Buffer) -> String {
     let a = buf.area;
     (a.top()..a.bottom())
         .map(|y| {
-            let row: String = (a.left()..a.right())
-                .map(|x| buf[(x, y)].symbol())
-                .collect();
+            // A wide character covers the next cell too: skip that cell, as a terminal shows it.
+            let mut row = String::new();
+            let mut x = a.left();
+            while x < a.right() {
+                let sym = buf[(x, y)].symbol();
+                row.push_str(sym);
+                x += (unicode_width::UnicodeWidthStr::width(sym) as u16).max(1);
+            }
             row.trim_end().to_string()
         })
         .collect::<Vec<_>>()

@@ -40,15 +40,9 @@ impl Default for Fuzzy {
 }
 
 impl Fuzzy {
-    /// How well `host`, listed under `group`, matches `filter`; `None` when it does not.
+    /// How well `host`, listed under `group`, matches `pattern`; `None` when it does not.
     /// Every word must match one of the name, hostname, a tag or the group; scores add up.
-    pub fn score(&mut self, filter: &str, host: &Host, group: &str) -> Option<u32> {
-        let pattern = Pattern::new(
-            filter,
-            CaseMatching::Smart,
-            Normalization::Smart,
-            AtomKind::Fuzzy,
-        );
+    fn score(&mut self, pattern: &Pattern, host: &Host, group: &str) -> Option<u32> {
         let mut fields: Vec<&str> = vec![host.name.as_str()];
         fields.extend(host.hostname.as_deref());
         fields.extend(host.tags.iter().map(String::as_str));
@@ -66,6 +60,12 @@ impl Fuzzy {
 
     /// The rows of `inventory` matching `filter`.
     pub fn list(&mut self, inventory: &Inventory, filter: &str) -> Listing {
+        let pattern = Pattern::new(
+            filter,
+            CaseMatching::Smart,
+            Normalization::Smart,
+            AtomKind::Fuzzy,
+        );
         let mut groups: Vec<&str> = inventory
             .hosts
             .iter()
@@ -87,7 +87,7 @@ impl Fuzzy {
                 if !member {
                     continue;
                 }
-                if let Some(score) = self.score(filter, host, group) {
+                if let Some(score) = self.score(&pattern, host, group) {
                     let entry = Entry {
                         group: group.to_string(),
                         host: i,

@@ -21,8 +21,10 @@ impl Input {
         &self.text
     }
 
-    pub fn cursor(&self) -> usize {
-        self.cursor
+    /// Terminal columns of the text before the cursor.
+    pub fn cursor_col(&self) -> usize {
+        use unicode_width::UnicodeWidthStr;
+        self.text[..self.byte_at(self.cursor)].width()
     }
 
     pub fn clear(&mut self) {

@@ -335,7 +335,7 @@ impl HostPicker {
         if let Some(form) = &self.form {
             return form.cursor(area);
         }
-        let x = render::FILTER_PROMPT.chars().count() + self.filter.cursor();
+        let x = render::FILTER_PROMPT.chars().count() + self.filter.cursor_col();
         (x < self.size.0 as usize && self.size.1 > 0).then_some((x as u16, 0))
     }
 }

@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 pub(crate) const FILTER_PROMPT: &str = "filter › ";
 /// At most this many rows of a long inventory error.
@@ -63,12 +64,29 @@ fn fg(theme: &Theme, role: Role) -> Style {
     s
 }
 
+/// `s` in at most `cols` terminal columns, with `…` when cut.
 fn fit(s: &str, cols: usize) -> String {
-    if s.chars().count() <= cols {
+    if s.width() <= cols {
         return s.to_string();
     }
-    let mut out: String = s.chars().take(cols.saturating_sub(1)).collect();
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > cols {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
     out.push('…');
+    out
+}
+
+/// `s` fitted and padded to exactly `cols` columns.
+fn cell(s: &str, cols: usize) -> String {
+    let mut out = fit(s, cols);
+    out.push_str(&" ".repeat(cols.saturating_sub(out.width())));
     out
 }
 
@@ -108,7 +126,7 @@ fn state_span(state: &HostState, theme: &Theme) -> Span<'static> {
 }
 
 fn pad(mut spans: Vec<Span<'static>>, width: usize, style: Style) -> Line<'static> {
-    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
     if used < width {
         spans.push(Span::styled(" ".repeat(width - used), style));
     }
@@ -202,15 +220,15 @@ impl HostPicker {
         let spans = vec![
             Span::styled(
                 format!(
-                    "{}{} {:<nw$}  {:<aw$}  ",
+                    "{}{} {}  {}  ",
                     if selected { '›' } else { ' ' },
                     if marked { '✓' } else { ' ' },
-                    fit(&host.name, nw),
-                    fit(&address(host), aw),
+                    cell(&host.name, nw),
+                    cell(&address(host), aw),
                 ),
                 style,
             ),
-            Span::styled(format!("{:<tw$}", fit(&tags(host), tw)), tag_style),
+            Span::styled(cell(&tags(host), tw), tag_style),
             Span::styled("  ", style),
             state_span(self.state(&host.name), theme),
         ];
@@ -254,9 +272,9 @@ impl HostPicker {
                 .min(cap)
         };
         let widths = (
-            col(&|h| h.name.chars().count(), NAME_COLS),
-            col(&|h| address(h).chars().count(), ADDRESS_COLS),
-            col(&|h| tags(h).chars().count(), TAG_COLS),
+            col(&|h| h.name.width(), NAME_COLS),
+            col(&|h| address(h).width(), ADDRESS_COLS),
+            col(&|h| tags(h).width(), TAG_COLS),
         );
         let lines = self.lines();
         let height = usize::from(list.height);
