@@ -505,3 +505,55 @@ mod vault_pane {
         );
     }
 }
+
+#[test]
+fn host_picker_opens_marked_hosts_tiled_and_shows_states() {
+    let (mut app, b, specs) = app_spec(Config::default(), 120, 30, PaneSpec::LocalShell);
+    let inventory: lumen::workspace::Inventory = toml_hosts(
+        "[hosts.web1]\nhostname = \"10.0.0.1\"\nuser = \"ops\"\ngroups = [\"web\"]\n\n[hosts.db1]\nhostname = \"10.0.0.2\"\nport = 2222\ngroups = [\"db\"]\n",
+    );
+    app.set_inventory(None, inventory, None);
+    prefix(&mut app, 'h');
+    let s = screen(&app);
+    assert!(
+        s.contains("1:hosts*") && s.contains("web1") && s.contains("db1"),
+        "{s}"
+    );
+    // Mark both (the list is grouped: db first, then web) and open them together.
+    ch(&mut app, ' ');
+    key(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    ch(&mut app, ' ');
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(app.tabs.len(), 3);
+    assert_eq!(app.tabs[2].layout.len(), 2, "two hosts tile in one tab");
+    let names: Vec<String> = specs
+        .borrow()
+        .iter()
+        .filter_map(|s| match s {
+            PaneSpec::Ssh { name, target } => Some(format!("{name}={target}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "db1=root@10.0.0.2:2222".replace("root", &lumen::ssh::target::local_user()),
+            "web1=ops@10.0.0.1".to_string()
+        ]
+    );
+    output(&mut app, &b, 1, b"welcome\r\n$ ");
+    close(&mut app, &b, 2, CloseReason::ServerClosed);
+    prefix(&mut app, 'h');
+    let s = screen(&app);
+    assert!(s.contains("connected"), "{s}");
+    assert!(s.contains("server closed"), "{s}");
+}
+
+fn toml_hosts(text: &str) -> lumen::workspace::Inventory {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hosts.toml");
+    std::fs::write(&path, text).unwrap();
+    let (inv, err) = lumen::workspace::load_or_report(&path);
+    assert!(err.is_none(), "{err:?}");
+    inv
+}

@@ -45,6 +45,18 @@ fn demo_connects_two_tabs_and_a_command_round_trips() {
     t.type_text("echo db-$((30+3))");
     t.keys(&["Enter"]);
     t.wait_text("db-33");
+    // The host list (tab 2): both demo hosts are connected; open both, tiled in one tab.
+    t.keys(&["C-b", "2"]);
+    let s = t.wait_text("2:hosts*");
+    assert!(s.contains("demo-web") && s.contains("demo-db"), "{s}");
+    t.wait_for("both hosts connected", |s| {
+        s.matches("connected").count() >= 2
+    });
+    t.keys(&["Space", "Down", "Space", "Enter"]);
+    t.wait_text("3:demo-");
+    t.wait_for("two panes with prompts", |s| {
+        s.matches('┌').count() == 2 && s.matches("│$").count() >= 2
+    });
     t.keys(&["C-b", "d"]);
     t.wait_text("Quit lumen?");
     t.keys(&["y"]);

@@ -51,12 +51,13 @@ pub enum Action {
     BroadcastPane,
     Vault,
     LockVault,
+    Hosts,
     Quit,
 }
 
 impl Action {
     /// Every action, in the order the help and the palette list them.
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 42] = [
         Action::NewTab,
         Action::CloseTab,
         Action::NextTab,
@@ -97,6 +98,7 @@ impl Action {
         Action::BroadcastPane,
         Action::Vault,
         Action::LockVault,
+        Action::Hosts,
         Action::Quit,
     ];
 
@@ -160,6 +162,7 @@ impl Action {
             Action::BroadcastPane => "add / remove this pane from the broadcast",
             Action::Vault => "vault: passwords, keys, TOTP codes (asks to unlock)",
             Action::LockVault => "lock the vault now",
+            Action::Hosts => "host list: filter, mark several, open, edit",
             Action::Quit => "quit lumen (asks)",
         }
     }
@@ -498,6 +501,7 @@ const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("B", Action::BroadcastPane),
     ("v", Action::Vault),
     ("L", Action::LockVault),
+    ("h", Action::Hosts),
     ("d", Action::Quit),
 ];
 

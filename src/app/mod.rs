@@ -3,6 +3,7 @@
 
 pub mod broadcast;
 pub mod config;
+pub mod hosts;
 pub mod keymap;
 pub mod layout;
 pub mod popup;

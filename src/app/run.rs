@@ -66,6 +66,8 @@ pub struct RunOptions {
     pub host_names: Vec<String>,
     /// A note shown over the first screen (title, lines), e.g. the demo's key hints.
     pub welcome: Option<(String, Vec<String>)>,
+    /// Open the host picker as a tab after the initial ones (alone: the home tab).
+    pub hosts_tab: bool,
 }
 
 impl RunOptions {
@@ -79,6 +81,7 @@ impl RunOptions {
             connect,
             host_names: Vec::new(),
             welcome: None,
+            hosts_tab: false,
         }
     }
 }
@@ -120,7 +123,7 @@ impl Spawner for LiveSpawner {
                     .map(|s| (s, title))
                     .map_err(|e| e.to_string())
             }
-            PaneSpec::Vault => Err("the vault pane is not a stream".into()),
+            PaneSpec::Vault | PaneSpec::Hosts => Err("that pane is not a stream".into()),
             PaneSpec::Ssh { name, target } => {
                 let stream = ssh::spawn_session(
                     target,
@@ -240,7 +243,7 @@ pub fn run(opts: RunOptions) -> anyhow::Result<ExitCode> {
 
 /// Run the TUI inside an existing tokio runtime (the demo starts its server there first).
 pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
-    let (config, theme, problems) = load_settings(&opts.paths, opts.theme.as_deref());
+    let (config, theme, mut problems) = load_settings(&opts.paths, opts.theme.as_deref());
     let (shell, shell_note) = pty::user_shell();
     let mouse = config.mouse;
     let size = crossterm::terminal::size().unwrap_or((80, 24));
@@ -266,14 +269,23 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         ],
     });
     app.host_names = opts.host_names;
+    match crate::workspace::HostsFile::for_workspace(&opts.paths, &workspace) {
+        Ok(file) => {
+            let (inventory, error) = crate::workspace::load_or_report(file.path());
+            app.set_inventory(Some(file), inventory, error.map(|e| e.to_string()));
+        }
+        Err(e) => problems.push(e.to_string()),
+    }
     let guard = TerminalGuard::enter(mouse)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     for spec in opts.initial {
         app.new_tab(spec);
     }
+    if opts.hosts_tab {
+        app.open_hosts();
+    }
     app.run_action(crate::app::keymap::Action::GoToTab0);
-    let mut problems = problems;
     problems.extend(shell_note);
     if !problems.is_empty() {
         app.popup = Some(crate::app::popup::Popup::Notice {

@@ -33,6 +33,8 @@ pub enum PaneSpec {
     },
     /// The vault browser (made by the app, never by a spawner).
     Vault,
+    /// The host picker (made by the app).
+    Hosts,
 }
 
 impl PaneSpec {
@@ -84,6 +86,8 @@ pub struct PaneSlot {
     pub rect: Rect,
     /// The pane's inside, where its content is drawn.
     pub inner: Rect,
+    /// The session has shown output (so an end is "ended", not "failed").
+    pub connected: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +119,10 @@ pub struct App {
     pub(crate) vault_files: Vec<(crate::vault::Scope, std::path::PathBuf)>,
     pub(crate) background_tx: std::sync::mpsc::Sender<crate::app::vault::Background>,
     pub(crate) background_rx: std::sync::mpsc::Receiver<crate::app::vault::Background>,
+    /// The workspace's hosts, the error loading them had, and where they are saved.
+    pub inventory: crate::workspace::Inventory,
+    pub(crate) inventory_error: Option<String>,
+    pub(crate) hosts_file: Option<crate::workspace::HostsFile>,
     spawner: Box<dyn Spawner>,
     pub(crate) waker: Waker,
     /// The last text copied, for paste.
@@ -157,6 +165,9 @@ impl App {
             vault_files: opts.vault_files,
             background_tx,
             background_rx,
+            inventory: Default::default(),
+            inventory_error: None,
+            hosts_file: None,
             spawner: opts.spawner,
             waker: opts.waker,
             clipboard: None,
@@ -232,6 +243,7 @@ impl App {
             default_title,
             rect,
             inner: rect,
+            connected: false,
         };
         (id, slot)
     }
@@ -253,15 +265,25 @@ impl App {
         self.relayout();
     }
 
+    /// Split the focused pane; the new one runs what the focused one runs (a host opens
+    /// another session to it; the vault or the host list opens a local shell).
     fn split(&mut self, split: Split) {
         let Some(tab) = self.tabs.get(self.active) else {
             return;
         };
-        let target = tab.focused;
-        let spec = match self.panes.get(&target).map(|s| &s.spec) {
-            Some(PaneSpec::Vault) | None => PaneSpec::LocalShell,
-            Some(spec) => spec.clone(),
+        let spec = match self.panes.get(&tab.focused).map(|s| &s.spec) {
+            Some(spec @ (PaneSpec::LocalShell | PaneSpec::Ssh { .. })) => spec.clone(),
+            _ => PaneSpec::LocalShell,
         };
+        self.split_with(spec, split);
+    }
+
+    /// Split the focused pane with a new pane running `spec`, and focus it.
+    pub(crate) fn split_with(&mut self, spec: PaneSpec, split: Split) {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        let target = tab.focused;
         let half = self.panes.get(&target).map(|s| s.rect).unwrap_or_default();
         let (id, slot) = self.make_pane(&spec, half);
         self.panes.insert(id, slot);
@@ -386,6 +408,7 @@ impl App {
             .unwrap_or_default();
         let mut closed = Vec::new();
         let mut copied = Vec::new();
+        let mut first_output = Vec::new();
         for (id, slot) in self.panes.iter_mut() {
             let Some(t) = slot.pane.as_terminal_mut() else {
                 continue;
@@ -399,7 +422,11 @@ impl App {
                 copied.push(text);
             }
             if !was_closed && let Some(reason) = t.closed() {
-                closed.push((*id, reason.to_string(), slot.spec.clone()));
+                closed.push((*id, reason.to_string(), slot.spec.clone(), slot.connected));
+            }
+            if activity && !slot.connected {
+                slot.connected = true;
+                first_output.push(slot.spec.clone());
             }
             if activity && visible.contains(id) {
                 self.dirty = true;
@@ -417,8 +444,17 @@ impl App {
         for text in copied {
             self.copy(text);
         }
-        for (id, reason, spec) in closed {
+        for spec in first_output {
+            self.note_state(&spec, crate::panes::hosts::HostState::Connected);
+        }
+        for (id, reason, spec, connected) in closed {
             tracing::info!("pane {} ended: {reason}", id.0);
+            let state = if connected {
+                crate::panes::hosts::HostState::Ended(reason.clone())
+            } else {
+                crate::panes::hosts::HostState::Failed(reason.clone())
+            };
+            self.note_state(&spec, state);
             if spec.keeps_pane_on_close() {
                 // An SSH pane stays with its scrollback and the reason; r reconnects.
                 self.dirty = true;
@@ -578,6 +614,14 @@ impl App {
             return;
         }
         let focused = self.focused();
+        if let Some(Pane::Hosts(picker)) = focused
+            .and_then(|id| self.panes.get_mut(&id))
+            .map(|s| &mut s.pane)
+        {
+            let outcome = picker.handle_key(key);
+            self.picker_outcome(outcome);
+            return;
+        }
         for id in self.input_targets() {
             let Some(slot) = self.panes.get_mut(&id) else {
                 continue;
@@ -641,17 +685,15 @@ impl App {
             self.new_tab(PaneSpec::LocalShell);
             return;
         }
-        match crate::ssh::Target::parse(text, None, None) {
-            Ok(t) => {
+        match self.host_spec(text) {
+            Ok(spec) => {
                 if !self.host_names.iter().any(|h| h == text) {
                     self.host_names.push(text.to_string());
                 }
-                self.new_tab(PaneSpec::Ssh {
-                    name: text.to_string(),
-                    target: t,
-                });
+                self.note_state(&spec, crate::panes::hosts::HostState::Connecting);
+                self.new_tab(spec);
             }
-            Err(e) => self.error(e.to_string()),
+            Err(e) => self.error(e),
         }
     }
 
@@ -798,6 +840,7 @@ impl App {
                 }
             }
             Action::Vault => self.open_vault(),
+            Action::Hosts => self.open_hosts(),
             Action::LockVault => self.lock_vaults(),
             Action::Quit => self.popup = Some(Popup::Confirm(Confirm::Quit)),
             _ => {}

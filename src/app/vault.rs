@@ -182,6 +182,7 @@ impl App {
                 default_title: "vault".into(),
                 rect: body,
                 inner: body,
+                connected: false,
             },
         );
         self.tabs.push(Tab {

@@ -51,6 +51,7 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
         let mut opts = RunOptions::new(paths.clone(), theme, initial);
         opts.connect = connect;
         opts.host_names = DEMO_HOSTS.iter().map(|s| s.to_string()).collect();
+        opts.hosts_tab = true;
         opts.welcome = Some(("Welcome to the lumen demo".into(), welcome()));
         let code = crate::app::run_async(opts).await;
         drop(server);

@@ -38,7 +38,7 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Open the workspace with a local shell (like tmux).
+    /// Open a local shell (like tmux). Without a command, lumen opens the host list.
     Shell,
     /// Try lumen with nothing to configure: two tabs on an embedded SSH server on loopback,
     /// in a throw-away home.
@@ -59,7 +59,13 @@ pub fn main() -> ExitCode {
     }
     let paths = crate::paths::Paths::from_env();
     let result = match cli.command {
-        None | Some(Command::Shell) => crate::app::run(crate::app::RunOptions::new(
+        None => {
+            // The home tab: the workspace's hosts.
+            let mut opts = crate::app::RunOptions::new(paths, cli.theme, Vec::new());
+            opts.hosts_tab = true;
+            crate::app::run(opts)
+        }
+        Some(Command::Shell) => crate::app::run(crate::app::RunOptions::new(
             paths,
             cli.theme,
             vec![crate::app::PaneSpec::LocalShell],

@@ -59,6 +59,7 @@ pub trait PaneView {
 pub enum Pane {
     Terminal(Box<TerminalPane>),
     Vault(Box<VaultBrowser>),
+    Hosts(Box<hosts::HostPicker>),
 }
 
 impl Pane {
@@ -66,6 +67,7 @@ impl Pane {
         match self {
             Pane::Terminal(t) => t.as_ref(),
             Pane::Vault(v) => v.as_ref(),
+            Pane::Hosts(h) => h.as_ref(),
         }
     }
 
@@ -73,6 +75,7 @@ impl Pane {
         match self {
             Pane::Terminal(t) => t.as_mut(),
             Pane::Vault(v) => v.as_mut(),
+            Pane::Hosts(h) => h.as_mut(),
         }
     }
 

@@ -32,7 +32,7 @@ impl Spawner for ChannelSpawner {
         let title = match spec {
             PaneSpec::LocalShell => "sh".to_string(),
             PaneSpec::Ssh { name, .. } => name.clone(),
-            PaneSpec::Vault => return Err("the vault is not a stream".into()),
+            PaneSpec::Vault | PaneSpec::Hosts => return Err("not a stream".into()),
         };
         Ok((stream, title))
     }

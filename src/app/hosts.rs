@@ -1,0 +1,174 @@
+//! The host picker in the app: the home tab, opening hosts (one tab, or several tiled in one
+//! tab), saving edits to `hosts.toml`, and connection states shown per host.
+
+use crate::app::layout::{Layout, PaneId, Split};
+use crate::app::state::{App, PaneSlot, PaneSpec, Tab};
+use crate::panes::Pane;
+use crate::panes::hosts::{HostPicker, HostState, PickerOutcome};
+use crate::ssh::Target;
+use crate::workspace::{Host, HostsFile, Inventory};
+
+impl App {
+    /// Give the app its workspace's hosts: the picker shows them and new tabs complete them.
+    pub fn set_inventory(
+        &mut self,
+        file: Option<HostsFile>,
+        inventory: Inventory,
+        error: Option<String>,
+    ) {
+        for h in &inventory.hosts {
+            if !self.host_names.contains(&h.name) {
+                self.host_names.push(h.name.clone());
+            }
+        }
+        if let Some(picker) = self.picker_mut() {
+            picker.set_inventory(inventory.clone());
+            picker.set_error(error.clone());
+        }
+        self.inventory = inventory;
+        self.inventory_error = error;
+        self.hosts_file = file;
+    }
+
+    fn picker_id(&self) -> Option<PaneId> {
+        self.panes
+            .iter()
+            .find_map(|(id, s)| matches!(s.pane, Pane::Hosts(_)).then_some(*id))
+    }
+
+    fn picker_mut(&mut self) -> Option<&mut HostPicker> {
+        self.panes.values_mut().find_map(|s| match &mut s.pane {
+            Pane::Hosts(p) => Some(p.as_mut()),
+            _ => None,
+        })
+    }
+
+    /// Focus the host picker, opening it as a tab if it is not open.
+    pub fn open_hosts(&mut self) {
+        if let Some(id) = self.picker_id() {
+            if let Some(ti) = self.tabs.iter().position(|t| t.layout.contains(id)) {
+                self.tabs[ti].focused = id;
+                self.switch_to(ti);
+            }
+            return;
+        }
+        let picker = HostPicker::new(self.inventory.clone(), self.inventory_error.clone());
+        let id = self.alloc_pane();
+        let body = self.body();
+        self.panes.insert(
+            id,
+            PaneSlot {
+                pane: Pane::Hosts(Box::new(picker)),
+                spec: PaneSpec::Hosts,
+                default_title: "hosts".into(),
+                rect: body,
+                inner: body,
+                connected: false,
+            },
+        );
+        self.tabs.push(Tab {
+            name: None,
+            layout: Layout::new(id),
+            focused: id,
+            activity: false,
+            bell: false,
+            broadcast: Default::default(),
+        });
+        self.switch_to(self.tabs.len() - 1);
+    }
+
+    /// What the picker asked for after a key.
+    pub(crate) fn picker_outcome(&mut self, outcome: PickerOutcome) {
+        match outcome {
+            PickerOutcome::None => {}
+            PickerOutcome::Open(names) => self.open_hosts_by_name(&names),
+            PickerOutcome::Edit(host) => self.save_host(host),
+        }
+    }
+
+    /// The SSH pane spec for an inventory host (or a `[user@]host[:port]` typed by the user).
+    pub fn host_spec(&self, name: &str) -> Result<PaneSpec, String> {
+        let target = match self.inventory.get(name) {
+            Some(h) => Target::new(
+                h.user
+                    .clone()
+                    .unwrap_or_else(crate::ssh::target::local_user),
+                h.hostname.clone().unwrap_or_else(|| h.name.clone()),
+                h.port.unwrap_or(crate::ssh::target::DEFAULT_PORT),
+            ),
+            None => Target::parse(name, None, None).map_err(|e| e.to_string())?,
+        };
+        Ok(PaneSpec::Ssh {
+            name: name.to_string(),
+            target,
+        })
+    }
+
+    /// One host: a tab. Several: one tab, tiled.
+    fn open_hosts_by_name(&mut self, names: &[String]) {
+        let mut specs = Vec::new();
+        for name in names {
+            match self.host_spec(name) {
+                Ok(spec) => specs.push(spec),
+                Err(e) => return self.error(e),
+            }
+        }
+        let mut specs = specs.into_iter();
+        let Some(first) = specs.next() else {
+            return;
+        };
+        self.note_state(&first, HostState::Connecting);
+        self.new_tab(first);
+        for (i, spec) in specs.enumerate() {
+            self.note_state(&spec, HostState::Connecting);
+            // Alternate the direction so the panes tile instead of thinning out.
+            let split = if i % 2 == 0 {
+                Split::Right
+            } else {
+                Split::Down
+            };
+            self.split_with(spec, split);
+        }
+    }
+
+    fn save_host(&mut self, host: Host) {
+        let Some(file) = self.hosts_file.clone() else {
+            self.error("this workspace has no hosts.toml to save to");
+            return;
+        };
+        let saved = file
+            .update(|_, editor| editor.put(&host))
+            .and_then(|_| file.load());
+        match saved {
+            Ok(inventory) => {
+                let name = host.name.clone();
+                self.set_inventory(Some(file), inventory, None);
+                self.say(format!("saved {name} to {}", self.hosts_file_display()));
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                if let Some(p) = self.picker_mut() {
+                    p.set_error(Some(msg.clone()));
+                }
+                self.error(msg);
+            }
+        }
+    }
+
+    fn hosts_file_display(&self) -> String {
+        self.hosts_file
+            .as_ref()
+            .map(|f| f.path().display().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Show a session's state on its host's row.
+    pub(crate) fn note_state(&mut self, spec: &PaneSpec, state: HostState) {
+        if let PaneSpec::Ssh { name, .. } = spec
+            && let Some(p) = self.picker_mut()
+        {
+            p.set_state(name, state);
+            self.dirty = true;
+        }
+    }
+}
