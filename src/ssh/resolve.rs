@@ -44,8 +44,19 @@ impl PlannedHop {
     }
 }
 
+/// Hops compare by name, target and ProxyCommand (not by options), so a pane spec holding a
+/// plan can stay `PartialEq`.
+impl PartialEq for PlannedHop {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, &self.target, &self.proxy_command)
+            == (&other.name, &other.target, &other.proxy_command)
+    }
+}
+
+impl Eq for PlannedHop {}
+
 /// Everything needed to open a session: the jump hosts, first hop first, then the target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub jumps: Vec<PlannedHop>,
     pub target: PlannedHop,
