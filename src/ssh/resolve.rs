@@ -186,6 +186,7 @@ fn planned(
     if r.origin("stricthostkeychecking").is_some() {
         o.strict_host_key_checking = r.strict_host_key_checking;
     }
+    o.host_alias = Some(r.host_arg.clone());
     o.credential = inventory
         .get(&r.host_arg)
         .and_then(|h| h.credential.clone())

@@ -181,6 +181,9 @@ pub struct ConnectOptions {
     pub credentials: Option<Arc<dyn Credentials>>,
     /// The inventory's `credential` entry for this host, looked up in `credentials`.
     pub credential: Option<String>,
+    /// The host's name as the user knows it (inventory name, ssh_config alias), for the vault's
+    /// host binding and audit; None: the target's host.
+    pub host_alias: Option<String>,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -237,6 +240,7 @@ impl ConnectOptions {
             strict_host_key_checking: StrictHostKeyChecking::Ask,
             credentials: None,
             credential: None,
+            host_alias: None,
         }
     }
 
