@@ -302,3 +302,81 @@ fn ssh_questions_show_above_everything() {
     ));
     assert!(screen(&app).contains("Keys"), "the help is back");
 }
+
+#[test]
+fn broadcast_sends_keys_to_every_chosen_pane() {
+    let (mut app, b) = app(120, 30);
+    prefix(&mut app, 'b');
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("split first"))
+    );
+    prefix(&mut app, '%');
+    prefix(&mut app, '"');
+    prefix(&mut app, 'b');
+    assert_eq!(app.tabs[0].broadcast.len(), 3);
+    for c in "uptime".chars() {
+        ch(&mut app, c);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    for i in 0..3 {
+        assert_eq!(written(&b, i).0, b"uptime\r", "pane {i}");
+    }
+    let s = screen(&app);
+    assert_eq!(
+        s.matches("BROADCAST").count(),
+        4,
+        "three marked panes and the status bar:\n{s}"
+    );
+    assert!(s.contains("BROADCAST: 3 panes"), "{s}");
+    // Take the focused pane out: it types alone; the other two still share.
+    prefix(&mut app, 'B');
+    ch(&mut app, 'x');
+    assert_eq!(written(&b, 2).0, b"x");
+    assert!(written(&b, 0).0.is_empty() && written(&b, 1).0.is_empty());
+    prefix_key(&mut app, KeyCode::Left, KeyModifiers::NONE);
+    ch(&mut app, 'y');
+    assert_eq!(
+        (written(&b, 0).0, written(&b, 1).0),
+        (b"y".to_vec(), b"y".to_vec())
+    );
+    prefix(&mut app, 'b');
+    assert!(app.tabs[0].broadcast.is_empty());
+}
+
+#[test]
+fn risky_broadcast_pastes_ask_first() {
+    let (mut app, b) = app(120, 30);
+    prefix(&mut app, '%');
+    prefix(&mut app, 'b');
+    app.handle_event(Event::Paste("df -h".into()));
+    assert!(
+        app.popup.is_none(),
+        "one harmless line goes straight through"
+    );
+    assert_eq!(written(&b, 0).0, b"df -h");
+    assert_eq!(written(&b, 1).0, b"df -h");
+    app.handle_event(Event::Paste("sudo rm -rf /var/lib/app".into()));
+    let s = screen(&app);
+    assert!(
+        s.contains("looks destructive") && s.contains("2 panes"),
+        "{s}"
+    );
+    insta::assert_snapshot!("broadcast_paste_confirm", s);
+    ch(&mut app, 'n');
+    assert!(
+        written(&b, 0).0.is_empty() && written(&b, 1).0.is_empty(),
+        "nothing sent"
+    );
+    app.handle_event(Event::Paste("uptime\nw\n".into()));
+    assert!(screen(&app).contains("2 lines into 2 panes"));
+    ch(&mut app, 'y');
+    for i in 0..2 {
+        let got = String::from_utf8(written(&b, i).0).unwrap();
+        assert!(
+            got.contains("uptime") && got.contains('w'),
+            "pane {i}: {got:?}"
+        );
+    }
+}

@@ -154,3 +154,32 @@ fn broken_config_is_shown_and_lumen_starts_anyway() {
     t.keys(&["C-b", "%"]);
     t.wait_for("two panes", |s| s.matches('┌').count() == 2);
 }
+
+#[test]
+fn broadcast_to_three_panes_and_confirm_a_destructive_paste() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = start(dir.path(), "");
+    t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
+    t.keys(&["C-b", "%"]);
+    t.wait_for("two panes", |s| s.matches('┌').count() == 2);
+    t.keys(&["C-b", "\""]);
+    t.wait_for("three panes", |s| s.matches('┌').count() == 3);
+    t.keys(&["C-b", "b"]);
+    t.wait_text("BROADCAST: 3 panes");
+    t.type_text("echo bc-$((20+22))");
+    t.keys(&["Enter"]);
+    t.wait_for("the output in all three panes", |s| {
+        s.matches("bc-42").count() == 3
+    });
+    let marker = dir.path().join("should-stay");
+    std::fs::write(&marker, "x").unwrap();
+    t.paste(&format!("rm -rf {}", marker.display()));
+    t.wait_text("looks destructive");
+    t.keys(&["n"]);
+    t.wait_for("the dialog to close", |s| !s.contains("looks destructive"));
+    t.keys(&["Enter"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(marker.exists(), "a refused paste runs nowhere");
+    t.keys(&["C-b", "b"]);
+    t.wait_for("broadcast off", |s| !s.contains("BROADCAST:"));
+}

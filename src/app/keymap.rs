@@ -47,12 +47,14 @@ pub enum Action {
     Help,
     Palette,
     SendPrefix,
+    ToggleBroadcast,
+    BroadcastPane,
     Quit,
 }
 
 impl Action {
     /// Every action, in the order the help and the palette list them.
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 39] = [
         Action::NewTab,
         Action::CloseTab,
         Action::NextTab,
@@ -89,6 +91,8 @@ impl Action {
         Action::Help,
         Action::Palette,
         Action::SendPrefix,
+        Action::ToggleBroadcast,
+        Action::BroadcastPane,
         Action::Quit,
     ];
 
@@ -148,6 +152,8 @@ impl Action {
             Action::Help => "key help",
             Action::Palette => "command palette",
             Action::SendPrefix => "send the prefix key to the program",
+            Action::ToggleBroadcast => "broadcast keys to every pane of the tab / stop",
+            Action::BroadcastPane => "add / remove this pane from the broadcast",
             Action::Quit => "quit lumen (asks)",
         }
     }
@@ -482,6 +488,8 @@ const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     ("]", Action::Paste),
     ("?", Action::Help),
     (":", Action::Palette),
+    ("b", Action::ToggleBroadcast),
+    ("B", Action::BroadcastPane),
     ("d", Action::Quit),
 ];
 

@@ -35,6 +35,11 @@ pub enum Popup {
     Help {
         scroll: u16,
     },
+    /// A paste into a broadcast that needs a yes first.
+    ConfirmPaste {
+        warning: String,
+        text: String,
+    },
     /// Something the user must read (problems found at start); any of Esc, Enter, q closes it.
     Notice {
         title: String,
@@ -54,6 +59,8 @@ pub enum PopupOutcome {
     Run(Action),
     /// Open a tab on this host (empty: a local shell).
     Open(String),
+    /// Paste this into every broadcasting pane.
+    PasteConfirmed(String),
 }
 
 /// A one-line text input with a cursor.
@@ -180,6 +187,15 @@ impl Popup {
                     }
                 }
             }
+            Popup::ConfirmPaste { text, .. } => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    PopupOutcome::PasteConfirmed(std::mem::take(text))
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Char('q') => {
+                    PopupOutcome::Cancel
+                }
+                _ => PopupOutcome::Stay,
+            },
             Popup::NewTab {
                 input,
                 hosts,
@@ -239,7 +255,10 @@ impl Popup {
             Popup::Rename(input) | Popup::Palette { input, .. } | Popup::NewTab { input, .. } => {
                 input.insert(text.lines().next().unwrap_or(""))
             }
-            Popup::Confirm(_) | Popup::Help { .. } | Popup::Notice { .. } => {}
+            Popup::Confirm(_)
+            | Popup::Help { .. }
+            | Popup::Notice { .. }
+            | Popup::ConfirmPaste { .. } => {}
         }
     }
 
@@ -249,6 +268,17 @@ impl Popup {
         let notice_title;
         let (title, width, height) = match self {
             Popup::Confirm(_) => (" Confirm ", 44, 5),
+            Popup::ConfirmPaste { warning, .. } => (
+                " Broadcast paste ",
+                (warning
+                    .lines()
+                    .map(|l| l.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    + 4)
+                .clamp(44, 100) as u16,
+                warning.lines().count() as u16 + 5,
+            ),
             Popup::Rename(_) => (" Rename tab ", 44, 5),
             Popup::Palette { .. } => (" Command palette ", 64, 20),
             Popup::NewTab { .. } => (" New tab: host or local shell ", 60, 12),
@@ -303,6 +333,22 @@ impl Popup {
                         Span::raw(" no"),
                     ]),
                 ]
+            }
+            Popup::ConfirmPaste { warning, .. } => {
+                let mut lines: Vec<Line> = warning
+                    .lines()
+                    .map(|l| Line::from(Span::styled(l.to_string(), theme.style(Role::Error))))
+                    .collect();
+                lines.push(Line::from(""));
+                lines.push(Line::from(vec![
+                    Span::styled("y", key_style),
+                    Span::raw(" paste into every pane   "),
+                    Span::styled("n", key_style),
+                    Span::raw("/"),
+                    Span::styled("Esc", key_style),
+                    Span::raw(" cancel"),
+                ]));
+                lines
             }
             Popup::Rename(input) => vec![
                 input_line(input, theme),

@@ -67,6 +67,8 @@ pub struct Tab {
     pub focused: PaneId,
     pub activity: bool,
     pub bell: bool,
+    /// Panes that receive every key typed into any of them (empty: no broadcast).
+    pub broadcast: std::collections::BTreeSet<PaneId>,
 }
 
 pub struct PaneSlot {
@@ -226,6 +228,7 @@ impl App {
             focused: id,
             activity: false,
             bell: false,
+            broadcast: Default::default(),
         });
         self.switch_tab(self.tabs.len() - 1);
         self.relayout();
@@ -271,6 +274,10 @@ impl App {
             return;
         };
         let tab = &mut self.tabs[ti];
+        tab.broadcast.remove(&id);
+        if tab.broadcast.len() == 1 {
+            tab.broadcast.clear();
+        }
         if tab.layout.len() > 1 {
             tab.layout.remove(id);
             if tab.focused == id {
@@ -430,8 +437,42 @@ impl App {
             p.paste(text);
             return;
         }
-        if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id)) {
-            slot.pane.paste(text);
+        let targets = self.input_targets();
+        if targets.len() > 1
+            && let Some(warning) = crate::app::broadcast::paste_warning(text, targets.len())
+        {
+            self.popup = Some(Popup::ConfirmPaste {
+                warning,
+                text: text.to_string(),
+            });
+            return;
+        }
+        self.paste_into(&targets, text);
+    }
+
+    fn paste_into(&mut self, targets: &[PaneId], text: &str) {
+        for id in targets {
+            if let Some(slot) = self.panes.get_mut(id) {
+                slot.pane.paste(text);
+            }
+        }
+    }
+
+    /// The panes that typed input goes to: the focused one, or every broadcasting pane of the
+    /// tab when the focused one broadcasts (unless it is in copy mode).
+    pub fn input_targets(&self) -> Vec<PaneId> {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return Vec::new();
+        };
+        let focused = tab.focused;
+        let copying = self.panes.get(&focused).is_some_and(|s| {
+            let Pane::Terminal(t) = &s.pane;
+            t.in_copy_mode()
+        });
+        if tab.broadcast.contains(&focused) && !copying {
+            tab.broadcast.iter().copied().collect()
+        } else {
+            vec![focused]
         }
     }
 
@@ -468,6 +509,10 @@ impl App {
                 }
                 PopupOutcome::Run(a) => self.run_action(a),
                 PopupOutcome::Open(target) => self.open_target(&target),
+                PopupOutcome::PasteConfirmed(text) => {
+                    let targets = self.input_targets();
+                    self.paste_into(&targets, &text);
+                }
             }
             return;
         }
@@ -504,10 +549,14 @@ impl App {
             }
             return;
         }
-        if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id))
-            && let Outcome::Copy(text) = slot.pane.handle_key(key)
-        {
-            self.copy(text);
+        let focused = self.focused();
+        for id in self.input_targets() {
+            if let Some(slot) = self.panes.get_mut(&id)
+                && let Outcome::Copy(text) = slot.pane.handle_key(key)
+                && Some(id) == focused
+            {
+                self.copy(text);
+            }
         }
     }
 
@@ -672,6 +721,30 @@ impl App {
                 let key = self.config.keymap.prefix.to_event();
                 if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id)) {
                     slot.pane.handle_key(&key);
+                }
+            }
+            Action::ToggleBroadcast => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    if !tab.broadcast.is_empty() {
+                        tab.broadcast.clear();
+                        self.say("broadcast off");
+                    } else if tab.layout.len() < 2 {
+                        self.say("broadcast needs several panes: split first");
+                    } else {
+                        tab.broadcast = tab.layout.panes().into_iter().collect();
+                        let n = tab.broadcast.len();
+                        self.say(format!("broadcast on: keys go to {n} panes"));
+                    }
+                }
+            }
+            Action::BroadcastPane => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    let f = tab.focused;
+                    if !tab.broadcast.remove(&f) {
+                        tab.broadcast.insert(f);
+                    }
+                    let n = tab.broadcast.len();
+                    self.say(format!("broadcast: {n} pane(s) chosen"));
                 }
             }
             Action::Quit => self.popup = Some(Popup::Confirm(Confirm::Quit)),

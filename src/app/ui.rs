@@ -127,13 +127,23 @@ fn draw_panes(app: &App, buf: &mut Buffer) {
         }
         if bordered {
             let focused = id == tab.focused;
-            let style = app.theme.style(if focused {
+            let broadcasting = tab.broadcast.contains(&id);
+            let style = app.theme.style(if broadcasting {
+                Role::Broadcast
+            } else if focused {
                 Role::BorderFocused
             } else {
                 Role::Border
             });
             let title = slot.pane.title().unwrap_or(&slot.default_title);
-            let mut spans = vec![Span::styled(format!(" {title} "), style)];
+            let mut spans = Vec::new();
+            if broadcasting {
+                spans.push(Span::styled(" ⇶ BROADCAST ", style));
+            }
+            if focused && broadcasting {
+                spans.push(Span::styled("▶", style));
+            }
+            spans.push(Span::styled(format!(" {title} "), style));
             if let Some(mode) = slot.pane.mode() {
                 spans.push(Span::styled(format!("[{mode}] "), style));
             }
@@ -158,6 +168,14 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
         format!(" [{}] ", app.config.workspace),
         theme.style(Role::StatusKey),
     )];
+    if let Some(tab) = app.tabs.get(app.active)
+        && !tab.broadcast.is_empty()
+    {
+        left.push(Span::styled(
+            format!(" BROADCAST: {} panes ", tab.broadcast.len()),
+            theme.style(Role::Broadcast),
+        ));
+    }
     if let Some(slot) = focused {
         let title = slot.pane.title().unwrap_or(&slot.default_title);
         left.push(Span::styled(title.to_string(), theme.style(Role::Status)));
@@ -187,8 +205,8 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled(" palette ", theme.style(Role::Status)),
         ]
     };
-    // A message takes the room of the key hints; the left part keeps at most a third.
-    let left_w = (area.width / 3).min(32);
+    // A message takes the room of the key hints; the left part keeps at most half.
+    let left_w = (area.width / 2).min(48);
     Paragraph::new(Line::from(left)).render(Rect::new(area.x, area.y, left_w, 1), buf);
     if let Some(m) = &app.message {
         let role = if m.error {

@@ -72,6 +72,12 @@ impl Tmux {
         self.run(&["send-keys", "-t", &self.target, "-l", text]);
     }
 
+    /// Paste `text` as a terminal paste (bracketed when the program asked for it).
+    pub fn paste(&self, text: &str) {
+        self.run(&["set-buffer", "-b", "lumen-test", text]);
+        self.run(&["paste-buffer", "-p", "-b", "lumen-test", "-t", &self.target]);
+    }
+
     pub fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", &self.target])
     }
