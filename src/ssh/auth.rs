@@ -113,6 +113,27 @@ async fn run(a: &mut Auth<'_>) -> Result<(), SshError> {
     }
 }
 
+/// The public halves of the identity files (from `FILE.pub`, else the key file's own public
+/// part, readable even when the key is encrypted).
+fn identity_public_keys(opts: &ConnectOptions) -> Vec<russh::keys::PublicKey> {
+    opts.identity_candidates()
+        .into_iter()
+        .filter_map(|(path, _)| {
+            let mut public = path.clone().into_os_string();
+            public.push(".pub");
+            russh::keys::PublicKey::read_openssh_file(std::path::Path::new(&public))
+                .ok()
+                .or_else(|| {
+                    let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).ok()?);
+                    PrivateKey::from_openssh(text.as_bytes())
+                        .ok()
+                        .map(|k| k.public_key().clone())
+                })
+        })
+        .chain(opts.keys.iter().map(|k| k.public_key().clone()))
+        .collect()
+}
+
 impl Auth<'_> {
     fn closed(&self, why: String) -> SshError {
         SshError::ServerClosedDuringAuth {
@@ -162,9 +183,7 @@ impl Auth<'_> {
                 return Ok(step);
             }
         }
-        if !self.opts.identities_only
-            && let Some(step) = self.agent().await?
-        {
+        if let Some(step) = self.agent().await? {
             return Ok(step);
         }
         for key in self.opts.keys.clone() {
@@ -248,8 +267,18 @@ impl Auth<'_> {
                 return Ok(None);
             }
         };
+        // IdentitiesOnly: only the agent keys that are also identity files, as ssh does.
+        let allowed = self
+            .opts
+            .identities_only
+            .then(|| identity_public_keys(self.opts));
         for id in identities {
             let key = id.public_key().into_owned();
+            if let Some(allowed) = &allowed
+                && !allowed.iter().any(|k| k.key_data() == key.key_data())
+            {
+                continue;
+            }
             self.tried.push(format!(
                 "publickey (agent: {})",
                 super::fingerprint::sha256(&key)

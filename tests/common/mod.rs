@@ -320,3 +320,46 @@ pub async fn read_to_close(
         }
     }
 }
+
+/// A running `ssh-agent -D` on a socket in a temporary place; killed when dropped.
+pub struct TestAgent {
+    child: Child,
+    pub socket: PathBuf,
+}
+
+impl TestAgent {
+    /// Start an agent at `dir/agent.sock` holding `keys` (unencrypted key files).
+    pub fn start(dir: &Path, keys: &[&Path]) -> TestAgent {
+        let socket = dir.join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(start.elapsed() < SSHD_START, "ssh-agent did not start");
+            std::thread::sleep(POLL);
+        }
+        let agent = TestAgent { child, socket };
+        for key in keys {
+            let ok = Command::new("ssh-add")
+                .arg(key)
+                .env("SSH_AUTH_SOCK", &agent.socket)
+                .stderr(Stdio::null())
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "ssh-add {} failed", key.display());
+        }
+        agent
+    }
+}
+
+impl Drop for TestAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
