@@ -12,10 +12,10 @@ MB=${1:-200}
 cargo build --release --quiet
 LUMEN=$PWD/target/release/lumen
 WORK=$(mktemp -d)
-trap 'tmux -L lumenbench kill-server 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'tmux -L lumenbench$$ kill-server 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export LUMEN_HOME=$WORK/lumen HOME=$WORK/home SHELL=/bin/sh PS1='$ '
 mkdir -p "$HOME"
-T="tmux -L lumenbench -f /dev/null"
+T="tmux -L lumenbench$$ -f /dev/null"
 
 # A coloured `ls -laR`-like stream, repeated up to MB megabytes.
 ls --color=always -laR /usr/share /usr/lib 2>/dev/null | head -c 20000000 > "$WORK/chunk" || true
@@ -49,23 +49,24 @@ fill='i=0; while [ $i -lt 11000 ]; do printf "%05d the quick brown fox jumps ove
 printf '%s\n' "$fill" > "$WORK/fill.sh"
 $T new-session -d -s mem -x 200 -y 50 "$LUMEN shell"
 sleep 1
-for i in $(seq 1 19); do $T send-keys -t mem C-b c; sleep 0.2; done
+for i in $(seq 1 19); do $T send-keys -t mem C-b c Enter; sleep 0.2; done
 # Each tab runs the fill script, then the next tab.
 for i in $(seq 1 20); do $T send-keys -t mem "sh $WORK/fill.sh" Enter C-b n; sleep 0.3; done
 sleep 8
-LPID=$(pgrep -f "$LUMEN shell" | head -1)
+PANE_PID=$($T display -p -t mem '#{pane_pid}')
+if [ "$(cat /proc/"$PANE_PID"/comm)" = lumen ]; then LPID=$PANE_PID; else LPID=$(pgrep -P "$PANE_PID" -x lumen); fi
 RSS_LUMEN=$(awk '/VmRSS/ {print $2}' /proc/"$LPID"/status)
 # idle CPU over 5 s
 C0=$(awk '{print $14+$15}' /proc/"$LPID"/stat); sleep 5; C1=$(awk '{print $14+$15}' /proc/"$LPID"/stat)
 $T kill-session -t mem
-tmux -L lumenmem -f /dev/null new-session -d -s m -x 200 -y 50 "sh"
-tmux -L lumenmem set -g history-limit 10000
-for i in $(seq 1 19); do tmux -L lumenmem new-window -t m "sh"; done
-for i in $(seq 0 19); do tmux -L lumenmem send-keys -t "m:$i" "sh $WORK/fill.sh" Enter; done
+tmux -L lumenmem$$ -f /dev/null new-session -d -s m -x 200 -y 50 "sh"
+tmux -L lumenmem$$ set -g history-limit 10000
+for i in $(seq 1 19); do tmux -L lumenmem$$ new-window -t m "sh"; done
+for i in $(seq 0 19); do tmux -L lumenmem$$ send-keys -t "m:$i" "sh $WORK/fill.sh" Enter; done
 sleep 8
-TPID=$(tmux -L lumenmem display -p '#{pid}')
+TPID=$(tmux -L lumenmem$$ display -p '#{pid}')
 RSS_TMUX=$(awk '/VmRSS/ {print $2}' /proc/"$TPID"/status)
-tmux -L lumenmem kill-server
+tmux -L lumenmem$$ kill-server
 echo "memory, 20 panes with 10000 lines of scrollback each:"
 echo "  tmux server RSS:       $((RSS_TMUX / 1024)) MiB"
 echo "  lumen RSS:             $((RSS_LUMEN / 1024)) MiB"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages lumen's tests use, when they are missing. Idempotent.
 set -euo pipefail
-PACKAGES=(tmux openssh-server openssh-client libnss-wrapper)
+PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

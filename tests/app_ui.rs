@@ -380,3 +380,128 @@ fn risky_broadcast_pastes_ask_first() {
         );
     }
 }
+
+mod vault_pane {
+    use super::*;
+    use lumen::app::AppOptions;
+    use lumen::app::state::Effect;
+    use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault};
+    use secrecy::{ExposeSecret, SecretString};
+    use std::time::{Duration, Instant};
+
+    const FAST: KdfParams = KdfParams {
+        memory_kib: 64,
+        time: 1,
+        lanes: 1,
+    };
+
+    fn vault_app(dir: &std::path::Path) -> lumen::app::App {
+        let path = dir.join("vault.lumen");
+        let pass = SecretString::from("correct horse");
+        let mut v = Vault::create(&path, &pass, FAST).unwrap();
+        v.add(
+            "db/root",
+            NewEntry {
+                kind: Some(Kind::Password),
+                username: Some("root".into()),
+                secret: Some(SecretString::from("hunter2-the-secret")),
+                ..NewEntry::default()
+            },
+        )
+        .unwrap();
+        v.save().unwrap();
+        let (_, b) = app(100, 30);
+        drop(b);
+        lumen::app::App::new(AppOptions {
+            config: Config::default(),
+            theme: lumen::app::theme::Theme::builtin(),
+            size: (100, 30),
+            spawner: Box::new(common::app::ChannelSpawner {
+                backends: Default::default(),
+                specs: Default::default(),
+            }),
+            waker: lumen::stream::Waker::new(),
+            vault_files: vec![(Scope::Personal, path)],
+        })
+    }
+
+    fn type_line(app: &mut lumen::app::App, text: &str) {
+        for c in text.chars() {
+            ch(app, c);
+        }
+        key(app, KeyCode::Enter, KeyModifiers::NONE);
+    }
+
+    /// Let the background unlock finish.
+    fn settle(app: &mut lumen::app::App) {
+        let start = Instant::now();
+        while app.unlock.as_ref().is_some_and(|u| u.is_busy()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "unlock never finished"
+            );
+            app.pump();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn unlock_browse_copy_and_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = vault_app(dir.path());
+        app.new_tab(PaneSpec::LocalShell);
+        prefix(&mut app, 'v');
+        let s = screen(&app);
+        assert!(s.contains("Unlock vault"), "{s}");
+        type_line(&mut app, "wrong one");
+        settle(&mut app);
+        assert!(
+            screen(&app).contains("wrong passphrase"),
+            "{}",
+            screen(&app)
+        );
+        type_line(&mut app, "correct horse");
+        settle(&mut app);
+        assert!(app.unlock.is_none(), "{}", screen(&app));
+        let s = screen(&app);
+        assert!(s.contains("1:vault*") && s.contains("db/root"), "{s}");
+        assert!(!s.contains("hunter2"), "the secret is masked:\n{s}");
+        ch(&mut app, 'c');
+        let effects = app.take_effects();
+        assert!(
+            matches!(&effects[..], [Effect::SetClipboardSecret(s)] if s.expose_secret() == "hunter2-the-secret"),
+            "{effects:?}"
+        );
+        assert_eq!(app.clipboard, None, "a secret is never kept for paste");
+        prefix(&mut app, 'L');
+        assert!(screen(&app).contains("LOCKED") || screen(&app).contains("locked"));
+        // The vault pane can be re-unlocked in place.
+        prefix(&mut app, 'v');
+        assert!(screen(&app).contains("Unlock vault"));
+        key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+        assert!(app.unlock.is_none());
+    }
+
+    #[test]
+    fn no_vault_says_how_to_make_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = lumen::app::App::new(AppOptions {
+            config: Config::default(),
+            theme: lumen::app::theme::Theme::builtin(),
+            size: (100, 30),
+            spawner: Box::new(common::app::ChannelSpawner {
+                backends: Default::default(),
+                specs: Default::default(),
+            }),
+            waker: lumen::stream::Waker::new(),
+            vault_files: vec![(Scope::Personal, dir.path().join("none.lumen"))],
+        });
+        app.new_tab(PaneSpec::LocalShell);
+        prefix(&mut app, 'v');
+        assert!(
+            app.message
+                .as_ref()
+                .is_some_and(|m| m.text.contains("lumen vault init")),
+        );
+    }
+}

@@ -20,7 +20,12 @@ pub struct Config {
     /// Mouse support: click to focus, wheel to scroll, drag to select.
     pub mouse: bool,
     pub workspace: String,
+    /// Lock the vault after this long without a key in its pane.
+    pub vault_auto_lock: std::time::Duration,
 }
+
+/// The vault locks itself after 15 minutes idle unless the config says otherwise.
+pub const DEFAULT_VAULT_AUTO_LOCK: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 impl Default for Config {
     fn default() -> Self {
@@ -30,6 +35,7 @@ impl Default for Config {
             scrollback: DEFAULT_SCROLLBACK,
             mouse: true,
             workspace: "default".into(),
+            vault_auto_lock: DEFAULT_VAULT_AUTO_LOCK,
         }
     }
 }
@@ -51,6 +57,8 @@ struct ConfigFile {
     scrollback: Option<toml::Spanned<i64>>,
     mouse: Option<bool>,
     workspace: Option<String>,
+    /// Minutes; 0 never locks by itself.
+    vault_auto_lock_minutes: Option<toml::Spanned<i64>>,
     #[serde(default)]
     keys: BTreeMap<toml::Spanned<String>, toml::Spanned<KeyList>>,
 }
@@ -95,6 +103,20 @@ impl Config {
         }
         if let Some(w) = parsed.workspace {
             cfg.workspace = w;
+        }
+        if let Some(m) = parsed.vault_auto_lock_minutes {
+            let n = *m.get_ref();
+            if !(0..=24 * 60).contains(&n) {
+                return Err(err(
+                    m.span().start,
+                    format!("vault_auto_lock_minutes must be between 0 and 1440, not {n}"),
+                ));
+            }
+            cfg.vault_auto_lock = if n == 0 {
+                std::time::Duration::MAX
+            } else {
+                std::time::Duration::from_secs(n as u64 * 60)
+            };
         }
         if let Some(m) = parsed.mouse {
             cfg.mouse = m;

@@ -49,12 +49,14 @@ pub enum Action {
     SendPrefix,
     ToggleBroadcast,
     BroadcastPane,
+    Vault,
+    LockVault,
     Quit,
 }
 
 impl Action {
     /// Every action, in the order the help and the palette list them.
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 41] = [
         Action::NewTab,
         Action::CloseTab,
         Action::NextTab,
@@ -93,6 +95,8 @@ impl Action {
         Action::SendPrefix,
         Action::ToggleBroadcast,
         Action::BroadcastPane,
+        Action::Vault,
+        Action::LockVault,
         Action::Quit,
     ];
 
@@ -154,6 +158,8 @@ impl Action {
             Action::SendPrefix => "send the prefix key to the program",
             Action::ToggleBroadcast => "broadcast keys to every pane of the tab / stop",
             Action::BroadcastPane => "add / remove this pane from the broadcast",
+            Action::Vault => "vault: passwords, keys, TOTP codes (asks to unlock)",
+            Action::LockVault => "lock the vault now",
             Action::Quit => "quit lumen (asks)",
         }
     }
@@ -490,6 +496,8 @@ const DEFAULT_BINDINGS: &[(&str, Action)] = &[
     (":", Action::Palette),
     ("b", Action::ToggleBroadcast),
     ("B", Action::BroadcastPane),
+    ("v", Action::Vault),
+    ("L", Action::LockVault),
     ("d", Action::Quit),
 ];
 

@@ -11,6 +11,7 @@ pub mod run;
 pub mod state;
 pub mod theme;
 pub mod ui;
+pub mod vault;
 
 pub use run::{RunOptions, run, run_async};
 pub use state::{App, AppOptions, PaneSpec, Spawner};

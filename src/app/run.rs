@@ -120,6 +120,7 @@ impl Spawner for LiveSpawner {
                     .map(|s| (s, title))
                     .map_err(|e| e.to_string())
             }
+            PaneSpec::Vault => Err("the vault pane is not a stream".into()),
             PaneSpec::Ssh { name, target } => {
                 let stream = ssh::spawn_session(
                     target,
@@ -244,6 +245,7 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     let mouse = config.mouse;
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let waker = Waker::new();
+    let workspace = config.workspace.clone();
     let (prompter, mut prompts) = Prompter::channel();
     let mut app = App::new(AppOptions {
         config,
@@ -255,6 +257,13 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
             prompter,
         )),
         waker: waker.clone(),
+        vault_files: vec![
+            (crate::vault::Scope::Personal, opts.paths.personal_vault()),
+            (
+                crate::vault::Scope::Workspace,
+                opts.paths.workspace_dir(&workspace).join("vault.lumen"),
+            ),
+        ],
     });
     app.host_names = opts.host_names;
     let guard = TerminalGuard::enter(mouse)?;
@@ -353,11 +362,19 @@ fn cursor_style(shape: CursorShape) -> cursor::SetCursorStyle {
 
 fn apply(effect: Effect) {
     match effect {
-        Effect::SetClipboard(text) => {
-            let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-            let mut out = std::io::stdout();
-            let _ = write!(out, "\x1b]52;c;{b64}\x07");
-            let _ = out.flush();
+        Effect::SetClipboard(text) => osc52(text.as_bytes()),
+        Effect::SetClipboardSecret(secret) => {
+            use secrecy::ExposeSecret;
+            osc52(secret.expose_secret().as_bytes());
         }
     }
+}
+
+/// Set the outer terminal's clipboard. The encoded copy of a secret is wiped after writing.
+fn osc52(bytes: &[u8]) {
+    let b64 = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes));
+    let seq = zeroize::Zeroizing::new(format!("\x1b]52;c;{}\x07", b64.as_str()));
+    let mut out = std::io::stdout();
+    let _ = out.write_all(seq.as_bytes());
+    let _ = out.flush();
 }

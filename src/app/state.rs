@@ -31,6 +31,8 @@ pub enum PaneSpec {
         name: String,
         target: crate::ssh::Target,
     },
+    /// The vault browser (made by the app, never by a spawner).
+    Vault,
 }
 
 impl PaneSpec {
@@ -53,10 +55,12 @@ pub trait Spawner {
 }
 
 /// Work for the event loop that touches the outer terminal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Effect {
     /// Set the outer terminal's clipboard (OSC 52).
     SetClipboard(String),
+    /// The same for a secret, which is never kept.
+    SetClipboardSecret(secrecy::SecretString),
 }
 
 #[derive(Debug)]
@@ -105,13 +109,20 @@ pub struct App {
     pub message: Option<Message>,
     /// Names offered when a new tab asks for a host (inventory, recent targets).
     pub host_names: Vec<String>,
+    /// The vault passphrase dialog, when open.
+    pub unlock: Option<crate::app::vault::UnlockState>,
+    /// Vault files the browser opens (personal, workspace).
+    pub(crate) vault_files: Vec<(crate::vault::Scope, std::path::PathBuf)>,
+    pub(crate) background_tx: std::sync::mpsc::Sender<crate::app::vault::Background>,
+    pub(crate) background_rx: std::sync::mpsc::Receiver<crate::app::vault::Background>,
     spawner: Box<dyn Spawner>,
-    waker: Waker,
+    pub(crate) waker: Waker,
     /// The last text copied, for paste.
     pub clipboard: Option<String>,
     pub quit: bool,
     pub dirty: bool,
-    effects: Vec<Effect>,
+    pub(crate) effects: Vec<Effect>,
+    last_tick: Instant,
 }
 
 /// The configuration `App::new` needs.
@@ -121,10 +132,13 @@ pub struct AppOptions {
     pub size: (u16, u16),
     pub spawner: Box<dyn Spawner>,
     pub waker: Waker,
+    /// Vault files the vault browser opens, by scope (empty: no vault).
+    pub vault_files: Vec<(crate::vault::Scope, std::path::PathBuf)>,
 }
 
 impl App {
     pub fn new(opts: AppOptions) -> Self {
+        let (background_tx, background_rx) = std::sync::mpsc::channel();
         Self {
             config: opts.config,
             theme: opts.theme,
@@ -139,12 +153,17 @@ impl App {
             prompts: VecDeque::new(),
             message: None,
             host_names: Vec::new(),
+            unlock: None,
+            vault_files: opts.vault_files,
+            background_tx,
+            background_rx,
             spawner: opts.spawner,
             waker: opts.waker,
             clipboard: None,
             quit: false,
             dirty: true,
             effects: Vec::new(),
+            last_tick: Instant::now(),
         }
     }
 
@@ -184,7 +203,7 @@ impl App {
         self.tabs.get(self.active).map(|t| t.focused)
     }
 
-    fn alloc_pane(&mut self) -> PaneId {
+    pub(crate) fn alloc_pane(&mut self) -> PaneId {
         let id = PaneId(self.next_pane);
         self.next_pane += 1;
         id
@@ -208,7 +227,7 @@ impl App {
             }
         };
         let slot = PaneSlot {
-            pane: Pane::Terminal(pane),
+            pane: Pane::Terminal(Box::new(pane)),
             spec: spec.clone(),
             default_title,
             rect,
@@ -230,7 +249,7 @@ impl App {
             bell: false,
             broadcast: Default::default(),
         });
-        self.switch_tab(self.tabs.len() - 1);
+        self.switch_to(self.tabs.len() - 1);
         self.relayout();
     }
 
@@ -239,11 +258,10 @@ impl App {
             return;
         };
         let target = tab.focused;
-        let spec = self
-            .panes
-            .get(&target)
-            .map(|s| s.spec.clone())
-            .unwrap_or(PaneSpec::LocalShell);
+        let spec = match self.panes.get(&target).map(|s| &s.spec) {
+            Some(PaneSpec::Vault) | None => PaneSpec::LocalShell,
+            Some(spec) => spec.clone(),
+        };
         let half = self.panes.get(&target).map(|s| s.rect).unwrap_or_default();
         let (id, slot) = self.make_pane(&spec, half);
         self.panes.insert(id, slot);
@@ -254,7 +272,7 @@ impl App {
         self.relayout();
     }
 
-    fn switch_tab(&mut self, index: usize) {
+    pub(crate) fn switch_to(&mut self, index: usize) {
         if index < self.tabs.len() && index != self.active {
             self.last_active = self.active;
             self.active = index;
@@ -353,6 +371,7 @@ impl App {
     /// Parse what the backends sent, within a byte budget per pane. Returns true when some
     /// pane still has data queued (the loop then runs again without waiting).
     pub fn pump(&mut self) -> bool {
+        self.drain_background();
         let mut more = false;
         let visible: Vec<PaneId> = self
             .tabs
@@ -368,7 +387,9 @@ impl App {
         let mut closed = Vec::new();
         let mut copied = Vec::new();
         for (id, slot) in self.panes.iter_mut() {
-            let Pane::Terminal(t) = &mut slot.pane;
+            let Some(t) = slot.pane.as_terminal_mut() else {
+                continue;
+            };
             let was_closed = t.closed().is_some();
             let p = t.pump(PANE_BYTE_BUDGET);
             more |= p.more;
@@ -433,6 +454,9 @@ impl App {
             d.paste(text);
             return;
         }
+        if self.unlock_paste(text) {
+            return;
+        }
         if let Some(p) = self.popup.as_mut() {
             p.paste(text);
             return;
@@ -465,10 +489,11 @@ impl App {
             return Vec::new();
         };
         let focused = tab.focused;
-        let copying = self.panes.get(&focused).is_some_and(|s| {
-            let Pane::Terminal(t) = &s.pane;
-            t.in_copy_mode()
-        });
+        let copying = self
+            .panes
+            .get(&focused)
+            .and_then(|s| s.pane.as_terminal())
+            .is_some_and(|t| t.in_copy_mode());
         if tab.broadcast.contains(&focused) && !copying {
             tab.broadcast.iter().copied().collect()
         } else {
@@ -493,7 +518,10 @@ impl App {
             }
             return;
         }
-        // Layer 1: the popup on top takes every key.
+        // Layer 1: the vault passphrase dialog, then the popup on top.
+        if self.unlock_key(key) {
+            return;
+        }
         if let Some(popup) = self.popup.as_mut() {
             let outcome = popup.handle_key(key);
             if outcome != PopupOutcome::Stay {
@@ -551,20 +579,36 @@ impl App {
         }
         let focused = self.focused();
         for id in self.input_targets() {
-            if let Some(slot) = self.panes.get_mut(&id)
-                && let Outcome::Copy(text) = slot.pane.handle_key(key)
-                && Some(id) == focused
-            {
-                self.copy(text);
+            let Some(slot) = self.panes.get_mut(&id) else {
+                continue;
+            };
+            let outcome = slot.pane.handle_key(key);
+            if Some(id) == focused {
+                self.pane_outcome(id, outcome);
             }
+        }
+    }
+
+    /// Act on what a pane asked for.
+    pub(crate) fn pane_outcome(&mut self, id: PaneId, outcome: Outcome) {
+        match outcome {
+            Outcome::Done => {}
+            Outcome::Copy(text) => self.copy(text),
+            Outcome::CopySecret(secret) => {
+                self.effects.push(Effect::SetClipboardSecret(secret));
+                self.say("copied; the clipboard is cleared in 20 s");
+            }
+            Outcome::ClearClipboard => self.effects.push(Effect::SetClipboard(String::new())),
+            Outcome::Unlock => self.ask_unlock(Some(id)),
+            Outcome::Close => self.close_pane(id),
         }
     }
 
     /// Whether `id` is an ended session that can be started again in place.
     pub fn reconnectable(&self, id: PaneId) -> bool {
         self.panes.get(&id).is_some_and(|s| {
-            let Pane::Terminal(t) = &s.pane;
-            s.spec.keeps_pane_on_close() && t.closed().is_some()
+            s.spec.keeps_pane_on_close()
+                && s.pane.as_terminal().is_some_and(|t| t.closed().is_some())
         })
     }
 
@@ -577,8 +621,11 @@ impl App {
         let (cols, rows) = (slot.inner.width.max(2), slot.inner.height.max(2));
         match self.spawner.spawn(&spec, cols, rows, &self.waker) {
             Ok((stream, _)) => {
-                if let Some(slot) = self.panes.get_mut(&id) {
-                    let Pane::Terminal(t) = &mut slot.pane;
+                if let Some(t) = self
+                    .panes
+                    .get_mut(&id)
+                    .and_then(|s| s.pane.as_terminal_mut())
+                {
                     t.set_stream(stream);
                 }
                 self.say("reconnecting…");
@@ -628,7 +675,7 @@ impl App {
         let body = self.body();
         if let Some(i) = a.go_to_tab() {
             if i < self.tabs.len() {
-                self.switch_tab(i);
+                self.switch_to(i);
             } else {
                 self.say(format!("no tab {i}"));
             }
@@ -660,9 +707,9 @@ impl App {
                 })
             }
             Action::CloseTab => self.popup = Some(Popup::Confirm(Confirm::CloseTab(self.active))),
-            Action::NextTab if n > 0 => self.switch_tab((self.active + 1) % n),
-            Action::PrevTab if n > 0 => self.switch_tab((self.active + n - 1) % n),
-            Action::LastTab => self.switch_tab(self.last_active),
+            Action::NextTab if n > 0 => self.switch_to((self.active + 1) % n),
+            Action::PrevTab if n > 0 => self.switch_to((self.active + n - 1) % n),
+            Action::LastTab => self.switch_to(self.last_active),
             Action::RenameTab => {
                 let current = self.tab_title(self.active);
                 self.popup = Some(Popup::Rename(LineInput::new(&current)));
@@ -701,8 +748,11 @@ impl App {
                 }
             }
             Action::CopyMode => {
-                if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id)) {
-                    let Pane::Terminal(t) = &mut slot.pane;
+                if let Some(t) = self
+                    .focused()
+                    .and_then(|id| self.panes.get_mut(&id))
+                    .and_then(|s| s.pane.as_terminal_mut())
+                {
                     t.enter_copy_mode();
                 }
             }
@@ -747,6 +797,8 @@ impl App {
                     self.say(format!("broadcast: {n} pane(s) chosen"));
                 }
             }
+            Action::Vault => self.open_vault(),
+            Action::LockVault => self.lock_vaults(),
             Action::Quit => self.popup = Some(Popup::Confirm(Confirm::Quit)),
             _ => {}
         }
@@ -761,7 +813,7 @@ impl App {
             if let MouseEventKind::Down(MouseButton::Left) = m.kind
                 && let Some(i) = crate::app::ui::tab_at(self, col)
             {
-                self.switch_tab(i);
+                self.switch_to(i);
             }
             return;
         }
@@ -798,9 +850,8 @@ impl App {
             .saturating_sub(inner.y)
             .min(inner.height.saturating_sub(1));
         self.dirty = true;
-        if let Outcome::Copy(text) = slot.pane.handle_mouse(&local) {
-            self.copy(text);
-        }
+        let outcome = slot.pane.handle_mouse(&local);
+        self.pane_outcome(id, outcome);
     }
 
     /// What the tab bar shows for tab `i`.
@@ -827,20 +878,28 @@ impl App {
     pub fn cursor_shape(&self) -> crate::panes::terminal::CursorShape {
         self.focused()
             .and_then(|id| self.panes.get(&id))
-            .map(|s| {
-                let Pane::Terminal(t) = &s.pane;
-                t.cursor_shape()
-            })
+            .and_then(|s| s.pane.as_terminal())
+            .map(|t| t.cursor_shape())
             .unwrap_or_default()
     }
 
     /// When the loop must wake even without input (a status message expires).
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.message.as_ref().map(|m| m.until)
+        let tick = self
+            .ticking()
+            .then(|| Instant::now() + crate::app::vault::TICK);
+        [self.message.as_ref().map(|m| m.until), tick]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Housekeeping at a deadline.
     pub fn tick(&mut self, now: Instant) {
+        if self.ticking() && now >= self.last_tick + crate::app::vault::TICK {
+            self.last_tick = now;
+            self.tick_panes(now);
+        }
         if self.message.as_ref().is_some_and(|m| m.until <= now) {
             self.message = None;
             self.dirty = true;

@@ -32,6 +32,10 @@ pub fn draw(app: &App, frame: &mut Frame) {
         d.render(app.body(), buf, &app.theme);
         return;
     }
+    if let Some(u) = &app.unlock {
+        u.dialog.render(app.body(), buf, &app.theme);
+        return;
+    }
     if let Some(p) = &app.popup {
         p.render(app.body(), buf, &app.theme, &app.config.keymap);
         if let Some(pos) = p.cursor(app.body()) {

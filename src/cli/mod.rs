@@ -7,6 +7,7 @@ pub mod connect;
 pub mod demo;
 pub mod hosts;
 pub mod hosts_forget;
+pub mod vault;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -46,6 +47,8 @@ pub enum Command {
     Connect(connect::ConnectArgs),
     /// Manage the host inventory (hosts.toml), resolve ssh_config like `ssh -G`, forget keys.
     Hosts(hosts::HostsArgs),
+    /// The encrypted vault: passwords, SSH keys, TOTP secrets, API keys.
+    Vault(Box<vault::VaultArgs>),
 }
 
 pub fn main() -> ExitCode {
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Some(Command::Demo) => demo::run(cli.theme),
         Some(Command::Connect(args)) => connect::run(&args, paths, cli.theme),
         Some(Command::Hosts(args)) => return hosts::run(args, &paths),
+        Some(Command::Vault(args)) => vault::run(&paths, *args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -2,20 +2,30 @@
 //! the small [`PaneView`] trait; the enum only dispatches.
 
 pub mod terminal;
+pub mod vault;
 
 use crate::app::theme::Theme;
 use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use terminal::{KeyOutcome, TerminalPane};
+use vault::{BrowserOutcome, VaultBrowser};
 
-/// What a pane asks of the app after a key, a paste or a mouse event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a pane asks of the app after a key, a paste, a mouse event or a tick.
+#[derive(Debug)]
 pub enum Outcome {
     /// Nothing for the app to do.
     Done,
     /// Put this text on the outer terminal's clipboard (OSC 52) and keep it for paste.
     Copy(String),
+    /// Put a secret on the outer clipboard, never keeping it (the pane clears it later).
+    CopySecret(secrecy::SecretString),
+    /// Empty the outer clipboard (a copied secret's time is up).
+    ClearClipboard,
+    /// The pane wants the vault unlocked.
+    Unlock,
+    /// The pane asks to be closed.
+    Close,
 }
 
 /// What every pane can do.
@@ -35,28 +45,47 @@ pub trait PaneView {
     fn mode(&self) -> Option<&'static str> {
         None
     }
+    /// Timers (reveal countdowns, auto-lock). Only panes that say [`PaneView::ticks`] get it.
+    fn tick(&mut self, _now: std::time::Instant) -> Outcome {
+        Outcome::Done
+    }
+    /// Whether the pane needs [`PaneView::tick`] about once a second.
+    fn ticks(&self) -> bool {
+        false
+    }
 }
 
 pub enum Pane {
-    Terminal(TerminalPane),
+    Terminal(Box<TerminalPane>),
+    Vault(Box<VaultBrowser>),
 }
 
 impl Pane {
     fn view(&self) -> &dyn PaneView {
         match self {
-            Pane::Terminal(t) => t,
+            Pane::Terminal(t) => t.as_ref(),
+            Pane::Vault(v) => v.as_ref(),
         }
     }
 
     fn view_mut(&mut self) -> &mut dyn PaneView {
         match self {
-            Pane::Terminal(t) => t,
+            Pane::Terminal(t) => t.as_mut(),
+            Pane::Vault(v) => v.as_mut(),
+        }
+    }
+
+    pub fn as_terminal(&self) -> Option<&TerminalPane> {
+        match self {
+            Pane::Terminal(t) => Some(t.as_ref()),
+            _ => None,
         }
     }
 
     pub fn as_terminal_mut(&mut self) -> Option<&mut TerminalPane> {
         match self {
-            Pane::Terminal(t) => Some(t),
+            Pane::Terminal(t) => Some(t.as_mut()),
+            _ => None,
         }
     }
 }
@@ -85,6 +114,12 @@ impl PaneView for Pane {
     }
     fn mode(&self) -> Option<&'static str> {
         self.view().mode()
+    }
+    fn tick(&mut self, now: std::time::Instant) -> Outcome {
+        self.view_mut().tick(now)
+    }
+    fn ticks(&self) -> bool {
+        self.view().ticks()
     }
 }
 
@@ -119,5 +154,57 @@ impl PaneView for TerminalPane {
     }
     fn mode(&self) -> Option<&'static str> {
         self.in_copy_mode().then_some("COPY")
+    }
+}
+
+fn browser_outcome(o: BrowserOutcome) -> Outcome {
+    match o {
+        BrowserOutcome::None => Outcome::Done,
+        BrowserOutcome::Copy(secret) => Outcome::CopySecret(secret),
+        BrowserOutcome::ClearClipboard => Outcome::ClearClipboard,
+        BrowserOutcome::Locked { clear_clipboard } => {
+            if clear_clipboard {
+                Outcome::ClearClipboard
+            } else {
+                Outcome::Done
+            }
+        }
+        BrowserOutcome::UnlockRequested => Outcome::Unlock,
+        BrowserOutcome::Close => Outcome::Close,
+    }
+}
+
+impl PaneView for VaultBrowser {
+    fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        VaultBrowser::render(self, area, buf, theme)
+    }
+    fn handle_key(&mut self, key: &KeyEvent) -> Outcome {
+        browser_outcome(VaultBrowser::handle_key(
+            self,
+            key,
+            std::time::Instant::now(),
+        ))
+    }
+    fn handle_mouse(&mut self, _ev: &MouseEvent) -> Outcome {
+        Outcome::Done
+    }
+    fn paste(&mut self, text: &str) {
+        VaultBrowser::handle_paste(self, text, std::time::Instant::now());
+    }
+    fn resize(&mut self, _cols: u16, _rows: u16) {}
+    fn title(&self) -> Option<&str> {
+        Some("vault")
+    }
+    fn cursor(&self) -> Option<(u16, u16)> {
+        None
+    }
+    fn mode(&self) -> Option<&'static str> {
+        self.is_locked().then_some("LOCKED")
+    }
+    fn tick(&mut self, now: std::time::Instant) -> Outcome {
+        browser_outcome(VaultBrowser::tick(self, now))
+    }
+    fn ticks(&self) -> bool {
+        !self.is_locked()
     }
 }

@@ -32,6 +32,7 @@ impl Spawner for ChannelSpawner {
         let title = match spec {
             PaneSpec::LocalShell => "sh".to_string(),
             PaneSpec::Ssh { name, .. } => name.clone(),
+            PaneSpec::Vault => return Err("the vault is not a stream".into()),
         };
         Ok((stream, title))
     }
@@ -64,6 +65,7 @@ pub fn app_spec(
             specs: specs.clone(),
         }),
         waker: Waker::new(),
+        vault_files: Vec::new(),
     });
     app.new_tab(first);
     (app, backends, specs)

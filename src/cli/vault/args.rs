@@ -1,0 +1,144 @@
+//! Clap definitions of `lumen vault …`.
+
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct VaultArgs {
+    /// Which vault to act on; lists show both. Default: personal (for show/edit/rm/totp: the
+    /// first vault holding the name).
+    #[arg(long, value_enum, global = true)]
+    pub scope: Option<ScopeArg>,
+    /// Workspace whose vault is the `workspace` scope.
+    #[arg(long, global = true, default_value = "default", value_name = "NAME")]
+    pub workspace: String,
+    /// Read the passphrase from the first line of a file (for scripts).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "passphrase_stdin"
+    )]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the passphrase from the first line of stdin (`passwd`: the new one from the second).
+    #[arg(long, global = true)]
+    pub passphrase_stdin: bool,
+    #[command(subcommand)]
+    pub command: VaultCommand,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    Personal,
+    Workspace,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Create an empty vault.
+    Init(InitArgs),
+    /// Add an entry. The secret comes from a file, stdin or a masked prompt, never argv.
+    Add {
+        /// Entry name: letters, digits, `.`, `_`, `-`, `/`.
+        name: String,
+        #[command(flatten)]
+        fields: EntryFields,
+    },
+    /// List entries of both vaults (never secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one entry; the secret only with --reveal (audited).
+    Show {
+        /// Entry name: letters, digits, `.`, `_`, `-`, `/`.
+        name: String,
+        #[arg(long)]
+        reveal: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an entry's fields or secret.
+    Edit {
+        /// Entry name: letters, digits, `.`, `_`, `-`, `/`.
+        name: String,
+        #[command(flatten)]
+        fields: EntryFields,
+        /// Remove every host binding.
+        #[arg(long)]
+        clear_hosts: bool,
+    },
+    /// Delete an entry.
+    Rm {
+        /// Entry name.
+        name: String,
+    },
+    /// Change the passphrase (fresh salt and nonces).
+    Passwd {
+        /// Read the new passphrase from the first line of a file.
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Print the current TOTP code and the seconds it stays valid.
+    Totp {
+        /// Entry name.
+        name: String,
+    },
+    /// Show the audit log, or check its hash chain with --verify.
+    Audit {
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Forget cached unlocks (there is no agent yet, so nothing is cached).
+    Lock,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Raise the Argon2id time cost until one unlock takes about a second.
+    #[arg(long)]
+    pub kdf_calibrate: bool,
+    /// Argon2id memory in KiB (tests use small values; default 65536).
+    #[arg(long, hide = true)]
+    pub kdf_memory: Option<u32>,
+    #[arg(long, hide = true)]
+    pub kdf_time: Option<u32>,
+    #[arg(long, hide = true)]
+    pub kdf_lanes: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct EntryFields {
+    /// password (default), ssh-key, totp, api-key or note.
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Login name used with the secret.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Host or @group the entry may be used with (repeatable; `*` for any).
+    #[arg(long = "host", value_name = "H")]
+    pub hosts: Vec<String>,
+    /// Free label for filtering (repeatable).
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// Notes (stored encrypted, shown by list --json and show; not a secret).
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// API provider name (api-key entries).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Read the secret from a file.
+    #[arg(long, value_name = "F", group = "source")]
+    pub secret_file: Option<PathBuf>,
+    /// Read the secret from stdin.
+    #[arg(long, group = "source")]
+    pub secret_stdin: bool,
+    /// Read an OpenSSH or PEM private key from a file (ssh-key entries).
+    #[arg(long, value_name = "F", group = "source")]
+    pub key_file: Option<PathBuf>,
+    /// Passphrase of an encrypted private key, from the first line of a file.
+    #[arg(long, value_name = "F")]
+    pub key_passphrase_file: Option<PathBuf>,
+}

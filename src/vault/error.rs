@@ -1,0 +1,84 @@
+//! The vault's one error type. Messages say what to do and never contain a secret.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong opening, changing or saving a vault.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("no vault at {}; create one with 'lumen vault init'", path.display())]
+    NoVault { path: PathBuf },
+    #[error("a vault already exists at {}; use 'lumen vault passwd' to change its passphrase", path.display())]
+    AlreadyExists { path: PathBuf },
+    #[error("wrong passphrase for {}; try again", path.display())]
+    WrongPassphrase { path: PathBuf },
+    #[error("vault file {} is corrupt or was tampered with ({what}); restore it from a backup", path.display())]
+    Tampered { path: PathBuf, what: &'static str },
+    #[error("vault file {} is truncated ({found} of {expected} bytes); restore it from a backup", path.display())]
+    Truncated {
+        path: PathBuf,
+        found: u64,
+        expected: u64,
+    },
+    #[error("vault file {} has format version {found}, this lumen reads version {supported}; upgrade lumen", path.display())]
+    UnsupportedVersion {
+        path: PathBuf,
+        found: u16,
+        supported: u16,
+    },
+    #[error(
+        "key-derivation parameters out of bounds: {what}; the file may be damaged, or use values within the limits"
+    )]
+    KdfOutOfBounds { what: String },
+    #[error("no entry named '{name}'; 'lumen vault list' shows the names")]
+    NotFound { name: String },
+    #[error("an entry named '{name}' already exists; pick another name or use 'lumen vault edit'")]
+    NameTaken { name: String },
+    #[error(
+        "'{name}' is not a valid entry name; use letters, digits, '.', '_', '-', '/' (1-128 characters)"
+    )]
+    BadName { name: String },
+    #[error("'{kind}' is not an entry kind; use password, ssh-key, totp, api-key or note")]
+    BadKind { kind: String },
+    #[error("bad TOTP secret: {reason}; give a base32 secret or an otpauth://totp/ URI")]
+    BadTotp { reason: String },
+    #[error("unreadable private key: {reason}")]
+    UnreadableKey { reason: String },
+    #[error("the secret is empty; give a non-empty secret")]
+    EmptySecret,
+    #[error("the passphrase is empty; choose a non-empty passphrase")]
+    EmptyPassphrase,
+    #[error("vault is being changed by process {pid}; try again when it has finished")]
+    Busy { pid: String },
+    #[error("vault file {} changed on disk since it was opened; open it again and redo the change", path.display())]
+    ChangedOnDisk { path: PathBuf },
+    #[error(
+        "entry '{name}' is not bound to host '{host}'; bind it with 'lumen vault edit {name} --host {host}'"
+    )]
+    NotBound { name: String, host: String },
+    #[error("entry '{name}' is a {kind} entry and has no {what}")]
+    WrongKind {
+        name: String,
+        kind: &'static str,
+        what: &'static str,
+    },
+    #[error("audit log {}: {problem}", path.display())]
+    Audit { path: PathBuf, problem: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl VaultError {
+    /// Wrap an I/O error with what we were doing and where.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        VaultError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = VaultError> = std::result::Result<T, E>;

@@ -1,0 +1,380 @@
+//! The `vault.lumen` byte format: header layout, Argon2id key derivation, key wrapping and the
+//! XChaCha20-Poly1305 payload. Pure functions over bytes, so the parser can be fuzzed.
+//!
+//! Layout (integers little-endian):
+//! ```text
+//!   0  magic "LUMENVLT"                     8
+//!   8  SHA-256 of bytes 40..end            32   (detects corruption before any KDF work)
+//!  40  total file length (u64)               8
+//!  48  bitwise NOT of the total length       8   (a flipped length byte is corruption, not truncation)
+//!  56  format version (u16) = 1              2
+//!  58  KDF id (u8) = 1: Argon2id v1.3        1
+//!  59  memory KiB, time cost, lanes (u32)   12
+//!  71  salt                                 16
+//!  87  nonce of the wrapped data key        24
+//! 111  wrapped data key (32 + 16-byte tag)  48
+//! 159  payload nonce                        24
+//! 183  payload ciphertext + 16-byte tag
+//! ```
+//! The key wrap's associated data is bytes 0..8 and 40..111; the payload's is the whole header
+//! (bytes 0..183) with the digest field zeroed, since the digest itself covers the payload.
+
+use super::error::{Result, VaultError};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use zeroize::Zeroizing;
+
+pub const MAGIC: &[u8; 8] = b"LUMENVLT";
+pub const VERSION: u16 = 1;
+pub const KDF_ARGON2ID: u8 = 1;
+pub const HEADER_LEN: usize = 183;
+pub const TAG_LEN: usize = 16;
+pub const KEY_LEN: usize = 32;
+pub const SALT_LEN: usize = 16;
+pub const NONCE_LEN: usize = 24;
+const DIGEST_AT: usize = 8;
+const BODY_AT: usize = 40;
+const LEN_PREFIX: usize = 56;
+const WRAP_AAD_END: usize = 111;
+
+/// Argon2id cost parameters as stored in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over memory.
+    pub time: u32,
+    /// Lanes (parallelism).
+    pub lanes: u32,
+}
+
+impl KdfParams {
+    /// RFC 9106's second recommended option: 64 MiB, 3 passes, 4 lanes.
+    pub const DEFAULT: KdfParams = KdfParams {
+        memory_kib: 64 * 1024,
+        time: 3,
+        lanes: 4,
+    };
+    /// At most 4 GiB of memory.
+    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+    /// At most 1000 passes (hours of work at 64 MiB: surely damage, not a choice).
+    pub const MAX_TIME: u32 = 1000;
+    /// At most 64 lanes.
+    pub const MAX_LANES: u32 = 64;
+
+    /// Reject parameters that would allocate absurd memory or run for hours, before any work.
+    pub fn check(&self) -> Result<()> {
+        let bad = |what: String| Err(VaultError::KdfOutOfBounds { what });
+        if self.lanes == 0 || self.lanes > Self::MAX_LANES {
+            return bad(format!(
+                "lanes {} not in 1..={}",
+                self.lanes,
+                Self::MAX_LANES
+            ));
+        }
+        let min_memory = 8 * self.lanes;
+        if self.memory_kib < min_memory || self.memory_kib > Self::MAX_MEMORY_KIB {
+            return bad(format!(
+                "memory {} KiB not in {min_memory}..={} KiB",
+                self.memory_kib,
+                Self::MAX_MEMORY_KIB
+            ));
+        }
+        if self.time == 0 || self.time > Self::MAX_TIME {
+            return bad(format!(
+                "time cost {} not in 1..={}",
+                self.time,
+                Self::MAX_TIME
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The parsed, integrity-checked header of a vault file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub kdf: KdfParams,
+    pub salt: [u8; SALT_LEN],
+    pub wrap_nonce: [u8; NONCE_LEN],
+    pub wrapped_key: [u8; KEY_LEN + TAG_LEN],
+    pub payload_nonce: [u8; NONCE_LEN],
+}
+
+/// A 256-bit key that is wiped when dropped.
+pub type Key = Zeroizing<[u8; KEY_LEN]>;
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut out);
+    out
+}
+
+/// Argon2id(passphrase, salt) → key-encryption key.
+pub fn derive_kek(passphrase: &[u8], salt: &[u8; SALT_LEN], kdf: KdfParams) -> Result<Key> {
+    kdf.check()?;
+    let params =
+        argon2::Params::new(kdf.memory_kib, kdf.time, kdf.lanes, Some(KEY_LEN)).map_err(|e| {
+            VaultError::KdfOutOfBounds {
+                what: e.to_string(),
+            }
+        })?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    argon
+        .hash_password_into(passphrase, salt, out.as_mut())
+        .map_err(|e| VaultError::KdfOutOfBounds {
+            what: e.to_string(),
+        })?;
+    Ok(out)
+}
+
+fn cipher(key: &[u8; KEY_LEN]) -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(key.into())
+}
+
+impl Header {
+    /// A fresh header: new salt and nonces, no key wrapped yet (call [`Header::wrap`]).
+    pub fn new(kdf: KdfParams) -> Header {
+        Header {
+            kdf,
+            salt: random_bytes(),
+            wrap_nonce: random_bytes(),
+            wrapped_key: [0; KEY_LEN + TAG_LEN],
+            payload_nonce: random_bytes(),
+        }
+    }
+
+    /// Encrypt `data_key` under `kek` into `wrapped_key` (salt and KDF must already be final).
+    pub fn wrap(&mut self, kek: &Key, data_key: &Key) -> Result<()> {
+        let aad = self.wrap_aad();
+        let ct = cipher(kek)
+            .encrypt(
+                XNonce::from_slice(&self.wrap_nonce),
+                Payload {
+                    msg: data_key.as_ref(),
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| VaultError::KdfOutOfBounds {
+                what: "key wrap failed".into(),
+            })?;
+        self.wrapped_key.copy_from_slice(&ct);
+        Ok(())
+    }
+
+    /// Decrypt the data key; `None` means the passphrase (or header) is wrong.
+    pub fn unwrap_key(&self, kek: &Key) -> Option<Key> {
+        let aad = self.wrap_aad();
+        let pt = Zeroizing::new(
+            cipher(kek)
+                .decrypt(
+                    XNonce::from_slice(&self.wrap_nonce),
+                    Payload {
+                        msg: &self.wrapped_key,
+                        aad: &aad,
+                    },
+                )
+                .ok()?,
+        );
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        if pt.len() != KEY_LEN {
+            return None;
+        }
+        key.copy_from_slice(&pt);
+        Some(key)
+    }
+
+    fn wrap_aad(&self) -> Vec<u8> {
+        let bytes = self.to_bytes(0);
+        let mut aad = bytes[..DIGEST_AT].to_vec();
+        aad.extend_from_slice(&bytes[BODY_AT..WRAP_AAD_END]);
+        aad
+    }
+
+    /// The header bytes for a file of `total_len` bytes, digest field zeroed.
+    fn to_bytes(&self, total_len: u64) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[..8].copy_from_slice(MAGIC);
+        b[40..48].copy_from_slice(&total_len.to_le_bytes());
+        b[48..56].copy_from_slice(&(!total_len).to_le_bytes());
+        b[56..58].copy_from_slice(&VERSION.to_le_bytes());
+        b[58] = KDF_ARGON2ID;
+        b[59..63].copy_from_slice(&self.kdf.memory_kib.to_le_bytes());
+        b[63..67].copy_from_slice(&self.kdf.time.to_le_bytes());
+        b[67..71].copy_from_slice(&self.kdf.lanes.to_le_bytes());
+        b[71..87].copy_from_slice(&self.salt);
+        b[87..111].copy_from_slice(&self.wrap_nonce);
+        b[111..159].copy_from_slice(&self.wrapped_key);
+        b[159..183].copy_from_slice(&self.payload_nonce);
+        b
+    }
+}
+
+/// Encrypt `plaintext` with `data_key` into a complete file image.
+pub fn seal(header: &Header, data_key: &Key, plaintext: &[u8]) -> Result<Vec<u8>> {
+    let total = (HEADER_LEN + plaintext.len() + TAG_LEN) as u64;
+    let aad = header.to_bytes(total);
+    let ct = cipher(data_key)
+        .encrypt(
+            XNonce::from_slice(&header.payload_nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| VaultError::Tampered {
+            path: Default::default(),
+            what: "payload too large to encrypt",
+        })?;
+    let mut file = aad.to_vec();
+    file.extend_from_slice(&ct);
+    let digest = Sha256::digest(&file[BODY_AT..]);
+    file[DIGEST_AT..BODY_AT].copy_from_slice(&digest);
+    Ok(file)
+}
+
+/// Check a file image's framing and digest and parse its header. No key derivation happens
+/// here, so this is cheap and safe on any input (the fuzz target calls it).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Header> {
+    let tampered = |what| VaultError::Tampered {
+        path: path.to_path_buf(),
+        what,
+    };
+    let found = bytes.len() as u64;
+    if bytes.len() < LEN_PREFIX {
+        if !MAGIC.starts_with(&bytes[..bytes.len().min(MAGIC.len())]) {
+            return Err(tampered("not a lumen vault"));
+        }
+        return Err(VaultError::Truncated {
+            path: path.to_path_buf(),
+            found,
+            expected: HEADER_LEN as u64,
+        });
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(tampered("not a lumen vault"));
+    }
+    let total = u64_at(bytes, 40);
+    if total != !u64_at(bytes, 48) {
+        return Err(tampered("length field damaged"));
+    }
+    if found < total {
+        return Err(VaultError::Truncated {
+            path: path.to_path_buf(),
+            found,
+            expected: total,
+        });
+    }
+    if found > total {
+        return Err(tampered("trailing bytes"));
+    }
+    if Sha256::digest(&bytes[BODY_AT..]).as_slice() != &bytes[DIGEST_AT..BODY_AT] {
+        return Err(tampered("checksum mismatch"));
+    }
+    let version = u16::from_le_bytes([bytes[56], bytes[57]]);
+    if version != VERSION {
+        return Err(VaultError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            found: version,
+            supported: VERSION,
+        });
+    }
+    if bytes.len() < HEADER_LEN + TAG_LEN {
+        return Err(tampered("file too short for its version"));
+    }
+    if bytes[58] != KDF_ARGON2ID {
+        return Err(VaultError::KdfOutOfBounds {
+            what: format!("unknown KDF id {}", bytes[58]),
+        });
+    }
+    let kdf = KdfParams {
+        memory_kib: u32_at(bytes, 59),
+        time: u32_at(bytes, 63),
+        lanes: u32_at(bytes, 67),
+    };
+    kdf.check()?;
+    let mut h = Header {
+        kdf,
+        salt: [0; SALT_LEN],
+        wrap_nonce: [0; NONCE_LEN],
+        wrapped_key: [0; KEY_LEN + TAG_LEN],
+        payload_nonce: [0; NONCE_LEN],
+    };
+    h.salt.copy_from_slice(&bytes[71..87]);
+    h.wrap_nonce.copy_from_slice(&bytes[87..111]);
+    h.wrapped_key.copy_from_slice(&bytes[111..159]);
+    h.payload_nonce.copy_from_slice(&bytes[159..183]);
+    Ok(h)
+}
+
+/// Decrypt the payload of a parsed file; any failure means the file was altered.
+pub fn open_payload(
+    path: &Path,
+    header: &Header,
+    data_key: &Key,
+    bytes: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let aad = header.to_bytes(bytes.len() as u64);
+    cipher(data_key)
+        .decrypt(
+            XNonce::from_slice(&header.payload_nonce),
+            Payload {
+                msg: bytes.get(HEADER_LEN..).unwrap_or_default(),
+                aad: &aad,
+            },
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| VaultError::Tampered {
+            path: path.to_path_buf(),
+            what: "payload authentication failed",
+        })
+}
+
+/// The digest field of a file image, used to notice changes on disk.
+pub fn file_digest(bytes: &[u8]) -> Option<[u8; 32]> {
+    bytes.get(DIGEST_AT..BODY_AT)?.try_into().ok()
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// How long one unlock should take after `--kdf-calibrate` (KeePassXC's default).
+pub const CALIBRATION_TARGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keep `base`'s memory and lanes and raise the time cost until one derivation takes about
+/// `target` (never below `base.time`).
+pub fn calibrate(base: KdfParams, target: std::time::Duration) -> Result<KdfParams> {
+    // Probe with the base cost itself: a one-pass probe overstates the cost per pass, since
+    // filling the memory the first time costs more than a later pass.
+    let salt = random_bytes();
+    let start = std::time::Instant::now();
+    derive_kek(b"calibration", &salt, base)?;
+    let per_pass = start.elapsed().as_secs_f64().max(1e-6) / f64::from(base.time);
+    let passes = (target.as_secs_f64() / per_pass).round() as u64;
+    let time = passes.clamp(u64::from(base.time), u64::from(KdfParams::MAX_TIME)) as u32;
+    Ok(KdfParams { time, ..base })
+}
+
+/// Everything the fuzz target exercises on untrusted bytes, without key derivation: framing and
+/// header parsing, payload authentication under a fixed key, and payload JSON decoding.
+/// Must return (never panic) on any input.
+pub fn fuzz_one(bytes: &[u8]) {
+    let path = Path::new("fuzz.lumen");
+    if let Ok(header) = parse(path, bytes) {
+        let key: Key = Zeroizing::new([0u8; KEY_LEN]);
+        let _ = header.unwrap_key(&key);
+        let _ = open_payload(path, &header, &key, bytes);
+    }
+    let _ = super::entry::Payload::decode(path, bytes);
+}
