@@ -22,6 +22,7 @@ pub mod server;
 mod server_process;
 pub mod session;
 pub mod target;
+pub mod vault_login;
 
 pub use client::{Connection, connect, connect_over};
 pub use credentials::{Credentials, Secret};
@@ -37,3 +38,4 @@ pub use session::{
     spawn_session,
 };
 pub use target::{ConnectOptions, Target};
+pub use vault_login::{UnlockRequest, VaultCredentials};
