@@ -394,3 +394,45 @@ async fn proxy_jump_none_connects_directly() {
         .unwrap();
     says_hi(&mut s).await;
 }
+
+#[tokio::test]
+async fn strict_host_key_checking_per_hop() {
+    let jump = Sshd::start("").unwrap();
+    let target = Sshd::start("").unwrap();
+    let lab = Lab::new(&[&jump, &target]);
+    lab.trust(&[&target]); // the jump host's key is unknown
+    let config = |strict: &str| {
+        format!(
+            "{}  ProxyJump bastion\n{}  StrictHostKeyChecking {strict}\n",
+            lab.host_block("db1", target.port),
+            lab.host_block("bastion", jump.port)
+        )
+    };
+    let (prompter, asked) = auto_answer(Answers {
+        host_key: Some(HostKeyDecision::AcceptOnce),
+        ..Answers::default()
+    });
+    // yes: refused without asking, and the error names the hop.
+    let ropts = lab.resolve_options(&config("yes"));
+    let p = plan("db1", &Inventory::default(), &ropts, &lab.base()).unwrap();
+    let err = open_planned_session(&p, &JumpPool::new(), prompter.clone(), SIZE, &Waker::new())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("jump host bastion"), "{err}");
+    assert!(err.contains("StrictHostKeyChecking is yes"), "{err}");
+    // accept-new: saved without asking; the next connection knows it.
+    let ropts = lab.resolve_options(&config("accept-new"));
+    let p = plan("db1", &Inventory::default(), &ropts, &lab.base()).unwrap();
+    let mut s = open_planned_session(&p, &JumpPool::new(), prompter.clone(), SIZE, &Waker::new())
+        .await
+        .unwrap();
+    says_hi(&mut s).await;
+    let ropts = lab.resolve_options(&config("yes"));
+    let p = plan("db1", &Inventory::default(), &ropts, &lab.base()).unwrap();
+    let mut s = open_planned_session(&p, &JumpPool::new(), prompter, SIZE, &Waker::new())
+        .await
+        .unwrap();
+    says_hi(&mut s).await;
+    assert!(asked.lock().unwrap().is_empty(), "never asked");
+}
