@@ -74,6 +74,16 @@ impl Plan {
         }
     }
 
+    /// The route for the status bar and messages: `bastion → db1`.
+    pub fn route(&self) -> String {
+        self.jumps
+            .iter()
+            .chain(std::iter::once(&self.target))
+            .map(|h| h.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+
     /// Where the session's transport starts: the first jump, else the target.
     pub fn first(&self) -> &PlannedHop {
         self.jumps.first().unwrap_or(&self.target)
@@ -276,6 +286,7 @@ mod tests {
         let names: Vec<_> = p.jumps.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
         assert_eq!(p.jumps[1].target, Target::new("u", "b", 2200));
+        assert_eq!(p.route(), "a → b → c → t");
         ropts.jump = Some("none".into());
         let p = plan("t", &Inventory::default(), &ropts, &base).unwrap();
         assert!(p.jumps.is_empty());
