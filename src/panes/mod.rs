@@ -1,6 +1,7 @@
 //! Panes: the `Pane` enum and one module per kind of pane. The app talks to every pane through
 //! the small [`PaneView`] trait; the enum only dispatches.
 
+pub mod hosts;
 pub mod terminal;
 pub mod vault;
 
