@@ -1,8 +1,10 @@
-//! `lumen connect`: parse `[USER@]HOST[:PORT]…` and the ssh-like flags into targets and
-//! connection options. The TUI part (a tab per target) is wired by the app.
+//! `lumen connect`: resolve each destination as `ssh` would (ssh_config merged with the
+//! workspace inventory, `-J` jump chains, ProxyCommand) into a [`Plan`], and open a tab per plan.
 
 use crate::paths::Paths;
-use crate::ssh::{ConnectOptions, SshError, Target};
+use crate::ssh::config::ResolveOptions;
+use crate::ssh::{ConnectOptions, Plan, SshError, Target, plan};
+use crate::workspace::{DEFAULT_WORKSPACE, HostsFile, Inventory};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,8 +15,8 @@ pub struct ConnectArgs {
     #[arg(short = 'p', value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Identity file (private key); repeat for several. Default: ~/.ssh/id_ed25519, id_ecdsa,
-    /// id_rsa.
+    /// Identity file (private key); repeat for several. Default: IdentityFile from
+    /// ~/.ssh/config, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
     #[arg(short = 'i', value_name = "KEY")]
     pub identity: Vec<PathBuf>,
 
@@ -26,49 +28,155 @@ pub struct ConnectArgs {
     #[arg(short = 'A')]
     pub forward_agent: bool,
 
-    /// One tab per destination.
+    /// Jump hosts, first hop first: `[user@]host[:port][,…]`, or `none`.
+    #[arg(short = 'J', value_name = "JUMP[,JUMP…]")]
+    pub jump: Option<String>,
+
+    /// Read this ssh config instead of ~/.ssh/config and /etc/ssh/ssh_config.
+    #[arg(short = 'F', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// An ssh_config option, as `Keyword=value`; repeat for several.
+    #[arg(short = 'o', value_name = "OPTION")]
+    pub options: Vec<String>,
+
+    /// The workspace whose hosts.toml names hosts.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_WORKSPACE)]
+    pub workspace: String,
+
+    /// One tab per destination: an inventory name, an ssh_config alias or an address.
     #[arg(value_name = "[USER@]HOST[:PORT]", required = true)]
     pub destinations: Vec<String>,
 }
 
-/// The destinations as targets, in order; the first bad one is an error.
-pub fn targets(args: &ConnectArgs) -> Result<Vec<Target>, SshError> {
-    args.destinations
-        .iter()
-        .map(|d| Target::parse(d, args.user.as_deref(), args.port))
-        .collect()
+/// `-o Keyword=value` (or `Keyword value`) as a pair.
+fn option_pair(o: &str) -> Result<(String, String), SshError> {
+    let o = o.trim();
+    let split = o
+        .split_once('=')
+        .or_else(|| o.split_once(char::is_whitespace));
+    match split {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(SshError::BadTarget {
+            input: o.to_string(),
+            why: "-o takes Keyword=value, e.g. -o ServerAliveInterval=30".into(),
+        }),
+    }
+}
+
+/// `HOST:PORT` and `[v6]:PORT` are lumen's shorthand for `-p`; ssh_config never sees the port.
+fn split_port(destination: &str) -> Result<(String, Option<u16>), SshError> {
+    let rest = destination.rsplit_once('@').map_or(destination, |(_, h)| h);
+    if !rest.starts_with('[') && rest.matches(':').count() != 1 {
+        return Ok((destination.to_string(), None));
+    }
+    let t = Target::parse(destination, Some("-"), None)?;
+    let explicit = rest.starts_with('[') && rest.contains("]:") || !rest.starts_with('[');
+    let user = destination.rsplit_once('@').map(|(u, _)| u);
+    let name = match user {
+        Some(u) => format!("{u}@{}", t.host),
+        None => t.host.clone(),
+    };
+    Ok((name, explicit.then_some(t.port)))
+}
+
+/// How to resolve each destination: the flags over the user's environment.
+pub fn resolve_options(args: &ConnectArgs) -> Result<ResolveOptions, SshError> {
+    Ok(ResolveOptions {
+        user: args.user.clone(),
+        port: args.port,
+        jump: args.jump.clone(),
+        overrides: args
+            .options
+            .iter()
+            .map(|o| option_pair(o))
+            .collect::<Result<_, _>>()?,
+        config_file: args.config.clone(),
+        ..ResolveOptions::from_env()
+    })
 }
 
 /// Connection options for these flags on top of the user's environment.
 pub fn options(args: &ConnectArgs, paths: &Paths) -> ConnectOptions {
-    let mut opts = ConnectOptions::from_env(paths);
+    with_flags(args, ConnectOptions::from_env(paths))
+}
+
+/// `-i` and `-A` on top of `opts`.
+fn with_flags(args: &ConnectArgs, mut opts: ConnectOptions) -> ConnectOptions {
     opts.identity_files = args.identity.clone();
     opts.forward_agent = args.forward_agent;
     opts
 }
 
+/// One plan per destination, in order; the first bad one is an error.
+pub fn plans(
+    args: &ConnectArgs,
+    inventory: &Inventory,
+    resolve: &ResolveOptions,
+    base: &ConnectOptions,
+) -> Result<Vec<Plan>, SshError> {
+    args.destinations
+        .iter()
+        .map(|d| {
+            let (name, port) = split_port(d)?;
+            let mut r = resolve.clone();
+            r.port = port.or(r.port);
+            let mut p = plan(&name, inventory, &r, base)?;
+            p.target.name = d.clone();
+            Ok(p)
+        })
+        .collect()
+}
+
+/// The workspace inventory; a broken hosts.toml is reported and ignored.
+fn inventory(paths: &Paths, workspace: &str) -> Inventory {
+    let file = match HostsFile::for_workspace(paths, workspace) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("lumen connect: {e}");
+            return Inventory::default();
+        }
+    };
+    match file.load() {
+        Ok(inv) => inv,
+        Err(e) => {
+            eprintln!("lumen connect: {e}; using ssh_config only");
+            Inventory::default()
+        }
+    }
+}
+
 /// Open the TUI with a tab per destination.
 pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::Result<ExitCode> {
-    let targets = match targets(args) {
-        Ok(t) => t,
+    let base = options(args, &paths);
+    let inventory = inventory(&paths, &args.workspace);
+    let planned = resolve_options(args).and_then(|r| plans(args, &inventory, &r, &base));
+    let planned = match planned {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("lumen connect: {e}");
             return Ok(ExitCode::from(2));
         }
     };
+    for w in planned.iter().flat_map(|p| &p.warnings) {
+        eprintln!("lumen connect: warning: {w}");
+    }
     let mut opts = crate::app::RunOptions::new(
         paths.clone(),
         theme,
-        targets
+        planned
             .iter()
-            .zip(&args.destinations)
-            .map(|(target, name)| crate::app::PaneSpec::Ssh {
-                name: name.clone(),
-                target: target.clone(),
+            .map(|p| crate::app::PaneSpec::Ssh {
+                name: p.target.name.clone(),
+                target: p.target.target.clone(),
             })
             .collect(),
     );
-    opts.connect = options(args, &paths);
+    // Until the app's spawner starts planned sessions (PaneSpec::Ssh carrying the plan), the
+    // first destination's resolved options are used for every tab; jumps need that wiring.
+    if let Some(first) = planned.first() {
+        opts.connect = first.target.options.clone();
+    }
     opts.host_names = args.destinations.clone();
     crate::app::run(opts)
 }
@@ -84,18 +192,49 @@ mod tests {
         args: ConnectArgs,
     }
 
+    fn planned(argv: &[&str], config: &str) -> Result<Vec<Plan>, SshError> {
+        let t = T::parse_from(argv);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        std::fs::write(&file, config).unwrap();
+        let r = ResolveOptions {
+            config_file: Some(file),
+            home_dir: dir.path().to_path_buf(),
+            local_user: "me".into(),
+            ..resolve_options(&t.args)?
+        };
+        let base = with_flags(&t.args, ConnectOptions::isolated(&dir.path().join("kh")));
+        plans(&t.args, &Inventory::default(), &r, &base)
+    }
+
     #[test]
     fn flags_are_fallbacks_for_each_destination() {
-        let t = T::parse_from(["x", "-p", "2200", "-l", "bob", "-A", "db1", "alice@db2:22"]);
-        let targets = targets(&t.args).unwrap();
-        assert_eq!(targets[0], Target::new("bob", "db1", 2200));
-        assert_eq!(targets[1], Target::new("alice", "db2", 22));
-        assert!(t.args.forward_agent);
+        let p = planned(
+            &["x", "-p", "2200", "-l", "bob", "-A", "db1", "alice@db2:22"],
+            "",
+        )
+        .unwrap();
+        assert_eq!(p[0].target.target, Target::new("bob", "db1", 2200));
+        assert_eq!(p[1].target.target.host, "db2");
+        assert_eq!(p[1].target.target.port, 22);
+        assert!(p[0].target.options.forward_agent);
+        assert_eq!(p[1].target.name, "alice@db2:22");
+    }
+
+    #[test]
+    fn ssh_config_and_jumps_resolve_like_ssh() {
+        let config = "Host db1\n  HostName 10.0.0.9\n  User dba\n  Port 2022\n";
+        let p = planned(&["x", "-J", "ops@bastion:2222,b2", "db1"], config).unwrap();
+        assert_eq!(p[0].target.target, Target::new("dba", "10.0.0.9", 2022));
+        let hops: Vec<_> = p[0].jumps.iter().map(|h| h.target.to_string()).collect();
+        assert_eq!(hops, ["ops@bastion:2222", "me@b2"]);
+        let p = planned(&["x", "-o", "User=root", "db1"], config).unwrap();
+        assert_eq!(p[0].target.target.user, "root");
     }
 
     #[test]
     fn bad_destination_is_an_error() {
-        let t = T::parse_from(["x", "db1:notaport"]);
-        assert!(targets(&t.args).is_err());
+        assert!(planned(&["x", "db1:notaport"], "").is_err());
+        assert!(planned(&["x", "-o", "=x", "db1"], "").is_err());
     }
 }

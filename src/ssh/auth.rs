@@ -4,6 +4,7 @@
 
 use super::SshError;
 use super::client::ClientHandler;
+use super::credentials::SourceLogin;
 use super::key_signer::{EncryptedKeySigner, KeySignError};
 use super::prompt::{PromptAnswer, PromptKind, Prompter};
 use super::target::{ConnectOptions, Target};
@@ -38,6 +39,8 @@ struct Auth<'a> {
     prompter: &'a Prompter,
     tried: Vec<String>,
     warnings: &'a mut Vec<String>,
+    /// The credential source (vault), when the app plugged one in.
+    source: Option<SourceLogin>,
 }
 
 pub(crate) async fn authenticate(
@@ -54,7 +57,17 @@ pub(crate) async fn authenticate(
         prompter,
         tried: Vec::new(),
         warnings,
+        source: SourceLogin::new(opts, target),
     };
+    let result = run(&mut a).await;
+    if let Some(source) = a.source.take() {
+        a.warnings.extend(source.warnings);
+    }
+    result
+}
+
+async fn run(a: &mut Auth<'_>) -> Result<(), SshError> {
+    let target = a.target;
     let mut offered = match a.handle.authenticate_none(&target.user).await {
         Ok(AuthResult::Success) => return Ok(()),
         Ok(AuthResult::Failure {
@@ -79,7 +92,7 @@ pub(crate) async fn authenticate(
             return Err(SshError::AuthExhausted {
                 user: target.user.clone(),
                 host: target.host.clone(),
-                tried: a.tried,
+                tried: std::mem::take(&mut a.tried),
                 offered: offered
                     .iter()
                     .map(|m| <&str>::from(m).to_string())
@@ -98,6 +111,27 @@ pub(crate) async fn authenticate(
             Step::Next(_) => {}
         }
     }
+}
+
+/// The public halves of the identity files (from `FILE.pub`, else the key file's own public
+/// part, readable even when the key is encrypted).
+fn identity_public_keys(opts: &ConnectOptions) -> Vec<russh::keys::PublicKey> {
+    opts.identity_candidates()
+        .into_iter()
+        .filter_map(|(path, _)| {
+            let mut public = path.clone().into_os_string();
+            public.push(".pub");
+            russh::keys::PublicKey::read_openssh_file(std::path::Path::new(&public))
+                .ok()
+                .or_else(|| {
+                    let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).ok()?);
+                    PrivateKey::from_openssh(text.as_bytes())
+                        .ok()
+                        .map(|k| k.public_key().clone())
+                })
+        })
+        .chain(opts.keys.iter().map(|k| k.public_key().clone()))
+        .collect()
 }
 
 impl Auth<'_> {
@@ -139,6 +173,16 @@ impl Auth<'_> {
     /// Agent identities, then in-memory keys, then identity files. Returns the server's
     /// remaining methods after a partial success, or after the last key failed.
     async fn publickey(&mut self) -> Result<Step, SshError> {
+        let vault_key = match self.source.as_mut() {
+            Some(source) => source.private_key().await,
+            None => None,
+        };
+        if let Some(key) = vault_key {
+            self.tried.push("publickey (vault)".into());
+            if let Some(step) = self.with_key(Arc::new(key)).await? {
+                return Ok(step);
+            }
+        }
         if let Some(step) = self.agent().await? {
             return Ok(step);
         }
@@ -223,8 +267,18 @@ impl Auth<'_> {
                 return Ok(None);
             }
         };
+        // IdentitiesOnly: only the agent keys that are also identity files, as ssh does.
+        let allowed = self
+            .opts
+            .identities_only
+            .then(|| identity_public_keys(self.opts));
         for id in identities {
             let key = id.public_key().into_owned();
+            if let Some(allowed) = &allowed
+                && !allowed.iter().any(|k| k.key_data() == key.key_data())
+            {
+                continue;
+            }
             self.tried.push(format!(
                 "publickey (agent: {})",
                 super::fingerprint::sha256(&key)
@@ -310,6 +364,21 @@ impl Auth<'_> {
     }
 
     async fn password(&mut self) -> Result<Step, SshError> {
+        let vault_password = match self.source.as_mut() {
+            Some(source) => source.password().await,
+            None => None,
+        };
+        if let Some(pass) = vault_password {
+            self.tried.push("password (vault)".into());
+            let r = self
+                .handle
+                .authenticate_password(&self.target.user, pass.expose_secret())
+                .await;
+            drop(pass);
+            if let Some(step) = self.result(r)? {
+                return Ok(step);
+            }
+        }
         for _ in 0..MAX_SECRET_TRIES {
             let answer = self
                 .prompter
@@ -334,7 +403,29 @@ impl Auth<'_> {
     }
 
     /// Rounds until success or failure; rounds without prompts are answered empty.
+    /// One attempt with the credential source's answers; when they fail, one more where the
+    /// user answers (a stale code, a changed password).
     async fn keyboard_interactive(&mut self) -> Result<Step, SshError> {
+        let mut used_source = false;
+        let step = self
+            .keyboard_interactive_once(true, &mut used_source)
+            .await?;
+        match step {
+            Step::Next(ref m) if m.is_empty() && used_source && !self.handle.is_closed() => {
+                self.warnings
+                    .push("the one-time code or password from the vault was refused".into());
+                self.keyboard_interactive_once(false, &mut used_source)
+                    .await
+            }
+            step => Ok(step),
+        }
+    }
+
+    async fn keyboard_interactive_once(
+        &mut self,
+        use_source: bool,
+        used_source: &mut bool,
+    ) -> Result<Step, SshError> {
         self.tried.push("keyboard-interactive".into());
         let mut reply = self
             .handle
@@ -361,8 +452,17 @@ impl Auth<'_> {
                     instructions,
                     prompts,
                 }) => {
+                    let asked: Vec<(String, bool)> =
+                        prompts.iter().map(|p| (p.prompt.clone(), p.echo)).collect();
+                    let from_source = match self.source.as_mut().filter(|_| use_source) {
+                        Some(source) => source.answers(&asked).await,
+                        None => None,
+                    };
+                    *used_source |= from_source.is_some();
                     let answers = if prompts.is_empty() {
                         Vec::new()
+                    } else if let Some(r) = from_source {
+                        r.iter().map(|s| s.expose_secret().to_string()).collect()
                     } else {
                         let kind = PromptKind::KeyboardInteractive {
                             name,

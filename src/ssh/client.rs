@@ -1,6 +1,7 @@
 //! Connecting: TCP (nodelay, timeout, clear errors), the russh client handler with host-key
 //! verification against known_hosts, agent forwarding on request, then authentication.
 
+use super::config::StrictHostKeyChecking;
 use super::error::ChangedKey;
 use super::known_hosts::{self, HostKeyStatus, KnownHosts};
 use super::prompt::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};
@@ -12,7 +13,12 @@ use russh::{Channel, Preferred};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+
+/// What a connection keeps alive while it lives: the jump connection it is tunnelled through,
+/// a ProxyCommand child.
+pub(crate) type Keep = Box<dyn std::any::Any + Send + Sync>;
 
 /// An authenticated connection. Open PTY sessions and exec channels on it (see `session`).
 pub struct Connection {
@@ -23,6 +29,8 @@ pub struct Connection {
     pub warnings: Vec<String>,
     /// The server's pre-login banner (`Banner` in sshd_config), shown before the session.
     pub banner: Option<String>,
+    /// Dropped with the connection (after the russh handle): the transport's owners.
+    pub(crate) keep: Vec<Keep>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -49,10 +57,24 @@ pub async fn connect(
     opts: &ConnectOptions,
     prompter: &Prompter,
 ) -> Result<Connection, SshError> {
-    let known = KnownHosts::load(opts.user_known_hosts().as_deref(), &opts.lumen_known_hosts);
+    let socket = tcp_connect(target, opts).await?;
+    connect_over(target, opts, prompter, socket).await
+}
+
+/// Like [`connect`] over an already open transport: a jump host's `direct-tcpip` channel or a
+/// ProxyCommand's pipes. Host key and authentication are checked as for TCP.
+pub async fn connect_over<S>(
+    target: &Target,
+    opts: &ConnectOptions,
+    prompter: &Prompter,
+    socket: S,
+) -> Result<Connection, SshError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let known = KnownHosts::load_all(&opts.user_known_hosts(), &opts.lumen_known_hosts);
     let mut warnings: Vec<String> = known.warnings().cloned().collect();
     let config = client_config(opts, known.known_algorithms(&target.host, target.port));
-    let socket = tcp_connect(target, opts).await?;
     let verdict = Arc::new(Mutex::new(None));
     let prompted = Arc::new(AtomicBool::new(false));
     let banner = Arc::new(Mutex::new(None));
@@ -67,6 +89,7 @@ pub async fn connect(
         verdict: verdict.clone(),
         agent_socket: opts.agent_socket.clone(),
         forward_agent: opts.forward_agent,
+        strict: opts.strict_host_key_checking,
     };
     // The timeout covers a server that accepts TCP but never speaks SSH; it stops counting
     // once the user is asked about the host key.
@@ -100,6 +123,7 @@ pub async fn connect(
         forward_agent: opts.forward_agent,
         warnings,
         banner,
+        keep: Vec::new(),
     })
 }
 
@@ -229,6 +253,7 @@ pub struct ClientHandler {
     verdict: Arc<Mutex<Option<SshError>>>,
     agent_socket: Option<PathBuf>,
     forward_agent: bool,
+    strict: StrictHostKeyChecking,
     /// Set while the user is asked about the host key (pauses the connect timeout).
     prompted: Arc<AtomicBool>,
     /// The key accepted in this connection, so a re-key does not ask again.
@@ -278,6 +303,19 @@ impl ClientHandler {
                 file,
                 line,
             }))),
+            HostKeyStatus::Unknown if self.strict == StrictHostKeyChecking::Yes => {
+                self.refuse(SshError::HostKeyUnknown {
+                    host: host.clone(),
+                    fingerprint: new_fingerprint,
+                })
+            }
+            HostKeyStatus::Unknown if self.strict != StrictHostKeyChecking::Ask => {
+                // accept-new and no: save it without asking, as ssh does.
+                match known_hosts::add(&self.lumen_known_hosts, host, *port, key) {
+                    Ok(()) => true,
+                    Err(e) => self.refuse(e),
+                }
+            }
             HostKeyStatus::Unknown => {
                 let (key_type, fingerprint) = known_hosts::key_summary(key);
                 self.prompted.store(true, Ordering::SeqCst);

@@ -78,6 +78,27 @@ pub enum SshError {
     #[error("host key of {host} ({fingerprint}) was not accepted; connection closed")]
     HostKeyRejected { host: String, fingerprint: String },
 
+    #[error(
+        "the host key of {host} ({fingerprint}) is not known and StrictHostKeyChecking is yes; \
+         add it to known_hosts, or connect once with -o StrictHostKeyChecking=ask"
+    )]
+    HostKeyUnknown { host: String, fingerprint: String },
+
+    #[error("{role} {name} ({addr}): {source}")]
+    Hop {
+        /// "jump host" or "proxy command for".
+        role: &'static str,
+        name: String,
+        addr: String,
+        source: Box<SshError>,
+    },
+
+    #[error("ProxyCommand {command:?} failed: {why}; check the command in your ssh config")]
+    ProxyCommand { command: String, why: String },
+
+    #[error("jump chain of {name} is too long or loops ({depth} levels); check ProxyJump")]
+    JumpLoop { name: String, depth: usize },
+
     #[error("cannot update known hosts file {}: {why}", path.display())]
     KnownHostsWrite { path: PathBuf, why: String },
 

@@ -144,6 +144,13 @@ impl KnownHosts {
         Self { files }
     }
 
+    /// Read every user file in order (`UserKnownHostsFile` may list several), then lumen's.
+    pub fn load_all(user: &[PathBuf], lumen: &Path) -> Self {
+        let mut files: Vec<HostsFile> = user.iter().map(|p| HostsFile::load(p)).collect();
+        files.push(HostsFile::load(lumen));
+        Self { files }
+    }
+
     pub fn warnings(&self) -> impl Iterator<Item = &String> {
         self.files.iter().flat_map(|f| f.warnings.iter())
     }

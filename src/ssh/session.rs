@@ -7,7 +7,9 @@
 
 use super::SshError;
 use super::client::{Connection, connect};
+use super::jump::JumpPool;
 use super::prompt::Prompter;
+use super::resolve::Plan;
 use super::target::{ConnectOptions, Target};
 use crate::stream::{self, CloseReason, Stream, StreamCmd, StreamEnds, StreamEvent, Waker};
 use russh::ChannelMsg;
@@ -59,6 +61,51 @@ pub fn spawn_session(
         let started = async {
             let conn = connect(&target, &opts, &prompter).await?;
             let channel = start_pty(&conn, &opts, size, None).await?;
+            Ok::<_, SshError>((conn, channel))
+        };
+        match started.await {
+            Ok((conn, channel)) => pump(conn, channel, ends).await,
+            Err(e) => {
+                ends.send(StreamEvent::Closed(CloseReason::Failed(e.to_string())))
+                    .await;
+            }
+        }
+    });
+    stream
+}
+
+/// Connect along `plan` (jump hosts shared through `pool`, ProxyCommand) and start a PTY
+/// shell; errors come back here, naming the hop that failed.
+pub async fn open_planned_session(
+    plan: &Plan,
+    pool: &JumpPool,
+    prompter: Prompter,
+    size: (u16, u16),
+    waker: &Waker,
+) -> Result<Stream, SshError> {
+    let conn = pool.connect(plan, &prompter).await?;
+    let channel = start_pty(&conn, &plan.target.options, size, None).await?;
+    let (stream, ends) = stream::channel(waker);
+    tokio::spawn(pump(conn, channel, ends));
+    Ok(stream)
+}
+
+/// Like [`open_planned_session`] but returns at once (what a pane uses); a failure ends the
+/// stream with `CloseReason::Failed(message)`. Must be called inside a tokio runtime. The jump
+/// connections are released when the stream's session ends.
+pub fn spawn_planned_session(
+    plan: &Plan,
+    pool: &JumpPool,
+    prompter: Prompter,
+    size: (u16, u16),
+    waker: &Waker,
+) -> Stream {
+    let (stream, ends) = stream::channel(waker);
+    let (plan, pool) = (plan.clone(), pool.clone());
+    tokio::spawn(async move {
+        let started = async {
+            let conn = pool.connect(&plan, &prompter).await?;
+            let channel = start_pty(&conn, &plan.target.options, size, None).await?;
             Ok::<_, SshError>((conn, channel))
         };
         match started.await {

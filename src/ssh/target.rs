@@ -2,6 +2,8 @@
 //! files, timeouts. Every path is explicit so tests never read the real `~/.ssh`.
 
 use super::SshError;
+use super::config::StrictHostKeyChecking;
+use super::credentials::Credentials;
 use crate::paths::Paths;
 use russh::keys::PrivateKey;
 use std::path::{Path, PathBuf};
@@ -167,6 +169,21 @@ pub struct ConnectOptions {
     /// Environment sent with the PTY request (`LANG`, `LC_*`); servers may refuse some.
     pub env: Vec<(String, String)>,
     pub term: String,
+    /// `IdentitiesOnly`: use only the identity files (and in-memory keys), not the agent's
+    /// other keys.
+    pub identities_only: bool,
+    /// `UserKnownHostsFile`; None: `<ssh_dir>/known_hosts`.
+    pub user_known_hosts_files: Option<Vec<PathBuf>>,
+    /// `StrictHostKeyChecking`: `Ask` asks about unknown keys; `Yes` refuses them; `AcceptNew`
+    /// and `No` save them without asking (a changed key is always refused).
+    pub strict_host_key_checking: StrictHostKeyChecking,
+    /// Where passwords, keys and one-time codes come from before the user is asked (the vault).
+    pub credentials: Option<Arc<dyn Credentials>>,
+    /// The inventory's `credential` entry for this host, looked up in `credentials`.
+    pub credential: Option<String>,
+    /// The host's name as the user knows it (inventory name, ssh_config alias), for the vault's
+    /// host binding and audit; None: the target's host.
+    pub host_alias: Option<String>,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -178,6 +195,10 @@ impl std::fmt::Debug for ConnectOptions {
             .field("agent_socket", &self.agent_socket)
             .field("forward_agent", &self.forward_agent)
             .field("lumen_known_hosts", &self.lumen_known_hosts)
+            .field("identities_only", &self.identities_only)
+            .field("user_known_hosts_files", &self.user_known_hosts_files)
+            .field("strict_host_key_checking", &self.strict_host_key_checking)
+            .field("credential", &self.credential)
             .finish_non_exhaustive()
     }
 }
@@ -214,12 +235,22 @@ impl ConnectOptions {
             keepalive_max: KEEPALIVE_MAX,
             env: Vec::new(),
             term: "xterm-256color".into(),
+            identities_only: false,
+            user_known_hosts_files: None,
+            strict_host_key_checking: StrictHostKeyChecking::Ask,
+            credentials: None,
+            credential: None,
+            host_alias: None,
         }
     }
 
-    /// `~/.ssh/known_hosts`, if a `~/.ssh` is configured.
-    pub fn user_known_hosts(&self) -> Option<PathBuf> {
-        self.ssh_dir.as_ref().map(|d| d.join("known_hosts"))
+    /// The user's known_hosts files: `UserKnownHostsFile` when set, else
+    /// `<ssh_dir>/known_hosts` if a `~/.ssh` is configured.
+    pub fn user_known_hosts(&self) -> Vec<PathBuf> {
+        match &self.user_known_hosts_files {
+            Some(files) => files.clone(),
+            None => self.ssh_dir.iter().map(|d| d.join("known_hosts")).collect(),
+        }
     }
 
     /// The identity files to try, in order, and whether each was asked for explicitly (`-i`).

@@ -99,6 +99,43 @@ impl Sshd {
     /// Start sshd with `extra_config` appended to its config. A missing sshd fails the test
     /// (install it with scripts/install-test-deps.sh); the Option is for callers that skip.
     pub fn start(extra_config: &str) -> Option<Sshd> {
+        Self::launch(extra_config, false)
+    }
+
+    /// Like [`Sshd::start`] but logging at DEBUG1 to `self.log_path()` (accepted logins,
+    /// `direct-tcpip` forwards), for tests that prove where traffic went.
+    pub fn start_logged(extra_config: &str) -> Sshd {
+        Self::launch(extra_config, true).unwrap()
+    }
+
+    /// The log of a [`Sshd::start_logged`] server.
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("sshd.log")
+    }
+
+    /// The log so far (empty when not logging).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Lines of the log containing `needle`.
+    pub fn log_count(&self, needle: &str) -> usize {
+        self.log().lines().filter(|l| l.contains(needle)).count()
+    }
+
+    /// Wait until `needle` appears `count` times in the log (true), or time out (false).
+    pub fn wait_log(&self, needle: &str, count: usize) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < SSHD_START {
+            if self.log_count(needle) >= count {
+                return true;
+            }
+            std::thread::sleep(POLL);
+        }
+        false
+    }
+
+    fn launch(extra_config: &str, logged: bool) -> Option<Sshd> {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing; run scripts/install-test-deps.sh (openssh-server)"
@@ -123,14 +160,21 @@ impl Sshd {
                 "{host_key_lines}ListenAddress 127.0.0.1\nAuthorizedKeysFile {}\nStrictModes no\n\
                  PidFile {}\nUsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
                  PubkeyAuthentication yes\nPermitRootLogin yes\nAcceptEnv LANG LC_*\n\
-                 AllowAgentForwarding yes\nLogLevel FATAL\nPrintMotd no\n{extra_config}\n",
+                 AllowAgentForwarding yes\nLogLevel {}\nPrintMotd no\n{extra_config}\n",
                 authorized_keys.display(),
                 dir.path().join("sshd.pid").display(),
+                if logged { "DEBUG1" } else { "FATAL" },
             ),
         )
         .unwrap();
-        let child = Command::new(SSHD)
-            .args(["-D", "-e", "-f"])
+        let mut command = Command::new(SSHD);
+        if logged {
+            command.arg("-E").arg(dir.path().join("sshd.log"));
+        } else {
+            command.arg("-e");
+        }
+        let child = command
+            .args(["-D", "-f"])
             .arg(&config)
             .args(["-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -274,5 +318,48 @@ pub async fn read_to_close(
             Ok(None) => panic!("stream ended without a reason"),
             Err(_) => panic!("timed out; output: {}", String::from_utf8_lossy(&out)),
         }
+    }
+}
+
+/// A running `ssh-agent -D` on a socket in a temporary place; killed when dropped.
+pub struct TestAgent {
+    child: Child,
+    pub socket: PathBuf,
+}
+
+impl TestAgent {
+    /// Start an agent at `dir/agent.sock` holding `keys` (unencrypted key files).
+    pub fn start(dir: &Path, keys: &[&Path]) -> TestAgent {
+        let socket = dir.join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while !socket.exists() {
+            assert!(start.elapsed() < SSHD_START, "ssh-agent did not start");
+            std::thread::sleep(POLL);
+        }
+        let agent = TestAgent { child, socket };
+        for key in keys {
+            let ok = Command::new("ssh-add")
+                .arg(key)
+                .env("SSH_AUTH_SOCK", &agent.socket)
+                .stderr(Stdio::null())
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "ssh-add {} failed", key.display());
+        }
+        agent
+    }
+}
+
+impl Drop for TestAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -1,0 +1,324 @@
+//! From what the user typed to everything needed to connect: ssh_config resolution merged with
+//! the inventory (inventory wins), the jump chain resolved hop by hop, and per-hop options.
+
+use super::SshError;
+use super::config::{self, ForwardAgent, ResolveOptions, Resolved};
+use super::target::{ConnectOptions, Target};
+use crate::workspace::Inventory;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How deep a first hop's own ProxyJump may nest before lumen calls it a loop.
+pub const MAX_JUMP_DEPTH: usize = 8;
+
+/// One host to log into, and how.
+#[derive(Debug, Clone)]
+pub struct PlannedHop {
+    /// The name as given (inventory name, ssh_config alias or address), for messages.
+    pub name: String,
+    pub target: Target,
+    pub options: ConnectOptions,
+    /// `ProxyCommand`, tokens expanded: the transport of the first hop (or of the target when
+    /// there are no jumps).
+    pub proxy_command: Option<String>,
+}
+
+impl PlannedHop {
+    /// A hop without config: connect to `target` with `options`.
+    pub fn direct(name: impl Into<String>, target: Target, options: ConnectOptions) -> Self {
+        Self {
+            name: name.into(),
+            target,
+            options,
+            proxy_command: None,
+        }
+    }
+
+    /// `host:port` for messages.
+    pub fn addr(&self) -> String {
+        if self.target.host.contains(':') {
+            format!("[{}]:{}", self.target.host, self.target.port)
+        } else {
+            format!("{}:{}", self.target.host, self.target.port)
+        }
+    }
+}
+
+/// Hops compare by name, target and ProxyCommand (not by options), so a pane spec holding a
+/// plan can stay `PartialEq`.
+impl PartialEq for PlannedHop {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, &self.target, &self.proxy_command)
+            == (&other.name, &other.target, &other.proxy_command)
+    }
+}
+
+impl Eq for PlannedHop {}
+
+/// Everything needed to open a session: the jump hosts, first hop first, then the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub jumps: Vec<PlannedHop>,
+    pub target: PlannedHop,
+    /// ssh_config lines lumen ignored, as `file:line: message`.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// A plan for a target with no config and no jumps.
+    pub fn direct(name: impl Into<String>, target: Target, options: ConnectOptions) -> Self {
+        Self {
+            jumps: Vec::new(),
+            target: PlannedHop::direct(name, target, options),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The route for the status bar and messages: `bastion → db1`.
+    pub fn route(&self) -> String {
+        self.jumps
+            .iter()
+            .chain(std::iter::once(&self.target))
+            .map(|h| h.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" → ")
+    }
+
+    /// Where the session's transport starts: the first jump, else the target.
+    pub fn first(&self) -> &PlannedHop {
+        self.jumps.first().unwrap_or(&self.target)
+    }
+}
+
+/// Resolve `name` (`[user@]host`, an inventory name or an ssh_config alias) the way `ssh name`
+/// would, with the inventory's values winning, into a [`Plan`]. `resolve` carries `-l`, `-p`,
+/// `-J`, `-F`, `-o`; `base` is the caller's options (`-i`, `-A`, keys in memory, lumen's
+/// known_hosts, credentials), refined per hop by the resolved options.
+pub fn plan(
+    name: &str,
+    inventory: &Inventory,
+    resolve: &ResolveOptions,
+    base: &ConnectOptions,
+) -> Result<Plan, SshError> {
+    let host_arg = name.rsplit_once('@').map_or(name, |(_, h)| h);
+    let resolved = config::effective(name, inventory, resolve);
+    let mut warnings: Vec<String> = resolved.warnings.iter().map(|w| w.to_string()).collect();
+    let hops = chain(&resolved, inventory, resolve, 0)?;
+    let mut jumps = Vec::with_capacity(hops.len());
+    for (i, r) in hops.iter().enumerate() {
+        warnings.extend(r.warnings.iter().map(|w| w.to_string()));
+        let mut hop = planned(r, inventory, base, false);
+        if i > 0 {
+            hop.proxy_command = None;
+        }
+        jumps.push(hop);
+    }
+    let mut target = planned(&resolved, inventory, base, true);
+    target.name = host_arg.to_string();
+    if !jumps.is_empty() {
+        target.proxy_command = None;
+    }
+    warnings.dedup();
+    Ok(Plan {
+        jumps,
+        target,
+        warnings,
+    })
+}
+
+/// The hops of `r`'s chain, first hop first, following the first hop's own ProxyJump.
+fn chain(
+    r: &Resolved,
+    inventory: &Inventory,
+    opts: &ResolveOptions,
+    depth: usize,
+) -> Result<Vec<Resolved>, SshError> {
+    if depth > MAX_JUMP_DEPTH {
+        return Err(SshError::JumpLoop {
+            name: r.host_arg.clone(),
+            depth,
+        });
+    }
+    let hops = config::effective_hops(r, inventory, opts);
+    let Some(first) = hops.first() else {
+        return Ok(Vec::new());
+    };
+    let mut out = if first.proxy_jump.is_some() {
+        chain(first, inventory, opts, depth + 1)?
+    } else {
+        Vec::new()
+    };
+    out.extend(hops);
+    Ok(out)
+}
+
+/// One resolved host as a hop: target, options on top of `base`, credential, ProxyCommand.
+fn planned(
+    r: &Resolved,
+    inventory: &Inventory,
+    base: &ConnectOptions,
+    is_target: bool,
+) -> PlannedHop {
+    let mut o = base.clone();
+    if !is_target {
+        // -i and -A belong to the destination, as with `ssh -J`.
+        o.identity_files.clear();
+        o.forward_agent = false;
+    }
+    if !r.identity_files_default {
+        o.identity_files.extend(r.identity_paths());
+    }
+    o.identities_only = r.identities_only;
+    match &r.forward_agent {
+        ForwardAgent::Yes => o.forward_agent = true,
+        ForwardAgent::Socket(path) => {
+            o.forward_agent = true;
+            o.agent_socket = Some(PathBuf::from(path));
+        }
+        ForwardAgent::No => {}
+    }
+    if r.server_alive_interval > 0 {
+        o.keepalive_interval = Duration::from_secs(u64::from(r.server_alive_interval));
+        o.keepalive_max = usize::try_from(r.server_alive_count_max).unwrap_or(usize::MAX);
+    }
+    if let Some(secs) = r.connect_timeout.filter(|s| *s > 0) {
+        o.connect_timeout = Duration::from_secs(u64::from(secs));
+    }
+    if r.origin("userknownhostsfile").is_some() {
+        o.user_known_hosts_files = Some(
+            r.user_known_hosts_files
+                .iter()
+                .filter(|f| f.as_str() != "/dev/null")
+                .map(PathBuf::from)
+                .collect(),
+        );
+    }
+    if r.origin("stricthostkeychecking").is_some() {
+        o.strict_host_key_checking = r.strict_host_key_checking;
+    }
+    o.host_alias = Some(r.host_arg.clone());
+    o.credential = inventory
+        .get(&r.host_arg)
+        .and_then(|h| h.credential.clone())
+        .or_else(|| {
+            if is_target {
+                base.credential.clone()
+            } else {
+                None
+            }
+        });
+    PlannedHop {
+        name: r.host_arg.clone(),
+        target: Target::new(r.user.clone(), r.hostname.clone(), r.port),
+        options: o,
+        proxy_command: r
+            .proxy_command
+            .as_deref()
+            .map(|c| super::proxy::expand_tokens(c, r)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::Host;
+
+    fn opts(dir: &std::path::Path, config: &str) -> ResolveOptions {
+        let file = dir.join("config");
+        std::fs::write(&file, config).unwrap();
+        ResolveOptions {
+            config_file: Some(file),
+            home_dir: dir.to_path_buf(),
+            local_user: "me".into(),
+            ..ResolveOptions::default()
+        }
+    }
+
+    #[test]
+    fn config_and_inventory_make_the_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let ropts = opts(
+            dir.path(),
+            "Host db1\n  HostName 10.0.0.9\n  User dba\n  ProxyJump bastion\n  \
+             IdentityFile /k/db\n  ServerAliveInterval 15\n\
+             Host bastion\n  HostName 10.0.0.5\n  Port 2222\n  IdentityFile /k/b\n  \
+             StrictHostKeyChecking yes\n",
+        );
+        let inventory = Inventory {
+            hosts: vec![Host {
+                name: "db1".into(),
+                user: Some("ops".into()),
+                credential: Some("db/ops".into()),
+                ..Host::default()
+            }],
+        };
+        let base = ConnectOptions::isolated(&dir.path().join("kh"));
+        let p = plan("db1", &inventory, &ropts, &base).unwrap();
+        assert_eq!(p.target.target, Target::new("ops", "10.0.0.9", 22));
+        assert_eq!(
+            p.target.options.identity_files,
+            vec![PathBuf::from("/k/db")]
+        );
+        assert_eq!(p.target.options.keepalive_interval, Duration::from_secs(15));
+        assert_eq!(p.target.options.credential.as_deref(), Some("db/ops"));
+        assert_eq!(p.jumps.len(), 1);
+        let b = &p.jumps[0];
+        assert_eq!(
+            (b.name.as_str(), b.addr()),
+            ("bastion", "10.0.0.5:2222".into())
+        );
+        assert_eq!(b.target.user, "me");
+        assert_eq!(b.options.identity_files, vec![PathBuf::from("/k/b")]);
+        assert_eq!(
+            b.options.strict_host_key_checking,
+            config::StrictHostKeyChecking::Yes
+        );
+        assert_eq!(b.options.credential, None);
+    }
+
+    #[test]
+    fn command_line_jumps_and_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ropts = opts(dir.path(), "Host t\n  ProxyJump x\n");
+        let base = ConnectOptions::isolated(&dir.path().join("kh"));
+        ropts.jump = Some("a,u@b:2200,c".into());
+        let p = plan("t", &Inventory::default(), &ropts, &base).unwrap();
+        let names: Vec<_> = p.jumps.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(p.jumps[1].target, Target::new("u", "b", 2200));
+        assert_eq!(p.route(), "a → b → c → t");
+        ropts.jump = Some("none".into());
+        let p = plan("t", &Inventory::default(), &ropts, &base).unwrap();
+        assert!(p.jumps.is_empty());
+    }
+
+    #[test]
+    fn first_hop_chains_and_loops() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = ConnectOptions::isolated(&dir.path().join("kh"));
+        let ropts = opts(dir.path(), "Host t\n  ProxyJump b\nHost b\n  ProxyJump a\n");
+        let p = plan("t", &Inventory::default(), &ropts, &base).unwrap();
+        let names: Vec<_> = p.jumps.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let ropts = opts(dir.path(), "Host t\n  ProxyJump b\nHost b\n  ProxyJump t\n");
+        assert!(matches!(
+            plan("t", &Inventory::default(), &ropts, &base),
+            Err(SshError::JumpLoop { .. })
+        ));
+    }
+
+    #[test]
+    fn proxy_command_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = ConnectOptions::isolated(&dir.path().join("kh"));
+        let ropts = opts(
+            dir.path(),
+            "Host t\n  HostName 10.1.1.1\n  User u\n  ProxyCommand relay %h %p %r %n %%\n",
+        );
+        let p = plan("t", &Inventory::default(), &ropts, &base).unwrap();
+        assert_eq!(
+            p.target.proxy_command.as_deref(),
+            Some("relay 10.1.1.1 22 u t %")
+        );
+    }
+}
