@@ -135,6 +135,7 @@ impl Harness {
             app.new_tab(PaneSpec::Ssh {
                 name: format!("bench{i}"),
                 target: server.target(None),
+                plan: None,
             });
         }
         Ok(Self {

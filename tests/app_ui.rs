@@ -240,7 +240,8 @@ fn new_tab_asks_host_or_local_shell_and_completes() {
         specs.borrow().last(),
         Some(&PaneSpec::Ssh {
             name: "db-replica".into(),
-            target: Target::parse("db-replica", None, None).unwrap()
+            target: Target::parse("db-replica", None, None).unwrap(),
+            plan: None,
         })
     );
     assert_eq!(app.tab_title(1), "db-replica");
@@ -261,6 +262,7 @@ fn ended_ssh_pane_stays_and_reconnects() {
     let spec = PaneSpec::Ssh {
         name: "db1".into(),
         target: Target::new("bob", "db1", 22),
+        plan: None,
     };
     let (mut app, b, specs) = app_spec(Config::default(), 80, 24, spec.clone());
     output(&mut app, &b, 0, b"last words\r\n");
@@ -483,6 +485,37 @@ mod vault_pane {
     }
 
     #[test]
+    fn a_login_asks_to_unlock_and_locking_forgets_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = vault_app(dir.path());
+        app.new_tab(PaneSpec::LocalShell);
+        let creds = lumen::ssh::VaultCredentials::new();
+        app.credentials = Some(creds.clone());
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        app.unlock_for_login(reply);
+        assert!(
+            screen(&app).contains("Unlock vault for a login"),
+            "{}",
+            screen(&app)
+        );
+        type_line(&mut app, "correct horse");
+        settle(&mut app);
+        assert_eq!(answer.try_recv(), Ok(true));
+        assert!(creds.is_unlocked());
+        assert!(
+            !screen(&app).contains("vault*"),
+            "a login does not open the browser"
+        );
+        prefix(&mut app, 'L');
+        assert!(!creds.is_unlocked(), "locking drops the login copy too");
+        // Esc refuses: the login hears "still locked".
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        app.unlock_for_login(reply);
+        key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(answer.try_recv(), Ok(false));
+    }
+
+    #[test]
     fn no_vault_says_how_to_make_one() {
         let dir = tempfile::tempdir().unwrap();
         let mut app = lumen::app::App::new(AppOptions {
@@ -530,7 +563,7 @@ fn host_picker_opens_marked_hosts_tiled_and_shows_states() {
         .borrow()
         .iter()
         .filter_map(|s| match s {
-            PaneSpec::Ssh { name, target } => Some(format!("{name}={target}")),
+            PaneSpec::Ssh { name, target, .. } => Some(format!("{name}={target}")),
             _ => None,
         })
         .collect();

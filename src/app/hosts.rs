@@ -88,6 +88,17 @@ impl App {
 
     /// The SSH pane spec for an inventory host (or a `[user@]host[:port]` typed by the user).
     pub fn host_spec(&self, name: &str) -> Result<PaneSpec, String> {
+        if let Some(planner) = &self.planner {
+            let plan = planner(name, &self.inventory)?;
+            for w in &plan.warnings {
+                tracing::warn!("{name}: {w}");
+            }
+            return Ok(PaneSpec::Ssh {
+                name: name.to_string(),
+                target: plan.target.target.clone(),
+                plan: Some(std::sync::Arc::new(plan)),
+            });
+        }
         let target = match self.inventory.get(name) {
             Some(h) => Target::new(
                 h.user
@@ -101,6 +112,7 @@ impl App {
         Ok(PaneSpec::Ssh {
             name: name.to_string(),
             target,
+            plan: None,
         })
     }
 

@@ -68,6 +68,9 @@ pub struct RunOptions {
     pub welcome: Option<(String, Vec<String>)>,
     /// Open the host picker as a tab after the initial ones (alone: the home tab).
     pub hosts_tab: bool,
+    /// Resolve host names with ssh_config and the inventory (off for the demo, which must
+    /// not depend on the user's ~/.ssh/config).
+    pub use_ssh_config: bool,
 }
 
 impl RunOptions {
@@ -82,15 +85,18 @@ impl RunOptions {
             host_names: Vec::new(),
             welcome: None,
             hosts_tab: false,
+            use_ssh_config: true,
         }
     }
 }
 
-/// Starts local shells on PTYs and SSH sessions with russh.
+/// Starts local shells on PTYs and SSH sessions with russh; sessions through the same jump
+/// host share one connection to it.
 pub struct LiveSpawner {
     shell: PtyCommand,
     connect: ConnectOptions,
     prompter: Prompter,
+    pool: ssh::JumpPool,
 }
 
 impl LiveSpawner {
@@ -99,6 +105,7 @@ impl LiveSpawner {
             shell,
             connect,
             prompter,
+            pool: ssh::JumpPool::new(),
         }
     }
 }
@@ -124,14 +131,15 @@ impl Spawner for LiveSpawner {
                     .map_err(|e| e.to_string())
             }
             PaneSpec::Vault | PaneSpec::Hosts => Err("that pane is not a stream".into()),
-            PaneSpec::Ssh { name, target } => {
-                let stream = ssh::spawn_session(
-                    target,
-                    &self.connect,
-                    self.prompter.clone(),
-                    (cols, rows),
-                    waker,
-                );
+            PaneSpec::Ssh { name, target, plan } => {
+                let size = (cols, rows);
+                let prompter = self.prompter.clone();
+                let stream = match plan {
+                    Some(plan) => {
+                        ssh::spawn_planned_session(plan, &self.pool, prompter, size, waker)
+                    }
+                    None => ssh::spawn_session(target, &self.connect, prompter, size, waker),
+                };
                 Ok((stream, name.clone()))
             }
         }
@@ -250,13 +258,26 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     let waker = Waker::new();
     let workspace = config.workspace.clone();
     let (prompter, mut prompts) = Prompter::channel();
+    let (credentials, mut unlock_requests) = ssh::VaultCredentials::with_unlock();
+    let inventory_file = crate::workspace::HostsFile::for_workspace(&opts.paths, &workspace);
+    let (inventory, inventory_error) = match &inventory_file {
+        Ok(file) => {
+            let (inv, err) = crate::workspace::load_or_report(file.path());
+            (inv, err.map(|e| e.to_string()))
+        }
+        Err(e) => (Default::default(), Some(e.to_string())),
+    };
+    let mut connect = opts.connect;
+    connect.credentials = Some(std::sync::Arc::new(
+        credentials.clone().with_groups(&inventory),
+    ));
     let mut app = App::new(AppOptions {
         config,
         theme,
         size,
         spawner: Box::new(LiveSpawner::new(
             PtyCommand::new(shell),
-            opts.connect,
+            connect.clone(),
             prompter,
         )),
         waker: waker.clone(),
@@ -269,12 +290,13 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         ],
     });
     app.host_names = opts.host_names;
-    match crate::workspace::HostsFile::for_workspace(&opts.paths, &workspace) {
-        Ok(file) => {
-            let (inventory, error) = crate::workspace::load_or_report(file.path());
-            app.set_inventory(Some(file), inventory, error.map(|e| e.to_string()));
-        }
-        Err(e) => problems.push(e.to_string()),
+    app.set_inventory(inventory_file.ok(), inventory, inventory_error);
+    app.credentials = Some(credentials);
+    if opts.use_ssh_config {
+        let resolve = crate::ssh::config::ResolveOptions::from_env();
+        app.planner = Some(Box::new(move |name, inventory| {
+            ssh::plan(name, inventory, &resolve, &connect).map_err(|e| e.to_string())
+        }));
     }
     let guard = TerminalGuard::enter(mouse)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
@@ -320,6 +342,7 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
                 },
                 _ = waker.woken() => {}
                 Some(req) = prompts.recv() => app.ask(req),
+                Some(reply) = unlock_requests.recv() => app.unlock_for_login(reply),
                 _ = sleep => {}
                 _ = sigterm.recv() => break,
                 _ = sighup.recv() => break,

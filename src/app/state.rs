@@ -30,6 +30,9 @@ pub enum PaneSpec {
     Ssh {
         name: String,
         target: crate::ssh::Target,
+        /// How to reach it (jump hosts, per-hop options), when resolved from ssh_config and
+        /// the inventory; None connects straight to `target` with the app's options.
+        plan: Option<std::sync::Arc<crate::ssh::Plan>>,
     },
     /// The vault browser (made by the app, never by a spawner).
     Vault,
@@ -55,6 +58,10 @@ pub trait Spawner {
         waker: &Waker,
     ) -> Result<(Stream, String), String>;
 }
+
+/// Turns a host name into a connection plan.
+pub type Planner =
+    Box<dyn Fn(&str, &crate::workspace::Inventory) -> Result<crate::ssh::Plan, String>>;
 
 /// Work for the event loop that touches the outer terminal.
 #[derive(Debug)]
@@ -123,6 +130,14 @@ pub struct App {
     pub inventory: crate::workspace::Inventory,
     pub(crate) inventory_error: Option<String>,
     pub(crate) hosts_file: Option<crate::workspace::HostsFile>,
+    /// Resolves a host name into a connection plan (ssh_config + inventory); None in tests
+    /// and the demo, where names connect directly.
+    pub planner: Option<Planner>,
+    /// The vault as a source of login secrets, and logins waiting for it to be unlocked.
+    pub credentials: Option<crate::ssh::VaultCredentials>,
+    pub(crate) unlock_waiters: Vec<crate::ssh::UnlockRequest>,
+    /// When the user last pressed a key (the vault locks itself after a while without one).
+    pub(crate) last_input: Instant,
     spawner: Box<dyn Spawner>,
     pub(crate) waker: Waker,
     /// The last text copied, for paste.
@@ -168,6 +183,10 @@ impl App {
             inventory: Default::default(),
             inventory_error: None,
             hosts_file: None,
+            planner: None,
+            credentials: None,
+            unlock_waiters: Vec::new(),
+            last_input: Instant::now(),
             spawner: opts.spawner,
             waker: opts.waker,
             clipboard: None,
@@ -474,6 +493,9 @@ impl App {
 
     /// Apply one input event.
     pub fn handle_event(&mut self, ev: Event) {
+        if matches!(ev, Event::Key(_) | Event::Paste(_)) {
+            self.last_input = Instant::now();
+        }
         match ev {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(&key),
             Event::Key(_) => {}

@@ -14,10 +14,19 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// How often ticking panes (reveal countdowns, TOTP codes, auto-lock) are woken.
 pub const TICK: Duration = Duration::from_secs(1);
 
-/// The unlock dialog on screen, and which browser asked for it (None: open a new one).
+/// Who asked for the vault to be unlocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// The browser: this pane re-unlocks, or None opens a new browser.
+    Browser(Option<PaneId>),
+    /// A login needs a secret from the vault.
+    Login,
+}
+
+/// The unlock dialog on screen and who asked for it.
 pub struct UnlockState {
     pub dialog: UnlockDialog,
-    for_pane: Option<PaneId>,
+    purpose: Purpose,
     busy: bool,
 }
 
@@ -30,7 +39,8 @@ impl UnlockState {
 
 /// Results of work done off the UI thread.
 pub enum Background {
-    VaultOpened(Result<Vec<ScopedVault>, String>),
+    /// The vaults opened for the browser (or the reason not), and a second copy for logins.
+    VaultOpened(Result<Vec<ScopedVault>, String>, Option<Vec<Vault>>),
 }
 
 /// Open every vault file that exists with one passphrase. Opening is one Argon2id derivation
@@ -92,12 +102,41 @@ impl App {
     }
 
     pub(crate) fn ask_unlock(&mut self, for_pane: Option<PaneId>) {
+        self.open_unlock(Purpose::Browser(for_pane), "vault");
+    }
+
+    fn open_unlock(&mut self, purpose: Purpose, what: &str) {
+        if self.unlock.is_some() {
+            return;
+        }
         self.unlock = Some(UnlockState {
-            dialog: UnlockDialog::new("vault"),
-            for_pane,
+            dialog: UnlockDialog::new(what),
+            purpose,
             busy: false,
         });
         self.dirty = true;
+    }
+
+    /// A login wants a secret from the locked vault: ask for the passphrase; `reply` learns
+    /// whether it was unlocked.
+    pub fn unlock_for_login(&mut self, reply: crate::ssh::UnlockRequest) {
+        if self.credentials.as_ref().is_some_and(|c| c.is_unlocked()) {
+            let _ = reply.send(true);
+            return;
+        }
+        if !self.vault_files.iter().any(|(_, p)| p.exists()) {
+            let _ = reply.send(false);
+            return;
+        }
+        self.unlock_waiters.push(reply);
+        self.open_unlock(Purpose::Login, "vault for a login");
+    }
+
+    /// Tell logins waiting for the vault whether it is open now.
+    fn answer_waiters(&mut self, unlocked: bool) {
+        for reply in self.unlock_waiters.drain(..) {
+            let _ = reply.send(unlocked);
+        }
     }
 
     /// The unlock dialog's keys. Returns false when no dialog is open.
@@ -110,19 +149,32 @@ impl App {
         }
         match u.dialog.handle_key(key) {
             UnlockOutcome::Pending => {}
-            UnlockOutcome::Cancel => self.unlock = None,
+            UnlockOutcome::Cancel => {
+                self.unlock = None;
+                self.answer_waiters(false);
+            }
             UnlockOutcome::Submit(pass) => {
                 u.busy = true;
                 let files = self.vault_files.clone();
                 let tx = self.background_tx.clone();
                 let waker = self.waker.clone();
+                let purpose = u.purpose;
+                // Logins get their own copy of the vaults, so locking the browser and serving
+                // logins stay independent; both come from this one passphrase.
+                let for_logins = self.credentials.is_some();
                 let spawned =
                     std::thread::Builder::new()
                         .name("vault-open".into())
                         .spawn(move || {
                             let result = open_all(&files, &pass);
+                            let logins = match (&result, purpose, for_logins) {
+                                (Ok(_), Purpose::Browser(_), true) => open_all(&files, &pass)
+                                    .ok()
+                                    .map(|v| v.into_iter().map(|s| s.vault).collect()),
+                                _ => None,
+                            };
                             drop(pass);
-                            let _ = tx.send(Background::VaultOpened(result));
+                            let _ = tx.send(Background::VaultOpened(result, logins));
                             waker.wake();
                         });
                 if let Err(e) = spawned {
@@ -149,11 +201,25 @@ impl App {
         while let Ok(msg) = self.background_rx.try_recv() {
             self.dirty = true;
             match msg {
-                Background::VaultOpened(Ok(vaults)) => {
-                    let for_pane = self.unlock.take().and_then(|u| u.for_pane);
-                    self.show_vault(vaults, for_pane);
+                Background::VaultOpened(Ok(vaults), logins) => {
+                    let purpose = self.unlock.take().map(|u| u.purpose);
+                    match purpose {
+                        Some(Purpose::Login) => {
+                            if let Some(c) = &self.credentials {
+                                c.put(vaults.into_iter().map(|s| s.vault).collect());
+                            }
+                        }
+                        Some(Purpose::Browser(for_pane)) => {
+                            if let (Some(c), Some(v)) = (&self.credentials, logins) {
+                                c.put(v);
+                            }
+                            self.show_vault(vaults, for_pane);
+                        }
+                        None => {}
+                    }
+                    self.answer_waiters(true);
                 }
-                Background::VaultOpened(Err(why)) => {
+                Background::VaultOpened(Err(why), _) => {
                     if let Some(u) = self.unlock.as_mut() {
                         u.busy = false;
                         u.dialog.failed(Instant::now(), &why);
@@ -216,15 +282,25 @@ impl App {
                 }
             }
         }
-        self.say(if ids.is_empty() {
+        let logins = self.credentials.as_ref().is_some_and(|c| c.is_unlocked());
+        if let Some(c) = &self.credentials {
+            c.clear();
+        }
+        self.say(if ids.is_empty() && !logins {
             "no vault is open"
         } else {
             "vault locked"
         });
     }
 
-    /// Timers of ticking panes and of the unlock dialog.
+    /// Timers of ticking panes and of the unlock dialog; the vault kept for logins locks
+    /// after the same idle time as the browser.
     pub(crate) fn tick_panes(&mut self, now: Instant) {
+        if self.credentials.as_ref().is_some_and(|c| c.is_unlocked())
+            && now.duration_since(self.last_input) >= self.config.vault_auto_lock
+        {
+            self.lock_vaults();
+        }
         if let Some(u) = self.unlock.as_mut() {
             u.dialog.tick(now);
             self.dirty = true;
@@ -246,6 +322,8 @@ impl App {
 
     /// Whether something on screen counts down (so the loop wakes every [`TICK`]).
     pub(crate) fn ticking(&self) -> bool {
-        self.unlock.is_some() || self.panes.values().any(|s| s.pane.ticks())
+        self.unlock.is_some()
+            || self.panes.values().any(|s| s.pane.ticks())
+            || self.credentials.as_ref().is_some_and(|c| c.is_unlocked())
     }
 }

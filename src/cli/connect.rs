@@ -169,14 +169,11 @@ pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::R
             .map(|p| crate::app::PaneSpec::Ssh {
                 name: p.target.name.clone(),
                 target: p.target.target.clone(),
+                plan: Some(std::sync::Arc::new(p.clone())),
             })
             .collect(),
     );
-    // Until the app's spawner starts planned sessions (PaneSpec::Ssh carrying the plan), the
-    // first destination's resolved options are used for every tab; jumps need that wiring.
-    if let Some(first) = planned.first() {
-        opts.connect = first.target.options.clone();
-    }
+    opts.connect = base;
     opts.host_names = args.destinations.clone();
     crate::app::run(opts)
 }

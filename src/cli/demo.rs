@@ -46,12 +46,14 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
             .map(|name| PaneSpec::Ssh {
                 name: name.to_string(),
                 target: server.target(None),
+                plan: None,
             })
             .collect();
         let mut opts = RunOptions::new(paths.clone(), theme, initial);
         opts.connect = connect;
         opts.host_names = DEMO_HOSTS.iter().map(|s| s.to_string()).collect();
         opts.hosts_tab = true;
+        opts.use_ssh_config = false;
         opts.welcome = Some(("Welcome to the lumen demo".into(), welcome()));
         let code = crate::app::run_async(opts).await;
         drop(server);
