@@ -125,3 +125,67 @@ fn connect_to_openssh_asks_for_the_host_key_then_remembers_it() {
         "host names are hashed: {saved}"
     );
 }
+
+#[test]
+fn connect_through_a_jump_host_from_ssh_config_and_share_it() {
+    let jump = Sshd::start_logged("");
+    let target = Sshd::start_logged("");
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    keygen(&key, "ed25519", "");
+    jump.authorize(&key.with_extension("pub"));
+    target.authorize(&key.with_extension("pub"));
+    let user = lumen::ssh::target::local_user();
+    let config = dir.path().join("ssh_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host bastion\n  HostName 127.0.0.1\n  Port {}\n  User {user}\n  IdentityFile {key}\n\n\
+             Host inner\n  HostName 127.0.0.1\n  Port {}\n  User {user}\n  IdentityFile {key}\n  ProxyJump bastion\n",
+            jump.port,
+            target.port,
+            key = key.display()
+        ),
+    )
+    .unwrap();
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let mut env = env(dir.path());
+    env.push(("LUMEN_SSH_SYSTEM_CONFIG", "none".into()));
+    let cmd = format!(
+        "{lumen} connect -F {} inner; echo LUMEN_EXIT=$?; sleep 30",
+        config.display()
+    );
+    let t = Tmux::start(dir.path(), 110, 30, &env, &cmd);
+    // Every hop's key is checked: first the jump host's, then the target's.
+    let s = t.wait_text("Unknown host key");
+    assert!(s.contains(&format!("[127.0.0.1]:{}", jump.port)), "{s}");
+    t.keys(&["y"]);
+    let s = t.wait_text(&format!("[127.0.0.1]:{}", target.port));
+    assert!(s.contains("Unknown host key"), "{s}");
+    t.keys(&["y"]);
+    t.wait_for("the dialog to close", |s| !s.contains("Unknown host key"));
+    t.type_text("echo inner-$((7*6))");
+    t.keys(&["Enter"]);
+    t.wait_text("inner-42");
+    assert!(
+        jump.wait_log("direct-tcpip", 1),
+        "the jump sshd forwarded the session:\n{}",
+        jump.log()
+    );
+    // A second tab to the same host reuses the one connection to the jump host.
+    t.keys(&["C-b", "c"]);
+    t.wait_text("host or local shell");
+    t.type_text("inner");
+    t.keys(&["Enter"]);
+    t.wait_text("1:inner*");
+    t.type_text("echo second-$((8*8))");
+    t.keys(&["Enter"]);
+    t.wait_text("second-64");
+    assert_eq!(jump.log_count("Accepted publickey"), 1, "{}", jump.log());
+    assert_eq!(
+        target.log_count("Accepted publickey"),
+        2,
+        "{}",
+        target.log()
+    );
+}

@@ -71,6 +71,8 @@ pub struct RunOptions {
     /// Resolve host names with ssh_config and the inventory (off for the demo, which must
     /// not depend on the user's ~/.ssh/config).
     pub use_ssh_config: bool,
+    /// How to read ssh_config (`lumen connect -F`, `-o`); None: ssh's default files.
+    pub resolve: Option<crate::ssh::config::ResolveOptions>,
 }
 
 impl RunOptions {
@@ -86,6 +88,7 @@ impl RunOptions {
             welcome: None,
             hosts_tab: false,
             use_ssh_config: true,
+            resolve: None,
         }
     }
 }
@@ -293,7 +296,9 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     app.set_inventory(inventory_file.ok(), inventory, inventory_error);
     app.credentials = Some(credentials);
     if opts.use_ssh_config {
-        let resolve = crate::ssh::config::ResolveOptions::from_env();
+        let resolve = opts
+            .resolve
+            .unwrap_or_else(crate::ssh::config::ResolveOptions::from_env);
         app.planner = Some(Box::new(move |name, inventory| {
             ssh::plan(name, inventory, &resolve, &connect).map_err(|e| e.to_string())
         }));

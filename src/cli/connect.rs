@@ -150,8 +150,14 @@ fn inventory(paths: &Paths, workspace: &str) -> Inventory {
 pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::Result<ExitCode> {
     let base = options(args, &paths);
     let inventory = inventory(&paths, &args.workspace);
-    let planned = resolve_options(args).and_then(|r| plans(args, &inventory, &r, &base));
-    let planned = match planned {
+    let resolve = match resolve_options(args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lumen connect: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let planned = match plans(args, &inventory, &resolve, &base) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("lumen connect: {e}");
@@ -174,6 +180,14 @@ pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::R
             .collect(),
     );
     opts.connect = base;
+    // Tabs opened later read the same config files and -o options (not -l/-p/-J, which name
+    // these destinations only, as with ssh).
+    opts.resolve = Some(ResolveOptions {
+        user: None,
+        port: None,
+        jump: None,
+        ..resolve
+    });
     opts.host_names = args.destinations.clone();
     crate::app::run(opts)
 }
