@@ -1,8 +1,8 @@
 //! The host picker in the app: the home tab, opening hosts (one tab, or several tiled in one
 //! tab), saving edits to `hosts.toml`, and connection states shown per host.
 
-use crate::app::layout::{Layout, PaneId, Split};
-use crate::app::state::{App, PaneSlot, PaneSpec, Tab};
+use crate::app::layout::{PaneId, Split};
+use crate::app::state::{App, PaneSlot, PaneSpec};
 use crate::panes::Pane;
 use crate::panes::hosts::{HostPicker, HostState, PickerOutcome};
 use crate::ssh::Target;
@@ -55,7 +55,7 @@ impl App {
         let picker = HostPicker::new(self.inventory.clone(), self.inventory_error.clone());
         let id = self.alloc_pane();
         let body = self.body();
-        self.panes.insert(
+        self.push_tab(
             id,
             PaneSlot {
                 pane: Pane::Hosts(Box::new(picker)),
@@ -66,15 +66,6 @@ impl App {
                 connected: false,
             },
         );
-        self.tabs.push(Tab {
-            name: None,
-            layout: Layout::new(id),
-            focused: id,
-            activity: false,
-            bell: false,
-            broadcast: Default::default(),
-        });
-        self.switch_to(self.tabs.len() - 1);
     }
 
     /// What the picker asked for after a key.

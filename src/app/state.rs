@@ -271,6 +271,11 @@ impl App {
     pub fn new_tab(&mut self, spec: PaneSpec) {
         let body = self.body();
         let (id, slot) = self.make_pane(&spec, body);
+        self.push_tab(id, slot);
+    }
+
+    /// Add a tab holding one pane, and focus it.
+    pub(crate) fn push_tab(&mut self, id: PaneId, slot: PaneSlot) {
         self.panes.insert(id, slot);
         self.tabs.push(Tab {
             name: None,

@@ -1,8 +1,8 @@
 //! The vault in the app: the unlock dialog layer, opening vaults off the UI thread, the
 //! vault-browser pane, its timers and locking.
 
-use crate::app::layout::{Layout, PaneId};
-use crate::app::state::{App, PaneSlot, PaneSpec, Tab};
+use crate::app::layout::PaneId;
+use crate::app::state::{App, PaneSlot, PaneSpec};
 use crate::panes::vault::{ScopedVault, UnlockDialog, UnlockOutcome, VaultBrowser};
 use crate::panes::{Pane, PaneView};
 use crate::vault::{Scope, Vault, VaultError};
@@ -240,7 +240,7 @@ impl App {
         let browser = VaultBrowser::new(vaults, now, unix_now(), self.config.vault_auto_lock);
         let id = self.alloc_pane();
         let body = self.body();
-        self.panes.insert(
+        self.push_tab(
             id,
             PaneSlot {
                 pane: Pane::Vault(Box::new(browser)),
@@ -251,15 +251,6 @@ impl App {
                 connected: false,
             },
         );
-        self.tabs.push(Tab {
-            name: None,
-            layout: Layout::new(id),
-            focused: id,
-            activity: false,
-            bell: false,
-            broadcast: Default::default(),
-        });
-        self.switch_to(self.tabs.len() - 1);
     }
 
     /// Lock every vault browser: all decrypted data is dropped.
