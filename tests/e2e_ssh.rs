@@ -175,7 +175,9 @@ fn connect_through_a_jump_host_from_ssh_config_and_share_it() {
     // A second tab to the same host reuses the one connection to the jump host.
     t.keys(&["C-b", "c"]);
     t.wait_text("host or local shell");
-    t.type_text("inner");
+    t.type_text("in");
+    t.keys(&["Tab"]);
+    t.wait_text("> inner");
     t.keys(&["Enter"]);
     t.wait_text("1:inner*");
     t.type_text("echo second-$((8*8))");

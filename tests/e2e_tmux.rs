@@ -183,3 +183,32 @@ fn broadcast_to_three_panes_and_confirm_a_destructive_paste() {
     t.keys(&["C-b", "b"]);
     t.wait_for("broadcast off", |s| !s.contains("BROADCAST:"));
 }
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let env = [
+        ("HOME", home.display().to_string()),
+        ("LUMEN_HOME", dir.path().join("lumen").display().to_string()),
+        ("SHELL", "/bin/sh".to_string()),
+        ("LUMEN_DEBUG_PANIC", "1".to_string()),
+        ("RUST_BACKTRACE", "0".to_string()),
+    ];
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let t = Tmux::start(
+        dir.path(),
+        90,
+        24,
+        &env,
+        &format!("{lumen} shell; echo LUMEN_EXIT=$?; stty -a; sleep 30"),
+    );
+    let s = t.wait_text("LUMEN_EXIT=");
+    assert!(s.contains("LUMEN_EXIT=101"), "{s}");
+    assert!(
+        s.contains("panicking on purpose"),
+        "the panic message is readable:\n{s}"
+    );
+    assert_terminal_sane(&t);
+}

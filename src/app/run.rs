@@ -156,6 +156,7 @@ struct TerminalGuard;
 impl TerminalGuard {
     fn enter(mouse: bool) -> std::io::Result<Self> {
         install_panic_hook();
+        TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
         enable_raw_mode()?;
         let guard = TerminalGuard;
         let mut out = std::io::stdout();
@@ -172,8 +173,15 @@ impl TerminalGuard {
     }
 }
 
-/// Undo everything `TerminalGuard::enter` (or a program's leftovers) may have set.
+/// Whether lumen's terminal modes are on, so they are undone exactly once (leaving the
+/// alternate screen twice would move the cursor back over what was printed since).
+static TERMINAL_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Undo everything `TerminalGuard::enter` (or a program's leftovers) may have set, once.
 pub fn restore_terminal() {
+    if !TERMINAL_TAKEN.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
     let mut out = std::io::stdout();
     let _ = execute!(
         out,
@@ -299,6 +307,18 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         let resolve = opts
             .resolve
             .unwrap_or_else(crate::ssh::config::ResolveOptions::from_env);
+        // The new-tab dialog completes ssh_config's Host aliases too.
+        let config_file = resolve
+            .config_file
+            .clone()
+            .unwrap_or_else(|| resolve.home_dir.join(".ssh/config"));
+        if let Ok(scan) = crate::ssh::config::concrete_hosts(&config_file, &resolve.home_dir) {
+            for (alias, _) in scan.aliases {
+                if !app.host_names.contains(&alias) {
+                    app.host_names.push(alias);
+                }
+            }
+        }
         app.planner = Some(Box::new(move |name, inventory| {
             ssh::plan(name, inventory, &resolve, &connect).map_err(|e| e.to_string())
         }));
@@ -371,6 +391,11 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         }
         if app.dirty && last_draw.elapsed() >= FRAME_INTERVAL {
             terminal.draw(|f| ui::draw(&app, f))?;
+            // Debug builds only: lets a test prove the terminal is restored after a panic.
+            #[cfg(debug_assertions)]
+            if std::env::var_os("LUMEN_DEBUG_PANIC").is_some() {
+                panic!("LUMEN_DEBUG_PANIC is set: panicking on purpose after the first frame");
+            }
             let want = app.cursor_shape();
             if shape != Some(want) {
                 execute!(std::io::stdout(), cursor_style(want))?;
