@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
 # Install the system packages lumen's tests use, when they are missing. Idempotent.
+#   tmux             end-to-end tests drive the real binary in tmux
+#   openssh-server   interop tests start their own sshd on a loopback port
+#   openssh-client   ssh -G parity, ssh-keygen oracles, ssh-agent, ProxyCommand ssh -W
+#   libnss-wrapper   ssh -G parity runs ssh with a fake passwd home
+#   oathtool         TOTP parity
 set -euo pipefail
 PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool)
 missing=()
@@ -10,6 +15,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "installing: ${missing[*]}"
+  # Installing openssh-server must not start a system sshd: tests start their own. A
+  # policy-rc.d that answers 101 tells the package scripts not to start services.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    added_policy=1
+  fi
+  trap '[ -n "$added_policy" ] && $SUDO rm -f "$policy"' EXIT
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
