@@ -1,9 +1,11 @@
 //! The application: `App`, actions, the event loop, keymap, focus, tab/split layout, palette,
 //! status bar, config and theme loading.
 
+pub mod actions;
 pub mod broadcast;
 pub mod config;
 pub mod hosts;
+pub mod input;
 pub mod keymap;
 pub mod layout;
 pub mod popup;

@@ -1,0 +1,304 @@
+//! Input routing: keys, pastes and mouse events offered top-down to SSH questions, the vault
+//! passphrase dialog, popups, the prefix, then the focused pane (or every broadcasting one).
+
+use crate::app::layout::PaneId;
+use crate::app::popup::{Confirm, Popup, PopupOutcome};
+use crate::app::prompt::PromptDialog;
+use crate::app::state::{App, Effect, PaneSpec};
+use crate::panes::{Outcome, Pane, PaneView};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use std::time::Instant;
+
+impl App {
+    /// Apply one input event.
+    pub fn handle_event(&mut self, ev: Event) {
+        if matches!(ev, Event::Key(_) | Event::Paste(_)) {
+            self.last_input = Instant::now();
+        }
+        match ev {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.handle_key(&key),
+            Event::Key(_) => {}
+            Event::Paste(text) => self.paste(&text),
+            Event::Resize(w, h) => self.resize(w, h),
+            Event::Mouse(m) => self.handle_mouse(&m),
+            Event::FocusGained | Event::FocusLost => {}
+        }
+    }
+
+    pub(crate) fn paste(&mut self, text: &str) {
+        self.dirty = true;
+        if let Some(d) = self.prompts.front_mut() {
+            d.paste(text);
+            return;
+        }
+        if self.unlock_paste(text) {
+            return;
+        }
+        if let Some(p) = self.popup.as_mut() {
+            p.paste(text);
+            return;
+        }
+        let targets = self.input_targets();
+        if targets.len() > 1
+            && let Some(warning) = crate::app::broadcast::paste_warning(text, targets.len())
+        {
+            self.popup = Some(Popup::ConfirmPaste {
+                warning,
+                text: text.to_string(),
+            });
+            return;
+        }
+        self.paste_into(&targets, text);
+    }
+
+    fn paste_into(&mut self, targets: &[PaneId], text: &str) {
+        for id in targets {
+            if let Some(slot) = self.panes.get_mut(id) {
+                slot.pane.paste(text);
+            }
+        }
+    }
+
+    /// The panes that typed input goes to: the focused one, or every broadcasting pane of the
+    /// tab when the focused one broadcasts (unless it is in copy mode).
+    pub fn input_targets(&self) -> Vec<PaneId> {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return Vec::new();
+        };
+        let focused = tab.focused;
+        let copying = self
+            .panes
+            .get(&focused)
+            .and_then(|s| s.pane.as_terminal())
+            .is_some_and(|t| t.in_copy_mode());
+        if tab.broadcast.contains(&focused) && !copying {
+            tab.broadcast.iter().copied().collect()
+        } else {
+            vec![focused]
+        }
+    }
+
+    /// Queue a question from an SSH session; it shows above everything until answered.
+    pub fn ask(&mut self, req: crate::ssh::PromptRequest) {
+        if let Some(d) = PromptDialog::new(req) {
+            self.prompts.push_back(d);
+        }
+        self.dirty = true;
+    }
+
+    pub fn handle_key(&mut self, key: &KeyEvent) {
+        self.dirty = true;
+        // Layer 0: a question from an SSH session.
+        if let Some(d) = self.prompts.front_mut() {
+            if d.handle_key(key) {
+                self.prompts.pop_front();
+            }
+            return;
+        }
+        // Layer 1: the vault passphrase dialog, then the popup on top.
+        if self.unlock_key(key) {
+            return;
+        }
+        if let Some(popup) = self.popup.as_mut() {
+            let outcome = popup.handle_key(key);
+            if outcome != PopupOutcome::Stay {
+                self.popup = None;
+            }
+            match outcome {
+                PopupOutcome::Stay | PopupOutcome::Cancel => {}
+                PopupOutcome::Confirmed(c) => self.confirmed(c),
+                PopupOutcome::Renamed(name) => {
+                    if let Some(tab) = self.tabs.get_mut(self.active) {
+                        tab.name = (!name.is_empty()).then_some(name);
+                    }
+                }
+                PopupOutcome::Run(a) => self.run_action(a),
+                PopupOutcome::Open(target) => self.open_target(&target),
+                PopupOutcome::PasteConfirmed(text) => {
+                    let targets = self.input_targets();
+                    self.paste_into(&targets, &text);
+                }
+            }
+            return;
+        }
+        // Layer 2: the prefix and the key after it.
+        if self.prefix_pending {
+            self.prefix_pending = false;
+            match self.config.keymap.action(key) {
+                Some(a) => self.run_action(a),
+                None if key.code == crossterm::event::KeyCode::Esc => {}
+                None => self.say(format!(
+                    "{} {} is not bound; {} ? lists the keys",
+                    self.config.keymap.prefix,
+                    crate::app::keymap::Chord::from_event(key)
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "that key".into()),
+                    self.config.keymap.prefix
+                )),
+            }
+            return;
+        }
+        if self.config.keymap.is_prefix(key) {
+            self.prefix_pending = true;
+            return;
+        }
+        // Layer 3: the focused pane; an ended SSH session reconnects on r or Enter.
+        if let Some(id) = self.focused()
+            && self.reconnectable(id)
+        {
+            if matches!(
+                key.code,
+                crossterm::event::KeyCode::Char('r') | crossterm::event::KeyCode::Enter
+            ) {
+                self.reconnect(id);
+            }
+            return;
+        }
+        let focused = self.focused();
+        if let Some(Pane::Hosts(picker)) = focused
+            .and_then(|id| self.panes.get_mut(&id))
+            .map(|s| &mut s.pane)
+        {
+            let outcome = picker.handle_key(key);
+            self.picker_outcome(outcome);
+            return;
+        }
+        for id in self.input_targets() {
+            let Some(slot) = self.panes.get_mut(&id) else {
+                continue;
+            };
+            let outcome = slot.pane.handle_key(key);
+            if Some(id) == focused {
+                self.pane_outcome(id, outcome);
+            }
+        }
+    }
+
+    /// Act on what a pane asked for.
+    pub(crate) fn pane_outcome(&mut self, id: PaneId, outcome: Outcome) {
+        match outcome {
+            Outcome::Done => {}
+            Outcome::Copy(text) => self.copy(text),
+            Outcome::CopySecret(secret) => {
+                self.effects.push(Effect::SetClipboardSecret(secret));
+                self.say("copied; the clipboard is cleared in 20 s");
+            }
+            Outcome::ClearClipboard => self.effects.push(Effect::SetClipboard(String::new())),
+            Outcome::Unlock => self.ask_unlock(Some(id)),
+            Outcome::Close => self.close_pane(id),
+        }
+    }
+
+    /// Whether `id` is an ended session that can be started again in place.
+    pub fn reconnectable(&self, id: PaneId) -> bool {
+        self.panes.get(&id).is_some_and(|s| {
+            s.spec.keeps_pane_on_close()
+                && s.pane.as_terminal().is_some_and(|t| t.closed().is_some())
+        })
+    }
+
+    /// Start the pane's session again, keeping its scrollback.
+    fn reconnect(&mut self, id: PaneId) {
+        let Some(slot) = self.panes.get(&id) else {
+            return;
+        };
+        let spec = slot.spec.clone();
+        let (cols, rows) = (slot.inner.width.max(2), slot.inner.height.max(2));
+        match self.spawner.spawn(&spec, cols, rows, &self.waker) {
+            Ok((stream, _)) => {
+                if let Some(t) = self
+                    .panes
+                    .get_mut(&id)
+                    .and_then(|s| s.pane.as_terminal_mut())
+                {
+                    t.set_stream(stream);
+                }
+                self.say("reconnecting…");
+            }
+            Err(why) => self.error(why),
+        }
+    }
+
+    /// Open what the new-tab dialog was given: empty is a local shell, else a host.
+    fn open_target(&mut self, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            self.new_tab(PaneSpec::LocalShell);
+            return;
+        }
+        match self.host_spec(text) {
+            Ok(spec) => {
+                if !self.host_names.iter().any(|h| h == text) {
+                    self.host_names.push(text.to_string());
+                }
+                self.note_state(&spec, crate::panes::hosts::HostState::Connecting);
+                self.new_tab(spec);
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn confirmed(&mut self, c: Confirm) {
+        match c {
+            Confirm::ClosePane(id) => self.close_pane(id),
+            Confirm::CloseTab(i) => self.close_tab(i),
+            Confirm::Quit => {
+                let ids: Vec<PaneId> = self.panes.keys().copied().collect();
+                for id in ids {
+                    self.close_pane(id);
+                }
+                self.quit = true;
+            }
+        }
+    }
+
+    fn handle_mouse(&mut self, m: &MouseEvent) {
+        if !self.config.mouse || self.popup.is_some() {
+            return;
+        }
+        let (col, row) = (m.column, m.row);
+        if row == 0 {
+            if let MouseEventKind::Down(MouseButton::Left) = m.kind
+                && let Some(i) = crate::app::ui::tab_at(self, col)
+            {
+                self.switch_to(i);
+            }
+            return;
+        }
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        let hit = tab
+            .layout
+            .rects(self.body())
+            .into_iter()
+            .find(|(_, r)| r.contains((col, row).into()));
+        let Some((id, _)) = hit else {
+            return;
+        };
+        if let MouseEventKind::Down(_) = m.kind
+            && let Some(tab) = self.tabs.get_mut(self.active)
+            && tab.focused != id
+        {
+            tab.focused = id;
+            self.dirty = true;
+        }
+        let Some(slot) = self.panes.get_mut(&id) else {
+            return;
+        };
+        let inner = slot.inner;
+        if !inner.contains((col, row).into()) && !matches!(m.kind, MouseEventKind::Drag(_)) {
+            return;
+        }
+        let mut local = *m;
+        local.column = col
+            .saturating_sub(inner.x)
+            .min(inner.width.saturating_sub(1));
+        local.row = row
+            .saturating_sub(inner.y)
+            .min(inner.height.saturating_sub(1));
+        self.dirty = true;
+        let outcome = slot.pane.handle_mouse(&local);
+        self.pane_outcome(id, outcome);
+    }
+}
