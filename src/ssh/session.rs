@@ -55,14 +55,22 @@ pub fn spawn_session(
     size: (u16, u16),
     waker: &Waker,
 ) -> Stream {
-    let (stream, ends) = stream::channel(waker);
     let (target, opts) = (target.clone(), opts.clone());
+    spawn_started(waker, async move {
+        let conn = connect(&target, &opts, &prompter).await?;
+        let channel = start_pty(&conn, &opts, size, None).await?;
+        Ok((conn, channel))
+    })
+}
+
+/// Return a stream at once and start the session behind it in a task: `started` connects and
+/// opens the PTY channel; its error ends the stream with `CloseReason::Failed(message)`.
+fn spawn_started(
+    waker: &Waker,
+    started: impl std::future::Future<Output = Result<(Connection, Channel), SshError>> + Send + 'static,
+) -> Stream {
+    let (stream, ends) = stream::channel(waker);
     tokio::spawn(async move {
-        let started = async {
-            let conn = connect(&target, &opts, &prompter).await?;
-            let channel = start_pty(&conn, &opts, size, None).await?;
-            Ok::<_, SshError>((conn, channel))
-        };
         match started.await {
             Ok((conn, channel)) => pump(conn, channel, ends).await,
             Err(e) => {
@@ -100,23 +108,12 @@ pub fn spawn_planned_session(
     size: (u16, u16),
     waker: &Waker,
 ) -> Stream {
-    let (stream, ends) = stream::channel(waker);
     let (plan, pool) = (plan.clone(), pool.clone());
-    tokio::spawn(async move {
-        let started = async {
-            let conn = pool.connect(&plan, &prompter).await?;
-            let channel = start_pty(&conn, &plan.target.options, size, None).await?;
-            Ok::<_, SshError>((conn, channel))
-        };
-        match started.await {
-            Ok((conn, channel)) => pump(conn, channel, ends).await,
-            Err(e) => {
-                ends.send(StreamEvent::Closed(CloseReason::Failed(e.to_string())))
-                    .await;
-            }
-        }
-    });
-    stream
+    spawn_started(waker, async move {
+        let conn = pool.connect(&plan, &prompter).await?;
+        let channel = start_pty(&conn, &plan.target.options, size, None).await?;
+        Ok((conn, channel))
+    })
 }
 
 type Channel = russh::Channel<russh::client::Msg>;
