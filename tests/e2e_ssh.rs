@@ -191,3 +191,74 @@ fn connect_through_a_jump_host_from_ssh_config_and_share_it() {
         target.log()
     );
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_typed_password_logs_in_and_is_written_nowhere() {
+    let Some((user, password)) = common::password_user() else {
+        return;
+    };
+    let sshd = Sshd::start("").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let cmd = format!(
+        "{lumen} connect -p {} {user}@127.0.0.1; echo LUMEN_EXIT=$?; sleep 30",
+        sshd.port
+    );
+    let mut env = env(dir.path());
+    env.push(("LUMEN_LOG", "debug".into()));
+    let t = Tmux::start(dir.path(), 110, 30, &env, &cmd);
+    t.wait_text("Unknown host key");
+    t.keys(&["y"]);
+    t.wait_text(&format!("{user}@127.0.0.1's password"));
+    t.type_text(&password);
+    let s = t.screen();
+    assert!(
+        !s.contains(&password),
+        "the dialog masks the password:\n{s}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("the dialog to close", |s| !s.contains("password:"));
+    t.type_text("echo logged-$((20+3))");
+    t.keys(&["Enter"]);
+    t.wait_text("logged-23");
+    t.keys(&["C-b", "d"]);
+    t.wait_text("Quit lumen?");
+    t.keys(&["y"]);
+    t.wait_text("LUMEN_EXIT=0");
+    drop(t);
+    let files = files_under(dir.path());
+    assert!(
+        files.iter().any(|f| f.ends_with("lumen.log")),
+        "lumen wrote its log: {files:?}"
+    );
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !bytes
+                .windows(password.len())
+                .any(|w| w == password.as_bytes()),
+            "{} contains the password",
+            f.display()
+        );
+    }
+}
