@@ -101,6 +101,12 @@ pub fn plan(
     base: &ConnectOptions,
 ) -> Result<Plan, SshError> {
     let host_arg = name.rsplit_once('@').map_or(name, |(_, h)| h);
+    if host_arg.trim().is_empty() {
+        return Err(SshError::BadTarget {
+            input: name.to_string(),
+            why: "no host name (expected [user@]host)".into(),
+        });
+    }
     let resolved = config::effective(name, inventory, resolve);
     let mut warnings: Vec<String> = resolved.warnings.iter().map(|w| w.to_string()).collect();
     let hops = chain(&resolved, inventory, resolve, 0)?;
@@ -221,6 +227,21 @@ fn planned(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_host_is_refused() {
+        let base = ConnectOptions::isolated(std::path::Path::new("/nonexistent/known_hosts"));
+        for bad in ["", "bob@", "  "] {
+            let e = plan(
+                bad,
+                &Inventory::default(),
+                &ResolveOptions::default(),
+                &base,
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("no host name"), "{e}");
+        }
+    }
     use crate::workspace::Host;
 
     fn opts(dir: &std::path::Path, config: &str) -> ResolveOptions {
