@@ -262,6 +262,13 @@ pub fn run(opts: RunOptions) -> anyhow::Result<ExitCode> {
 
 /// Run the TUI inside an existing tokio runtime (the demo starts its server there first).
 pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "lumen draws a full-screen interface and needs a terminal, but its output is not one; \
+             run it in a terminal (the subcommands hosts, vault and --privacy work without one)"
+        );
+    }
     let (config, theme, mut problems) = load_settings(&opts.paths, opts.theme.as_deref());
     let (shell, shell_note) = pty::user_shell();
     let mouse = config.mouse;
