@@ -278,7 +278,10 @@ async fn server_going_away_ends_the_session_and_reconnect_works() {
     let mut third = spawn_session(&target, &opts, prompter, (80, 24), &waker);
     let (_, reason) = read_to_close(&mut third).await;
     match reason {
-        CloseReason::Failed(why) => assert!(why.contains("refused"), "{why}"),
+        // Usually "connection refused"; the freed port may meanwhile belong to another test's
+        // server, so only a clear failure naming the host is required here (ssh_openssh tests
+        // the refused case on a port held closed).
+        CloseReason::Failed(why) => assert!(why.contains("127.0.0.1"), "{why}"),
         other => panic!("expected a failure, got {other:?}"),
     }
 }

@@ -336,8 +336,14 @@ async fn pty_session_with_resize_and_env() {
 async fn connection_errors_are_specific() {
     let opts = ConnectOptions::isolated(Path::new("/nonexistent/known_hosts"));
     let (prompter, _) = auto_answer(Answers::default());
-    let refused = Target::new("u", "127.0.0.1", common::free_port());
+    // A port bound but never listened on refuses connections, and no other test can take it
+    // while the socket is held (a freed port could be picked up by a parallel sshd).
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = reserved.local_addr().unwrap().port();
+    let refused = Target::new("u", "127.0.0.1", port);
     let e = exec(&refused, &opts, &prompter, "true").await.unwrap_err();
+    drop(reserved);
     assert!(matches!(e, SshError::ConnectionRefused { .. }), "{e}");
     // DNS failures are not exercised: resolving a name could leave the machine.
 }

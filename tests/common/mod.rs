@@ -55,6 +55,28 @@ pub fn auto_answer(answers: Answers) -> (Prompter, Asked) {
     (prompter, asked)
 }
 
+/// Tries at starting sshd on a fresh port.
+const SSHD_ATTEMPTS: usize = 5;
+/// How long sshd must stay up after its port answers, to be sure the answer was this sshd's.
+const SSHD_SETTLE: Duration = Duration::from_millis(150);
+
+/// Whether `child` (an sshd on `port`) is up and listening: its port answers and it has not
+/// exited (an sshd that lost the port to another process exits at once).
+fn wait_listening(child: &mut Child, port: u16) -> bool {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            std::thread::sleep(SSHD_SETTLE);
+            return matches!(child.try_wait(), Ok(None));
+        }
+        assert!(start.elapsed() < SSHD_START, "sshd did not start listening");
+        std::thread::sleep(POLL);
+    }
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -152,7 +174,6 @@ impl Sshd {
         }
         let authorized_keys = dir.path().join("authorized_keys");
         std::fs::write(&authorized_keys, "").unwrap();
-        let port = free_port();
         let config = dir.path().join("sshd_config");
         std::fs::write(
             &config,
@@ -167,37 +188,38 @@ impl Sshd {
             ),
         )
         .unwrap();
-        let mut command = Command::new(SSHD);
-        if logged {
-            command.arg("-E").arg(dir.path().join("sshd.log"));
-        } else {
-            command.arg("-e");
-        }
-        let child = command
-            .args(["-D", "-f"])
-            .arg(&config)
-            .args(["-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut sshd = Sshd {
-            dir,
-            port,
-            host_keys,
-            authorized_keys,
-            child,
-        };
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = sshd.child.try_wait() {
-                panic!("sshd exited at start: {status}");
+        // A free port can be taken by a parallel test between choosing it and sshd binding
+        // it; then this sshd exits at start and another port is tried.
+        for _attempt in 0..SSHD_ATTEMPTS {
+            let port = free_port();
+            let mut command = Command::new(SSHD);
+            if logged {
+                command.arg("-E").arg(dir.path().join("sshd.log"));
+            } else {
+                command.arg("-e");
             }
-            assert!(start.elapsed() < SSHD_START, "sshd did not start listening");
-            std::thread::sleep(POLL);
+            let mut child = command
+                .args(["-D", "-f"])
+                .arg(&config)
+                .args(["-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap();
+            if wait_listening(&mut child, port) {
+                return Some(Sshd {
+                    dir,
+                    port,
+                    host_keys,
+                    authorized_keys,
+                    child,
+                });
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        Some(sshd)
+        panic!("sshd could not start on a free loopback port in {SSHD_ATTEMPTS} tries");
     }
 
     /// Allow a public key file to log in.
