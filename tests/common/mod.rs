@@ -57,20 +57,20 @@ pub fn auto_answer(answers: Answers) -> (Prompter, Asked) {
 
 /// Tries at starting sshd on a fresh port.
 const SSHD_ATTEMPTS: usize = 5;
-/// How long sshd must stay up after its port answers, to be sure the answer was this sshd's.
-const SSHD_SETTLE: Duration = Duration::from_millis(150);
 
-/// Whether `child` (an sshd on `port`) is up and listening: its port answers and it has not
-/// exited (an sshd that lost the port to another process exits at once).
-fn wait_listening(child: &mut Child, port: u16) -> bool {
+/// Whether `child` (an sshd on `port`) is up and listening. sshd writes its PID file only
+/// after binding its port, so the file naming this child proves the port is this sshd's and
+/// not another test's that took it first (that sshd exits instead).
+fn wait_listening(child: &mut Child, port: u16, pid_file: &Path) -> bool {
     let start = Instant::now();
     loop {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            std::thread::sleep(SSHD_SETTLE);
-            return matches!(child.try_wait(), Ok(None));
+        let ours =
+            std::fs::read_to_string(pid_file).is_ok_and(|p| p.trim() == child.id().to_string());
+        if ours && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
         }
         assert!(start.elapsed() < SSHD_START, "sshd did not start listening");
         std::thread::sleep(POLL);
@@ -207,7 +207,7 @@ impl Sshd {
                 .stderr(Stdio::inherit())
                 .spawn()
                 .unwrap();
-            if wait_listening(&mut child, port) {
+            if wait_listening(&mut child, port, &dir.path().join("sshd.pid")) {
                 return Some(Sshd {
                     dir,
                     port,
