@@ -13,8 +13,6 @@ use lumen::ssh::{
 use lumen::stream::Waker;
 use russh::keys::PublicKey;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn me() -> String {
     lumen::ssh::target::local_user()
@@ -124,51 +122,11 @@ async fn malformed_explicit_key_names_the_file() {
     assert!(e.to_string().contains(&bad.display().to_string()), "{e}");
 }
 
-struct Agent {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_agent(dir: &Path, key: &Path) -> Agent {
-    let socket = dir.join("agent.sock");
-    let child = Command::new("ssh-agent")
-        .args(["-D", "-a"])
-        .arg(&socket)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while !socket.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "ssh-agent did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let agent = Agent { child, socket };
-    let ok = Command::new("ssh-add")
-        .arg(key)
-        .env("SSH_AUTH_SOCK", &agent.socket)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "ssh-add failed");
-    agent
-}
-
 #[tokio::test]
 async fn agent_auth_and_forwarding_only_with_dash_a() {
     let Some(sshd) = Sshd::start("") else { return };
     let key = client_key(&sshd, "rsa", "");
-    let agent = start_agent(sshd.dir.path(), &key);
+    let agent = common::TestAgent::start(sshd.dir.path(), &[key.as_path()]);
     let mut opts = trusting(&sshd);
     opts.agent_socket = Some(agent.socket.clone());
     let (prompter, _) = auto_answer(Answers::default());

@@ -366,14 +366,26 @@ impl TestAgent {
         }
         let agent = TestAgent { child, socket };
         for key in keys {
-            let ok = Command::new("ssh-add")
-                .arg(key)
-                .env("SSH_AUTH_SOCK", &agent.socket)
-                .stderr(Stdio::null())
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "ssh-add {} failed", key.display());
+            // The socket file appears when the agent binds, a moment before it listens: retry.
+            let start = Instant::now();
+            loop {
+                let ok = Command::new("ssh-add")
+                    .arg(key)
+                    .env("SSH_AUTH_SOCK", &agent.socket)
+                    .stderr(Stdio::null())
+                    .status()
+                    .unwrap()
+                    .success();
+                if ok {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < SSHD_START,
+                    "ssh-add {} failed",
+                    key.display()
+                );
+                std::thread::sleep(POLL);
+            }
         }
         agent
     }
