@@ -14,7 +14,7 @@ mod merge;
 mod options;
 mod output;
 mod pattern;
-mod tokens;
+pub(crate) mod tokens;
 
 pub use jump::{JumpHop, hops as jump_hops, parse_hop};
 pub use merge::{effective, effective_hops};

@@ -24,29 +24,15 @@ impl Drop for ProxyChild {
 /// written (ssh would refuse the command; lumen lets the shell see it).
 pub fn expand_tokens(command: &str, r: &Resolved) -> String {
     let t = &r.tokens;
-    let mut out = String::with_capacity(command.len());
-    let mut chars = command.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('%') => out.push('%'),
-            Some('h') => out.push_str(&r.hostname),
-            Some('p') => out.push_str(&r.port.to_string()),
-            Some('r') => out.push_str(&r.user),
-            Some('n') => out.push_str(&r.host_arg),
-            Some('u') => out.push_str(&t.local_user),
-            Some('d') => out.push_str(&t.home_dir),
-            Some(other) => {
-                out.push('%');
-                out.push(other);
-            }
-            None => out.push('%'),
-        }
-    }
-    out
+    crate::ssh::config::tokens::expand_percent_lenient(command, |c| match c {
+        'h' => Some(r.hostname.clone()),
+        'p' => Some(r.port.to_string()),
+        'r' => Some(r.user.clone()),
+        'n' => Some(r.host_arg.clone()),
+        'u' => Some(t.local_user.clone()),
+        'd' => Some(t.home_dir.clone()),
+        _ => None,
+    })
 }
 
 /// Start `command` with `sh -c` (as ssh does, via `exec`), its stderr logged under `name`.

@@ -69,6 +69,19 @@ impl TokenValues {
 
 /// `%x` expansion with a lookup; `%%` is a literal `%`. Unknown tokens are an error, as in ssh.
 pub fn expand_percent(s: &str, lookup: impl Fn(char) -> Option<String>) -> Result<String, String> {
+    expand(s, lookup, true)
+}
+
+/// Like [`expand_percent`], but an unknown token (or a trailing `%`) is kept as written.
+pub fn expand_percent_lenient(s: &str, lookup: impl Fn(char) -> Option<String>) -> String {
+    expand(s, lookup, false).unwrap_or_else(|_| s.to_string())
+}
+
+fn expand(
+    s: &str,
+    lookup: impl Fn(char) -> Option<String>,
+    strict: bool,
+) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -80,9 +93,14 @@ pub fn expand_percent(s: &str, lookup: impl Fn(char) -> Option<String>) -> Resul
             Some('%') => out.push('%'),
             Some(k) => match lookup(k) {
                 Some(v) => out.push_str(&v),
-                None => return Err(format!("unknown token %{k}")),
+                None if strict => return Err(format!("unknown token %{k}")),
+                None => {
+                    out.push('%');
+                    out.push(k);
+                }
             },
-            None => return Err("'%' at the end of the value".into()),
+            None if strict => return Err("'%' at the end of the value".into()),
+            None => out.push('%'),
         }
     }
     Ok(out)
@@ -160,5 +178,21 @@ mod tests {
         assert!(v.expand_path("%z").is_err());
         assert!(v.expand_path("${LUMEN_SURELY_UNSET_VAR}").is_err());
         assert_eq!(expand_tilde("~other/x", Path::new("/h")), "~other/x");
+    }
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    use super::*;
+
+    #[test]
+    fn lenient_keeps_unknown_tokens_strict_refuses_them() {
+        let look = |c: char| (c == 'h').then(|| "db1".to_string());
+        assert_eq!(
+            expand_percent_lenient("nc %h %x 100%% %", look),
+            "nc db1 %x 100% %"
+        );
+        assert!(expand_percent("nc %h %x", look).is_err());
+        assert_eq!(expand_percent("%h:%%", look), Ok("db1:%".to_string()));
     }
 }
