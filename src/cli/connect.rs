@@ -80,8 +80,31 @@ fn split_port(destination: &str) -> Result<(String, Option<u16>), SshError> {
     Ok((name, explicit.then_some(t.port)))
 }
 
+/// `-J`'s hops must parse, and name hosts and users ssh would accept; ssh refuses a bad `-J`
+/// rather than connecting without it.
+fn check_jump(jump: &str) -> Result<(), SshError> {
+    if jump == "none" {
+        return Ok(());
+    }
+    let bad = |why: String| SshError::BadTarget {
+        input: jump.to_string(),
+        why: format!("-J {why}; use [user@]host[:port][,…] or none"),
+    };
+    for hop in jump.split(',') {
+        let h = crate::ssh::config::parse_hop(hop).map_err(bad)?;
+        crate::ssh::names::check_hostname(&h.host).map_err(bad)?;
+        if let Some(u) = &h.user {
+            crate::ssh::names::check_user(u).map_err(bad)?;
+        }
+    }
+    Ok(())
+}
+
 /// How to resolve each destination: the flags over the user's environment.
 pub fn resolve_options(args: &ConnectArgs) -> Result<ResolveOptions, SshError> {
+    if let Some(j) = &args.jump {
+        check_jump(j)?;
+    }
     Ok(ResolveOptions {
         user: args.user.clone(),
         port: args.port,
@@ -133,14 +156,14 @@ fn inventory(paths: &Paths, workspace: &str) -> Inventory {
     let file = match HostsFile::for_workspace(paths, workspace) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("lumen connect: {e}");
+            crate::errln!("lumen connect: {e}");
             return Inventory::default();
         }
     };
     match file.load() {
         Ok(inv) => inv,
         Err(e) => {
-            eprintln!("lumen connect: {e}; using ssh_config only");
+            crate::errln!("lumen connect: {e}; using ssh_config only");
             Inventory::default()
         }
     }
@@ -153,19 +176,19 @@ pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::R
     let resolve = match resolve_options(args) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("lumen connect: {e}");
+            crate::errln!("lumen connect: {e}");
             return Ok(ExitCode::from(2));
         }
     };
     let planned = match plans(args, &inventory, &resolve, &base) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("lumen connect: {e}");
+            crate::errln!("lumen connect: {e}");
             return Ok(ExitCode::from(2));
         }
     };
     for w in planned.iter().flat_map(|p| &p.warnings) {
-        eprintln!("lumen connect: warning: {w}");
+        crate::errln!("lumen connect: warning: {w}");
     }
     let mut opts = crate::app::RunOptions::new(
         paths.clone(),

@@ -177,7 +177,7 @@ pub fn run(args: HostsArgs, paths: &Paths) -> ExitCode {
     match dispatch(args, paths) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("lumen hosts: {e:#}");
+            crate::errln!("lumen hosts: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -198,7 +198,7 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
             };
             fields.apply(&mut h);
             ed.put(&h)?;
-            println!("added {name}");
+            crate::outln!("added {name}");
             Ok(())
         })?,
         HostsCommand::Edit {
@@ -218,13 +218,13 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
                 fields.apply(&mut h);
                 ed.put(&h)
             })?;
-            println!("updated {name}");
+            crate::outln!("updated {name}");
         }
         HostsCommand::Rm { name } => file.update(|_, ed| {
             if !ed.remove(&name)? {
                 return Err(InventoryError::UnknownHost(name.clone()));
             }
-            println!("removed {name}");
+            crate::outln!("removed {name}");
             Ok(())
         })?,
         HostsCommand::Show { name, json } => show(&file.load()?, &name, json)?,
@@ -245,7 +245,7 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
             };
             let r = config::resolve(&target, &opts)?;
             print_warnings(&r);
-            print!("{}", r.to_ssh_g());
+            print!("{}", crate::text::escape_lines(&r.to_ssh_g()));
         }
     }
     Ok(())
@@ -253,18 +253,18 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
 
 fn print_warnings(r: &Resolved) {
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        crate::errln!("warning: {w}");
     }
 }
 
 fn list(inv: &Inventory, json: bool, tag: Option<String>, group: Option<String>) -> Result<()> {
     let hosts: Vec<&Host> = inv.filter(tag.as_deref(), group.as_deref()).collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&hosts)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&hosts)?);
         return Ok(());
     }
     if hosts.is_empty() {
-        println!(
+        crate::outln!(
             "no hosts; add one with `lumen hosts add NAME --hostname H` or `lumen hosts import`"
         );
     }
@@ -288,7 +288,7 @@ fn list(inv: &Inventory, json: bool, tag: Option<String>, group: Option<String>)
         if !h.tags.is_empty() {
             line.push_str(&format!("  tags: {}", h.tags.join(",")));
         }
-        println!("{line}");
+        crate::outln!("{line}");
     }
     Ok(())
 }
@@ -305,13 +305,13 @@ fn show(inv: &Inventory, name: &str, json: bool) -> Result<()> {
             .collect();
         let warnings: Vec<String> = r.warnings.iter().map(ToString::to_string).collect();
         let out = serde_json::json!({ "host": host, "effective": effective, "warnings": warnings });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let text = toml::to_string(host).context("formatting the host")?;
-    println!("# {name} (hosts.toml)\n{text}");
-    println!("# effective (inventory over ssh_config)");
-    print!("{}", r.to_ssh_g());
+    crate::outln!("# {name} (hosts.toml)\n{text}");
+    crate::outln!("# effective (inventory over ssh_config)");
+    print!("{}", crate::text::escape_lines(&r.to_ssh_g()));
     print_warnings(&r);
     Ok(())
 }
@@ -327,21 +327,21 @@ fn import(file: &HostsFile, source: Option<PathBuf>) -> Result<()> {
     }
     let report = crate::workspace::import(file, &source, &opts)?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        crate::errln!("warning: {w}");
     }
     for name in &report.added {
-        println!("added      {name}");
+        crate::outln!("added      {name}");
     }
     for (name, changes) in &report.changed {
-        println!("changed    {name}: {}", changes.join(", "));
+        crate::outln!("changed    {name}: {}", changes.join(", "));
     }
     for name in &report.unchanged {
-        println!("unchanged  {name}");
+        crate::outln!("unchanged  {name}");
     }
     for s in &report.skipped {
-        println!("skipped    {s}");
+        crate::outln!("skipped    {s}");
     }
-    println!(
+    crate::outln!(
         "{} added, {} changed, {} unchanged, {} skipped (from {})",
         report.added.len(),
         report.changed.len(),

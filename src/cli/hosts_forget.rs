@@ -21,16 +21,16 @@ pub fn run(args: &ForgetArgs, paths: &Paths) -> anyhow::Result<()> {
     let done = known_hosts::forget(&lumen_file, user_file.as_deref(), &target.host, target.port)?;
     let name = target.known_hosts_name();
     if done.removed.is_empty() {
-        println!("{name}: no key saved in {}", lumen_file.display());
+        crate::outln!("{name}: no key saved in {}", lumen_file.display());
     } else {
-        println!(
+        crate::outln!(
             "{name}: removed {} key(s) from {}",
             done.removed.len(),
             lumen_file.display()
         );
     }
     for (file, line) in &done.elsewhere {
-        println!(
+        crate::outln!(
             "{name} is also in {}:{line}; lumen does not edit that file. \
              Remove it with: ssh-keygen -R '{name}'",
             file.display()

@@ -78,7 +78,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("lumen: {e:#}");
+            crate::errln!("lumen: {e:#}");
             ExitCode::FAILURE
         }
     }

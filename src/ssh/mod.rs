@@ -15,6 +15,7 @@ pub mod hashed;
 pub mod jump;
 pub mod key_signer;
 pub mod known_hosts;
+pub mod names;
 pub mod prompt;
 pub mod proxy;
 pub mod resolve;

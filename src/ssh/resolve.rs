@@ -113,13 +113,13 @@ pub fn plan(
     let mut jumps = Vec::with_capacity(hops.len());
     for (i, r) in hops.iter().enumerate() {
         warnings.extend(r.warnings.iter().map(|w| w.to_string()));
-        let mut hop = planned(r, inventory, base, false);
+        let mut hop = planned(r, inventory, base, false)?;
         if i > 0 {
             hop.proxy_command = None;
         }
         jumps.push(hop);
     }
-    let mut target = planned(&resolved, inventory, base, true);
+    let mut target = planned(&resolved, inventory, base, true)?;
     target.name = host_arg.to_string();
     if !jumps.is_empty() {
         target.proxy_command = None;
@@ -159,12 +159,23 @@ fn chain(
 }
 
 /// One resolved host as a hop: target, options on top of `base`, credential, ProxyCommand.
+/// Every name that reaches a connection passes here, whatever its source (command line, `-l`,
+/// `-J`, ssh_config, hosts.toml, the new-tab dialog), and is checked as OpenSSH checks it.
 fn planned(
     r: &Resolved,
     inventory: &Inventory,
     base: &ConnectOptions,
     is_target: bool,
-) -> PlannedHop {
+) -> Result<PlannedHop, SshError> {
+    let refuse = |why: String| SshError::BadTarget {
+        input: r.host_arg.clone(),
+        why,
+    };
+    super::names::check_hostname(&r.hostname).map_err(refuse)?;
+    super::names::check_user(&r.user).map_err(refuse)?;
+    if r.host_arg != r.hostname {
+        super::names::check_hostname(&r.host_arg).map_err(refuse)?;
+    }
     let mut o = base.clone();
     if !is_target {
         // -i and -A belong to the destination, as with `ssh -J`.
@@ -213,15 +224,16 @@ fn planned(
                 None
             }
         });
-    PlannedHop {
+    let proxy_command = match r.proxy_command.as_deref() {
+        Some(c) => Some(super::proxy::expand_tokens(c, r)?),
+        None => None,
+    };
+    Ok(PlannedHop {
         name: r.host_arg.clone(),
         target: Target::new(r.user.clone(), r.hostname.clone(), r.port),
         options: o,
-        proxy_command: r
-            .proxy_command
-            .as_deref()
-            .map(|c| super::proxy::expand_tokens(c, r)),
-    }
+        proxy_command,
+    })
 }
 
 #[cfg(test)]

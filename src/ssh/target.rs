@@ -71,11 +71,7 @@ impl Target {
         if host.is_empty() {
             return Err(bad("no host name"));
         }
-        if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad(
-                "host names cannot contain spaces or control characters",
-            ));
-        }
+        super::names::check_hostname(host).map_err(|why| bad(&why))?;
         let port = match port_part {
             Some(p) => p
                 .parse::<u16>()
@@ -85,7 +81,10 @@ impl Target {
             None => port.unwrap_or(DEFAULT_PORT),
         };
         let user = match user_part.or(user) {
-            Some(u) => u.to_string(),
+            Some(u) => {
+                super::names::check_user(u).map_err(|why| bad(&why))?;
+                u.to_string()
+            }
             None => local_user(),
         };
         Ok(Self::new(user, host, port))

@@ -120,7 +120,7 @@ struct FileDoc {
 struct Record {
     hostname: Option<Spanned<String>>,
     port: Option<Spanned<u16>>,
-    user: Option<String>,
+    user: Option<Spanned<String>>,
     #[serde(default)]
     jump: Vec<Spanned<String>>,
     credential: Option<String>,
@@ -136,17 +136,27 @@ fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).unwrap_or(text).matches('\n').count() + 1
 }
 
-/// Why a host name is unusable, if it is.
+/// Why a host name is unusable, if it is: letters, digits, `.`, `-`, `_` only, as the help says
+/// (names are shown in lists, tab titles and messages, and a shared file must not be able to
+/// smuggle escape sequences or shell syntax into any of them).
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("a host name cannot be empty".into());
     }
     if let Some(c) = name
         .chars()
-        .find(|c| c.is_whitespace() || ",@/:#!*?\"'".contains(*c))
+        .find(|c| !(c.is_ascii_alphanumeric() || ".-_".contains(*c)))
     {
         return Err(format!(
-            "host name {name:?} contains {c:?}; use letters, digits, '.', '-', '_'"
+            "host name {} contains {}; use letters, digits, '.', '-', '_'",
+            crate::text::quoted(name),
+            crate::text::quoted(&c.to_string())
+        ));
+    }
+    if name.starts_with('-') {
+        return Err(format!(
+            "host name {} starts with '-'",
+            crate::text::quoted(name)
         ));
     }
     Ok(())
@@ -155,13 +165,40 @@ pub fn check_name(name: &str) -> Result<(), String> {
 /// Validate one host's values (shared by the parser and the CLI).
 pub fn check_host(h: &Host) -> Result<(), (&'static str, String)> {
     check_name(&h.name).map_err(|e| ("name", e))?;
-    if let Some(hn) = &h.hostname
-        && (hn.is_empty() || hn.contains(char::is_whitespace))
-    {
-        return Err((
-            "hostname",
-            format!("hostname {hn:?} must be non-empty without spaces"),
-        ));
+    if let Some(hn) = &h.hostname {
+        crate::ssh::names::check_hostname(hn).map_err(|e| ("hostname", e))?;
+    }
+    if let Some(u) = &h.user {
+        crate::ssh::names::check_user(u).map_err(|e| ("user", e))?;
+    }
+    let controls = |t: &str| {
+        t.chars()
+            .any(|c| crate::text::is_unsafe_char(c) && c != '\n' && c != '\t')
+    };
+    for (field, text) in [("credential", &h.credential), ("notes", &h.notes)] {
+        if let Some(text) = text.as_deref().filter(|t| controls(t)) {
+            return Err((
+                field,
+                format!(
+                    "{field} {} contains control characters",
+                    crate::text::quoted(text)
+                ),
+            ));
+        }
+    }
+    for (field, list) in [("tags", &h.tags), ("groups", &h.groups)] {
+        if let Some(t) = list
+            .iter()
+            .find(|t| t.is_empty() || t.contains(char::is_whitespace) || controls(t))
+        {
+            return Err((
+                field,
+                format!(
+                    "{} in {field} must be one word without control characters",
+                    crate::text::quoted(t)
+                ),
+            ));
+        }
     }
     if h.port == Some(0) {
         return Err(("port", "port must be between 1 and 65535".into()));
@@ -210,13 +247,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         let rec = rec.into_inner();
         let hostname_at = rec.hostname.as_ref().map_or(rec_at, |h| h.span().start);
         let port_at = rec.port.as_ref().map_or(rec_at, |p| p.span().start);
+        let user_at = rec.user.as_ref().map_or(rec_at, |u| u.span().start);
         let jump_at: Vec<usize> = rec.jump.iter().map(|j| j.span().start).collect();
         let options_at = rec.options.as_ref().map_or(rec_at, |o| o.span().start);
         let host = Host {
             name: key.into_inner(),
             hostname: rec.hostname.map(Spanned::into_inner),
             port: rec.port.map(Spanned::into_inner),
-            user: rec.user,
+            user: rec.user.map(Spanned::into_inner),
             jump: rec.jump.into_iter().map(Spanned::into_inner).collect(),
             credential: rec.credential,
             tags: rec.tags,
@@ -228,6 +266,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
             let at = match field {
                 "hostname" => hostname_at,
                 "port" => port_at,
+                "user" => user_at,
                 "jump" => jump_at.first().copied().unwrap_or(rec_at),
                 "options" => options_at,
                 _ => name_at,

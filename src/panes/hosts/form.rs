@@ -184,6 +184,11 @@ impl EditForm {
                 Some(Field::Hostname) => probe.hostname = None,
                 Some(Field::Jump) => probe.jump.clear(),
                 Some(Field::Port) => probe.port = None,
+                Some(Field::User) => probe.user = None,
+                Some(Field::Credential) => probe.credential = None,
+                Some(Field::Notes) => probe.notes = None,
+                Some(Field::Tags) => probe.tags.clear(),
+                Some(Field::Groups) => probe.groups.clear(),
                 _ => break,
             }
         }

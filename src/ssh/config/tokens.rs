@@ -68,18 +68,21 @@ impl TokenValues {
 }
 
 /// `%x` expansion with a lookup; `%%` is a literal `%`. Unknown tokens are an error, as in ssh.
-pub fn expand_percent(s: &str, lookup: impl Fn(char) -> Option<String>) -> Result<String, String> {
+pub fn expand_percent(
+    s: &str,
+    lookup: impl FnMut(char) -> Option<String>,
+) -> Result<String, String> {
     expand(s, lookup, true)
 }
 
 /// Like [`expand_percent`], but an unknown token (or a trailing `%`) is kept as written.
-pub fn expand_percent_lenient(s: &str, lookup: impl Fn(char) -> Option<String>) -> String {
+pub fn expand_percent_lenient(s: &str, lookup: impl FnMut(char) -> Option<String>) -> String {
     expand(s, lookup, false).unwrap_or_else(|_| s.to_string())
 }
 
 fn expand(
     s: &str,
-    lookup: impl Fn(char) -> Option<String>,
+    mut lookup: impl FnMut(char) -> Option<String>,
     strict: bool,
 ) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
