@@ -74,22 +74,19 @@ pub fn quoted(text: &str) -> String {
 }
 
 /// Read a whole file, refusing one larger than `limit` bytes with an error that says so.
+/// Errors do not name the file: callers do, once.
 /// Special files (a FIFO, `/dev/zero`) are read up to the limit and refused past it, so they
 /// cannot block forever on size alone or fill memory.
 pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
-        return Err(std::io::Error::other(format!(
-            "{} is a directory, not a file",
-            path.display()
-        )));
+        return Err(std::io::Error::other("it is a directory, not a file"));
     }
     let too_large = || {
         std::io::Error::other(format!(
-            "{} is larger than {} MiB; lumen does not read files that large",
-            path.display(),
-            limit / (1024 * 1024)
+            "the file is larger than {} MiB; lumen does not read files that large",
+            limit.div_ceil(1024 * 1024)
         ))
     };
     if meta.is_file() && meta.len() > limit {
@@ -110,8 +107,7 @@ pub fn read_capped_string(path: &Path, limit: u64) -> std::io::Result<String> {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
-                "{} is not valid UTF-8 (byte {})",
-                path.display(),
+                "the file is not valid UTF-8 (at byte {})",
                 e.utf8_error().valid_up_to()
             ),
         )

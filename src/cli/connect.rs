@@ -70,7 +70,7 @@ fn split_port(destination: &str) -> Result<(String, Option<u16>), SshError> {
     if !rest.starts_with('[') && rest.matches(':').count() != 1 {
         return Ok((destination.to_string(), None));
     }
-    let t = Target::parse(destination, Some("-"), None)?;
+    let t = Target::parse(destination, None, None)?;
     let explicit = rest.starts_with('[') && rest.contains("]:") || !rest.starts_with('[');
     let user = destination.rsplit_once('@').map(|(u, _)| u);
     let name = match user {

@@ -15,7 +15,7 @@ pub struct ForgetArgs {
 
 /// Remove the host's keys; a bad destination or an unwritable file is an error.
 pub fn run(args: &ForgetArgs, paths: &Paths) -> anyhow::Result<()> {
-    let target = Target::parse(&args.host, Some("-"), None)?;
+    let target = Target::parse(&args.host, None, None)?;
     let user_file = directories::BaseDirs::new().map(|b| b.home_dir().join(".ssh/known_hosts"));
     let lumen_file = paths.known_hosts();
     let done = known_hosts::forget(&lumen_file, user_file.as_deref(), &target.host, target.port)?;

@@ -73,6 +73,12 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let known = KnownHosts::load_all(&opts.user_known_hosts(), &opts.lumen_known_hosts);
+    if let Some((path, why)) = known.unreadable() {
+        return Err(SshError::KnownHostsUnreadable {
+            path: path.to_path_buf(),
+            why: why.to_string(),
+        });
+    }
     let mut warnings: Vec<String> = known.warnings().cloned().collect();
     let config = client_config(opts, known.known_algorithms(&target.host, target.port));
     let verdict = Arc::new(Mutex::new(None));

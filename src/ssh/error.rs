@@ -102,6 +102,13 @@ pub enum SshError {
     #[error("cannot update known hosts file {}: {why}", path.display())]
     KnownHostsWrite { path: PathBuf, why: String },
 
+    #[error(
+        "cannot read known_hosts file {}: {why}; lumen will not connect without checking the \
+         host key against it (fix its permissions, or remove it if it should not exist)",
+        path.display()
+    )]
+    KnownHostsUnreadable { path: PathBuf, why: String },
+
     #[error("the SSH agent at {} failed: {why}", socket.display())]
     Agent { socket: PathBuf, why: String },
 

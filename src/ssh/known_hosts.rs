@@ -34,17 +34,33 @@ pub struct HostsFile {
     pub path: PathBuf,
     pub entries: Vec<Entry>,
     pub warnings: Vec<String>,
+    /// Why the file could not be read at all. Such a file fails closed: a connection that
+    /// would check keys against it is refused (a changed key must never look unknown).
+    pub unreadable: Option<String>,
 }
 
 impl HostsFile {
     pub fn parse(path: &Path, text: &str) -> Self {
+        Self::parse_bytes(path, text.as_bytes())
+    }
+
+    /// Parse line by line, as OpenSSH does: a line that is not UTF-8 or not a valid entry is
+    /// skipped with a `file:line` warning and every good line is kept. A comment is a comment
+    /// whatever its encoding (`# café` in Latin-1).
+    pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Self {
         let mut file = HostsFile {
             path: path.to_path_buf(),
             ..Default::default()
         };
-        for (i, raw) in text.lines().enumerate() {
+        for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
             let line = i + 1;
-            match parse_line(raw) {
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let parsed = match std::str::from_utf8(raw) {
+                Ok(text) => parse_line(text),
+                Err(_) if is_comment(raw) => Ok(None),
+                Err(_) => Err("not valid UTF-8".to_string()),
+            };
+            match parsed {
                 Ok(Some((marker, hosts, key))) => file.entries.push(Entry {
                     marker,
                     hosts: hosts.to_string(),
@@ -60,17 +76,18 @@ impl HostsFile {
         file
     }
 
-    /// Read a file; a missing file is empty, an unreadable one is empty with a warning.
+    /// Read a file; a missing file is empty. One that exists but cannot be read is marked
+    /// [`HostsFile::unreadable`].
     pub fn load(path: &Path) -> Self {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(path, &text),
+        match crate::text::read_capped(path, crate::text::SETTINGS_FILE_LIMIT) {
+            Ok(bytes) => Self::parse_bytes(path, &bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => HostsFile {
                 path: path.to_path_buf(),
                 ..Default::default()
             },
             Err(e) => HostsFile {
                 path: path.to_path_buf(),
-                warnings: vec![format!("{}: cannot read: {e}", path.display())],
+                unreadable: Some(e.to_string()),
                 ..Default::default()
             },
         }
@@ -86,6 +103,12 @@ impl HostsFile {
 }
 
 type Parsed<'a> = Option<(Marker, &'a str, PublicKey)>;
+
+fn is_comment(raw: &[u8]) -> bool {
+    raw.iter()
+        .find(|b| !matches!(b, b' ' | b'\t'))
+        .is_none_or(|b| *b == b'#')
+}
 
 fn parse_line(raw: &str) -> Result<Parsed<'_>, String> {
     let line = raw.trim_start_matches([' ', '\t']);
@@ -153,6 +176,13 @@ impl KnownHosts {
 
     pub fn warnings(&self) -> impl Iterator<Item = &String> {
         self.files.iter().flat_map(|f| f.warnings.iter())
+    }
+
+    /// The first file that exists but could not be read, and why.
+    pub fn unreadable(&self) -> Option<(&Path, &str)> {
+        self.files
+            .iter()
+            .find_map(|f| f.unreadable.as_deref().map(|why| (f.path.as_path(), why)))
     }
 
     /// OpenSSH's order: a revoked key is refused whatever else matches; then a recorded equal
@@ -227,19 +257,23 @@ pub fn add(lumen: &Path, host: &str, port: u16, key: &PublicKey) -> Result<(), S
         why,
     };
     let _lock = lock(lumen).map_err(|e| fail(e.to_string()))?;
-    let mut text = read_or_empty(lumen).map_err(|e| fail(e.to_string()))?;
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+    // Bytes, not text: lines lumen cannot read are kept exactly as they are.
+    let mut bytes = read_or_empty(lumen).map_err(|e| fail(e.to_string()))?;
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
     }
     let mut public = key.clone();
     public.set_comment("");
     let encoded = public.to_openssh().map_err(|e| fail(e.to_string()))?;
-    text.push_str(&format!(
-        "{} {}\n",
-        hash_name(&host_port_name(host, port)),
-        encoded.trim()
-    ));
-    crate::paths::atomic_write(lumen, text.as_bytes()).map_err(|e| fail(e.to_string()))
+    bytes.extend_from_slice(
+        format!(
+            "{} {}\n",
+            hash_name(&host_port_name(host, port)),
+            encoded.trim()
+        )
+        .as_bytes(),
+    );
+    crate::paths::atomic_write(lumen, &bytes).map_err(|e| fail(e.to_string()))
 }
 
 /// What `forget` did.
@@ -265,23 +299,24 @@ pub fn forget(
     };
     let name = host_port_name(host, port);
     let _lock = lock(lumen).map_err(|e| fail(e.to_string()))?;
-    let text = read_or_empty(lumen).map_err(|e| fail(e.to_string()))?;
-    let mut kept = String::with_capacity(text.len());
+    let bytes = read_or_empty(lumen).map_err(|e| fail(e.to_string()))?;
+    let mut kept = Vec::with_capacity(bytes.len());
     let mut removed = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let applies = match parse_line(raw) {
-            Ok(Some((_, hosts, _))) => match_host_field(hosts, &name) == HostMatch::Yes,
+    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
+        let applies = match std::str::from_utf8(raw).map(parse_line) {
+            Ok(Ok(Some((_, hosts, _)))) => match_host_field(hosts, &name) == HostMatch::Yes,
             _ => false,
         };
         if applies {
             removed.push(i + 1);
-        } else {
-            kept.push_str(raw);
-            kept.push('\n');
+        } else if !body.is_empty() {
+            kept.extend_from_slice(raw);
+            kept.push(b'\n');
         }
     }
     if !removed.is_empty() {
-        crate::paths::atomic_write(lumen, kept.as_bytes()).map_err(|e| fail(e.to_string()))?;
+        crate::paths::atomic_write(lumen, &kept).map_err(|e| fail(e.to_string()))?;
     }
     let elsewhere = user
         .map(HostsFile::load)
@@ -294,10 +329,10 @@ pub fn forget(
     Ok(Forgotten { removed, elsewhere })
 }
 
-fn read_or_empty(path: &Path) -> std::io::Result<String> {
-    match std::fs::read_to_string(path) {
+fn read_or_empty(path: &Path) -> std::io::Result<Vec<u8>> {
+    match crate::text::read_capped(path, crate::text::SETTINGS_FILE_LIMIT) {
         Ok(t) => Ok(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e),
     }
 }
@@ -316,10 +351,12 @@ fn lock(path: &Path) -> std::io::Result<FileLock> {
     }
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
+    use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(PathBuf::from(name))?;
     // SAFETY: flock on a file descriptor we own; it is released when the file is closed.
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
