@@ -68,6 +68,22 @@ macro_rules! errln {
     };
 }
 
+/// An error and its causes on one line, each cause once: messages that already quote their
+/// source (`cannot read x: permission denied`) are not followed by it a second time.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 /// `text` in double quotes with unsafe characters escaped, for messages.
 pub fn quoted(text: &str) -> String {
     format!("\"{}\"", escape_controls(text))
@@ -126,6 +142,21 @@ mod tests {
         assert_eq!(escape_controls("a\u{9b}b\x7f"), "a\\x9bb\\x7f");
         assert_eq!(escape_controls("l1\nl2\tx"), "l1\\nl2\\tx");
         assert_eq!(escape_controls("café ✓"), "café ✓");
+    }
+
+    #[test]
+    fn each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read x: {source}")]
+        struct Quoting {
+            source: std::io::Error,
+        }
+        let e = Quoting {
+            source: std::io::Error::other("permission denied"),
+        };
+        assert_eq!(error_chain(&e), "cannot read x: permission denied");
+        let wrapped = anyhow::Error::new(std::io::Error::other("disk full")).context("saving y");
+        assert_eq!(error_chain(wrapped.as_ref()), "saving y: disk full");
     }
 
     #[test]

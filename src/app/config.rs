@@ -73,7 +73,7 @@ enum KeyList {
 impl Config {
     /// Read the config file. A missing file is the defaults; a broken one is an error.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        match std::fs::read_to_string(path) {
+        match crate::text::read_capped_string(path, crate::text::SETTINGS_FILE_LIMIT) {
             Ok(text) => Self::parse(&path.display().to_string(), &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(ConfigError {

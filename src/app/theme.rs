@@ -324,8 +324,16 @@ impl Theme {
     pub fn load(name: &str, themes_dir: &Path) -> Result<Self, ThemeError> {
         let builtin = Self::builtin();
         let path = themes_dir.join(format!("{name}.toml"));
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            return Self::parse(&path.display().to_string(), &text, Some(&builtin));
+        match crate::text::read_capped_string(&path, crate::text::SETTINGS_FILE_LIMIT) {
+            Ok(text) => return Self::parse(&path.display().to_string(), &text, Some(&builtin)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(ThemeError {
+                    file: path.display().to_string(),
+                    line: 0,
+                    message: format!("cannot read: {e}"),
+                });
+            }
         }
         match name {
             "default" => Ok(builtin),

@@ -177,7 +177,7 @@ pub fn run(args: HostsArgs, paths: &Paths) -> ExitCode {
     match dispatch(args, paths) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            crate::errln!("lumen hosts: {e:#}");
+            crate::errln!("lumen hosts: {}", crate::text::error_chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -78,7 +78,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            crate::errln!("lumen: {e:#}");
+            crate::errln!("lumen: {}", crate::text::error_chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }

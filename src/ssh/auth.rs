@@ -124,7 +124,7 @@ fn identity_public_keys(opts: &ConnectOptions) -> Vec<russh::keys::PublicKey> {
             russh::keys::PublicKey::read_openssh_file(std::path::Path::new(&public))
                 .ok()
                 .or_else(|| {
-                    let text = zeroize::Zeroizing::new(std::fs::read_to_string(&path).ok()?);
+                    let text = zeroize::Zeroizing::new(read_key_file(&path).ok()?);
                     PrivateKey::from_openssh(text.as_bytes())
                         .ok()
                         .map(|k| k.public_key().clone())
@@ -305,7 +305,7 @@ impl Auth<'_> {
     /// Read and decrypt a private key. A missing default file is skipped; a missing or
     /// malformed `-i` file is an error; a malformed default file is a warning.
     async fn load_key(&mut self, path: &Path, explicit: bool) -> Result<Option<Loaded>, SshError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_key_file(path) {
             Ok(t) => zeroize::Zeroizing::new(t),
             Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -485,4 +485,12 @@ impl Auth<'_> {
             }
         }
     }
+}
+
+/// The largest private key file lumen reads (an RSA-16384 key is under 20 KiB).
+const KEY_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// A private key file's text, refusing anything larger than any key could be.
+fn read_key_file(path: &Path) -> std::io::Result<String> {
+    crate::text::read_capped_string(path, KEY_FILE_LIMIT)
 }

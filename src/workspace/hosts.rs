@@ -280,7 +280,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
 
 /// Read an inventory file; a missing file is an empty inventory.
 pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
-    match std::fs::read_to_string(path) {
+    match crate::text::read_capped_string(path, crate::text::SETTINGS_FILE_LIMIT) {
         Ok(text) => parse(&text, path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Inventory::default()),
         Err(source) => Err(InventoryError::Io {

@@ -92,11 +92,12 @@ impl HostsFile {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         ensure_private_dir(dir).map_err(|e| self.io(e))?;
         let _lock = Lock::acquire(&dir.join("hosts.toml.lock")).map_err(|e| self.io(e))?;
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(self.io(e)),
-        };
+        let text =
+            match crate::text::read_capped_string(&self.path, crate::text::SETTINGS_FILE_LIMIT) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(e) => return Err(self.io(e)),
+            };
         let inventory = parse(&text, &self.path)?;
         let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
             InventoryError::Rejected(format!("{}: {e}", self.path.display()))

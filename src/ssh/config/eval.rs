@@ -56,7 +56,7 @@ impl Pass<'_> {
         active: &mut bool,
         depth: usize,
     ) -> std::io::Result<bool> {
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::text::read_capped(path, crate::text::SETTINGS_FILE_LIMIT) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(e),

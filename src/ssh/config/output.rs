@@ -87,7 +87,8 @@ pub struct HostScan {
 /// Every `Host` alias in `path` and the files it Includes (all of them, whatever the block).
 pub fn concrete_hosts(path: &Path, home: &Path) -> std::io::Result<HostScan> {
     let mut scan = HostScan::default();
-    let text = std::fs::read_to_string(path)?;
+    let bytes = crate::text::read_capped(path, crate::text::SETTINGS_FILE_LIMIT)?;
+    let text = String::from_utf8_lossy(&bytes);
     scan_text(&text, path, home, &mut scan, 0);
     Ok(scan)
 }
@@ -131,8 +132,10 @@ fn scan_text(text: &str, path: &Path, home: &Path, scan: &mut HostScan, depth: u
                         format!("~/.ssh/{arg}")
                     };
                     for p in glob(&expand_tilde(&full, home)) {
-                        if let Ok(t) = std::fs::read_to_string(&p) {
-                            scan_text(&t, &p, home, scan, depth + 1);
+                        if let Ok(b) =
+                            crate::text::read_capped(&p, crate::text::SETTINGS_FILE_LIMIT)
+                        {
+                            scan_text(&String::from_utf8_lossy(&b), &p, home, scan, depth + 1);
                         }
                     }
                 }
