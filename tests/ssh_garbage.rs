@@ -30,10 +30,20 @@ async fn garbage_instead_of_a_banner_is_a_clear_error() {
             seed as u8
         })
         .collect();
-    for reply in [
-        garbage,
-        b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec(),
-        b"SSH-2.0-fake\r\n\x00\x00\x00\x0cgarbagegarbage".to_vec(),
+    for (reply, says) in [
+        (garbage, "does not speak SSH"),
+        (
+            b"HTTP/1.1 400 Bad Request\r\n\r\n".to_vec(),
+            "does not speak SSH (it answered \"HTTP/1.1 400 Bad Request\")",
+        ),
+        (
+            Vec::new(),
+            "closed the connection before the SSH version exchange",
+        ),
+        (
+            b"SSH-2.0-fake\r\n\x00\x00\x00\x0cgarbagegarbage".to_vec(),
+            "127.0.0.1",
+        ),
     ] {
         let port = serve_once(reply).await;
         let mut opts = ConnectOptions::isolated(&dir.path().join("known_hosts"));
@@ -51,5 +61,10 @@ async fn garbage_instead_of_a_banner_is_a_clear_error() {
         };
         assert!(!err.is_empty());
         assert!(err.contains("127.0.0.1"), "the error names the host: {err}");
+        assert!(err.contains(says), "{err}");
+        assert!(
+            !err.contains("during authentication") || says == "127.0.0.1",
+            "{err}"
+        );
     }
 }

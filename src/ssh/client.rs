@@ -99,12 +99,16 @@ where
     };
     // The timeout covers a server that accepts TCP but never speaks SSH; it stops counting
     // once the user is asked about the host key.
+    let (socket, greeting) = super::sniff::Sniffed::new(socket);
     let handshake = client::connect_stream(Arc::new(config), socket, handler);
     tokio::pin!(handshake);
     let result = tokio::select! {
         r = &mut handshake => r,
         _ = tokio::time::sleep(opts.connect_timeout) => {
             if !prompted.load(Ordering::SeqCst) {
+                if let Some(e) = not_ssh(target, &greeting) {
+                    return Err(e);
+                }
                 return Err(SshError::ConnectTimeout {
                     host: target.host.clone(),
                     port: target.port,
@@ -118,7 +122,9 @@ where
         Ok(h) => h,
         Err(e) => {
             let held = verdict.lock().ok().and_then(|mut v| v.take());
-            return Err(held.unwrap_or_else(|| handshake_error(target, e)));
+            return Err(held
+                .or_else(|| not_ssh(target, &greeting))
+                .unwrap_or_else(|| handshake_error(target, e)));
         }
     };
     auth::authenticate(&mut handle, target, opts, prompter, &mut warnings).await?;
@@ -131,6 +137,20 @@ where
         banner,
         keep: Vec::new(),
     })
+}
+
+/// The failure was in the version exchange: nothing, or something other than SSH, came back.
+fn not_ssh(target: &Target, greeting: &super::sniff::Greeting) -> Option<SshError> {
+    let (host, port) = (target.host.clone(), target.port);
+    match greeting.verdict() {
+        super::sniff::Verdict::Ssh => None,
+        super::sniff::Verdict::Silent => Some(SshError::ClosedBeforeVersion { host, port }),
+        super::sniff::Verdict::NotSsh(first_line) => Some(SshError::NotSsh {
+            host,
+            port,
+            first_line,
+        }),
+    }
 }
 
 fn handshake_error(target: &Target, e: russh::Error) -> SshError {

@@ -46,6 +46,22 @@ pub enum SshError {
     },
 
     #[error(
+        "{host} port {port} does not speak SSH (it answered {first_line:?}); check the port: \
+         another service is listening there"
+    )]
+    NotSsh {
+        host: String,
+        port: u16,
+        first_line: String,
+    },
+
+    #[error(
+        "{host} port {port} closed the connection before the SSH version exchange; is sshd \
+         running there, or does a firewall or TCP wrapper refuse this client?"
+    )]
+    ClosedBeforeVersion { host: String, port: u16 },
+
+    #[error(
         "{host} closed the connection during authentication{}",
         why_suffix(why)
     )]

@@ -22,6 +22,7 @@ pub mod resolve;
 pub mod server;
 mod server_process;
 pub mod session;
+mod sniff;
 pub mod target;
 pub mod vault_login;
 
