@@ -7,7 +7,7 @@
 //!   in 4 KiB chunks and print `MB/s`.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use lumen::app::theme::Theme;
+use lumen::ui::theme::Theme;
 use lumen::panes::terminal::{TerminalConfig, TerminalPane};
 use lumen::stream::{self, StreamEnds, Waker};
 use ratatui::buffer::Buffer;

@@ -8,9 +8,8 @@
 //! Run: `cargo bench --bench ssh_pipeline` (LUMEN_BENCH_MB sets the stream size, default 64).
 
 use lumen::app::config::Config;
-use lumen::app::run::{FRAME_INTERVAL, LiveSpawner};
-use lumen::app::theme::Theme;
-use lumen::app::{App, AppOptions, PaneSpec};
+use lumen::app::run::FRAME_INTERVAL;
+use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
 use lumen::pty::PtyCommand;
 use lumen::ssh::{EmbeddedServer, EmbeddedServerOptions, Prompter};
 use lumen::stream::Waker;
@@ -120,18 +119,15 @@ impl Harness {
         let connect = server.client_options(known)?;
         let (prompter, _prompts) = Prompter::channel();
         let waker = Waker::new();
-        let mut app = App::new(AppOptions {
-            config: Config::default(),
-            theme: Theme::builtin(),
-            size: (WIDTH, HEIGHT + 2),
-            spawner: Box::new(LiveSpawner::new(
-                PtyCommand::new("/bin/sh"),
-                connect,
-                prompter,
-            )),
-            waker: waker.clone(),
-            vault_files: Vec::new(),
-        });
+        let mut opts = AppOptions::new(Box::new(LiveSpawner::new(
+            PtyCommand::new("/bin/sh"),
+            connect,
+            prompter,
+        )));
+        opts.config = Config::default();
+        opts.size = (WIDTH, HEIGHT + 2);
+        opts.waker = waker.clone();
+        let mut app = App::new(opts);
         for i in 0..tabs {
             app.new_tab(PaneSpec::Ssh {
                 name: format!("bench{i}"),

@@ -162,6 +162,7 @@ async fn run() {
             match ev {
                 StreamEvent::Data(d) => got += d.len(),
                 StreamEvent::Closed(_) => break,
+                StreamEvent::Notice(_) => {}
             }
         }
         assert!(got as f64 >= bytes, "russh received {got} of {bytes} bytes");

@@ -10,6 +10,7 @@ pub mod pty;
 pub mod ssh;
 pub mod stream;
 pub mod text;
+pub mod ui;
 pub mod vault;
 pub mod workspace;
 

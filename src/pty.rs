@@ -3,6 +3,7 @@
 
 use crate::stream::{self, CloseReason, Stream, StreamCmd, StreamEvent, Waker};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
@@ -62,6 +63,29 @@ fn is_executable(p: &std::path::Path) -> bool {
         .unwrap_or(false)
 }
 
+/// The programs lumen started on PTYs and that have not exited yet, by process id.
+static LIVE_CHILDREN: std::sync::Mutex<BTreeSet<u32>> = std::sync::Mutex::new(BTreeSet::new());
+
+fn live_children<T>(f: impl FnOnce(&mut BTreeSet<u32>) -> T) -> Option<T> {
+    LIVE_CHILDREN.lock().ok().map(|mut set| f(&mut set))
+}
+
+/// Send SIGHUP to every program still running on a PTY lumen opened, as a terminal that
+/// closes does: shells pass it on to their jobs, so nothing is left orphaned when lumen ends
+/// (on quit, on a signal, or because its own terminal disappeared).
+pub fn hang_up_all() {
+    let pids = live_children(|set| std::mem::take(set)).unwrap_or_default();
+    for pid in pids {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            continue;
+        };
+        // SAFETY: kill(2) with a pid lumen spawned and has not reaped yet.
+        unsafe {
+            libc::kill(pid, libc::SIGHUP);
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("could not start {program} on a terminal: {why}")]
 pub struct PtyError {
@@ -104,6 +128,10 @@ pub fn spawn(cmd: &PtyCommand, cols: u16, rows: u16, waker: &Waker) -> Result<St
         .spawn_command(builder)
         .map_err(|e| fail(e.to_string()))?;
     drop(pty.slave);
+    let pid = child.process_id();
+    if let Some(pid) = pid {
+        live_children(|set| set.insert(pid));
+    }
     let mut reader = pty
         .master
         .try_clone_reader()
@@ -149,6 +177,9 @@ pub fn spawn(cmd: &PtyCommand, cols: u16, rows: u16, waker: &Waker) -> Result<St
         .name("pty-waiter".into())
         .spawn(move || {
             let status = child.wait().ok().map(|s| s.exit_code() as i32);
+            if let Some(pid) = pid {
+                live_children(|set| set.remove(&pid));
+            }
             let _ = exit_tx.send(status);
         })
         .map_err(|e| fail(e.to_string()))?;
@@ -202,6 +233,7 @@ mod tests {
         let reason = loop {
             match s.events.recv().await {
                 Some(StreamEvent::Data(d)) => out.extend(d),
+                Some(StreamEvent::Notice(_)) => {}
                 Some(StreamEvent::Closed(r)) => break r,
                 None => panic!("stream ended without a reason"),
             }

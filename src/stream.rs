@@ -15,6 +15,9 @@ pub const STREAM_QUEUE: usize = 64;
 pub enum StreamEvent {
     /// Bytes from the program or host.
     Data(Vec<u8>),
+    /// Something the user should know about the connection (a deprecated algorithm, a
+    /// skipped known_hosts line); shown in the status bar, not in the pane.
+    Notice(String),
     /// The stream ended; the pane keeps its scrollback and shows why.
     Closed(CloseReason),
 }

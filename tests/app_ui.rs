@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::app::{app, app_spec, app_with, close, output, screen, written};
+use common::app::{app, app_spec, app_spec_with, app_with, close, output, screen, written};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use lumen::app::PaneSpec;
 use lumen::app::config::Config;
@@ -354,7 +354,7 @@ fn risky_broadcast_pastes_ask_first() {
     prefix(&mut app, 'b');
     app.handle_event(Event::Paste("df -h".into()));
     assert!(
-        app.popup.is_none(),
+        app.layers.is_empty(),
         "one harmless line goes straight through"
     );
     assert_eq!(written(&b, 0).0, b"df -h");
@@ -385,11 +385,10 @@ fn risky_broadcast_pastes_ask_first() {
 
 mod vault_pane {
     use super::*;
-    use lumen::app::AppOptions;
-    use lumen::app::state::Effect;
-    use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault};
+    use lumen::app::Effect;
+    use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
     use secrecy::{ExposeSecret, SecretString};
-    use std::time::{Duration, Instant};
+
 
     const FAST: KdfParams = KdfParams {
         memory_kib: 64,
@@ -412,19 +411,9 @@ mod vault_pane {
         )
         .unwrap();
         v.save().unwrap();
-        let (_, b) = app(100, 30);
-        drop(b);
-        lumen::app::App::new(AppOptions {
-            config: Config::default(),
-            theme: lumen::app::theme::Theme::builtin(),
-            size: (100, 30),
-            spawner: Box::new(common::app::ChannelSpawner {
-                backends: Default::default(),
-                specs: Default::default(),
-            }),
-            waker: lumen::stream::Waker::new(),
-            vault_files: vec![(Scope::Personal, path)],
-        })
+        let mut opts = common::app::options(100, 30);
+        opts.vault = VaultOwner::new(vec![(Scope::Personal, path)]);
+        lumen::app::App::new(opts)
     }
 
     fn type_line(app: &mut lumen::app::App, text: &str) {
@@ -434,17 +423,10 @@ mod vault_pane {
         key(app, KeyCode::Enter, KeyModifiers::NONE);
     }
 
-    /// Let the background unlock finish.
+    /// Let the background unlock finish (run it here, as the event loop would).
     fn settle(app: &mut lumen::app::App) {
-        let start = Instant::now();
-        while app.unlock.as_ref().is_some_and(|u| u.is_busy()) {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "unlock never finished"
-            );
-            app.pump();
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let others = common::app::settle(app);
+        assert!(others.is_empty(), "{others:?}");
     }
 
     #[test]
@@ -464,7 +446,7 @@ mod vault_pane {
         );
         type_line(&mut app, "correct horse");
         settle(&mut app);
-        assert!(app.unlock.is_none(), "{}", screen(&app));
+        assert!(app.layers.unlock().is_none(), "{}", screen(&app));
         let s = screen(&app);
         assert!(s.contains("1:vault*") && s.contains("db/root"), "{s}");
         assert!(!s.contains("hunter2"), "the secret is masked:\n{s}");
@@ -481,7 +463,7 @@ mod vault_pane {
         prefix(&mut app, 'v');
         assert!(screen(&app).contains("Unlock vault"));
         key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
-        assert!(app.unlock.is_none());
+        assert!(app.layers.unlock().is_none());
     }
 
     #[test]
@@ -489,8 +471,7 @@ mod vault_pane {
         let dir = tempfile::tempdir().unwrap();
         let mut app = vault_app(dir.path());
         app.new_tab(PaneSpec::LocalShell);
-        let creds = lumen::ssh::VaultCredentials::new();
-        app.credentials = Some(creds.clone());
+        let creds = lumen::ssh::VaultCredentials::new(app.vault.clone());
         let (reply, mut answer) = tokio::sync::oneshot::channel();
         app.unlock_for_login(reply);
         assert!(
@@ -518,17 +499,9 @@ mod vault_pane {
     #[test]
     fn no_vault_says_how_to_make_one() {
         let dir = tempfile::tempdir().unwrap();
-        let mut app = lumen::app::App::new(AppOptions {
-            config: Config::default(),
-            theme: lumen::app::theme::Theme::builtin(),
-            size: (100, 30),
-            spawner: Box::new(common::app::ChannelSpawner {
-                backends: Default::default(),
-                specs: Default::default(),
-            }),
-            waker: lumen::stream::Waker::new(),
-            vault_files: vec![(Scope::Personal, dir.path().join("none.lumen"))],
-        });
+        let mut opts = common::app::options(100, 30);
+        opts.vault = VaultOwner::new(vec![(Scope::Personal, dir.path().join("none.lumen"))]);
+        let mut app = lumen::app::App::new(opts);
         app.new_tab(PaneSpec::LocalShell);
         prefix(&mut app, 'v');
         assert!(
@@ -541,11 +514,12 @@ mod vault_pane {
 
 #[test]
 fn host_picker_opens_marked_hosts_tiled_and_shows_states() {
-    let (mut app, b, specs) = app_spec(Config::default(), 120, 30, PaneSpec::LocalShell);
     let inventory: lumen::workspace::Inventory = toml_hosts(
         "[hosts.web1]\nhostname = \"10.0.0.1\"\nuser = \"ops\"\ngroups = [\"web\"]\n\n[hosts.db1]\nhostname = \"10.0.0.2\"\nport = 2222\ngroups = [\"db\"]\n",
     );
-    app.set_inventory(None, inventory, None);
+    let (mut app, b, specs) = app_spec_with(120, 30, PaneSpec::LocalShell, |o| {
+        o.inventory = inventory;
+    });
     prefix(&mut app, 'h');
     let s = screen(&app);
     assert!(

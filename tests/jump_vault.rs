@@ -12,7 +12,7 @@ use lumen::ssh::{
     open_planned_session,
 };
 use lumen::stream::Waker;
-use lumen::vault::{Action, KdfParams, Kind, NewEntry, Vault};
+use lumen::vault::{Action, KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
 use secrecy::SecretString;
 use std::path::Path;
 use std::sync::Arc;
@@ -104,15 +104,18 @@ async fn totp_and_key_from_a_locked_vault() {
     make_vault(&vault_path, &server.client_key);
 
     // The app's side: unlock when asked (the dialog), counting the requests.
-    let (creds, mut unlock_rx) = VaultCredentials::with_unlock();
-    let app_side = creds.clone();
+    let (unlock_tx, mut unlock_rx) = tokio::sync::mpsc::unbounded_channel();
+    let owner = VaultOwner::new(vec![(Scope::Personal, vault_path.clone())])
+        .with_unlock_requests(move |reply| {
+            let _ = unlock_tx.send(reply);
+        });
+    let creds = VaultCredentials::new(owner.clone());
     let unlocks = Arc::new(AtomicUsize::new(0));
     let counted = unlocks.clone();
     tokio::spawn(async move {
         while let Some(reply) = unlock_rx.recv().await {
             counted.fetch_add(1, Ordering::SeqCst);
-            let v = Vault::open(&vault_path, &SecretString::from(PASS)).unwrap();
-            app_side.put(vec![v]);
+            owner.unlock(&SecretString::from(PASS)).unwrap();
             let _ = reply.send(true);
         }
     });
@@ -165,12 +168,12 @@ async fn a_vault_left_locked_falls_back_to_asking() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (creds, mut unlock_rx) = VaultCredentials::with_unlock();
-    tokio::spawn(async move {
-        while let Some(reply) = unlock_rx.recv().await {
-            drop(reply); // the user cancelled the unlock dialog
-        }
-    });
+    let vault_path = dir.path().join("vault.lumen");
+    make_vault(&vault_path, &server.client_key);
+    // The user cancels the unlock dialog: the request is dropped.
+    let owner =
+        VaultOwner::new(vec![(Scope::Personal, vault_path)]).with_unlock_requests(drop);
+    let creds = VaultCredentials::new(owner);
     let mut opts = server
         .client_options(&dir.path().join("known_hosts"))
         .unwrap();

@@ -79,6 +79,6 @@ fn config_and_theme_from_dev_zero() {
     let themes = dir.path().join("themes");
     std::fs::create_dir_all(&themes).unwrap();
     std::os::unix::fs::symlink("/dev/zero", themes.join("zero.toml")).unwrap();
-    let e = lumen::app::theme::Theme::load("zero", &themes).unwrap_err();
+    let e = lumen::ui::theme::Theme::load("zero", &themes).unwrap_err();
     assert!(e.to_string().contains("larger than 16 MiB"), "{e}");
 }

@@ -145,7 +145,7 @@ fn hosts_toml_names_are_checked_with_file_and_line() {
 #[test]
 fn the_new_tab_dialog_refuses_bad_names() {
     let s = Sandbox::new();
-    let (mut app, _backends) = common::app::app(80, 24);
+    let (app, _backends) = common::app::app(80, 24);
     let bad = format!("a{}", s.payload());
     let e = app.host_spec(&bad).unwrap_err();
     assert!(e.contains("invalid characters"), "{e}");

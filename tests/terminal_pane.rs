@@ -5,7 +5,7 @@
 mod terminal_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use lumen::app::theme::{Role, Theme};
+use lumen::ui::theme::{Role, Theme};
 use lumen::panes::terminal::{KeyOutcome, TerminalConfig, TerminalPane};
 use lumen::stream::{self, CloseReason, StreamCmd, StreamEvent, Waker};
 use terminal_support::{buffer_text, feed, pane, render, written};

@@ -4,7 +4,7 @@
 
 mod terminal_support;
 
-use lumen::app::theme::Theme;
+use lumen::ui::theme::Theme;
 use ratatui::style::{Color, Modifier};
 use terminal_support::{buffer_text, feed, fixture, pane, render};
 

@@ -3,12 +3,12 @@
 #![allow(clippy::unwrap_used)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use lumen::app::theme::Theme;
+use lumen::ui::theme::Theme;
 use lumen::panes::vault::{
-    AUTO_LOCK_DEFAULT, BrowserOutcome, CLIPBOARD_CLEAR_AFTER, REVEAL_FOR, ScopedVault,
-    UNLOCK_DELAY, UnlockDialog, UnlockOutcome, VaultBrowser,
+    AUTO_LOCK_DEFAULT, BrowserOutcome, CLIPBOARD_CLEAR_AFTER, REVEAL_FOR, UNLOCK_DELAY,
+    UnlockDialog, UnlockOutcome, VaultBrowser,
 };
-use lumen::vault::{Action, KdfParams, Kind, NewEntry, Scope, Vault};
+use lumen::vault::{Action, KdfParams, Kind, NewEntry, Scope, ScopedVault, Vault, VaultOwner};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use secrecy::{ExposeSecret, SecretString};
@@ -103,8 +103,15 @@ fn draw_browser(b: &VaultBrowser) -> String {
     screen(&buf)
 }
 
+/// An owner holding the test vaults, unlocked.
+fn owner(dir: &Path) -> VaultOwner {
+    let owner = VaultOwner::new(Vec::new());
+    owner.put(vaults(dir));
+    owner
+}
+
 fn browser(dir: &Path, now: Instant) -> VaultBrowser {
-    VaultBrowser::new(vaults(dir), now, UNIX, AUTO_LOCK_DEFAULT)
+    VaultBrowser::new(owner(dir), now, UNIX, AUTO_LOCK_DEFAULT)
 }
 
 #[test]
@@ -202,7 +209,8 @@ fn copy_then_clipboard_clear_after_twenty_seconds() {
 fn auto_lock_and_lock_key_drop_everything() {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Instant::now();
-    let mut b = browser(dir.path(), t0);
+    let owner = owner(dir.path());
+    let mut b = VaultBrowser::new(owner.clone(), t0, UNIX, AUTO_LOCK_DEFAULT);
     b.handle_key(&ch('r'), t0);
     b.handle_key(&ch('c'), t0);
     assert!(matches!(
@@ -224,8 +232,11 @@ fn auto_lock_and_lock_key_drop_everything() {
         b.handle_key(&key(KeyCode::Enter), later),
         BrowserOutcome::UnlockRequested
     ));
+    // Locking the browser locked the one owner (logins lose the vault too).
+    assert!(!owner.is_unlocked());
     let again = tempfile::tempdir().unwrap();
-    b.unlocked(vaults(again.path()), later);
+    owner.put(vaults(again.path()));
+    b.unlocked(later);
     assert!(!b.is_locked());
     let ctrl_l = KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL);
     assert!(matches!(

@@ -2,7 +2,8 @@
 
 use crate::app::keymap::Action;
 use crate::app::layout::Split;
-use crate::app::popup::{Confirm, LineInput, Popup};
+use crate::app::popup::{Confirm, Popup};
+use crate::ui::input::TextInput;
 use crate::app::state::{App, RESIZE_STEP};
 use crate::panes::PaneView;
 
@@ -38,19 +39,19 @@ impl App {
         let n = self.tabs.len();
         match a {
             Action::NewTab => {
-                self.popup = Some(Popup::NewTab {
-                    input: LineInput::default(),
+                self.open_popup(Popup::NewTab {
+                    input: TextInput::default(),
                     hosts: self.host_names.clone(),
                     cycling: None,
                 })
             }
-            Action::CloseTab => self.popup = Some(Popup::Confirm(Confirm::CloseTab(self.active))),
+            Action::CloseTab => self.open_popup(Popup::Confirm(Confirm::CloseTab(self.active))),
             Action::NextTab if n > 0 => self.switch_to((self.active + 1) % n),
             Action::PrevTab if n > 0 => self.switch_to((self.active + n - 1) % n),
             Action::LastTab => self.switch_to(self.last_active),
             Action::RenameTab => {
                 let current = self.tab_title(self.active);
-                self.popup = Some(Popup::Rename(LineInput::new(&current)));
+                self.open_popup(Popup::Rename(TextInput::new(&current)));
             }
             Action::MoveTabLeft if self.active > 0 => {
                 self.tabs.swap(self.active, self.active - 1);
@@ -82,7 +83,7 @@ impl App {
             }
             Action::ClosePane => {
                 if let Some(f) = self.focused() {
-                    self.popup = Some(Popup::Confirm(Confirm::ClosePane(f)));
+                    self.open_popup(Popup::Confirm(Confirm::ClosePane(f)));
                 }
             }
             Action::CopyMode => {
@@ -98,10 +99,10 @@ impl App {
                 Some(text) => self.paste(&text),
                 None => self.say("nothing copied yet: copy with prefix [ first"),
             },
-            Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
+            Action::Help => self.open_popup(Popup::Help { scroll: 0 }),
             Action::Palette => {
-                self.popup = Some(Popup::Palette {
-                    input: LineInput::default(),
+                self.open_popup(Popup::Palette {
+                    input: TextInput::default(),
                     selected: 0,
                 })
             }
@@ -138,7 +139,7 @@ impl App {
             Action::Vault => self.open_vault(),
             Action::Hosts => self.open_hosts(),
             Action::LockVault => self.lock_vaults(),
-            Action::Quit => self.popup = Some(Popup::Confirm(Confirm::Quit)),
+            Action::Quit => self.open_popup(Popup::Confirm(Confirm::Quit)),
             _ => {}
         }
     }

@@ -2,7 +2,7 @@
 //! never stops lumen: it starts on the defaults and shows the error with file:line.
 
 use crate::app::keymap::{Action, Chord, Keymap};
-use crate::app::theme::line_of;
+use crate::ui::theme::line_of;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,7 +42,7 @@ impl Default for Config {
 
 /// A config file that could not be used, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {message}", crate::app::theme::file_line(file, *line))]
+#[error("{}: {message}", crate::ui::theme::file_line(file, *line))]
 pub struct ConfigError {
     pub file: String,
     pub line: usize,

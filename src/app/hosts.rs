@@ -6,16 +6,12 @@ use crate::app::state::{App, PaneSlot, PaneSpec};
 use crate::panes::Pane;
 use crate::panes::hosts::{HostPicker, HostState, PickerOutcome};
 use crate::ssh::Target;
-use crate::workspace::{Host, HostsFile, Inventory};
+use crate::app::msg::{Effect, Task};
+use crate::workspace::{Host, Inventory};
 
 impl App {
-    /// Give the app its workspace's hosts: the picker shows them and new tabs complete them.
-    pub fn set_inventory(
-        &mut self,
-        file: Option<HostsFile>,
-        inventory: Inventory,
-        error: Option<String>,
-    ) {
+    /// The inventory changed (an edit was saved): the picker shows it and new tabs complete it.
+    fn apply_inventory(&mut self, inventory: Inventory, error: Option<String>) {
         for h in &inventory.hosts {
             if !self.host_names.contains(&h.name) {
                 self.host_names.push(h.name.clone());
@@ -27,7 +23,6 @@ impl App {
         }
         self.inventory = inventory;
         self.inventory_error = error;
-        self.hosts_file = file;
     }
 
     fn picker_id(&self) -> Option<PaneId> {
@@ -134,22 +129,24 @@ impl App {
         }
     }
 
+    /// Save an edited host off the UI task; [`App::host_saved`] gets the outcome.
     fn save_host(&mut self, host: Host) {
         let Some(file) = self.hosts_file.clone() else {
             self.error("this workspace has no hosts.toml to save to");
             return;
         };
-        let saved = file
-            .update(|_, editor| editor.put(&host))
-            .and_then(|_| file.load());
-        match saved {
+        self.effects
+            .push(Effect::Spawn(Task::SaveHost { file, host }));
+    }
+
+    /// An edit reached hosts.toml (or failed to).
+    pub(crate) fn host_saved(&mut self, name: String, result: Result<Inventory, String>) {
+        match result {
             Ok(inventory) => {
-                let name = host.name.clone();
-                self.set_inventory(Some(file), inventory, None);
+                self.apply_inventory(inventory, None);
                 self.say(format!("saved {name} to {}", self.hosts_file_display()));
             }
-            Err(e) => {
-                let msg = e.to_string();
+            Err(msg) => {
                 if let Some(p) = self.picker_mut() {
                     p.set_error(Some(msg.clone()));
                 }

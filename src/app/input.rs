@@ -1,10 +1,13 @@
-//! Input routing: keys, pastes and mouse events offered top-down to SSH questions, the vault
-//! passphrase dialog, popups, the prefix, then the focused pane (or every broadcasting one).
+//! Input routing: keys and pastes go to the top layer of the dialog stack if there is one,
+//! else to the prefix, then the focused pane (or every broadcasting one). A mouse event never
+//! passes a dialog.
 
+use crate::app::layers::Layer;
 use crate::app::layout::PaneId;
+use crate::app::msg::Effect;
 use crate::app::popup::{Confirm, Popup, PopupOutcome};
 use crate::app::prompt::PromptDialog;
-use crate::app::state::{App, Effect, PaneSpec};
+use crate::app::state::{App, PaneSpec};
 use crate::panes::{Outcome, Pane, PaneView};
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use std::time::Instant;
@@ -27,22 +30,19 @@ impl App {
 
     pub(crate) fn paste(&mut self, text: &str) {
         self.dirty = true;
-        if let Some(d) = self.prompts.front_mut() {
-            d.paste(text);
-            return;
-        }
-        if self.unlock_paste(text) {
-            return;
-        }
-        if let Some(p) = self.popup.as_mut() {
-            p.paste(text);
+        if let Some(top) = self.layers.top_mut() {
+            match top {
+                Layer::Prompt(d) => d.paste(text),
+                Layer::Unlock(u) => u.dialog.handle_paste(text),
+                Layer::Popup(p) => p.paste(text),
+            }
             return;
         }
         let targets = self.input_targets();
         if targets.len() > 1
             && let Some(warning) = crate::app::broadcast::paste_warning(text, targets.len())
         {
-            self.popup = Some(Popup::ConfirmPaste {
+            self.open_popup(Popup::ConfirmPaste {
                 warning,
                 text: text.to_string(),
             });
@@ -81,47 +81,41 @@ impl App {
     /// Queue a question from an SSH session; it shows above everything until answered.
     pub fn ask(&mut self, req: crate::ssh::PromptRequest) {
         if let Some(d) = PromptDialog::new(req) {
-            self.prompts.push_back(d);
+            self.layers.push(Layer::Prompt(d));
         }
+        self.dirty = true;
+    }
+
+    /// Show a dialog above the panes (and below any question).
+    pub(crate) fn open_popup(&mut self, popup: Popup) {
+        self.layers.push(Layer::Popup(popup));
         self.dirty = true;
     }
 
     pub fn handle_key(&mut self, key: &KeyEvent) {
         self.dirty = true;
-        // Layer 0: a question from an SSH session.
-        if let Some(d) = self.prompts.front_mut() {
-            if d.handle_key(key) {
-                self.prompts.pop_front();
-            }
-            return;
-        }
-        // Layer 1: the vault passphrase dialog, then the popup on top.
-        if self.unlock_key(key) {
-            return;
-        }
-        if let Some(popup) = self.popup.as_mut() {
-            let outcome = popup.handle_key(key);
-            if outcome != PopupOutcome::Stay {
-                self.popup = None;
-            }
-            match outcome {
-                PopupOutcome::Stay | PopupOutcome::Cancel => {}
-                PopupOutcome::Confirmed(c) => self.confirmed(c),
-                PopupOutcome::Renamed(name) => {
-                    if let Some(tab) = self.tabs.get_mut(self.active) {
-                        tab.name = (!name.is_empty()).then_some(name);
-                    }
+        match self.layers.top_mut() {
+            Some(Layer::Prompt(d)) => {
+                if d.handle_key(key) {
+                    self.layers.pop();
                 }
-                PopupOutcome::Run(a) => self.run_action(a),
-                PopupOutcome::Open(target) => self.open_target(&target),
-                PopupOutcome::PasteConfirmed(text) => {
-                    let targets = self.input_targets();
-                    self.paste_into(&targets, &text);
-                }
+                return;
             }
-            return;
+            Some(Layer::Unlock(_)) => {
+                self.unlock_key(key);
+                return;
+            }
+            Some(Layer::Popup(popup)) => {
+                let outcome = popup.handle_key(key);
+                if outcome != PopupOutcome::Stay {
+                    self.layers.pop();
+                }
+                self.popup_outcome(outcome);
+                return;
+            }
+            None => {}
         }
-        // Layer 2: the prefix and the key after it.
+        // The prefix and the key after it.
         if self.prefix_pending {
             self.prefix_pending = false;
             match self.config.keymap.action(key) {
@@ -142,7 +136,7 @@ impl App {
             self.prefix_pending = true;
             return;
         }
-        // Layer 3: the focused pane; an ended SSH session reconnects on r or Enter.
+        // The focused pane; an ended SSH session reconnects on r or Enter.
         if let Some(id) = self.focused()
             && self.reconnectable(id)
         {
@@ -174,6 +168,24 @@ impl App {
         }
     }
 
+    fn popup_outcome(&mut self, outcome: PopupOutcome) {
+        match outcome {
+            PopupOutcome::Stay | PopupOutcome::Cancel => {}
+            PopupOutcome::Confirmed(c) => self.confirmed(c),
+            PopupOutcome::Renamed(name) => {
+                if let Some(tab) = self.tabs.get_mut(self.active) {
+                    tab.name = (!name.is_empty()).then_some(name);
+                }
+            }
+            PopupOutcome::Run(a) => self.run_action(a),
+            PopupOutcome::Open(target) => self.open_target(&target),
+            PopupOutcome::PasteConfirmed(text) => {
+                let targets = self.input_targets();
+                self.paste_into(&targets, &text);
+            }
+        }
+    }
+
     /// Act on what a pane asked for.
     pub(crate) fn pane_outcome(&mut self, id: PaneId, outcome: Outcome) {
         match outcome {
@@ -183,7 +195,7 @@ impl App {
                 self.effects.push(Effect::SetClipboardSecret(secret));
                 self.say("copied; the clipboard is cleared in 20 s");
             }
-            Outcome::ClearClipboard => self.effects.push(Effect::SetClipboard(String::new())),
+            Outcome::ClearClipboard => self.effects.push(Effect::ClearSecretClipboard),
             Outcome::Unlock => self.ask_unlock(Some(id)),
             Outcome::Close => self.close_pane(id),
         }
@@ -253,7 +265,8 @@ impl App {
     }
 
     fn handle_mouse(&mut self, m: &MouseEvent) {
-        if !self.config.mouse || self.popup.is_some() {
+        // A dialog is modal: a click under it reaches no pane and moves no focus.
+        if !self.config.mouse || !self.layers.is_empty() {
             return;
         }
         let (col, row) = (m.column, m.row);

@@ -4,17 +4,27 @@
 pub mod actions;
 pub mod broadcast;
 pub mod config;
+mod effects;
 pub mod hosts;
 pub mod input;
 pub mod keymap;
+pub mod layers;
 pub mod layout;
+pub mod msg;
 pub mod popup;
 pub mod prompt;
+mod pump;
 pub mod run;
+mod spawner;
 pub mod state;
-pub mod theme;
+mod tabs;
+mod terminal;
 pub mod ui;
+mod update;
 pub mod vault;
 
+pub use msg::{Bus, Effect, Msg, Task};
 pub use run::{RunOptions, run, run_async};
+pub use spawner::LiveSpawner;
+pub use terminal::restore_terminal;
 pub use state::{App, AppOptions, PaneSpec, Spawner};

@@ -2,8 +2,9 @@
 //! passphrase, keyboard-interactive rounds. They sit above every other layer; typed secrets are
 //! masked on screen and zeroized when the dialog goes away.
 
-use crate::app::popup::centered;
-use crate::app::theme::{Role, Theme};
+use crate::ui::centered;
+use crate::ui::input::TextInput;
+use crate::ui::theme::{Role, Theme};
 use crate::ssh::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
@@ -11,38 +12,26 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use secrecy::SecretString;
-use zeroize::Zeroizing;
 
-/// One answer field: its label, whether to echo, and what was typed (wiped on drop).
+/// One answer field: its label and what was typed (masked unless the server says echo; wiped
+/// on drop either way).
 struct Field {
     label: String,
-    echo: bool,
-    text: Zeroizing<String>,
+    input: TextInput,
 }
 
 impl Field {
-    fn key(&mut self, key: &KeyEvent) {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('u') if ctrl => self.text.clear(),
-            KeyCode::Char(c) if !ctrl => self.text.push(c),
-            KeyCode::Backspace => {
-                self.text.pop();
-            }
-            _ => {}
-        }
-    }
-
-    fn shown(&self) -> String {
-        if self.echo {
-            self.text.to_string()
+    fn new(label: String, echo: bool) -> Self {
+        let input = if echo {
+            TextInput::default()
         } else {
-            "•".repeat(self.text.chars().count())
-        }
+            TextInput::secret()
+        };
+        Self { label, input }
     }
 
     fn take(&mut self) -> SecretString {
-        SecretString::from(std::mem::take(&mut *self.text))
+        self.input.take_secret()
     }
 }
 
@@ -60,16 +49,13 @@ impl PromptDialog {
     pub fn new(req: PromptRequest) -> Option<Self> {
         let fields = match &req.kind {
             PromptKind::UnknownHostKey { .. } => Vec::new(),
-            PromptKind::Password { user, host } => vec![Field {
-                label: format!("{user}@{host}'s password: "),
-                echo: false,
-                text: Zeroizing::default(),
-            }],
-            PromptKind::Passphrase { key_path, .. } => vec![Field {
-                label: format!("Enter passphrase for key '{key_path}': "),
-                echo: false,
-                text: Zeroizing::default(),
-            }],
+            PromptKind::Password { user, host } => {
+                vec![Field::new(format!("{user}@{host}'s password: "), false)]
+            }
+            PromptKind::Passphrase { key_path, .. } => vec![Field::new(
+                format!("Enter passphrase for key '{key_path}': "),
+                false,
+            )],
             PromptKind::KeyboardInteractive { prompts, .. } => {
                 if prompts.is_empty() {
                     let _ = req.reply.send(Some(PromptAnswer::Responses(Vec::new())));
@@ -77,11 +63,7 @@ impl PromptDialog {
                 }
                 prompts
                     .iter()
-                    .map(|(label, echo)| Field {
-                        label: label.clone(),
-                        echo: *echo,
-                        text: Zeroizing::default(),
-                    })
+                    .map(|(label, echo)| Field::new(label.clone(), *echo))
                     .collect()
             }
         };
@@ -146,7 +128,7 @@ impl PromptDialog {
             }
             _ => {
                 if let Some(f) = self.fields.get_mut(self.focus) {
-                    f.key(key);
+                    f.input.key(key);
                 }
             }
         }
@@ -155,7 +137,7 @@ impl PromptDialog {
 
     pub fn paste(&mut self, text: &str) {
         if let Some(f) = self.fields.get_mut(self.focus) {
-            f.text.push_str(text.lines().next().unwrap_or(""));
+            f.input.paste(text);
         }
     }
 
@@ -249,7 +231,7 @@ impl PromptDialog {
                 };
                 Line::from(vec![
                     Span::raw(f.label.clone()),
-                    Span::styled(format!("{} ", f.shown()), style),
+                    Span::styled(format!("{} ", f.input.shown()), style),
                 ])
             })
             .collect()

@@ -1,58 +1,33 @@
-//! The event loop: one task owns the `App`; input, backend wake-ups, signals and deadlines
-//! arrive in one `select!`; the loop drains, updates, and draws at most once per frame.
+//! The event loop: one task owns the `App`. Every source (terminal input, SSH questions,
+//! vault requests, background results, signals) sends a [`Msg`] on one bus; pane bytes come
+//! through their own bounded channels and wake the loop. Each turn drains messages, pumps the
+//! panes within a byte budget, carries out effects, and draws at most once per frame.
 
 use crate::app::config::Config;
-use crate::app::state::{App, AppOptions, Effect, PaneSpec, Spawner};
-use crate::app::theme::Theme;
+use crate::app::effects;
+use crate::app::msg::{Bus, Msg, Signal};
+use crate::app::spawner::LiveSpawner;
+use crate::app::state::{App, AppOptions, PaneSpec};
+use crate::app::terminal::{self, TerminalGuard};
 use crate::app::ui;
 use crate::panes::terminal::CursorShape;
 use crate::paths::Paths;
 use crate::pty::{self, PtyCommand};
-use crate::ssh::{self, ConnectOptions, Prompter};
-use crate::stream::{Stream, Waker};
-use base64::Engine;
-use crossterm::event::{
-    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
-    EnableMouseCapture, Event,
-};
-use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
-};
+use crate::ssh::{self, ConnectOptions};
+use crate::stream::Waker;
+use crate::ui::theme::Theme;
+use crate::vault::VaultOwner;
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use std::io::Write;
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tokio::signal::unix::{SignalKind, signal};
 
 /// The shortest time between two frames (~60 per second).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
-/// Input events handled per turn before the loop pumps panes and draws.
-const MAX_EVENTS_PER_TURN: usize = 256;
-/// Input events queued between the reader thread and the loop.
-const INPUT_QUEUE: usize = 1024;
-
-/// Read terminal input on a thread of its own (crossterm's reads block) into a channel.
-/// The channel closes when input fails (the terminal went away).
-fn spawn_input_reader() -> tokio::sync::mpsc::Receiver<std::io::Result<Event>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(INPUT_QUEUE);
-    let spawned = std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || {
-            loop {
-                let ev = crossterm::event::read();
-                let failed = ev.is_err();
-                if tx.blocking_send(ev).is_err() || failed {
-                    break;
-                }
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the input thread: {e}");
-    }
-    rx
-}
+/// Messages applied per turn before the loop pumps panes and draws.
+const MAX_MESSAGES_PER_TURN: usize = 256;
 
 /// What `lumen shell`, `lumen connect` and `lumen demo` start with.
 pub struct RunOptions {
@@ -91,124 +66,6 @@ impl RunOptions {
             resolve: None,
         }
     }
-}
-
-/// Starts local shells on PTYs and SSH sessions with russh; sessions through the same jump
-/// host share one connection to it.
-pub struct LiveSpawner {
-    shell: PtyCommand,
-    connect: ConnectOptions,
-    prompter: Prompter,
-    pool: ssh::JumpPool,
-}
-
-impl LiveSpawner {
-    pub fn new(shell: PtyCommand, connect: ConnectOptions, prompter: Prompter) -> Self {
-        Self {
-            shell,
-            connect,
-            prompter,
-            pool: ssh::JumpPool::new(),
-        }
-    }
-}
-
-impl Spawner for LiveSpawner {
-    fn spawn(
-        &mut self,
-        spec: &PaneSpec,
-        cols: u16,
-        rows: u16,
-        waker: &Waker,
-    ) -> Result<(Stream, String), String> {
-        match spec {
-            PaneSpec::LocalShell => {
-                let title = self
-                    .shell
-                    .program
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "shell".into());
-                pty::spawn(&self.shell, cols, rows, waker)
-                    .map(|s| (s, title))
-                    .map_err(|e| e.to_string())
-            }
-            PaneSpec::Vault | PaneSpec::Hosts => Err("that pane is not a stream".into()),
-            PaneSpec::Ssh { name, target, plan } => {
-                let size = (cols, rows);
-                let prompter = self.prompter.clone();
-                let stream = match plan {
-                    Some(plan) => {
-                        ssh::spawn_planned_session(plan, &self.pool, prompter, size, waker)
-                    }
-                    None => ssh::spawn_session(target, &self.connect, prompter, size, waker),
-                };
-                Ok((stream, name.clone()))
-            }
-        }
-    }
-}
-
-/// Puts the outer terminal in lumen's modes and always puts it back: on drop, and from the
-/// panic hook.
-struct TerminalGuard;
-
-impl TerminalGuard {
-    fn enter(mouse: bool) -> std::io::Result<Self> {
-        install_panic_hook();
-        TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
-        enable_raw_mode()?;
-        let guard = TerminalGuard;
-        let mut out = std::io::stdout();
-        execute!(
-            out,
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            cursor::Hide
-        )?;
-        if mouse {
-            execute!(out, EnableMouseCapture)?;
-        }
-        Ok(guard)
-    }
-}
-
-/// Whether lumen's terminal modes are on, so they are undone exactly once (leaving the
-/// alternate screen twice would move the cursor back over what was printed since).
-static TERMINAL_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Undo everything `TerminalGuard::enter` (or a program's leftovers) may have set, once.
-pub fn restore_terminal() {
-    if !TERMINAL_TAKEN.swap(false, std::sync::atomic::Ordering::SeqCst) {
-        return;
-    }
-    let mut out = std::io::stdout();
-    let _ = execute!(
-        out,
-        DisableMouseCapture,
-        DisableBracketedPaste,
-        DisableFocusChange,
-        LeaveAlternateScreen,
-        cursor::SetCursorStyle::DefaultUserShape,
-        cursor::Show
-    );
-    let _ = disable_raw_mode();
-    let _ = out.flush();
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore_terminal();
-    }
-}
-
-fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        tracing::error!("panic: {info}");
-        previous(info);
-    }));
 }
 
 /// Log to a file under the data dir, never to the screen.
@@ -260,6 +117,40 @@ pub fn run(opts: RunOptions) -> anyhow::Result<ExitCode> {
     runtime.block_on(run_async(opts))
 }
 
+/// Read terminal input on a thread of its own (crossterm's reads block) onto the bus. When
+/// input fails (the terminal went away) it says so once and stops.
+fn spawn_input_reader(bus: Bus) {
+    let spawned = std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || {
+            loop {
+                match crossterm::event::read() {
+                    Ok(ev) => {
+                        if !bus.send(Msg::Input(ev)) {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        bus.send(Msg::InputClosed(e.to_string()));
+                        break;
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the input thread: {e}");
+    }
+}
+
+/// Inventory host name → its groups, for vault entries bound to `@group`.
+fn host_groups(inventory: &crate::workspace::Inventory) -> HashMap<String, Vec<String>> {
+    inventory
+        .hosts
+        .iter()
+        .map(|h| (h.name.clone(), h.groups.clone()))
+        .collect()
+}
+
 /// Run the TUI inside an existing tokio runtime (the demo starts its server there first).
 pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
@@ -275,8 +166,15 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let waker = Waker::new();
     let workspace = config.workspace.clone();
-    let (prompter, mut prompts) = Prompter::channel();
-    let (credentials, mut unlock_requests) = ssh::VaultCredentials::with_unlock();
+    let (bus, mut inbox) = Bus::channel();
+    let vault = VaultOwner::new(vec![
+        (crate::vault::Scope::Personal, opts.paths.personal_vault()),
+        (
+            crate::vault::Scope::Workspace,
+            opts.paths.workspace_dir(&workspace).join("vault.lumen"),
+        ),
+    ])
+    .with_unlock_requests(bus.unlock_requests());
     let inventory_file = crate::workspace::HostsFile::for_workspace(&opts.paths, &workspace);
     let (inventory, inventory_error) = match &inventory_file {
         Ok(file) => {
@@ -287,29 +185,10 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     };
     let mut connect = opts.connect;
     connect.credentials = Some(std::sync::Arc::new(
-        credentials.clone().with_groups(&inventory),
+        ssh::VaultCredentials::new(vault.clone()).with_groups(host_groups(&inventory)),
     ));
-    let mut app = App::new(AppOptions {
-        config,
-        theme,
-        size,
-        spawner: Box::new(LiveSpawner::new(
-            PtyCommand::new(shell),
-            connect.clone(),
-            prompter,
-        )),
-        waker: waker.clone(),
-        vault_files: vec![
-            (crate::vault::Scope::Personal, opts.paths.personal_vault()),
-            (
-                crate::vault::Scope::Workspace,
-                opts.paths.workspace_dir(&workspace).join("vault.lumen"),
-            ),
-        ],
-    });
-    app.host_names = opts.host_names;
-    app.set_inventory(inventory_file.ok(), inventory, inventory_error);
-    app.credentials = Some(credentials);
+    let mut host_names = opts.host_names;
+    let mut planner: Option<crate::app::state::Planner> = None;
     if opts.use_ssh_config {
         let resolve = opts
             .resolve
@@ -321,18 +200,38 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| resolve.home_dir.join(".ssh/config"));
         if let Ok(scan) = crate::ssh::config::concrete_hosts(&config_file, &resolve.home_dir) {
             for (alias, _) in scan.aliases {
-                if !app.host_names.contains(&alias) {
-                    app.host_names.push(alias);
+                if !host_names.contains(&alias) {
+                    host_names.push(alias);
                 }
             }
         }
-        app.planner = Some(Box::new(move |name, inventory| {
-            ssh::plan(name, inventory, &resolve, &connect).map_err(|e| e.to_string())
+        let base = connect.clone();
+        planner = Some(Box::new(move |name, inventory| {
+            ssh::plan_destination(name, inventory, &resolve, &base).map_err(|e| e.to_string())
         }));
     }
+    let mut app = App::new(AppOptions {
+        config,
+        theme,
+        size,
+        spawner: Box::new(LiveSpawner::new(
+            PtyCommand::new(shell),
+            connect,
+            bus.prompter(),
+        )),
+        waker: waker.clone(),
+        bus: bus.clone(),
+        vault,
+        inventory,
+        hosts_file: inventory_file.ok(),
+        inventory_error,
+        host_names,
+        planner,
+    });
+    terminal::forward_signals(&bus)?;
     let guard = TerminalGuard::enter(mouse)?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
-    terminal.clear()?;
+    let mut screen = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    screen.clear()?;
     for spec in opts.initial {
         app.new_tab(spec);
     }
@@ -342,62 +241,73 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     app.run_action(crate::app::keymap::Action::GoToTab0);
     problems.extend(shell_note);
     if !problems.is_empty() {
-        app.popup = Some(crate::app::popup::Popup::Notice {
-            title: "Problems at start".into(),
-            lines: problems,
-        });
+        app.notice("Problems at start", problems);
     } else if let Some((title, lines)) = opts.welcome {
-        app.popup = Some(crate::app::popup::Popup::Notice { title, lines });
+        app.notice(&title, lines);
     }
-    let mut events = spawn_input_reader();
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
+    spawn_input_reader(bus.clone());
+    let result = event_loop(&mut app, &mut screen, &guard, &mut inbox, &waker, &bus).await;
+    // Whatever ended the loop, the panes' programs hear a hangup, as from a closing terminal.
+    crate::pty::hang_up_all();
+    drop(app);
+    drop(screen);
+    drop(guard);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Wait for something, apply every message that is ready, parse the panes' output within its
+/// budget, carry out effects, and draw at most once per frame. Messages (keys, questions,
+/// signals) are taken every turn, however busy the panes are.
+async fn event_loop(
+    app: &mut App,
+    screen: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    guard: &TerminalGuard,
+    inbox: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>,
+    waker: &Waker,
+    bus: &Bus,
+) -> anyhow::Result<()> {
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
     let mut pending = false;
     let mut shape = None;
     loop {
-        // Wait for something, unless a pane still has bytes queued from the last turn.
-        let frame_due = app.dirty.then(|| last_draw + FRAME_INTERVAL);
-        let deadline = [frame_due, app.next_deadline()].into_iter().flatten().min();
-        let sleep = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
         if !pending {
+            let frame_due = app.dirty.then(|| last_draw + FRAME_INTERVAL);
+            let deadline = [frame_due, app.next_deadline()].into_iter().flatten().min();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                ev = events.recv() => match ev {
-                    Some(Ok(ev)) => app.handle_event(ev),
-                    Some(Err(e)) => return Err(e.into()),
-                    None => break,
+                msg = inbox.recv() => match msg {
+                    Some(msg) => {
+                        if handle(app, msg, screen, guard, bus)? {
+                            return Ok(());
+                        }
+                    }
+                    None => return Ok(()),
                 },
                 _ = waker.woken() => {}
-                Some(req) = prompts.recv() => app.ask(req),
-                Some(reply) = unlock_requests.recv() => app.unlock_for_login(reply),
                 _ = sleep => {}
-                _ = sigterm.recv() => break,
-                _ = sighup.recv() => break,
             }
         }
-        // Drain what else is ready, keys first.
-        for _ in 0..MAX_EVENTS_PER_TURN {
-            match events.try_recv() {
-                Ok(Ok(ev)) => app.handle_event(ev),
-                Ok(Err(e)) => return Err(e.into()),
-                Err(_) => break,
+        for _ in 0..MAX_MESSAGES_PER_TURN {
+            let Ok(msg) = inbox.try_recv() else { break };
+            if handle(app, msg, screen, guard, bus)? {
+                return Ok(());
             }
         }
         pending = app.pump();
         app.tick(Instant::now());
         for effect in app.take_effects() {
-            apply(effect);
+            effects::apply(effect, bus);
         }
         if app.quit {
-            break;
+            return Ok(());
         }
         if app.dirty && last_draw.elapsed() >= FRAME_INTERVAL {
-            terminal.draw(|f| ui::draw(&app, f))?;
+            screen.draw(|f| ui::draw(app, f))?;
             // Debug builds only: lets a test prove the terminal is restored after a panic.
             #[cfg(debug_assertions)]
             if std::env::var_os("LUMEN_DEBUG_PANIC").is_some() {
@@ -415,10 +325,41 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
             tokio::task::yield_now().await;
         }
     }
-    drop(app);
-    drop(terminal);
-    drop(guard);
-    Ok(ExitCode::SUCCESS)
+}
+
+/// One message: signals act on the outer terminal here; the rest goes to the app. Returns
+/// true when lumen must end now.
+fn handle(
+    app: &mut App,
+    msg: Msg,
+    screen: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    guard: &TerminalGuard,
+    bus: &Bus,
+) -> anyhow::Result<bool> {
+    match msg {
+        Msg::Signal(Signal::Terminate(name)) => {
+            tracing::info!("{name}: ending");
+            return Ok(true);
+        }
+        Msg::Signal(Signal::Suspend) => {
+            guard.suspend()?;
+            screen.clear()?;
+            app.dirty = true;
+        }
+        Msg::Signal(Signal::Continue) => {
+            // Continued after a stop lumen did not ask for (SIGSTOP from elsewhere): take the
+            // terminal again and repaint all of it.
+            guard.resume()?;
+            screen.clear()?;
+            app.dirty = true;
+        }
+        msg => {
+            for effect in app.update(msg) {
+                effects::apply(effect, bus);
+            }
+        }
+    }
+    Ok(false)
 }
 
 fn cursor_style(shape: CursorShape) -> cursor::SetCursorStyle {
@@ -430,23 +371,4 @@ fn cursor_style(shape: CursorShape) -> cursor::SetCursorStyle {
         CursorShape::BlinkingUnderline => cursor::SetCursorStyle::BlinkingUnderScore,
         CursorShape::BlinkingBar => cursor::SetCursorStyle::BlinkingBar,
     }
-}
-
-fn apply(effect: Effect) {
-    match effect {
-        Effect::SetClipboard(text) => osc52(text.as_bytes()),
-        Effect::SetClipboardSecret(secret) => {
-            use secrecy::ExposeSecret;
-            osc52(secret.expose_secret().as_bytes());
-        }
-    }
-}
-
-/// Set the outer terminal's clipboard. The encoded copy of a secret is wiped after writing.
-fn osc52(bytes: &[u8]) {
-    let b64 = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes));
-    let seq = zeroize::Zeroizing::new(format!("\x1b]52;c;{}\x07", b64.as_str()));
-    let mut out = std::io::stdout();
-    let _ = out.write_all(seq.as_bytes());
-    let _ = out.flush();
 }

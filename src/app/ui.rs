@@ -1,8 +1,9 @@
 //! Drawing: tab bar, panes with borders, status bar, popups. Read-only over `App`: layout was
 //! computed in update.
 
+use crate::app::layers::Layer;
 use crate::app::state::App;
-use crate::app::theme::Role;
+use crate::ui::theme::Role;
 use crate::panes::PaneView;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -28,19 +29,8 @@ pub fn draw(app: &App, frame: &mut Frame) {
     draw_tab_bar(app, Rect::new(0, 0, area.width, 1), buf);
     draw_panes(app, buf);
     draw_status(app, Rect::new(0, area.height - 1, area.width, 1), buf);
-    if let Some(d) = app.prompts.front() {
-        d.render(app.body(), buf, &app.theme);
-        return;
-    }
-    if let Some(u) = &app.unlock {
-        u.dialog.render(app.body(), buf, &app.theme);
-        return;
-    }
-    if let Some(p) = &app.popup {
-        p.render(app.body(), buf, &app.theme, &app.config.keymap);
-        if let Some(pos) = p.cursor(app.body()) {
-            frame.set_cursor_position(pos);
-        }
+    if !app.layers.is_empty() {
+        draw_layers(app, frame);
         return;
     }
     if let Some(id) = app.focused()
@@ -50,6 +40,24 @@ pub fn draw(app: &App, frame: &mut Frame) {
         && y < slot.inner.height
     {
         frame.set_cursor_position((slot.inner.x + x, slot.inner.y + y));
+    }
+}
+
+/// Every dialog, bottom-up over the panes; the text cursor is the top one's.
+fn draw_layers(app: &App, frame: &mut Frame) {
+    let body = app.body();
+    let buf = frame.buffer_mut();
+    for layer in app.layers.iter() {
+        match layer {
+            Layer::Prompt(d) => d.render(body, buf, &app.theme),
+            Layer::Unlock(u) => u.dialog.render(body, buf, &app.theme),
+            Layer::Popup(p) => p.render(body, buf, &app.theme, &app.config.keymap),
+        }
+    }
+    if let Some(Layer::Popup(p)) = app.layers.top()
+        && let Some(pos) = p.cursor(body)
+    {
+        frame.set_cursor_position(pos);
     }
 }
 

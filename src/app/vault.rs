@@ -1,15 +1,16 @@
-//! The vault in the app: the unlock dialog layer, opening vaults off the UI thread, the
-//! vault-browser pane, its timers and locking.
+//! The vault in the app: the unlock dialog layer, unlocking through the one [`VaultOwner`]
+//! off the UI task, the vault-browser pane, its timers and locking.
+//!
+//! [`VaultOwner`]: crate::vault::VaultOwner
 
+use crate::app::layers::Layer;
 use crate::app::layout::PaneId;
+use crate::app::msg::{Effect, Task};
 use crate::app::state::{App, PaneSlot, PaneSpec};
-use crate::panes::vault::{ScopedVault, UnlockDialog, UnlockOutcome, VaultBrowser};
+use crate::panes::vault::{UnlockDialog, UnlockOutcome, VaultBrowser};
 use crate::panes::{Pane, PaneView};
-use crate::vault::{Scope, Vault, VaultError};
 use crossterm::event::KeyEvent;
-use secrecy::SecretString;
-use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// How often ticking panes (reveal countdowns, TOTP codes, auto-lock) are woken.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -37,68 +38,35 @@ impl UnlockState {
     }
 }
 
-/// Results of work done off the UI thread.
-pub enum Background {
-    /// The vaults opened for the browser (or the reason not), and a second copy for logins.
-    VaultOpened(Result<Vec<ScopedVault>, String>, Option<Vec<Vault>>),
-}
-
-/// Open every vault file that exists with one passphrase. Opening is one Argon2id derivation
-/// per file, so it runs on a thread of its own. Files the passphrase does not open are named
-/// in the error only when none opens; a damaged file is always an error.
-fn open_all(files: &[(Scope, PathBuf)], pass: &SecretString) -> Result<Vec<ScopedVault>, String> {
-    let mut opened = Vec::new();
-    let mut wrong = Vec::new();
-    for (scope, path) in files.iter().filter(|(_, p)| p.exists()) {
-        match Vault::open(path, pass) {
-            Ok(vault) => opened.push(ScopedVault {
-                scope: *scope,
-                vault,
-            }),
-            Err(VaultError::WrongPassphrase { .. }) => wrong.push(scope.as_str()),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    if opened.is_empty() {
-        return Err(if wrong.is_empty() {
-            "no vault yet: create one with `lumen vault init`".into()
-        } else {
-            "wrong passphrase".into()
-        });
-    }
-    Ok(opened)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 impl App {
-    /// Open the vault browser: focus it if it is open, else ask for the passphrase.
+    /// Open the vault browser: focus it if it is open, else ask for the passphrase (or open
+    /// it at once when the vault is already unlocked, e.g. by a login).
     pub fn open_vault(&mut self) {
-        let found = self
-            .panes
-            .iter()
-            .find_map(|(id, s)| matches!(s.pane, Pane::Vault(_)).then_some(*id));
-        if let Some(id) = found {
+        if let Some(id) = self.browser_id() {
             if let Some(ti) = self.tabs.iter().position(|t| t.layout.contains(id)) {
                 self.tabs[ti].focused = id;
                 self.switch_to(ti);
             }
-            let locked = matches!(&self.panes[&id].pane, Pane::Vault(b) if b.is_locked());
-            if locked {
+            if !self.vault.is_unlocked() {
                 self.ask_unlock(Some(id));
             }
             return;
         }
-        if !self.vault_files.iter().any(|(_, p)| p.exists()) {
+        if !self.vault.any_exists() {
             self.error("no vault yet: create one with `lumen vault init`");
             return;
         }
-        self.ask_unlock(None);
+        if self.vault.is_unlocked() {
+            self.show_vault(None);
+        } else {
+            self.ask_unlock(None);
+        }
+    }
+
+    fn browser_id(&self) -> Option<PaneId> {
+        self.panes
+            .iter()
+            .find_map(|(id, s)| matches!(s.pane, Pane::Vault(_)).then_some(*id))
     }
 
     pub(crate) fn ask_unlock(&mut self, for_pane: Option<PaneId>) {
@@ -106,25 +74,25 @@ impl App {
     }
 
     fn open_unlock(&mut self, purpose: Purpose, what: &str) {
-        if self.unlock.is_some() {
+        if self.layers.unlock().is_some() {
             return;
         }
-        self.unlock = Some(UnlockState {
+        self.layers.push(Layer::Unlock(UnlockState {
             dialog: UnlockDialog::new(what),
             purpose,
             busy: false,
-        });
+        }));
         self.dirty = true;
     }
 
     /// A login wants a secret from the locked vault: ask for the passphrase; `reply` learns
     /// whether it was unlocked.
-    pub fn unlock_for_login(&mut self, reply: crate::ssh::UnlockRequest) {
-        if self.credentials.as_ref().is_some_and(|c| c.is_unlocked()) {
+    pub fn unlock_for_login(&mut self, reply: crate::vault::UnlockRequest) {
+        if self.vault.is_unlocked() {
             let _ = reply.send(true);
             return;
         }
-        if !self.vault_files.iter().any(|(_, p)| p.exists()) {
+        if !self.vault.any_exists() {
             let _ = reply.send(false);
             return;
         }
@@ -139,105 +107,65 @@ impl App {
         }
     }
 
-    /// The unlock dialog's keys. Returns false when no dialog is open.
-    pub(crate) fn unlock_key(&mut self, key: &KeyEvent) -> bool {
-        let Some(u) = self.unlock.as_mut() else {
-            return false;
+    /// A key for the unlock dialog (the top layer).
+    pub(crate) fn unlock_key(&mut self, key: &KeyEvent) {
+        let Some(u) = self.layers.unlock_mut() else {
+            return;
         };
         if u.busy {
-            return true;
+            return;
         }
         match u.dialog.handle_key(key) {
             UnlockOutcome::Pending => {}
             UnlockOutcome::Cancel => {
-                self.unlock = None;
+                self.layers.remove_unlock();
                 self.answer_waiters(false);
             }
-            UnlockOutcome::Submit(pass) => {
+            UnlockOutcome::Submit(passphrase) => {
                 u.busy = true;
-                let files = self.vault_files.clone();
-                let tx = self.background_tx.clone();
-                let waker = self.waker.clone();
-                let purpose = u.purpose;
-                // Logins get their own copy of the vaults, so locking the browser and serving
-                // logins stay independent; both come from this one passphrase.
-                let for_logins = self.credentials.is_some();
-                let spawned =
-                    std::thread::Builder::new()
-                        .name("vault-open".into())
-                        .spawn(move || {
-                            let result = open_all(&files, &pass);
-                            let logins = match (&result, purpose, for_logins) {
-                                (Ok(_), Purpose::Browser(_), true) => open_all(&files, &pass)
-                                    .ok()
-                                    .map(|v| v.into_iter().map(|s| s.vault).collect()),
-                                _ => None,
-                            };
-                            drop(pass);
-                            let _ = tx.send(Background::VaultOpened(result, logins));
-                            waker.wake();
-                        });
-                if let Err(e) = spawned {
-                    self.unlock = None;
-                    self.error(format!("cannot open the vault: {e}"));
-                }
+                self.effects.push(Effect::Spawn(Task::UnlockVault {
+                    owner: self.vault.clone(),
+                    passphrase,
+                }));
             }
-        }
-        true
-    }
-
-    pub(crate) fn unlock_paste(&mut self, text: &str) -> bool {
-        match self.unlock.as_mut() {
-            Some(u) => {
-                u.dialog.handle_paste(text);
-                true
-            }
-            None => false,
         }
     }
 
-    /// Apply results that background threads sent.
-    pub(crate) fn drain_background(&mut self) {
-        while let Ok(msg) = self.background_rx.try_recv() {
-            self.dirty = true;
-            match msg {
-                Background::VaultOpened(Ok(vaults), logins) => {
-                    let purpose = self.unlock.take().map(|u| u.purpose);
-                    match purpose {
-                        Some(Purpose::Login) => {
-                            if let Some(c) = &self.credentials {
-                                c.put(vaults.into_iter().map(|s| s.vault).collect());
-                            }
-                        }
-                        Some(Purpose::Browser(for_pane)) => {
-                            if let (Some(c), Some(v)) = (&self.credentials, logins) {
-                                c.put(v);
-                            }
-                            self.show_vault(vaults, for_pane);
-                        }
-                        None => {}
-                    }
-                    self.answer_waiters(true);
+    /// The unlock task finished.
+    pub(crate) fn vault_unlocked(&mut self, result: Result<(), String>) {
+        self.dirty = true;
+        match result {
+            Ok(()) => {
+                let purpose = self.layers.remove_unlock().map(|u| u.purpose);
+                if let Some(Purpose::Browser(for_pane)) = purpose {
+                    self.show_vault(for_pane);
                 }
-                Background::VaultOpened(Err(why), _) => {
-                    if let Some(u) = self.unlock.as_mut() {
-                        u.busy = false;
-                        u.dialog.failed(Instant::now(), &why);
-                    }
+                self.answer_waiters(true);
+            }
+            Err(why) => {
+                if let Some(u) = self.layers.unlock_mut() {
+                    u.busy = false;
+                    u.dialog.failed(Instant::now(), &why);
                 }
             }
         }
     }
 
-    fn show_vault(&mut self, vaults: Vec<ScopedVault>, for_pane: Option<PaneId>) {
+    fn show_vault(&mut self, for_pane: Option<PaneId>) {
         let now = Instant::now();
+        let for_pane = for_pane.or_else(|| self.browser_id());
         if let Some(id) = for_pane
             && let Some(Pane::Vault(b)) = self.panes.get_mut(&id).map(|s| &mut s.pane)
         {
-            b.unlocked(vaults, now);
+            b.unlocked(now);
             return;
         }
-        let browser = VaultBrowser::new(vaults, now, unix_now(), self.config.vault_auto_lock);
+        let browser = VaultBrowser::new(
+            self.vault.clone(),
+            now,
+            crate::vault::unix_now(),
+            self.config.vault_auto_lock,
+        );
         let id = self.alloc_pane();
         let body = self.body();
         self.push_tab(
@@ -253,46 +181,41 @@ impl App {
         );
     }
 
-    /// Lock every vault browser: all decrypted data is dropped.
+    /// Lock the vault: the owner drops every decrypted copy (the browser's, the logins'),
+    /// and a secret still on the clipboard is cleared.
     pub fn lock_vaults(&mut self) {
-        let ids: Vec<PaneId> = self
-            .panes
-            .iter()
-            .filter(|(_, s)| matches!(s.pane, Pane::Vault(_)))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in &ids {
-            if let Some(Pane::Vault(b)) = self.panes.get_mut(id).map(|s| &mut s.pane) {
-                let outcome = b.lock();
-                if let crate::panes::vault::BrowserOutcome::Locked {
-                    clear_clipboard: true,
-                } = outcome
-                {
-                    self.effects
-                        .push(crate::app::state::Effect::SetClipboard(String::new()));
-                }
+        let was_open = self.vault.lock();
+        let mut clear_clipboard = false;
+        for slot in self.panes.values_mut() {
+            if let Pane::Vault(b) = &mut slot.pane {
+                let outcome = b.forget();
+                clear_clipboard |= matches!(
+                    outcome,
+                    crate::panes::vault::BrowserOutcome::Locked {
+                        clear_clipboard: true
+                    }
+                );
             }
         }
-        let logins = self.credentials.as_ref().is_some_and(|c| c.is_unlocked());
-        if let Some(c) = &self.credentials {
-            c.clear();
+        if clear_clipboard {
+            self.effects.push(Effect::ClearSecretClipboard);
         }
-        self.say(if ids.is_empty() && !logins {
-            "no vault is open"
-        } else {
+        self.say(if was_open {
             "vault locked"
+        } else {
+            "no vault is open"
         });
     }
 
-    /// Timers of ticking panes and of the unlock dialog; the vault kept for logins locks
-    /// after the same idle time as the browser.
+    /// Timers of ticking panes and of the unlock dialog; the vault locks after the configured
+    /// idle time, whoever unlocked it.
     pub(crate) fn tick_panes(&mut self, now: Instant) {
-        if self.credentials.as_ref().is_some_and(|c| c.is_unlocked())
+        if self.vault.is_unlocked()
             && now.duration_since(self.last_input) >= self.config.vault_auto_lock
         {
             self.lock_vaults();
         }
-        if let Some(u) = self.unlock.as_mut() {
+        if let Some(u) = self.layers.unlock_mut() {
             u.dialog.tick(now);
             self.dirty = true;
         }
@@ -313,8 +236,8 @@ impl App {
 
     /// Whether something on screen counts down (so the loop wakes every [`TICK`]).
     pub(crate) fn ticking(&self) -> bool {
-        self.unlock.is_some()
+        self.layers.unlock().is_some()
             || self.panes.values().any(|s| s.pane.ticks())
-            || self.credentials.as_ref().is_some_and(|c| c.is_unlocked())
+            || self.vault.is_unlocked()
     }
 }

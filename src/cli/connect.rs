@@ -3,7 +3,7 @@
 
 use crate::paths::Paths;
 use crate::ssh::config::ResolveOptions;
-use crate::ssh::{ConnectOptions, Plan, SshError, Target, plan};
+use crate::ssh::{ConnectOptions, Plan, SshError, plan_destination};
 use crate::workspace::{DEFAULT_WORKSPACE, HostsFile, Inventory};
 use clap::Args;
 use std::path::PathBuf;
@@ -62,22 +62,6 @@ fn option_pair(o: &str) -> Result<(String, String), SshError> {
             why: "-o takes Keyword=value, e.g. -o ServerAliveInterval=30".into(),
         }),
     }
-}
-
-/// `HOST:PORT` and `[v6]:PORT` are lumen's shorthand for `-p`; ssh_config never sees the port.
-fn split_port(destination: &str) -> Result<(String, Option<u16>), SshError> {
-    let rest = destination.rsplit_once('@').map_or(destination, |(_, h)| h);
-    if !rest.starts_with('[') && rest.matches(':').count() != 1 {
-        return Ok((destination.to_string(), None));
-    }
-    let t = Target::parse(destination, None, None)?;
-    let explicit = rest.starts_with('[') && rest.contains("]:") || !rest.starts_with('[');
-    let user = destination.rsplit_once('@').map(|(u, _)| u);
-    let name = match user {
-        Some(u) => format!("{u}@{}", t.host),
-        None => t.host.clone(),
-    };
-    Ok((name, explicit.then_some(t.port)))
 }
 
 /// `-J`'s hops must parse, and name hosts and users ssh would accept; ssh refuses a bad `-J`
@@ -140,14 +124,7 @@ pub fn plans(
 ) -> Result<Vec<Plan>, SshError> {
     args.destinations
         .iter()
-        .map(|d| {
-            let (name, port) = split_port(d)?;
-            let mut r = resolve.clone();
-            r.port = port.or(r.port);
-            let mut p = plan(&name, inventory, &r, base)?;
-            p.target.name = d.clone();
-            Ok(p)
-        })
+        .map(|d| plan_destination(d, inventory, resolve, base))
         .collect()
 }
 
@@ -218,6 +195,7 @@ pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ssh::Target;
     use clap::Parser;
 
     #[derive(Parser)]

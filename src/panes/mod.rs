@@ -5,7 +5,7 @@ pub mod hosts;
 pub mod terminal;
 pub mod vault;
 
-use crate::app::theme::Theme;
+use crate::ui::theme::Theme;
 use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

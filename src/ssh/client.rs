@@ -7,6 +7,7 @@ use super::known_hosts::{self, HostKeyStatus, KnownHosts};
 use super::prompt::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};
 use super::target::{ConnectOptions, Target};
 use super::{SshError, auth, fingerprint};
+use crate::stream::CloseReason;
 use russh::client::{self, ChannelOpenHandle, Msg, Session};
 use russh::keys::{Algorithm, PublicKey, PublicKeyOrCertificate};
 use russh::{Channel, Preferred};
@@ -31,6 +32,8 @@ pub struct Connection {
     pub banner: Option<String>,
     /// Dropped with the connection (after the russh handle): the transport's owners.
     pub(crate) keep: Vec<Keep>,
+    /// Why the connection ended, once it has (set by the russh handler).
+    ended: tokio::sync::watch::Receiver<Option<CloseReason>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -42,6 +45,21 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
+    /// Whether the connection is gone (every channel on it has ended or will).
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed() || self.ended.borrow().is_some()
+    }
+
+    /// Why the connection ended, waiting up to `wait` for the transport to say.
+    pub async fn end_reason(&self, wait: std::time::Duration) -> Option<CloseReason> {
+        let mut rx = self.ended.clone();
+        let got = tokio::time::timeout(wait, rx.wait_for(|r| r.is_some())).await;
+        match got {
+            Ok(Ok(reason)) => reason.clone(),
+            _ => None,
+        }
+    }
+
     /// Say goodbye politely; errors do not matter any more.
     pub async fn disconnect(&self) {
         let _ = self
@@ -84,7 +102,9 @@ where
     let verdict = Arc::new(Mutex::new(None));
     let prompted = Arc::new(AtomicBool::new(false));
     let banner = Arc::new(Mutex::new(None));
+    let (ended_tx, ended) = tokio::sync::watch::channel(None);
     let handler = ClientHandler {
+        ended: ended_tx,
         prompted: prompted.clone(),
         accepted: None,
         banner: banner.clone(),
@@ -106,7 +126,8 @@ where
         r = &mut handshake => r,
         _ = tokio::time::sleep(opts.connect_timeout) => {
             if !prompted.load(Ordering::SeqCst) {
-                if let Some(e) = not_ssh(target, &greeting) {
+                // Something that is not SSH answered; silence is the timeout below.
+                if let Some(e @ SshError::NotSsh { .. }) = not_ssh(target, &greeting) {
                     return Err(e);
                 }
                 return Err(SshError::ConnectTimeout {
@@ -136,6 +157,7 @@ where
         warnings,
         banner,
         keep: Vec::new(),
+        ended,
     })
 }
 
@@ -285,6 +307,25 @@ pub struct ClientHandler {
     /// The key accepted in this connection, so a re-key does not ask again.
     accepted: Option<PublicKey>,
     banner: Arc<Mutex<Option<String>>>,
+    /// Where the reason the connection ended goes, for every session on it.
+    ended: tokio::sync::watch::Sender<Option<CloseReason>>,
+}
+
+/// A transport's end in words a user can act on.
+fn close_reason(reason: &client::DisconnectReason<russh::Error>) -> CloseReason {
+    match reason {
+        client::DisconnectReason::ReceivedDisconnect(_) => CloseReason::ServerClosed,
+        client::DisconnectReason::Error(russh::Error::KeepaliveTimeout) => {
+            CloseReason::KeepaliveTimeout
+        }
+        client::DisconnectReason::Error(russh::Error::IO(e)) => {
+            CloseReason::NetworkLost(e.to_string())
+        }
+        client::DisconnectReason::Error(russh::Error::HUP | russh::Error::Disconnect) => {
+            CloseReason::ServerClosed
+        }
+        client::DisconnectReason::Error(e) => CloseReason::NetworkLost(e.to_string()),
+    }
 }
 
 impl ClientHandler {
@@ -374,6 +415,17 @@ impl ClientHandler {
 
 impl client::Handler for ClientHandler {
     type Error = russh::Error;
+
+    async fn disconnected(
+        &mut self,
+        reason: client::DisconnectReason<Self::Error>,
+    ) -> Result<(), Self::Error> {
+        let _ = self.ended.send(Some(close_reason(&reason)));
+        match reason {
+            client::DisconnectReason::ReceivedDisconnect(_) => Ok(()),
+            client::DisconnectReason::Error(e) => Err(e),
+        }
+    }
 
     async fn auth_banner(
         &mut self,

@@ -115,6 +115,13 @@ pub enum SshError {
     #[error("jump chain of {name} is too long or loops ({depth} levels); check ProxyJump")]
     JumpLoop { name: String, depth: usize },
 
+    #[error("{command:?} on {host} did not finish within {secs} s; lumen stopped it")]
+    ExecTimeout {
+        host: String,
+        command: String,
+        secs: u64,
+    },
+
     #[error("cannot update known hosts file {}: {why}", path.display())]
     KnownHostsWrite { path: PathBuf, why: String },
 

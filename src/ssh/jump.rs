@@ -1,6 +1,7 @@
-//! Jump hosts: each hop a russh connection tunnelled through the previous hop's `direct-tcpip`
-//! channel, and a [`JumpPool`] so one connection to a jump host serves every session through
-//! it, closing when the last of them ends.
+//! Jump hosts and shared connections: each hop a russh connection tunnelled through the
+//! previous hop's `direct-tcpip` channel, and a [`JumpPool`] so one connection to a jump host
+//! (and, with [`JumpPool::shared`], to the destination itself, as OpenSSH's ControlMaster)
+//! serves every session and exec through it, closing when the last of them ends.
 
 use super::client::{Connection, connect, connect_over};
 use super::prompt::Prompter;
@@ -12,22 +13,42 @@ use std::sync::{Arc, Mutex, Weak};
 /// Where a tunnel says it comes from (`direct-tcpip` originator); sshd only logs it.
 const ORIGINATOR: (&str, u32) = ("127.0.0.1", 0);
 
-/// A jump connection in use; disconnects when the last session through it is dropped.
-struct Hop {
+/// An authenticated connection shared by the sessions and execs using it; disconnects when
+/// the last of them drops its handle.
+pub struct SharedConnection {
     conn: Option<Connection>,
+    /// The server's banner, shown once, by the first session.
+    banner: std::sync::Mutex<Option<String>>,
 }
 
-impl Hop {
-    fn conn(&self) -> Option<&Connection> {
+/// The same under its old name, for the jump hops.
+type Hop = SharedConnection;
+
+impl SharedConnection {
+    fn new(mut conn: Connection) -> Self {
+        let banner = std::sync::Mutex::new(conn.banner.take());
+        Self {
+            conn: Some(conn),
+            banner,
+        }
+    }
+
+    /// The connection (None only while being dropped).
+    pub fn conn(&self) -> Option<&Connection> {
         self.conn.as_ref()
     }
 
-    fn is_open(&self) -> bool {
-        self.conn().is_some_and(|c| !c.handle.is_closed())
+    pub fn is_open(&self) -> bool {
+        self.conn().is_some_and(|c| !c.is_closed())
+    }
+
+    /// The pre-login banner, the first time it is asked for.
+    pub fn take_banner(&self) -> Option<String> {
+        self.banner.lock().ok().and_then(|mut b| b.take())
     }
 }
 
-impl Drop for Hop {
+impl Drop for SharedConnection {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else {
             return;
@@ -91,6 +112,37 @@ impl JumpPool {
     /// Connect to `plan`'s target through its jump hosts, reusing open jump connections.
     /// Errors about a jump host name it: `jump host bastion (10.0.0.5:2222): …`.
     pub async fn connect(&self, plan: &Plan, prompter: &Prompter) -> Result<Connection, SshError> {
+        let (via, _) = self.jumps(plan, prompter).await?;
+        open_hop(&plan.target, via, prompter).await
+    }
+
+    /// The target's connection shared too: an open one to the same destination (user, host,
+    /// port, route) is reused, so a second session or an exec logs in no more. Returns the
+    /// connection and whether it was opened now (its warnings are then new).
+    pub async fn shared(
+        &self,
+        plan: &Plan,
+        prompter: &Prompter,
+    ) -> Result<(Arc<SharedConnection>, bool), SshError> {
+        let key = plan_key(plan);
+        let slot = self.slot(&key);
+        let mut held = slot.lock().await;
+        if let Some(open) = held.upgrade().filter(|h| h.is_open()) {
+            return Ok((open, false));
+        }
+        let (via, _) = self.jumps(plan, prompter).await?;
+        let conn = open_hop(&plan.target, via, prompter).await?;
+        let shared = Arc::new(SharedConnection::new(conn));
+        *held = Arc::downgrade(&shared);
+        Ok((shared, true))
+    }
+
+    /// The last jump host's shared connection (None without jumps), and the chain's key.
+    async fn jumps(
+        &self,
+        plan: &Plan,
+        prompter: &Prompter,
+    ) -> Result<(Option<Arc<Hop>>, String), SshError> {
         let mut via: Option<Arc<Hop>> = None;
         let mut key = String::new();
         for hop in &plan.jumps {
@@ -109,12 +161,21 @@ impl JumpPool {
                     addr: hop.addr(),
                     source: Box::new(e),
                 })?;
-            let shared = Arc::new(Hop { conn: Some(conn) });
+            let shared = Arc::new(Hop::new(conn));
             *held = Arc::downgrade(&shared);
             via = Some(shared);
         }
-        open_hop(&plan.target, via, prompter).await
+        Ok((via, key))
     }
+}
+
+/// What identifies a destination's shared connection: its whole route, then the target.
+/// Marked so it never equals a jump chain's key.
+fn plan_key(plan: &Plan) -> String {
+    let mut key: String = plan.jumps.iter().map(hop_key).collect();
+    key.push_str("=> ");
+    key.push_str(&hop_key(&plan.target));
+    key
 }
 
 /// What identifies a hop's connection: who, where, and how it is reached.

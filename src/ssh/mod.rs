@@ -1,13 +1,14 @@
 //! SSH: russh client (connect, auth, host keys, PTY sessions, exec) and the embedded server.
 //!
-//! The UI talks to this module through three things: [`session::spawn_session`] (a
-//! [`crate::stream::Stream`] for a terminal pane), [`session::exec`] (a command's output), and a
-//! [`prompt::Prompter`] whose requests (host-key question, password, passphrase,
-//! keyboard-interactive) the UI answers with dialogs.
+//! The app, scans and the copilot talk to this module through a [`Connector`]: sessions for
+//! terminal panes and `exec`s share one authenticated connection per destination, and its
+//! [`prompt::Prompter`]'s questions (host key, password, passphrase, keyboard-interactive) the
+//! UI answers with dialogs. [`session`] keeps one-shot, unshared connects for simple callers.
 
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod connector;
 pub mod credentials;
 pub mod error;
 pub mod fingerprint;
@@ -27,12 +28,13 @@ pub mod target;
 pub mod vault_login;
 
 pub use client::{Connection, connect, connect_over};
+pub use connector::{Connector, ExecOptions, ExecOutput};
 pub use credentials::{Credentials, Secret};
 pub use error::SshError;
 pub use jump::JumpPool;
 pub use known_hosts::{HostKeyStatus, KnownHosts};
 pub use prompt::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest, Prompter};
-pub use resolve::{Plan, PlannedHop, plan};
+pub use resolve::{Plan, PlannedHop, plan, plan_destination, split_port};
 
 pub use server::{EmbeddedServer, EmbeddedServerOptions, KiRound};
 pub use session::{
@@ -40,4 +42,4 @@ pub use session::{
     spawn_session,
 };
 pub use target::{ConnectOptions, Target};
-pub use vault_login::{UnlockRequest, VaultCredentials};
+pub use vault_login::VaultCredentials;

@@ -14,11 +14,11 @@ const USER_FORBIDDEN: &str = "'`\";&<>|(){}";
 /// Why `host` cannot be a host name, if it cannot.
 pub fn check_hostname(host: &str) -> Result<(), String> {
     if host.is_empty() {
-        return Err("the host name is empty".into());
+        return Err("the hostname is empty".into());
     }
     if host.starts_with('-') {
         return Err(format!(
-            "host name {} starts with '-'",
+            "hostname {} starts with '-'",
             crate::text::quoted(host)
         ));
     }
@@ -27,7 +27,7 @@ pub fn check_hostname(host: &str) -> Result<(), String> {
         .find(|c| HOST_FORBIDDEN.contains(*c) || c.is_whitespace() || c.is_control())
     {
         return Err(format!(
-            "host name {} contains invalid characters ({}), as ssh would refuse it",
+            "hostname {} contains invalid characters ({}), as ssh would refuse it",
             crate::text::quoted(host),
             crate::text::quoted(&c.to_string())
         ));

@@ -2,6 +2,7 @@
 //! sent over a channel the app serves with dialogs. A dropped reply means "cancelled".
 
 use secrecy::SecretString;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// What the user is asked.
@@ -58,9 +59,22 @@ pub struct PromptRequest {
     pub reply: oneshot::Sender<Option<PromptAnswer>>,
 }
 
+/// Where questions go: a channel (tests, batch use) or the app's message bus.
+#[derive(Clone)]
+enum Sink {
+    Channel(mpsc::Sender<PromptRequest>),
+    Fn(Arc<dyn Fn(PromptRequest) + Send + Sync>),
+}
+
 /// The SSH side of the prompt channel. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Prompter(pub mpsc::Sender<PromptRequest>);
+#[derive(Clone)]
+pub struct Prompter(Sink);
+
+impl std::fmt::Debug for Prompter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prompter")
+    }
+}
 
 /// How many questions may wait for the UI.
 pub const PROMPT_QUEUE: usize = 8;
@@ -69,19 +83,28 @@ impl Prompter {
     /// A prompter and the receiver the app serves.
     pub fn channel() -> (Self, mpsc::Receiver<PromptRequest>) {
         let (tx, rx) = mpsc::channel(PROMPT_QUEUE);
-        (Self(tx), rx)
+        (Self(Sink::Channel(tx)), rx)
+    }
+
+    /// A prompter that hands each question to `sink` (the app wraps it in its message).
+    pub fn from_fn(sink: impl Fn(PromptRequest) + Send + Sync + 'static) -> Self {
+        Self(Sink::Fn(Arc::new(sink)))
     }
 
     /// A prompter nobody answers: every question is cancelled at once (batch use, `exec`).
     pub fn none() -> Self {
         let (tx, _rx) = mpsc::channel(1);
-        Self(tx)
+        Self(Sink::Channel(tx))
     }
 
     /// Ask and wait. None when cancelled or when the app is gone.
     pub async fn ask(&self, kind: PromptKind) -> Option<PromptAnswer> {
         let (reply, answer) = oneshot::channel();
-        self.0.send(PromptRequest { kind, reply }).await.ok()?;
+        let req = PromptRequest { kind, reply };
+        match &self.0 {
+            Sink::Channel(tx) => tx.send(req).await.ok()?,
+            Sink::Fn(f) => f(req),
+        }
         answer.await.ok().flatten()
     }
 }

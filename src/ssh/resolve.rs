@@ -132,6 +132,39 @@ pub fn plan(
     })
 }
 
+/// `HOST:PORT` and `[v6]:PORT` are lumen's shorthand for `-p`; ssh_config never sees the port.
+pub fn split_port(destination: &str) -> Result<(String, Option<u16>), SshError> {
+    let rest = destination.rsplit_once('@').map_or(destination, |(_, h)| h);
+    if !rest.starts_with('[') && rest.matches(':').count() != 1 {
+        return Ok((destination.to_string(), None));
+    }
+    let t = Target::parse(destination, None, None)?;
+    let explicit = rest.starts_with('[') && rest.contains("]:") || !rest.starts_with('[');
+    let user = destination.rsplit_once('@').map(|(u, _)| u);
+    let name = match user {
+        Some(u) => format!("{u}@{}", t.host),
+        None => t.host.clone(),
+    };
+    Ok((name, explicit.then_some(t.port)))
+}
+
+/// Plan what a user typed: `[user@]host[:port]`, an inventory name or an ssh_config alias.
+/// The `:port` shorthand is lumen's `-p` (ssh_config never sees it); the plan keeps the text
+/// as typed for its name.
+pub fn plan_destination(
+    destination: &str,
+    inventory: &Inventory,
+    resolve: &ResolveOptions,
+    base: &ConnectOptions,
+) -> Result<Plan, SshError> {
+    let (name, port) = split_port(destination)?;
+    let mut r = resolve.clone();
+    r.port = port.or(r.port);
+    let mut p = plan(&name, inventory, &r, base)?;
+    p.target.name = destination.to_string();
+    Ok(p)
+}
+
 /// The hops of `r`'s chain, first hop first, following the first hop's own ProxyJump.
 fn chain(
     r: &Resolved,

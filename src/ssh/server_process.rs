@@ -54,7 +54,7 @@ pub(super) fn start(
                                 }
                             }
                             StreamEvent::Closed(CloseReason::Exited(c)) => code = c,
-                            StreamEvent::Closed(_) => {}
+                            StreamEvent::Closed(_) | StreamEvent::Notice(_) => {}
                         }
                     }
                     finish(&handle, id, code).await;

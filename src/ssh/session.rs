@@ -7,12 +7,13 @@
 
 use super::SshError;
 use super::client::{Connection, connect};
-use super::jump::JumpPool;
+use super::jump::{JumpPool, SharedConnection};
 use super::prompt::Prompter;
 use super::resolve::Plan;
 use super::target::{ConnectOptions, Target};
 use crate::stream::{self, CloseReason, Stream, StreamCmd, StreamEnds, StreamEvent, Waker};
 use russh::ChannelMsg;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long to wait for the connection task's own error after the channel vanished.
@@ -42,7 +43,7 @@ pub async fn open_command(
     let conn = connect(target, opts, &prompter).await?;
     let channel = start_pty(&conn, opts, size, command).await?;
     let (stream, ends) = stream::channel(waker);
-    tokio::spawn(pump(conn, channel, ends));
+    tokio::spawn(pump(ConnRef::Own(conn), channel, ends));
     Ok(stream)
 }
 
@@ -72,7 +73,7 @@ fn spawn_started(
     let (stream, ends) = stream::channel(waker);
     tokio::spawn(async move {
         match started.await {
-            Ok((conn, channel)) => pump(conn, channel, ends).await,
+            Ok((conn, channel)) => pump(ConnRef::Own(conn), channel, ends).await,
             Err(e) => {
                 ends.send(StreamEvent::Closed(CloseReason::Failed(e.to_string())))
                     .await;
@@ -94,7 +95,7 @@ pub async fn open_planned_session(
     let conn = pool.connect(plan, &prompter).await?;
     let channel = start_pty(&conn, &plan.target.options, size, None).await?;
     let (stream, ends) = stream::channel(waker);
-    tokio::spawn(pump(conn, channel, ends));
+    tokio::spawn(pump(ConnRef::Own(conn), channel, ends));
     Ok(stream)
 }
 
@@ -116,9 +117,9 @@ pub fn spawn_planned_session(
     })
 }
 
-type Channel = russh::Channel<russh::client::Msg>;
+pub(crate) type Channel = russh::Channel<russh::client::Msg>;
 
-async fn start_pty(
+pub(crate) async fn start_pty(
     conn: &Connection,
     opts: &ConnectOptions,
     (cols, rows): (u16, u16),
@@ -171,9 +172,39 @@ async fn start_pty(
     Ok(channel)
 }
 
+/// Who keeps the connection a session runs on: the session itself, or everyone sharing it.
+pub(crate) enum ConnRef {
+    Own(Connection),
+    Shared(Arc<SharedConnection>),
+}
+
+impl ConnRef {
+    fn conn(&self) -> Option<&Connection> {
+        match self {
+            ConnRef::Own(c) => Some(c),
+            ConnRef::Shared(s) => s.conn(),
+        }
+    }
+
+    fn take_banner(&mut self) -> Option<String> {
+        match self {
+            ConnRef::Own(c) => c.banner.take(),
+            ConnRef::Shared(s) => s.take_banner(),
+        }
+    }
+
+    /// This session is done with the connection: an own one is closed; a shared one closes
+    /// when its last user lets go.
+    async fn release(self) {
+        if let ConnRef::Own(c) = self {
+            c.disconnect().await;
+        }
+    }
+}
+
 /// Move bytes both ways until the channel or the connection ends, then say why.
-async fn pump(mut conn: Connection, mut channel: Channel, mut ends: StreamEnds) {
-    if let Some(banner) = conn.banner.take() {
+pub(crate) async fn pump(mut conn: ConnRef, mut channel: Channel, mut ends: StreamEnds) {
+    if let Some(banner) = conn.take_banner() {
         // As ssh prints it: before the session, with terminal line endings.
         let text = banner.replace("\r\n", "\n").replace('\n', "\r\n");
         if !ends.send(StreamEvent::Data(text.into_bytes())).await {
@@ -186,7 +217,7 @@ async fn pump(mut conn: Connection, mut channel: Channel, mut ends: StreamEnds) 
             cmd = ends.commands.recv() => match cmd {
                 Some(StreamCmd::Input(bytes)) => {
                     if channel.data_bytes(bytes).await.is_err() {
-                        break end_reason(&mut conn, status).await;
+                        break end_reason(&conn, status).await;
                     }
                 }
                 Some(StreamCmd::Resize { cols, rows }) => {
@@ -196,14 +227,15 @@ async fn pump(mut conn: Connection, mut channel: Channel, mut ends: StreamEnds) 
                 }
                 Some(StreamCmd::Close) | None => {
                     let _ = channel.close().await;
-                    conn.disconnect().await;
+                    conn.release().await;
                     break status.map(CloseReason::Exited).unwrap_or(CloseReason::Exited(None));
                 }
             },
             msg = channel.wait() => match msg {
                 Some(ChannelMsg::Data { data }) | Some(ChannelMsg::ExtendedData { data, .. }) => {
                     if !ends.send(StreamEvent::Data(data.to_vec())).await {
-                        conn.disconnect().await;
+                        let _ = channel.close().await;
+                        conn.release().await;
                         return;
                     }
                 }
@@ -212,30 +244,30 @@ async fn pump(mut conn: Connection, mut channel: Channel, mut ends: StreamEnds) 
                 }
                 Some(ChannelMsg::ExitSignal { .. }) => status = Some(None),
                 Some(ChannelMsg::Close) => {
-                    conn.disconnect().await;
-                    break status.map(CloseReason::Exited).unwrap_or(CloseReason::ServerClosed);
+                    let reason = status.map(CloseReason::Exited).unwrap_or(CloseReason::ServerClosed);
+                    conn.release().await;
+                    break reason;
                 }
                 Some(_) => {}
-                None => break end_reason(&mut conn, status).await,
+                None => break end_reason(&conn, status).await,
             },
         }
     };
     ends.send(StreamEvent::Closed(reason)).await;
 }
 
-/// The channel is gone: an exit status wins; else ask the connection task why it ended.
-async fn end_reason(conn: &mut Connection, status: Option<Option<i32>>) -> CloseReason {
+/// The channel is gone: an exit status wins; else the connection's own reason (for a shared
+/// connection, the same for every session on it).
+async fn end_reason(conn: &ConnRef, status: Option<Option<i32>>) -> CloseReason {
     if let Some(s) = status {
         return CloseReason::Exited(s);
     }
-    match tokio::time::timeout(END_REASON_WAIT, &mut conn.handle).await {
-        Ok(Err(russh::Error::KeepaliveTimeout)) => CloseReason::KeepaliveTimeout,
-        Ok(Err(russh::Error::IO(e))) => CloseReason::NetworkLost(e.to_string()),
-        Ok(Err(russh::Error::HUP | russh::Error::Disconnect)) | Ok(Ok(())) => {
-            CloseReason::ServerClosed
-        }
-        Ok(Err(e)) => CloseReason::NetworkLost(e.to_string()),
-        Err(_) => CloseReason::ServerClosed,
+    match conn.conn() {
+        Some(c) => c
+            .end_reason(END_REASON_WAIT)
+            .await
+            .unwrap_or(CloseReason::ServerClosed),
+        None => CloseReason::ServerClosed,
     }
 }
 

@@ -2,100 +2,50 @@
 //! password or private key, the TOTP entry bound to the host answers one-time-code prompts.
 //! Every use is audited by the vault (`auth`); secrets leave it only for one login.
 //!
-//! The app shares its unlocked vaults through a [`VaultCredentials`] handle (`put` on unlock,
-//! `clear` on lock). When a login needs the vault while it is locked, the handle sends an
-//! [`UnlockRequest`] the app answers by showing its unlock dialog, `put`ting the vaults and
-//! replying; a dropped request means "stay locked" and the login asks the user instead.
+//! It reads the app's one [`VaultOwner`]. When a login needs the vault while it is locked, the
+//! owner asks the app (an `UnlockRequest`), which shows its unlock dialog and replies; a
+//! dropped request means "stay locked" and the login asks the user instead.
 
 use super::credentials::{CredentialFuture, Credentials, Secret};
-use crate::vault::{Action, Kind, Vault, VaultError};
+use crate::vault::{Action, Kind, VaultOwner};
 use secrecy::SecretString;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
 
-/// "Unlock the vault, then reply." Reply `true` once unlocked; drop it to stay locked.
-pub type UnlockRequest = oneshot::Sender<bool>;
-
-/// How many unlock requests may wait for the app.
-pub const UNLOCK_QUEUE: usize = 4;
-
-/// Shared unlocked vaults (personal, workspace) for SSH logins. Cheap to clone.
-#[derive(Clone, Default)]
+/// The vault as a login source. Cheap to clone. Reads the app's one [`VaultOwner`], so a
+/// login never opens a vault of its own and locking in the app locks logins too.
+#[derive(Clone)]
 pub struct VaultCredentials {
-    vaults: Arc<Mutex<Vec<Vault>>>,
-    unlock: Option<mpsc::Sender<UnlockRequest>>,
+    owner: VaultOwner,
     /// Inventory host name → its groups, for entries bound to `@group`.
     groups: Arc<HashMap<String, Vec<String>>>,
 }
 
 impl std::fmt::Debug for VaultCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let open = self.vaults.lock().map(|v| v.len()).unwrap_or(0);
         f.debug_struct("VaultCredentials")
-            .field("unlocked_vaults", &open)
+            .field("unlocked", &self.owner.is_unlocked())
             .finish_non_exhaustive()
     }
 }
 
 impl VaultCredentials {
-    /// A handle with no vault open and no way to unlock (logins fall back to asking).
-    pub fn new() -> Self {
-        Self::default()
+    /// Logins read `owner`'s vaults (asking it to unlock when they are locked).
+    pub fn new(owner: VaultOwner) -> Self {
+        Self {
+            owner,
+            groups: Arc::default(),
+        }
     }
 
-    /// A handle that asks the app to unlock through the returned receiver.
-    pub fn with_unlock() -> (Self, mpsc::Receiver<UnlockRequest>) {
-        let (tx, rx) = mpsc::channel(UNLOCK_QUEUE);
-        let handle = Self {
-            unlock: Some(tx),
-            ..Self::default()
-        };
-        (handle, rx)
-    }
-
-    /// Host groups from the inventory, so entries bound to `@group` apply.
-    pub fn with_groups(mut self, inventory: &crate::workspace::Inventory) -> Self {
-        let groups = inventory
-            .hosts
-            .iter()
-            .map(|h| (h.name.clone(), h.groups.clone()))
-            .collect();
+    /// Host groups (inventory name → groups), so entries bound to `@group` apply.
+    pub fn with_groups(mut self, groups: HashMap<String, Vec<String>>) -> Self {
         self.groups = Arc::new(groups);
         self
     }
 
-    /// The app unlocked: logins may read these vaults.
-    pub fn put(&self, vaults: Vec<Vault>) {
-        if let Ok(mut v) = self.vaults.lock() {
-            *v = vaults;
-        }
-    }
-
-    /// The app locked: drop the vaults (wiping their keys).
-    pub fn clear(&self) {
-        if let Ok(mut v) = self.vaults.lock() {
-            v.clear();
-        }
-    }
-
     pub fn is_unlocked(&self) -> bool {
-        self.vaults.lock().is_ok_and(|v| !v.is_empty())
-    }
-
-    /// Ask the app to unlock when locked. False when it stays locked.
-    async fn ensure_unlocked(&self) -> bool {
-        if self.is_unlocked() {
-            return true;
-        }
-        let Some(tx) = &self.unlock else {
-            return false;
-        };
-        let (reply, answer) = oneshot::channel();
-        if tx.send(reply).await.is_err() {
-            return false;
-        }
-        answer.await.unwrap_or(false) && self.is_unlocked()
+        self.owner.is_unlocked()
     }
 
     fn groups_of(&self, host: &str) -> &[String] {
@@ -106,19 +56,11 @@ impl VaultCredentials {
     fn with_entry<T>(
         &self,
         entry: &str,
-        f: impl FnOnce(&Vault) -> Result<T, VaultError>,
+        f: impl FnOnce(&crate::vault::Vault) -> crate::vault::Result<T>,
     ) -> Result<T, String> {
-        let vaults = self
-            .vaults
-            .lock()
-            .map_err(|_| "the vault is unavailable".to_string())?;
-        let vault = vaults
-            .iter()
-            .find(|v| v.get(entry).is_ok())
-            .ok_or_else(|| {
-                format!("no vault entry named {entry:?}; check the host's credential")
-            })?;
-        f(vault).map_err(|e| e.to_string())
+        self.owner
+            .with_entry(entry, f)
+            .map_err(|e| format!("{e}; check the host's credential"))
     }
 
     fn lookup_secret(&self, entry: &str, host: &str) -> Result<Option<Secret>, String> {
@@ -143,14 +85,6 @@ impl VaultCredentials {
 
     /// The TOTP entry for `host`: `entry` when it is one, else one bound to the host.
     fn totp_entry(&self, entry: Option<&str>, host: &str) -> Option<String> {
-        let vaults = self.vaults.lock().ok()?;
-        if let Some(name) = entry
-            && vaults
-                .iter()
-                .any(|v| v.get(name).is_ok_and(|e| e.kind == Kind::Totp))
-        {
-            return Some(name.to_string());
-        }
         let groups = self.groups_of(host);
         let bound = |hosts: &[String]| {
             hosts.iter().any(|h| {
@@ -159,11 +93,22 @@ impl VaultCredentials {
                         .is_some_and(|g| groups.iter().any(|x| x == g))
             })
         };
-        vaults.iter().find_map(|v| {
-            v.entries()
-                .find(|e| e.kind == Kind::Totp && bound(&e.hosts))
-                .map(|e| e.name.clone())
-        })
+        self.owner
+            .read(|vaults| {
+                let vaults = || vaults.iter().map(|s| &s.vault);
+                if let Some(name) = entry
+                    && vaults().any(|v| v.get(name).is_ok_and(|e| e.kind == Kind::Totp))
+                {
+                    return Some(name.to_string());
+                }
+                vaults().find_map(|v| {
+                    v.entries()
+                        .find(|e| e.kind == Kind::Totp && bound(&e.hosts))
+                        .map(|e| e.name.clone())
+                })
+            })
+            .ok()
+            .flatten()
     }
 
     fn lookup_code(&self, entry: Option<&str>, host: &str) -> Result<Option<SecretString>, String> {
@@ -186,7 +131,7 @@ impl Credentials for VaultCredentials {
         host: &'a str,
     ) -> CredentialFuture<'a, Result<Option<Secret>, String>> {
         Box::pin(async move {
-            if !self.ensure_unlocked().await {
+            if !self.owner.ensure_unlocked().await {
                 return Ok(None);
             }
             self.lookup_secret(entry, host)
@@ -199,7 +144,7 @@ impl Credentials for VaultCredentials {
         host: &'a str,
     ) -> CredentialFuture<'a, Result<Option<SecretString>, String>> {
         Box::pin(async move {
-            if !self.ensure_unlocked().await {
+            if !self.owner.ensure_unlocked().await {
                 return Ok(None);
             }
             self.lookup_code(entry, host)

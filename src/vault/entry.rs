@@ -90,6 +90,18 @@ pub struct Entry {
     pub(crate) key_passphrase: Option<SecretString>,
 }
 
+impl Entry {
+    /// A copy with the metadata only: secret and key passphrase empty. What lists and detail
+    /// views keep, so locking never leaves a decrypted secret behind in them.
+    pub fn without_secrets(&self) -> Entry {
+        Entry {
+            secret: SecretString::from(String::new()),
+            key_passphrase: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// What a caller supplies to add or replace an entry's content.
 #[derive(Debug, Default)]
 pub struct NewEntry {

@@ -16,6 +16,7 @@ mod entry;
 mod error;
 pub mod format;
 mod otp;
+mod owner;
 mod placeholders;
 mod sshkey;
 mod store;
@@ -25,6 +26,7 @@ pub use entry::{Entry, Kind, NewEntry, Payload, check_name};
 pub use error::{Result, VaultError};
 pub use format::KdfParams;
 pub use otp::{TotpCode, unix_now};
+pub use owner::{Locked, ScopedVault, UnlockRequest, VaultOwner};
 pub use sshkey::KeyInfo;
 pub use store::{TEST_HOOK_ENV, lock_path};
 

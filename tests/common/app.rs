@@ -2,8 +2,7 @@
 //! wrote to each pane's backend.
 
 use lumen::app::config::Config;
-use lumen::app::theme::Theme;
-use lumen::app::{App, AppOptions, PaneSpec, Spawner};
+use lumen::app::{App, AppOptions, Effect, PaneSpec, Spawner};
 use lumen::stream::{self, Stream, StreamCmd, StreamEnds, StreamEvent, Waker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -56,19 +55,61 @@ pub fn app_spec(
 ) -> (App, Backends, Rc<RefCell<Vec<PaneSpec>>>) {
     let backends: Backends = Rc::default();
     let specs: Rc<RefCell<Vec<PaneSpec>>> = Rc::default();
-    let mut app = App::new(AppOptions {
-        config,
-        theme: Theme::builtin(),
-        size: (w, h),
-        spawner: Box::new(ChannelSpawner {
-            backends: backends.clone(),
-            specs: specs.clone(),
-        }),
-        waker: Waker::new(),
-        vault_files: Vec::new(),
-    });
+    let mut opts = AppOptions::new(Box::new(ChannelSpawner {
+        backends: backends.clone(),
+        specs: specs.clone(),
+    }));
+    opts.config = config;
+    opts.size = (w, h);
+    let mut app = App::new(opts);
     app.new_tab(first);
     (app, backends, specs)
+}
+
+/// Like [`app_spec`] with the options adjusted by `adjust` before the app is built.
+pub fn app_spec_with(
+    w: u16,
+    h: u16,
+    first: PaneSpec,
+    adjust: impl FnOnce(&mut AppOptions),
+) -> (App, Backends, Rc<RefCell<Vec<PaneSpec>>>) {
+    let backends: Backends = Rc::default();
+    let specs: Rc<RefCell<Vec<PaneSpec>>> = Rc::default();
+    let mut opts = AppOptions::new(Box::new(ChannelSpawner {
+        backends: backends.clone(),
+        specs: specs.clone(),
+    }));
+    opts.size = (w, h);
+    adjust(&mut opts);
+    let mut app = App::new(opts);
+    app.new_tab(first);
+    (app, backends, specs)
+}
+
+/// Options for an app on channel-backed panes, `w`x`h`, to adjust before `App::new`.
+pub fn options(w: u16, h: u16) -> AppOptions {
+    let mut opts = AppOptions::new(Box::new(ChannelSpawner {
+        backends: Backends::default(),
+        specs: Rc::default(),
+    }));
+    opts.size = (w, h);
+    opts
+}
+
+/// Run the background tasks the app asked for (as the event loop would, but here and now),
+/// feeding each result back, until none is left. Returns the other effects, in order.
+pub fn settle(app: &mut App) -> Vec<Effect> {
+    let mut others = Vec::new();
+    let mut queue = app.take_effects();
+    while !queue.is_empty() {
+        for effect in std::mem::take(&mut queue) {
+            match effect {
+                Effect::Spawn(task) => queue.extend(app.update(task.run_blocking())),
+                other => others.push(other),
+            }
+        }
+    }
+    others
 }
 
 /// End pane number `i`'s stream with `reason`.

@@ -309,6 +309,7 @@ pub async fn read_until(stream: &mut lumen::stream::Stream, needle: &str) -> Str
                     break;
                 }
             }
+            Ok(Some(lumen::stream::StreamEvent::Notice(_))) => {}
             Ok(Some(lumen::stream::StreamEvent::Closed(r))) => {
                 panic!(
                     "stream closed ({r}) before {needle:?}; output: {}",
@@ -334,6 +335,7 @@ pub async fn read_to_close(
     loop {
         match tokio::time::timeout_at(deadline, stream.events.recv()).await {
             Ok(Some(lumen::stream::StreamEvent::Data(d))) => out.extend(d),
+            Ok(Some(lumen::stream::StreamEvent::Notice(_))) => {}
             Ok(Some(lumen::stream::StreamEvent::Closed(r))) => {
                 return (String::from_utf8_lossy(&out).into_owned(), r);
             }

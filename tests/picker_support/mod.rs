@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use lumen::app::theme::{Role, Theme};
+use lumen::ui::theme::{Role, Theme};
 use lumen::panes::hosts::{HostPicker, PickerOutcome};
 use lumen::workspace::{Host, Inventory};
 use ratatui::buffer::Buffer;

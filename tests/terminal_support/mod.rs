@@ -1,7 +1,7 @@
 //! Shared helpers for the terminal pane tests: a pane on an in-memory stream, replay, rendering.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use lumen::app::theme::Theme;
+use lumen::ui::theme::Theme;
 use lumen::panes::terminal::{TerminalConfig, TerminalPane};
 use lumen::stream::{self, StreamCmd, StreamEnds, StreamEvent, Waker};
 use ratatui::buffer::Buffer;

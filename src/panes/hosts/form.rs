@@ -1,7 +1,7 @@
 //! The picker's edit form: one line per field of a host, validated into a `Host` on Enter.
 
-use super::input::Input;
-use crate::app::theme::{Role, Theme};
+use crate::ui::input::TextInput as Input;
+use crate::ui::theme::{Role, Theme};
 use crate::workspace::Host;
 use crate::workspace::hosts::check_host;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -251,7 +251,7 @@ impl EditForm {
 
     /// Where the form sits inside the pane area.
     pub fn rect(&self, area: Rect) -> Rect {
-        crate::app::popup::centered(area, FORM_WIDTH, self.height())
+        crate::ui::centered(area, FORM_WIDTH, self.height())
     }
 
     fn value_cols(rect: Rect) -> usize {

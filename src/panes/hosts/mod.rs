@@ -3,17 +3,16 @@
 
 mod filter;
 mod form;
-mod input;
 mod render;
 
 pub use filter::{Entry, Fuzzy, Listing, UNGROUPED};
 pub use form::{EditForm, Field, FieldError, FormOutcome};
 
-use crate::app::theme::Theme;
+use crate::ui::theme::Theme;
 use crate::panes::{Outcome, PaneView};
 use crate::workspace::{Host, Inventory};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use input::Input;
+use crate::ui::input::TextInput as Input;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Drawing the host picker: filter line, error, grouped rows with state, the empty-inventory help.
 
 use super::{HostPicker, HostState, ListLine};
-use crate::app::theme::{Role, Theme};
+use crate::ui::theme::{Role, Theme};
 use crate::workspace::Host;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -115,6 +115,8 @@ pub struct TerminalPane {
     activity: bool,
     bell: bool,
     clipboard: Option<String>,
+    /// Connection notices from the backend, for the status bar.
+    notices: Vec<String>,
     copy: Option<copy::CopyState>,
     mouse: mouse::MouseState,
     emulator_errors: usize,
@@ -166,6 +168,7 @@ impl TerminalPane {
             activity: false,
             bell: false,
             clipboard: None,
+            notices: Vec::new(),
             copy: None,
             mouse: mouse::MouseState::default(),
             emulator_errors: 0,
@@ -306,6 +309,11 @@ impl TerminalPane {
     /// True once after the program rang the bell.
     pub fn take_bell(&mut self) -> bool {
         std::mem::take(&mut self.bell)
+    }
+
+    /// Notices the backend sent about its connection, once.
+    pub fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
     }
 
     /// Text the program asked to put on the clipboard (OSC 52), once.

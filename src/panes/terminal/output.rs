@@ -28,6 +28,7 @@ impl TerminalPane {
                     pump.bytes += bytes.len();
                     self.feed(&bytes);
                 }
+                Ok(StreamEvent::Notice(text)) => self.notices.push(text),
                 Ok(StreamEvent::Closed(reason)) => {
                     self.show_closed(&reason);
                     self.closed = Some(reason);

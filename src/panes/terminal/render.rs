@@ -2,7 +2,7 @@
 //! copy-mode overlays (selection, search hits, copy cursor) and status line.
 
 use super::TerminalPane;
-use crate::app::theme::{Palette, Role, Theme};
+use crate::ui::theme::{Palette, Role, Theme};
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::index::{Column, Line, Point};
 use alacritty_terminal::term::cell::{Cell as TermCell, Flags};

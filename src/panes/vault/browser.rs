@@ -3,7 +3,7 @@
 //! add/edit/delete, and auto-lock after idle.
 
 use super::form::{EntryForm, FormData, FormEvent};
-use crate::vault::{Action, Kind, Scope, TotpCode, Vault};
+use crate::vault::{Action, Entry, Kind, Scope, ScopedVault, TotpCode, Vault, VaultOwner};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::SecretString;
 use std::time::{Duration, Instant};
@@ -14,13 +14,6 @@ pub const REVEAL_FOR: Duration = Duration::from_secs(10);
 pub const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(20);
 /// Lock after this long without a key, unless configured otherwise.
 pub const AUTO_LOCK_DEFAULT: Duration = Duration::from_secs(15 * 60);
-
-/// An unlocked vault and which scope it is.
-#[derive(Debug)]
-pub struct ScopedVault {
-    pub scope: Scope,
-    pub vault: Vault,
-}
 
 /// What the app must do after a key or a tick.
 #[derive(Debug)]
@@ -48,14 +41,21 @@ pub(super) enum Mode {
     Form(Box<EntryForm>),
 }
 
-/// The vault-browser pane.
+/// One listed entry: where it lives and its metadata (never its secret).
+#[derive(Debug)]
+pub(super) struct Row {
+    pub scope: Scope,
+    pub entry: Entry,
+}
+
+/// The vault-browser pane. The vaults belong to the app's [`VaultOwner`]; the browser keeps
+/// only the filtered list's metadata, refreshed after every change.
 #[derive(Debug)]
 pub struct VaultBrowser {
-    pub(super) vaults: Vec<ScopedVault>,
-    /// (index into `vaults`, entry name), filtered and sorted; recomputed in update.
-    pub(super) rows: Vec<(usize, String)>,
+    owner: VaultOwner,
+    pub(super) rows: Vec<Row>,
     pub(super) selected: usize,
-    pub(super) filter: String,
+    pub(super) filter: crate::ui::input::TextInput,
     pub(super) mode: Mode,
     pub(super) revealed: Option<(String, SecretString)>,
     reveal_until: Option<Instant>,
@@ -70,13 +70,15 @@ pub struct VaultBrowser {
 }
 
 impl VaultBrowser {
-    /// `unix_now` anchors the TOTP clock to `now` (tests pass fixed values).
-    pub fn new(vaults: Vec<ScopedVault>, now: Instant, unix_now: u64, auto_lock: Duration) -> Self {
+    /// A browser over `owner`'s vaults. `unix_now` anchors the TOTP clock to `now` (tests
+    /// pass fixed values).
+    pub fn new(owner: VaultOwner, now: Instant, unix_now: u64, auto_lock: Duration) -> Self {
+        let locked = !owner.is_unlocked();
         let mut b = VaultBrowser {
-            vaults,
+            owner,
             rows: Vec::new(),
             selected: 0,
-            filter: String::new(),
+            filter: crate::ui::input::TextInput::default(),
             mode: Mode::List,
             revealed: None,
             reveal_until: None,
@@ -87,16 +89,15 @@ impl VaultBrowser {
             auto_lock,
             clock_base: (now, unix_now),
             status: None,
-            locked: false,
+            locked,
         };
         b.refresh_rows();
         b.refresh_totp(now);
         b
     }
 
-    /// Hand back freshly unlocked vaults after [`BrowserOutcome::UnlockRequested`].
-    pub fn unlocked(&mut self, vaults: Vec<ScopedVault>, now: Instant) {
-        self.vaults = vaults;
+    /// The owner was unlocked again (after [`BrowserOutcome::UnlockRequested`]).
+    pub fn unlocked(&mut self, now: Instant) {
         self.locked = false;
         self.last_activity = now;
         self.status = None;
@@ -108,9 +109,15 @@ impl VaultBrowser {
         self.locked
     }
 
-    /// Drop every decrypted secret and vault key now.
+    /// Drop every decrypted secret and vault key now: the owner's (so logins lock too) and
+    /// the browser's own reveal.
     pub fn lock(&mut self) -> BrowserOutcome {
-        self.vaults.clear();
+        self.owner.lock();
+        self.forget()
+    }
+
+    /// The owner was locked elsewhere (prefix L, idle): drop what the browser shows.
+    pub fn forget(&mut self) -> BrowserOutcome {
         self.rows.clear();
         self.revealed = None;
         self.reveal_until = None;
@@ -168,15 +175,11 @@ impl VaultBrowser {
             },
             Mode::Filter => match key.code {
                 KeyCode::Enter | KeyCode::Esc => self.mode = Mode::List,
-                KeyCode::Backspace => {
-                    self.filter.pop();
-                    self.refilter(now);
+                _ => {
+                    if self.filter.key(key) {
+                        self.refilter(now);
+                    }
                 }
-                KeyCode::Char(c) if !ctrl => {
-                    self.filter.push(c);
-                    self.refilter(now);
-                }
-                _ => {}
             },
             Mode::ConfirmDelete => {
                 if key.code == KeyCode::Char('y') {
@@ -195,7 +198,7 @@ impl VaultBrowser {
         match &mut self.mode {
             Mode::Form(form) => form.handle_paste(text),
             Mode::Filter => {
-                self.filter.extend(text.chars().filter(|c| !c.is_control()));
+                self.filter.paste(text);
                 self.refilter(now);
             }
             Mode::List | Mode::ConfirmDelete => {}
@@ -212,9 +215,10 @@ impl VaultBrowser {
             KeyCode::Char('c') | KeyCode::Char('y') => return self.copy(now),
             KeyCode::Char('a') => {
                 let scope = self
-                    .vaults
-                    .first()
-                    .map(|v| v.scope)
+                    .owner
+                    .read(|v| v.first().map(|v| v.scope))
+                    .ok()
+                    .flatten()
                     .unwrap_or(Scope::Personal);
                 self.mode = Mode::Form(Box::new(EntryForm::add(scope)));
             }
@@ -230,15 +234,22 @@ impl VaultBrowser {
         BrowserOutcome::None
     }
 
-    pub(super) fn current(&self) -> Option<(Scope, &crate::vault::Entry)> {
-        let (vi, name) = self.rows.get(self.selected)?;
-        let sv = self.vaults.get(*vi)?;
-        Some((sv.scope, sv.vault.get(name).ok()?))
+    pub(super) fn current(&self) -> Option<(Scope, &Entry)> {
+        let row = self.rows.get(self.selected)?;
+        Some((row.scope, &row.entry))
     }
 
-    fn current_vault(&self) -> Option<(&Vault, &str)> {
-        let (vi, name) = self.rows.get(self.selected)?;
-        Some((&self.vaults.get(*vi)?.vault, name.as_str()))
+    /// Run `f` on the vault holding the selected entry, with its name.
+    fn with_current<T>(&self, f: impl FnOnce(&Vault, &str) -> T) -> Option<T> {
+        let row = self.rows.get(self.selected)?;
+        let name = row.entry.name.as_str();
+        self.owner
+            .read(|vaults| {
+                let sv = vaults.iter().find(|v| v.scope == row.scope)?;
+                Some(f(&sv.vault, name))
+            })
+            .ok()
+            .flatten()
     }
 
     fn select(&mut self, index: isize, now: Instant) {
@@ -253,12 +264,16 @@ impl VaultBrowser {
     }
 
     fn reveal(&mut self, now: Instant) {
-        let Some((vault, name)) = self.current_vault() else {
+        let Some(result) = self.with_current(|vault, name| {
+            vault
+                .secret(name, Action::Reveal, None)
+                .map(|s| (name.to_string(), s))
+        }) else {
             return;
         };
-        match vault.secret(name, Action::Reveal, None) {
-            Ok(s) => {
-                self.revealed = Some((name.to_string(), s));
+        match result {
+            Ok(revealed) => {
+                self.revealed = Some(revealed);
                 self.reveal_until = Some(now + REVEAL_FOR);
                 self.reveal_secs_left = REVEAL_FOR.as_secs();
             }
@@ -267,28 +282,25 @@ impl VaultBrowser {
     }
 
     fn copy(&mut self, now: Instant) -> BrowserOutcome {
-        let Some((vault, name)) = self.current_vault() else {
+        let unix = self.unix_at(now);
+        let Some((name, result)) = self.with_current(|vault, name| {
+            let is_totp = vault.get(name).map(|e| e.kind == Kind::Totp).unwrap_or(false);
+            let result = if is_totp {
+                // For a TOTP entry the useful thing to paste is the current code.
+                vault
+                    .totp_at(name, unix)
+                    .and_then(|c| vault.record(name, Action::Copy, None).map(|_| c))
+                    .map(|c| SecretString::from(c.code))
+            } else {
+                vault.secret(name, Action::Copy, None)
+            };
+            (name.to_string(), result)
+        }) else {
             return BrowserOutcome::None;
-        };
-        let name_owned = name.to_string();
-        let is_totp = vault
-            .get(name)
-            .map(|e| e.kind == Kind::Totp)
-            .unwrap_or(false);
-        let result = if is_totp {
-            // For a TOTP entry the useful thing to paste is the current code.
-            let unix = self.unix_at(now);
-            vault
-                .totp_at(name, unix)
-                .and_then(|c| vault.record(name, Action::Copy, None).map(|_| c))
-                .map(|c| SecretString::from(c.code))
-        } else {
-            vault.secret(name, Action::Copy, None)
         };
         match result {
             Ok(text) => {
                 self.clipboard_until = Some(now + CLIPBOARD_CLEAR_AFTER);
-                let name = name_owned;
                 self.status = Some(format!(
                     "copied {name}; clipboard clears in {} s",
                     CLIPBOARD_CLEAR_AFTER.as_secs()
@@ -303,45 +315,54 @@ impl VaultBrowser {
     }
 
     fn delete_selected(&mut self) {
-        let Some((vi, name)) = self.rows.get(self.selected).cloned() else {
+        let Some(row) = self.rows.get(self.selected) else {
             return;
         };
-        let Some(sv) = self.vaults.get_mut(vi) else {
-            return;
-        };
-        let result = sv.vault.remove(&name).and_then(|_| sv.vault.save());
+        let (scope, name) = (row.scope, row.entry.name.clone());
+        let result = self.owner.write(|vaults| {
+            let sv = vaults
+                .iter_mut()
+                .find(|v| v.scope == scope)
+                .ok_or_else(|| format!("the {} vault is not open", scope.as_str()))?;
+            sv.vault
+                .remove(&name)
+                .and_then(|_| sv.vault.save())
+                .map_err(|e| e.to_string())
+        });
         self.status = Some(match result {
-            Ok(()) => format!("deleted {name}"),
-            Err(e) => e.to_string(),
+            Ok(Ok(())) => format!("deleted {name}"),
+            Ok(Err(e)) => e,
+            Err(locked) => locked.to_string(),
         });
         self.refresh_rows();
     }
 
     fn save_form(&mut self, data: FormData) {
-        let Some(sv) = self.vaults.iter_mut().find(|v| v.scope == data.scope) else {
-            if let Mode::Form(f) = &mut self.mode {
-                f.error = Some(format!("no {} vault is open", data.scope.as_str()));
-            }
-            return;
-        };
         let name = data.name.clone();
-        let result = match &data.editing {
-            Some(old) => sv.vault.edit(old, data.entry),
-            None => sv.vault.add(&data.name, data.entry),
-        }
-        .and_then(|_| sv.vault.save());
-        match result {
+        let scope = data.scope;
+        let result = self.owner.write(|vaults| {
+            let Some(sv) = vaults.iter_mut().find(|v| v.scope == scope) else {
+                return Err(format!("no {} vault is open", scope.as_str()));
+            };
+            match &data.editing {
+                Some(old) => sv.vault.edit(old, data.entry),
+                None => sv.vault.add(&data.name, data.entry),
+            }
+            .and_then(|_| sv.vault.save())
+            .map_err(|e| e.to_string())
+        });
+        match result.map_err(|locked| locked.to_string()).and_then(|r| r) {
             Ok(()) => {
                 self.mode = Mode::List;
                 self.status = Some(format!("saved {name}"));
                 self.refresh_rows();
-                if let Some(i) = self.rows.iter().position(|(_, n)| *n == name) {
+                if let Some(i) = self.rows.iter().position(|r| r.entry.name == name) {
                     self.selected = i;
                 }
             }
             Err(e) => {
                 if let Mode::Form(f) = &mut self.mode {
-                    f.error = Some(e.to_string());
+                    f.error = Some(e);
                 }
             }
         }
@@ -355,25 +376,35 @@ impl VaultBrowser {
     }
 
     fn refresh_rows(&mut self) {
-        let needle = self.filter.to_lowercase();
-        self.rows = self
-            .vaults
-            .iter()
-            .enumerate()
-            .flat_map(|(i, sv)| sv.vault.entries().map(move |e| (i, e)))
-            .filter(|(_, e)| {
-                needle.is_empty()
-                    || e.name.to_lowercase().contains(&needle)
-                    || e.username
-                        .as_deref()
-                        .unwrap_or("")
-                        .to_lowercase()
-                        .contains(&needle)
-                    || e.tags.iter().any(|t| t.to_lowercase().contains(&needle))
-                    || e.hosts.iter().any(|h| h.to_lowercase().contains(&needle))
-            })
-            .map(|(i, e)| (i, e.name.clone()))
-            .collect();
+        let needle = self.filter.text().to_lowercase();
+        let matches = |e: &Entry| {
+            needle.is_empty()
+                || e.name.to_lowercase().contains(&needle)
+                || e.username
+                    .as_deref()
+                    .unwrap_or("")
+                    .to_lowercase()
+                    .contains(&needle)
+                || e.tags.iter().any(|t| t.to_lowercase().contains(&needle))
+                || e.hosts.iter().any(|h| h.to_lowercase().contains(&needle))
+        };
+        let rows = self.owner.read(|vaults: &[ScopedVault]| {
+            vaults
+                .iter()
+                .flat_map(|sv| sv.vault.entries().map(move |e| (sv.scope, e)))
+                .filter(|(_, e)| matches(e))
+                .map(|(scope, e)| Row {
+                    scope,
+                    entry: e.without_secrets(),
+                })
+                .collect::<Vec<_>>()
+        });
+        match rows {
+            Ok(rows) => self.rows = rows,
+            Err(_) => {
+                self.forget();
+            }
+        }
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
     }
 
@@ -383,9 +414,11 @@ impl VaultBrowser {
 
     fn refresh_totp(&mut self, now: Instant) {
         let unix = self.unix_at(now);
-        self.totp = self.current_vault().and_then(|(vault, name)| {
-            let is_totp = vault.get(name).ok()?.kind == Kind::Totp;
-            is_totp.then(|| vault.totp_at(name, unix).ok()).flatten()
-        });
+        self.totp = self
+            .with_current(|vault, name| {
+                let is_totp = vault.get(name).ok()?.kind == Kind::Totp;
+                is_totp.then(|| vault.totp_at(name, unix).ok()).flatten()
+            })
+            .flatten();
     }
 }

@@ -1,6 +1,6 @@
 //! The add/edit form: one single-line `ratatui-textarea` per field, the secret masked.
 
-use crate::app::theme::{Role, Theme};
+use crate::ui::theme::{Role, Theme};
 use crate::vault::{Entry, Kind, NewEntry, Scope};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;

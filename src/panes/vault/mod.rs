@@ -2,7 +2,7 @@
 //!
 //! Both are self-contained state machines the app owns: feed them keys and clock ticks, act on
 //! the outcomes they return (emit OSC 52, show the unlock dialog, close), and render them with a
-//! [`Theme`](crate::app::theme::Theme). They never touch the terminal themselves.
+//! [`Theme`](crate::ui::theme::Theme). They never touch the terminal themselves.
 
 mod browser;
 mod form;
@@ -10,7 +10,7 @@ mod render;
 mod unlock;
 
 pub use browser::{
-    AUTO_LOCK_DEFAULT, BrowserOutcome, CLIPBOARD_CLEAR_AFTER, REVEAL_FOR, ScopedVault, VaultBrowser,
+    AUTO_LOCK_DEFAULT, BrowserOutcome, CLIPBOARD_CLEAR_AFTER, REVEAL_FOR, VaultBrowser,
 };
 pub use unlock::{MAX_TRIES, UNLOCK_DELAY, UnlockDialog, UnlockOutcome};
 

@@ -2,7 +2,7 @@
 //! a status/filter line, and the form or delete confirmation on top. Read-only.
 
 use super::browser::{Mode, VaultBrowser};
-use crate::app::theme::{Role, Theme};
+use crate::ui::theme::{Role, Theme};
 use crate::vault::{Kind, Scope};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -77,19 +77,9 @@ impl VaultBrowser {
         }
         let height = inner.height as usize;
         let first = self.selected.saturating_sub(height.saturating_sub(1));
-        for (row, (vi, name)) in self.rows.iter().enumerate().skip(first).take(height) {
+        for (row, r) in self.rows.iter().enumerate().skip(first).take(height) {
             let y = inner.y + (row - first) as u16;
-            let scope = self
-                .vaults
-                .get(*vi)
-                .map(|v| v.scope)
-                .unwrap_or(Scope::Personal);
-            let kind = self
-                .vaults
-                .get(*vi)
-                .and_then(|v| v.vault.get(name).ok())
-                .map(|e| e.kind.as_str())
-                .unwrap_or("");
+            let (scope, name, kind) = (r.scope, &r.entry.name, r.entry.kind.as_str());
             let text = format!(" {} {name:<22} {kind}", scope_mark(scope));
             let style = if row == self.selected {
                 theme.style(Role::Selection)
@@ -176,9 +166,9 @@ impl VaultBrowser {
 
     fn render_footer(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let (text, role) = match (&self.mode, &self.status) {
-            (Mode::Filter, _) => (format!("/{}", self.filter), Role::StatusMessage),
+            (Mode::Filter, _) => (format!("/{}", self.filter.text()), Role::StatusMessage),
             (_, Some(s)) => (s.clone(), Role::StatusMessage),
-            _ if !self.filter.is_empty() => (format!("filter: {}", self.filter), Role::Muted),
+            _ if !self.filter.is_empty() => (format!("filter: {}", self.filter.text()), Role::Muted),
             _ => (
                 "j/k move · / filter · r reveal · c copy · a add · e edit · d delete · Ctrl-L lock"
                     .into(),

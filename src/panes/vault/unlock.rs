@@ -1,20 +1,19 @@
 //! The unlock dialog: masked passphrase input; after three wrong tries, input waits a while.
 
-use crate::app::theme::{Role, Theme};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crate::ui::theme::{Role, Theme};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use secrecy::SecretString;
 use std::time::{Duration, Instant};
-use zeroize::Zeroizing;
+use crate::ui::input::TextInput;
 
 /// Wrong tries allowed before the dialog makes the user wait.
 pub const MAX_TRIES: u32 = 3;
 /// How long the dialog refuses input after [`MAX_TRIES`] wrong tries.
 pub const UNLOCK_DELAY: Duration = Duration::from_secs(30);
-const MASK: char = '•';
 
 /// What the app should do after a key.
 #[derive(Debug)]
@@ -29,7 +28,7 @@ pub enum UnlockOutcome {
 
 pub struct UnlockDialog {
     title: String,
-    input: Zeroizing<String>,
+    input: TextInput,
     wrong_tries: u32,
     waiting_until: Option<Instant>,
     seconds_left: u64,
@@ -53,7 +52,7 @@ impl UnlockDialog {
     pub fn new(what: &str) -> UnlockDialog {
         UnlockDialog {
             title: format!(" Unlock {what} "),
-            input: Zeroizing::new(String::new()),
+            input: TextInput::secret(),
             wrong_tries: 0,
             waiting_until: None,
             seconds_left: 0,
@@ -71,30 +70,20 @@ impl UnlockDialog {
         }
         match key.code {
             KeyCode::Enter if !self.input.is_empty() => {
-                let pass = SecretString::from(self.input.as_str());
-                self.input.clear();
-                return UnlockOutcome::Submit(pass);
+                return UnlockOutcome::Submit(self.input.take_secret());
             }
-            KeyCode::Backspace => {
-                self.input.pop();
+            _ => {
+                self.input.key(key);
             }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.input.clear();
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.input.push(c);
-            }
-            _ => {}
         }
         UnlockOutcome::Pending
     }
 
-    /// Bracketed paste (a password manager, a clipboard): appended to the input, line breaks
-    /// dropped; ignored while waiting.
+    /// Bracketed paste (a password manager, a clipboard): its first line is appended to the
+    /// input; ignored while waiting.
     pub fn handle_paste(&mut self, text: &str) {
         if self.waiting_until.is_none() {
-            self.input
-                .extend(text.chars().filter(|c| *c != '\n' && *c != '\r'));
+            self.input.paste(text);
         }
     }
 
@@ -136,7 +125,7 @@ impl UnlockDialog {
             ))
             .border_style(theme.style(Role::BorderFocused))
             .style(theme.style(Role::Dialog));
-        let masked: String = self.input.chars().map(|_| MASK).collect();
+        let masked = self.input.shown();
         let status = if self.waiting_until.is_some() {
             Line::styled(
                 format!(
@@ -153,7 +142,7 @@ impl UnlockDialog {
         let lines = vec![
             Line::from(vec![
                 Span::raw("Passphrase: "),
-                Span::styled(masked, theme.style(Role::DialogHighlight)),
+                Span::styled(masked.into_owned(), theme.style(Role::DialogHighlight)),
             ]),
             status,
             Line::raw(""),

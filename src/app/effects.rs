@@ -1,0 +1,83 @@
+//! Carrying out the app's effects: the outer terminal's clipboard (OSC 52, and tmux's own
+//! buffer when lumen runs inside tmux) and background tasks whose results come back as
+//! messages on the bus.
+
+use crate::app::msg::{Bus, Effect};
+use base64::Engine;
+use secrecy::ExposeSecret;
+use std::io::Write;
+
+/// The tmux buffer a copied secret goes into, so it can be deleted again by name.
+const TMUX_SECRET_BUFFER: &str = "lumen-secret";
+
+/// Carry out one effect.
+pub(crate) fn apply(effect: Effect, bus: &Bus) {
+    match effect {
+        Effect::SetClipboard(text) => osc52(text.as_bytes()),
+        Effect::SetClipboardSecret(secret) => {
+            if in_tmux() {
+                tmux_load_secret(secret.expose_secret().as_bytes());
+            }
+            osc52(secret.expose_secret().as_bytes());
+        }
+        Effect::ClearSecretClipboard => {
+            // tmux ignores an empty OSC 52, so its copy is deleted by name; the outer
+            // clipboard gets a single space, which every terminal takes as new content.
+            if in_tmux() {
+                tmux(&["delete-buffer", "-b", TMUX_SECRET_BUFFER], None);
+            }
+            osc52(b" ");
+        }
+        Effect::Spawn(task) => {
+            let bus = bus.clone();
+            tokio::task::spawn_blocking(move || {
+                bus.send(task.run_blocking());
+            });
+        }
+    }
+}
+
+/// Set the outer terminal's clipboard. The encoded copy of a secret is wiped after writing.
+fn osc52(bytes: &[u8]) {
+    let b64 = zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(bytes));
+    let seq = zeroize::Zeroizing::new(format!("\x1b]52;c;{}\x07", b64.as_str()));
+    let mut out = std::io::stdout();
+    let _ = out.write_all(seq.as_bytes());
+    let _ = out.flush();
+}
+
+fn in_tmux() -> bool {
+    std::env::var_os("TMUX").is_some_and(|v| !v.is_empty())
+}
+
+/// Put a secret in a named tmux buffer through stdin (never on a command line, where `ps`
+/// would show it).
+fn tmux_load_secret(bytes: &[u8]) {
+    tmux(&["load-buffer", "-b", TMUX_SECRET_BUFFER, "-"], Some(bytes));
+}
+
+/// Run a tmux command on the server lumen runs in; failures only go to the log.
+fn tmux(args: &[&str], stdin: Option<&[u8]>) {
+    use std::process::{Command, Stdio};
+    let child = Command::new("tmux")
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("cannot run tmux {}: {e}", args.first().unwrap_or(&""));
+            return;
+        }
+    };
+    if let (Some(bytes), Some(mut input)) = (stdin, child.stdin.take()) {
+        let _ = input.write_all(bytes);
+    }
+    let _ = child.wait();
+}

@@ -1,0 +1,136 @@
+//! What reaches the app ([`Msg`], on one channel: the [`Bus`]) and what the app asks the event
+//! loop to do ([`Effect`]). `App::update` turns one message into state changes and effects;
+//! background work ([`Task`]) runs off the UI task and answers with a message.
+
+use crate::ssh::{PromptRequest, Prompter};
+use crate::vault::{UnlockRequest, VaultOwner};
+use crate::workspace::{Host, HostsFile, Inventory};
+use crossterm::event::Event;
+use secrecy::SecretString;
+use tokio::sync::mpsc;
+
+/// Everything that can happen to the app, from any source.
+#[derive(Debug)]
+pub enum Msg {
+    /// A key, paste, mouse event or resize from the terminal.
+    Input(Event),
+    /// The terminal's input failed (it went away): lumen ends.
+    InputClosed(String),
+    /// An SSH session asks the user something (host key, password, passphrase, a
+    /// keyboard-interactive round).
+    Prompt(PromptRequest),
+    /// A login needs the vault, which is locked.
+    UnlockForLogin(UnlockRequest),
+    /// A vault unlock attempt finished.
+    VaultUnlocked(Result<(), String>),
+    /// An edited host was saved to hosts.toml (the inventory as now on disk), or not.
+    HostSaved {
+        name: String,
+        result: Result<Inventory, String>,
+    },
+    /// A signal arrived. The event loop acts on it before the app sees it.
+    Signal(Signal),
+}
+
+/// The signals lumen acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGTERM, SIGHUP, SIGINT, SIGQUIT: restore the terminal and end.
+    Terminate(&'static str),
+    /// SIGTSTP: give the terminal back and stop, as full-screen programs do.
+    Suspend,
+    /// SIGCONT: take the terminal again and redraw everything.
+    Continue,
+}
+
+/// Work the event loop carries out for the app.
+#[derive(Debug)]
+pub enum Effect {
+    /// Set the outer terminal's clipboard (OSC 52).
+    SetClipboard(String),
+    /// The same for a secret, which is never kept.
+    SetClipboardSecret(SecretString),
+    /// A copied secret's time is up: overwrite it wherever it went (the outer clipboard, and
+    /// tmux's buffer when lumen runs inside tmux).
+    ClearSecretClipboard,
+    /// Run this off the UI task; its result comes back as a message.
+    Spawn(Task),
+}
+
+/// Background work with its inputs. Self-contained, so the loop (or a test) can run it.
+pub enum Task {
+    /// Derive the vaults' keys from a passphrase (Argon2id: slow by design).
+    UnlockVault {
+        owner: VaultOwner,
+        passphrase: SecretString,
+    },
+    /// Write an edited host to hosts.toml under its lock, then read the file back.
+    SaveHost { file: HostsFile, host: Host },
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Task::UnlockVault { .. } => f.write_str("UnlockVault"),
+            Task::SaveHost { host, .. } => write!(f, "SaveHost({})", host.name),
+        }
+    }
+}
+
+impl Task {
+    /// Do the work and say how it went. Blocking: the loop runs it on a blocking thread.
+    pub fn run_blocking(self) -> Msg {
+        match self {
+            Task::UnlockVault { owner, passphrase } => {
+                let result = owner.unlock(&passphrase);
+                drop(passphrase);
+                Msg::VaultUnlocked(result)
+            }
+            Task::SaveHost { file, host } => {
+                let result = file
+                    .update(|_, editor| editor.put(&host))
+                    .and_then(|_| file.load())
+                    .map_err(|e| e.to_string());
+                Msg::HostSaved {
+                    name: host.name,
+                    result,
+                }
+            }
+        }
+    }
+}
+
+/// The sending side of the app's one channel. Cheap to clone into any background task.
+#[derive(Debug, Clone)]
+pub struct Bus(mpsc::UnboundedSender<Msg>);
+
+impl Bus {
+    /// A bus and the receiver the event loop drains.
+    pub fn channel() -> (Bus, mpsc::UnboundedReceiver<Msg>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Bus(tx), rx)
+    }
+
+    /// Send a message; false when the app is gone.
+    pub fn send(&self, msg: Msg) -> bool {
+        self.0.send(msg).is_ok()
+    }
+
+    /// A prompter whose questions arrive here as [`Msg::Prompt`].
+    pub fn prompter(&self) -> Prompter {
+        let bus = self.clone();
+        Prompter::from_fn(move |req| {
+            // If the app is gone the request is dropped, which cancels the question.
+            bus.send(Msg::Prompt(req));
+        })
+    }
+
+    /// An unlock-request sink for the vault owner: requests arrive as
+    /// [`Msg::UnlockForLogin`].
+    pub fn unlock_requests(&self) -> impl Fn(UnlockRequest) + Send + Sync + 'static {
+        let bus = self.clone();
+        move |reply| {
+            bus.send(Msg::UnlockForLogin(reply));
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Drawing the popups, and where their text cursor goes.
+
+use super::{Confirm, Popup, host_matches, palette_matches};
+use crate::app::keymap::{Action, Keymap};
+use crate::ui::centered;
+use crate::ui::input::TextInput;
+use crate::ui::theme::{Role, Theme};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+
+impl Popup {
+    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme, keymap: &Keymap) {
+        let dialog = theme.style(Role::Dialog);
+        let title_style = theme.style(Role::DialogTitle);
+        let notice_title;
+        let (title, width, height) = match self {
+            Popup::Confirm(_) => (" Confirm ", 44, 5),
+            Popup::ConfirmPaste { warning, .. } => (
+                " Broadcast paste ",
+                (warning
+                    .lines()
+                    .map(|l| l.chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    + 4)
+                .clamp(44, 100) as u16,
+                warning.lines().count() as u16 + 5,
+            ),
+            Popup::Rename(_) => (" Rename tab ", 44, 5),
+            Popup::Palette { .. } => (" Command palette ", 64, 20),
+            Popup::NewTab { .. } => (" New tab: host or local shell ", 60, 12),
+            Popup::Help { .. } => (" Keys ", 64, 30),
+            Popup::Notice { title, lines } => {
+                notice_title = format!(" {title} ");
+                let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+                // The lines, a blank, the hint, and the border; long lines wrap.
+                let width = (longest + 4).clamp(30, 100);
+                let wrapped: usize = lines
+                    .iter()
+                    .map(|l| l.chars().count() / (width - 2) + 1)
+                    .sum();
+                (
+                    notice_title.as_str(),
+                    width as u16,
+                    (wrapped + 4).min(30) as u16,
+                )
+            }
+        };
+        let rect = centered(area, width, height);
+        if rect.is_empty() {
+            return;
+        }
+        Clear.render(rect, buf);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .title(Span::styled(title, title_style))
+            .style(dialog)
+            .border_style(title_style);
+        let inner = block.inner(rect);
+        block.render(rect, buf);
+        let prefix = keymap.prefix.to_string();
+        let key_style = theme
+            .style(Role::StatusKey)
+            .bg(dialog.bg.unwrap_or_default());
+        let lines: Vec<Line> = match self {
+            Popup::Confirm(what) => {
+                let q = match what {
+                    Confirm::ClosePane(_) => "Close this pane?",
+                    Confirm::CloseTab(_) => "Close this tab and all its panes?",
+                    Confirm::Quit => "Quit lumen? Every session will end.",
+                };
+                vec![
+                    Line::from(q),
+                    Line::from(vec![
+                        Span::styled("y", key_style),
+                        Span::raw(" yes   "),
+                        Span::styled("n", key_style),
+                        Span::raw("/"),
+                        Span::styled("Esc", key_style),
+                        Span::raw(" no"),
+                    ]),
+                ]
+            }
+            Popup::ConfirmPaste { warning, .. } => {
+                let mut lines: Vec<Line> = warning
+                    .lines()
+                    .map(|l| Line::from(Span::styled(l.to_string(), theme.style(Role::Error))))
+                    .collect();
+                lines.push(Line::from(""));
+                lines.push(Line::from(vec![
+                    Span::styled("y", key_style),
+                    Span::raw(" paste into every pane   "),
+                    Span::styled("n", key_style),
+                    Span::raw("/"),
+                    Span::styled("Esc", key_style),
+                    Span::raw(" cancel"),
+                ]));
+                lines
+            }
+            Popup::Rename(input) => vec![
+                input_line(input, theme, rect.width),
+                Line::from(Span::styled(
+                    "Enter to rename, empty to use the program's title",
+                    theme.style(Role::Muted),
+                )),
+            ],
+            Popup::Palette { input, selected } => {
+                let mut lines = vec![input_line(input, theme, rect.width), Line::from("")];
+                let matches = palette_matches(input.text());
+                let room = inner.height.saturating_sub(2) as usize;
+                let first = selected.saturating_sub(room.saturating_sub(1));
+                for (i, a) in matches.iter().enumerate().skip(first).take(room) {
+                    let keys = binding_text(keymap, &prefix, *a);
+                    let text = format!("{:<36}{keys}", a.describe());
+                    let style = if i == *selected {
+                        theme.style(Role::DialogHighlight)
+                    } else {
+                        dialog
+                    };
+                    lines.push(Line::from(Span::styled(text, style)));
+                }
+                if matches.is_empty() {
+                    lines.push(Line::from(Span::styled(
+                        "no action matches",
+                        theme.style(Role::Muted),
+                    )));
+                }
+                lines
+            }
+            Popup::NewTab {
+                input,
+                hosts,
+                cycling,
+            } => {
+                let typed = cycling
+                    .as_ref()
+                    .map(|(t, _)| t.as_str())
+                    .unwrap_or(input.text());
+                let mut lines = vec![
+                    input_line(input, theme, rect.width),
+                    Line::from(Span::styled(
+                        "Enter: empty for a local shell, or [user@]host[:port]. Tab completes.",
+                        theme.style(Role::Muted),
+                    )),
+                ];
+                let room = inner.height.saturating_sub(3) as usize;
+                for h in host_matches(hosts, typed).into_iter().take(room) {
+                    let style = if h == input.text() {
+                        theme.style(Role::DialogHighlight)
+                    } else {
+                        dialog
+                    };
+                    lines.push(Line::from(Span::styled(format!("  {h}"), style)));
+                }
+                lines
+            }
+            Popup::Notice { lines, .. } => {
+                let mut out: Vec<Line> = lines
+                    .iter()
+                    .map(|l| Line::from(Span::styled(l.as_str(), theme.style(Role::Error))))
+                    .collect();
+                out.push(Line::from(""));
+                out.push(Line::from(Span::styled(
+                    "Esc or Enter closes this",
+                    theme.style(Role::Muted),
+                )));
+                out
+            }
+            Popup::Help { scroll } => {
+                let mut lines = vec![
+                    Line::from(format!(
+                        "Press the prefix {prefix}, then a key. Esc or q closes this."
+                    )),
+                    Line::from(""),
+                ];
+                let digits_default = (0..10).all(|i| {
+                    Action::ALL
+                        .iter()
+                        .find(|a| a.go_to_tab() == Some(i))
+                        .is_some_and(|a| {
+                            keymap
+                                .keys_for(*a)
+                                .iter()
+                                .any(|k| k.to_string() == i.to_string())
+                        })
+                });
+                for a in Action::ALL {
+                    let mut keys = binding_text(keymap, &prefix, a);
+                    let mut what = a.describe().to_string();
+                    if digits_default && let Some(i) = a.go_to_tab() {
+                        if i > 0 {
+                            continue;
+                        }
+                        keys = format!("{prefix} 0…9");
+                        what = "go to tab 0…9".into();
+                    }
+                    if keys.is_empty() {
+                        continue;
+                    }
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{keys:<16}"), key_style),
+                        Span::raw(what),
+                    ]));
+                }
+                lines.push(Line::from(""));
+                lines.push(Line::from(
+                    "Copy mode: arrows/hjkl move, / ? search, n N next, v select, y copy, q leave",
+                ));
+                lines.into_iter().skip(*scroll as usize).collect()
+            }
+        };
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .style(dialog)
+            .render(inner, buf);
+    }
+
+    /// Where the text cursor goes, for popups with an input line.
+    pub fn cursor(&self, area: Rect) -> Option<(u16, u16)> {
+        let (input, width, height) = match self {
+            Popup::Rename(i) => (i, 44, 5),
+            Popup::Palette { input, .. } => (input, 64, 20),
+            Popup::NewTab { input, .. } => (input, 60, 12),
+            _ => return None,
+        };
+        let rect = centered(area, width, height);
+        let x = rect.x + 1 + 2 + input.window(input_width(rect.width)).1 as u16;
+        (x < rect.right().saturating_sub(1) && rect.height > 2).then_some((x, rect.y + 1))
+    }
+}
+
+
+fn binding_text(keymap: &Keymap, prefix: &str, a: Action) -> String {
+    keymap
+        .keys_for(a)
+        .iter()
+        .map(|k| format!("{prefix} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Columns an input line has in a popup `width` wide: borders and the `> ` mark taken off.
+fn input_width(width: u16) -> usize {
+    usize::from(width.saturating_sub(4))
+}
+
+/// The `> text` line, scrolled so the cursor stays visible in a popup `width` wide.
+fn input_line(input: &TextInput, theme: &Theme, width: u16) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("> ", theme.style(Role::DialogTitle)),
+        Span::raw(input.window(input_width(width)).0),
+    ])
+}
+
+

@@ -1,0 +1,89 @@
+//! Reading the panes' byte streams: parse what each backend sent within a byte budget per pane
+//! per turn, and act on what the output asked for (activity, bell, clipboard, a session's end).
+
+use crate::app::layout::PaneId;
+use crate::app::state::{App, PANE_BYTE_BUDGET};
+use crate::panes::hosts::HostState;
+
+impl App {
+    /// Parse what the backends sent, within a byte budget per pane. Returns true when some
+    /// pane still has data queued (the loop then runs again without waiting).
+    pub fn pump(&mut self) -> bool {
+        let mut more = false;
+        let visible: Vec<PaneId> = self
+            .tabs
+            .get(self.active)
+            .map(|t| {
+                t.layout
+                    .rects(self.body())
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut closed = Vec::new();
+        let mut copied = Vec::new();
+        let mut first_output = Vec::new();
+        let mut notices = Vec::new();
+        for (id, slot) in self.panes.iter_mut() {
+            let Some(t) = slot.pane.as_terminal_mut() else {
+                continue;
+            };
+            let was_closed = t.closed().is_some();
+            let p = t.pump(PANE_BYTE_BUDGET);
+            more |= p.more;
+            let activity = t.take_activity();
+            let bell = t.take_bell();
+            if let Some(text) = t.take_clipboard() {
+                copied.push(text);
+            }
+            notices.extend(t.take_notices());
+            if !was_closed && let Some(reason) = t.closed() {
+                closed.push((*id, reason.to_string(), slot.spec.clone(), slot.connected));
+            }
+            if activity && !slot.connected {
+                slot.connected = true;
+                first_output.push(slot.spec.clone());
+            }
+            if activity && visible.contains(id) {
+                self.dirty = true;
+            }
+            if activity || bell {
+                for (ti, tab) in self.tabs.iter_mut().enumerate() {
+                    if tab.layout.contains(*id) && ti != self.active {
+                        tab.activity |= activity;
+                        tab.bell |= bell;
+                        self.dirty = true;
+                    }
+                }
+            }
+        }
+        for text in notices {
+            self.say(text);
+        }
+        for text in copied {
+            self.copy(text);
+        }
+        for spec in first_output {
+            self.note_state(&spec, HostState::Connected);
+        }
+        for (id, reason, spec, connected) in closed {
+            tracing::info!("pane {} ended: {reason}", id.0);
+            let state = if connected {
+                HostState::Ended(reason.clone())
+            } else {
+                HostState::Failed(reason.clone())
+            };
+            self.note_state(&spec, state);
+            if spec.keeps_pane_on_close() {
+                // An SSH pane stays with its scrollback and the reason; r reconnects.
+                self.dirty = true;
+            } else {
+                // A local shell's pane closes when the shell exits, as in tmux.
+                self.close_pane(id);
+            }
+        }
+        more
+    }
+
+}

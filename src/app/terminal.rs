@@ -1,0 +1,141 @@
+//! The outer terminal: lumen's modes on (raw, alternate screen, bracketed paste, mouse) and
+//! always off again, exactly once, on exit, error, panic and every terminating signal;
+//! suspend on SIGTSTP and resume on SIGCONT; the signals forwarded onto the message bus.
+
+use crate::app::msg::{Bus, Msg, Signal};
+use crossterm::event::{
+    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
+    EnableMouseCapture,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{cursor, execute};
+use std::io::Write;
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Puts the outer terminal in lumen's modes and always puts it back: on drop, and from the
+/// panic hook.
+pub(crate) struct TerminalGuard {
+    mouse: bool,
+}
+
+impl TerminalGuard {
+    pub(crate) fn enter(mouse: bool) -> std::io::Result<Self> {
+        install_panic_hook();
+        TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
+        enable_raw_mode()?;
+        let guard = TerminalGuard { mouse };
+        let mut out = std::io::stdout();
+        execute!(
+            out,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            cursor::Hide
+        )?;
+        if mouse {
+            execute!(out, EnableMouseCapture)?;
+        }
+        Ok(guard)
+    }
+}
+
+/// Whether lumen's terminal modes are on, so they are undone exactly once (leaving the
+/// alternate screen twice would move the cursor back over what was printed since).
+static TERMINAL_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Undo everything `TerminalGuard::enter` (or a program's leftovers) may have set, once.
+pub fn restore_terminal() {
+    if !TERMINAL_TAKEN.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        DisableFocusChange,
+        LeaveAlternateScreen,
+        cursor::SetCursorStyle::DefaultUserShape,
+        cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+impl TerminalGuard {
+    /// Give the terminal back and stop the process (SIGTSTP), as full-screen programs do;
+    /// when the shell continues it (`fg`), take the terminal again. The caller redraws.
+    pub(crate) fn suspend(&self) -> std::io::Result<()> {
+        restore_terminal();
+        // SAFETY: raising SIGSTOP on our own process; execution continues here after SIGCONT.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGSTOP);
+        }
+        self.resume()
+    }
+
+    /// Put lumen's modes back (after a suspend, or a SIGCONT from elsewhere).
+    pub(crate) fn resume(&self) -> std::io::Result<()> {
+        TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
+        enable_raw_mode()?;
+        let mut out = std::io::stdout();
+        execute!(
+            out,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            cursor::Hide
+        )?;
+        if self.mouse {
+            execute!(out, EnableMouseCapture)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn install_panic_hook() {
+    // Only once per process, however many times the TUI starts (tests start several).
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(install_panic_hook_now);
+}
+
+fn install_panic_hook_now() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+}
+
+
+/// Forward the signals lumen acts on to the bus, each as a [`Msg::Signal`], so the loop sees
+/// them every turn whatever the panes are doing.
+pub(crate) fn forward_signals(bus: &Bus) -> std::io::Result<()> {
+    let kinds = [
+        (SignalKind::terminate(), Signal::Terminate("SIGTERM")),
+        (SignalKind::hangup(), Signal::Terminate("SIGHUP")),
+        (SignalKind::interrupt(), Signal::Terminate("SIGINT")),
+        (SignalKind::quit(), Signal::Terminate("SIGQUIT")),
+        (SignalKind::from_raw(libc::SIGTSTP), Signal::Suspend),
+        (SignalKind::from_raw(libc::SIGCONT), Signal::Continue),
+    ];
+    for (kind, what) in kinds {
+        let mut stream = signal(kind)?;
+        let bus = bus.clone();
+        tokio::spawn(async move {
+            while stream.recv().await.is_some() {
+                if !bus.send(Msg::Signal(what)) {
+                    break;
+                }
+            }
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! `App::update`: the one place a message changes the app. It returns the effects the event
+//! loop carries out (clipboard, background tasks).
+
+use crate::app::msg::{Effect, Msg};
+use crate::app::state::App;
+
+impl App {
+    /// Apply one message; return what the event loop must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Input(ev) => self.handle_event(ev),
+            Msg::InputClosed(why) => {
+                tracing::warn!("terminal input ended: {why}");
+                self.quit = true;
+            }
+            Msg::Prompt(req) => self.ask(req),
+            Msg::UnlockForLogin(reply) => self.unlock_for_login(reply),
+            Msg::VaultUnlocked(result) => self.vault_unlocked(result),
+            Msg::HostSaved { name, result } => self.host_saved(name, result),
+            // The event loop acts on signals (they concern the outer terminal).
+            Msg::Signal(_) => {}
+        }
+        self.take_effects()
+    }
+}
