@@ -7,9 +7,9 @@
 //!   in 4 KiB chunks and print `MB/s`.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use lumen::ui::theme::Theme;
 use lumen::panes::terminal::{TerminalConfig, TerminalPane};
 use lumen::stream::{self, StreamEnds, Waker};
+use lumen::ui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::hint::black_box;

@@ -11,7 +11,7 @@ use lumen::app::config::Config;
 use lumen::app::run::FRAME_INTERVAL;
 use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
 use lumen::pty::PtyCommand;
-use lumen::ssh::{EmbeddedServer, EmbeddedServerOptions, Prompter};
+use lumen::ssh::{Connector, EmbeddedServer, EmbeddedServerOptions, Prompter};
 use lumen::stream::Waker;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -121,8 +121,7 @@ impl Harness {
         let waker = Waker::new();
         let mut opts = AppOptions::new(Box::new(LiveSpawner::new(
             PtyCommand::new("/bin/sh"),
-            connect,
-            prompter,
+            Connector::new(connect, prompter),
         )));
         opts.config = Config::default();
         opts.size = (WIDTH, HEIGHT + 2);

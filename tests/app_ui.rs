@@ -389,7 +389,6 @@ mod vault_pane {
     use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
     use secrecy::{ExposeSecret, SecretString};
 
-
     const FAST: KdfParams = KdfParams {
         memory_kib: 64,
         time: 1,

@@ -105,10 +105,11 @@ async fn totp_and_key_from_a_locked_vault() {
 
     // The app's side: unlock when asked (the dialog), counting the requests.
     let (unlock_tx, mut unlock_rx) = tokio::sync::mpsc::unbounded_channel();
-    let owner = VaultOwner::new(vec![(Scope::Personal, vault_path.clone())])
-        .with_unlock_requests(move |reply| {
+    let owner = VaultOwner::new(vec![(Scope::Personal, vault_path.clone())]).with_unlock_requests(
+        move |reply| {
             let _ = unlock_tx.send(reply);
-        });
+        },
+    );
     let creds = VaultCredentials::new(owner.clone());
     let unlocks = Arc::new(AtomicUsize::new(0));
     let counted = unlocks.clone();
@@ -171,8 +172,7 @@ async fn a_vault_left_locked_falls_back_to_asking() {
     let vault_path = dir.path().join("vault.lumen");
     make_vault(&vault_path, &server.client_key);
     // The user cancels the unlock dialog: the request is dropped.
-    let owner =
-        VaultOwner::new(vec![(Scope::Personal, vault_path)]).with_unlock_requests(drop);
+    let owner = VaultOwner::new(vec![(Scope::Personal, vault_path)]).with_unlock_requests(drop);
     let creds = VaultCredentials::new(owner);
     let mut opts = server
         .client_options(&dir.path().join("known_hosts"))

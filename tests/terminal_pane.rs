@@ -5,9 +5,9 @@
 mod terminal_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use lumen::ui::theme::{Role, Theme};
 use lumen::panes::terminal::{KeyOutcome, TerminalConfig, TerminalPane};
 use lumen::stream::{self, CloseReason, StreamCmd, StreamEvent, Waker};
+use lumen::ui::theme::{Role, Theme};
 use terminal_support::{buffer_text, feed, pane, render, written};
 
 fn key(code: KeyCode) -> KeyEvent {

@@ -3,11 +3,11 @@
 #![allow(clippy::unwrap_used)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use lumen::ui::theme::Theme;
 use lumen::panes::vault::{
     AUTO_LOCK_DEFAULT, BrowserOutcome, CLIPBOARD_CLEAR_AFTER, REVEAL_FOR, UNLOCK_DELAY,
     UnlockDialog, UnlockOutcome, VaultBrowser,
 };
+use lumen::ui::theme::Theme;
 use lumen::vault::{Action, KdfParams, Kind, NewEntry, Scope, ScopedVault, Vault, VaultOwner};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

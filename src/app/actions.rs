@@ -3,9 +3,9 @@
 use crate::app::keymap::Action;
 use crate::app::layout::Split;
 use crate::app::popup::{Confirm, Popup};
-use crate::ui::input::TextInput;
 use crate::app::state::{App, RESIZE_STEP};
 use crate::panes::PaneView;
+use crate::ui::input::TextInput;
 
 impl App {
     /// Carry out an action (from a key binding or the palette).
@@ -38,13 +38,11 @@ impl App {
         }
         let n = self.tabs.len();
         match a {
-            Action::NewTab => {
-                self.open_popup(Popup::NewTab {
-                    input: TextInput::default(),
-                    hosts: self.host_names.clone(),
-                    cycling: None,
-                })
-            }
+            Action::NewTab => self.open_popup(Popup::NewTab {
+                input: TextInput::default(),
+                hosts: self.host_names.clone(),
+                cycling: None,
+            }),
             Action::CloseTab => self.open_popup(Popup::Confirm(Confirm::CloseTab(self.active))),
             Action::NextTab if n > 0 => self.switch_to((self.active + 1) % n),
             Action::PrevTab if n > 0 => self.switch_to((self.active + n - 1) % n),
@@ -100,12 +98,10 @@ impl App {
                 None => self.say("nothing copied yet: copy with prefix [ first"),
             },
             Action::Help => self.open_popup(Popup::Help { scroll: 0 }),
-            Action::Palette => {
-                self.open_popup(Popup::Palette {
-                    input: TextInput::default(),
-                    selected: 0,
-                })
-            }
+            Action::Palette => self.open_popup(Popup::Palette {
+                input: TextInput::default(),
+                selected: 0,
+            }),
             Action::SendPrefix => {
                 let key = self.config.keymap.prefix.to_event();
                 if let Some(slot) = self.focused().and_then(|id| self.panes.get_mut(&id)) {

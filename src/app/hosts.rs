@@ -2,11 +2,11 @@
 //! tab), saving edits to `hosts.toml`, and connection states shown per host.
 
 use crate::app::layout::{PaneId, Split};
+use crate::app::msg::{Effect, Task};
 use crate::app::state::{App, PaneSlot, PaneSpec};
 use crate::panes::Pane;
 use crate::panes::hosts::{HostPicker, HostState, PickerOutcome};
 use crate::ssh::Target;
-use crate::app::msg::{Effect, Task};
 use crate::workspace::{Host, Inventory};
 
 impl App {

@@ -209,26 +209,44 @@ impl App {
         })
     }
 
-    /// Start the pane's session again, keeping its scrollback.
+    /// Start the pane's session again, keeping its scrollback; every other ended pane of the
+    /// same destination (they shared the connection that dropped) reconnects with it, over
+    /// one new connection.
     fn reconnect(&mut self, id: PaneId) {
-        let Some(slot) = self.panes.get(&id) else {
+        let Some(spec) = self.panes.get(&id).map(|s| s.spec.clone()) else {
             return;
         };
-        let spec = slot.spec.clone();
-        let (cols, rows) = (slot.inner.width.max(2), slot.inner.height.max(2));
-        match self.spawner.spawn(&spec, cols, rows, &self.waker) {
-            Ok((stream, _)) => {
-                if let Some(t) = self
-                    .panes
-                    .get_mut(&id)
-                    .and_then(|s| s.pane.as_terminal_mut())
-                {
-                    t.set_stream(stream);
+        let mut ids: Vec<PaneId> = self
+            .panes
+            .iter()
+            .filter(|(other, s)| **other != id && s.spec == spec)
+            .map(|(other, _)| *other)
+            .filter(|other| self.reconnectable(*other))
+            .collect();
+        ids.sort();
+        ids.insert(0, id);
+        for pane in &ids {
+            let Some(slot) = self.panes.get(pane) else {
+                continue;
+            };
+            let (cols, rows) = (slot.inner.width.max(2), slot.inner.height.max(2));
+            match self.spawner.spawn(&spec, cols, rows, &self.waker) {
+                Ok((stream, _)) => {
+                    if let Some(t) = self
+                        .panes
+                        .get_mut(pane)
+                        .and_then(|s| s.pane.as_terminal_mut())
+                    {
+                        t.set_stream(stream);
+                    }
                 }
-                self.say("reconnecting…");
+                Err(why) => return self.error(why),
             }
-            Err(why) => self.error(why),
         }
+        self.say(match ids.len() {
+            1 => "reconnecting…".to_string(),
+            n => format!("reconnecting {n} panes…"),
+        });
     }
 
     /// Open what the new-tab dialog was given: empty is a local shell, else a host.

@@ -178,7 +178,10 @@ mod tests {
                     })
                     .collect();
                 let got = order(&seq);
-                assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "{seq:?} → {got:?}");
+                assert!(
+                    got.windows(2).all(|w| w[0].0 <= w[1].0),
+                    "{seq:?} → {got:?}"
+                );
             }
         }
     }

@@ -26,5 +26,5 @@ pub mod vault;
 pub use msg::{Bus, Effect, Msg, Task};
 pub use run::{RunOptions, run, run_async};
 pub use spawner::LiveSpawner;
-pub use terminal::restore_terminal;
 pub use state::{App, AppOptions, PaneSpec, Spawner};
+pub use terminal::restore_terminal;

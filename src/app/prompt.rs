@@ -2,10 +2,10 @@
 //! passphrase, keyboard-interactive rounds. They sit above every other layer; typed secrets are
 //! masked on screen and zeroized when the dialog goes away.
 
+use crate::ssh::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest};
 use crate::ui::centered;
 use crate::ui::input::TextInput;
 use crate::ui::theme::{Role, Theme};
-use crate::ssh::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -210,17 +210,14 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
             ssh::plan_destination(name, inventory, &resolve, &base).map_err(|e| e.to_string())
         }));
     }
+    let connector = ssh::Connector::new(connect, bus.prompter());
     let mut app = App::new(AppOptions {
         config,
         theme,
         size,
-        spawner: Box::new(LiveSpawner::new(
-            PtyCommand::new(shell),
-            connect,
-            bus.prompter(),
-        )),
+        spawner: Box::new(LiveSpawner::new(PtyCommand::new(shell), connector.clone())),
+        connector: Some(connector),
         waker: waker.clone(),
-        bus: bus.clone(),
         vault,
         inventory,
         hosts_file: inventory_file.ok(),

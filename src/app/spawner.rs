@@ -1,27 +1,20 @@
-//! The real [`Spawner`]: local shells on PTYs and SSH sessions through the connector.
+//! The real [`Spawner`]: local shells on PTYs, SSH sessions through the [`Connector`] (one
+//! shared connection per destination, as OpenSSH's ControlMaster).
 
 use crate::app::state::{PaneSpec, Spawner};
 use crate::pty::{self, PtyCommand};
-use crate::ssh::{self, ConnectOptions, Prompter};
+use crate::ssh::Connector;
 use crate::stream::{Stream, Waker};
 
-/// Starts local shells on PTYs and SSH sessions with russh; sessions through the same jump
-/// host share one connection to it.
+/// Starts local shells on PTYs and SSH sessions over shared connections.
 pub struct LiveSpawner {
     shell: PtyCommand,
-    connect: ConnectOptions,
-    prompter: Prompter,
-    pool: ssh::JumpPool,
+    connector: Connector,
 }
 
 impl LiveSpawner {
-    pub fn new(shell: PtyCommand, connect: ConnectOptions, prompter: Prompter) -> Self {
-        Self {
-            shell,
-            connect,
-            prompter,
-            pool: ssh::JumpPool::new(),
-        }
+    pub fn new(shell: PtyCommand, connector: Connector) -> Self {
+        Self { shell, connector }
     }
 }
 
@@ -47,17 +40,13 @@ impl Spawner for LiveSpawner {
             }
             PaneSpec::Vault | PaneSpec::Hosts => Err("that pane is not a stream".into()),
             PaneSpec::Ssh { name, target, plan } => {
-                let size = (cols, rows);
-                let prompter = self.prompter.clone();
-                let stream = match plan {
-                    Some(plan) => {
-                        ssh::spawn_planned_session(plan, &self.pool, prompter, size, waker)
-                    }
-                    None => ssh::spawn_session(target, &self.connect, prompter, size, waker),
+                let plan = match plan {
+                    Some(plan) => plan.as_ref().clone(),
+                    None => self.connector.direct(name, target),
                 };
+                let stream = self.connector.session(&plan, (cols, rows), waker);
                 Ok((stream, name.clone()))
             }
         }
     }
 }
-

@@ -3,7 +3,7 @@
 use crate::app::config::Config;
 use crate::app::layers::Layers;
 use crate::app::layout::{Layout, PaneId};
-use crate::app::msg::{Bus, Effect};
+use crate::app::msg::Effect;
 use crate::panes::{Pane, PaneView};
 use crate::stream::{Stream, Waker};
 use crate::ui::theme::Theme;
@@ -117,14 +117,14 @@ pub struct App {
     /// Resolves a host name into a connection plan (ssh_config + inventory); None in tests
     /// and the demo, where names connect directly.
     pub(crate) planner: Option<Planner>,
+    /// The shared connections (the spawner holds a clone), for exec on hosts.
+    pub connector: Option<crate::ssh::Connector>,
     /// Logins waiting for the vault to be unlocked.
     pub(crate) unlock_waiters: Vec<crate::vault::UnlockRequest>,
     /// When the user last pressed a key (the vault locks itself after a while without one).
     pub(crate) last_input: Instant,
     pub(crate) spawner: Box<dyn Spawner>,
     pub(crate) waker: Waker,
-    /// Where background work sends its results.
-    pub(crate) bus: Bus,
     /// The last text copied, for paste.
     pub clipboard: Option<String>,
     pub quit: bool,
@@ -141,8 +141,6 @@ pub struct AppOptions {
     pub size: (u16, u16),
     pub spawner: Box<dyn Spawner>,
     pub waker: Waker,
-    /// Where background work sends its messages (the event loop drains its receiver).
-    pub bus: Bus,
     /// The vaults the browser and logins use (no files: no vault).
     pub vault: VaultOwner,
     /// The workspace's hosts, where they are saved, and the error loading them had.
@@ -153,11 +151,12 @@ pub struct AppOptions {
     pub host_names: Vec<String>,
     /// Host name → connection plan; None connects names directly.
     pub planner: Option<Planner>,
+    /// The shared connections, for commands run on hosts (exec); None in tests that need none.
+    pub connector: Option<crate::ssh::Connector>,
 }
 
 impl AppOptions {
-    /// Defaults around `spawner`: default config and theme, 80x24, no vault, no hosts, and a
-    /// bus nobody reads.
+    /// Defaults around `spawner`: default config and theme, 80x24, no vault, no hosts.
     pub fn new(spawner: Box<dyn Spawner>) -> Self {
         Self {
             config: Config::default(),
@@ -165,13 +164,13 @@ impl AppOptions {
             size: (80, 24),
             spawner,
             waker: Waker::new(),
-            bus: Bus::channel().0,
             vault: VaultOwner::new(Vec::new()),
             inventory: Default::default(),
             hosts_file: None,
             inventory_error: None,
             host_names: Vec::new(),
             planner: None,
+            connector: None,
         }
     }
 }
@@ -202,11 +201,11 @@ impl App {
             inventory_error: opts.inventory_error,
             hosts_file: opts.hosts_file,
             planner: opts.planner,
+            connector: opts.connector,
             unlock_waiters: Vec::new(),
             last_input: Instant::now(),
             spawner: opts.spawner,
             waker: opts.waker,
-            bus: opts.bus,
             clipboard: None,
             quit: false,
             dirty: true,

@@ -188,5 +188,4 @@ impl App {
         self.size = (w, h);
         self.relayout();
     }
-
 }

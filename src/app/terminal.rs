@@ -114,7 +114,6 @@ fn install_panic_hook_now() {
     }));
 }
 
-
 /// Forward the signals lumen acts on to the bus, each as a [`Msg::Signal`], so the loop sees
 /// them every turn whatever the panes are doing.
 pub(crate) fn forward_signals(bus: &Bus) -> std::io::Result<()> {

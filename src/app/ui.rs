@@ -3,8 +3,8 @@
 
 use crate::app::layers::Layer;
 use crate::app::state::App;
-use crate::ui::theme::Role;
 use crate::panes::PaneView;
+use crate::ui::theme::Role;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

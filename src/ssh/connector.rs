@@ -4,12 +4,12 @@
 //! splitting an SSH pane, a second tab to the host, or a scan command asks nothing and logs in
 //! no more. The connection closes with its last channel.
 
+use super::SshError;
 use super::jump::JumpPool;
 use super::prompt::Prompter;
 use super::resolve::Plan;
 use super::session::{ConnRef, pump, start_pty};
 use super::target::{ConnectOptions, Target};
-use super::SshError;
 use crate::stream::{self, CloseReason, Stream, StreamEvent, Waker};
 use russh::ChannelMsg;
 use std::time::Duration;
@@ -18,6 +18,9 @@ use std::time::Duration;
 pub const EXEC_TIMEOUT: Duration = Duration::from_secs(60);
 /// An exec's default cap on stdout and on stderr, each.
 pub const EXEC_MAX_OUTPUT: usize = 16 * 1024 * 1024;
+/// How long a connection used only by execs stays open after the last one, so a run of
+/// commands (a scan, the copilot's host facts) logs in once, not once per command.
+pub const EXEC_LINGER: Duration = Duration::from_secs(5);
 
 /// How to run one command.
 #[derive(Debug, Clone)]
@@ -103,7 +106,11 @@ impl Connector {
                 let (shared, new) = this.pool.shared(&plan, &this.prompter).await?;
                 let conn = shared.conn().ok_or_else(|| closed(&plan))?;
                 let channel = start_pty(conn, &plan.target.options, size, None).await?;
-                let warnings = if new { conn.warnings.clone() } else { Vec::new() };
+                let warnings = if new {
+                    conn.warnings.clone()
+                } else {
+                    Vec::new()
+                };
                 Ok::<_, SshError>((shared, channel, warnings))
             };
             match started.await {
@@ -164,6 +171,7 @@ impl Connector {
         }
         let _ = channel.eof().await;
         let collected = tokio::time::timeout(opts.timeout, collect(channel, opts.max_output)).await;
+        linger(shared.clone());
         match collected {
             Ok(out) => {
                 if out.truncated {
@@ -183,6 +191,14 @@ impl Connector {
             }
         }
     }
+}
+
+/// Keep `shared` open a little longer (see [`EXEC_LINGER`]).
+fn linger(shared: std::sync::Arc<super::jump::SharedConnection>) {
+    tokio::spawn(async move {
+        tokio::time::sleep(EXEC_LINGER).await;
+        drop(shared);
+    });
 }
 
 fn closed(plan: &Plan) -> SshError {
@@ -228,7 +244,9 @@ struct Running(Option<Channel>);
 impl Running {
     fn channel(&mut self) -> &mut Channel {
         // Set in the constructor and only taken by `finished`/`stop`/drop, which consume it.
-        self.0.as_mut().expect("the channel is there until the exec ends")
+        self.0
+            .as_mut()
+            .expect("the channel is there until the exec ends")
     }
 
     /// The command ended by itself.

@@ -60,7 +60,10 @@ impl VaultOwner {
     }
 
     /// Logins that find the vault locked ask through `sink` (the app answers with its dialog).
-    pub fn with_unlock_requests(mut self, sink: impl Fn(UnlockRequest) + Send + Sync + 'static) -> Self {
+    pub fn with_unlock_requests(
+        mut self,
+        sink: impl Fn(UnlockRequest) + Send + Sync + 'static,
+    ) -> Self {
         self.unlock_sink = Some(Arc::new(sink));
         self
     }

@@ -245,6 +245,14 @@ impl Sshd {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    /// Kill every connection this sshd serves (its per-connection processes), as a network
+    /// drop would; the listener stays, so clients can connect again.
+    pub fn drop_connections(&self) {
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-P", &self.child.id().to_string()])
+            .status();
+    }
 }
 
 impl Drop for Sshd {

@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use lumen::ui::theme::{Role, Theme};
 use lumen::panes::hosts::{HostPicker, PickerOutcome};
+use lumen::ui::theme::{Role, Theme};
 use lumen::workspace::{Host, Inventory};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

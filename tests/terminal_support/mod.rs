@@ -1,9 +1,9 @@
 //! Shared helpers for the terminal pane tests: a pane on an in-memory stream, replay, rendering.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use lumen::ui::theme::Theme;
 use lumen::panes::terminal::{TerminalConfig, TerminalPane};
 use lumen::stream::{self, StreamCmd, StreamEnds, StreamEvent, Waker};
+use lumen::ui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use unicode_width::UnicodeWidthStr;

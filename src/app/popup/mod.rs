@@ -192,7 +192,6 @@ impl Popup {
             | Popup::ConfirmPaste { .. } => {}
         }
     }
-
 }
 
 /// Hosts whose name starts with `prefix`, then those containing it.

@@ -231,7 +231,6 @@ impl Popup {
     }
 }
 
-
 fn binding_text(keymap: &Keymap, prefix: &str, a: Action) -> String {
     keymap
         .keys_for(a)
@@ -253,5 +252,3 @@ fn input_line(input: &TextInput, theme: &Theme, width: u16) -> Line<'static> {
         Span::raw(input.window(input_width(width)).0),
     ])
 }
-
-

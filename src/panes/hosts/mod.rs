@@ -8,11 +8,11 @@ mod render;
 pub use filter::{Entry, Fuzzy, Listing, UNGROUPED};
 pub use form::{EditForm, Field, FieldError, FormOutcome};
 
-use crate::ui::theme::Theme;
 use crate::panes::{Outcome, PaneView};
+use crate::ui::input::TextInput as Input;
+use crate::ui::theme::Theme;
 use crate::workspace::{Host, Inventory};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use crate::ui::input::TextInput as Input;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::collections::HashMap;

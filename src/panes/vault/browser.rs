@@ -284,7 +284,10 @@ impl VaultBrowser {
     fn copy(&mut self, now: Instant) -> BrowserOutcome {
         let unix = self.unix_at(now);
         let Some((name, result)) = self.with_current(|vault, name| {
-            let is_totp = vault.get(name).map(|e| e.kind == Kind::Totp).unwrap_or(false);
+            let is_totp = vault
+                .get(name)
+                .map(|e| e.kind == Kind::Totp)
+                .unwrap_or(false);
             let result = if is_totp {
                 // For a TOTP entry the useful thing to paste is the current code.
                 vault

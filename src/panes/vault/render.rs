@@ -168,7 +168,9 @@ impl VaultBrowser {
         let (text, role) = match (&self.mode, &self.status) {
             (Mode::Filter, _) => (format!("/{}", self.filter.text()), Role::StatusMessage),
             (_, Some(s)) => (s.clone(), Role::StatusMessage),
-            _ if !self.filter.is_empty() => (format!("filter: {}", self.filter.text()), Role::Muted),
+            _ if !self.filter.is_empty() => {
+                (format!("filter: {}", self.filter.text()), Role::Muted)
+            }
             _ => (
                 "j/k move · / filter · r reveal · c copy · a add · e edit · d delete · Ctrl-L lock"
                     .into(),

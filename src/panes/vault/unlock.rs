@@ -1,5 +1,6 @@
 //! The unlock dialog: masked passphrase input; after three wrong tries, input waits a while.
 
+use crate::ui::input::TextInput;
 use crate::ui::theme::{Role, Theme};
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
@@ -8,7 +9,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 use secrecy::SecretString;
 use std::time::{Duration, Instant};
-use crate::ui::input::TextInput;
 
 /// Wrong tries allowed before the dialog makes the user wait.
 pub const MAX_TRIES: u32 = 3;
