@@ -5,8 +5,9 @@
 #   openssh-client   ssh -G parity, ssh-keygen oracles, ssh-agent, ProxyCommand ssh -W
 #   libnss-wrapper   ssh -G parity runs ssh with a fake passwd home
 #   oathtool         TOTP parity
+#   procps           pgrep/pkill/ps: find lumen's processes, drop an sshd's connections
 set -euo pipefail
-PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool)
+PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -74,7 +74,7 @@ fn live_children<T>(f: impl FnOnce(&mut BTreeSet<u32>) -> T) -> Option<T> {
 /// closes does: shells pass it on to their jobs, so nothing is left orphaned when lumen ends
 /// (on quit, on a signal, or because its own terminal disappeared).
 pub fn hang_up_all() {
-    let pids = live_children(|set| std::mem::take(set)).unwrap_or_default();
+    let pids = live_children(std::mem::take).unwrap_or_default();
     for pid in pids {
         let Ok(pid) = libc::pid_t::try_from(pid) else {
             continue;

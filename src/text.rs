@@ -52,20 +52,31 @@ pub fn escape_lines(text: &str) -> Cow<'_, str> {
 }
 
 /// `println!` for human output that may carry file- or server-borne text: control characters
-/// are shown as escapes, line breaks kept.
+/// are shown as escapes, line breaks kept. Unlike `println!` it never panics: output to a
+/// closed pipe or a vanished terminal is dropped.
 #[macro_export]
 macro_rules! outln {
-    ($($arg:tt)*) => {
-        println!("{}", $crate::text::escape_lines(&format!($($arg)*)))
-    };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            $crate::text::escape_lines(&format!($($arg)*))
+        );
+    }};
 }
 
-/// `eprintln!` with the same escaping as [`outln!`].
+/// `eprintln!` with the same escaping as [`outln!`], and never a panic.
 #[macro_export]
 macro_rules! errln {
-    ($($arg:tt)*) => {
-        eprintln!("{}", $crate::text::escape_lines(&format!($($arg)*)))
-    };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{}",
+            $crate::text::escape_lines(&format!($($arg)*))
+        );
+    }};
 }
 
 /// An error and its causes on one line, each cause once: messages that already quote their

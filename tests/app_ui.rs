@@ -443,8 +443,18 @@ mod vault_pane {
             "{}",
             screen(&app)
         );
+        let kdf_before = lumen::vault::format::kdf_runs();
         type_line(&mut app, "correct horse");
         settle(&mut app);
+        assert_eq!(
+            lumen::vault::format::kdf_runs() - kdf_before,
+            1,
+            "one unlock derives the key once, for the browser and logins alike"
+        );
+        assert!(
+            app.vault.is_unlocked(),
+            "logins see the same unlocked vault"
+        );
         assert!(app.layers.unlock().is_none(), "{}", screen(&app));
         let s = screen(&app);
         assert!(s.contains("1:vault*") && s.contains("db/root"), "{s}");
@@ -562,4 +572,51 @@ fn toml_hosts(text: &str) -> lumen::workspace::Inventory {
     let (inv, err) = lumen::workspace::load_or_report(&path);
     assert!(err.is_none(), "{err:?}");
     inv
+}
+
+#[test]
+fn a_click_under_a_dialog_reaches_no_pane() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let (mut app, b) = app(120, 30);
+    prefix(&mut app, '%');
+    let right = app.tabs[0].focused;
+    let left = app.tabs[0].layout.panes()[0];
+    assert_ne!(left, right);
+    // A program in the left pane asks for mouse reports, so a click there would send bytes.
+    output(&mut app, &b, 0, b"\x1b[?1000h\x1b[?1006h");
+    let click = |app: &mut lumen::app::App| {
+        app.handle_event(Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 5,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        }))
+    };
+    for open in 0..3 {
+        match open {
+            0 => prefix(&mut app, ':'),
+            1 => app.ask(PromptRequest {
+                kind: PromptKind::Password {
+                    user: "u".into(),
+                    host: "h".into(),
+                },
+                reply: tokio::sync::oneshot::channel().0,
+            }),
+            _ => prefix(&mut app, '?'),
+        }
+        assert!(!app.layers.is_empty());
+        click(&mut app);
+        assert_eq!(app.tabs[0].focused, right, "focus moved under a dialog");
+        assert!(
+            written(&b, 0).0.is_empty(),
+            "bytes reached the pane under a dialog"
+        );
+    }
+    // With every dialog closed the same click focuses the pane and reaches the program.
+    while !app.layers.is_empty() {
+        key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    }
+    click(&mut app);
+    assert_eq!(app.tabs[0].focused, left);
+    assert!(!written(&b, 0).0.is_empty());
 }

@@ -31,7 +31,7 @@ pub(crate) fn apply(effect: Effect, bus: &Bus) {
         Effect::Spawn(task) => {
             let bus = bus.clone();
             tokio::task::spawn_blocking(move || {
-                bus.send(task.run_blocking());
+                bus.send((*task).run_blocking());
             });
         }
     }

@@ -135,8 +135,10 @@ impl App {
             self.error("this workspace has no hosts.toml to save to");
             return;
         };
-        self.effects
-            .push(Effect::Spawn(Task::SaveHost { file, host }));
+        self.effects.push(Effect::Spawn(Box::new(Task::SaveHost {
+            file,
+            host: Box::new(host),
+        })));
     }
 
     /// An edit reached hosts.toml (or failed to).

@@ -54,7 +54,7 @@ pub enum Effect {
     /// tmux's buffer when lumen runs inside tmux).
     ClearSecretClipboard,
     /// Run this off the UI task; its result comes back as a message.
-    Spawn(Task),
+    Spawn(Box<Task>),
 }
 
 /// Background work with its inputs. Self-contained, so the loop (or a test) can run it.
@@ -65,7 +65,7 @@ pub enum Task {
         passphrase: SecretString,
     },
     /// Write an edited host to hosts.toml under its lock, then read the file back.
-    SaveHost { file: HostsFile, host: Host },
+    SaveHost { file: HostsFile, host: Box<Host> },
 }
 
 impl std::fmt::Debug for Task {

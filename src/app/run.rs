@@ -142,6 +142,38 @@ fn spawn_input_reader(bus: Bus) {
     }
 }
 
+/// Tell the loop when the terminal hangs up. crossterm's reader spins instead of failing when
+/// its terminal disappears, so a thread of its own sleeps in `poll` until the terminal reports
+/// a hangup or an error (no events asked for: it costs nothing while the terminal lives).
+fn watch_for_hangup(bus: Bus) {
+    let spawned = std::thread::Builder::new()
+        .name("hangup-watch".into())
+        .spawn(move || {
+            let mut fd = libc::pollfd {
+                fd: libc::STDIN_FILENO,
+                events: 0,
+                revents: 0,
+            };
+            loop {
+                // SAFETY: poll on one valid pollfd we own, no timeout.
+                let n = unsafe { libc::poll(&mut fd, 1, -1) };
+                if n < 0 {
+                    if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return;
+                }
+                if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+                    bus.send(Msg::InputClosed("the terminal hung up".into()));
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the hangup watch: {e}");
+    }
+}
+
 /// Inventory host name → its groups, for vault entries bound to `@group`.
 fn host_groups(inventory: &crate::workspace::Inventory) -> HashMap<String, Vec<String>> {
     inventory
@@ -227,8 +259,7 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     });
     terminal::forward_signals(&bus)?;
     let guard = TerminalGuard::enter(mouse)?;
-    let mut screen = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
-    screen.clear()?;
+    let mut screen = fresh_screen()?;
     for spec in opts.initial {
         app.new_tab(spec);
     }
@@ -243,6 +274,7 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         app.notice(&title, lines);
     }
     spawn_input_reader(bus.clone());
+    watch_for_hangup(bus.clone());
     let result = event_loop(&mut app, &mut screen, &guard, &mut inbox, &waker, &bus).await;
     // Whatever ended the loop, the panes' programs hear a hangup, as from a closing terminal.
     crate::pty::hang_up_all();
@@ -340,14 +372,14 @@ fn handle(
         }
         Msg::Signal(Signal::Suspend) => {
             guard.suspend()?;
-            screen.clear()?;
+            *screen = fresh_screen()?;
             app.dirty = true;
         }
         Msg::Signal(Signal::Continue) => {
             // Continued after a stop lumen did not ask for (SIGSTOP from elsewhere): take the
             // terminal again and repaint all of it.
             guard.resume()?;
-            screen.clear()?;
+            *screen = fresh_screen()?;
             app.dirty = true;
         }
         msg => {
@@ -357,6 +389,17 @@ fn handle(
         }
     }
     Ok(false)
+}
+
+/// An empty screen and a ratatui terminal that knows it, so the next frame is drawn whole.
+/// (ratatui's own `clear` asks the terminal for the cursor position, which the input thread,
+/// already reading, would swallow.)
+fn fresh_screen() -> std::io::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {
+    execute!(
+        std::io::stdout(),
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    Terminal::new(CrosstermBackend::new(std::io::stdout()))
 }
 
 fn cursor_style(shape: CursorShape) -> cursor::SetCursorStyle {

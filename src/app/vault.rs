@@ -123,10 +123,10 @@ impl App {
             }
             UnlockOutcome::Submit(passphrase) => {
                 u.busy = true;
-                self.effects.push(Effect::Spawn(Task::UnlockVault {
+                self.effects.push(Effect::Spawn(Box::new(Task::UnlockVault {
                     owner: self.vault.clone(),
                     passphrase,
-                }));
+                })));
             }
         }
     }

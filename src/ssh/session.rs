@@ -43,7 +43,7 @@ pub async fn open_command(
     let conn = connect(target, opts, &prompter).await?;
     let channel = start_pty(&conn, opts, size, command).await?;
     let (stream, ends) = stream::channel(waker);
-    tokio::spawn(pump(ConnRef::Own(conn), channel, ends));
+    tokio::spawn(pump(ConnRef::Own(Box::new(conn)), channel, ends));
     Ok(stream)
 }
 
@@ -73,7 +73,7 @@ fn spawn_started(
     let (stream, ends) = stream::channel(waker);
     tokio::spawn(async move {
         match started.await {
-            Ok((conn, channel)) => pump(ConnRef::Own(conn), channel, ends).await,
+            Ok((conn, channel)) => pump(ConnRef::Own(Box::new(conn)), channel, ends).await,
             Err(e) => {
                 ends.send(StreamEvent::Closed(CloseReason::Failed(e.to_string())))
                     .await;
@@ -95,7 +95,7 @@ pub async fn open_planned_session(
     let conn = pool.connect(plan, &prompter).await?;
     let channel = start_pty(&conn, &plan.target.options, size, None).await?;
     let (stream, ends) = stream::channel(waker);
-    tokio::spawn(pump(ConnRef::Own(conn), channel, ends));
+    tokio::spawn(pump(ConnRef::Own(Box::new(conn)), channel, ends));
     Ok(stream)
 }
 
@@ -174,7 +174,7 @@ pub(crate) async fn start_pty(
 
 /// Who keeps the connection a session runs on: the session itself, or everyone sharing it.
 pub(crate) enum ConnRef {
-    Own(Connection),
+    Own(Box<Connection>),
     Shared(Arc<SharedConnection>),
 }
 

@@ -104,7 +104,7 @@ pub fn settle(app: &mut App) -> Vec<Effect> {
     while !queue.is_empty() {
         for effect in std::mem::take(&mut queue) {
             match effect {
-                Effect::Spawn(task) => queue.extend(app.update(task.run_blocking())),
+                Effect::Spawn(task) => queue.extend(app.update((*task).run_blocking())),
                 other => others.push(other),
             }
         }

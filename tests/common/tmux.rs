@@ -109,6 +109,28 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// End the tmux server now: every pane's terminal disappears.
+    pub fn kill_server(&self) {
+        self.run(&["kill-server"]);
+    }
+
+    /// The text of tmux's most recent paste buffer (what `show-buffer` prints), if any.
+    pub fn show_buffer(&self) -> String {
+        self.run(&["show-buffer"])
+    }
+
+    /// The names of tmux's paste buffers.
+    pub fn buffers(&self) -> String {
+        self.run(&["list-buffers", "-F", "#{buffer_name}: #{buffer_sample}"])
+    }
+
+    /// Set a tmux option (server-wide).
+    pub fn set_option(&self, name: &str, value: &str) {
+        self.run(&["set-option", "-g", name, value]);
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         self.run(&["kill-server"]);

@@ -1,0 +1,172 @@
+//! Signals and a vanishing terminal, the real binary in tmux: every terminating signal
+//! (also during an output flood) restores the outer terminal at once; SIGTSTP gives the
+//! terminal back and SIGCONT takes it again and redraws; when the terminal disappears lumen
+//! exits without a panic and its panes' programs hear a hangup, so no job is left behind.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::tmux::Tmux;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn env(dir: &Path, shell: &str) -> Vec<(&'static str, String)> {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    vec![
+        ("HOME", home.display().to_string()),
+        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
+        ("SHELL", shell.to_string()),
+        ("PS1", "$ ".to_string()),
+        ("ENV", String::new()),
+    ]
+}
+
+fn start(dir: &Path) -> Tmux {
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    Tmux::start(
+        dir,
+        90,
+        24,
+        &env(dir, "/bin/sh"),
+        &format!("{lumen} shell; echo LUMEN_EXIT=$?; stty -a; sleep 60"),
+    )
+}
+
+fn pid_of_lumen(t: &Tmux) -> String {
+    let shell = t.format("#{pane_pid}");
+    let out = Command::new("pgrep")
+        .args(["-P", &shell, "lumen"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn signal(pid: &str, sig: &str) {
+    assert!(
+        Command::new("kill")
+            .args([&format!("-{sig}"), pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+fn alive(pid: &str) -> bool {
+    Command::new("kill")
+        .args(["-0", pid])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn assert_terminal_sane(t: &Tmux) {
+    let s = t.wait_text("icanon");
+    assert!(s.contains(" icanon") && s.contains(" echo "), "{s}");
+    assert_eq!(t.format("#{alternate_on}"), "0");
+    assert_eq!(t.format("#{cursor_flag}"), "1");
+    assert_eq!(t.format("#{mouse_any_flag}"), "0");
+}
+
+#[test]
+fn every_terminating_signal_restores_the_terminal_even_during_a_flood() {
+    for sig in ["INT", "QUIT", "TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let t = start(dir.path());
+        t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
+        // Mouse reporting on, and a pane flooding the screen.
+        t.type_text("yes flood-flood-flood");
+        t.keys(&["Enter"]);
+        t.wait_text("flood-flood-flood");
+        assert_eq!(t.format("#{mouse_any_flag}"), "1");
+        let pid = pid_of_lumen(&t);
+        signal(&pid, sig);
+        let s = t.wait_text("LUMEN_EXIT=");
+        assert!(s.contains("LUMEN_EXIT=0"), "SIG{sig}: {s}");
+        assert_terminal_sane(&t);
+    }
+}
+
+#[test]
+fn sigtstp_suspends_and_sigcont_redraws() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = start(dir.path());
+    t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
+    t.type_text("echo before-$((1+1))");
+    t.keys(&["Enter"]);
+    t.wait_text("before-2");
+    let pid = pid_of_lumen(&t);
+    signal(&pid, "TSTP");
+    wait_until("the terminal to be given back", || {
+        t.format("#{alternate_on}") == "0" && t.format("#{mouse_any_flag}") == "0"
+    });
+    let state = || {
+        let out = Command::new("ps")
+            .args(["-o", "stat=", "-p", &pid])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    wait_until("lumen to stop", || state().starts_with('T'));
+    signal(&pid, "CONT");
+    wait_until("lumen to take the terminal again", || {
+        t.format("#{alternate_on}") == "1"
+    });
+    let s = t.wait_text("before-2");
+    assert!(s.contains("0:sh*"), "the whole screen is redrawn:\n{s}");
+    // And it still works.
+    t.type_text("echo after-$((2+2))");
+    t.keys(&["Enter"]);
+    t.wait_text("after-4");
+}
+
+#[test]
+fn a_vanished_terminal_ends_lumen_and_hangs_up_its_panes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    // setsid: lumen keeps the pane as its output but not as its controlling terminal, so when
+    // the pane goes away it sees only EIO, never a SIGHUP.
+    let t = Tmux::start(
+        dir.path(),
+        90,
+        24,
+        &env(dir.path(), "/bin/bash"),
+        &format!("setsid -w {lumen} shell"),
+    );
+    t.wait_text("0:bash*");
+    t.wait_for("a prompt", |s| {
+        s.lines().any(|l| l.trim_end().ends_with(['$', '#']))
+    });
+    let jobfile = dir.path().join("job.pid");
+    t.type_text(&format!("sleep 1000 & echo $! > {}", jobfile.display()));
+    t.keys(&["Enter"]);
+    wait_until("the background job", || jobfile.exists());
+    let job = std::fs::read_to_string(&jobfile)
+        .unwrap()
+        .trim()
+        .to_string();
+    let out = Command::new("pgrep")
+        .args(["-f", &format!("^{lumen} shell")])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty() && alive(&job));
+    t.kill_server();
+    wait_until("lumen to exit", || !alive(&pid));
+    wait_until("the pane's background job to hear the hangup", || {
+        !alive(&job)
+    });
+    let log =
+        std::fs::read_to_string(dir.path().join("lumen/data/logs/lumen.log")).unwrap_or_default();
+    assert!(!log.contains("panic"), "{log}");
+}
