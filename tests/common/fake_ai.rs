@@ -111,6 +111,8 @@ impl Recorded {
 pub struct FakeServer {
     pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    /// Connections the client closed while the fake stalled (a cancelled answer).
+    hangups: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -128,13 +130,15 @@ impl FakeServer {
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
         let script = Arc::new(Mutex::new(replies.into_iter()));
         let log = requests.clone();
+        let hangups: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let counter = hangups.clone();
         let task = tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(serve(stream, log.clone(), script.clone()));
+                connections.spawn(serve(stream, log.clone(), script.clone(), counter.clone()));
             }
         });
-        Self { addr, requests, task }
+        Self { addr, requests, hangups, task }
     }
 
     /// `http://127.0.0.1:PORT`
@@ -150,12 +154,18 @@ impl FakeServer {
     pub fn attempts(&self) -> usize {
         self.requests.lock().unwrap().len()
     }
+
+    /// Connections the client closed while the fake held them open, silent.
+    pub fn hangups(&self) -> usize {
+        self.hangups.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 async fn serve(
     mut stream: TcpStream,
     log: Arc<Mutex<Vec<Recorded>>>,
     script: Arc<Mutex<std::vec::IntoIter<Reply>>>,
+    hangups: Arc<std::sync::atomic::AtomicUsize>,
 ) {
     stream.set_nodelay(true).unwrap();
     let mut buffer = Vec::new();
@@ -167,7 +177,7 @@ async fn serve(
         let reply = script.lock().unwrap().next().unwrap_or_else(|| {
             Reply::status(500, r#"{"error":{"message":"the fake's script is over"}}"#)
         });
-        if !write_reply(&mut stream, &reply).await {
+        if !write_reply(&mut stream, &reply, &hangups).await {
             return;
         }
     }
@@ -212,7 +222,11 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
 }
 
 /// Write a reply; whether the connection can serve another request.
-async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> bool {
+async fn write_reply(
+    stream: &mut TcpStream,
+    reply: &Reply,
+    hangups: &std::sync::atomic::AtomicUsize,
+) -> bool {
     let mut head = format!("HTTP/1.1 {} Fake\r\n", reply.status);
     for (n, v) in &reply.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
@@ -243,7 +257,12 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply) -> bool {
         tokio::time::sleep(PIECE_GAP).await;
     }
     if let Some(stall) = reply.stall {
-        tokio::time::sleep(stall).await;
+        // Silent, but watching: a read of 0 bytes means the client hung up.
+        let mut byte = [0u8; 1];
+        if let Ok(Ok(0)) = tokio::time::timeout(stall, stream.read(&mut byte)).await {
+            hangups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return false;
+        }
     }
     if reply.cut {
         let _ = stream.shutdown().await;
