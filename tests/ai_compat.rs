@@ -175,3 +175,36 @@ async fn a_silent_provider_times_out_and_dropping_a_stream_cancels_it() {
     }
     panic!("dropping the stream did not close the connection");
 }
+
+#[tokio::test]
+async fn a_private_ca_is_trusted_only_when_ca_file_names_it() {
+    let (ca_pem, tls) = private_ca();
+    let fake = FakeServer::start_tls(vec![Reply::sse(&reused_index_stream())], tls).await;
+    let url = format!("https://{}/v1", fake.addr);
+
+    let p = provider(ProviderKind::OpenAiCompatible, &url, MODEL, None);
+    let (_, error) = collect(p.stream(conversation())).await;
+    let e = error.unwrap();
+    assert!(matches!(e, ProviderError::Tls { .. }), "{e:?}");
+    assert!(e.to_string().contains("failed: invalid peer certificate: UnknownIssuer; if the server's certificate comes from a private authority, set ca_file in the [ai] section"), "{e}");
+    assert_eq!(fake.attempts(), 0, "nothing was sent over an untrusted connection");
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let mut s = settings();
+    s.ca_file = Some(ca_file);
+    let p = provider_with(ProviderKind::OpenAiCompatible, &url, MODEL, None, &s);
+    let (events, error) = collect(p.stream(conversation())).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(text(&events), "Zwei Schritte:");
+    assert_eq!(fake.attempts(), 1);
+
+    // A CA file that holds no certificate is a clear error, before anything is sent.
+    let bogus = dir.path().join("bogus.pem");
+    std::fs::write(&bogus, "not a certificate").unwrap();
+    s.ca_file = Some(bogus);
+    let endpoint = DemoModel::profile(fake.addr).endpoint(None);
+    let e = lumen::ai::provider::connect(endpoint, &s).err().unwrap();
+    assert!(matches!(e, ProviderError::CaFile { .. }), "{e:?}");
+}

@@ -9,8 +9,8 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 /// Pause between body pieces so each reaches the client as its own read.
 const PIECE_GAP: Duration = Duration::from_millis(2);
@@ -125,6 +125,15 @@ impl Drop for FakeServer {
 impl FakeServer {
     /// Serve `replies` in order, one per request; requests past the script get a 500.
     pub async fn start(replies: Vec<Reply>) -> Self {
+        Self::launch(replies, None).await
+    }
+
+    /// The same over TLS, with the certificate `tls` presents (see [`private_ca`]).
+    pub async fn start_tls(replies: Vec<Reply>, tls: tokio_rustls::TlsAcceptor) -> Self {
+        Self::launch(replies, Some(tls)).await
+    }
+
+    async fn launch(replies: Vec<Reply>, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
@@ -135,7 +144,17 @@ impl FakeServer {
         let task = tokio::spawn(async move {
             let mut connections = tokio::task::JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(serve(stream, log.clone(), script.clone(), counter.clone()));
+                stream.set_nodelay(true).unwrap();
+                let (log, script, counter) = (log.clone(), script.clone(), counter.clone());
+                match tls.clone() {
+                    None => connections.spawn(serve(stream, log, script, counter)),
+                    Some(tls) => connections.spawn(async move {
+                        // A client that refuses the certificate ends here.
+                        if let Ok(stream) = tls.accept(stream).await {
+                            serve(stream, log, script, counter).await;
+                        }
+                    }),
+                };
             }
         });
         Self { addr, requests, hangups, task }
@@ -161,13 +180,12 @@ impl FakeServer {
     }
 }
 
-async fn serve(
-    mut stream: TcpStream,
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     log: Arc<Mutex<Vec<Recorded>>>,
     script: Arc<Mutex<std::vec::IntoIter<Reply>>>,
     hangups: Arc<std::sync::atomic::AtomicUsize>,
 ) {
-    stream.set_nodelay(true).unwrap();
     let mut buffer = Vec::new();
     loop {
         let Some(request) = read_request(&mut stream, &mut buffer).await else {
@@ -184,7 +202,10 @@ async fn serve(
 }
 
 /// Read one request (head, then a Content-Length body); None when the client closed.
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Recorded> {
+async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buffer: &mut Vec<u8>,
+) -> Option<Recorded> {
     let head_end = loop {
         if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break i + 4;
@@ -222,8 +243,8 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
 }
 
 /// Write a reply; whether the connection can serve another request.
-async fn write_reply(
-    stream: &mut TcpStream,
+async fn write_reply<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
     reply: &Reply,
     hangups: &std::sync::atomic::AtomicUsize,
 ) -> bool {
@@ -395,4 +416,33 @@ pub fn conversation() -> lumen::ai::provider::ChatRequest {
         tools: vec![PROPOSE_COMMAND.clone(), READ_SCROLLBACK.clone()],
         max_tokens: 1024,
     }
+}
+
+/// A private certificate authority (its PEM) and a TLS acceptor presenting a certificate it
+/// issued for 127.0.0.1.
+pub fn private_ca() -> (String, tokio_rustls::TlsAcceptor) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use tokio_rustls::rustls;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "lumen test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    (ca.pem(), tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
 }

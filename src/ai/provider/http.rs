@@ -305,7 +305,7 @@ impl Target {
             .iter()
             .any(|w| lower.contains(w))
         {
-            return ProviderError::Tls { url, detail: chain };
+            return ProviderError::Tls { url, detail: root_cause(e) };
         }
         if e.is_timeout() {
             return if e.is_connect() {
@@ -320,7 +320,7 @@ impl Target {
             } else if lower.contains("dns") || lower.contains("lookup") {
                 format!("the host name does not resolve ({chain})")
             } else {
-                chain
+                root_cause(e)
             };
             return ProviderError::NoRoute { url, detail };
         }
@@ -349,6 +349,15 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// The innermost cause: what actually went wrong, without the layers' wrapping.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(s) = cause.source() {
+        cause = s;
+    }
+    cause.to_string()
 }
 
 async fn read_bounded(mut response: reqwest::Response) -> Vec<u8> {
