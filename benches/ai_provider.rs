@@ -55,12 +55,16 @@ async fn fake(kind: ProviderKind, starts: mpsc::Sender<Instant>) -> std::net::So
                 let mut buf = Vec::new();
                 loop {
                     let mut read = [0u8; 8192];
-                    let Ok(n) = stream.read(&mut read).await else { return };
+                    let Ok(n) = stream.read(&mut read).await else {
+                        return;
+                    };
                     if n == 0 {
                         return;
                     }
                     buf.extend_from_slice(&read[..n]);
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
                     let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
                     let len: usize = head
                         .lines()
@@ -131,7 +135,9 @@ fn first_delta(c: &mut Criterion) {
                         let mut t1 = None;
                         while let Some(event) = stream.next().await {
                             match event.expect("answer") {
-                                ChatEvent::TextDelta(_) if t1.is_none() => t1 = Some(Instant::now()),
+                                ChatEvent::TextDelta(_) if t1.is_none() => {
+                                    t1 = Some(Instant::now())
+                                }
                                 _ => {}
                             }
                         }

@@ -6,8 +6,8 @@ mod common;
 
 use common::fake_ai::*;
 use lumen::ai::provider::{
-    ChatEvent, PROPOSE_COMMAND, ProviderError, ProviderKind, READ_SCROLLBACK, StopReason,
-    ToolCall, Usage,
+    ChatEvent, PROPOSE_COMMAND, ProviderError, ProviderKind, READ_SCROLLBACK, StopReason, ToolCall,
+    Usage,
 };
 use serde_json::json;
 
@@ -18,18 +18,51 @@ const MODEL: &str = "claude-sonnet-4-5";
 fn tool_use_stream(text: &str) -> String {
     let (a, b) = text.split_at(text.char_indices().nth(9).unwrap().0);
     named_events(&[
-        ("message_start", json!({"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","model":MODEL,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":472,"output_tokens":2}}})),
-        ("content_block_start", json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})),
+        (
+            "message_start",
+            json!({"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","model":MODEL,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":472,"output_tokens":2}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+        ),
         ("ping", json!({"type":"ping"})),
-        ("content_block_delta", json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":a}})),
-        ("content_block_delta", json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":b}})),
-        ("content_block_stop", json!({"type":"content_block_stop","index":0})),
-        ("content_block_start", json!({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_01T1x1","name":"propose_command","input":{}}})),
-        ("content_block_delta", json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}})),
-        ("content_block_delta", json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"command\": \"du -sh /var/lo"}})),
-        ("content_block_delta", json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"g\", \"explanation\": \"Größe der Logs 📦\"}"}})),
-        ("content_block_stop", json!({"type":"content_block_stop","index":1})),
-        ("message_delta", json!({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":89}})),
+        (
+            "content_block_delta",
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":a}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":b}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type":"content_block_stop","index":0}),
+        ),
+        (
+            "content_block_start",
+            json!({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_01T1x1","name":"propose_command","input":{}}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"command\": \"du -sh /var/lo"}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"g\", \"explanation\": \"Größe der Logs 📦\"}"}}),
+        ),
+        (
+            "content_block_stop",
+            json!({"type":"content_block_stop","index":1}),
+        ),
+        (
+            "message_delta",
+            json!({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":89}}),
+        ),
         ("message_stop", json!({"type":"message_stop"})),
     ])
 }
@@ -53,8 +86,13 @@ async fn tool_use_streams_and_the_request_is_the_documented_one() {
                 arguments: json!({"command": "du -sh /var/log", "explanation": "Größe der Logs 📦"}),
                 signature: None,
             }),
-            ChatEvent::Usage(Usage { input_tokens: 472, output_tokens: 89 }),
-            ChatEvent::Done { stop_reason: StopReason::ToolUse },
+            ChatEvent::Usage(Usage {
+                input_tokens: 472,
+                output_tokens: 89
+            }),
+            ChatEvent::Done {
+                stop_reason: StopReason::ToolUse
+            },
         ]
     );
 
@@ -92,12 +130,17 @@ async fn tool_use_streams_and_the_request_is_the_documented_one() {
         })
     );
     let raw = String::from_utf8_lossy(&r.raw);
-    assert_eq!(raw.matches(KEY).count(), 1, "the key is in its header and nowhere else");
+    assert_eq!(
+        raw.matches(KEY).count(),
+        1,
+        "the key is in its header and nowhere else"
+    );
 }
 
 #[tokio::test]
 async fn overloaded_529_is_retried_after_the_wait_it_asks_for() {
-    let overloaded = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+    let overloaded =
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
     let fake = FakeServer::start(vec![
         Reply::status(529, overloaded).header("retry-after", "0"),
         Reply::status(529, overloaded).header("retry-after", "0"),
@@ -111,34 +154,55 @@ async fn overloaded_529_is_retried_after_the_wait_it_asks_for() {
     assert_eq!(retries(&events), 2);
     assert_eq!(text(&events), TEXT);
     let bodies: Vec<_> = fake.requests().iter().map(|r| r.body.clone()).collect();
-    assert!(bodies.iter().all(|b| b == &bodies[0]), "every attempt sends the same request");
+    assert!(
+        bodies.iter().all(|b| b == &bodies[0]),
+        "every attempt sends the same request"
+    );
 }
 
 #[tokio::test]
 async fn overloaded_every_time_gives_up_after_the_policy_s_attempts() {
-    let overloaded = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
-    let replies = (0..6).map(|_| Reply::status(529, overloaded).header("retry-after", "0")).collect();
+    let overloaded =
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+    let replies = (0..6)
+        .map(|_| Reply::status(529, overloaded).header("retry-after", "0"))
+        .collect();
     let fake = FakeServer::start(replies).await;
     let p = provider(ProviderKind::Anthropic, &fake.url(), MODEL, Some(KEY));
     let (_, error) = collect(p.stream(conversation())).await;
     let e = error.unwrap();
-    assert!(matches!(e, ProviderError::Overloaded { attempts: 4, .. }), "{e:?}");
-    assert!(e.to_string().contains("Anthropic is overloaded (after 4 attempts)"), "{e}");
+    assert!(
+        matches!(e, ProviderError::Overloaded { attempts: 4, .. }),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("Anthropic is overloaded (after 4 attempts)"),
+        "{e}"
+    );
     assert_eq!(fake.attempts(), 4);
 }
 
 #[tokio::test]
 async fn a_refused_key_is_said_once_and_never_retried_or_echoed() {
     // The body echoes the key, as some providers do: the error must not.
-    let body = format!(r#"{{"type":"error","error":{{"type":"authentication_error","message":"invalid x-api-key {KEY}"}}}}"#);
+    let body = format!(
+        r#"{{"type":"error","error":{{"type":"authentication_error","message":"invalid x-api-key {KEY}"}}}}"#
+    );
     let fake = FakeServer::start(vec![Reply::status(401, &body), Reply::status(401, &body)]).await;
     let p = provider(ProviderKind::Anthropic, &fake.url(), MODEL, Some(KEY));
     let (_, error) = collect(p.stream(conversation())).await;
     let e = error.unwrap();
-    assert!(matches!(e, ProviderError::BadKey { status: 401, .. }), "{e:?}");
+    assert!(
+        matches!(e, ProviderError::BadKey { status: 401, .. }),
+        "{e:?}"
+    );
     let shown = e.to_string();
     assert!(!shown.contains(KEY), "{shown}");
-    assert!(shown.contains("check the key that api_key names"), "{shown}");
+    assert!(
+        shown.contains("check the key that api_key names"),
+        "{shown}"
+    );
     assert_eq!(fake.attempts(), 1);
 
     let fake = FakeServer::start(vec![Reply::status(
@@ -148,24 +212,46 @@ async fn a_refused_key_is_said_once_and_never_retried_or_echoed() {
     .await;
     let p = provider(ProviderKind::Anthropic, &fake.url(), MODEL, Some(KEY));
     let (_, error) = collect(p.stream(conversation())).await;
-    assert!(matches!(error, Some(ProviderError::BadKey { status: 403, .. })), "{error:?}");
+    assert!(
+        matches!(error, Some(ProviderError::BadKey { status: 403, .. })),
+        "{error:?}"
+    );
     assert_eq!(fake.attempts(), 1);
 }
 
 #[tokio::test]
 async fn errors_mid_stream_and_early_close_are_named() {
     let mid = named_events(&[
-        ("message_start", json!({"type":"message_start","message":{"usage":{"input_tokens":5}}})),
-        ("content_block_start", json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})),
-        ("content_block_delta", json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Partial"}})),
-        ("error", json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})),
+        (
+            "message_start",
+            json!({"type":"message_start","message":{"usage":{"input_tokens":5}}}),
+        ),
+        (
+            "content_block_start",
+            json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+        ),
+        (
+            "content_block_delta",
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Partial"}}),
+        ),
+        (
+            "error",
+            json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}),
+        ),
     ]);
     let fake = FakeServer::start(vec![Reply::sse(&mid)]).await;
     let p = provider(ProviderKind::Anthropic, &fake.url(), MODEL, Some(KEY));
     let (events, error) = collect(p.stream(conversation())).await;
     assert_eq!(text(&events), "Partial");
-    assert!(matches!(error, Some(ProviderError::Overloaded { .. })), "{error:?}");
-    assert_eq!(fake.attempts(), 1, "an answer already streaming is not sent again");
+    assert!(
+        matches!(error, Some(ProviderError::Overloaded { .. })),
+        "{error:?}"
+    );
+    assert_eq!(
+        fake.attempts(),
+        1,
+        "an answer already streaming is not sent again"
+    );
 
     // The connection drops in the middle of the tool call's input.
     let full = tool_use_stream(TEXT);
@@ -177,8 +263,14 @@ async fn errors_mid_stream_and_early_close_are_named() {
     let p = provider(ProviderKind::Anthropic, &fake.url(), MODEL, Some(KEY));
     let (events, error) = collect(p.stream(conversation())).await;
     assert_eq!(text(&events), TEXT);
-    assert!(structure(&events).is_empty(), "no half tool call: {events:?}");
+    assert!(
+        structure(&events).is_empty(),
+        "no half tool call: {events:?}"
+    );
     let e = error.unwrap();
     assert!(matches!(e, ProviderError::EarlyClose { .. }), "{e:?}");
-    assert_eq!(e.to_string(), "Anthropic closed the connection before the answer was complete; ask again");
+    assert_eq!(
+        e.to_string(),
+        "Anthropic closed the connection before the answer was complete; ask again"
+    );
 }

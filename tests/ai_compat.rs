@@ -8,8 +8,8 @@ mod common;
 use common::fake_ai::*;
 use lumen::ai::demo::{DemoModel, HARMLESS_COMMAND, RISKY_COMMAND};
 use lumen::ai::provider::{
-    ChatEvent, ChatRequest, Message, ProposeCommand, ProviderError, ProviderKind, ProxyEnv,
-    StopReason, ToolCall, PROPOSE_COMMAND, READ_SCROLLBACK,
+    ChatEvent, ChatRequest, Message, PROPOSE_COMMAND, ProposeCommand, ProviderError, ProviderKind,
+    ProxyEnv, READ_SCROLLBACK, StopReason, ToolCall,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -23,9 +23,18 @@ fn reused_index_stream() -> String {
                "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
     };
     data_events_done(&[
-        chunk(json!({"role":"assistant","content":"Zwei Schritte:"}), Value::Null),
-        chunk(json!({"role":"assistant","content":"","tool_calls":[{"id":"call_x1","index":0,"type":"function","function":{"name":"propose_command","arguments":"{\"command\":\"uptime\",\"explanation\":\"load\"}"}}]}), Value::Null),
-        chunk(json!({"role":"assistant","content":"","tool_calls":[{"id":"call_x2","index":0,"type":"function","function":{"name":"read_scrollback","arguments":"{\"lines\":20}"}}]}), Value::Null),
+        chunk(
+            json!({"role":"assistant","content":"Zwei Schritte:"}),
+            Value::Null,
+        ),
+        chunk(
+            json!({"role":"assistant","content":"","tool_calls":[{"id":"call_x1","index":0,"type":"function","function":{"name":"propose_command","arguments":"{\"command\":\"uptime\",\"explanation\":\"load\"}"}}]}),
+            Value::Null,
+        ),
+        chunk(
+            json!({"role":"assistant","content":"","tool_calls":[{"id":"call_x2","index":0,"type":"function","function":{"name":"read_scrollback","arguments":"{\"lines\":20}"}}]}),
+            Value::Null,
+        ),
         chunk(json!({"role":"assistant","content":""}), json!("stop")),
     ])
 }
@@ -33,21 +42,41 @@ fn reused_index_stream() -> String {
 #[tokio::test]
 async fn reused_indexes_give_separate_calls_and_no_key_sends_no_auth() {
     let fake = FakeServer::start(vec![Reply::sse(&reused_index_stream()).split_every(11)]).await;
-    let p = provider(ProviderKind::OpenAiCompatible, &format!("{}/v1/", fake.url()), MODEL, None);
+    let p = provider(
+        ProviderKind::OpenAiCompatible,
+        &format!("{}/v1/", fake.url()),
+        MODEL,
+        None,
+    );
     let (events, error) = collect(p.stream(conversation())).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!(text(&events), "Zwei Schritte:");
     assert_eq!(
         structure(&events),
         vec![
-            ChatEvent::ToolCall(ToolCall { id: "call_x1".into(), name: "propose_command".into(), arguments: json!({"command": "uptime", "explanation": "load"}), signature: None }),
-            ChatEvent::ToolCall(ToolCall { id: "call_x2".into(), name: "read_scrollback".into(), arguments: json!({"lines": 20}), signature: None }),
-            ChatEvent::Done { stop_reason: StopReason::ToolUse },
+            ChatEvent::ToolCall(ToolCall {
+                id: "call_x1".into(),
+                name: "propose_command".into(),
+                arguments: json!({"command": "uptime", "explanation": "load"}),
+                signature: None
+            }),
+            ChatEvent::ToolCall(ToolCall {
+                id: "call_x2".into(),
+                name: "read_scrollback".into(),
+                arguments: json!({"lines": 20}),
+                signature: None
+            }),
+            ChatEvent::Done {
+                stop_reason: StopReason::ToolUse
+            },
         ],
         "no usage reported, none made up; 'stop' after tool calls reads as tool use"
     );
     let r = &fake.requests()[0];
-    assert_eq!(r.request_line, "POST /v1/chat/completions HTTP/1.1", "a trailing / in base_url is fine");
+    assert_eq!(
+        r.request_line, "POST /v1/chat/completions HTTP/1.1",
+        "a trailing / in base_url is fine"
+    );
     assert_eq!(r.header("authorization"), None);
     let body = r.json();
     assert_eq!(body["max_tokens"], json!(1024));
@@ -80,25 +109,51 @@ async fn the_demo_model_follows_its_script_through_the_real_provider() {
                 _ => None,
             })
             .collect();
-        assert!(events.iter().any(|e| matches!(e, ChatEvent::Usage(_))), "turn {turn}");
+        assert!(
+            events.iter().any(|e| matches!(e, ChatEvent::Usage(_))),
+            "turn {turn}"
+        );
         match turn {
             0 => {
                 assert!(said.contains("scripted demo, not an AI"), "{said}");
-                assert!(said.ends_with('.') && said.matches('.').count() == 1, "one sentence: {said}");
+                assert!(
+                    said.ends_with('.') && said.matches('.').count() == 1,
+                    "one sentence: {said}"
+                );
             }
             1 => assert!(said.contains("risky on purpose"), "{said}"),
             _ => assert!(said.contains("whole script"), "{said}"),
         }
         let stop = events.last().unwrap();
         if turn < 2 {
-            assert_eq!(stop, &ChatEvent::Done { stop_reason: StopReason::ToolUse });
+            assert_eq!(
+                stop,
+                &ChatEvent::Done {
+                    stop_reason: StopReason::ToolUse
+                }
+            );
             assert_eq!(calls.len(), 1);
             assert_eq!(calls[0].name, "propose_command");
-            proposed.push(ProposeCommand::from_arguments(&calls[0].arguments).unwrap().command);
-            request.messages.push(Message::Assistant { text: said, tool_calls: calls.clone() });
-            request.messages.push(Message::ToolResult { call_id: calls[0].id.clone(), content: "done".into() });
+            proposed.push(
+                ProposeCommand::from_arguments(&calls[0].arguments)
+                    .unwrap()
+                    .command,
+            );
+            request.messages.push(Message::Assistant {
+                text: said,
+                tool_calls: calls.clone(),
+            });
+            request.messages.push(Message::ToolResult {
+                call_id: calls[0].id.clone(),
+                content: "done".into(),
+            });
         } else {
-            assert_eq!(stop, &ChatEvent::Done { stop_reason: StopReason::EndTurn });
+            assert_eq!(
+                stop,
+                &ChatEvent::Done {
+                    stop_reason: StopReason::EndTurn
+                }
+            );
             assert!(calls.is_empty());
         }
     }
@@ -111,12 +166,22 @@ async fn no_route_is_named_with_the_url() {
     let reserved = tokio::net::TcpSocket::new_v4().unwrap();
     reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let port = reserved.local_addr().unwrap().port();
-    let p = provider(ProviderKind::OpenAiCompatible, &format!("http://127.0.0.1:{port}/v1"), MODEL, None);
+    let p = provider(
+        ProviderKind::OpenAiCompatible,
+        &format!("http://127.0.0.1:{port}/v1"),
+        MODEL,
+        None,
+    );
     let (_, error) = collect(p.stream(conversation())).await;
     let e = error.unwrap();
     assert!(matches!(e, ProviderError::NoRoute { .. }), "{e:?}");
     let shown = e.to_string();
-    assert!(shown.contains(&format!("cannot reach http://127.0.0.1:{port}/v1/chat/completions")), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "cannot reach http://127.0.0.1:{port}/v1/chat/completions"
+        )),
+        "{shown}"
+    );
     assert!(shown.contains("connection refused"), "{shown}");
     drop(reserved);
 }
@@ -125,19 +190,38 @@ async fn no_route_is_named_with_the_url() {
 async fn proxies_from_the_environment_carry_requests_but_never_loopback_ones() {
     let proxy = FakeServer::start(vec![Reply::sse(&reused_index_stream())]).await;
     let mut s = settings();
-    s.proxy = ProxyEnv { http_proxy: Some(proxy.url()), no_proxy: Some("internal.example".into()), ..ProxyEnv::default() };
+    s.proxy = ProxyEnv {
+        http_proxy: Some(proxy.url()),
+        no_proxy: Some("internal.example".into()),
+        ..ProxyEnv::default()
+    };
 
     // A host name that resolves nowhere: only the proxy can have answered.
-    let p = provider_with(ProviderKind::OpenAiCompatible, "http://llm.example.test/v1", MODEL, Some("sk-local-key"), &s);
+    let p = provider_with(
+        ProviderKind::OpenAiCompatible,
+        "http://llm.example.test/v1",
+        MODEL,
+        Some("sk-local-key"),
+        &s,
+    );
     let (_, error) = collect(p.stream(conversation())).await;
     assert!(error.is_none(), "{error:?}");
     let r = &proxy.requests()[0];
-    assert_eq!(r.request_line, "POST http://llm.example.test/v1/chat/completions HTTP/1.1");
+    assert_eq!(
+        r.request_line,
+        "POST http://llm.example.test/v1/chat/completions HTTP/1.1"
+    );
     assert_eq!(r.header("authorization"), Some("Bearer sk-local-key"));
 
     // A loopback server is reached directly even with the proxy set.
     let direct = FakeServer::start(vec![Reply::sse(&reused_index_stream())]).await;
-    let p = provider_with(ProviderKind::OpenAiCompatible, &direct.url(), MODEL, None, &s);
+    let p = provider_with(
+        ProviderKind::OpenAiCompatible,
+        &direct.url(),
+        MODEL,
+        None,
+        &s,
+    );
     let (_, error) = collect(p.stream(conversation())).await;
     assert!(error.is_none(), "{error:?}");
     assert_eq!((direct.attempts(), proxy.attempts()), (1, 1));
@@ -164,7 +248,10 @@ async fn a_silent_provider_times_out_and_dropping_a_stream_cancels_it() {
     let before = fake.hangups();
     use futures::StreamExt;
     let mut stream = p.stream(conversation());
-    assert_eq!(stream.next().await.unwrap().unwrap(), ChatEvent::TextDelta("Moment".into()));
+    assert_eq!(
+        stream.next().await.unwrap().unwrap(),
+        ChatEvent::TextDelta("Moment".into())
+    );
     drop(stream);
     assert_eq!(fake.attempts(), 2);
     for _ in 0..500 {
@@ -187,7 +274,11 @@ async fn a_private_ca_is_trusted_only_when_ca_file_names_it() {
     let e = error.unwrap();
     assert!(matches!(e, ProviderError::Tls { .. }), "{e:?}");
     assert!(e.to_string().contains("failed: invalid peer certificate: UnknownIssuer; if the server's certificate comes from a private authority, set ca_file in the [ai] section"), "{e}");
-    assert_eq!(fake.attempts(), 0, "nothing was sent over an untrusted connection");
+    assert_eq!(
+        fake.attempts(),
+        0,
+        "nothing was sent over an untrusted connection"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let ca_file = dir.path().join("ca.pem");

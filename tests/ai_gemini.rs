@@ -6,8 +6,8 @@ mod common;
 
 use common::fake_ai::*;
 use lumen::ai::provider::{
-    ChatEvent, ChatRequest, Message, PROPOSE_COMMAND, ProviderError, ProviderKind,
-    READ_SCROLLBACK, StopReason, ToolCall, Usage,
+    ChatEvent, ChatRequest, Message, PROPOSE_COMMAND, ProviderError, ProviderKind, READ_SCROLLBACK,
+    StopReason, ToolCall, Usage,
 };
 use serde_json::{Value, json};
 
@@ -16,7 +16,10 @@ const MODEL: &str = "gemini-2.5-flash";
 
 /// Gemini frames events with CRLF.
 fn gemini_events(chunks: &[Value]) -> String {
-    chunks.iter().map(|c| format!("data: {c}\r\n\r\n")).collect()
+    chunks
+        .iter()
+        .map(|c| format!("data: {c}\r\n\r\n"))
+        .collect()
 }
 
 fn answer() -> String {
@@ -36,7 +39,12 @@ fn answer() -> String {
 #[tokio::test]
 async fn text_and_function_calls_stream_and_the_request_is_the_documented_one() {
     let fake = FakeServer::start(vec![Reply::sse(&answer()).split_every(6)]).await;
-    let p = provider(ProviderKind::Gemini, &format!("{}/v1beta", fake.url()), MODEL, Some(KEY));
+    let p = provider(
+        ProviderKind::Gemini,
+        &format!("{}/v1beta", fake.url()),
+        MODEL,
+        Some(KEY),
+    );
     let mut request = conversation();
     // A call Gemini made earlier, without an id, answered by a result: matched by name.
     request.messages.insert(
@@ -51,10 +59,19 @@ async fn text_and_function_calls_stream_and_the_request_is_the_documented_one() 
             }],
         },
     );
-    request.messages.insert(2, Message::ToolResult { call_id: "gemini-id-7".into(), content: "(50 lines)".into() });
+    request.messages.insert(
+        2,
+        Message::ToolResult {
+            call_id: "gemini-id-7".into(),
+            content: "(50 lines)".into(),
+        },
+    );
     let (events, error) = collect(p.stream(request)).await;
     assert!(error.is_none(), "{error:?}");
-    assert_eq!(text(&events), "Der Datenträger ist zu 98 % belegt — aufräumen? 🧹");
+    assert_eq!(
+        text(&events),
+        "Der Datenträger ist zu 98 % belegt — aufräumen? 🧹"
+    );
     assert_eq!(
         structure(&events),
         vec![
@@ -64,8 +81,13 @@ async fn text_and_function_calls_stream_and_the_request_is_the_documented_one() 
                 arguments: json!({"command": "journalctl --vacuum-size=200M", "explanation": "Logs kürzen"}),
                 signature: Some("c2lnLTE=".into()),
             }),
-            ChatEvent::Usage(Usage { input_tokens: 300, output_tokens: 52 }),
-            ChatEvent::Done { stop_reason: StopReason::ToolUse },
+            ChatEvent::Usage(Usage {
+                input_tokens: 300,
+                output_tokens: 52
+            }),
+            ChatEvent::Done {
+                stop_reason: StopReason::ToolUse
+            },
         ]
     );
 
@@ -111,16 +133,29 @@ async fn text_and_function_calls_stream_and_the_request_is_the_documented_one() 
 #[tokio::test]
 async fn ids_lumen_made_up_never_reach_gemini() {
     let fake = FakeServer::start(vec![Reply::sse(&answer())]).await;
-    let p = provider(ProviderKind::Gemini, &fake.url(), &format!("models/{MODEL}"), Some(KEY));
+    let p = provider(
+        ProviderKind::Gemini,
+        &fake.url(),
+        &format!("models/{MODEL}"),
+        Some(KEY),
+    );
     let request = ChatRequest {
         system: String::new(),
         messages: vec![
             Message::User("hi".into()),
             Message::Assistant {
                 text: String::new(),
-                tool_calls: vec![ToolCall { id: "lumen-call-0".into(), name: "propose_command".into(), arguments: json!({}), signature: None }],
+                tool_calls: vec![ToolCall {
+                    id: "lumen-call-0".into(),
+                    name: "propose_command".into(),
+                    arguments: json!({}),
+                    signature: None,
+                }],
             },
-            Message::ToolResult { call_id: "lumen-call-0".into(), content: "ok".into() },
+            Message::ToolResult {
+                call_id: "lumen-call-0".into(),
+                content: "ok".into(),
+            },
         ],
         tools: vec![],
         max_tokens: 10,
@@ -128,7 +163,12 @@ async fn ids_lumen_made_up_never_reach_gemini() {
     let (_, error) = collect(p.stream(request)).await;
     assert!(error.is_none(), "{error:?}");
     let r = &fake.requests()[0];
-    assert!(r.request_line.starts_with(&format!("POST /models/{MODEL}:streamGenerateContent")), "{}", r.request_line);
+    assert!(
+        r.request_line
+            .starts_with(&format!("POST /models/{MODEL}:streamGenerateContent")),
+        "{}",
+        r.request_line
+    );
     assert_eq!(
         r.json(),
         json!({
@@ -148,7 +188,10 @@ async fn gemini_errors_are_sorted() {
     let fake = FakeServer::start(vec![Reply::status(400, invalid_key); 2]).await;
     let p = provider(ProviderKind::Gemini, &fake.url(), MODEL, Some(KEY));
     let (_, error) = collect(p.stream(conversation())).await;
-    assert!(matches!(error, Some(ProviderError::BadKey { status: 400, .. })), "{error:?}");
+    assert!(
+        matches!(error, Some(ProviderError::BadKey { status: 400, .. })),
+        "{error:?}"
+    );
     assert_eq!(fake.attempts(), 1);
 
     // RESOURCE_EXHAUSTED with a RetryInfo delay is a rate limit: retried after that delay.
@@ -160,25 +203,43 @@ async fn gemini_errors_are_sorted() {
     assert_eq!((fake.attempts(), retries(&events)), (2, 1));
 
     // The same words without a delay: the quota is spent, so no retry.
-    let spent = exhausted.replace(r#","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"0s"}]"#, "");
+    let spent = exhausted.replace(
+        r#","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"0s"}]"#,
+        "",
+    );
     let fake = FakeServer::start(vec![Reply::status(429, &spent); 2]).await;
     let p = provider(ProviderKind::Gemini, &fake.url(), MODEL, Some(KEY));
     let (_, error) = collect(p.stream(conversation())).await;
-    assert!(matches!(error, Some(ProviderError::QuotaExhausted { .. })), "{error:?}");
+    assert!(
+        matches!(error, Some(ProviderError::QuotaExhausted { .. })),
+        "{error:?}"
+    );
     assert_eq!(fake.attempts(), 1);
 
-    let fake = FakeServer::start(vec![Reply::status(404, r#"{"error":{"code":404,"message":"models/gemini-9 is not found","status":"NOT_FOUND"}}"#)]).await;
+    let fake = FakeServer::start(vec![Reply::status(
+        404,
+        r#"{"error":{"code":404,"message":"models/gemini-9 is not found","status":"NOT_FOUND"}}"#,
+    )])
+    .await;
     let p = provider(ProviderKind::Gemini, &fake.url(), "gemini-9", Some(KEY));
     let (_, error) = collect(p.stream(conversation())).await;
-    assert!(matches!(error, Some(ProviderError::UnknownModel { ref model, .. }) if model == "gemini-9"), "{error:?}");
+    assert!(
+        matches!(error, Some(ProviderError::UnknownModel { ref model, .. }) if model == "gemini-9"),
+        "{error:?}"
+    );
 
     // A stream that ends without a finishReason was cut short.
-    let first = gemini_events(&[json!({"candidates":[{"content":{"parts":[{"text":"Der"}],"role":"model"}}]})]);
+    let first = gemini_events(&[
+        json!({"candidates":[{"content":{"parts":[{"text":"Der"}],"role":"model"}}]}),
+    ]);
     let fake = FakeServer::start(vec![Reply::sse(&first)]).await;
     let p = provider(ProviderKind::Gemini, &fake.url(), MODEL, Some(KEY));
     let (events, error) = collect(p.stream(conversation())).await;
     assert_eq!(text(&events), "Der");
-    assert!(matches!(error, Some(ProviderError::EarlyClose { .. })), "{error:?}");
+    assert!(
+        matches!(error, Some(ProviderError::EarlyClose { .. })),
+        "{error:?}"
+    );
 
     let blocked = gemini_events(&[json!({"promptFeedback":{"blockReason":"SAFETY"}})]);
     let fake = FakeServer::start(vec![Reply::sse(&blocked)]).await;

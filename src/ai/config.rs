@@ -142,7 +142,10 @@ impl Parser<'_> {
     fn err(&self, offset: usize, message: impl Into<String>) -> AiConfigError {
         AiConfigError {
             file: self.file.to_string(),
-            line: self.text[..offset.min(self.text.len())].matches('\n').count() + 1,
+            line: self.text[..offset.min(self.text.len())]
+                .matches('\n')
+                .count()
+                + 1,
             message: message.into(),
         }
     }
@@ -161,15 +164,26 @@ impl Parser<'_> {
         let model = raw
             .model
             .filter(|m| !m.get_ref().trim().is_empty())
-            .ok_or_else(|| self.err(at, format!("{what} needs model = \"…\" (the provider's model name)")))?
+            .ok_or_else(|| {
+                self.err(
+                    at,
+                    format!("{what} needs model = \"…\" (the provider's model name)"),
+                )
+            })?
             .into_inner();
         let base_url = match raw.base_url {
             Some(url) => {
                 let parsed = reqwest::Url::parse(url.get_ref()).map_err(|e| {
-                    self.err(url.span().start, format!("base_url '{}' is not a URL ({e})", url.get_ref()))
+                    self.err(
+                        url.span().start,
+                        format!("base_url '{}' is not a URL ({e})", url.get_ref()),
+                    )
                 })?;
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                    return Err(self.err(url.span().start, "base_url must be an http:// or https:// URL with a host"));
+                    return Err(self.err(
+                        url.span().start,
+                        "base_url must be an http:// or https:// URL with a host",
+                    ));
                 }
                 Some(url.into_inner())
             }
@@ -179,7 +193,11 @@ impl Parser<'_> {
             None => None,
         };
         let api_key = match raw.api_key {
-            Some(k) => Some(k.get_ref().parse::<KeySource>().map_err(|m| self.err(k.span().start, m))?),
+            Some(k) => Some(
+                k.get_ref()
+                    .parse::<KeySource>()
+                    .map_err(|m| self.err(k.span().start, m))?,
+            ),
             None if kind.key_optional() => None,
             None => {
                 return Err(self.err(at, format!("{what} needs api_key = \"vault:NAME\" (a vault api-key entry) or \"env:NAME\"")));
@@ -189,20 +207,39 @@ impl Parser<'_> {
             Some(p) => {
                 let (input, output) = (p.get_ref().input, p.get_ref().output);
                 if !(input.is_finite() && output.is_finite() && input >= 0.0 && output >= 0.0) {
-                    return Err(self.err(p.span().start, "price_per_mtok input and output must be numbers of 0 or more"));
+                    return Err(self.err(
+                        p.span().start,
+                        "price_per_mtok input and output must be numbers of 0 or more",
+                    ));
                 }
                 Some(Prices { input, output })
             }
             None => None,
         };
-        Ok(Profile { provider: kind, model, base_url, api_key, prices })
+        Ok(Profile {
+            provider: kind,
+            model,
+            base_url,
+            api_key,
+            prices,
+        })
     }
 
-    fn bounded(&self, value: Option<Spanned<i64>>, name: &str, min: i64, max: i64, default: i64) -> Result<i64, AiConfigError> {
+    fn bounded(
+        &self,
+        value: Option<Spanned<i64>>,
+        name: &str,
+        min: i64,
+        max: i64,
+        default: i64,
+    ) -> Result<i64, AiConfigError> {
         let Some(v) = value else { return Ok(default) };
         let n = *v.get_ref();
         if !(min..=max).contains(&n) {
-            return Err(self.err(v.span().start, format!("{name} must be between {min} and {max}, not {n}")));
+            return Err(self.err(
+                v.span().start,
+                format!("{name} must be between {min} and {max}, not {n}"),
+            ));
         }
         Ok(n)
     }
@@ -239,17 +276,40 @@ impl AiConfig {
             let profile = p.profile(at, &format!("[ai.profiles.{name}]"), table.into_inner())?;
             profiles.insert(name, profile);
         }
-        let max_steps = p.bounded(raw.max_steps, "max_steps", 1, MAX_MAX_STEPS.into(), DEFAULT_MAX_STEPS.into())?;
+        let max_steps = p.bounded(
+            raw.max_steps,
+            "max_steps",
+            1,
+            MAX_MAX_STEPS.into(),
+            DEFAULT_MAX_STEPS.into(),
+        )?;
         let lines = MAX_LINES as i64;
-        let context_lines = p.bounded(raw.context_lines, "context_lines", 0, lines, DEFAULT_CONTEXT_LINES as i64)?;
-        let max_scrollback_lines =
-            p.bounded(raw.max_scrollback_lines, "max_scrollback_lines", 0, lines, DEFAULT_MAX_SCROLLBACK_LINES as i64)?;
+        let context_lines = p.bounded(
+            raw.context_lines,
+            "context_lines",
+            0,
+            lines,
+            DEFAULT_CONTEXT_LINES as i64,
+        )?;
+        let max_scrollback_lines = p.bounded(
+            raw.max_scrollback_lines,
+            "max_scrollback_lines",
+            0,
+            lines,
+            DEFAULT_MAX_SCROLLBACK_LINES as i64,
+        )?;
         let ca_file = match raw.ca_file {
             Some(f) => {
                 // A relative path is read beside config.toml, wherever lumen was started.
-                let path = Path::new(file).parent().unwrap_or(Path::new("")).join(f.get_ref());
+                let path = Path::new(file)
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .join(f.get_ref());
                 if !path.is_file() {
-                    return Err(p.err(f.span().start, format!("ca_file {} is not a readable file", path.display())));
+                    return Err(p.err(
+                        f.span().start,
+                        format!("ca_file {} is not a readable file", path.display()),
+                    ));
                 }
                 Some(path)
             }
@@ -290,10 +350,15 @@ model = "qwen2.5-coder"
 
     #[test]
     fn the_issue_example_parses() {
-        let c = AiConfig::parse("config.toml", ISSUE_EXAMPLE).unwrap().unwrap();
+        let c = AiConfig::parse("config.toml", ISSUE_EXAMPLE)
+            .unwrap()
+            .unwrap();
         assert_eq!(c.profile.provider, ProviderKind::Anthropic);
         assert_eq!(c.profile.model, "claude-sonnet-4-5");
-        assert_eq!(c.profile.api_key, Some(KeySource::Vault("anthropic".into())));
+        assert_eq!(
+            c.profile.api_key,
+            Some(KeySource::Vault("anthropic".into()))
+        );
         assert_eq!((c.max_steps, c.context_lines), (10, 200));
         let local = c.profile_named("local").unwrap();
         assert_eq!(local.provider, ProviderKind::OpenAiCompatible);
@@ -304,12 +369,21 @@ model = "qwen2.5-coder"
 
     #[test]
     fn no_section_is_no_copilot_and_defaults_fill_in() {
-        assert_eq!(AiConfig::parse("c.toml", "theme = \"x\"\n[keys]\n"), Ok(None));
+        assert_eq!(
+            AiConfig::parse("c.toml", "theme = \"x\"\n[keys]\n"),
+            Ok(None)
+        );
         let c = AiConfig::parse("c.toml", "[ai]\nprovider = \"gemini\"\nmodel = \"gemini-2.5-flash\"\napi_key = \"env:GEMINI_API_KEY\"\nprice_per_mtok = { input = 0.3, output = 2.5 }\n")
             .unwrap()
             .unwrap();
-        assert_eq!((c.max_steps, c.context_lines), (DEFAULT_MAX_STEPS, DEFAULT_CONTEXT_LINES));
-        let cost = c.profile.prices.unwrap().cost(Usage { input_tokens: 1_000_000, output_tokens: 2_000_000 });
+        assert_eq!(
+            (c.max_steps, c.context_lines),
+            (DEFAULT_MAX_STEPS, DEFAULT_CONTEXT_LINES)
+        );
+        let cost = c.profile.prices.unwrap().cost(Usage {
+            input_tokens: 1_000_000,
+            output_tokens: 2_000_000,
+        });
         assert!((cost - 5.3).abs() < 1e-9, "{cost}");
     }
 
@@ -322,19 +396,32 @@ model = "qwen2.5-coder"
         assert!(e.message.contains("needs base_url"), "{e}");
         let e = err("[ai]\nprovider = \"openai\"\nmodel = \"gpt-5\"\napi_key = \"sk-proj-abc\"\n");
         assert_eq!(e.line, 4, "{e}");
-        assert!(!e.to_string().contains("sk-proj-abc"), "a pasted key is never echoed: {e}");
+        assert!(
+            !e.to_string().contains("sk-proj-abc"),
+            "a pasted key is never echoed: {e}"
+        );
         let e = err("[ai]\nprovider = \"openai\"\nmodel = \"gpt-5\"\n");
         assert!(e.message.contains("needs api_key"), "{e}");
-        let e = err("[ai]\nprovider = \"xai\"\nmodel = \"grok-4\"\napi_key = \"env:X\"\nmax_steps = 0\n");
+        let e = err(
+            "[ai]\nprovider = \"xai\"\nmodel = \"grok-4\"\napi_key = \"env:X\"\nmax_steps = 0\n",
+        );
         assert_eq!(e.line, 5, "{e}");
-        let e = err("[ai]\nprovider = \"xai\"\nmodel = \"grok-4\"\napi_key = \"env:X\"\ntemperature = 1\n");
+        let e = err(
+            "[ai]\nprovider = \"xai\"\nmodel = \"grok-4\"\napi_key = \"env:X\"\ntemperature = 1\n",
+        );
         assert_eq!(e.line, 5, "{e}");
-        let e = err("[ai]\nprovider = \"xai\"\nmodel = \"g\"\napi_key = \"env:X\"\n\n[ai.profiles.fast]\nprovider = \"openai\"\napi_key = \"env:Y\"\n");
+        let e = err(
+            "[ai]\nprovider = \"xai\"\nmodel = \"g\"\napi_key = \"env:X\"\n\n[ai.profiles.fast]\nprovider = \"openai\"\napi_key = \"env:Y\"\n",
+        );
         assert_eq!(e.line, 6, "{e}");
         assert!(e.message.contains("[ai.profiles.fast] needs model"), "{e}");
-        let e = err("[ai]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"env:X\"\nbase_url = \"ftp://x\"\n");
+        let e = err(
+            "[ai]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"env:X\"\nbase_url = \"ftp://x\"\n",
+        );
         assert_eq!(e.line, 5, "{e}");
-        let e = err("[ai]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"env:X\"\nca_file = \"/nonexistent/ca.pem\"\n");
+        let e = err(
+            "[ai]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"env:X\"\nca_file = \"/nonexistent/ca.pem\"\n",
+        );
         assert!(e.message.contains("ca_file"), "{e}");
     }
 }

@@ -89,14 +89,28 @@ type Body = BoxBody<Bytes, Infallible>;
 async fn answer(request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let path = request.uri().path().to_string();
     if !path.ends_with("/chat/completions") {
-        return Ok(error(StatusCode::NOT_FOUND, &format!("the demo model serves only /v1/chat/completions, not {path}")));
+        return Ok(error(
+            StatusCode::NOT_FOUND,
+            &format!("the demo model serves only /v1/chat/completions, not {path}"),
+        ));
     }
-    let body = match Limited::new(request.into_body(), MAX_REQUEST).collect().await {
+    let body = match Limited::new(request.into_body(), MAX_REQUEST)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(error(StatusCode::BAD_REQUEST, "the request body could not be read")),
+        Err(_) => {
+            return Ok(error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            ));
+        }
     };
     let Ok(chat) = serde_json::from_slice::<Value>(&body) else {
-        return Ok(error(StatusCode::BAD_REQUEST, "the request body is not JSON"));
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            "the request body is not JSON",
+        ));
     };
     let pieces = script(&chat, body.len());
     let frames = futures::stream::unfold(pieces.into_iter().enumerate(), |mut pieces| async move {
@@ -107,9 +121,10 @@ async fn answer(request: Request<Incoming>) -> Result<Response<Body>, Infallible
         Some((Ok::<_, Infallible>(Frame::data(Bytes::from(piece))), pieces))
     });
     let mut response = Response::new(StreamBody::new(frames).boxed());
-    response
-        .headers_mut()
-        .insert("content-type", hyper::header::HeaderValue::from_static("text/event-stream"));
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("text/event-stream"),
+    );
     Ok(response)
 }
 
@@ -122,9 +137,19 @@ fn error(status: StatusCode, message: &str) -> Response<Body> {
 
 /// Which step of the script a request is at: tool results since the user last spoke.
 fn step(chat: &Value) -> usize {
-    let messages = chat.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
-    let last_user = messages.iter().rposition(|m| m["role"] == "user").unwrap_or(0);
-    messages[last_user..].iter().filter(|m| m["role"] == "tool").count()
+    let messages = chat
+        .get("messages")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let last_user = messages
+        .iter()
+        .rposition(|m| m["role"] == "user")
+        .unwrap_or(0);
+    messages[last_user..]
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .count()
 }
 
 /// The server-sent events of one answer: words of text, then maybe a `propose_command`
@@ -145,9 +170,16 @@ fn script(chat: &Value, request_bytes: usize) -> Vec<String> {
         });
         format!("data: {c}\n\n")
     };
-    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
     let words: Vec<&str> = text.split_inclusive(' ').collect();
-    events.extend(words.iter().map(|w| chunk(json!({"content": w}), Value::Null)));
+    events.extend(
+        words
+            .iter()
+            .map(|w| chunk(json!({"content": w}), Value::Null)),
+    );
     let finish = match call {
         Some((command, explanation)) => {
             let arguments = json!({"command": command, "explanation": explanation}).to_string();
@@ -157,9 +189,14 @@ fn script(chat: &Value, request_bytes: usize) -> Vec<String> {
                 Value::Null,
             ));
             let cut = arguments.len() / 2;
-            let cut = (cut..arguments.len()).find(|i| arguments.is_char_boundary(*i)).unwrap_or(cut);
+            let cut = (cut..arguments.len())
+                .find(|i| arguments.is_char_boundary(*i))
+                .unwrap_or(cut);
             for part in [&arguments[..cut], &arguments[cut..]] {
-                events.push(chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": part}}]}), Value::Null));
+                events.push(chunk(
+                    json!({"tool_calls": [{"index": 0, "function": {"arguments": part}}]}),
+                    Value::Null,
+                ));
             }
             "tool_calls"
         }
@@ -187,8 +224,15 @@ mod tests {
         let user = json!({"role": "user", "content": "what is this?"});
         let tool = json!({"role": "tool", "tool_call_id": "x", "content": "up 3 days"});
         assert_eq!(step(&json!({"messages": [user]})), 0);
-        assert_eq!(step(&json!({"messages": [user, {"role": "assistant"}, tool]})), 1);
+        assert_eq!(
+            step(&json!({"messages": [user, {"role": "assistant"}, tool]})),
+            1
+        );
         assert_eq!(step(&json!({"messages": [user, tool, tool]})), 2);
-        assert_eq!(step(&json!({"messages": [user, tool, tool, user]})), 0, "a new question starts over");
+        assert_eq!(
+            step(&json!({"messages": [user, tool, tool, user]})),
+            0,
+            "a new question starts over"
+        );
     }
 }

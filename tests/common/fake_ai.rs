@@ -157,7 +157,12 @@ impl FakeServer {
                 };
             }
         });
-        Self { addr, requests, hangups, task }
+        Self {
+            addr,
+            requests,
+            hangups,
+            task,
+        }
     }
 
     /// `http://127.0.0.1:PORT`
@@ -239,7 +244,12 @@ async fn read_request<S: AsyncRead + Unpin>(
     }
     let raw: Vec<u8> = buffer.drain(..head_end + length).collect();
     let body = raw[head_end..].to_vec();
-    Some(Recorded { raw, request_line, headers, body })
+    Some(Recorded {
+        raw,
+        request_line,
+        headers,
+        body,
+    })
 }
 
 /// Write a reply; whether the connection can serve another request.
@@ -346,7 +356,10 @@ pub fn structure(events: &[ChatEvent]) -> Vec<ChatEvent> {
 
 /// Count of `Retrying` events.
 pub fn retries(events: &[ChatEvent]) -> usize {
-    events.iter().filter(|e| matches!(e, ChatEvent::Retrying { .. })).count()
+    events
+        .iter()
+        .filter(|e| matches!(e, ChatEvent::Retrying { .. }))
+        .count()
 }
 
 /// `event: NAME\ndata: JSON\n\n` for each pair: Anthropic's framing.
@@ -444,5 +457,8 @@ pub fn private_ca() -> (String, tokio_rustls::TlsAcceptor) {
             rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
         )
         .unwrap();
-    (ca.pem(), tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+    (
+        ca.pem(),
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)),
+    )
 }

@@ -4,8 +4,8 @@
 use super::http::Target;
 use super::sse::{Decoder, drive, json};
 use super::{
-    ChatEvent, ChatRequest, ChatStream, Message, Provider, ProviderError, ProviderKind,
-    StopReason, ToolCall, Usage, normalise_stop,
+    ChatEvent, ChatRequest, ChatStream, Message, Provider, ProviderError, ProviderKind, StopReason,
+    ToolCall, Usage, normalise_stop,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -23,7 +23,11 @@ impl Anthropic {
 impl Provider for Anthropic {
     fn stream(&self, request: ChatRequest) -> ChatStream {
         let body = request_body(&self.target.model, &request);
-        drive(self.target.clone(), body.to_string().into(), Events::default())
+        drive(
+            self.target.clone(),
+            body.to_string().into(),
+            Events::default(),
+        )
     }
 
     fn kind(&self) -> ProviderKind {
@@ -111,7 +115,10 @@ pub(crate) struct Events {
 
 impl Events {
     fn garbage(detail: impl Into<String>) -> ProviderError {
-        ProviderError::Garbage { provider: ProviderKind::Anthropic, detail: detail.into() }
+        ProviderError::Garbage {
+            provider: ProviderKind::Anthropic,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -125,14 +132,25 @@ fn stop_reason(reason: &str) -> StopReason {
 }
 
 impl Decoder for Events {
-    fn event(&mut self, _name: &str, data: &str, out: &mut Vec<ChatEvent>) -> Result<(), ProviderError> {
+    fn event(
+        &mut self,
+        _name: &str,
+        data: &str,
+        out: &mut Vec<ChatEvent>,
+    ) -> Result<(), ProviderError> {
         let event = json(ProviderKind::Anthropic, data)?;
         let index = event.get("index").and_then(Value::as_u64).unwrap_or(0);
-        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+        let text =
+            |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
         match event.get("type").and_then(Value::as_str).unwrap_or("") {
             "message_start" => {
                 let usage = event.pointer("/message/usage");
-                let count = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0);
+                let count = |k: &str| {
+                    usage
+                        .and_then(|u| u.get(k))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0)
+                };
                 self.input_tokens = count("input_tokens")
                     + count("cache_creation_input_tokens")
                     + count("cache_read_input_tokens");
@@ -148,7 +166,11 @@ impl Decoder for Events {
                         }
                     }
                     Some("tool_use") => {
-                        let tool = OpenTool { id: text(&block, "id"), name: text(&block, "name"), json: String::new() };
+                        let tool = OpenTool {
+                            id: text(&block, "id"),
+                            name: text(&block, "name"),
+                            json: String::new(),
+                        };
                         if tool.id.is_empty() || tool.name.is_empty() {
                             return Err(Self::garbage("a tool_use block without id or name"));
                         }
@@ -167,10 +189,9 @@ impl Decoder for Events {
                         }
                     }
                     Some("input_json_delta") => {
-                        let tool = self
-                            .tools
-                            .get_mut(&index)
-                            .ok_or_else(|| Self::garbage("input_json_delta for a block that is not a tool_use"))?;
+                        let tool = self.tools.get_mut(&index).ok_or_else(|| {
+                            Self::garbage("input_json_delta for a block that is not a tool_use")
+                        })?;
                         tool.json.push_str(&text(&delta, "partial_json"));
                     }
                     // thinking and signature deltas are not shown.
@@ -183,18 +204,29 @@ impl Decoder for Events {
                         json!({})
                     } else {
                         serde_json::from_str(&tool.json).map_err(|e| {
-                            Self::garbage(format!("the input of its call to {} is not JSON ({e})", tool.name))
+                            Self::garbage(format!(
+                                "the input of its call to {} is not JSON ({e})",
+                                tool.name
+                            ))
                         })?
                     };
                     self.called_tools = true;
-                    out.push(ChatEvent::ToolCall(ToolCall { id: tool.id, name: tool.name, arguments, signature: None }));
+                    out.push(ChatEvent::ToolCall(ToolCall {
+                        id: tool.id,
+                        name: tool.name,
+                        arguments,
+                        signature: None,
+                    }));
                 }
             }
             "message_delta" => {
                 if let Some(reason) = event.pointer("/delta/stop_reason").and_then(Value::as_str) {
                     self.stop = Some(stop_reason(reason));
                 }
-                if let Some(n) = event.pointer("/usage/output_tokens").and_then(Value::as_u64) {
+                if let Some(n) = event
+                    .pointer("/usage/output_tokens")
+                    .and_then(Value::as_u64)
+                {
                     self.output_tokens = n;
                 }
             }
@@ -204,14 +236,26 @@ impl Decoder for Events {
                     output_tokens: self.output_tokens,
                 }));
                 let stop = self.stop.take().unwrap_or(StopReason::EndTurn);
-                out.push(ChatEvent::Done { stop_reason: normalise_stop(stop, self.called_tools) });
+                out.push(ChatEvent::Done {
+                    stop_reason: normalise_stop(stop, self.called_tools),
+                });
                 self.done = true;
             }
             "error" => {
-                let kind = event.pointer("/error/type").and_then(Value::as_str).unwrap_or("");
-                let message = event.pointer("/error/message").and_then(Value::as_str).unwrap_or(kind);
+                let kind = event
+                    .pointer("/error/type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let message = event
+                    .pointer("/error/message")
+                    .and_then(Value::as_str)
+                    .unwrap_or(kind);
                 return Err(if kind == "overloaded_error" {
-                    ProviderError::Overloaded { provider: ProviderKind::Anthropic, retry_after: None, attempts: 1 }
+                    ProviderError::Overloaded {
+                        provider: ProviderKind::Anthropic,
+                        retry_after: None,
+                        attempts: 1,
+                    }
                 } else {
                     ProviderError::Stream {
                         provider: ProviderKind::Anthropic,
@@ -226,7 +270,9 @@ impl Decoder for Events {
     }
 
     fn end(&mut self, _out: &mut Vec<ChatEvent>) -> Result<(), ProviderError> {
-        Err(ProviderError::EarlyClose { provider: ProviderKind::Anthropic })
+        Err(ProviderError::EarlyClose {
+            provider: ProviderKind::Anthropic,
+        })
     }
 
     fn done(&self) -> bool {

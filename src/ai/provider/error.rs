@@ -101,7 +101,9 @@ pub enum ProviderError {
         "openai-compatible needs a base_url in the [ai] section of config.toml (for example http://127.0.0.1:11434/v1)"
     )]
     NoBaseUrl,
-    #[error("cannot use the CA file {path}: {detail}; ca_file must name a PEM file of certificates")]
+    #[error(
+        "cannot use the CA file {path}: {detail}; ca_file must name a PEM file of certificates"
+    )]
     CaFile { path: String, detail: String },
     #[error("the proxy {url} from {variable} is not usable: {detail}")]
     Proxy {
@@ -165,9 +167,15 @@ mod tests {
 
     #[test]
     fn quotes_never_show_the_key_and_stay_short() {
-        let q = quote("Incorrect API key provided: sk-secret-1\n", Some("sk-secret-1"));
+        let q = quote(
+            "Incorrect API key provided: sk-secret-1\n",
+            Some("sk-secret-1"),
+        );
         assert_eq!(q, "Incorrect API key provided: [redacted]");
-        assert_eq!(quote(&"x".repeat(1000), None).chars().count(), MAX_QUOTED + 1);
+        assert_eq!(
+            quote(&"x".repeat(1000), None).chars().count(),
+            MAX_QUOTED + 1
+        );
     }
 
     #[test]
@@ -186,6 +194,9 @@ mod tests {
             retry_after: None,
             attempts: 1,
         };
-        assert_eq!(e.to_string(), "Anthropic is overloaded; ask again in a minute");
+        assert_eq!(
+            e.to_string(),
+            "Anthropic is overloaded; ask again in a minute"
+        );
     }
 }

@@ -4,8 +4,8 @@
 use super::http::Target;
 use super::sse::{Decoder, drive, json};
 use super::{
-    ChatEvent, ChatRequest, ChatStream, Message, Provider, ProviderError, ProviderKind,
-    StopReason, ToolCall, Usage, normalise_stop,
+    ChatEvent, ChatRequest, ChatStream, Message, Provider, ProviderError, ProviderKind, StopReason,
+    ToolCall, Usage, normalise_stop,
 };
 use serde_json::{Value, json};
 
@@ -25,7 +25,11 @@ impl Gemini {
 impl Provider for Gemini {
     fn stream(&self, request: ChatRequest) -> ChatStream {
         let body = request_body(&request);
-        drive(self.target.clone(), body.to_string().into(), Candidates::default())
+        drive(
+            self.target.clone(),
+            body.to_string().into(),
+            Candidates::default(),
+        )
     }
 
     fn kind(&self) -> ProviderKind {
@@ -42,9 +46,10 @@ impl Provider for Gemini {
 pub(crate) fn request_body(request: &ChatRequest) -> Value {
     let name_of = |id: &str| {
         request.messages.iter().find_map(|m| match m {
-            Message::Assistant { tool_calls, .. } => {
-                tool_calls.iter().find(|c| c.id == id).map(|c| c.name.clone())
-            }
+            Message::Assistant { tool_calls, .. } => tool_calls
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.name.clone()),
             _ => None,
         })
     };
@@ -126,18 +131,31 @@ fn stop_reason(reason: &str) -> StopReason {
 }
 
 impl Decoder for Candidates {
-    fn event(&mut self, _name: &str, data: &str, out: &mut Vec<ChatEvent>) -> Result<(), ProviderError> {
+    fn event(
+        &mut self,
+        _name: &str,
+        data: &str,
+        out: &mut Vec<ChatEvent>,
+    ) -> Result<(), ProviderError> {
         let chunk = json(ProviderKind::Gemini, data)?;
         let stream_error = |message: String| ProviderError::Stream {
             provider: ProviderKind::Gemini,
             message: super::error::quote(&message, None),
         };
         if let Some(error) = chunk.get("error") {
-            let message = error.get("message").and_then(Value::as_str).unwrap_or("unknown error");
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
             return Err(stream_error(message.to_string()));
         }
-        if let Some(reason) = chunk.pointer("/promptFeedback/blockReason").and_then(Value::as_str) {
-            return Err(stream_error(format!("Gemini blocked the prompt ({reason})")));
+        if let Some(reason) = chunk
+            .pointer("/promptFeedback/blockReason")
+            .and_then(Value::as_str)
+        {
+            return Err(stream_error(format!(
+                "Gemini blocked the prompt ({reason})"
+            )));
         }
         if let Some(usage) = chunk.get("usageMetadata") {
             let count = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
@@ -149,7 +167,9 @@ impl Decoder for Candidates {
         let Some(candidate) = chunk.pointer("/candidates/0") else {
             return Ok(());
         };
-        let parts = candidate.pointer("/content/parts").and_then(Value::as_array);
+        let parts = candidate
+            .pointer("/content/parts")
+            .and_then(Value::as_array);
         for part in parts.into_iter().flatten() {
             if part.get("thought").and_then(Value::as_bool) == Some(true) {
                 continue;
@@ -178,7 +198,10 @@ impl Decoder for Candidates {
                     id,
                     name: name.to_string(),
                     arguments: call.get("args").cloned().unwrap_or_else(|| json!({})),
-                    signature: part.get("thoughtSignature").and_then(Value::as_str).map(str::to_string),
+                    signature: part
+                        .get("thoughtSignature")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                 }));
             }
         }
@@ -190,12 +213,16 @@ impl Decoder for Candidates {
 
     fn end(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), ProviderError> {
         let Some(stop) = self.stop.take() else {
-            return Err(ProviderError::EarlyClose { provider: ProviderKind::Gemini });
+            return Err(ProviderError::EarlyClose {
+                provider: ProviderKind::Gemini,
+            });
         };
         if let Some(usage) = self.usage.take() {
             out.push(ChatEvent::Usage(usage));
         }
-        out.push(ChatEvent::Done { stop_reason: normalise_stop(stop, self.calls > 0) });
+        out.push(ChatEvent::Done {
+            stop_reason: normalise_stop(stop, self.calls > 0),
+        });
         self.done = true;
         Ok(())
     }

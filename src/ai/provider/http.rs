@@ -56,6 +56,9 @@ impl RetryPolicy {
     }
 }
 
+/// Builds a proxy for one scheme (or all) from its URL.
+type MakeProxy = fn(&str) -> reqwest::Result<reqwest::Proxy>;
+
 /// Proxy variables as curl reads them (upper case first, then lower case).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxyEnv {
@@ -92,14 +95,16 @@ impl ProxyEnv {
             Some(list) => format!("{list},{LOOPBACK_NO_PROXY}"),
             None => LOOPBACK_NO_PROXY.to_string(),
         };
-        let proxies: [(&'static str, &Option<String>, fn(&str) -> reqwest::Result<reqwest::Proxy>); 3] = [
-            ("HTTPS_PROXY", &self.https_proxy, |u| reqwest::Proxy::https(u)),
+        let proxies: [(&'static str, &Option<String>, MakeProxy); 3] = [
+            ("HTTPS_PROXY", &self.https_proxy, |u| {
+                reqwest::Proxy::https(u)
+            }),
             ("HTTP_PROXY", &self.http_proxy, |u| reqwest::Proxy::http(u)),
             ("ALL_PROXY", &self.all_proxy, |u| reqwest::Proxy::all(u)),
         ];
         for (variable, url, make) in proxies {
             let Some(url) = url else { continue };
-            let proxy = make(url).map_err(|e| ProviderError::Proxy {
+            let proxy = make(url.as_str()).map_err(|e| ProviderError::Proxy {
                 variable,
                 url: url.clone(),
                 detail: e.to_string(),
@@ -145,7 +150,8 @@ impl ProviderSettings {
                 detail,
             };
             let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
             if certs.is_empty() {
                 return Err(bad("no certificate in it".into()));
             }
@@ -208,7 +214,11 @@ impl StatusFailure {
         let provider = target.kind;
         let (status, message) = (self.status, self.message);
         match self.class {
-            Class::BadKey => ProviderError::BadKey { provider, status, message },
+            Class::BadKey => ProviderError::BadKey {
+                provider,
+                status,
+                message,
+            },
             Class::UnknownModel => ProviderError::UnknownModel {
                 provider,
                 model: target.model.clone(),
@@ -225,8 +235,17 @@ impl StatusFailure {
                 retry_after: self.retry_after,
                 attempts,
             },
-            Class::Server => ProviderError::Server { provider, status, attempts, message },
-            Class::Rejected => ProviderError::Rejected { provider, status, message },
+            Class::Server => ProviderError::Server {
+                provider,
+                status,
+                attempts,
+                message,
+            },
+            Class::Rejected => ProviderError::Rejected {
+                provider,
+                status,
+                message,
+            },
         }
     }
 }
@@ -238,7 +257,9 @@ impl Target {
         if self.kind == ProviderKind::Anthropic {
             headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
         }
-        let Some(key) = &self.key else { return Ok(headers) };
+        let Some(key) = &self.key else {
+            return Ok(headers);
+        };
         let (name, value) = match self.kind {
             ProviderKind::Anthropic => ("x-api-key", key.expose().to_string()),
             ProviderKind::Gemini => ("x-goog-api-key", key.expose().to_string()),
@@ -280,7 +301,11 @@ impl Target {
             .to_ascii_lowercase();
         if !content_type.starts_with("text/event-stream") {
             let body = read_bounded(response).await;
-            let shown = if content_type.is_empty() { "no content type".to_string() } else { content_type };
+            let shown = if content_type.is_empty() {
+                "no content type".to_string()
+            } else {
+                content_type
+            };
             return Err(SendError::Other(ProviderError::Garbage {
                 provider: self.kind,
                 detail: format!(
@@ -305,13 +330,22 @@ impl Target {
             .iter()
             .any(|w| lower.contains(w))
         {
-            return ProviderError::Tls { url, detail: root_cause(e) };
+            return ProviderError::Tls {
+                url,
+                detail: root_cause(e),
+            };
         }
         if e.is_timeout() {
             return if e.is_connect() {
-                ProviderError::ConnectTimeout { url, timeout: self.connect_timeout }
+                ProviderError::ConnectTimeout {
+                    url,
+                    timeout: self.connect_timeout,
+                }
             } else {
-                ProviderError::IdleTimeout { provider: self.kind, timeout: self.idle_timeout }
+                ProviderError::IdleTimeout {
+                    provider: self.kind,
+                    timeout: self.idle_timeout,
+                }
             };
         }
         if e.is_connect() {
@@ -325,7 +359,9 @@ impl Target {
             return ProviderError::NoRoute { url, detail };
         }
         if e.is_body() || e.is_decode() || lower.contains("closed") || lower.contains("eof") {
-            return ProviderError::EarlyClose { provider: self.kind };
+            return ProviderError::EarlyClose {
+                provider: self.kind,
+            };
         }
         ProviderError::NoRoute { url, detail: chain }
     }
@@ -381,7 +417,12 @@ fn classify(target: &Target, status: u16, headers: &HeaderMap, body: &[u8]) -> S
         serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
         other => other.clone(),
     });
-    let field = |path: &str| error.as_ref().and_then(|e| e.pointer(path)).and_then(|v| v.as_str());
+    let field = |path: &str| {
+        error
+            .as_ref()
+            .and_then(|e| e.pointer(path))
+            .and_then(|v| v.as_str())
+    };
     let message = field("/error/message")
         .or_else(|| field("/message"))
         .or_else(|| field("/error"))
@@ -413,7 +454,12 @@ fn classify(target: &Target, status: u16, headers: &HeaderMap, body: &[u8]) -> S
         408 | 500..=599 => Class::Server,
         _ => Class::Rejected,
     };
-    StatusFailure { status, class, retry_after, message }
+    StatusFailure {
+        status,
+        class,
+        retry_after,
+        message,
+    }
 }
 
 /// The wait a provider asks for: `retry-after-ms`, `retry-after` (seconds or an HTTP date),
@@ -459,7 +505,10 @@ mod tests {
             parse_retry_after("Tue, 01 Dec 2026 10:00:30 GMT", now),
             Some(Duration::from_secs(30))
         );
-        assert_eq!(parse_retry_after("Tue, 01 Dec 2026 09:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Tue, 01 Dec 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 
@@ -468,8 +517,15 @@ mod tests {
         let p = RetryPolicy::default();
         assert_eq!(p.wait(1, None), Some(Duration::from_secs(1)));
         assert_eq!(p.wait(2, None), Some(Duration::from_secs(2)));
-        assert_eq!(p.wait(3, Some(Duration::from_secs(9))), Some(Duration::from_secs(9)));
+        assert_eq!(
+            p.wait(3, Some(Duration::from_secs(9))),
+            Some(Duration::from_secs(9))
+        );
         assert_eq!(p.wait(4, None), None, "four attempts in all");
-        assert_eq!(p.wait(1, Some(Duration::from_secs(3600))), None, "too long: say so now");
+        assert_eq!(
+            p.wait(1, Some(Duration::from_secs(3600))),
+            None,
+            "too long: say so now"
+        );
     }
 }

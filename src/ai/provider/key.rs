@@ -19,9 +19,7 @@ impl std::str::FromStr for KeySource {
     fn from_str(s: &str) -> Result<Self, String> {
         // The value is not echoed: it may be a key pasted by mistake.
         let bad = || {
-            format!(
-                "api_key must be \"vault:NAME\" (a vault api-key entry) or \"env:NAME\" (an environment variable); a key itself never goes in config.toml"
-            )
+            "api_key must be \"vault:NAME\" (a vault api-key entry) or \"env:NAME\" (an environment variable); a key itself never goes in config.toml".to_string()
         };
         let (scheme, name) = s.split_once(':').ok_or_else(bad)?;
         if name.is_empty() || name.chars().any(char::is_whitespace) {
@@ -98,8 +96,14 @@ mod tests {
 
     #[test]
     fn sources_parse_and_reject_keys_pasted_inline() {
-        assert_eq!("vault:anthropic".parse(), Ok(KeySource::Vault("anthropic".into())));
-        assert_eq!("env:OPENAI_API_KEY".parse(), Ok(KeySource::Env("OPENAI_API_KEY".into())));
+        assert_eq!(
+            "vault:anthropic".parse(),
+            Ok(KeySource::Vault("anthropic".into()))
+        );
+        assert_eq!(
+            "env:OPENAI_API_KEY".parse(),
+            Ok(KeySource::Env("OPENAI_API_KEY".into()))
+        );
         for bad in ["sk-ant-abc", "vault:", "file:x", "env:A B"] {
             let e = bad.parse::<KeySource>().unwrap_err();
             assert!(e.contains("never goes in config.toml"), "{e}");

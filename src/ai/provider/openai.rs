@@ -4,8 +4,8 @@
 use super::http::Target;
 use super::sse::{Decoder, drive, json};
 use super::{
-    ChatEvent, ChatRequest, ChatStream, Message, Provider, ProviderError, ProviderKind,
-    StopReason, ToolCall, Usage, normalise_stop,
+    ChatEvent, ChatRequest, ChatStream, Message, Provider, ProviderError, ProviderKind, StopReason,
+    ToolCall, Usage, normalise_stop,
 };
 use serde_json::{Value, json};
 
@@ -22,7 +22,11 @@ impl OpenAi {
 impl Provider for OpenAi {
     fn stream(&self, request: ChatRequest) -> ChatStream {
         let body = request_body(self.target.kind, &self.target.model, &request);
-        drive(self.target.clone(), body.to_string().into(), Chunks::new(self.target.kind))
+        drive(
+            self.target.clone(),
+            body.to_string().into(),
+            Chunks::new(self.target.kind),
+        )
     }
 
     fn kind(&self) -> ProviderKind {
@@ -75,7 +79,11 @@ pub(crate) fn request_body(kind: ProviderKind, model: &str, request: &ChatReques
     });
     // OpenAI replaced max_tokens with max_completion_tokens (reasoning models refuse the
     // old name); xAI and local servers know max_tokens.
-    let limit = if kind == ProviderKind::OpenAi { "max_completion_tokens" } else { "max_tokens" };
+    let limit = if kind == ProviderKind::OpenAi {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    };
     body[limit] = json!(request.max_tokens);
     if !request.tools.is_empty() {
         body["tools"] = request
@@ -122,7 +130,14 @@ pub(crate) struct Chunks {
 
 impl Chunks {
     pub fn new(kind: ProviderKind) -> Self {
-        Self { kind, calls: Vec::new(), emitted_calls: 0, stop: None, usage: None, done: false }
+        Self {
+            kind,
+            calls: Vec::new(),
+            emitted_calls: 0,
+            stop: None,
+            usage: None,
+            done: false,
+        }
     }
 
     /// Add one `delta.tool_calls` entry. OpenAI sends a call's id and name first and then
@@ -130,7 +145,10 @@ impl Chunks {
     /// the next call, or send each whole call in one entry, with or without an index.
     fn fragment(&mut self, entry: &Value) {
         let index = entry.get("index").and_then(Value::as_u64);
-        let id = entry.get("id").and_then(Value::as_str).filter(|s| !s.is_empty());
+        let id = entry
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
         let function = entry.get("function");
         let name = function
             .and_then(|f| f.get("name"))
@@ -166,7 +184,9 @@ impl Chunks {
                 let n = self.calls.len();
                 self.calls.push(Partial {
                     index,
-                    id: id.map(str::to_string).unwrap_or_else(|| format!("call_{n}")),
+                    id: id
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("call_{n}")),
                     name: name.unwrap_or_default().to_string(),
                     arguments,
                 });
@@ -211,7 +231,9 @@ impl Chunks {
             out.push(ChatEvent::Usage(usage));
         }
         let stop = self.stop.take().unwrap_or(StopReason::EndTurn);
-        out.push(ChatEvent::Done { stop_reason: normalise_stop(stop, !self.calls.is_empty()) });
+        out.push(ChatEvent::Done {
+            stop_reason: normalise_stop(stop, !self.calls.is_empty()),
+        });
         self.done = true;
         Ok(())
     }
@@ -227,7 +249,12 @@ fn stop_reason(reason: &str) -> StopReason {
 }
 
 impl Decoder for Chunks {
-    fn event(&mut self, _name: &str, data: &str, out: &mut Vec<ChatEvent>) -> Result<(), ProviderError> {
+    fn event(
+        &mut self,
+        _name: &str,
+        data: &str,
+        out: &mut Vec<ChatEvent>,
+    ) -> Result<(), ProviderError> {
         if data.trim() == "[DONE]" {
             return self.finish(out);
         }
@@ -258,7 +285,10 @@ impl Decoder for Chunks {
         {
             out.push(ChatEvent::TextDelta(text.to_string()));
         }
-        if let Some(entries) = choice.pointer("/delta/tool_calls").and_then(Value::as_array) {
+        if let Some(entries) = choice
+            .pointer("/delta/tool_calls")
+            .and_then(Value::as_array)
+        {
             for entry in entries {
                 self.fragment(entry);
             }
@@ -275,7 +305,9 @@ impl Decoder for Chunks {
         if self.stop.is_some() {
             return self.finish(out);
         }
-        Err(ProviderError::EarlyClose { provider: self.kind })
+        Err(ProviderError::EarlyClose {
+            provider: self.kind,
+        })
     }
 
     fn done(&self) -> bool {
@@ -319,7 +351,12 @@ mod tests {
                 ("b".into(), "g".into(), json!({"y": 2}))
             ]
         );
-        assert_eq!(out.last(), Some(&ChatEvent::Done { stop_reason: StopReason::ToolUse }));
+        assert_eq!(
+            out.last(),
+            Some(&ChatEvent::Done {
+                stop_reason: StopReason::ToolUse
+            })
+        );
     }
 
     #[test]

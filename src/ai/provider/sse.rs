@@ -90,7 +90,10 @@ impl<D: Decoder> Driver<D> {
                         let Some(wait) = wait else {
                             return Some(Err(failure.into_error(&self.target, attempt)));
                         };
-                        self.state = State::Wait { attempt: attempt + 1, wait };
+                        self.state = State::Wait {
+                            attempt: attempt + 1,
+                            wait,
+                        };
                         let what = match failure.class {
                             Class::RateLimit => "rate limited",
                             Class::Overloaded => "overloaded",

@@ -59,10 +59,11 @@ pub struct ProposeCommand {
 
 impl ProposeCommand {
     pub fn from_arguments(arguments: &serde_json::Value) -> Result<Self, ToolArgumentsError> {
-        let parsed: Self = serde_json::from_value(arguments.clone()).map_err(|e| ToolArgumentsError {
-            tool: PROPOSE_COMMAND_TOOL,
-            detail: e.to_string(),
-        })?;
+        let parsed: Self =
+            serde_json::from_value(arguments.clone()).map_err(|e| ToolArgumentsError {
+                tool: PROPOSE_COMMAND_TOOL,
+                detail: e.to_string(),
+            })?;
         if parsed.command.trim().is_empty() {
             return Err(ToolArgumentsError {
                 tool: PROPOSE_COMMAND_TOOL,
@@ -84,13 +85,17 @@ impl ReadScrollback {
         // Some models send numbers as strings ("lines": "50").
         let lines = match arguments.get("lines") {
             Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-            Some(v) => v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
             None => None,
         };
-        lines.map(|lines| Self { lines }).ok_or_else(|| ToolArgumentsError {
-            tool: READ_SCROLLBACK_TOOL,
-            detail: format!("\"lines\" must be a positive number, got {arguments}"),
-        })
+        lines
+            .map(|lines| Self { lines })
+            .ok_or_else(|| ToolArgumentsError {
+                tool: READ_SCROLLBACK_TOOL,
+                detail: format!("\"lines\" must be a positive number, got {arguments}"),
+            })
     }
 }
 
@@ -100,12 +105,23 @@ mod tests {
 
     #[test]
     fn arguments_read_back() {
-        let p = ProposeCommand::from_arguments(&json!({"command": "df -h", "explanation": "disk"})).unwrap();
+        let p = ProposeCommand::from_arguments(&json!({"command": "df -h", "explanation": "disk"}))
+            .unwrap();
         assert_eq!(p.command, "df -h");
         assert!(ProposeCommand::from_arguments(&json!({"command": " "})).is_err());
         assert!(ProposeCommand::from_arguments(&json!({"cmd": "ls"})).is_err());
-        assert_eq!(ReadScrollback::from_arguments(&json!({"lines": 50})).unwrap().lines, 50);
-        assert_eq!(ReadScrollback::from_arguments(&json!({"lines": "80"})).unwrap().lines, 80);
+        assert_eq!(
+            ReadScrollback::from_arguments(&json!({"lines": 50}))
+                .unwrap()
+                .lines,
+            50
+        );
+        assert_eq!(
+            ReadScrollback::from_arguments(&json!({"lines": "80"}))
+                .unwrap()
+                .lines,
+            80
+        );
         assert!(ReadScrollback::from_arguments(&json!({"lines": -3})).is_err());
     }
 
@@ -113,6 +129,9 @@ mod tests {
     fn tool_names_are_the_issue_names() {
         assert_eq!(PROPOSE_COMMAND.name, "propose_command");
         assert_eq!(READ_SCROLLBACK.name, "read_scrollback");
-        assert_eq!(PROPOSE_COMMAND.json_schema["required"], json!(["command", "explanation"]));
+        assert_eq!(
+            PROPOSE_COMMAND.json_schema["required"],
+            json!(["command", "explanation"])
+        );
     }
 }
