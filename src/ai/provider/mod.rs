@@ -8,13 +8,13 @@ mod http;
 mod key;
 mod openai;
 mod sse;
+mod status;
 mod tools;
 
 pub use error::ProviderError;
-pub use http::{
-    CONNECT_TIMEOUT, IDLE_TIMEOUT, ProviderSettings, ProxyEnv, RetryPolicy, parse_retry_after,
-};
+pub use http::{CONNECT_TIMEOUT, IDLE_TIMEOUT, ProviderSettings, ProxyEnv};
 pub use key::{ApiKey, KeySource};
+pub use status::{RetryPolicy, parse_retry_after};
 pub use tools::{
     PROPOSE_COMMAND, PROPOSE_COMMAND_TOOL, ProposeCommand, READ_SCROLLBACK, READ_SCROLLBACK_TOOL,
     ReadScrollback, ToolArgumentsError,

@@ -1,7 +1,8 @@
 //! Drives one answer: send (retrying what may pass), read the server-sent events, and hand
 //! each to the wire format's decoder, which turns them into [`ChatEvent`]s.
 
-use super::http::{Class, SendError, Target};
+use super::http::{SendError, Target};
+use super::status::Class;
 use super::{ChatEvent, ChatStream, ProviderError};
 use bytes::Bytes;
 use eventsource_stream::{EventStreamError, Eventsource};
