@@ -22,6 +22,9 @@ pub struct Config {
     pub workspace: String,
     /// Lock the vault after this long without a key in its pane.
     pub vault_auto_lock: std::time::Duration,
+    /// The `[ai]` section: none, usable, or broken (then lumen runs without the copilot and
+    /// shows the error; the rest of the file still applies).
+    pub ai: Result<Option<crate::ai::config::AiConfig>, crate::ai::config::AiConfigError>,
 }
 
 /// The vault locks itself after 15 minutes idle unless the config says otherwise.
@@ -36,6 +39,7 @@ impl Default for Config {
             mouse: true,
             workspace: "default".into(),
             vault_auto_lock: DEFAULT_VAULT_AUTO_LOCK,
+            ai: Ok(None),
         }
     }
 }
@@ -61,6 +65,8 @@ struct ConfigFile {
     vault_auto_lock_minutes: Option<toml::Spanned<i64>>,
     #[serde(default)]
     keys: BTreeMap<toml::Spanned<String>, toml::Spanned<KeyList>>,
+    /// Read by `crate::ai::config`, which reports its own errors.
+    ai: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +101,9 @@ impl Config {
             err(offset, e.message().trim().to_string())
         })?;
         let mut cfg = Config::default();
+        if parsed.ai.is_some() {
+            cfg.ai = crate::ai::config::AiConfig::parse(file, text);
+        }
         if let Some(p) = parsed.prefix {
             cfg.keymap.prefix = Chord::parse(p.get_ref()).map_err(|m| err(p.span().start, m))?;
         }
@@ -204,6 +213,17 @@ mod tests {
         assert!(e.message.contains("Hyper-z"), "{e}");
         let e = Config::parse("c.toml", "prefix = \"Ctrl-\"\n").unwrap_err();
         assert_eq!(e.line, 1);
+    }
+
+    #[test]
+    fn a_bad_ai_section_turns_off_only_the_copilot() {
+        let text = "theme = \"light\"\n[ai]\nprovider = \"openai\"\nmodel = \"gpt-5\"\napi_key = \"env:K\"\nmax_steps = 0\n";
+        let c = Config::parse("c.toml", text).unwrap();
+        assert_eq!(c.theme, "light");
+        let e = c.ai.unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("c.toml", 6));
+        let c = Config::parse("c.toml", &text.replace("max_steps = 0", "max_steps = 3")).unwrap();
+        assert_eq!(c.ai.unwrap().unwrap().max_steps, 3);
     }
 
     #[test]

@@ -1,0 +1,234 @@
+//! Model providers behind one small trait: a streaming chat with tools. Each wire format
+//! (Anthropic, OpenAI and compatible servers, Gemini) turns its events into [`ChatEvent`]s.
+
+mod anthropic;
+mod error;
+mod gemini;
+mod http;
+mod key;
+mod openai;
+mod sse;
+mod status;
+mod tools;
+
+pub use error::ProviderError;
+pub use http::{CONNECT_TIMEOUT, IDLE_TIMEOUT, ProviderSettings, ProxyEnv};
+pub use key::{ApiKey, KeySource};
+pub use status::{RetryPolicy, parse_retry_after};
+pub use tools::{
+    PROPOSE_COMMAND, PROPOSE_COMMAND_TOOL, ProposeCommand, READ_SCROLLBACK, READ_SCROLLBACK_TOOL,
+    ReadScrollback, ToolArgumentsError,
+};
+
+use futures::Stream;
+use serde::Deserialize;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// Which wire format and which default endpoint a profile talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    Anthropic,
+    #[serde(rename = "openai")]
+    OpenAi,
+    Gemini,
+    Xai,
+    #[serde(rename = "openai-compatible")]
+    OpenAiCompatible,
+}
+
+impl ProviderKind {
+    /// The name used in config.toml.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anthropic => "anthropic",
+            Self::OpenAi => "openai",
+            Self::Gemini => "gemini",
+            Self::Xai => "xai",
+            Self::OpenAiCompatible => "openai-compatible",
+        }
+    }
+
+    /// The public endpoint used when the profile sets no `base_url`; none for
+    /// `openai-compatible`, which always names its server.
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            Self::Anthropic => Some("https://api.anthropic.com"),
+            Self::OpenAi => Some("https://api.openai.com/v1"),
+            Self::Gemini => Some("https://generativelanguage.googleapis.com/v1beta"),
+            Self::Xai => Some("https://api.x.ai/v1"),
+            Self::OpenAiCompatible => None,
+        }
+    }
+
+    /// Whether requests without a key make sense (local servers such as Ollama take none).
+    pub fn key_optional(self) -> bool {
+        self == Self::OpenAiCompatible
+    }
+}
+
+impl std::fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Anthropic => "Anthropic",
+            Self::OpenAi => "OpenAI",
+            Self::Gemini => "Google Gemini",
+            Self::Xai => "xAI",
+            Self::OpenAiCompatible => "the OpenAI-compatible server",
+        })
+    }
+}
+
+/// A tool the model may call: its name, what it is for, and a JSON schema of its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub json_schema: serde_json::Value,
+}
+
+/// A tool call, complete: fragments are assembled before it is handed on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    /// The provider's id for the call; the tool result names it.
+    pub id: String,
+    pub name: String,
+    pub arguments: serde_json::Value,
+    /// Gemini's opaque thought signature, which must go back with the call; None elsewhere.
+    pub signature: Option<String>,
+}
+
+/// One turn of the conversation as the providers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    User(String),
+    Assistant {
+        text: String,
+        tool_calls: Vec<ToolCall>,
+    },
+    ToolResult {
+        call_id: String,
+        content: String,
+    },
+}
+
+/// Everything one request sends. Callers build it fresh, already redacted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRequest {
+    pub system: String,
+    pub messages: Vec<Message>,
+    pub tools: Vec<ToolSpec>,
+    pub max_tokens: u32,
+}
+
+/// Tokens one request used, as the provider counted them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// The answer is complete.
+    EndTurn,
+    /// The model wants tool results before it goes on.
+    ToolUse,
+    /// `max_tokens` cut the answer short.
+    MaxTokens,
+    /// Anything else the provider said (a content filter, a stop sequence, …).
+    Other(String),
+}
+
+/// What a running answer yields, in order. `Usage` comes at most once, before `Done`;
+/// `Done` is last. `Retrying` tells the pane why nothing arrives yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatEvent {
+    TextDelta(String),
+    ToolCall(ToolCall),
+    Usage(Usage),
+    Done {
+        stop_reason: StopReason,
+    },
+    Retrying {
+        /// The attempt that failed (1 is the first).
+        attempt: u32,
+        wait: std::time::Duration,
+        reason: String,
+    },
+}
+
+/// A running answer. Dropping it cancels the request and closes the connection.
+pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, ProviderError>> + Send>>;
+
+/// A model endpoint that streams answers.
+pub trait Provider: Send + Sync {
+    /// Start a request. Nothing is sent until the stream is first polled.
+    fn stream(&self, request: ChatRequest) -> ChatStream;
+    fn kind(&self) -> ProviderKind;
+    fn model(&self) -> &str;
+}
+
+/// Where and how to reach one provider.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub kind: ProviderKind,
+    pub model: String,
+    /// The profile's base_url, or the provider's public endpoint when None.
+    pub base_url: Option<String>,
+    pub key: Option<ApiKey>,
+}
+
+/// A provider for `endpoint`, with HTTP settings (timeouts, proxies, CA, retries) applied.
+pub fn connect(
+    endpoint: Endpoint,
+    settings: &ProviderSettings,
+) -> Result<Arc<dyn Provider>, ProviderError> {
+    let kind = endpoint.kind;
+    let base = match &endpoint.base_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => kind
+            .default_base_url()
+            .ok_or(ProviderError::NoBaseUrl)?
+            .to_string(),
+    };
+    if endpoint.key.is_none() && !kind.key_optional() {
+        return Err(ProviderError::NoKey { provider: kind });
+    }
+    let client = settings.client()?;
+    let target = |url: String| http::Target {
+        client,
+        url,
+        kind,
+        model: endpoint.model.clone(),
+        key: endpoint.key.clone(),
+        retry: settings.retry,
+        connect_timeout: settings.connect_timeout,
+        idle_timeout: settings.idle_timeout,
+    };
+    Ok(match kind {
+        ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(target(format!(
+            "{base}/v1/messages"
+        )))),
+        ProviderKind::Gemini => {
+            let model = endpoint.model.trim_start_matches("models/");
+            Arc::new(gemini::Gemini::new(target(format!(
+                "{base}/models/{model}:streamGenerateContent?alt=sse"
+            ))))
+        }
+        ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => Arc::new(
+            openai::OpenAi::new(target(format!("{base}/chat/completions"))),
+        ),
+    })
+}
+
+/// Stop reasons are normalised so that a turn with tool calls always reads as `ToolUse`
+/// (some OpenAI-compatible servers say "stop" after calling a tool).
+fn normalise_stop(reason: StopReason, called_tools: bool) -> StopReason {
+    match reason {
+        StopReason::EndTurn if called_tools => StopReason::ToolUse,
+        other => other,
+    }
+}
