@@ -96,3 +96,65 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     std::fs::File::open(dir)?.sync_all()
 }
+
+/// An exclusive `flock` on a lock file (created 0600 beside what it guards), released when
+/// dropped: the one way lumen serialises writers of a file (hosts.toml, known_hosts, vaults).
+#[derive(Debug)]
+pub struct FileLock {
+    file: std::fs::File,
+}
+
+impl FileLock {
+    fn open(path: &Path) -> std::io::Result<std::fs::File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            ensure_private_dir(dir)?;
+        }
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+    }
+
+    fn flock(file: &std::fs::File, flags: libc::c_int) -> std::io::Result<()> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor `file` owns; it is released when the file is closed.
+        if unsafe { libc::flock(file.as_raw_fd(), flags) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Wait until the lock is ours.
+    pub fn acquire(path: &Path) -> std::io::Result<FileLock> {
+        let file = Self::open(path)?;
+        Self::flock(&file, libc::LOCK_EX)?;
+        Ok(FileLock { file })
+    }
+
+    /// Take the lock now, or `Ok(Err(file))` with the lock file open (to read who holds it)
+    /// when another process has it.
+    pub fn try_acquire(path: &Path) -> std::io::Result<Result<FileLock, std::fs::File>> {
+        let file = Self::open(path)?;
+        match Self::flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => Ok(Ok(FileLock { file })),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(Err(file)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The lock file itself (a vault's lock records the holder's PID in it).
+    pub fn file(&mut self) -> &mut std::fs::File {
+        &mut self.file
+    }
+}
+
+/// `<file>.lock` beside `path`.
+pub fn lock_path_for(path: &Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    std::path::PathBuf::from(name)
+}

@@ -141,10 +141,7 @@ impl Config {
             cfg.scrollback = n as usize;
         }
         for (name, keys) in parsed.keys {
-            let action: Action = serde::de::Deserialize::deserialize(
-                serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name.get_ref()),
-            )
-            .map_err(|_| {
+            let action = Action::from_name(name.get_ref()).ok_or_else(|| {
                 err(
                     name.span().start,
                     format!(

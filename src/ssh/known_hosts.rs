@@ -337,32 +337,8 @@ fn read_or_empty(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// An exclusive advisory lock on `<file>.lock`, released when dropped.
-struct FileLock {
-    _file: std::fs::File,
-}
-
-fn lock(path: &Path) -> std::io::Result<FileLock> {
-    use std::os::unix::io::AsRawFd;
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        crate::paths::ensure_private_dir(dir)?;
-    }
-    let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(PathBuf::from(name))?;
-    // SAFETY: flock on a file descriptor we own; it is released when the file is closed.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(FileLock { _file: file })
+fn lock(path: &Path) -> std::io::Result<crate::paths::FileLock> {
+    crate::paths::FileLock::acquire(&crate::paths::lock_path_for(path))
 }
 
 /// A presented key's short description for dialogs: `ED25519`, `SHA256:…`.

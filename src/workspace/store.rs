@@ -15,31 +15,6 @@ pub struct HostsFile {
     path: PathBuf,
 }
 
-/// An exclusive `flock` on `hosts.toml.lock`, released on drop.
-struct Lock {
-    _file: std::fs::File,
-}
-
-impl Lock {
-    fn acquire(path: &Path) -> std::io::Result<Self> {
-        use std::os::fd::AsRawFd;
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(path)?;
-        // SAFETY: the descriptor is open for the lifetime of `file`; flock has no other
-        // preconditions. The lock is released when the descriptor is closed.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(Self { _file: file })
-    }
-}
-
 /// Workspace names are directory names: refuse anything that could escape the data dir.
 pub fn check_workspace_name(name: &str) -> Result<(), InventoryError> {
     let ok = !name.is_empty()
@@ -91,7 +66,8 @@ impl HostsFile {
     ) -> Result<R, InventoryError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         ensure_private_dir(dir).map_err(|e| self.io(e))?;
-        let _lock = Lock::acquire(&dir.join("hosts.toml.lock")).map_err(|e| self.io(e))?;
+        let _lock = crate::paths::FileLock::acquire(&dir.join("hosts.toml.lock"))
+            .map_err(|e| self.io(e))?;
         let text =
             match crate::text::read_capped_string(&self.path, crate::text::SETTINGS_FILE_LIMIT) {
                 Ok(t) => t,

@@ -65,7 +65,8 @@ pub enum PopupOutcome {
 pub fn palette_matches(filter: &str) -> Vec<Action> {
     let words: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
     Action::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|a| {
             let hay = format!("{} {}", a.name(), a.describe()).to_lowercase();
             words.iter().all(|w| hay.contains(w.as_str()))

@@ -186,7 +186,7 @@ impl Popup {
                                 .any(|k| k.to_string() == i.to_string())
                         })
                 });
-                for a in Action::ALL {
+                for a in Action::ALL.iter().copied() {
                     let mut keys = binding_text(keymap, &prefix, a);
                     let mut what = a.describe().to_string();
                     if digits_default && let Some(i) = a.go_to_tab() {
