@@ -9,6 +9,7 @@ pub mod paths;
 pub mod pty;
 pub mod ssh;
 pub mod stream;
+pub mod text;
 pub mod vault;
 pub mod workspace;
 

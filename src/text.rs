@@ -1,0 +1,187 @@
+//! Text that comes from files: reading it with a size cap, and escaping it for a terminal.
+//!
+//! Shared by every front end that prints file-borne text (the vault and hosts commands, the
+//! TUI) and every reader of a file the user names (config, themes, hosts.toml, ssh_config,
+//! known_hosts, secret and passphrase files). No dependencies beyond `std`.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::path::Path;
+
+/// Whether `c` would act on a terminal rather than print: C0 controls (including tab and
+/// newline, which can fake extra lines of output), DEL, C1 controls (U+0080..U+009F: in a UTF-8
+/// terminal U+009B is CSI), bidi embeddings, overrides, isolates and marks (which reorder what
+/// is shown: "Trojan Source"), and the Unicode line and paragraph separators.
+pub fn is_control(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{61c}'
+        | '\u{200e}' | '\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every [`is_control`] character written as an escape: `\n`, `\r`, `\t`, other C0
+/// and DEL as `\x1b`, the rest as `\u{202e}`. Borrowed when nothing needs escaping. A backslash
+/// is left as it is, so ordinary paths and text print unchanged.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_control(c) && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if is_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Serialized JSON with the [`is_control`] characters a JSON encoder leaves raw (DEL, C1,
+/// bidi, separators) written as `\uXXXX` escapes. Those characters can only occur inside JSON
+/// strings, where `\uXXXX` denotes the same character, so the data parses back unchanged.
+/// (C0 controls are escaped by every JSON encoder already.)
+pub fn escape_json_controls(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_control) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if is_control(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One mebibyte, for limits.
+pub const MIB: u64 = 1024 * 1024;
+
+/// The whole content of `path`, refusing anything larger than `limit` bytes with an
+/// [`std::io::ErrorKind::FileTooLarge`] error saying "file is larger than N MiB". Works the
+/// same for regular files, FIFOs, pipes (`<(…)`) and devices such as `/dev/zero`: at most
+/// `limit + 1` bytes are ever read. A regular file's buffer is allocated once, so callers
+/// holding a secret (wrapped in `Zeroizing`) leave no copy behind in reallocated memory.
+pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_file() && meta.len() > limit {
+        return Err(too_large(limit));
+    }
+    let capacity = if meta.is_file() {
+        meta.len().saturating_add(1)
+    } else {
+        limit.min(64 * 1024)
+    };
+    read_capped_into(file, limit, usize::try_from(capacity).unwrap_or(0))
+}
+
+/// [`read_capped`] for a stream that is not a named file (stdin).
+pub fn read_capped_from(reader: impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_capped_into(
+        reader,
+        limit,
+        usize::try_from(limit.min(64 * 1024)).unwrap_or(0),
+    )
+}
+
+fn read_capped_into(reader: impl Read, limit: u64, capacity: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(capacity);
+    reader.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(too_large(limit));
+    }
+    Ok(buf)
+}
+
+fn too_large(limit: u64) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::FileTooLarge,
+        format!("file is larger than {}", human_size(limit)),
+    )
+}
+
+/// `1 MiB`, `64 KiB`, `100 bytes`: the largest unit that divides `bytes` exactly.
+fn human_size(bytes: u64) -> String {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_kind_of_control() {
+        assert!(matches!(
+            escape_controls("db-1.example_2"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(escape_controls("x\x1b]0;pwn\x07"), "x\\x1b]0;pwn\\x07");
+        assert_eq!(escape_controls("a\nb\tc\r"), "a\\nb\\tc\\r");
+        assert_eq!(escape_controls("\x7f\u{9b}31m"), "\\x7f\\u{9b}31m");
+        assert_eq!(escape_controls("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(
+            escape_controls("\u{2066}\u{200f}\u{61c}"),
+            "\\u{2066}\\u{200f}\\u{61c}"
+        );
+        assert_eq!(escape_controls("ünïcødé 🔑 пароль"), "ünïcødé 🔑 пароль");
+    }
+
+    #[test]
+    fn escaped_text_has_no_control_left() {
+        let all: String = (0u32..0x3000).filter_map(char::from_u32).collect();
+        assert!(!escape_controls(&all).chars().any(is_control));
+    }
+
+    #[test]
+    fn json_escapes_round_trip() {
+        let value = serde_json::json!({ "n": "a\u{9b}b\u{202e}c\x7fd\u{2028}", "k": ["\x1b"] });
+        let text = serde_json::to_string(&value).unwrap_or_default();
+        let escaped = escape_json_controls(&text);
+        assert!(!escaped.chars().any(is_control), "{escaped}");
+        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap_or_default();
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn capped_reads() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![b'x'; 2048]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read_capped(&path, 2048).map(|b| b.len()).ok(), Some(2048));
+        let err = read_capped(&path, 2047)
+            .err()
+            .map(|e| (e.kind(), e.to_string()));
+        assert_eq!(
+            err,
+            Some((
+                std::io::ErrorKind::FileTooLarge,
+                "file is larger than 2047 bytes".into()
+            ))
+        );
+        let err = read_capped(Path::new("/dev/zero"), MIB)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("file is larger than 1 MiB"));
+        let err = read_capped_from(std::io::repeat(0), 64 * 1024)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("file is larger than 64 KiB"));
+    }
+}
