@@ -48,14 +48,16 @@ pub fn escape_controls(s: &str) -> Cow<'_, str> {
 /// Serialized JSON with the [`is_control`] characters a JSON encoder leaves raw (DEL, C1,
 /// bidi, separators) written as `\uXXXX` escapes. Those characters can only occur inside JSON
 /// strings, where `\uXXXX` denotes the same character, so the data parses back unchanged.
-/// (C0 controls are escaped by every JSON encoder already.)
+/// C0 controls are left alone: an encoder escapes them inside strings already, and outside
+/// strings they are the newlines and indentation of pretty output.
 pub fn escape_json_controls(json: &str) -> Cow<'_, str> {
-    if !json.chars().any(is_control) {
+    let raw = |c: char| is_control(c) && c >= '\u{7f}';
+    if !json.chars().any(raw) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 8);
     for c in json.chars() {
-        if is_control(c) {
+        if raw(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -152,11 +154,19 @@ mod tests {
     #[test]
     fn json_escapes_round_trip() {
         let value = serde_json::json!({ "n": "a\u{9b}b\u{202e}c\x7fd\u{2028}", "k": ["\x1b"] });
-        let text = serde_json::to_string(&value).unwrap_or_default();
-        let escaped = escape_json_controls(&text);
-        assert!(!escaped.chars().any(is_control), "{escaped}");
-        let back: serde_json::Value = serde_json::from_str(&escaped).unwrap_or_default();
-        assert_eq!(back, value);
+        for text in [
+            serde_json::to_string(&value).unwrap_or_default(),
+            serde_json::to_string_pretty(&value).unwrap_or_default(),
+        ] {
+            let escaped = escape_json_controls(&text);
+            let raw: Vec<char> = escaped
+                .chars()
+                .filter(|c| is_control(*c) && !matches!(c, '\n' | ' '))
+                .collect();
+            assert!(raw.is_empty(), "{escaped}");
+            let back: serde_json::Value = serde_json::from_str(&escaped).unwrap_or_default();
+            assert_eq!(back, value);
+        }
     }
 
     #[test]

@@ -286,17 +286,36 @@ impl LogFile {
     /// Open and lock (shared) an existing log; `None` if there is none. Blocks only while an
     /// append or a save is writing it.
     pub(super) fn open_existing(path: &Path) -> Result<Option<LogFile>> {
-        let file = match File::open(path) {
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path);
+        let file = match opened {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(VaultError::io(format!("reading {}", path.display()), e)),
         };
-        let log = LogFile {
-            file,
-            path: path.to_path_buf(),
-        };
+        let log = LogFile::regular(file, path)?;
         log.flock(libc::LOCK_SH)?;
         Ok(Some(log))
+    }
+
+    /// Refuse a FIFO, device or directory in the log's place: reading one could block or
+    /// never end. (Opened non-blocking, so even a FIFO without a writer gets here.)
+    fn regular(file: File, path: &Path) -> Result<LogFile> {
+        let meta = file
+            .metadata()
+            .map_err(|e| VaultError::io(format!("reading {}", path.display()), e))?;
+        if !meta.is_file() {
+            return Err(VaultError::Audit {
+                path: path.to_path_buf(),
+                problem: "it is not a regular file; move it away (lumen begins a new log)".into(),
+            });
+        }
+        Ok(LogFile {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Open (creating it 0600) and lock for appending. If the log was moved aside while this
@@ -311,12 +330,10 @@ impl LogFile {
                 .append(true)
                 .create(true)
                 .mode(0o600)
+                .custom_flags(libc::O_NONBLOCK)
                 .open(path)
                 .map_err(err)?;
-            let log = LogFile {
-                file,
-                path: path.to_path_buf(),
-            };
+            let log = LogFile::regular(file, path)?;
             log.flock(libc::LOCK_EX)?;
             let ours = log.file.metadata().map_err(err)?.ino();
             if std::fs::metadata(path).is_ok_and(|m| m.ino() == ours) {
