@@ -329,6 +329,67 @@ fn long_logs_and_long_lines_keep_the_chain() {
     assert_eq!((report.events, report.problems.len()), (102, 0));
 }
 
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any change to a genuine log (a byte changed anywhere, or the log cut anywhere) is
+    /// reported by `verify_audit`, and opening never panics or takes it for a newer save.
+    #[test]
+    fn every_change_to_a_genuine_log_is_reported(
+        at in 0usize..10_000,
+        mask in 1u8..=255,
+        cut in proptest::prelude::any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let v = vault_with_events(dir.path());
+        let (path, log) = (v.path().to_path_buf(), v.audit_log().path().to_path_buf());
+        drop(v);
+        let mut bytes = std::fs::read(&log).unwrap();
+        let at = at % bytes.len();
+        if cut {
+            bytes.truncate(at);
+        } else {
+            bytes[at] ^= mask;
+        }
+        std::fs::write(&log, &bytes).unwrap();
+        let opened = Vault::open(&path, &pass()).unwrap();
+        proptest::prop_assert!(!opened.notices().is_empty());
+        let report = opened.verify_audit().unwrap();
+        proptest::prop_assert!(!report.problems.is_empty(), "not detected: {}", String::from_utf8_lossy(&bytes));
+    }
+
+    /// Arbitrary bytes in place of the log: reported, never a panic, never a newer save.
+    #[test]
+    fn arbitrary_bytes_as_the_log_are_reported(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let v = vault_with_events(dir.path());
+        let (path, log) = (v.path().to_path_buf(), v.audit_log().path().to_path_buf());
+        drop(v);
+        std::fs::write(&log, &bytes).unwrap();
+        let opened = Vault::open(&path, &pass()).unwrap();
+        proptest::prop_assert!(!opened.notices().is_empty());
+        proptest::prop_assert!(!opened.verify_audit().unwrap().problems.is_empty());
+    }
+}
+
+#[test]
+fn privacy_says_what_stays_undetectable() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lumen"))
+        .arg("--privacy")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap().replace('\n', " ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(
+            "the vault file and its audit log both put back to an older copy taken together"
+        ) && text.contains("cut from the end of the log"),
+        "{text}"
+    );
+}
+
 // ---- the real binary ----
 
 struct Env {
@@ -658,5 +719,38 @@ fn cli_a_damaged_format_1_log_is_kept_aside_on_upgrade() {
         env.ok(&["audit", "--verify"])
             .0
             .contains("intact, 2 events")
+    );
+}
+
+#[test]
+fn cli_a_new_vault_keeps_an_old_log_aside() {
+    let env = cli_vault();
+    let old_log = lines(&env.log());
+    std::fs::remove_file(env.vault()).unwrap();
+    let out = env.run(&[
+        "init",
+        "--kdf-memory",
+        "64",
+        "--kdf-time",
+        "1",
+        "--kdf-lanes",
+        "1",
+    ]);
+    let (_, warning) = text(&out);
+    assert!(out.status.success(), "{warning}");
+    assert!(warning.contains("was kept as"), "{warning}");
+    let kept = std::fs::read_dir(env.data())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("vault.audit.") && n != "vault.audit.jsonl"
+        })
+        .unwrap();
+    assert_eq!(lines(&kept), old_log);
+    assert!(
+        env.ok(&["audit", "--verify"])
+            .0
+            .contains("intact, 1 event ")
     );
 }

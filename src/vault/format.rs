@@ -18,7 +18,8 @@
 //! 191  audit events at that save (u64)       8
 //! 199  audit log bytes at that save (u64)    8
 //! 207  seal (HMAC) of the last such event   32
-//! 239  payload ciphertext + 16-byte tag
+//! 239  SHA-256 of the log's bytes up to it  32
+//! 271  payload ciphertext + 16-byte tag
 //! ```
 //! The key wrap's associated data is bytes 0..8 and 40..111; the payload's is the whole header
 //! with the digest field zeroed, since the digest itself covers the payload. So the generation
@@ -40,7 +41,7 @@ pub const VERSION: u16 = 2;
 pub const OLDEST_VERSION: u16 = 1;
 pub const KDF_ARGON2ID: u8 = 1;
 /// Header length of the current format.
-pub const HEADER_LEN: usize = 239;
+pub const HEADER_LEN: usize = 271;
 const HEADER_LEN_V1: usize = 183;
 pub const SEAL_LEN: usize = 32;
 pub const TAG_LEN: usize = 16;
@@ -135,6 +136,9 @@ pub struct Anchor {
     pub audit_bytes: u64,
     /// The seal of the last of those events (zeros when there were none).
     pub audit_seal: [u8; SEAL_LEN],
+    /// SHA-256 of the log's first `audit_bytes` bytes: any change to them, even to an old
+    /// event, shows without walking the whole chain.
+    pub audit_digest: [u8; SEAL_LEN],
 }
 
 /// The parsed, integrity-checked header of a vault file.
@@ -279,6 +283,7 @@ impl Header {
             b[191..199].copy_from_slice(&self.anchor.audit_events.to_le_bytes());
             b[199..207].copy_from_slice(&self.anchor.audit_bytes.to_le_bytes());
             b[207..239].copy_from_slice(&self.anchor.audit_seal);
+            b[239..271].copy_from_slice(&self.anchor.audit_digest);
         }
         b
     }
@@ -399,6 +404,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Header> {
         h.anchor.audit_events = u64_at(bytes, 191);
         h.anchor.audit_bytes = u64_at(bytes, 199);
         h.anchor.audit_seal.copy_from_slice(&bytes[207..239]);
+        h.anchor.audit_digest.copy_from_slice(&bytes[239..271]);
     }
     Ok(h)
 }

@@ -8,9 +8,11 @@
 //! - events appended after the last save (uses of a secret) are chained with the key, so they
 //!   cannot be forged or edited; cutting them off the end is not detectable (see `--privacy`).
 
-use super::audit::{AuditKey, Event, GENESIS, LogFile, parse_line};
+use super::audit::{AuditKey, Event, GENESIS, parse_line};
 use super::error::Result;
 use super::format::Anchor;
+use super::logfile::LogFile;
+use sha2::Digest;
 
 /// Something wrong with an audit log, in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,11 @@ pub enum AuditProblem {
     /// The event the vault recorded at its last save is not where the vault says.
     NotInLog {
         seq: u64,
+    },
+    /// The log up to the vault's last save differs from what that save left, though every
+    /// event still parses and seals (e.g. re-spelled JSON).
+    Altered {
+        recorded_bytes: u64,
     },
     /// A line that is not an audit event.
     Unreadable {
@@ -102,6 +109,10 @@ impl std::fmt::Display for AuditProblem {
                 f,
                 "the audit log does not hold the event the vault recorded at its last save (event {seq}): the log was replaced or rewritten, or was written by another copy of the vault"
             ),
+            Altered { recorded_bytes } => write!(
+                f,
+                "the first {recorded_bytes} bytes of the audit log differ from what the vault's last save left (edited)"
+            ),
             Unreadable { line } => write!(
                 f,
                 "line {line} is not an audit event (edited, or cut in the middle of a line)"
@@ -166,8 +177,6 @@ pub(super) struct Findings {
     pub chain_broken: bool,
     /// The newest save a valid keyed event records: (generation, time).
     pub newest_save: Option<(u64, String)>,
-    /// Whether any event was sealed with this vault's key.
-    pub keyed: bool,
     more: u64,
 }
 
@@ -258,7 +267,6 @@ impl<'k> Chain<'k> {
         }
         if e.is_keyed() && sealed {
             self.keyed = true;
-            self.found.keyed = true;
             self.note_save(&e);
         }
         self.prev = Some((e.seal_hex().to_string(), e.seq + 1));
@@ -295,9 +303,10 @@ pub(super) fn walk(log: &mut LogFile, key: &AuditKey) -> Result<Findings> {
     Ok(chain.found.finish())
 }
 
-/// Check the log against the vault's anchor: the anchored event is in place, and what follows
-/// it is a valid keyed chain. Reads only from the anchor on (plus the whole log when the
-/// anchor is not found, to look for newer saves). `log` is `None` when there is no log file.
+/// Check the log against the vault's anchor: the bytes up to it are those the last save left
+/// (one SHA-256 pass, no parsing), the anchored event is in place, and what follows it is a
+/// valid keyed chain. Walks the whole chain only when something before the anchor changed, to
+/// say what. `log` is `None` when there is no log file.
 pub(super) fn check_anchor(
     log: Option<&mut LogFile>,
     key: &AuditKey,
@@ -323,9 +332,10 @@ pub(super) fn check_anchor(
         });
         return Ok(found);
     }
-    let mut start = (GENESIS.to_string(), 0);
-    if anchor.audit_events > 0 {
-        let head = log
+    let digest: [u8; 32] = log.digest_prefix(anchor.audit_bytes)?.finalize().into();
+    let head = match anchor.audit_events {
+        0 => None,
+        _ => log
             .line_ending_at(anchor.audit_bytes)?
             .and_then(|l| parse_line(&l))
             .filter(|e| {
@@ -333,19 +343,24 @@ pub(super) fn check_anchor(
                     && e.seq + 1 == anchor.audit_events
                     && e.seal_bytes() == anchor.audit_seal
                     && e.seal_ok(key)
+            }),
+    };
+    if digest != anchor.audit_digest || (anchor.audit_events > 0 && head.is_none()) {
+        // Something before the anchor changed: walk the whole chain to say what and where.
+        let mut found = walk(log, key)?;
+        if anchor.audit_events > 0 && head.is_none() {
+            let seq = anchor.audit_events - 1;
+            found.problems.insert(0, AuditProblem::NotInLog { seq });
+        } else if found.problems.is_empty() {
+            found.problems.push(AuditProblem::Altered {
+                recorded_bytes: anchor.audit_bytes,
             });
-        let Some(head) = head else {
-            let mut found = walk(log, key)?;
-            found.problems.insert(
-                0,
-                AuditProblem::NotInLog {
-                    seq: anchor.audit_events - 1,
-                },
-            );
-            return Ok(found);
-        };
-        start = (head.seal_hex().to_string(), head.seq + 1);
+        }
+        return Ok(found);
     }
+    let start = head.map_or((GENESIS.to_string(), 0), |h| {
+        (h.seal_hex().to_string(), h.seq + 1)
+    });
     let mut chain = Chain::new(key, anchor.audit_events, start, true, anchor.generation);
     let mut lines = log.lines_from(anchor.audit_bytes)?;
     while let Some(raw) = lines.next_line()? {
@@ -381,6 +396,7 @@ pub(super) fn verify(
                 AuditProblem::Missing { .. }
                     | AuditProblem::Cut { .. }
                     | AuditProblem::NotInLog { .. }
+                    | AuditProblem::Altered { .. }
             )
         });
         let mut problems: Vec<AuditProblem> = anchor_problems.collect();

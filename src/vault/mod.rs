@@ -16,6 +16,7 @@ mod entry;
 mod error;
 pub mod format;
 mod integrity;
+mod logfile;
 mod otp;
 mod persist;
 mod placeholders;
@@ -32,8 +33,9 @@ pub use persist::{AuditReport, Notice};
 pub use sshkey::KeyInfo;
 pub use store::{TEST_HOOK_ENV, lock_path};
 
-use audit::{AuditKey, LogFile, NewEvent};
+use audit::AuditKey;
 use format::{Header, Key};
+use logfile::{LogFile, NewEvent};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use store::WriteLock;

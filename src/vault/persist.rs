@@ -3,10 +3,11 @@
 //! holds the log's lock from before it renames the new vault into place until its events are
 //! appended, and an open checks the log under that lock, so each sees the two in step.
 
-use super::audit::{self, Action, AuditLog, LogFile, NewEvent};
+use super::audit::{self, Action, AuditLog};
 use super::error::{Result, VaultError};
 use super::format::{self, Anchor, Key};
 use super::integrity::{self, AuditProblem, Findings};
+use super::logfile::{self, LogFile, NewEvent};
 use super::store::{self, WriteLock};
 use super::{KdfParams, Payload, Vault};
 use secrecy::{ExposeSecret, SecretString};
@@ -85,7 +86,7 @@ impl Vault {
         let mut notices = Vec::new();
         if std::fs::metadata(audit.path()).is_ok_and(|m| m.len() > 0) {
             notices.push(Notice::LogSetAside {
-                to: audit::set_aside(audit.path())?,
+                to: logfile::set_aside(audit.path())?,
             });
         }
         let mut vault = Vault {
@@ -307,7 +308,7 @@ impl Vault {
             };
             if damaged && log.len()? > 0 {
                 // Renamed under its lock: appenders waiting on it notice and reopen the path.
-                let to = audit::set_aside(&log_path)?;
+                let to = logfile::set_aside(&log_path)?;
                 detail.push_str(&format!("; that log was kept as {}", to.display()));
                 self.notices.push(Notice::LogSetAside { to });
                 log = LogFile::open_for_append(&log_path)?;
@@ -343,6 +344,7 @@ impl Vault {
             audit_events: prepared.events,
             audit_bytes: prepared.bytes,
             audit_seal: prepared.seal,
+            audit_digest: prepared.digest,
         };
         header.payload_nonce = format::random_bytes();
         let plain = self.payload.encode()?;
