@@ -517,10 +517,18 @@ fn refused_until_accepted(env: &Env, words: &str) {
 fn cli_a_cut_log_is_reported() {
     let env = cli_vault();
     // `head -n -2`
+    let before_cut = std::fs::read(env.vault()).unwrap();
     let mut l = lines(&env.log());
     l.truncate(l.len() - 2);
     write_lines(&env.log(), &l);
     refused_until_accepted(&env, "the audit log was cut: it has 3 events");
+    // The log was begun anew, yet the vault from before is still known to be older.
+    std::fs::write(env.vault(), before_cut).unwrap();
+    let err = env.fails(&["list"]);
+    assert!(
+        err.contains("the log records save 6") && err.contains("this file is save 4"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -753,4 +761,41 @@ fn cli_a_new_vault_keeps_an_old_log_aside() {
             .0
             .contains("intact, 1 event ")
     );
+}
+
+/// Saves and uses of a secret from several processes at once: opening always sees the vault
+/// and its log in step (a save holds the log's lock from its rename to its append), so no
+/// command ever warns, and the log verifies at the end.
+#[test]
+fn cli_concurrent_saves_and_uses_never_raise_a_false_alarm() {
+    let env = std::sync::Arc::new(cli_vault());
+    let mut threads = Vec::new();
+    for t in 0..3 {
+        let env = env.clone();
+        threads.push(std::thread::spawn(move || {
+            for i in 0..8 {
+                let out = if t == 0 {
+                    let f = env.home.path().join(format!("s{i}"));
+                    std::fs::write(&f, "x").unwrap();
+                    env.run(&[
+                        "add",
+                        &format!("n{i}"),
+                        "--secret-file",
+                        f.to_str().unwrap(),
+                    ])
+                } else {
+                    env.run(&["show", "b", "--reveal"])
+                };
+                let (_, err) = text(&out);
+                let busy = err.contains("is being changed by process");
+                assert!(out.status.success() || busy, "{err}");
+                assert!(!err.contains("warning") && !err.contains("older"), "{err}");
+            }
+        }));
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (verified, _) = env.ok(&["audit", "--verify"]);
+    assert!(verified.contains("personal: intact"), "{verified}");
 }

@@ -323,13 +323,15 @@ pub(super) fn check_anchor(
     };
     let len = log.len()?;
     if len < anchor.audit_bytes {
-        let mut found = Findings::default();
-        found.push(AuditProblem::Cut {
+        // Walk what is left too: a newer save in it means the vault file is the older one.
+        let mut found = walk(log, key)?;
+        let cut = AuditProblem::Cut {
             found_events: log.count_lines()?,
             found_bytes: len,
             recorded_events: anchor.audit_events,
             recorded_bytes: anchor.audit_bytes,
-        });
+        };
+        found.problems.insert(0, cut);
         return Ok(found);
     }
     let digest: [u8; 32] = log.digest_prefix(anchor.audit_bytes)?.finalize().into();
@@ -361,15 +363,16 @@ pub(super) fn check_anchor(
     let start = head.map_or((GENESIS.to_string(), 0), |h| {
         (h.seal_hex().to_string(), h.seq + 1)
     });
-    let mut chain = Chain::new(key, anchor.audit_events, start, true, anchor.generation);
+    // Any save after the anchor must be newer than the vault: one at or below its generation
+    // is out of step, and a higher one means the vault is older (the caller reports that from
+    // `newest_save`).
+    let mut chain = Chain::new(key, anchor.audit_events, start, true, anchor.generation + 1);
     let mut lines = log.lines_from(anchor.audit_bytes)?;
     while let Some(raw) = lines.next_line()? {
         chain.feed(raw);
     }
     let mut found = chain.found.finish();
     found.events += anchor.audit_events;
-    // Saves after the anchor with a generation at or below the vault's are out of step; a
-    // higher one means the vault is older (reported by the caller from `newest_save`).
     Ok(found)
 }
 

@@ -285,9 +285,13 @@ impl Vault {
                 });
             }
         }
-        let fresh_start = mode == Commit::Accept || old_format;
+        let mut fresh_start = mode == Commit::Accept || old_format;
         if fresh_start && !old_format && found.problems.is_empty() {
-            return Ok(None);
+            if self.pending.is_empty() {
+                return Ok(None);
+            }
+            // Nothing to accept: an ordinary save of the pending changes.
+            fresh_start = false;
         }
         let mut events = Vec::new();
         let mut accepted = None;
