@@ -127,8 +127,8 @@ fn a_header_asking_4_gib_and_1000_passes_is_refused_before_any_work() {
     }
     // Cheap memory but a thousand passes; many lanes.
     for (m, t, p, says) in [
-        (64, 1000, 1, "time cost 1000 not in 1..=64"),
-        (1024 * 1024, 5, 4, "time cost 5 not in 1..=4 at 1048576 KiB"),
+        (64, 1000, 1, "time cost 1000 not in 1..=128"),
+        (1024 * 1024, 9, 4, "time cost 9 not in 1..=8 at 1048576 KiB"),
         (64 * 1024, 3, 64, "lanes 64 not in 1..=16"),
     ] {
         std::fs::write(env.vault(), &good).unwrap();
@@ -138,7 +138,7 @@ fn a_header_asking_4_gib_and_1000_passes_is_refused_before_any_work() {
     }
     // Within the bounds, the header passes them and fails where it should: the key wrap.
     std::fs::write(env.vault(), &good).unwrap();
-    craft_kdf(&env.vault(), 64, 64, 1);
+    craft_kdf(&env.vault(), 64, 128, 1);
     assert!(env.fails(&["list"]).contains("wrong passphrase"));
 }
 
@@ -171,11 +171,11 @@ fn the_bounds_admit_everything_init_and_calibration_write() {
     let env = Env::new();
     let dir = tempfile::tempdir().unwrap();
     let out = env
-        .cmd(&["--scope", "workspace", "init", "--kdf-time", "65"])
+        .cmd(&["--scope", "workspace", "init", "--kdf-time", "129"])
         .env("LUMEN_HOME", dir.path())
         .output()
         .unwrap();
-    assert!(stderr_of_failure(out).contains("time cost 65 not in 1..=64"));
+    assert!(stderr_of_failure(out).contains("time cost 129 not in 1..=128"));
 }
 
 const HOSTILE_USER: &str = "root\x1b]0;pwn\x07";

@@ -73,13 +73,14 @@ impl KdfParams {
     };
     /// At most 1 GiB of memory: 16 times the default.
     pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
-    /// At most 64 passes: what `--kdf-calibrate` reaches at the default memory on a fast machine.
-    pub const MAX_TIME: u32 = 64;
+    /// At most 128 passes: about twice what `--kdf-calibrate` reaches at the default memory on
+    /// the fastest machines (its target is one second), so every calibrated vault opens.
+    pub const MAX_TIME: u32 = 128;
     /// At most 16 lanes.
     pub const MAX_LANES: u32 = 16;
-    /// Memory times passes at most 4 GiB (64 MiB × 64 passes): the whole work of one unlock,
-    /// a few seconds at worst, whatever a damaged or crafted header asks for.
-    pub const MAX_WORK_KIB: u64 = 4 * 1024 * 1024;
+    /// Memory times passes at most 8 GiB (64 MiB × 128 passes): the whole work of one unlock,
+    /// seconds at worst, whatever a damaged or crafted header asks for.
+    pub const MAX_WORK_KIB: u64 = 8 * 1024 * 1024;
 
     /// The highest time cost allowed with `memory_kib` of memory.
     pub fn max_time_for(memory_kib: u32) -> u32 {

@@ -41,8 +41,6 @@ pub(super) struct Prepared {
     pub events: u64,
     pub bytes: u64,
     pub seal: [u8; SEAL_LEN],
-    /// SHA-256 of the whole log once they are appended.
-    pub digest: [u8; SEAL_LEN],
 }
 
 /// The log file under `flock`: shared for readers, exclusive for appenders. Released on drop.
@@ -264,15 +262,20 @@ impl LogFile {
             prev = hex(&mac);
             seq += 1;
         }
-        let mut digest = self.digest_prefix(len)?;
-        digest.update(text.as_bytes());
         Ok(Prepared {
             bytes: len + text.len() as u64,
-            digest: digest.finalize().into(),
             text,
             events: seq,
             seal,
         })
+    }
+
+    /// SHA-256 of the whole log as it will be once `prepared` is appended (for a save's
+    /// anchor; a plain use of a secret does not need it, so appends stay cheap).
+    pub(super) fn digest_after(&mut self, prepared: &Prepared) -> Result<[u8; SEAL_LEN]> {
+        let mut digest = self.digest_prefix(prepared.bytes - prepared.text.len() as u64)?;
+        digest.update(prepared.text.as_bytes());
+        Ok(digest.finalize().into())
     }
 
     /// Append prepared lines and fsync.

@@ -348,7 +348,7 @@ impl Vault {
             audit_events: prepared.events,
             audit_bytes: prepared.bytes,
             audit_seal: prepared.seal,
-            audit_digest: prepared.digest,
+            audit_digest: log.digest_after(&prepared)?,
         };
         header.payload_nonce = format::random_bytes();
         let plain = self.payload.encode()?;
