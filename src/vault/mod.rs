@@ -8,6 +8,8 @@
 //! let cmd = vault.substitute_placeholders("mysql -p{{vault:db/root}}", "db1", &[])?;
 //! # Ok::<(), lumen::vault::VaultError>(())
 //! ```
+//! Opening also checks the audit log against the vault (`integrity.rs`): an older vault file is
+//! an error, other problems are [`Vault::notices`] for the front end to show.
 //! Nothing here draws or prints; the CLI (`src/cli/vault.rs`) and the browser pane
 //! (`src/panes/vault/`) are the front ends.
 
