@@ -1,7 +1,8 @@
 //! Vault benchmarks: unlock at the default and calibrated Argon2id parameters; add, list and
-//! save on a 1000-entry vault; and the save/unlock ratio (a save must cost well under a tenth).
+//! save on a 1000-entry vault; the save/unlock ratio (a save must cost well under a tenth); and
+//! the audit log's share of open, save, a use of a secret and `--verify` on a 10 000-event log.
 //!
-//! `cargo bench --bench vault`
+//! `cargo bench --bench vault` (`-- audit` for the audit log alone)
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lumen::vault::{KdfParams, Kind, NewEntry, Vault, format};
@@ -124,5 +125,48 @@ fn ratio(_: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, unlock, thousand, ratio);
+/// Events in the audit benchmark's log: most before the last save, the rest used since.
+const AUDIT_EVENTS: usize = 10_000;
+const AUDIT_SINCE_SAVE: usize = 1_000;
+
+/// The audit log's cost, apart from key derivation (the vault uses the cheapest parameters):
+/// open hashes the log up to the last save and checks each event since; a save checks the same
+/// and hashes the whole log; `--verify` walks every event.
+fn audit(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cheap = KdfParams {
+        memory_kib: 8,
+        time: 1,
+        lanes: 1,
+    };
+    let path = dir.path().join("vault.lumen");
+    let mut v = Vault::create(&path, &pass(), cheap).unwrap_or_else(|e| panic!("{e}"));
+    v.add("db/root", entry(0)).unwrap_or_else(|e| panic!("{e}"));
+    v.save().unwrap_or_else(|e| panic!("{e}"));
+    let reveal = |v: &Vault| {
+        v.secret("db/root", lumen::vault::Action::Reveal, Some("host0"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    };
+    for _ in 0..AUDIT_EVENTS - AUDIT_SINCE_SAVE {
+        reveal(&v);
+    }
+    v.save().unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..AUDIT_SINCE_SAVE {
+        reveal(&v);
+    }
+    let log_bytes = std::fs::metadata(v.audit_log().path()).map_or(0, |m| m.len());
+    eprintln!("audit log: {AUDIT_EVENTS} events, {log_bytes} bytes");
+    let mut group = c.benchmark_group("audit 10000 events");
+    group.sample_size(20);
+    group.bench_function("open (cheapest KDF)", |b| {
+        b.iter(|| black_box(Vault::open(&path, &pass()).unwrap_or_else(|e| panic!("{e}"))))
+    });
+    group.bench_function("verify", |b| {
+        b.iter(|| black_box(v.verify_audit().unwrap_or_else(|e| panic!("{e}"))))
+    });
+    group.bench_function("use of a secret (one append)", |b| b.iter(|| reveal(&v)));
+    group.finish();
+}
+
+criterion_group!(benches, unlock, thousand, ratio, audit);
 criterion_main!(benches);

@@ -266,7 +266,18 @@ fn full_session_leaves_no_secret_in_any_file() {
     for action in ["init", "add", "reveal", "totp", "edit", "delete", "passwd"] {
         assert!(audit.contains(action), "audit lacks {action}:\n{audit}");
     }
-    assert!(env.ok(&["audit", "--verify"]).contains("intact"));
+    // The logs are sealed with keys from their vaults, which now have different passphrases.
+    let out = env.run(&["audit", "--verify"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("personal: intact") && err.contains("workspace: not checked"),
+        "{err}"
+    );
+    assert!(
+        env.ok(&["audit", "--verify", "--scope", "personal"])
+            .contains("personal: intact")
+    );
     assert!(env.ok(&["lock"]).contains("no vault agent"));
 
     // Every byte of every file lumen wrote, for every secret (and the passphrases).

@@ -21,8 +21,8 @@ pub enum Msg {
     Prompt(PromptRequest),
     /// A login needs the vault, which is locked.
     UnlockForLogin(UnlockRequest),
-    /// A vault unlock attempt finished.
-    VaultUnlocked(Result<(), String>),
+    /// A vault unlock attempt finished (with notices about the opened vaults), or failed.
+    VaultUnlocked(Result<Vec<String>, String>),
     /// An edited host was saved to hosts.toml (the inventory as now on disk), or not.
     HostSaved {
         name: String,

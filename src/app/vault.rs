@@ -132,15 +132,18 @@ impl App {
     }
 
     /// The unlock task finished.
-    pub(crate) fn vault_unlocked(&mut self, result: Result<(), String>) {
+    pub(crate) fn vault_unlocked(&mut self, result: Result<Vec<String>, String>) {
         self.dirty = true;
         match result {
-            Ok(()) => {
+            Ok(notices) => {
                 let purpose = self.layers.remove_unlock().map(|u| u.purpose);
                 if let Some(Purpose::Browser(for_pane)) = purpose {
                     self.show_vault(for_pane);
                 }
                 self.answer_waiters(true);
+                if !notices.is_empty() {
+                    self.notice("The vault needs your attention", notices);
+                }
             }
             Err(why) => {
                 if let Some(u) = self.layers.unlock_mut() {

@@ -2,16 +2,19 @@
 //! failure never leaves half a listing on screen; secrets are printed only by `show --reveal`.
 
 mod args;
+mod audit;
 mod input;
 
 pub use args::{EntryFields, InitArgs, ScopeArg, VaultArgs, VaultCommand};
-use input::{clean_secret, first_line_of_file, prompt_hidden};
+use audit::{save, warn};
+use input::{clean_secret, first_line_of_file, prompt_hidden, read_secret_file, read_stdin};
 
 use crate::paths::Paths;
-use crate::vault::{Action, Entry, KdfParams, Kind, NewEntry, Scope, Vault, VaultError, Verdict};
+use crate::text::{escape_controls as esc, escape_json_controls};
+use crate::vault::{Action, Entry, KdfParams, Kind, NewEntry, Scope, Vault, VaultError};
 use anyhow::{Context, Result, bail};
 use secrecy::{ExposeSecret, SecretString};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -33,7 +36,15 @@ pub fn run(paths: &Paths, args: VaultArgs) -> Result<()> {
             new_passphrase_file,
         } => ctx.passwd(new_passphrase_file.as_deref())?,
         VaultCommand::Totp { name } => ctx.totp(&name)?,
-        VaultCommand::Audit { json, verify } => ctx.audit(json, verify)?,
+        VaultCommand::Audit {
+            json,
+            verify,
+            accept,
+        } => match (verify, accept) {
+            (_, true) => ctx.accept()?,
+            (true, false) => ctx.verify()?,
+            (false, false) => ctx.audit(json)?,
+        },
         VaultCommand::Lock => "nothing to lock: lumen has no vault agent yet, so no unlocked \
                                vault is kept in memory between commands; each command asks for \
                                the passphrase again.\n"
@@ -58,6 +69,15 @@ enum PassSource {
     File(PathBuf),
     Stdin,
     Tty,
+}
+
+/// How a command unlocks a vault.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unlock {
+    Read,
+    Write,
+    /// Also a file older than its audit log, to accept it.
+    Accept,
 }
 
 impl Ctx {
@@ -120,10 +140,7 @@ impl Ctx {
 
     fn stdin_line(&mut self, index: usize) -> Result<SecretString> {
         if self.stdin_lines.is_none() {
-            let mut all = Zeroizing::new(String::new());
-            std::io::stdin()
-                .read_to_string(&mut all)
-                .context("reading stdin")?;
+            let all = read_stdin(input::MAX_PASSPHRASE_FILE)?;
             self.stdin_lines = Some(all.lines().map(|l| Zeroizing::new(l.to_string())).collect());
         }
         let line = self.stdin_lines.as_ref().and_then(|l| l.get(index));
@@ -133,17 +150,25 @@ impl Ctx {
         }
     }
 
+    /// Unlock and tell the user (stderr) what opening found: an old format, audit problems.
     fn open(&mut self, scope: Scope, write: bool) -> Result<Vault> {
+        let how = if write { Unlock::Write } else { Unlock::Read };
+        let vault = self.unlock(scope, how)?;
+        warn(scope, &vault);
+        Ok(vault)
+    }
+
+    fn unlock(&mut self, scope: Scope, how: Unlock) -> Result<Vault> {
         let path = self.path(scope).to_path_buf();
         if !path.exists() {
             return Err(VaultError::NoVault { path }.into());
         }
         let prompt = format!("passphrase for the {} vault: ", scope.as_str());
         let pass = self.passphrase(&prompt)?;
-        let vault = if write {
-            Vault::open_for_write(&path, &pass)?
-        } else {
-            Vault::open(&path, &pass)?
+        let vault = match how {
+            Unlock::Read => Vault::open(&path, &pass)?,
+            Unlock::Write => Vault::open_for_write(&path, &pass)?,
+            Unlock::Accept => Vault::open_to_accept(&path, &pass)?,
         };
         Ok(vault)
     }
@@ -191,7 +216,8 @@ impl Ctx {
         if a.kdf_calibrate {
             kdf = crate::vault::format::calibrate(kdf, crate::vault::format::CALIBRATION_TARGET)?;
         }
-        Vault::create(&path, &pass, kdf)?;
+        let vault = Vault::create(&path, &pass, kdf)?;
+        warn(scope, &vault);
         Ok(format!(
             "created the {} vault at {} (Argon2id m={} KiB, t={}, p={})\n",
             scope.as_str(),
@@ -209,7 +235,7 @@ impl Ctx {
         let mut vault = self.open(scope, true)?;
         let new = self.entry_fields(f, Some(kind), true)?;
         vault.add(name, new)?;
-        vault.save()?;
+        save(scope, &mut vault)?;
         Ok(format!(
             "added '{name}' ({kind}) to the {} vault\n",
             scope.as_str()
@@ -224,7 +250,7 @@ impl Ctx {
             changes.hosts = Some(Vec::new());
         }
         vault.edit(name, changes)?;
-        vault.save()?;
+        save(scope, &mut vault)?;
         Ok(format!(
             "changed '{name}' in the {} vault\n",
             scope.as_str()
@@ -234,7 +260,7 @@ impl Ctx {
     fn rm(&mut self, name: &str) -> Result<String> {
         let (scope, mut vault) = self.find(name, true)?;
         vault.remove(name)?;
-        vault.save()?;
+        save(scope, &mut vault)?;
         Ok(format!(
             "removed '{name}' from the {} vault\n",
             scope.as_str()
@@ -249,10 +275,7 @@ impl Ctx {
         adding: bool,
     ) -> Result<NewEntry> {
         let secret = if let Some(file) = f.key_file.as_ref().or(f.secret_file.as_ref()) {
-            let text =
-                Zeroizing::new(std::fs::read_to_string(file).with_context(|| {
-                    format!("reading {} (it must be UTF-8 text)", file.display())
-                })?);
+            let text = read_secret_file(file)?;
             Some(clean_secret(&text, kind))
         } else if f.secret_stdin {
             if matches!(self.source, PassSource::Stdin) {
@@ -260,10 +283,7 @@ impl Ctx {
                     "--secret-stdin and --passphrase-stdin both read stdin; use --passphrase-file"
                 );
             }
-            let mut text = Zeroizing::new(String::new());
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("reading stdin")?;
+            let text = read_stdin(input::MAX_SECRET_FILE)?;
             Some(clean_secret(&text, kind))
         } else if adding {
             if kind == Some(Kind::SshKey) {
@@ -306,7 +326,7 @@ impl Ctx {
         }
         if json {
             let list: Vec<_> = rows.iter().map(|(s, e)| entry_json(*s, e)).collect();
-            return Ok(serde_json::to_string_pretty(&list)? + "\n");
+            return to_json(&list);
         }
         let mut out = format!(
             "{:<10} {:<28} {:<9} {:<16} HOSTS\n",
@@ -316,10 +336,10 @@ impl Ctx {
             out += &format!(
                 "{:<10} {:<28} {:<9} {:<16} {}\n",
                 s.as_str(),
-                e.name,
+                esc(&e.name),
                 e.kind.as_str(),
-                e.username.as_deref().unwrap_or("-"),
-                e.hosts.join(",")
+                esc(e.username.as_deref().unwrap_or("-")),
+                esc(&e.hosts.join(","))
             );
         }
         Ok(out)
@@ -338,21 +358,22 @@ impl Ctx {
             if let Some(s) = &secret {
                 v["secret"] = serde_json::Value::String(s.expose_secret().to_string());
             }
-            return Ok(serde_json::to_string_pretty(&v)? + "\n");
+            return to_json(&v);
         }
         let mut out = format!(
             "name:        {}\nscope:       {}\nkind:        {}\n",
-            entry.name,
+            esc(&entry.name),
             scope.as_str(),
             entry.kind
         );
         let opt = |label: &str, v: Option<&str>| {
-            v.map(|v| format!("{label:<13}{v}\n")).unwrap_or_default()
+            v.map(|v| format!("{label:<13}{}\n", esc(v)))
+                .unwrap_or_default()
         };
         out += &opt("username:", entry.username.as_deref());
         out += &opt("provider:", entry.provider.as_deref());
-        out += &format!("{:<13}{}\n", "hosts:", entry.hosts.join(", "));
-        out += &format!("{:<13}{}\n", "tags:", entry.tags.join(", "));
+        out += &opt("hosts:", Some(&entry.hosts.join(", ")));
+        out += &opt("tags:", Some(&entry.tags.join(", ")));
         out += &opt("public key:", entry.public_key.as_deref());
         out += &opt("fingerprint:", entry.fingerprint.as_deref());
         out += &opt(
@@ -392,7 +413,7 @@ impl Ctx {
             }
         };
         vault.change_passphrase(&new, None)?;
-        vault.save()?;
+        save(scope, &mut vault)?;
         Ok(format!(
             "changed the passphrase of the {} vault\n",
             scope.as_str()
@@ -405,69 +426,12 @@ impl Ctx {
         vault.record(name, Action::Totp, None)?;
         Ok(format!("{} ({} s left)\n", code.code, code.seconds_left))
     }
+}
 
-    fn audit(&mut self, json: bool, verify: bool) -> Result<String> {
-        let scopes: Vec<Scope> = [Scope::Personal, Scope::Workspace]
-            .into_iter()
-            .filter(|s| self.scope.is_none_or(|c| c == *s))
-            .collect();
-        let mut out = String::new();
-        let mut broken = false;
-        let mut events = Vec::new();
-        for scope in scopes {
-            let log = crate::vault::AuditLog::beside(self.path(scope));
-            if verify {
-                match log.verify()? {
-                    Verdict::Intact { events } => {
-                        out += &format!(
-                            "{}: intact, {events} events ({})\n",
-                            scope.as_str(),
-                            log.path().display()
-                        )
-                    }
-                    Verdict::Broken { line, problem } => {
-                        broken = true;
-                        out += &format!(
-                            "{}: BROKEN at line {line}: {problem} ({})\n",
-                            scope.as_str(),
-                            log.path().display()
-                        );
-                    }
-                }
-            } else {
-                events.extend(log.events()?.into_iter().map(|e| (scope, e)));
-            }
-        }
-        if verify {
-            if broken {
-                bail!("{}the audit log was altered", out);
-            }
-            return Ok(out);
-        }
-        if json {
-            let v: Vec<_> = events
-                .iter()
-                .map(|(s, e)| {
-                    let mut v = serde_json::to_value(e).unwrap_or_default();
-                    v["scope"] = s.as_str().into();
-                    v
-                })
-                .collect();
-            return Ok(serde_json::to_string_pretty(&v)? + "\n");
-        }
-        for (s, e) in events {
-            out += &format!(
-                "{:<6} {} {:<9} {:<10} {:<24} {}\n",
-                e.seq,
-                e.time,
-                s.as_str(),
-                e.action.as_str(),
-                e.entry.as_deref().unwrap_or("-"),
-                e.host.as_deref().unwrap_or("-")
-            );
-        }
-        Ok(out)
-    }
+/// Pretty JSON with every control character escaped (data unchanged for a JSON reader).
+fn to_json(v: &impl serde::Serialize) -> Result<String> {
+    let text = serde_json::to_string_pretty(v)?;
+    Ok(escape_json_controls(&text).into_owned() + "\n")
 }
 
 fn entry_json(scope: Scope, e: &Entry) -> serde_json::Value {

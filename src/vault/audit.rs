@@ -1,18 +1,22 @@
-//! The audit log: one JSON object per line, each carrying the SHA-256 of the previous line's
-//! hash and its own fields, so a removed, reordered or edited event breaks the chain.
+//! The audit log: one JSON object per line, each sealed with an HMAC-SHA256 over the previous
+//! event's seal and its own fields, under a key derived from the vault's data key. A removed,
+//! reordered, edited or forged event breaks the chain, and without the passphrase nobody can
+//! write a new chain. Logs from before vault format 2 were sealed with plain SHA-256; they are
+//! still read, and the first keyed event pins their end.
 //!
 //! JSON lines rather than SQLite: appends are one `write` + `fsync` under `flock`, the file is
 //! readable with `jq` and `grep` by the person auditing, and no extra C dependency is linked.
 
 use super::error::{Result, VaultError};
+use super::format::{Key, SEAL_LEN};
+use super::logfile::LogFile;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
-/// What happened to an entry.
+/// What happened to an entry, or to the vault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
@@ -26,6 +30,10 @@ pub enum Action {
     Delete,
     Passwd,
     Init,
+    /// The vault was written in format 2 for the first time; the log is keyed from here on.
+    Upgrade,
+    /// The user accepted a vault and log that did not agree (`lumen vault audit --accept`).
+    Accept,
 }
 
 impl Action {
@@ -41,6 +49,8 @@ impl Action {
             Action::Delete => "delete",
             Action::Passwd => "passwd",
             Action::Init => "init",
+            Action::Upgrade => "upgrade",
+            Action::Accept => "accept",
         }
     }
 }
@@ -55,16 +65,107 @@ pub struct Event {
     pub action: Action,
     pub host: Option<String>,
     pub pid: u32,
-    /// Hex SHA-256 of the previous event (64 zeros for the first).
+    /// Set on the events a save writes: the vault's generation (its number of saves) after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u64>,
+    /// What an `upgrade` or `accept` event took on, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The previous event's seal (64 zeros for the first).
     pub prev: String,
-    /// Hex SHA-256 over `prev` and this event's other fields.
-    pub hash: String,
+    #[serde(flatten)]
+    pub seal: Seal,
 }
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// How an event is sealed, as hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Seal {
+    /// HMAC-SHA256 under the vault's audit key (vault format 2 on).
+    Mac(String),
+    /// Plain SHA-256, which anyone can recompute (logs written before vault format 2).
+    Hash(String),
+}
+
+pub(super) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Longest line read from a log: far beyond any event, small enough that a damaged file (or
+/// `/dev/zero` in its place) cannot exhaust memory.
+pub(super) const MAX_LINE: u64 = 1024 * 1024;
+
+/// The key that seals events: HKDF-SHA256 of the vault's data key, so only someone who can
+/// unlock the vault can extend or rewrite its chain, and the key is never the passphrase.
+pub(super) type AuditKey = Zeroizing<[u8; 32]>;
+
+pub(super) fn derive_key(data_key: &Key) -> AuditKey {
+    let mut key = Zeroizing::new([0u8; 32]);
+    let okm: &mut [u8; 32] = &mut key;
+    // Expanding 32 bytes from SHA-256 cannot fail (the limit is 255 × 32).
+    let _ = hkdf::Hkdf::<Sha256>::new(None, data_key.as_ref())
+        .expand(b"lumen vault audit chain v1", okm);
+    key
+}
 
 impl Event {
-    fn compute_hash(&self) -> String {
+    /// The seal's hex text, whichever kind.
+    pub fn seal_hex(&self) -> &str {
+        match &self.seal {
+            Seal::Mac(s) | Seal::Hash(s) => s,
+        }
+    }
+
+    pub fn is_keyed(&self) -> bool {
+        matches!(self.seal, Seal::Mac(_))
+    }
+
+    /// Whether the seal matches the fields: the HMAC under `key`, or the plain hash of an
+    /// old event. Comparison of MACs is constant-time.
+    pub(super) fn seal_ok(&self, key: &AuditKey) -> bool {
+        match &self.seal {
+            Seal::Mac(hex_mac) => match (unhex(hex_mac), self.mac(key)) {
+                (Some(given), Some(mac)) => mac.verify_slice(&given).is_ok(),
+                _ => false,
+            },
+            Seal::Hash(h) => *h == self.legacy_hash(),
+        }
+    }
+
+    /// The seal as bytes (for the vault header's anchor).
+    pub(super) fn seal_bytes(&self) -> [u8; SEAL_LEN] {
+        let mut out = [0u8; SEAL_LEN];
+        if let Some(b) = unhex(self.seal_hex()).filter(|b| b.len() == SEAL_LEN) {
+            out.copy_from_slice(&b);
+        }
+        out
+    }
+
+    /// The HMAC over this event's fields; `None` never happens (HMAC takes any key length).
+    pub(super) fn mac(&self, key: &AuditKey) -> Option<Hmac<Sha256>> {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref()).ok()?;
+        let mut put = |bytes: &[u8]| {
+            m.update(&(bytes.len() as u64).to_le_bytes());
+            m.update(bytes);
+        };
+        let opt = |v: Option<&[u8]>| v.map(|b| [&[1u8][..], b].concat()).unwrap_or(vec![0]);
+        put(b"lumen audit event v2");
+        put(self.prev.as_bytes());
+        put(&self.seq.to_le_bytes());
+        put(self.time.as_bytes());
+        put(&opt(self.entry.as_deref().map(str::as_bytes)));
+        put(self.action.as_str().as_bytes());
+        put(&opt(self.host.as_deref().map(str::as_bytes)));
+        put(&self.pid.to_le_bytes());
+        put(&opt(self
+            .generation
+            .map(u64::to_le_bytes)
+            .as_ref()
+            .map(|b| &b[..])));
+        put(&opt(self.detail.as_deref().map(str::as_bytes)));
+        Some(m)
+    }
+
+    /// The plain SHA-256 of logs written before vault format 2.
+    fn legacy_hash(&self) -> String {
         let mut h = Sha256::new();
         h.update(self.prev.as_bytes());
         for field in [
@@ -82,21 +183,35 @@ impl Event {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The log next to a vault: `vault.lumen` → `vault.audit.jsonl`.
+/// Lowercase hex only: one spelling per seal, so a seal cannot be rewritten to another that
+/// decodes to the same bytes.
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    let canonical = s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !s.len().is_multiple_of(2) || !canonical {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// One line as an event, if it is one.
+pub(super) fn parse_line(line: &[u8]) -> Option<Event> {
+    serde_json::from_slice(line).ok()
+}
+
+/// The log next to a vault (`vault.lumen` → `vault.audit.jsonl`), for reading. Appending and
+/// checking need the vault's key and go through [`super::Vault`].
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
-}
-
-/// Result of `verify`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Intact { events: u64 },
-    Broken { line: usize, problem: String },
 }
 
 impl AuditLog {
@@ -110,156 +225,25 @@ impl AuditLog {
         &self.path
     }
 
-    /// Append one event under an exclusive lock, chained to the last line, then fsync.
-    pub fn append(&self, entry: Option<&str>, action: Action, host: Option<&str>) -> Result<()> {
-        let err = |e: std::io::Error| VaultError::io(format!("writing {}", self.path.display()), e);
-        super::store::ensure_parent(&self.path)?;
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(err)?;
-        // SAFETY: flock on a descriptor we own; blocks only while another append runs.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(err(std::io::Error::last_os_error()));
-        }
-        let last = last_event(&self.path)?;
-        let (seq, prev) = match last {
-            Some(e) => (e.seq + 1, e.hash),
-            None => (0, GENESIS.to_string()),
-        };
-        let mut event = Event {
-            seq,
-            time: now_rfc3339(),
-            entry: entry.map(str::to_string),
-            action,
-            host: host.map(str::to_string),
-            pid: std::process::id(),
-            prev,
-            hash: String::new(),
-        };
-        event.hash = event.compute_hash();
-        let mut line = serde_json::to_string(&event).map_err(|e| err(std::io::Error::other(e)))?;
-        line.push('\n');
-        file.write_all(line.as_bytes()).map_err(err)?;
-        file.sync_all().map_err(err)
-    }
-
-    /// Every event, in file order. Lines that do not parse are an error naming the line.
+    /// Every event, in file order (no seal is checked: that needs the vault). A line that does
+    /// not parse is an error naming the line.
     pub fn events(&self) -> Result<Vec<Event>> {
-        let file = match std::fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => {
-                return Err(VaultError::io(
-                    format!("reading {}", self.path.display()),
-                    e,
-                ));
-            }
+        let Some(mut log) = LogFile::open_existing(&self.path)? else {
+            return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line =
-                line.map_err(|e| VaultError::io(format!("reading {}", self.path.display()), e))?;
-            let event = serde_json::from_str(&line).map_err(|_| VaultError::Audit {
-                path: self.path.clone(),
-                problem: format!("line {} is not an audit event (edited?)", i + 1),
-            })?;
+        let mut lines = log.lines_from(0)?;
+        let mut n = 0;
+        while let Some(line) = lines.next_line()? {
+            n += 1;
+            let event = line
+                .and_then(|l| parse_line(&l))
+                .ok_or_else(|| VaultError::Audit {
+                    path: self.path.clone(),
+                    problem: format!("line {n} is not an audit event (edited?)"),
+                })?;
             out.push(event);
         }
         Ok(out)
     }
-
-    /// Walk the chain and report the first break.
-    pub fn verify(&self) -> Result<Verdict> {
-        let events = match self.events() {
-            Ok(e) => e,
-            Err(VaultError::Audit { problem, .. }) => {
-                return Ok(Verdict::Broken { line: 0, problem });
-            }
-            Err(e) => return Err(e),
-        };
-        Ok(verify_events(&events))
-    }
-}
-
-/// Check hashes, links and sequence numbers of a list of events.
-pub fn verify_events(events: &[Event]) -> Verdict {
-    let mut prev_hash = GENESIS.to_string();
-    let mut expected_seq = 0u64;
-    for (i, e) in events.iter().enumerate() {
-        let line = i + 1;
-        if e.compute_hash() != e.hash {
-            return Verdict::Broken {
-                line,
-                problem: format!(
-                    "event {} was edited (its hash does not match its fields)",
-                    e.seq
-                ),
-            };
-        }
-        if e.seq != expected_seq || e.prev != prev_hash {
-            let problem = if e.seq > expected_seq {
-                format!("event(s) {expected_seq}..{} were removed", e.seq - 1)
-            } else if e.seq < expected_seq {
-                format!("event {} is out of order (reordered or duplicated)", e.seq)
-            } else {
-                format!(
-                    "event {} does not follow the event before it (chain broken)",
-                    e.seq
-                )
-            };
-            return Verdict::Broken { line, problem };
-        }
-        prev_hash = e.hash.clone();
-        expected_seq = e.seq + 1;
-    }
-    Verdict::Intact {
-        events: events.len() as u64,
-    }
-}
-
-/// The last event, reading only the end of the file (appends stay cheap as the log grows).
-fn last_event(path: &Path) -> Result<Option<Event>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let err = |e| VaultError::io(format!("reading {}", path.display()), e);
-    let mut file = std::fs::File::open(path).map_err(err)?;
-    let len = file.metadata().map_err(err)?.len();
-    let mut tail_len = TAIL_CHUNK.min(len);
-    loop {
-        file.seek(SeekFrom::Start(len - tail_len)).map_err(err)?;
-        let mut tail = Vec::with_capacity(tail_len as usize);
-        Read::by_ref(&mut file)
-            .take(tail_len)
-            .read_to_end(&mut tail)
-            .map_err(err)?;
-        let text = String::from_utf8_lossy(&tail);
-        let trimmed = text.trim_end();
-        let whole_line = tail_len == len || trimmed.contains('\n');
-        if !whole_line {
-            tail_len = (tail_len * 2).min(len);
-            continue;
-        }
-        let Some(line) = trimmed.rsplit('\n').next().filter(|l| !l.trim().is_empty()) else {
-            return Ok(None);
-        };
-        return serde_json::from_str(line)
-            .map(Some)
-            .map_err(|_| VaultError::Audit {
-                path: path.to_path_buf(),
-                problem: "the last line is not an audit event; run 'lumen vault audit --verify'"
-                    .into(),
-            });
-    }
-}
-
-/// How much of the log's end `append` reads to find the previous event.
-const TAIL_CHUNK: u64 = 4096;
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"))
 }

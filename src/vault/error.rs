@@ -1,5 +1,6 @@
 //! The vault's one error type. Messages say what to do and never contain a secret.
 
+use crate::text::escape_controls;
 use std::path::PathBuf;
 
 /// Everything that can go wrong opening, changing or saving a vault.
@@ -25,19 +26,28 @@ pub enum VaultError {
         found: u16,
         supported: u16,
     },
-    #[error(
-        "key-derivation parameters out of bounds: {what}; the file may be damaged, or use values within the limits"
-    )]
+    #[error("key-derivation parameters out of bounds: {what}; use values within the limits")]
     KdfOutOfBounds { what: String },
-    #[error("no entry named '{name}'; 'lumen vault list' shows the names")]
+    #[error(
+        "vault file {} asks for {what}, beyond anything lumen writes; its header was damaged or crafted: restore the file from a backup", path.display()
+    )]
+    KdfHeader { path: PathBuf, what: String },
+    #[error(
+        "no entry named '{}'; 'lumen vault list' shows the names",
+        escape_controls(name)
+    )]
     NotFound { name: String },
     #[error("an entry named '{name}' already exists; pick another name or use 'lumen vault edit'")]
     NameTaken { name: String },
     #[error(
-        "'{name}' is not a valid entry name; use letters, digits, '.', '_', '-', '/' (1-128 characters)"
+        "'{}' is not a valid entry name; use letters, digits, '.', '_', '-', '/' (1-128 characters)",
+        escape_controls(name)
     )]
     BadName { name: String },
-    #[error("'{kind}' is not an entry kind; use password, ssh-key, totp, api-key or note")]
+    #[error(
+        "'{}' is not an entry kind; use password, ssh-key, totp, api-key or note",
+        escape_controls(kind)
+    )]
     BadKind { kind: String },
     #[error("bad TOTP secret: {reason}; give a base32 secret or an otpauth://totp/ URI")]
     BadTotp { reason: String },
@@ -63,6 +73,22 @@ pub enum VaultError {
     },
     #[error("audit log {}: {problem}", path.display())]
     Audit { path: PathBuf, problem: String },
+    #[error(
+        "vault file {} is older than its audit log: the log records save {newest} ({saved}), this file is save {file}. An older copy replaced it (a restored backup, a sync or checkout, or tampering): entries deleted since are back and newer changes are missing. Restore the newest copy of the file; if you went back to this copy on purpose, run 'lumen vault audit --accept'", path.display()
+    )]
+    RolledBack {
+        path: PathBuf,
+        file: u64,
+        newest: u64,
+        saved: String,
+    },
+    #[error(
+        "nothing was changed: the audit log {} is out of step with the vault ({problem}). Check it with 'lumen vault audit --verify'; restore the log from a backup, or accept it as it is with 'lumen vault audit --accept', then redo the change", path.display()
+    )]
+    AuditOutOfStep {
+        path: PathBuf,
+        problem: super::AuditProblem,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,

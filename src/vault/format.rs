@@ -7,17 +7,24 @@
 //!   8  SHA-256 of bytes 40..end            32   (detects corruption before any KDF work)
 //!  40  total file length (u64)               8
 //!  48  bitwise NOT of the total length       8   (a flipped length byte is corruption, not truncation)
-//!  56  format version (u16) = 1              2
+//!  56  format version (u16) = 2              2
 //!  58  KDF id (u8) = 1: Argon2id v1.3        1
 //!  59  memory KiB, time cost, lanes (u32)   12
 //!  71  salt                                 16
 //!  87  nonce of the wrapped data key        24
 //! 111  wrapped data key (32 + 16-byte tag)  48
 //! 159  payload nonce                        24
-//! 183  payload ciphertext + 16-byte tag
+//! 183  generation: saves so far (u64)        8   (format 2 on; format 1 ends the header here)
+//! 191  audit events at that save (u64)       8
+//! 199  audit log bytes at that save (u64)    8
+//! 207  seal (HMAC) of the last such event   32
+//! 239  SHA-256 of the log's bytes up to it  32
+//! 271  payload ciphertext + 16-byte tag
 //! ```
 //! The key wrap's associated data is bytes 0..8 and 40..111; the payload's is the whole header
-//! (bytes 0..183) with the digest field zeroed, since the digest itself covers the payload.
+//! with the digest field zeroed, since the digest itself covers the payload. So the generation
+//! and the audit anchor are authenticated by the data key: see `integrity.rs` for their use.
+//! Format 1 files (no anchor) are still read; they are written as format 2 at their next save.
 
 use super::error::{Result, VaultError};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -28,9 +35,15 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 pub const MAGIC: &[u8; 8] = b"LUMENVLT";
-pub const VERSION: u16 = 1;
+/// The format this lumen writes.
+pub const VERSION: u16 = 2;
+/// The oldest format this lumen reads (and upgrades at the next save).
+pub const OLDEST_VERSION: u16 = 1;
 pub const KDF_ARGON2ID: u8 = 1;
-pub const HEADER_LEN: usize = 183;
+/// Header length of the current format.
+pub const HEADER_LEN: usize = 271;
+const HEADER_LEN_V1: usize = 183;
+pub const SEAL_LEN: usize = 32;
 pub const TAG_LEN: usize = 16;
 pub const KEY_LEN: usize = 32;
 pub const SALT_LEN: usize = 16;
@@ -58,18 +71,35 @@ impl KdfParams {
         time: 3,
         lanes: 4,
     };
-    /// At most 4 GiB of memory.
-    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
-    /// At most 1000 passes (hours of work at 64 MiB: surely damage, not a choice).
-    pub const MAX_TIME: u32 = 1000;
-    /// At most 64 lanes.
-    pub const MAX_LANES: u32 = 64;
+    /// At most 1 GiB of memory: 16 times the default.
+    pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+    /// At most 128 passes: about twice what `--kdf-calibrate` reaches at the default memory on
+    /// the fastest machines (its target is one second), so every calibrated vault opens.
+    pub const MAX_TIME: u32 = 128;
+    /// At most 16 lanes.
+    pub const MAX_LANES: u32 = 16;
+    /// Memory times passes at most 8 GiB (64 MiB × 128 passes): the whole work of one unlock,
+    /// seconds at worst, whatever a damaged or crafted header asks for.
+    pub const MAX_WORK_KIB: u64 = 8 * 1024 * 1024;
 
-    /// Reject parameters that would allocate absurd memory or run for hours, before any work.
+    /// The highest time cost allowed with `memory_kib` of memory.
+    pub fn max_time_for(memory_kib: u32) -> u32 {
+        let by_work = Self::MAX_WORK_KIB / u64::from(memory_kib.max(1));
+        by_work.min(u64::from(Self::MAX_TIME)) as u32
+    }
+
+    /// Reject parameters that would allocate absurd memory or run for long, before any work.
+    /// The bounds are exactly what `lumen vault init` (with or without `--kdf-calibrate`) can
+    /// write, so a header beyond them was damaged or crafted.
     pub fn check(&self) -> Result<()> {
-        let bad = |what: String| Err(VaultError::KdfOutOfBounds { what });
+        self.out_of_bounds()
+            .map_or(Ok(()), |what| Err(VaultError::KdfOutOfBounds { what }))
+    }
+
+    /// What is out of bounds, in words, or `None`.
+    pub fn out_of_bounds(&self) -> Option<String> {
         if self.lanes == 0 || self.lanes > Self::MAX_LANES {
-            return bad(format!(
+            return Some(format!(
                 "lanes {} not in 1..={}",
                 self.lanes,
                 Self::MAX_LANES
@@ -77,31 +107,52 @@ impl KdfParams {
         }
         let min_memory = 8 * self.lanes;
         if self.memory_kib < min_memory || self.memory_kib > Self::MAX_MEMORY_KIB {
-            return bad(format!(
+            return Some(format!(
                 "memory {} KiB not in {min_memory}..={} KiB",
                 self.memory_kib,
                 Self::MAX_MEMORY_KIB
             ));
         }
-        if self.time == 0 || self.time > Self::MAX_TIME {
-            return bad(format!(
-                "time cost {} not in 1..={}",
+        let max_time = Self::max_time_for(self.memory_kib);
+        if self.time == 0 || self.time > max_time {
+            return Some(format!(
+                "time cost {} not in 1..={max_time} at {} KiB (memory × time is at most {} KiB)",
                 self.time,
-                Self::MAX_TIME
+                self.memory_kib,
+                Self::MAX_WORK_KIB
             ));
         }
-        Ok(())
+        None
     }
+}
+
+/// Where the vault stood at its last save: how many saves it has seen, and the audit log's
+/// end at that save. Authenticated with the payload; all zero in a format 1 file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Anchor {
+    pub generation: u64,
+    /// Number of events in the log right after that save.
+    pub audit_events: u64,
+    /// Length of the log in bytes right after that save.
+    pub audit_bytes: u64,
+    /// The seal of the last of those events (zeros when there were none).
+    pub audit_seal: [u8; SEAL_LEN],
+    /// SHA-256 of the log's first `audit_bytes` bytes: any change to them, even to an old
+    /// event, shows without walking the whole chain.
+    pub audit_digest: [u8; SEAL_LEN],
 }
 
 /// The parsed, integrity-checked header of a vault file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
+    /// The format of the file this header was read from, or [`VERSION`] for a new one.
+    pub version: u16,
     pub kdf: KdfParams,
     pub salt: [u8; SALT_LEN],
     pub wrap_nonce: [u8; NONCE_LEN],
     pub wrapped_key: [u8; KEY_LEN + TAG_LEN],
     pub payload_nonce: [u8; NONCE_LEN],
+    pub anchor: Anchor,
 }
 
 /// A 256-bit key that is wiped when dropped.
@@ -149,12 +200,30 @@ impl Header {
     /// A fresh header: new salt and nonces, no key wrapped yet (call [`Header::wrap`]).
     pub fn new(kdf: KdfParams) -> Header {
         Header {
+            version: VERSION,
             kdf,
             salt: random_bytes(),
             wrap_nonce: random_bytes(),
             wrapped_key: [0; KEY_LEN + TAG_LEN],
             payload_nonce: random_bytes(),
+            anchor: Anchor::default(),
         }
+    }
+
+    /// Make a header read from an older format write the current one. The version is part of
+    /// the key wrap's associated data, so the data key is wrapped again (fresh nonce, same
+    /// salt): this needs the key-encryption key, which only exists while unlocking.
+    pub fn upgrade(&mut self, kek: &Key, data_key: &Key) -> Result<()> {
+        if self.version == VERSION {
+            return Ok(());
+        }
+        self.version = VERSION;
+        self.wrap_nonce = random_bytes();
+        self.wrap(kek, data_key)
+    }
+
+    fn len(&self) -> usize {
+        header_len(self.version)
     }
 
     /// Encrypt `data_key` under `kek` into `wrapped_key` (salt and KDF must already be final).
@@ -205,12 +274,12 @@ impl Header {
     }
 
     /// The header bytes for a file of `total_len` bytes, digest field zeroed.
-    fn to_bytes(&self, total_len: u64) -> [u8; HEADER_LEN] {
-        let mut b = [0u8; HEADER_LEN];
+    fn to_bytes(&self, total_len: u64) -> Vec<u8> {
+        let mut b = vec![0u8; self.len()];
         b[..8].copy_from_slice(MAGIC);
         b[40..48].copy_from_slice(&total_len.to_le_bytes());
         b[48..56].copy_from_slice(&(!total_len).to_le_bytes());
-        b[56..58].copy_from_slice(&VERSION.to_le_bytes());
+        b[56..58].copy_from_slice(&self.version.to_le_bytes());
         b[58] = KDF_ARGON2ID;
         b[59..63].copy_from_slice(&self.kdf.memory_kib.to_le_bytes());
         b[63..67].copy_from_slice(&self.kdf.time.to_le_bytes());
@@ -219,13 +288,28 @@ impl Header {
         b[87..111].copy_from_slice(&self.wrap_nonce);
         b[111..159].copy_from_slice(&self.wrapped_key);
         b[159..183].copy_from_slice(&self.payload_nonce);
+        if self.version >= 2 {
+            b[183..191].copy_from_slice(&self.anchor.generation.to_le_bytes());
+            b[191..199].copy_from_slice(&self.anchor.audit_events.to_le_bytes());
+            b[199..207].copy_from_slice(&self.anchor.audit_bytes.to_le_bytes());
+            b[207..239].copy_from_slice(&self.anchor.audit_seal);
+            b[239..271].copy_from_slice(&self.anchor.audit_digest);
+        }
         b
+    }
+}
+
+fn header_len(version: u16) -> usize {
+    if version >= 2 {
+        HEADER_LEN
+    } else {
+        HEADER_LEN_V1
     }
 }
 
 /// Encrypt `plaintext` with `data_key` into a complete file image.
 pub fn seal(header: &Header, data_key: &Key, plaintext: &[u8]) -> Result<Vec<u8>> {
-    let total = (HEADER_LEN + plaintext.len() + TAG_LEN) as u64;
+    let total = (header.len() + plaintext.len() + TAG_LEN) as u64;
     let aad = header.to_bytes(total);
     let ct = cipher(data_key)
         .encrypt(
@@ -239,7 +323,7 @@ pub fn seal(header: &Header, data_key: &Key, plaintext: &[u8]) -> Result<Vec<u8>
             path: Default::default(),
             what: "payload too large to encrypt",
         })?;
-    let mut file = aad.to_vec();
+    let mut file = aad;
     file.extend_from_slice(&ct);
     let digest = Sha256::digest(&file[BODY_AT..]);
     file[DIGEST_AT..BODY_AT].copy_from_slice(&digest);
@@ -285,19 +369,20 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Header> {
         return Err(tampered("checksum mismatch"));
     }
     let version = u16::from_le_bytes([bytes[56], bytes[57]]);
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return Err(VaultError::UnsupportedVersion {
             path: path.to_path_buf(),
             found: version,
             supported: VERSION,
         });
     }
-    if bytes.len() < HEADER_LEN + TAG_LEN {
+    if bytes.len() < header_len(version) + TAG_LEN {
         return Err(tampered("file too short for its version"));
     }
     if bytes[58] != KDF_ARGON2ID {
-        return Err(VaultError::KdfOutOfBounds {
-            what: format!("unknown KDF id {}", bytes[58]),
+        return Err(VaultError::KdfHeader {
+            path: path.to_path_buf(),
+            what: format!("an unknown key-derivation function (id {})", bytes[58]),
         });
     }
     let kdf = KdfParams {
@@ -305,18 +390,32 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Header> {
         time: u32_at(bytes, 63),
         lanes: u32_at(bytes, 67),
     };
-    kdf.check()?;
+    if let Some(what) = kdf.out_of_bounds() {
+        return Err(VaultError::KdfHeader {
+            path: path.to_path_buf(),
+            what: format!("Argon2id {what}"),
+        });
+    }
     let mut h = Header {
+        version,
         kdf,
         salt: [0; SALT_LEN],
         wrap_nonce: [0; NONCE_LEN],
         wrapped_key: [0; KEY_LEN + TAG_LEN],
         payload_nonce: [0; NONCE_LEN],
+        anchor: Anchor::default(),
     };
     h.salt.copy_from_slice(&bytes[71..87]);
     h.wrap_nonce.copy_from_slice(&bytes[87..111]);
     h.wrapped_key.copy_from_slice(&bytes[111..159]);
     h.payload_nonce.copy_from_slice(&bytes[159..183]);
+    if version >= 2 {
+        h.anchor.generation = u64_at(bytes, 183);
+        h.anchor.audit_events = u64_at(bytes, 191);
+        h.anchor.audit_bytes = u64_at(bytes, 199);
+        h.anchor.audit_seal.copy_from_slice(&bytes[207..239]);
+        h.anchor.audit_digest.copy_from_slice(&bytes[239..271]);
+    }
     Ok(h)
 }
 
@@ -332,7 +431,7 @@ pub fn open_payload(
         .decrypt(
             XNonce::from_slice(&header.payload_nonce),
             Payload {
-                msg: bytes.get(HEADER_LEN..).unwrap_or_default(),
+                msg: bytes.get(header.len()..).unwrap_or_default(),
                 aad: &aad,
             },
         )
@@ -371,7 +470,8 @@ pub fn calibrate(base: KdfParams, target: std::time::Duration) -> Result<KdfPara
     derive_kek(b"calibration", &salt, base)?;
     let per_pass = start.elapsed().as_secs_f64().max(1e-6) / f64::from(base.time);
     let passes = (target.as_secs_f64() / per_pass).round() as u64;
-    let time = passes.clamp(u64::from(base.time), u64::from(KdfParams::MAX_TIME)) as u32;
+    let max = u64::from(KdfParams::max_time_for(base.memory_kib)).max(u64::from(base.time));
+    let time = passes.clamp(u64::from(base.time), max) as u32;
     Ok(KdfParams { time, ..base })
 }
 

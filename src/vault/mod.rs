@@ -8,6 +8,8 @@
 //! let cmd = vault.substitute_placeholders("mysql -p{{vault:db/root}}", "db1", &[])?;
 //! # Ok::<(), lumen::vault::VaultError>(())
 //! ```
+//! Opening also checks the audit log against the vault (`integrity.rs`): an older vault file is
+//! an error, other problems are [`Vault::notices`] for the front end to show.
 //! Nothing here draws or prints; the CLI (`src/cli/vault.rs`) and the browser pane
 //! (`src/panes/vault/`) are the front ends.
 
@@ -15,22 +17,29 @@ mod audit;
 mod entry;
 mod error;
 pub mod format;
+mod integrity;
+mod logfile;
 mod otp;
 mod owner;
+mod persist;
 mod placeholders;
 mod sshkey;
 mod store;
 
-pub use audit::{Action, AuditLog, Event, Verdict, verify_events};
+pub use audit::{Action, AuditLog, Event, Seal};
 pub use entry::{Entry, Kind, NewEntry, Payload, check_name};
 pub use error::{Result, VaultError};
 pub use format::KdfParams;
+pub use integrity::{AuditProblem, REMEDY};
 pub use otp::{TotpCode, unix_now};
 pub use owner::{Locked, ScopedVault, UnlockRequest, VaultOwner};
+pub use persist::{AuditReport, Notice};
 pub use sshkey::KeyInfo;
 pub use store::{TEST_HOOK_ENV, lock_path};
 
+use audit::AuditKey;
 use format::{Header, Key};
+use logfile::{LogFile, NewEvent};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use store::WriteLock;
@@ -54,15 +63,22 @@ impl Scope {
 /// An unlocked vault. Dropping it wipes the data key and every decrypted secret.
 pub struct Vault {
     path: PathBuf,
+    /// The header the next save writes (always the current format once unlocked).
     header: Header,
     data_key: Key,
+    /// Seals the audit log's events (derived from the data key).
+    audit_key: AuditKey,
     payload: Payload,
     /// Digest of the file as we last read or wrote it; a save refuses if the disk differs.
     on_disk: Option<[u8; 32]>,
+    /// Format of the file on disk: 1 until the first save upgrades it.
+    on_disk_version: u16,
     lock: Option<WriteLock>,
     audit: AuditLog,
     /// Events recorded by the next successful save (add, edit, delete, passwd).
     pending: Vec<(String, Action)>,
+    /// What opening (or creating) found that the user should hear about.
+    notices: Vec<Notice>,
 }
 
 /// Names and metadata only: the data key and secrets print as `[redacted]`.
@@ -79,74 +95,6 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
-    /// Create a new, empty vault file. Fails if one exists.
-    pub fn create(path: &Path, passphrase: &SecretString, kdf: KdfParams) -> Result<Vault> {
-        if passphrase.expose_secret().is_empty() {
-            return Err(VaultError::EmptyPassphrase);
-        }
-        kdf.check()?;
-        let lock = WriteLock::acquire(path)?;
-        if path.exists() {
-            return Err(VaultError::AlreadyExists {
-                path: path.to_path_buf(),
-            });
-        }
-        let data_key: Key = zeroize::Zeroizing::new(format::random_bytes());
-        let mut header = Header::new(kdf);
-        let kek = format::derive_kek(passphrase.expose_secret().as_bytes(), &header.salt, kdf)?;
-        header.wrap(&kek, &data_key)?;
-        let mut vault = Vault {
-            path: path.to_path_buf(),
-            header,
-            data_key,
-            payload: Payload::default(),
-            on_disk: None,
-            lock: Some(lock),
-            audit: AuditLog::beside(path),
-            pending: vec![(String::new(), Action::Init)],
-        };
-        vault.save()?;
-        vault.lock = None;
-        Ok(vault)
-    }
-
-    /// Unlock a vault: one key derivation, then decrypt. No lock is held; `save` takes it.
-    pub fn open(path: &Path, passphrase: &SecretString) -> Result<Vault> {
-        let bytes = store::read(path)?;
-        let header = format::parse(path, &bytes)?;
-        let kek = format::derive_kek(
-            passphrase.expose_secret().as_bytes(),
-            &header.salt,
-            header.kdf,
-        )?;
-        let data_key = header
-            .unwrap_key(&kek)
-            .ok_or_else(|| VaultError::WrongPassphrase {
-                path: path.to_path_buf(),
-            })?;
-        let plain = format::open_payload(path, &header, &data_key, &bytes)?;
-        let payload = Payload::decode(path, &plain)?;
-        Ok(Vault {
-            path: path.to_path_buf(),
-            header,
-            data_key,
-            payload,
-            on_disk: format::file_digest(&bytes),
-            lock: None,
-            audit: AuditLog::beside(path),
-            pending: Vec::new(),
-        })
-    }
-
-    /// Take the writer lock first, then unlock: for a read-modify-save that no other process
-    /// may interleave with. A second writer gets [`VaultError::Busy`] with this PID.
-    pub fn open_for_write(path: &Path, passphrase: &SecretString) -> Result<Vault> {
-        let lock = WriteLock::acquire(path)?;
-        let mut vault = Vault::open(path, passphrase)?;
-        vault.lock = Some(lock);
-        Ok(vault)
-    }
-
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -157,6 +105,18 @@ impl Vault {
 
     pub fn audit_log(&self) -> &AuditLog {
         &self.audit
+    }
+
+    /// What opening found that the user should hear about: an old file format, a problem with
+    /// the audit log (changes are refused until it is fixed or accepted), a log set aside.
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    /// Seal and append one event for a use of an entry (no save needed).
+    fn append(&self, name: Option<&str>, action: Action, host: Option<&str>) -> Result<()> {
+        let mut log = LogFile::open_for_append(self.audit.path())?;
+        log.append(&self.audit_key, NewEvent::new(action, name, host))
     }
 
     /// All entries, sorted by name. Metadata only; secrets need [`Vault::secret`].
@@ -174,7 +134,7 @@ impl Vault {
     /// The secret of `name`, recording `action` (reveal, copy, auth, …) and `host` in the audit log.
     pub fn secret(&self, name: &str, action: Action, host: Option<&str>) -> Result<SecretString> {
         let entry = self.get(name)?;
-        self.audit.append(Some(name), action, host)?;
+        self.append(Some(name), action, host)?;
         Ok(entry.secret.clone())
     }
 
@@ -189,7 +149,7 @@ impl Vault {
     ) -> Result<SecretString> {
         let entry = self.get(name)?;
         self.check_bound(entry, host, groups)?;
-        self.audit.append(Some(name), action, Some(host))?;
+        self.append(Some(name), action, Some(host))?;
         Ok(entry.secret.clone())
     }
 
@@ -202,13 +162,13 @@ impl Vault {
         self.check_bound(entry, host, &[])?;
         let pass = entry.key_passphrase.as_ref().map(|p| p.expose_secret());
         let key = sshkey::decode(entry.secret.expose_secret(), pass)?;
-        self.audit.append(Some(name), Action::Auth, Some(host))?;
+        self.append(Some(name), Action::Auth, Some(host))?;
         Ok(key)
     }
 
     /// Append an audit event for something a front end did with an entry (e.g. a TOTP code shown).
     pub fn record(&self, name: &str, action: Action, host: Option<&str>) -> Result<()> {
-        self.audit.append(Some(name), action, host)
+        self.append(Some(name), action, host)
     }
 
     /// Add a new entry (validated: name, non-empty secret, TOTP parses, key decodes). Call `save`.
@@ -300,33 +260,6 @@ impl Vault {
         header.wrap(&kek, &self.data_key)?;
         self.header = header;
         self.note("", Action::Passwd);
-        Ok(())
-    }
-
-    /// Encrypt with a fresh payload nonce and write atomically under the writer lock. Refuses
-    /// if the file changed on disk since this vault was opened or last saved.
-    pub fn save(&mut self) -> Result<()> {
-        let taken = match self.lock {
-            None => Some(WriteLock::acquire(&self.path)?),
-            Some(_) => None,
-        };
-        store::remove_stale_temps(&self.path);
-        let current = store::read_digest(&self.path)?;
-        if current != self.on_disk {
-            return Err(VaultError::ChangedOnDisk {
-                path: self.path.clone(),
-            });
-        }
-        self.header.payload_nonce = format::random_bytes();
-        let plain = self.payload.encode()?;
-        let file = format::seal(&self.header, &self.data_key, &plain)?;
-        store::atomic_write(&self.path, &file)?;
-        self.on_disk = format::file_digest(&file);
-        drop(taken);
-        for (name, action) in std::mem::take(&mut self.pending) {
-            let entry = (!name.is_empty()).then_some(name.as_str());
-            self.audit.append(entry, action, None)?;
-        }
         Ok(())
     }
 

@@ -84,8 +84,9 @@ impl VaultOwner {
 
     /// Open every vault file that exists with one passphrase: one key derivation per file,
     /// once. Blocking (Argon2id): run it off the UI thread. Files the passphrase does not open
-    /// are named only when none opens; a damaged file is always an error.
-    pub fn unlock(&self, pass: &SecretString) -> Result<(), String> {
+    /// are named only when none opens; a damaged file is always an error. Returns what the
+    /// user must hear about the opened vaults (an out-of-step audit log, an old format).
+    pub fn unlock(&self, pass: &SecretString) -> Result<Vec<String>, String> {
         let mut opened = Vec::new();
         let mut wrong = false;
         for (scope, path) in self.files.iter().filter(|(_, p)| p.exists()) {
@@ -105,12 +106,21 @@ impl VaultOwner {
                 "no vault yet: create one with `lumen vault init`".into()
             });
         }
+        let notices = opened
+            .iter()
+            .flat_map(|sv| {
+                sv.vault
+                    .notices()
+                    .iter()
+                    .map(move |n| format!("{} vault: {n}", sv.scope.as_str()))
+            })
+            .collect();
         let mut state = self
             .state
             .lock()
             .map_err(|_| "the vault is unavailable".to_string())?;
         state.open = Some(opened);
-        Ok(())
+        Ok(notices)
     }
 
     /// Put already opened vaults in the owner (tests, and callers that opened them otherwise).

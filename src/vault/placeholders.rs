@@ -43,8 +43,7 @@ impl Vault {
         }
         out.push_str(rest);
         for name in used {
-            self.audit
-                .append(Some(&name), Action::Substitute, Some(host))?;
+            self.append(Some(&name), Action::Substitute, Some(host))?;
         }
         Ok(SecretString::from(out.as_str()))
     }

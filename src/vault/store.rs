@@ -90,20 +90,17 @@ pub fn ensure_parent(path: &Path) -> Result<()> {
 /// enough that a damaged or hostile file cannot exhaust memory.
 pub const MAX_VAULT_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Read a whole vault file; a missing file is [`VaultError::NoVault`].
+/// Read a whole vault file; a missing file is [`VaultError::NoVault`]. At most
+/// [`MAX_VAULT_BYTES`] are read, whatever the path names (`/dev/zero`, a pipe).
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.len() > MAX_VAULT_BYTES
-    {
-        return Err(VaultError::Tampered {
-            path: path.to_path_buf(),
-            what: "file larger than any vault",
-        });
-    }
-    match std::fs::read(path) {
+    match crate::text::read_capped(path, MAX_VAULT_BYTES) {
         Ok(b) => Ok(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(VaultError::NoVault {
             path: path.to_path_buf(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => Err(VaultError::Tampered {
+            path: path.to_path_buf(),
+            what: "file larger than any vault",
         }),
         Err(e) => Err(VaultError::io(format!("reading {}", path.display()), e)),
     }

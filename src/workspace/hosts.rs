@@ -173,7 +173,7 @@ pub fn check_host(h: &Host) -> Result<(), (&'static str, String)> {
     }
     let controls = |t: &str| {
         t.chars()
-            .any(|c| crate::text::is_unsafe_char(c) && c != '\n' && c != '\t')
+            .any(|c| crate::text::is_control(c) && c != '\n' && c != '\t')
     };
     for (field, text) in [("credential", &h.credential), ("notes", &h.notes)] {
         if let Some(text) = text.as_deref().filter(|t| controls(t)) {

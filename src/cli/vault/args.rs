@@ -84,12 +84,20 @@ pub enum VaultCommand {
         /// Entry name.
         name: String,
     },
-    /// Show the audit log, or check its hash chain with --verify.
+    /// Show the audit log; check it with --verify (asks for the passphrase: the log is sealed
+    /// with a key from the vault); accept a vault and log that disagree with --accept.
     Audit {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "accept")]
         json: bool,
-        #[arg(long)]
+        /// Check every event's seal and link, and that the log and the vault are in step (not
+        /// cut, emptied, deleted, replaced, and the vault not an older copy).
+        #[arg(long, conflicts_with = "accept")]
         verify: bool,
+        /// Accept the vault and its audit log as they are now, after --verify reported a
+        /// problem you have looked into (a restored backup, a lost log), or to upgrade a vault
+        /// of format 1. Recorded in the log; a damaged log is kept under another name.
+        #[arg(long)]
+        accept: bool,
     },
     /// Forget cached unlocks (there is no agent yet, so nothing is cached).
     Lock,
