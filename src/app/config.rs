@@ -22,6 +22,9 @@ pub struct Config {
     pub workspace: String,
     /// Lock the vault after this long without a key in its pane.
     pub vault_auto_lock: std::time::Duration,
+    /// What happens when a program in a pane (or a remote host) sets the clipboard with
+    /// OSC 52. lumen's own copies (copy mode, the vault) are not affected.
+    pub clipboard: ClipboardPolicy,
     /// The `[ai]` section: none, usable, or broken (then lumen runs without the copilot and
     /// shows the error; the rest of the file still applies).
     pub ai: Result<Option<crate::ai::config::AiConfig>, crate::ai::config::AiConfigError>,
@@ -39,9 +42,20 @@ impl Default for Config {
             mouse: true,
             workspace: "default".into(),
             vault_auto_lock: DEFAULT_VAULT_AUTO_LOCK,
+            clipboard: ClipboardPolicy::Ask,
             ai: Ok(None),
         }
     }
+}
+
+/// `clipboard = "ask" | "allow" | "deny"` in config.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipboardPolicy {
+    /// Ask per host the first time: allow once, always for this host, or deny.
+    Ask,
+    Allow,
+    Deny,
 }
 
 /// A config file that could not be used, with where and why.
@@ -63,6 +77,7 @@ struct ConfigFile {
     workspace: Option<String>,
     /// Minutes; 0 never locks by itself.
     vault_auto_lock_minutes: Option<toml::Spanned<i64>>,
+    clipboard: Option<ClipboardPolicy>,
     #[serde(default)]
     keys: BTreeMap<toml::Spanned<String>, toml::Spanned<KeyList>>,
     /// Read by `crate::ai::config`, which reports its own errors.
@@ -129,6 +144,9 @@ impl Config {
         }
         if let Some(m) = parsed.mouse {
             cfg.mouse = m;
+        }
+        if let Some(c) = parsed.clipboard {
+            cfg.clipboard = c;
         }
         if let Some(s) = parsed.scrollback {
             let n = *s.get_ref();

@@ -15,18 +15,23 @@ pub(crate) fn apply(effect: Effect, bus: &Bus) {
     match effect {
         Effect::SetClipboard(text) => osc52(text.as_bytes()),
         Effect::SetClipboardSecret(secret) => {
+            // Inside tmux the secret goes into one named buffer (and from there to the outer
+            // clipboard), never into tmux's stack of automatic buffers, so it can be deleted.
             if in_tmux() {
                 tmux_load_secret(secret.expose_secret().as_bytes());
+            } else {
+                osc52(secret.expose_secret().as_bytes());
             }
-            osc52(secret.expose_secret().as_bytes());
         }
         Effect::ClearSecretClipboard => {
-            // tmux ignores an empty OSC 52, so its copy is deleted by name; the outer
-            // clipboard gets a single space, which every terminal takes as new content.
+            // tmux ignores an empty OSC 52: overwrite the outer clipboard through the named
+            // buffer, then delete it. Elsewhere a single space replaces the clipboard.
             if in_tmux() {
+                tmux_load_secret(b" ");
                 tmux(&["delete-buffer", "-b", TMUX_SECRET_BUFFER], None);
+            } else {
+                osc52(b" ");
             }
-            osc52(b" ");
         }
         Effect::Spawn(task) => {
             let bus = bus.clone();
@@ -51,9 +56,12 @@ fn in_tmux() -> bool {
 }
 
 /// Put a secret in a named tmux buffer through stdin (never on a command line, where `ps`
-/// would show it).
+/// would show it), and on to the outer clipboard (`-w`).
 fn tmux_load_secret(bytes: &[u8]) {
-    tmux(&["load-buffer", "-b", TMUX_SECRET_BUFFER, "-"], Some(bytes));
+    tmux(
+        &["load-buffer", "-w", "-b", TMUX_SECRET_BUFFER, "-"],
+        Some(bytes),
+    );
 }
 
 /// Run a tmux command on the server lumen runs in; failures only go to the log.

@@ -183,6 +183,11 @@ impl App {
                 let targets = self.input_targets();
                 self.paste_into(&targets, &text);
             }
+            PopupOutcome::Clipboard {
+                host,
+                text,
+                decision,
+            } => self.clipboard_answered(host, text, decision),
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod broadcast;
+mod clipboard;
 pub mod config;
 mod effects;
 pub mod hosts;

@@ -35,7 +35,7 @@ impl App {
             let activity = t.take_activity();
             let bell = t.take_bell();
             if let Some(text) = t.take_clipboard() {
-                copied.push(text);
+                copied.push((slot.spec.clone(), text));
             }
             notices.extend(t.take_notices());
             if !was_closed && let Some(reason) = t.closed() {
@@ -61,8 +61,8 @@ impl App {
         for text in notices {
             self.say(text);
         }
-        for text in copied {
-            self.copy(text);
+        for (spec, text) in copied {
+            self.program_copy(&spec, text);
         }
         for spec in first_output {
             self.note_state(&spec, HostState::Connected);

@@ -127,6 +127,8 @@ pub struct App {
     pub(crate) waker: Waker,
     /// The last text copied, for paste.
     pub clipboard: Option<String>,
+    /// Hosts the user let set the clipboard without asking again (this session).
+    pub(crate) clipboard_hosts: std::collections::HashSet<String>,
     pub quit: bool,
     pub dirty: bool,
     pub(crate) effects: Vec<Effect>,
@@ -207,6 +209,7 @@ impl App {
             spawner: opts.spawner,
             waker: opts.waker,
             clipboard: None,
+            clipboard_hosts: Default::default(),
             quit: false,
             dirty: true,
             effects: Vec::new(),
@@ -256,12 +259,6 @@ impl App {
 
     pub fn focused(&self) -> Option<PaneId> {
         self.tabs.get(self.active).map(|t| t.focused)
-    }
-
-    pub(crate) fn copy(&mut self, text: String) {
-        self.say(format!("copied {} characters", text.chars().count()));
-        self.effects.push(Effect::SetClipboard(text.clone()));
-        self.clipboard = Some(text);
     }
 
     /// What the tab bar shows for tab `i`.

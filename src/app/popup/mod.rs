@@ -38,6 +38,13 @@ pub enum Popup {
         warning: String,
         text: String,
     },
+    /// A program in a pane wants to set the clipboard (OSC 52): allow once, always for this
+    /// host, or deny.
+    Clipboard {
+        /// Who asks: the host's name, or "a local shell".
+        host: String,
+        text: String,
+    },
     /// Something the user must read (problems found at start); any of Esc, Enter, q closes it.
     Notice {
         title: String,
@@ -59,6 +66,20 @@ pub enum PopupOutcome {
     Open(String),
     /// Paste this into every broadcasting pane.
     PasteConfirmed(String),
+    /// The clipboard request was answered.
+    Clipboard {
+        host: String,
+        text: String,
+        decision: ClipboardDecision,
+    },
+}
+
+/// The answer to a program's clipboard request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipboardDecision {
+    Once,
+    AlwaysForHost,
+    Deny,
 }
 
 /// Actions matching a palette filter: every word must appear in the name or description.
@@ -155,6 +176,19 @@ impl Popup {
                     PopupOutcome::Stay
                 }
             },
+            Popup::Clipboard { host, text } => {
+                let decision = match key.code {
+                    KeyCode::Char('o') | KeyCode::Char('y') => ClipboardDecision::Once,
+                    KeyCode::Char('a') => ClipboardDecision::AlwaysForHost,
+                    KeyCode::Char('d') | KeyCode::Char('n') => ClipboardDecision::Deny,
+                    _ => return PopupOutcome::Stay,
+                };
+                PopupOutcome::Clipboard {
+                    host: std::mem::take(host),
+                    text: std::mem::take(text),
+                    decision,
+                }
+            }
             Popup::Notice { .. } => match key.code {
                 KeyCode::Char('q') | KeyCode::Enter => PopupOutcome::Cancel,
                 _ => PopupOutcome::Stay,
@@ -190,6 +224,7 @@ impl Popup {
             Popup::Confirm(_)
             | Popup::Help { .. }
             | Popup::Notice { .. }
+            | Popup::Clipboard { .. }
             | Popup::ConfirmPaste { .. } => {}
         }
     }

@@ -28,6 +28,7 @@ impl Popup {
                 .clamp(44, 100) as u16,
                 warning.lines().count() as u16 + 5,
             ),
+            Popup::Clipboard { .. } => (" Clipboard ", 72, 9),
             Popup::Rename(_) => (" Rename tab ", 44, 5),
             Popup::Palette { .. } => (" Command palette ", 64, 20),
             Popup::NewTab { .. } => (" New tab: host or local shell ", 60, 12),
@@ -98,6 +99,34 @@ impl Popup {
                     Span::raw(" cancel"),
                 ]));
                 lines
+            }
+            Popup::Clipboard { host, text } => {
+                let shown: String = text.chars().take(200).collect();
+                let more = if text.chars().count() > 200 {
+                    "…"
+                } else {
+                    ""
+                };
+                vec![
+                    Line::from(format!(
+                        "A program in {host} wants to set your clipboard to:"
+                    )),
+                    Line::from(Span::styled(
+                        format!("{}{more}", crate::text::escape_controls(&shown)),
+                        theme.style(Role::DialogHighlight),
+                    )),
+                    Line::from(""),
+                    Line::from(vec![
+                        Span::styled("o", key_style),
+                        Span::raw(" allow once   "),
+                        Span::styled("a", key_style),
+                        Span::raw(format!(" always for {host}   ")),
+                        Span::styled("d", key_style),
+                        Span::raw("/"),
+                        Span::styled("Esc", key_style),
+                        Span::raw(" deny"),
+                    ]),
+                ]
             }
             Popup::Rename(input) => vec![
                 input_line(input, theme, rect.width),
