@@ -7,6 +7,7 @@ pub mod cli;
 pub mod panes;
 pub mod paths;
 pub mod pty;
+pub mod scan;
 pub mod ssh;
 pub mod stream;
 pub mod vault;
