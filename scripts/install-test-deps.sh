@@ -5,8 +5,9 @@
 #   openssh-client   ssh -G parity, ssh-keygen oracles, ssh-agent, ProxyCommand ssh -W
 #   libnss-wrapper   ssh -G parity runs ssh with a fake passwd home
 #   oathtool         TOTP parity
+#   rpm              librpm's rpm.vercmp is the oracle for the scan's RPM version order
 set -euo pipefail
-PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool)
+PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool rpm)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

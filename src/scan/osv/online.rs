@@ -76,7 +76,12 @@ pub fn api_url() -> String {
 
 /// Ask the API which advisories affect `queries`, fetch them, and index them.
 pub async fn fetch(queries: &[Query]) -> Result<MemoryIndex, ScanError> {
-    let base = api_url();
+    fetch_from(&api_url(), queries).await
+}
+
+/// [`fetch`] from the API at `base` (e.g. `https://api.osv.dev`).
+pub async fn fetch_from(base: &str, queries: &[Query]) -> Result<MemoryIndex, ScanError> {
+    let base = base.trim_end_matches('/').to_string();
     let fail = |why: String| ScanError::Online {
         url: base.clone(),
         why,
