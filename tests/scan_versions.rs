@@ -36,7 +36,9 @@ const PIECES: &[&str] = &[
 ];
 
 fn upstream(rng: &mut Rng, revision: bool) -> String {
-    let mut s = rng.pick(&["0", "1", "2", "10", "1.0", "1.2.3", "01", "3.0.11"]).to_string();
+    let mut s = rng
+        .pick(&["0", "1", "2", "10", "1.0", "1.2.3", "01", "3.0.11"])
+        .to_string();
     for _ in 0..(rng.next() % 4) {
         s.push_str(rng.pick(PIECES));
     }
@@ -55,7 +57,9 @@ fn deb_version(rng: &mut Rng) -> String {
     v.push_str(&upstream(rng, with_revision));
     if with_revision {
         v.push('-');
-        v.push_str(rng.pick(&["0", "1", "2", "1.1", "1+b1", "1~bpo1", "10", "0ubuntu1", "1a"]));
+        v.push_str(rng.pick(&[
+            "0", "1", "2", "1.1", "1+b1", "1~bpo1", "10", "0ubuntu1", "1a",
+        ]));
         if rng.chance(30) {
             v.push_str(rng.pick(PIECES));
         }
@@ -77,7 +81,11 @@ fn mutate(rng: &mut Rng, v: &str) -> String {
         4 => s = format!("0:{s}").replacen("0:0:", "0:", 1),
         _ => s = s.replacen("~", "", 1),
     }
-    if s.is_empty() || !s.starts_with(|c: char| c.is_ascii_digit()) || s.ends_with('-') || s.contains("::") {
+    if s.is_empty()
+        || !s.starts_with(|c: char| c.is_ascii_digit())
+        || s.ends_with('-')
+        || s.contains("::")
+    {
         v.to_string()
     } else {
         s
@@ -122,7 +130,11 @@ fn dpkg_order_matches_dpkg_compare_versions() {
     let mut pairs = Vec::new();
     while pairs.len() < 4000 {
         let a = deb_version(&mut rng);
-        let b = if rng.chance(60) { mutate(&mut rng, &a) } else { deb_version(&mut rng) };
+        let b = if rng.chance(60) {
+            mutate(&mut rng, &a)
+        } else {
+            deb_version(&mut rng)
+        };
         pairs.push((a, b));
     }
     let verdicts = dpkg_oracle(&pairs);
@@ -133,14 +145,24 @@ fn dpkg_order_matches_dpkg_compare_versions() {
         .zip(verdicts)
         .filter_map(|(p, v)| Some((p, v?)))
         .unzip();
-    assert!(pairs.len() > 3000, "only {} valid pairs generated", pairs.len());
+    assert!(
+        pairs.len() > 3000,
+        "only {} valid pairs generated",
+        pairs.len()
+    );
     let wrong: Vec<String> = pairs
         .iter()
         .zip(&oracle)
         .filter(|((a, b), want)| Scheme::Dpkg.compare(a, b) != **want)
         .map(|((a, b), want)| format!("{a} vs {b}: dpkg says {want:?}"))
         .collect();
-    assert!(wrong.is_empty(), "{} of {} differ:\n{}", wrong.len(), pairs.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} differ:\n{}",
+        wrong.len(),
+        pairs.len(),
+        wrong.join("\n")
+    );
     // The cases the issue names are in the sample.
     let has = |f: &dyn Fn(&str, &str) -> bool| pairs.iter().any(|(a, b)| f(a, b));
     assert!(has(&|a, b| a.contains(':') || b.contains(':')));
@@ -159,7 +181,16 @@ fn rpm_evr(rng: &mut Rng) -> String {
     }
     if rng.chance(80) {
         v.push('-');
-        v.push_str(rng.pick(&["1", "1.el9", "24.el9", "27.el9_4", "362.8.1.el9_3", "0.1", "3.fc39", "2~beta"]));
+        v.push_str(rng.pick(&[
+            "1",
+            "1.el9",
+            "24.el9",
+            "27.el9_4",
+            "362.8.1.el9_3",
+            "0.1",
+            "3.fc39",
+            "2~beta",
+        ]));
     }
     v
 }
@@ -173,12 +204,18 @@ fn rpm_order_matches_librpm() {
     let mut pairs = Vec::new();
     while pairs.len() < 2000 {
         let a = rpm_evr(&mut rng);
-        let b = if rng.chance(50) { format!("{a}{}", rng.pick(&["", "~", "^", ".0", "a"])) } else { rpm_evr(&mut rng) };
+        let b = if rng.chance(50) {
+            format!("{a}{}", rng.pick(&["", "~", "^", ".0", "a"]))
+        } else {
+            rpm_evr(&mut rng)
+        };
         pairs.push((a, b));
     }
     let mut lua = String::from("%{lua: ");
     for (a, b) in &pairs {
-        lua.push_str(&format!("print(rpm.vercmp(\"{a}\", \"{b}\")) print(\" \") "));
+        lua.push_str(&format!(
+            "print(rpm.vercmp(\"{a}\", \"{b}\")) print(\" \") "
+        ));
     }
     lua.push('}');
     let out = Command::new("rpm").args(["--eval", &lua]).output().unwrap();
@@ -187,12 +224,23 @@ fn rpm_order_matches_librpm() {
         .split_whitespace()
         .map(|v| v.parse().unwrap())
         .collect();
-    assert_eq!(verdicts.len(), pairs.len(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        verdicts.len(),
+        pairs.len(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let wrong: Vec<String> = pairs
         .iter()
         .zip(&verdicts)
         .filter(|((a, b), want)| Scheme::Rpm.compare(a, b) != (**want).cmp(&0))
         .map(|((a, b), want)| format!("{a} vs {b}: librpm says {want}"))
         .collect();
-    assert!(wrong.is_empty(), "{} of {} differ:\n{}", wrong.len(), pairs.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} differ:\n{}",
+        wrong.len(),
+        pairs.len(),
+        wrong.join("\n")
+    );
 }

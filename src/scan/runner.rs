@@ -13,6 +13,13 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most stdout (and, separately, stderr) kept of one command.
 pub const DEFAULT_MAX_OUTPUT: usize = 32 * 1024 * 1024;
 
+/// How long to wait, after a command ended without a status, to see whether the connection
+/// itself ended.
+const CLOSED_CHECK: Duration = Duration::from_millis(50);
+
+/// After the output cap, how long to keep reading (and dropping) what is still in flight.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
 /// Limits of one run, and what to feed the command's stdin.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -88,6 +95,8 @@ pub trait Runner: Send + Sync {
 #[derive(Default)]
 struct Capped {
     out: RunOutput,
+    /// Set once the cap was reached and the channel close requested.
+    closing: Option<bool>,
 }
 
 impl Capped {
@@ -143,17 +152,23 @@ impl SshRunner {
             }
             channel.eof().await.map_err(gone)?;
             let mut got = Capped::default();
-            while let Some(msg) = channel.wait().await {
-                match msg {
-                    ChannelMsg::Data { data } => {
-                        if !got.push(&data, false, opts.max_output) {
-                            break;
-                        }
+            let mut capped = false;
+            loop {
+                let msg = if capped {
+                    match tokio::time::timeout(DRAIN_GRACE, channel.wait()).await {
+                        Ok(m) => m,
+                        Err(_) => break, // the host has not stopped yet; enough was kept
                     }
-                    ChannelMsg::ExtendedData { data, .. } => {
-                        if !got.push(&data, true, opts.max_output) {
-                            break;
-                        }
+                } else {
+                    channel.wait().await
+                };
+                let Some(msg) = msg else { break };
+                match msg {
+                    ChannelMsg::Data { data } if !capped => {
+                        capped = !got.push(&data, false, opts.max_output);
+                    }
+                    ChannelMsg::ExtendedData { data, .. } if !capped => {
+                        capped = !got.push(&data, true, opts.max_output);
                     }
                     ChannelMsg::ExitStatus { exit_status } => got.out.status = Some(exit_status),
                     ChannelMsg::Failure => {
@@ -161,6 +176,20 @@ impl SshRunner {
                     }
                     ChannelMsg::Close => break,
                     _ => {}
+                }
+                if capped && got.closing.is_none() {
+                    // Ask the host to stop, and keep reading (and dropping) what is already
+                    // on its way, so the connection's flow control never stalls.
+                    got.closing = Some(channel.close().await.is_ok());
+                }
+            }
+            if got.out.status.is_none() {
+                // No status: killed by a signal, or the connection went away under it.
+                tokio::time::sleep(CLOSED_CHECK).await;
+                if self.conn.handle.is_closed() {
+                    return Err(RunError::Disconnected(
+                        "the host closed the connection".into(),
+                    ));
                 }
             }
             Ok(got.out)

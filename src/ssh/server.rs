@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The server answers failed authentication quickly: it only ever serves loopback.
@@ -198,6 +199,7 @@ impl server::Server for Factory {
             key_ok: false,
             ki_round: 0,
             channels: HashMap::new(),
+            canned_stops: HashMap::new(),
         }
     }
 }
@@ -208,6 +210,8 @@ struct Conn {
     key_ok: bool,
     ki_round: usize,
     channels: HashMap<ChannelId, ChannelState>,
+    /// Canned replies in progress, told to stop when their channel closes.
+    canned_stops: HashMap<ChannelId, Arc<AtomicBool>>,
 }
 
 fn clamp(v: u32) -> u16 {
@@ -375,7 +379,9 @@ impl server::Handler for Conn {
                 return Err(russh::Error::Disconnect);
             }
             session.channel_success(channel)?;
-            tokio::spawn(answer(session.handle(), channel, reply));
+            let stop = Arc::new(AtomicBool::new(false));
+            self.canned_stops.insert(channel, stop.clone());
+            tokio::spawn(answer(session.handle(), channel, reply, stop));
             return Ok(());
         }
         let mut cmd = PtyCommand::new("/bin/sh");
@@ -439,6 +445,9 @@ impl server::Handler for Conn {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if let Some(stop) = self.canned_stops.remove(&channel) {
+            stop.store(true, Ordering::Relaxed);
+        }
         if let Some(ChannelState {
             input: Some(Input::Pty(h)),
             ..
@@ -451,7 +460,7 @@ impl server::Handler for Conn {
 }
 
 /// Send a canned reply on an exec channel.
-async fn answer(handle: server::Handle, id: ChannelId, reply: CannedReply) {
+async fn answer(handle: server::Handle, id: ChannelId, reply: CannedReply, stop: Arc<AtomicBool>) {
     const CHUNK: usize = 32 * 1024;
     let status = match reply {
         CannedReply::Hang | CannedReply::Disconnect => return,
@@ -478,6 +487,9 @@ async fn answer(handle: server::Handle, id: ChannelId, reply: CannedReply) {
             let chunk = vec![b'x'; CHUNK];
             let mut left = bytes;
             while left > 0 {
+                if stop.load(Ordering::Relaxed) {
+                    return; // the client closed the channel, as sshd's child gets SIGPIPE
+                }
                 let n = left.min(CHUNK);
                 if handle.data(id, chunk[..n].to_vec()).await.is_err() {
                     return; // the client closed the channel: stop flooding

