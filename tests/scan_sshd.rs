@@ -63,3 +63,33 @@ async fn output_cap_timeout_and_stdin_against_sshd() {
         ("still here\n", Some(3))
     );
 }
+
+/// A runner that answers one collector's command with a real 100 MB output from sshd.
+struct FloodPackages(SshRunner);
+
+impl Runner for FloodPackages {
+    fn run<'a>(
+        &'a self,
+        command: &'a str,
+        opts: RunOptions,
+    ) -> futures::future::BoxFuture<'a, Result<lumen::scan::RunOutput, lumen::scan::RunError>> {
+        let command = if command.contains("${binary:Package}") { "head -c 100000000 /dev/urandom" } else { command };
+        self.0.run(command, opts)
+    }
+}
+
+#[tokio::test]
+async fn a_scan_survives_a_100_mb_package_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sshd, opts, target) = sshd(dir.path());
+    let runner = FloodPackages(SshRunner::new(connect(&target, &opts, &Prompter::none()).await.unwrap()));
+    let scan_opts = lumen::scan::ScanOptions { max_output: 4 * 1024 * 1024, ..Default::default() };
+    let scan = lumen::scan::scan_host("me", &runner, None, &lumen::scan::IgnoreList::default(), &scan_opts).await;
+    let errors = scan.errors.join("\n");
+    assert!(errors.contains("packages: output over 4 MiB was cut"), "{errors}");
+    assert!(errors.contains("packages: the package list was not understood"), "{errors}");
+    // Everything after it still ran on the same connection.
+    assert!(scan.kernel.is_some());
+    assert!(!scan.listening.is_empty(), "{errors}");
+    assert!(!errors.contains("sshd settings"), "{errors}");
+}
