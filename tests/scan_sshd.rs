@@ -73,7 +73,11 @@ impl Runner for FloodPackages {
         command: &'a str,
         opts: RunOptions,
     ) -> futures::future::BoxFuture<'a, Result<lumen::scan::RunOutput, lumen::scan::RunError>> {
-        let command = if command.contains("${binary:Package}") { "head -c 100000000 /dev/urandom" } else { command };
+        let command = if command.contains("${binary:Package}") {
+            "head -c 100000000 /dev/urandom"
+        } else {
+            command
+        };
         self.0.run(command, opts)
     }
 }
@@ -82,14 +86,87 @@ impl Runner for FloodPackages {
 async fn a_scan_survives_a_100_mb_package_list() {
     let dir = tempfile::tempdir().unwrap();
     let (_sshd, opts, target) = sshd(dir.path());
-    let runner = FloodPackages(SshRunner::new(connect(&target, &opts, &Prompter::none()).await.unwrap()));
-    let scan_opts = lumen::scan::ScanOptions { max_output: 4 * 1024 * 1024, ..Default::default() };
-    let scan = lumen::scan::scan_host("me", &runner, None, &lumen::scan::IgnoreList::default(), &scan_opts).await;
+    let runner = FloodPackages(SshRunner::new(
+        connect(&target, &opts, &Prompter::none()).await.unwrap(),
+    ));
+    let scan_opts = lumen::scan::ScanOptions {
+        max_output: 4 * 1024 * 1024,
+        ..Default::default()
+    };
+    let scan = lumen::scan::scan_host(
+        "me",
+        &runner,
+        None,
+        &lumen::scan::IgnoreList::default(),
+        &scan_opts,
+    )
+    .await;
     let errors = scan.errors.join("\n");
-    assert!(errors.contains("packages: output over 4 MiB was cut"), "{errors}");
-    assert!(errors.contains("packages: the package list was not understood"), "{errors}");
+    assert!(
+        errors.contains("packages: output over 4 MiB was cut"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("packages: the package list was not understood"),
+        "{errors}"
+    );
     // Everything after it still ran on the same connection.
     assert!(scan.kernel.is_some());
     assert!(!scan.listening.is_empty(), "{errors}");
     assert!(!errors.contains("sshd settings"), "{errors}");
+}
+
+/// Runs every command as the unprivileged `nobody`, on this machine.
+struct AsNobody;
+
+impl Runner for AsNobody {
+    fn run<'a>(
+        &'a self,
+        command: &'a str,
+        opts: RunOptions,
+    ) -> futures::future::BoxFuture<'a, Result<lumen::scan::RunOutput, lumen::scan::RunError>> {
+        Box::pin(async move {
+            let quoted = format!("'{}'", command.replace('\'', "'\\''"));
+            let wrapped = format!("cd / && su -s /bin/sh nobody -c {quoted}");
+            lumen::scan::LocalRunner.run(&wrapped, opts).await
+        })
+    }
+}
+
+#[tokio::test]
+async fn without_root_sshd_settings_come_from_a_throwaway_key_on_stdin() {
+    assert!(
+        common::is_root(),
+        "this test switches to nobody with su; run the tests as root (CI does)"
+    );
+    let before: Vec<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    let scan = lumen::scan::scan_host(
+        "me",
+        &AsNobody,
+        None,
+        &lumen::scan::IgnoreList::default(),
+        &Default::default(),
+    )
+    .await;
+    assert!(
+        !scan.errors.iter().any(|e| e.starts_with("sshd settings")),
+        "{:?}",
+        scan.errors
+    );
+    assert!(scan.packages > 100);
+    // sshd -T read its key from stdin: nothing new in /tmp.
+    let after: Vec<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    let new: Vec<_> = after.iter().filter(|n| !before.contains(n)).collect();
+    assert!(
+        new.iter().all(|n| !n.to_string_lossy().contains("ssh")),
+        "{new:?}"
+    );
 }

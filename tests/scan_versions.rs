@@ -200,7 +200,7 @@ fn rpm_order_matches_librpm() {
     if Command::new("rpm").arg("--version").output().is_err() {
         panic!("rpm is missing; run scripts/install-test-deps.sh (package rpm)");
     }
-    let mut rng = Rng(0x0ddba11_c0ffee);
+    let mut rng = Rng(0x0000_ddba_11c0_ffee);
     let mut pairs = Vec::new();
     while pairs.len() < 2000 {
         let a = rpm_evr(&mut rng);

@@ -105,7 +105,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Exit with status 1 when a finding at or above this severity exists.
+    /// Exit with status 1 when a finding at or above this severity exists (package or
+    /// configuration; a finding of unknown severity counts as low).
     #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 
@@ -355,7 +356,8 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
                     }
                 };
                 filter_findings(&mut scan, args);
-                worst = worst.max(scan.worst());
+                // A finding of unknown severity still counts for `--fail-on low`.
+                worst = worst.max(scan.worst().map(|w| w.max(Severity::Low)));
                 report.hosts.push(JsonHost::new(&scan, diff.as_ref()));
                 human.push((scan, diff));
             }

@@ -241,3 +241,71 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::report::Finding;
+
+    fn finding(id: &str, severity: Severity) -> Finding {
+        Finding {
+            id: id.into(),
+            aliases: Vec::new(),
+            package: "openssl".into(),
+            binaries: vec!["libssl3".into()],
+            installed: "1".into(),
+            fixed: Some("2".into()),
+            severity,
+            summary: String::new(),
+        }
+    }
+
+    fn scan(host: &str, ids: &[&str], suid: &[&str]) -> HostScan {
+        HostScan {
+            host: host.into(),
+            finished_at: "2026-12-01T00:00:00Z".into(),
+            packages: 100,
+            reboot_required: host == "db1",
+            findings: ids.iter().map(|i| finding(i, Severity::High)).collect(),
+            suid_files: suid.iter().map(|s| s.to_string()).collect(),
+            ..HostScan::default()
+        }
+    }
+
+    #[test]
+    fn history_diffs_and_fleet() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("scans.sqlite")).unwrap();
+        let d = store
+            .record(&mut scan("db1", &["CVE-1", "CVE-2"], &["/usr/bin/su"]))
+            .unwrap();
+        assert!(!d.had_previous && d.new.is_empty());
+        let mut second = scan("db1", &["CVE-2", "CVE-3"], &["/usr/bin/su", "/tmp/x"]);
+        let d = store.record(&mut second).unwrap();
+        let ids = |k: &[FindingKey]| k.iter().map(|k| k.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&d.new), ["CVE-3"]);
+        assert_eq!(ids(&d.resolved), ["CVE-1"]);
+        assert_eq!(d.suid_added, ["/tmp/x"]);
+        assert!(
+            second
+                .config_findings
+                .iter()
+                .any(|c| c.check == "files.suid_new" && c.actual == "/tmp/x")
+        );
+        store.record(&mut scan("web1", &[], &[])).unwrap();
+        let fleet = store.fleet().unwrap();
+        assert_eq!(fleet.len(), 2);
+        assert_eq!(fleet[0].host, "db1");
+        assert_eq!(fleet[0].new_since_last, 1);
+        assert!(fleet[0].reboot_required);
+        assert_eq!(fleet[0].counts[1], (Severity::High, 2));
+        assert_eq!(store.history("db1", 10).unwrap().len(), 2);
+        assert_eq!(store.latest_diff("db1").unwrap().unwrap().new.len(), 1);
+        let latest = store.latest("db1").unwrap().unwrap();
+        assert!(latest.summary().contains("2 high"), "{}", latest.summary());
+        // A scan whose package list failed resolves nothing.
+        let mut failed = scan("db1", &[], &[]);
+        failed.packages = 0;
+        assert!(store.record(&mut failed).unwrap().resolved.is_empty());
+    }
+}

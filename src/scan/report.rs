@@ -2,7 +2,7 @@
 //! `--json` document built from it.
 
 use crate::scan::history::{Diff, FindingKey};
-use crate::scan::os::OsRelease;
+use crate::scan::os::{Family, OsRelease};
 use crate::scan::severity::Severity;
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +104,76 @@ impl HostScan {
     pub fn unfixed(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.fixed.is_none())
     }
+
+    /// The command that installs the fix for `finding` on this host's distro (what the detail
+    /// panel shows and the copilot may propose); None without a fix or a known package manager.
+    pub fn upgrade_command(&self, finding: &Finding) -> Option<String> {
+        finding.fixed.as_ref()?;
+        let family = self.os.as_ref()?.family()?;
+        let binaries = finding.binaries.join(" ");
+        Some(match family {
+            Family::Debian => format!("sudo apt-get install --only-upgrade {binaries}"),
+            Family::Rpm => format!("sudo dnf upgrade {binaries}"),
+            Family::Alpine => format!("sudo apk upgrade {binaries}"),
+        })
+    }
+
+    /// A few lines for the copilot's context: OS, reboot, counts, the worst findings and
+    /// configuration problems. Holds no secret (package names and versions only).
+    pub fn summary(&self) -> String {
+        let os = self
+            .os
+            .as_ref()
+            .map_or("unknown OS", |o| o.pretty_name.as_str());
+        let mut out = format!(
+            "last scan {}: {os}, kernel {}{}",
+            self.finished_at,
+            self.kernel.as_deref().unwrap_or("unknown"),
+            if self.reboot_required {
+                ", reboot needed"
+            } else {
+                ""
+            }
+        );
+        let counts: Vec<String> = self
+            .counts()
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        out.push_str(&format!(
+            "\nvulnerable packages: {}",
+            if counts.is_empty() {
+                "none".to_string()
+            } else {
+                counts.join(", ")
+            }
+        ));
+        for f in self.findings.iter().take(SUMMARY_FINDINGS) {
+            out.push_str(&format!(
+                "\n- {} {} in {} {} (fixed in {})",
+                f.severity,
+                f.id,
+                f.package,
+                f.installed,
+                f.fixed.as_deref().unwrap_or("no fix yet")
+            ));
+        }
+        for c in &self.config_findings {
+            out.push_str(&format!(
+                "\n- config {}: {} (found {})",
+                c.severity, c.title, c.actual
+            ));
+        }
+        if !self.errors.is_empty() {
+            out.push_str(&format!("\nnot checked: {}", self.errors.len()));
+        }
+        out
+    }
 }
+
+/// Findings listed in [`HostScan::summary`].
+const SUMMARY_FINDINGS: usize = 10;
 
 /// `os` in the JSON document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -266,7 +266,7 @@ pub fn check_sysctls(text: &str) -> Vec<Verdict> {
         .map(|(key, want, sev, title)| {
             let name = key.replace('/', ".");
             match values.get(key) {
-                Some(v) if v.is_empty() => Verdict::Unknown(format!("sysctl {name}: unreadable")),
+                Some(&"") => Verdict::Unknown(format!("sysctl {name}: unreadable")),
                 Some(v) if v == want => Verdict::Pass,
                 Some(v) => Verdict::Fail(finding(
                     &format!("sysctl.{name}"),

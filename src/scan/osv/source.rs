@@ -35,7 +35,7 @@ pub fn read(
         files.sort();
         for file in files {
             let name = file.display().to_string();
-            match std::fs::File::open(&file).and_then(|f| read_bounded(f)) {
+            match std::fs::File::open(&file).and_then(read_bounded) {
                 Ok(bytes) => take(&bytes, &name, &mut report, &mut on_record)?,
                 Err(e) => skip(&mut report, &name, &e.to_string()),
             }
