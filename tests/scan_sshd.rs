@@ -116,57 +116,35 @@ async fn a_scan_survives_a_100_mb_package_list() {
     assert!(!errors.contains("sshd settings"), "{errors}");
 }
 
-/// Runs every command as the unprivileged `nobody`, on this machine.
-struct AsNobody;
-
-impl Runner for AsNobody {
-    fn run<'a>(
-        &'a self,
-        command: &'a str,
-        opts: RunOptions,
-    ) -> futures::future::BoxFuture<'a, Result<lumen::scan::RunOutput, lumen::scan::RunError>> {
-        Box::pin(async move {
-            let quoted = format!("'{}'", command.replace('\'', "'\\''"));
-            let wrapped = format!("cd / && su -s /bin/sh nobody -c {quoted}");
-            lumen::scan::LocalRunner.run(&wrapped, opts).await
-        })
-    }
-}
-
 #[tokio::test]
 async fn without_root_sshd_settings_come_from_a_throwaway_key_on_stdin() {
-    assert!(
-        common::is_root(),
-        "this test switches to nobody with su; run the tests as root (CI does)"
-    );
-    let before: Vec<_> = std::fs::read_dir("/tmp")
+    // A real non-root login over sshd (the user is created once; root needed, as in CI).
+    let Some((user, _password)) = common::password_user() else {
+        panic!("this test creates a non-root user; run the tests as root (CI does)");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_sshd, opts, target) = sshd(dir.path());
+    let target = Target::new(&user, "127.0.0.1", target.port);
+    let runner = SshRunner::new(connect(&target, &opts, &Prompter::none()).await.unwrap());
+    let who = runner.run("id -u", RunOptions::default()).await.unwrap();
+    assert_ne!(who.stdout_text().trim(), "0", "logged in without root");
+    let before = tmp_entries();
+    let scan_opts = lumen::scan::ScanOptions {
+        slow_timeout: std::time::Duration::from_secs(30),
+        ..Default::default()
+    };
+    let scan = lumen::scan::scan_host("me", &runner, None, &lumen::scan::IgnoreList::default(), &scan_opts).await;
+    assert!(!scan.errors.iter().any(|e| e.starts_with("sshd settings")), "{:?}", scan.errors);
+    assert!(scan.packages > 100, "{:?}", scan.errors);
+    // sshd -T read its throw-away key from stdin: nothing was written to /tmp.
+    let new: Vec<String> = tmp_entries().into_iter().filter(|n| !before.contains(n)).collect();
+    assert!(new.iter().all(|n| !n.contains("ssh") && !n.contains("key")), "{new:?}");
+}
+
+fn tmp_entries() -> Vec<String> {
+    std::fs::read_dir("/tmp")
         .unwrap()
         .filter_map(|e| e.ok())
-        .map(|e| e.file_name())
-        .collect();
-    let scan = lumen::scan::scan_host(
-        "me",
-        &AsNobody,
-        None,
-        &lumen::scan::IgnoreList::default(),
-        &Default::default(),
-    )
-    .await;
-    assert!(
-        !scan.errors.iter().any(|e| e.starts_with("sshd settings")),
-        "{:?}",
-        scan.errors
-    );
-    assert!(scan.packages > 100);
-    // sshd -T read its key from stdin: nothing new in /tmp.
-    let after: Vec<_> = std::fs::read_dir("/tmp")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name())
-        .collect();
-    let new: Vec<_> = after.iter().filter(|n| !before.contains(n)).collect();
-    assert!(
-        new.iter().all(|n| !n.to_string_lossy().contains("ssh")),
-        "{new:?}"
-    );
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
 }
