@@ -314,3 +314,62 @@ async fn host_failing_half_way_keeps_what_was_collected() {
     assert!(lost[0].starts_with("packages:"), "{lost:?}");
     assert_eq!(scan.packages, 0);
 }
+
+#[tokio::test]
+async fn sudo_is_only_ever_sudo_n_and_a_refusal_falls_back_to_no_root() {
+    let base = recorded(&fixture_dir("rocky9"), Duration::ZERO, HashMap::new());
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let log = seen.clone();
+    let canned = lumen::ssh::CannedExec(std::sync::Arc::new(move |command: &str| {
+        log.lock().unwrap().push(command.to_string());
+        if command.starts_with("sudo ") {
+            return CannedReply::Output {
+                stdout: Vec::new(),
+                stderr: b"sudo: a password is required\n".to_vec(),
+                status: 1,
+                delay: Duration::ZERO,
+            };
+        }
+        (base.0)(command)
+    }));
+    let server = EmbeddedServer::start(EmbeddedServerOptions {
+        canned: Some(canned),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = server
+        .client_options(&dir.path().join("known_hosts"))
+        .unwrap();
+    let runner = SshRunner::new(
+        connect(&server.target(None), &opts, &Prompter::none())
+            .await
+            .unwrap(),
+    );
+    let scan_opts = ScanOptions {
+        sudo: true,
+        ..ScanOptions::default()
+    };
+    let scan = scan_host("rocky", &runner, None, &IgnoreList::default(), &scan_opts).await;
+    let commands = seen.lock().unwrap().clone();
+    let sudo: Vec<&String> = commands.iter().filter(|c| c.contains("sudo")).collect();
+    assert_eq!(sudo.len(), 2, "sshd settings and the SUID search: {sudo:?}");
+    assert!(
+        sudo.iter().all(|c| c.starts_with("sudo -n sh -c '")),
+        "{sudo:?}"
+    );
+    let refused: Vec<&String> = scan
+        .errors
+        .iter()
+        .filter(|e| {
+            e.contains("sudo -n refused (sudo: a password is required); checked without root")
+        })
+        .collect();
+    assert_eq!(refused.len(), 2, "{:?}", scan.errors);
+    assert!(
+        checks(&scan).contains(&"sshd.permit_root_login"),
+        "fell back to the plain command"
+    );
+    assert_eq!(scan.suid_files.len(), 5);
+}

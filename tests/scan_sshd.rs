@@ -133,12 +133,29 @@ async fn without_root_sshd_settings_come_from_a_throwaway_key_on_stdin() {
         slow_timeout: std::time::Duration::from_secs(30),
         ..Default::default()
     };
-    let scan = lumen::scan::scan_host("me", &runner, None, &lumen::scan::IgnoreList::default(), &scan_opts).await;
-    assert!(!scan.errors.iter().any(|e| e.starts_with("sshd settings")), "{:?}", scan.errors);
+    let scan = lumen::scan::scan_host(
+        "me",
+        &runner,
+        None,
+        &lumen::scan::IgnoreList::default(),
+        &scan_opts,
+    )
+    .await;
+    assert!(
+        !scan.errors.iter().any(|e| e.starts_with("sshd settings")),
+        "{:?}",
+        scan.errors
+    );
     assert!(scan.packages > 100, "{:?}", scan.errors);
     // sshd -T read its throw-away key from stdin: nothing was written to /tmp.
-    let new: Vec<String> = tmp_entries().into_iter().filter(|n| !before.contains(n)).collect();
-    assert!(new.iter().all(|n| !n.contains("ssh") && !n.contains("key")), "{new:?}");
+    let new: Vec<String> = tmp_entries()
+        .into_iter()
+        .filter(|n| !before.contains(n))
+        .collect();
+    assert!(
+        new.iter().all(|n| !n.contains("ssh") && !n.contains("key")),
+        "{new:?}"
+    );
 }
 
 fn tmp_entries() -> Vec<String> {
