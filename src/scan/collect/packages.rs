@@ -42,6 +42,10 @@ pub fn parse_dpkg(text: &str) -> Parsed {
             out.bad_lines += 1;
             continue;
         };
+        if !valid_status(status) {
+            out.bad_lines += 1;
+            continue;
+        }
         if !matches!(status.as_bytes().get(1), Some(b'i' | b't' | b'W')) {
             continue;
         }
@@ -52,7 +56,7 @@ pub fn parse_dpkg(text: &str) -> Parsed {
             Some((n, a)) => (n, Some(a.to_string())),
             None => (*name, None),
         };
-        if !valid_name(base) || version.is_empty() {
+        if !valid_name(base) || !valid_version(version) || !valid_version(source_version) {
             out.bad_lines += 1;
             continue;
         }
@@ -194,8 +198,23 @@ fn split_apk_name(s: &str) -> Option<(&str, &str)> {
     Some((name, &s[name.len() + 1..]))
 }
 
+/// dpkg's status abbreviation: desired action, package status, optional error flag.
+fn valid_status(s: &str) -> bool {
+    let b = s.as_bytes();
+    (2..=3).contains(&b.len())
+        && b"uihrp".contains(&b[0])
+        && b"ncHUFWti".contains(&b[1])
+        && b.get(2).is_none_or(|c| *c == b'R')
+}
+
+/// A Debian version: digits first (after an optional epoch), then dpkg's allowed characters.
+fn valid_version(v: &str) -> bool {
+    v.starts_with(|c: char| c.is_ascii_digit())
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".+~:-".contains(&b))
+}
+
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+-._@".contains(&b))
