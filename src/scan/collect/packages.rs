@@ -210,7 +210,8 @@ fn valid_status(s: &str) -> bool {
 /// A Debian version: digits first (after an optional epoch), then dpkg's allowed characters.
 fn valid_version(v: &str) -> bool {
     v.starts_with(|c: char| c.is_ascii_digit())
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".+~:-".contains(&b))
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".+~:-".contains(&b))
 }
 
 fn valid_name(name: &str) -> bool {
