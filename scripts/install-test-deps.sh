@@ -6,8 +6,9 @@
 #   libnss-wrapper   ssh -G parity runs ssh with a fake passwd home
 #   oathtool         TOTP parity
 #   procps           pgrep/pkill/ps: find lumen's processes, drop an sshd's connections
+#   rpm              librpm's rpm.vercmp is the oracle for the scan's RPM version order
 set -euo pipefail
-PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps)
+PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

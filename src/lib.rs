@@ -8,6 +8,7 @@ pub mod cli;
 pub mod panes;
 pub mod paths;
 pub mod pty;
+pub mod scan;
 pub mod ssh;
 pub mod stream;
 pub mod text;

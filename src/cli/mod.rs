@@ -7,6 +7,9 @@ pub mod connect;
 pub mod demo;
 pub mod hosts;
 pub mod hosts_forget;
+pub mod scan;
+mod scan_output;
+mod tty_prompt;
 pub mod vault;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +52,8 @@ pub enum Command {
     Hosts(hosts::HostsArgs),
     /// The encrypted vault: passwords, SSH keys, TOTP secrets, API keys.
     Vault(Box<vault::VaultArgs>),
+    /// Scan hosts over SSH for vulnerable packages (OSV, offline) and weak configuration.
+    Scan(Box<scan::ScanArgs>),
 }
 
 pub fn main() -> ExitCode {
@@ -74,6 +79,7 @@ pub fn main() -> ExitCode {
         Some(Command::Connect(args)) => connect::run(&args, paths, cli.theme),
         Some(Command::Hosts(args)) => return hosts::run(args, &paths),
         Some(Command::Vault(args)) => vault::run(&paths, *args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Scan(args)) => return scan::run(*args, &paths),
     };
     match result {
         Ok(code) => code,

@@ -36,7 +36,7 @@ pub use known_hosts::{HostKeyStatus, KnownHosts};
 pub use prompt::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest, Prompter};
 pub use resolve::{Plan, PlannedHop, plan, plan_destination, split_port};
 
-pub use server::{EmbeddedServer, EmbeddedServerOptions, KiRound};
+pub use server::{CannedExec, CannedReply, EmbeddedServer, EmbeddedServerOptions, KiRound};
 pub use session::{
     Output, exec, exec_on, open_command, open_planned_session, open_session, spawn_planned_session,
     spawn_session,

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The server answers failed authentication quickly: it only ever serves loopback.
@@ -28,6 +29,35 @@ pub struct KiRound {
     pub prompts: Vec<(String, bool, String)>,
 }
 
+/// A fake host's answer to one exec request (tests and benchmarks: hosts that are not this
+/// machine, hosts that hang, flood or drop the connection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CannedReply {
+    /// Print this and exit with `status`, after `delay`.
+    Output {
+        stdout: Vec<u8>,
+        stderr: Vec<u8>,
+        status: u32,
+        delay: Duration,
+    },
+    /// Never answer (the channel stays open until the client closes it).
+    Hang,
+    /// `bytes` bytes of `x` on stdout, then exit 0.
+    Flood { bytes: usize },
+    /// Drop the whole connection.
+    Disconnect,
+}
+
+/// Answers exec requests from a function of the command instead of running them.
+#[derive(Clone)]
+pub struct CannedExec(pub Arc<dyn Fn(&str) -> CannedReply + Send + Sync>);
+
+impl std::fmt::Debug for CannedExec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CannedExec(..)")
+    }
+}
+
 /// How to run the server.
 #[derive(Debug, Clone)]
 pub struct EmbeddedServerOptions {
@@ -37,6 +67,8 @@ pub struct EmbeddedServerOptions {
     pub keyboard_interactive: Vec<KiRound>,
     /// A pre-login banner, as sshd's `Banner`.
     pub banner: Option<String>,
+    /// When set, exec requests are answered by it and nothing is run (a fake host).
+    pub canned: Option<CannedExec>,
 }
 
 impl Default for EmbeddedServerOptions {
@@ -45,6 +77,7 @@ impl Default for EmbeddedServerOptions {
             shell: PtyCommand::new(user_shell().0),
             keyboard_interactive: Vec::new(),
             banner: None,
+            canned: None,
         }
     }
 }
@@ -166,6 +199,7 @@ impl server::Server for Factory {
             key_ok: false,
             ki_round: 0,
             channels: HashMap::new(),
+            canned_stops: HashMap::new(),
         }
     }
 }
@@ -176,6 +210,8 @@ struct Conn {
     key_ok: bool,
     ki_round: usize,
     channels: HashMap<ChannelId, ChannelState>,
+    /// Canned replies in progress, told to stop when their channel closes.
+    canned_stops: HashMap<ChannelId, Arc<AtomicBool>>,
 }
 
 fn clamp(v: u32) -> u16 {
@@ -337,6 +373,17 @@ impl server::Handler for Conn {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if let Some(canned) = &self.shared.opts.canned {
+            let reply = (canned.0)(&String::from_utf8_lossy(data));
+            if reply == CannedReply::Disconnect {
+                return Err(russh::Error::Disconnect);
+            }
+            session.channel_success(channel)?;
+            let stop = Arc::new(AtomicBool::new(false));
+            self.canned_stops.insert(channel, stop.clone());
+            tokio::spawn(answer(session.handle(), channel, reply, stop));
+            return Ok(());
+        }
         let mut cmd = PtyCommand::new("/bin/sh");
         cmd.args = vec!["-c".into(), String::from_utf8_lossy(data).into_owned()];
         self.start(channel, cmd, session);
@@ -398,6 +445,9 @@ impl server::Handler for Conn {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if let Some(stop) = self.canned_stops.remove(&channel) {
+            stop.store(true, Ordering::Relaxed);
+        }
         if let Some(ChannelState {
             input: Some(Input::Pty(h)),
             ..
@@ -407,6 +457,51 @@ impl server::Handler for Conn {
         }
         Ok(())
     }
+}
+
+/// Send a canned reply on an exec channel.
+async fn answer(handle: server::Handle, id: ChannelId, reply: CannedReply, stop: Arc<AtomicBool>) {
+    const CHUNK: usize = 32 * 1024;
+    let status = match reply {
+        CannedReply::Hang | CannedReply::Disconnect => return,
+        CannedReply::Output {
+            stdout,
+            stderr,
+            status,
+            delay,
+        } => {
+            tokio::time::sleep(delay).await;
+            for chunk in stdout.chunks(CHUNK) {
+                if handle.data(id, chunk.to_vec()).await.is_err() {
+                    return;
+                }
+            }
+            for chunk in stderr.chunks(CHUNK) {
+                if handle.extended_data(id, 1, chunk.to_vec()).await.is_err() {
+                    return;
+                }
+            }
+            status
+        }
+        CannedReply::Flood { bytes } => {
+            let chunk = vec![b'x'; CHUNK];
+            let mut left = bytes;
+            while left > 0 {
+                if stop.load(Ordering::Relaxed) {
+                    return; // the client closed the channel, as sshd's child gets SIGPIPE
+                }
+                let n = left.min(CHUNK);
+                if handle.data(id, chunk[..n].to_vec()).await.is_err() {
+                    return; // the client closed the channel: stop flooding
+                }
+                left -= n;
+            }
+            0
+        }
+    };
+    let _ = handle.exit_status_request(id, status).await;
+    let _ = handle.eof(id).await;
+    let _ = handle.close(id).await;
 }
 
 impl Drop for Conn {

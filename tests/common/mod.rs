@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod fake_ai;
+pub mod fake_host;
 pub mod tmux;
 
 use lumen::ssh::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};

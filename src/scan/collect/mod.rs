@@ -1,0 +1,361 @@
+//! Collecting facts from a host over a [`Runner`]: each command read-only, with a timeout and
+//! an output cap. A command that fails, hangs or prints garbage makes that fact "unknown" (an
+//! entry in `errors`), never a crash; a lost connection stops the rest.
+
+pub mod hardening;
+pub mod packages;
+pub mod system;
+
+use crate::scan::engine::ScanOptions;
+use crate::scan::os::{Family, OsRelease};
+use crate::scan::report::ConfigFinding;
+use crate::scan::runner::{RunError, RunOptions, Runner};
+use hardening::Verdict;
+pub use packages::InstalledPackage;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+pub const OS_RELEASE_COMMAND: &str = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release";
+pub const UNAME_COMMAND: &str = "uname -r; uname -m";
+/// Ubuntu Pro's ESM repositories show as sources files named after them.
+pub const ESM_COMMAND: &str = "ls /etc/apt/sources.list.d/ 2>/dev/null; true";
+
+/// Everything collected from one host, before matching.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Collected {
+    pub os: Option<OsRelease>,
+    pub kernel: Option<String>,
+    pub arch: Option<String>,
+    pub packages: Vec<InstalledPackage>,
+    /// False when the package list could not be read (then no findings can be trusted).
+    pub packages_known: bool,
+    pub esm: bool,
+    pub reboot_reasons: Vec<String>,
+    pub security_updates: Option<usize>,
+    pub listening: Vec<String>,
+    pub suid_files: Option<Vec<String>>,
+    pub config_findings: Vec<ConfigFinding>,
+    pub errors: Vec<String>,
+}
+
+/// One host's command runner with the scan's limits, remembering failures.
+struct Host<'a> {
+    runner: &'a dyn Runner,
+    opts: &'a ScanOptions,
+    errors: Vec<String>,
+    /// Set when the connection dropped: nothing more is run.
+    gone: bool,
+}
+
+/// Quote for `sh -c '…'`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+impl Host<'_> {
+    async fn run(&mut self, what: &str, command: &str, timeout: Duration) -> Option<String> {
+        self.run_with(what, command, timeout, None, false).await
+    }
+
+    /// Run `command`; with `privileged` and `--sudo`, through `sudo -n` (never a password
+    /// prompt), falling back to the plain command when sudo refuses.
+    async fn run_with(
+        &mut self,
+        what: &str,
+        command: &str,
+        timeout: Duration,
+        stdin: Option<Vec<u8>>,
+        privileged: bool,
+    ) -> Option<String> {
+        if self.gone {
+            return None;
+        }
+        let opts = RunOptions {
+            timeout,
+            max_output: self.opts.max_output,
+            stdin,
+        };
+        if privileged && self.opts.sudo {
+            let sudo = format!("sudo -n sh -c {}", sh_quote(command));
+            match self.runner.run(&sudo, opts.clone()).await {
+                Ok(out) if out.ok() => return self.accept(what, out),
+                Ok(out) if out.stderr_text().contains("sudo") => {
+                    let why = first_line(&out.stderr_text());
+                    self.errors.push(format!(
+                        "{what}: sudo -n refused ({why}); checked without root"
+                    ));
+                }
+                other => return self.outcome(what, other),
+            }
+        }
+        let result = self.runner.run(command, opts).await;
+        self.outcome(what, result)
+    }
+
+    fn outcome(
+        &mut self,
+        what: &str,
+        result: Result<crate::scan::runner::RunOutput, RunError>,
+    ) -> Option<String> {
+        match result {
+            // A cut output has no exit status (the command was stopped): keep what came.
+            Ok(out) if out.ok() || out.truncated => self.accept(what, out),
+            Ok(out) => {
+                let status = out
+                    .status
+                    .map_or("a signal".to_string(), |s| format!("status {s}"));
+                let why = first_line(&out.stderr_text());
+                let why = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {why}")
+                };
+                self.errors
+                    .push(format!("{what}: unknown (ended with {status}{why})"));
+                None
+            }
+            Err(RunError::Disconnected(e)) => {
+                self.gone = true;
+                self.errors.push(format!(
+                    "{what}: the connection was lost ({e}); everything after it is unknown"
+                ));
+                None
+            }
+            Err(e) => {
+                self.errors.push(format!("{what}: unknown ({e})"));
+                None
+            }
+        }
+    }
+
+    fn accept(&mut self, what: &str, out: crate::scan::runner::RunOutput) -> Option<String> {
+        if out.truncated {
+            self.errors.push(format!(
+                "{what}: output over {} MiB was cut; the result may be incomplete",
+                self.opts.max_output / (1024 * 1024)
+            ));
+        }
+        Some(out.stdout_text())
+    }
+
+    fn verdicts(
+        &mut self,
+        found: &mut Vec<ConfigFinding>,
+        verdicts: impl IntoIterator<Item = Verdict>,
+    ) {
+        for v in verdicts {
+            match v {
+                Verdict::Pass => {}
+                Verdict::Fail(f) => found.push(f),
+                Verdict::Unknown(why) => self.errors.push(format!("{why} (unknown)")),
+            }
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// A throw-away Ed25519 host key for `sshd -T`, in OpenSSH format (it never leaves memory
+/// on either side: it goes to sshd's stdin).
+fn throwaway_host_key() -> Option<Vec<u8>> {
+    use rand::RngCore;
+    use russh::keys::ssh_key::LineEnding;
+    use russh::keys::ssh_key::private::{Ed25519Keypair, PrivateKey};
+    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng.try_fill_bytes(seed.as_mut()).ok()?;
+    let key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
+    key.to_openssh(LineEnding::LF)
+        .ok()
+        .map(|k| k.as_bytes().to_vec())
+}
+
+/// Run every collector on the host.
+pub async fn collect(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
+    let mut host = Host {
+        runner,
+        opts,
+        errors: Vec::new(),
+        gone: false,
+    };
+    let t = opts.timeout;
+    let mut c = Collected::default();
+    if let Some(text) = host.run("OS release", OS_RELEASE_COMMAND, t).await {
+        let os = OsRelease::parse(&text);
+        if os.id.is_empty() {
+            host.errors
+                .push("OS release: /etc/os-release has no ID (unknown)".into());
+        } else {
+            c.os = Some(os);
+        }
+    }
+    if let Some(text) = host.run("kernel", UNAME_COMMAND, t).await {
+        let mut lines = text.lines().map(str::trim);
+        c.kernel = lines
+            .next()
+            .filter(|k| !k.is_empty() && !k.contains(' '))
+            .map(str::to_string);
+        c.arch = lines.next().filter(|a| !a.is_empty()).map(str::to_string);
+        if c.kernel.is_none() {
+            host.errors
+                .push("kernel: `uname -r` printed nothing usable (unknown)".into());
+        }
+    }
+    let family = c.os.as_ref().and_then(OsRelease::family);
+    collect_packages(&mut host, &mut c, family).await;
+    if c.os.as_ref().is_some_and(|o| o.id == "ubuntu") {
+        if let Some(text) = host.run("Ubuntu Pro (ESM)", ESM_COMMAND, t).await {
+            c.esm = text.lines().any(|l| l.contains("esm"));
+        }
+        c.esm |= c.packages.iter().any(|p| p.version.contains("+esm"));
+    }
+    collect_state(&mut host, &mut c, family).await;
+    collect_hardening(&mut host, &mut c, family).await;
+    c.errors = host.errors;
+    c
+}
+
+async fn collect_packages(host: &mut Host<'_>, c: &mut Collected, family: Option<Family>) {
+    let (command, parse): (&str, fn(&str) -> packages::Parsed) = match family {
+        Some(Family::Debian) => (packages::DPKG_COMMAND, packages::parse_dpkg),
+        Some(Family::Rpm) => (packages::RPM_COMMAND, packages::parse_rpm),
+        Some(Family::Alpine) => (packages::APK_COMMAND, packages::parse_apk),
+        None => {
+            host.errors
+                .push("packages: unknown OS family, packages not collected".into());
+            return;
+        }
+    };
+    let Some(text) = host.run("packages", command, host.opts.slow_timeout).await else {
+        return;
+    };
+    let parsed = parse(&text);
+    if parsed.packages.is_empty() {
+        host.errors.push(format!(
+            "packages: the package list was not understood ({} unreadable lines; unknown)",
+            parsed.bad_lines
+        ));
+        return;
+    }
+    if parsed.bad_lines > 0 {
+        host.errors.push(format!(
+            "packages: {} lines not understood were skipped",
+            parsed.bad_lines
+        ));
+    }
+    c.packages = parsed.packages;
+    c.packages_known = true;
+}
+
+async fn collect_state(host: &mut Host<'_>, c: &mut Collected, family: Option<Family>) {
+    let t = host.opts.timeout;
+    match family {
+        Some(Family::Debian) => {
+            if let Some(text) = host
+                .run("reboot flag", system::REBOOT_DEBIAN_COMMAND, t)
+                .await
+            {
+                c.reboot_reasons.extend(system::parse_reboot_debian(&text));
+            }
+            if let Some(text) = host
+                .run(
+                    "security updates",
+                    system::APT_UPDATES_COMMAND,
+                    host.opts.slow_timeout,
+                )
+                .await
+            {
+                c.security_updates = Some(system::parse_apt_updates(&text));
+            }
+        }
+        Some(Family::Rpm) => {
+            if let Some(text) = host
+                .run(
+                    "security updates",
+                    system::DNF_UPDATES_COMMAND,
+                    host.opts.slow_timeout,
+                )
+                .await
+            {
+                c.security_updates = Some(system::parse_dnf_updates(&text));
+            }
+        }
+        _ => {}
+    }
+    if let Some(text) = host
+        .run("listening sockets", system::SOCKETS_COMMAND, t)
+        .await
+    {
+        c.listening = system::parse_sockets(&text);
+    }
+}
+
+async fn collect_hardening(host: &mut Host<'_>, c: &mut Collected, family: Option<Family>) {
+    let t = host.opts.timeout;
+    let mut found = Vec::new();
+    let key = throwaway_host_key();
+    if let Some(text) = host
+        .run_with("sshd settings", hardening::SSHD_COMMAND, t, key, true)
+        .await
+    {
+        let v = hardening::check_sshd(&text);
+        host.verdicts(&mut found, v);
+    }
+    if let Some(text) = host
+        .run("UID-0 accounts", hardening::PASSWD_COMMAND, t)
+        .await
+    {
+        let v = hardening::check_uid0(&text);
+        host.verdicts(&mut found, [v]);
+    }
+    if let Some(text) = host.run("PATH", hardening::PATH_COMMAND, t).await {
+        let v = hardening::check_path(&text);
+        host.verdicts(&mut found, [v]);
+    }
+    if let Some(text) = host.run("sysctls", hardening::SYSCTL_COMMAND, t).await {
+        let v = hardening::check_sysctls(&text);
+        host.verdicts(&mut found, v);
+    }
+    if let Some(text) = host
+        .run("time synchronisation", hardening::TIME_COMMAND, t)
+        .await
+    {
+        let v = hardening::check_time_sync(&text);
+        host.verdicts(&mut found, [v]);
+    }
+    let auto = match family {
+        Some(Family::Debian) => Some(hardening::AUTO_UPDATES_DEBIAN_COMMAND),
+        Some(Family::Rpm) => Some(hardening::AUTO_UPDATES_RPM_COMMAND),
+        _ => None,
+    };
+    if let (Some(command), Some(family)) = (auto, family)
+        && let Some(text) = host.run("automatic updates", command, t).await
+    {
+        let v = hardening::check_auto_updates(family, &text);
+        host.verdicts(&mut found, [v]);
+    }
+    if let Some(os) = &c.os {
+        let v = hardening::check_end_of_life(os, host.opts.today);
+        host.verdicts(&mut found, [v]);
+    }
+    if let Some(text) = host
+        .run_with(
+            "SUID/SGID files",
+            hardening::SUID_COMMAND,
+            host.opts.slow_timeout,
+            None,
+            true,
+        )
+        .await
+    {
+        c.suid_files = Some(hardening::parse_suid(&text));
+    }
+    c.config_findings = found;
+}

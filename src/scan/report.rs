@@ -1,0 +1,243 @@
+//! What a scan found: [`HostScan`] with its package [`Finding`]s and [`ConfigFinding`]s, and the
+//! `--json` document built from it.
+
+use crate::scan::history::{Diff, FindingKey};
+use crate::scan::os::{Family, OsRelease};
+use crate::scan::severity::Severity;
+use serde::{Deserialize, Serialize};
+
+/// A vulnerable package (one per advisory group and source package).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The CVE when the group names exactly one, else the distro advisory's ID.
+    pub id: String,
+    /// Every other ID of the same vulnerability (DSA, USN, GHSA, CVE…), sorted.
+    pub aliases: Vec<String>,
+    /// The package the advisory names: the source package on Debian, Ubuntu and Alpine.
+    pub package: String,
+    /// Installed binary packages built from it.
+    pub binaries: Vec<String>,
+    pub installed: String,
+    /// None: no fix published yet.
+    pub fixed: Option<String>,
+    pub severity: Severity,
+    pub summary: String,
+}
+
+impl Finding {
+    pub fn key(&self) -> FindingKey {
+        FindingKey {
+            id: self.id.clone(),
+            package: self.package.clone(),
+        }
+    }
+
+    /// Whether `id` names this finding (its ID or an alias).
+    pub fn is_named(&self, id: &str) -> bool {
+        self.id.eq_ignore_ascii_case(id) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
+    }
+}
+
+/// A hardening check that failed: what was expected, what was found, how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigFinding {
+    /// Stable name of the check, e.g. `sshd.permit_root_login`.
+    pub check: String,
+    pub title: String,
+    pub severity: Severity,
+    pub expected: String,
+    pub actual: String,
+    pub fix: String,
+}
+
+/// One host's scan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostScan {
+    pub host: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+    pub os: Option<OsRelease>,
+    /// The OSV ecosystem matched against, e.g. `Debian:12`.
+    pub ecosystem: Option<String>,
+    pub kernel: Option<String>,
+    pub arch: Option<String>,
+    pub reboot_required: bool,
+    /// Why a reboot is needed (newer kernel installed, reboot-required file, needrestart).
+    #[serde(default)]
+    pub reboot_reasons: Vec<String>,
+    pub packages: usize,
+    /// Pending security updates, when the package manager tells.
+    pub security_updates: Option<usize>,
+    #[serde(default)]
+    pub listening: Vec<String>,
+    #[serde(default)]
+    pub suid_files: Vec<String>,
+    pub findings: Vec<Finding>,
+    pub config_findings: Vec<ConfigFinding>,
+    /// Findings hidden by scan-ignore.toml.
+    #[serde(default)]
+    pub ignored: Vec<FindingKey>,
+    /// What could not be collected or checked ("unknown"), in words.
+    pub errors: Vec<String>,
+    /// Local warnings: stale OSV data, expired ignore entries, skipped records.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl HostScan {
+    /// Findings per severity, most severe first (the fleet view's columns).
+    pub fn counts(&self) -> [(Severity, usize); 5] {
+        Severity::ALL.map(|s| (s, self.findings.iter().filter(|f| f.severity == s).count()))
+    }
+
+    /// The most severe finding's severity (packages and configuration).
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .map(|f| f.severity)
+            .chain(self.config_findings.iter().map(|f| f.severity))
+            .max()
+    }
+
+    /// Findings with no published fix, shown apart.
+    pub fn unfixed(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.fixed.is_none())
+    }
+
+    /// The command that installs the fix for `finding` on this host's distro (what the detail
+    /// panel shows and the copilot may propose); None without a fix or a known package manager.
+    pub fn upgrade_command(&self, finding: &Finding) -> Option<String> {
+        finding.fixed.as_ref()?;
+        let family = self.os.as_ref()?.family()?;
+        let binaries = finding.binaries.join(" ");
+        Some(match family {
+            Family::Debian => format!("sudo apt-get install --only-upgrade {binaries}"),
+            Family::Rpm => format!("sudo dnf upgrade {binaries}"),
+            Family::Alpine => format!("sudo apk upgrade {binaries}"),
+        })
+    }
+
+    /// A few lines for the copilot's context: OS, reboot, counts, the worst findings and
+    /// configuration problems. Holds no secret (package names and versions only).
+    pub fn summary(&self) -> String {
+        let os = self
+            .os
+            .as_ref()
+            .map_or("unknown OS", |o| o.pretty_name.as_str());
+        let mut out = format!(
+            "last scan {}: {os}, kernel {}{}",
+            self.finished_at,
+            self.kernel.as_deref().unwrap_or("unknown"),
+            if self.reboot_required {
+                ", reboot needed"
+            } else {
+                ""
+            }
+        );
+        let counts: Vec<String> = self
+            .counts()
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        out.push_str(&format!(
+            "\nvulnerable packages: {}",
+            if counts.is_empty() {
+                "none".to_string()
+            } else {
+                counts.join(", ")
+            }
+        ));
+        for f in self.findings.iter().take(SUMMARY_FINDINGS) {
+            out.push_str(&format!(
+                "\n- {} {} in {} {} (fixed in {})",
+                f.severity,
+                f.id,
+                f.package,
+                f.installed,
+                f.fixed.as_deref().unwrap_or("no fix yet")
+            ));
+        }
+        for c in &self.config_findings {
+            out.push_str(&format!(
+                "\n- config {}: {} (found {})",
+                c.severity, c.title, c.actual
+            ));
+        }
+        if !self.errors.is_empty() {
+            out.push_str(&format!("\nnot checked: {}", self.errors.len()));
+        }
+        out
+    }
+}
+
+/// Findings listed in [`HostScan::summary`].
+const SUMMARY_FINDINGS: usize = 10;
+
+/// `os` in the JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsSummary {
+    pub id: String,
+    pub version_id: String,
+    pub pretty_name: String,
+    pub ecosystem: Option<String>,
+    pub arch: Option<String>,
+}
+
+/// One host in `lumen scan --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonHost {
+    pub host: String,
+    pub os: Option<OsSummary>,
+    pub kernel: Option<String>,
+    pub reboot_required: bool,
+    pub findings: Vec<Finding>,
+    pub config_findings: Vec<ConfigFinding>,
+    pub new: Vec<FindingKey>,
+    pub resolved: Vec<FindingKey>,
+    pub errors: Vec<String>,
+}
+
+/// `lumen scan --json`: `{"hosts": [...]}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JsonReport {
+    pub hosts: Vec<JsonHost>,
+}
+
+impl JsonHost {
+    pub fn new(scan: &HostScan, diff: Option<&Diff>) -> Self {
+        JsonHost {
+            host: scan.host.clone(),
+            os: scan.os.as_ref().map(|os| OsSummary {
+                id: os.id.clone(),
+                version_id: os.version_id.clone(),
+                pretty_name: os.pretty_name.clone(),
+                ecosystem: scan.ecosystem.clone(),
+                arch: scan.arch.clone(),
+            }),
+            kernel: scan.kernel.clone(),
+            reboot_required: scan.reboot_required,
+            findings: scan.findings.clone(),
+            config_findings: scan.config_findings.clone(),
+            new: diff.map(|d| d.new.clone()).unwrap_or_default(),
+            resolved: diff.map(|d| d.resolved.clone()).unwrap_or_default(),
+            errors: scan.errors.clone(),
+        }
+    }
+
+    /// A host that could not be scanned at all.
+    pub fn failed(host: &str, error: String) -> Self {
+        JsonHost {
+            host: host.to_string(),
+            os: None,
+            kernel: None,
+            reboot_required: false,
+            findings: Vec::new(),
+            config_findings: Vec::new(),
+            new: Vec::new(),
+            resolved: Vec::new(),
+            errors: vec![error],
+        }
+    }
+}

@@ -1,0 +1,553 @@
+//! `lumen scan` end to end, the real binary against a real OpenSSH `sshd` on loopback scanning
+//! this Debian machine: OSV records generated around its installed source packages (expected
+//! findings computed with `dpkg --compare-versions` as the oracle), `scan db import` of a zip,
+//! the `--json` shape, history (new and resolved), `--fail-on`, `--osv-db`, `--online` against
+//! a fake OSV API on loopback, a failing host beside a good one, and an unknown host key refused
+//! without a terminal.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Sshd, keygen};
+use lumen::scan::collect::packages::{DPKG_COMMAND, parse_dpkg};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+struct Env {
+    dir: tempfile::TempDir,
+    sshd: Sshd,
+    key: PathBuf,
+}
+
+fn setup() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let sshd = Sshd::start("").unwrap();
+    let key = dir.path().join("id_ed25519");
+    keygen(&key, "ed25519", "");
+    sshd.authorize(&key.with_extension("pub"));
+    let ssh_dir = dir.path().join("home/.ssh");
+    std::fs::create_dir_all(&ssh_dir).unwrap();
+    sshd.known_hosts_file(&ssh_dir.join("known_hosts"));
+    Env { dir, sshd, key }
+}
+
+impl Env {
+    fn lumen(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
+        cmd.args(args)
+            .env("HOME", self.dir.path().join("home"))
+            .env("LUMEN_HOME", self.dir.path().join("lumen"))
+            .env("SSH_AUTH_SOCK", "")
+            .env_remove("LUMEN_OSV_API_URL")
+            .stdin(Stdio::null());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        // No controlling terminal, as under cron: questions cannot be asked.
+        // SAFETY: setsid is async-signal-safe and touches only the child.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        cmd.output().unwrap()
+    }
+
+    fn scan(&self, extra: &[&str], env: &[(&str, &str)]) -> (Value, Output) {
+        let port = self.sshd.port.to_string();
+        let key = self.key.display().to_string();
+        let mut args = vec!["scan", "--json", "-i", &key, "-p", &port];
+        args.extend_from_slice(extra);
+        if !extra.iter().any(|a| a.starts_with("127.0.0.1")) {
+            args.push("127.0.0.1");
+        }
+        let out = self.lumen(&args, env);
+        let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{e}: stdout {} stderr {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (json, out)
+    }
+}
+
+/// dpkg's answer to `a OP b`.
+fn dpkg(a: &str, op: &str, b: &str) -> bool {
+    Command::new("dpkg")
+        .args(["--compare-versions", a, op, b])
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// Records around the installed source versions, and the (id, package) pairs that dpkg says
+/// are affected.
+fn generate(osv: &Path) -> (BTreeSet<(String, String)>, usize) {
+    std::fs::create_dir_all(osv).unwrap();
+    let out = Command::new("sh")
+        .args(["-c", DPKG_COMMAND])
+        .output()
+        .unwrap();
+    let packages = parse_dpkg(&String::from_utf8_lossy(&out.stdout)).packages;
+    let mut sources: Vec<(String, String)> = packages
+        .iter()
+        .map(|p| (p.source.clone(), p.source_version.clone()))
+        .collect();
+    sources.sort();
+    sources.dedup();
+    // Kernel packages follow the running-kernel rule; leave them to the unit tests.
+    sources.retain(|(s, _)| s != "linux" && !s.starts_with("linux-signed"));
+    let step = (sources.len() / 120).max(1);
+    let mut expected = BTreeSet::new();
+    let mut n = 0;
+    let write = |id: &str, rec: Value| {
+        std::fs::write(
+            osv.join(format!("{id}.json")),
+            serde_json::to_vec(&rec).unwrap(),
+        )
+        .unwrap();
+    };
+    for (i, (source, v)) in sources.iter().step_by(step).enumerate() {
+        let id = format!("LUMEN-TEST-{i:04}");
+        let (introduced, fixed, last, versions): (
+            String,
+            Option<String>,
+            Option<String>,
+            Vec<String>,
+        ) = match i % 7 {
+            0 => ("0".into(), Some(format!("{v}+lumen1")), None, vec![]),
+            1 => ("0".into(), Some(v.clone()), None, vec![]),
+            2 => ("0".into(), Some(format!("{v}~")), None, vec![]),
+            3 => (format!("{v}+x"), Some(format!("{v}+y")), None, vec![]),
+            4 => ("0".into(), None, Some(v.clone()), vec![]),
+            5 => ("0".into(), None, Some(format!("{v}~")), vec![]),
+            _ => ("0".into(), Some("0~".into()), None, vec![v.clone()]),
+        };
+        let mut events = vec![json!({"introduced": introduced})];
+        events.extend(fixed.iter().map(|f| json!({"fixed": f})));
+        events.extend(last.iter().map(|l| json!({"last_affected": l})));
+        events.reverse(); // any order
+        let severity = if i % 7 == 0 {
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+        } else {
+            "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"
+        };
+        write(
+            &id,
+            json!({
+                "id": id, "modified": "2026-11-01T00:00:00Z", "summary": format!("test advisory for {source}"),
+                "severity": [{"type": "CVSS_V3", "score": severity}],
+                "affected": [{"package": {"ecosystem": "Debian:12", "name": source},
+                              "ranges": [{"type": "ECOSYSTEM", "events": events}], "versions": versions}]
+            }),
+        );
+        n += 1;
+        // The oracle: dpkg decides each case.
+        let after_intro = introduced == "0" || dpkg(v, "ge", &introduced);
+        let before_fix = fixed.as_ref().is_none_or(|f| dpkg(v, "lt", f));
+        let within_last = last.as_ref().is_none_or(|l| dpkg(v, "le", l));
+        let in_range =
+            after_intro && before_fix && within_last && (fixed.is_some() || last.is_some());
+        let listed = versions.iter().any(|x| dpkg(v, "eq", x));
+        if in_range || listed {
+            expected.insert((id.clone(), source.clone()));
+        }
+    }
+    // A record naming a binary package (never a source) must not match.
+    if let Some(p) = packages.iter().find(|p| p.name != p.source) {
+        write(
+            "LUMEN-BINARY",
+            json!({"id": "LUMEN-BINARY", "affected": [{"package": {"ecosystem": "Debian:12", "name": p.name},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99999"}]}]}]}),
+        );
+        n += 1;
+    }
+    // binNMU: fixed in exactly the binary's version; the source version decides.
+    if let Some(p) = packages
+        .iter()
+        .find(|p| p.version.starts_with(&format!("{}+b", p.source_version)))
+    {
+        write(
+            "LUMEN-BINNMU",
+            json!({"id": "LUMEN-BINNMU", "affected": [{"package": {"ecosystem": "Debian:12", "name": p.source},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": p.version}]}]}]}),
+        );
+        n += 1;
+        if dpkg(&p.source_version, "lt", &p.version) {
+            expected.insert(("LUMEN-BINNMU".into(), p.source.clone()));
+        }
+    }
+    (expected, n)
+}
+
+fn zip_dir(dir: &Path, zip: &Path) {
+    let mut w = zip::ZipWriter::new(std::fs::File::create(zip).unwrap());
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        w.start_file(
+            e.file_name().to_string_lossy(),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        w.write_all(&std::fs::read(e.path()).unwrap()).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+fn found(host: &Value) -> BTreeSet<(String, String)> {
+    host["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"].as_str().unwrap().starts_with("LUMEN-"))
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["package"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort();
+    k
+}
+
+#[test]
+fn scans_this_machine_with_dpkg_as_the_oracle_and_keeps_history() {
+    let env = setup();
+    let osv = env.dir.path().join("osv");
+    let (expected, records) = generate(&osv);
+    assert!(
+        expected.len() > 20 && records > 100,
+        "{} expected of {records}",
+        expected.len()
+    );
+    let zip = env.dir.path().join("all.zip");
+    zip_dir(&osv, &zip);
+    let out = env.lumen(&["scan", "db", "import", zip.to_str().unwrap()], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("imported {records} records")));
+
+    let (report, out) = env.scan(&[], &[]);
+    let host = &report["hosts"][0];
+    assert_eq!(keys(&report), ["hosts"]);
+    assert_eq!(
+        keys(host),
+        [
+            "config_findings",
+            "errors",
+            "findings",
+            "host",
+            "kernel",
+            "new",
+            "os",
+            "reboot_required",
+            "resolved"
+        ]
+    );
+    let first = &host["findings"][0];
+    assert_eq!(
+        keys(first),
+        [
+            "aliases",
+            "binaries",
+            "fixed",
+            "id",
+            "installed",
+            "package",
+            "severity",
+            "summary"
+        ]
+    );
+    assert_eq!(host["os"]["ecosystem"], "Debian:12");
+    assert_eq!(
+        host["kernel"].as_str().unwrap(),
+        String::from_utf8(Command::new("uname").arg("-r").output().unwrap().stdout)
+            .unwrap()
+            .trim()
+    );
+    let got = found(host);
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing (false negatives) {missing:?}\nextra (false positives) {extra:?}"
+    );
+    let errors = host["errors"].as_array().unwrap();
+    assert!(
+        !errors
+            .iter()
+            .any(|e| e.as_str().unwrap().starts_with("packages")
+                || e.as_str().unwrap().starts_with("sshd settings")),
+        "{errors:?}"
+    );
+    assert_eq!(host["new"], json!([]), "nothing is new on a first scan");
+    assert!(
+        out.status.code() == Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Same data again: nothing new, nothing resolved.
+    let (report, _) = env.scan(&[], &[]);
+    assert_eq!(report["hosts"][0]["new"], json!([]));
+    assert_eq!(report["hosts"][0]["resolved"], json!([]));
+
+    // One more advisory imported: it is new.
+    let pkg = expected.iter().next().map(|(_, p)| p.clone()).unwrap();
+    let more = env.dir.path().join("more");
+    std::fs::create_dir_all(&more).unwrap();
+    std::fs::write(more.join("LUMEN-NEW.json"), serde_json::to_vec(&json!({"id": "LUMEN-NEW",
+        "affected": [{"package": {"ecosystem": "Debian:12", "name": pkg}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]})).unwrap()).unwrap();
+    assert!(
+        env.lumen(&["scan", "db", "import", more.to_str().unwrap()], &[])
+            .status
+            .success()
+    );
+    let (report, _) = env.scan(&[], &[]);
+    assert_eq!(
+        report["hosts"][0]["new"],
+        json!([{"id": "LUMEN-NEW", "package": pkg}])
+    );
+    let unfixed = report["hosts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "LUMEN-NEW")
+        .unwrap();
+    assert_eq!(unfixed["fixed"], Value::Null);
+
+    // --osv-db with the first directory only: LUMEN-NEW is resolved. --fail-on: the 0th case is critical.
+    let (report, out) = env.scan(
+        &["--osv-db", osv.to_str().unwrap(), "--fail-on", "critical"],
+        &[],
+    );
+    assert_eq!(
+        report["hosts"][0]["resolved"],
+        json!([{"id": "LUMEN-NEW", "package": pkg}])
+    );
+    assert_eq!(out.status.code(), Some(1), "a critical finding exists");
+    let (_, out) = env.scan(
+        &["--osv-db", more.to_str().unwrap(), "--fail-on", "critical"],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Human output: readable, with the findings that have no fix apart.
+    let port = env.sshd.port.to_string();
+    let key = env.key.display().to_string();
+    let out = env.lumen(&["scan", "-i", &key, "-p", &port, "127.0.0.1"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("no fix yet") && text.contains("fix available") && text.contains("LUMEN-"),
+        "{text}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains('\u{1b}'),
+        "no progress bar without a terminal"
+    );
+}
+
+#[test]
+fn failing_host_is_reported_and_unknown_key_refused_without_a_terminal() {
+    let env = setup();
+    let closed = common::free_port();
+    let (report, out) = env.scan(&["127.0.0.1", &format!("127.0.0.1:{closed}")], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hosts = report["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 2);
+    assert!(hosts[0]["os"].is_object(), "the good host was scanned");
+    assert!(hosts[1]["os"].is_null());
+    assert!(!hosts[1]["errors"].as_array().unwrap().is_empty());
+    // A host whose key is not known: refused, as ssh does in batch use.
+    std::fs::remove_file(env.dir.path().join("home/.ssh/known_hosts")).unwrap();
+    let (report, out) = env.scan(&[], &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let error = report["hosts"][0]["errors"][0]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        error.contains("host key") || error.contains("authenticity") || error.contains("known"),
+        "{error}"
+    );
+}
+
+/// A fake OSV API on loopback: answers querybatch for one package and serves its record;
+/// records every request body.
+/// Request lines and bodies the fake API received.
+type Requests = Arc<Mutex<Vec<(String, String)>>>;
+
+fn fake_osv(package: String, version_fixed: String) -> (String, Requests) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Requests = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                if h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let body = String::from_utf8(body).unwrap();
+            log.lock()
+                .unwrap()
+                .push((request.trim().to_string(), body.clone()));
+            let answer = if request.starts_with("POST /v1/querybatch") {
+                let q: Value = serde_json::from_str(&body).unwrap();
+                let results: Vec<Value> = q["queries"].as_array().unwrap().iter().map(|q| {
+                    if q["package"]["name"] == package.as_str() { json!({"vulns": [{"id": "OSV-ONLINE-1", "modified": "2026-11-01T00:00:00Z"}]}) } else { json!({}) }
+                }).collect();
+                json!({"results": results})
+            } else if request.starts_with("GET /v1/vulns/OSV-ONLINE-1") {
+                json!({"id": "OSV-ONLINE-1", "summary": "found online", "affected": [{"package": {"ecosystem": "Debian:12", "name": package},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": version_fixed}]}]}]})
+            } else {
+                json!({"error": "not found"})
+            };
+            let text = answer.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn online_mode_asks_the_api_with_names_versions_and_ecosystem_only() {
+    let env = setup();
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${source:Package} ${source:Version}\n", "bash"])
+        .output()
+        .unwrap();
+    let line = String::from_utf8(out.stdout).unwrap();
+    let (source, version) = line.trim().split_once(' ').unwrap();
+    let (url, seen) = fake_osv(source.to_string(), format!("{version}+lumen1"));
+    let (report, out) = env.scan(&["--online"], &[("LUMEN_OSV_API_URL", &url)]);
+    assert!(
+        out.status.success() || out.status.code() == Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<&str> = report["hosts"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["OSV-ONLINE-1"]);
+    let requests = seen.lock().unwrap().clone();
+    let (_, batch) = requests
+        .iter()
+        .find(|(r, _)| r.starts_with("POST /v1/querybatch"))
+        .unwrap();
+    let body: Value = serde_json::from_str(batch).unwrap();
+    for q in body["queries"].as_array().unwrap() {
+        assert_eq!(
+            keys(q),
+            ["package", "version"],
+            "only the package and its version: {q}"
+        );
+        assert_eq!(keys(&q["package"]), ["ecosystem", "name"]);
+        assert_eq!(q["package"]["ecosystem"], "Debian:12");
+    }
+    let all: String = requests
+        .iter()
+        .map(|(r, b)| format!("{r}\n{b}\n"))
+        .collect();
+    let hostname = String::from_utf8(Command::new("hostname").output().unwrap().stdout).unwrap();
+    assert!(
+        !all.contains("127.0.0.1"),
+        "the scanned host's address is not sent"
+    );
+    // (A short machine name like "vm" is a substring of package names; check longer ones.)
+    let hostname = hostname.trim();
+    assert!(
+        hostname.len() < 5 || !all.contains(hostname),
+        "the machine's name is not sent"
+    );
+}
+
+#[test]
+fn unknown_host_key_is_asked_on_the_terminal() {
+    let env = setup();
+    std::fs::remove_file(env.dir.path().join("home/.ssh/known_hosts")).unwrap();
+    let home = env.dir.path().join("home");
+    let vars = vec![
+        ("HOME", home.display().to_string()),
+        (
+            "LUMEN_HOME",
+            env.dir.path().join("lumen").display().to_string(),
+        ),
+        ("SSH_AUTH_SOCK", String::new()),
+    ];
+    let cmd = format!(
+        "{} scan -i {} -p {} 127.0.0.1; echo LUMEN_EXIT=$?; sleep 30",
+        env!("CARGO_BIN_EXE_lumen"),
+        env.key.display(),
+        env.sshd.port
+    );
+    let t = common::tmux::Tmux::start(env.dir.path(), 120, 40, &vars, &cmd);
+    let s = t.wait_text("continue connecting (yes/no/[fingerprint])?");
+    assert!(s.contains("SHA256:"), "{s}");
+    t.type_text("yes");
+    t.keys(&["Enter"]);
+    // On a terminal, progress shows on stderr while the host is scanned.
+    t.wait_text("scanning");
+    // A whole scan of this machine can take minutes on a loaded machine.
+    let start = std::time::Instant::now();
+    let s = loop {
+        let s = t.screen();
+        if s.contains("LUMEN_EXIT=") || start.elapsed() > std::time::Duration::from_secs(600) {
+            break s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        s.contains("LUMEN_EXIT=0") && s.contains("packages; vulnerabilities:"),
+        "{s}"
+    );
+    // Accepted and saved in lumen's known_hosts: the next scan asks nothing.
+    let (report, _) = env.scan(&[], &[]);
+    assert!(report["hosts"][0]["os"].is_object(), "{report}");
+}
