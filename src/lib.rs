@@ -2,6 +2,7 @@
 //!
 //! `main.rs` only parses the command line; everything else lives here so tests can drive it.
 
+pub mod ai;
 pub mod app;
 pub mod cli;
 pub mod panes;
