@@ -552,6 +552,14 @@ fn sed(ctx: &mut Ctx<'_>) {
         });
         if runs {
             ctx.medium("sed runs shell commands (e)");
+            for c in s.split([';', '\n']) {
+                let c = c.trim_start_matches(|ch: char| {
+                    ch.is_ascii_digit() || ch == ',' || ch == '$' || ch == ' '
+                });
+                if let Some(cmd) = c.strip_prefix("e ") {
+                    ctx.findings().nested_shell(cmd);
+                }
+            }
         }
         let writes = s.split([';', '\n']).any(|c| {
             let c = c.trim();

@@ -320,6 +320,10 @@ fn containers(ctx: &mut Ctx<'_>, name: &str) {
     {
         let group = sub;
         sub = rest.remove(0);
+        if group == "compose" && DESTROYS.contains(&sub) {
+            ctx.high(format!("{name} compose {sub} stops or deletes containers"));
+            return;
+        }
         if group == "volume" && matches!(sub, "rm" | "prune" | "remove") {
             ctx.high(format!(
                 "{name} volume {sub} deletes volumes and their data"

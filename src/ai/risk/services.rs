@@ -292,7 +292,7 @@ pub(super) fn service_action(ctx: &mut Ctx<'_>, svc: &str, action: &str) {
 }
 
 fn kill(ctx: &mut Ctx<'_>) {
-    if ctx.flag('l', "") || ctx.flag('L', "") {
+    if ctx.has("-l") || ctx.has("-L") || ctx.has("--list") || ctx.has("--table") {
         return;
     }
     let signal_zero = ctx.args.iter().any(|a| *a == "-0" || *a == "-s0")

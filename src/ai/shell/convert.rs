@@ -263,8 +263,13 @@ impl Walk<'_> {
             inherited: f.inherited.iter().cloned().chain(redirs).collect(),
             ..f.clone()
         };
-        if let Some(body) = n.child_by_field_name("body") {
-            self.visit(body, &inner);
+        match n.child_by_field_name("body") {
+            Some(body) => self.visit(body, &inner),
+            // `> file` alone still truncates the file: keep it as a command without words.
+            None => {
+                let cmd = self.new_command(&inner);
+                self.s.commands.push(cmd);
+            }
         }
         if let Some(pipe) = piped_into {
             let mut stages = vec![start..self.s.commands.len()];

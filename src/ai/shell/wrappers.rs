@@ -279,8 +279,10 @@ impl Unwrap<'_> {
             "git" => self.git(&args),
             "rg" => {
                 let o = self.opts_anywhere(&args, "", &["pre"]);
+                // `--pre` names one program; parsing it as a script also sees through a
+                // value that smuggles arguments in.
                 for w in o.values(&["--pre"]).cloned().collect::<Vec<_>>() {
-                    self.exec_full(&[w], "rg --pre", false, vec![], true);
+                    self.script(&w, "rg --pre", None);
                 }
             }
             "tar" => self.tar(&args),
@@ -528,9 +530,9 @@ impl Unwrap<'_> {
                 .find(|c: char| c == '=' || c.is_whitespace())
                 .map(|i| (&v[..i], v[i + 1..].trim_start_matches(['=', ' ', '\t'])));
             if let Some((key, value)) = split {
-                let key = key.to_ascii_lowercase();
+                let lower = key.to_ascii_lowercase();
                 if matches!(
-                    key.as_str(),
+                    lower.as_str(),
                     "proxycommand" | "localcommand" | "knownhostscommand"
                 ) {
                     self.script(&part(&w, value), &format!("ssh -o {key}"), None);
