@@ -1,4 +1,4 @@
-//! The encrypted vault: file format, KDF + AEAD, entries, audit log, placeholders, redaction.
+//! The encrypted vault: file format, KDF + AEAD, entries, audit log, placeholder substitution.
 //!
 //! ```no_run
 //! # use lumen::vault::{Vault, KdfParams};
@@ -25,6 +25,7 @@ pub use entry::{Entry, Kind, NewEntry, Payload, check_name};
 pub use error::{Result, VaultError};
 pub use format::KdfParams;
 pub use otp::{TotpCode, unix_now};
+pub use placeholders::placeholder;
 pub use sshkey::KeyInfo;
 pub use store::{TEST_HOOK_ENV, lock_path};
 
