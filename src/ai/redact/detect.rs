@@ -79,7 +79,9 @@ static TOKENS: LazyLock<Vec<(SecretKind, Regex)>> = LazyLock::new(|| {
 
 /// `.netrc`: `machine HOST login USER password SECRET`, or `password SECRET` on its own line.
 static NETRC: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?m)^[ \t]*(?:machine[ \t]+\S+[ \t]+)?(?:login[ \t]+\S+[ \t]+)?password[ \t]+(\S+)")
+    re(
+        r"(?m)^[ \t]*(?:(?:machine|default)[ \t]+(?:\S+[ \t]+)?(?:login[ \t]+\S+[ \t]+)?password[ \t]+(\S+)|password[ \t]+(\S+)[ \t]*$)",
+    )
 });
 static PEM_BEGIN: LazyLock<Regex> =
     LazyLock::new(|| re(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----"));
@@ -138,7 +140,11 @@ pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>)
         }
     }
     for c in NETRC.captures_iter(text) {
-        if let Some(p) = c.get(1).filter(|p| !is_placeholder(p.as_str())) {
+        if let Some(p) = c
+            .get(1)
+            .or_else(|| c.get(2))
+            .filter(|p| !is_placeholder(p.as_str()))
+        {
             hits.push(Hit::new(p.start(), p.end(), SecretKind::Password));
         }
     }

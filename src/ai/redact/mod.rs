@@ -138,8 +138,10 @@ fn widen(text: &str, mut s: usize, mut e: usize) -> (usize, usize) {
 fn resolve(text: &str, mut hits: Vec<Hit>) -> Redacted {
     hits.retain(|h| h.start < h.end && h.end <= text.len());
     hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-    let mut out = String::with_capacity(text.len());
-    let mut redactions = Vec::new();
+    let mut out = Redacted {
+        text: String::with_capacity(text.len()),
+        redactions: Vec::new(),
+    };
     let mut pos = 0;
     let mut i = 0;
     while i < hits.len() {
@@ -160,25 +162,30 @@ fn resolve(text: &str, mut hits: Vec<Hit>) -> Redacted {
         }
         let start = floor_boundary(text, hits[i].start.max(pos));
         let end = ceil_boundary(text, end);
-        out.push_str(&text[pos..start]);
-        let replacement = match &hits[best].vault {
+        let hit = &hits[best];
+        // A detector that ran past a vault value by punctuation only (`token=VALUE;`) does
+        // not hide that punctuation: the vault value is exactly known.
+        let punct = |s: &str| s.bytes().all(|b| b.is_ascii_punctuation() || b == b' ');
+        let (vs, ve) = (hit.start.max(start), hit.end.min(end));
+        let exact = hit.vault.is_some() && punct(&text[start..vs]) && punct(&text[ve..end]);
+        let (cut_start, cut_end) = if exact { (vs, ve) } else { (start, end) };
+        out.text.push_str(&text[pos..cut_start]);
+        let replacement = match &hit.vault {
             Some(name) => crate::vault::placeholder(name),
-            None => format!("[redacted:{}]", hits[best].kind),
+            None => format!("[redacted:{}]", hit.kind),
         };
-        redactions.push(Redaction {
-            kind: hits[best].kind,
-            start: out.len(),
-            end: out.len() + replacement.len(),
+        out.redactions.push(Redaction {
+            kind: hit.kind,
+            start: out.text.len(),
+            end: out.text.len() + replacement.len(),
         });
-        out.push_str(&replacement);
+        out.text.push_str(&replacement);
+        out.text.push_str(&text[cut_end..end]);
         pos = end;
         i = j;
     }
-    out.push_str(&text[pos..]);
-    Redacted {
-        text: out,
-        redactions,
-    }
+    out.text.push_str(&text[pos..]);
+    out
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {
