@@ -372,13 +372,7 @@ impl Vault {
     }
 
     fn check_bound(&self, entry: &Entry, host: &str, groups: &[String]) -> Result<()> {
-        let bound = entry.hosts.iter().any(|h| {
-            h == "*"
-                || h == host
-                || h.strip_prefix('@')
-                    .is_some_and(|g| groups.iter().any(|x| x == g))
-        });
-        if bound {
+        if entry.is_bound_to(host, groups) {
             Ok(())
         } else {
             Err(VaultError::NotBound {

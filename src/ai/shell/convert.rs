@@ -3,8 +3,8 @@
 
 use super::words::{decode_ansi_c, has_glob, unescape_bare, unescape_double};
 use super::{
-    Assignment, Command, Function, MAX_DEPTH, MAX_SOURCE_LEN, Parent, Pipeline, RedirOp, Redirect,
-    Script, SubKind, Substitution, Word, wrappers,
+    Assignment, Command, Function, MAX_DEPTH, MAX_SOURCE_LEN, Parent, Pipeline, Quoting, RedirOp,
+    Redirect, Script, SubKind, Substitution, Word, wrappers,
 };
 use std::cell::RefCell;
 use tree_sitter::{Node, Parser, Tree};
@@ -26,6 +26,48 @@ fn parse_tree(source: &str) -> Option<Tree> {
         }
         slot.as_mut()?.parse(source, None)
     })
+}
+
+/// How the shell reads the text at `range` of `source` (the innermost quoting around it).
+/// `None` when the source does not parse.
+pub fn quoting(source: &str, range: std::ops::Range<usize>) -> Option<Quoting> {
+    let tree = parse_tree(source)?;
+    if tree.root_node().has_error() {
+        return None;
+    }
+    let mut node = tree
+        .root_node()
+        .descendant_for_byte_range(range.start, range.end)?;
+    loop {
+        let q = match node.kind() {
+            "raw_string" => Some(Quoting::Single),
+            "string" | "translated_string" => Some(Quoting::Double),
+            "ansi_c_string" => Some(Quoting::AnsiC),
+            "heredoc_body" => {
+                let expands = node
+                    .parent()
+                    .and_then(|p| {
+                        let mut c = p.walk();
+                        let start = p
+                            .children(&mut c)
+                            .find(|c| c.kind() == "heredoc_start")
+                            .map(|s| !source[s.byte_range()].contains(['\'', '"', '\\']));
+                        start
+                    })
+                    .unwrap_or(false);
+                Some(Quoting::HereDoc { expands })
+            }
+            "word" | "concatenation" | "command_name" => Some(Quoting::Bare),
+            "comment" | "arithmetic_expansion" | "regex" | "extglob_pattern" | "test_command" => {
+                Some(Quoting::Other)
+            }
+            _ => None,
+        };
+        if let Some(q) = q {
+            return Some(q);
+        }
+        node = node.parent()?;
+    }
 }
 
 /// Where the commands being converted run.

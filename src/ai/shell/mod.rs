@@ -12,12 +12,30 @@ mod wrappers;
 
 use std::ops::Range;
 
+pub use convert::quoting;
 pub use words::{basename, program_name};
 
 /// Longer command lines are not parsed (and so are treated as unparseable).
 pub const MAX_SOURCE_LEN: usize = 64 * 1024;
 /// Scripts inside scripts (`sh -c "sh -c '…'"`) deeper than this are not followed.
 pub const MAX_DEPTH: u32 = 8;
+
+/// How the shell reads the text at some position of a command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// A bare word: the shell splits and expands it.
+    Bare,
+    /// Inside `'…'`.
+    Single,
+    /// Inside `"…"`.
+    Double,
+    /// Inside `$'…'`.
+    AnsiC,
+    /// In a here-document body; `expands` when the delimiter is unquoted.
+    HereDoc { expands: bool },
+    /// A comment, an arithmetic expression, a pattern or anything else.
+    Other,
+}
 
 /// Everything a command line runs, flattened in source order.
 #[derive(Debug, Default, Clone)]
