@@ -3,6 +3,7 @@
 //! Each domain adds one variant to [`Command`] and a `run` function in a file of its own here
 //! (`vault.rs`, `hosts.rs`, …), so the subcommands stay small and separate.
 
+pub mod ai;
 pub mod connect;
 pub mod demo;
 pub mod hosts;
@@ -49,6 +50,8 @@ pub enum Command {
     Hosts(hosts::HostsArgs),
     /// The encrypted vault: passwords, SSH keys, TOTP secrets, API keys.
     Vault(Box<vault::VaultArgs>),
+    /// The AI safety layer: assess a command's risk, show what a model would see.
+    Ai(ai::AiArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Some(Command::Connect(args)) => connect::run(&args, paths, cli.theme),
         Some(Command::Hosts(args)) => return hosts::run(args, &paths),
         Some(Command::Vault(args)) => vault::run(&paths, *args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Ai(args)) => ai::run(args, &paths),
     };
     match result {
         Ok(code) => code,

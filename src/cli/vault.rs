@@ -2,7 +2,7 @@
 //! failure never leaves half a listing on screen; secrets are printed only by `show --reveal`.
 
 mod args;
-mod input;
+pub(crate) mod input;
 
 pub use args::{EntryFields, InitArgs, ScopeArg, VaultArgs, VaultCommand};
 use input::{clean_secret, first_line_of_file, prompt_hidden};
