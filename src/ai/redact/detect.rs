@@ -39,39 +39,43 @@ static TOKENS: LazyLock<Vec<(SecretKind, Regex)>> = LazyLock::new(|| {
     vec![
         (
             SecretKind::AwsAccessKey,
-            re(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}\b"),
+            re(
+                r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}(?-u:\b)",
+            ),
         ),
         (
             SecretKind::GithubToken,
-            re(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b"),
+            re(
+                r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?-u:\b)",
+            ),
         ),
         (
             SecretKind::GitlabToken,
             re(
-                r"\b(?:(?:glpat|glptt|gldt|glrt|glcbt|glsoat|glffct|glimt|glagent|gloas|glft|glsa)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})",
+                r"(?-u:\b)(?:(?:glpat|glptt|gldt|glrt|glcbt|glsoat|glffct|glimt|glagent|gloas|glft|glsa)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})",
             ),
         ),
         (
             SecretKind::SlackToken,
             re(
-                r"\b(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,})|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
+                r"(?-u:\b)(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,})|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
             ),
         ),
-        (SecretKind::OpenaiKey, re(r"\bsk-[A-Za-z0-9_\-]{20,}")),
+        (SecretKind::OpenaiKey, re(r"(?-u:\b)sk-[A-Za-z0-9_\-]{20,}")),
         (
             SecretKind::GoogleKey,
             re(
-                r"\b(?:AIza[0-9A-Za-z_\-]{35}|ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,}|1//0[0-9A-Za-z_\-]{30,})",
+                r"(?-u:\b)(?:AIza[0-9A-Za-z_\-]{35}|ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,}|1//0[0-9A-Za-z_\-]{30,})",
             ),
         ),
         (
             SecretKind::Jwt,
-            re(r"\beyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
+            re(r"(?-u:\b)eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
         ),
         (
             SecretKind::Token,
             re(
-                r"\b(?:[rsp]k_(?:live|test)_[0-9A-Za-z]{20,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{40,}|hf_[A-Za-z]{30,}|SG\.[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|dop_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_\-]{24,}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})",
+                r"(?-u:\b)(?:[rsp]k_(?:live|test)_[0-9A-Za-z]{20,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{40,}|hf_[A-Za-z]{30,}|SG\.[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|dop_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_\-]{24,}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})",
             ),
         ),
     ]
@@ -85,21 +89,22 @@ static NETRC: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PEM_BEGIN: LazyLock<Regex> =
     LazyLock::new(|| re(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----"));
-static URL_PASSWORD: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s/:@'\x22]*:([^\s/@'\x22]+)@"));
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?-u:\b)[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s/:@'\x22]*:([^\s/@'\x22]+)@")
+});
 static AUTH_HEADER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:proxy-)?authorization\s*[:=]\s*[\x22']?(?:bearer|basic|token|digest|negotiate|apikey|sso-key)\s+([A-Za-z0-9._~+/=:\-]{6,})",
+        r"(?i)(?-u:\b)(?:proxy-)?authorization\s*[:=]\s*[\x22']?(?:bearer|basic|token|digest|negotiate|apikey|sso-key)\s+([A-Za-z0-9._~+/=:\-]{6,})",
     )
 });
 /// A setting whose name says it is secret, up to its separator; the value is parsed in code.
 static KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)([A-Za-z0-9_.\-]*(?:password|passwd|passphrase|secret|token|api[_\-]?key|private[_\-]?key|credential|access[_\-]?key|auth[_\-]?key|\b_?auth\b)[A-Za-z0-9_.\-]*)(["']?)[ \t]*(:=|=>|=|:)[ \t]*"#,
+        r#"(?i)([A-Za-z0-9_.\-]*(?:password|passwd|passphrase|secret|token|api[_\-]?key|private[_\-]?key|credential|access[_\-]?key|auth[_\-]?key|(?-u:\b)_?auth(?-u:\b))[A-Za-z0-9_.\-]*)(["']?)[ \t]*(:=|=>|=|:)[ \t]*"#,
     )
 });
-/// Long runs of base64 characters: 40-character AWS secret keys and encoded secrets.
-static LONG_TOKEN: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z0-9+/_\-]{20,}={0,2}"));
+/// Runs of base64 characters at least this long are checked (AWS secret keys are 40).
+const MIN_TOKEN_LEN: usize = 20;
 /// Any program: `--password VALUE`, `--token VALUE`, `--client-secret 'VALUE'`.
 static OPTION_SECRET: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -109,7 +114,7 @@ static OPTION_SECRET: LazyLock<Regex> = LazyLock::new(|| {
 /// Programs whose command line carries a password; see [`cli_passwords`].
 static PASSWORD_TOOLS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlshow|mysqlcheck|mysqlpump|sshpass|redis-cli|valkey-cli|smbclient|curl|wget|htpasswd|ldapsearch|ldapadd|ldapmodify|ldapdelete|ldappasswd|ldapwhoami|openssl|zip|unzip|7z|7za|sqlcmd|mongo|mongosh|mongodump|mongorestore|rabbitmqctl|xfreerdp|psql)\b",
+        r"(?-u:\b)(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlshow|mysqlcheck|mysqlpump|sshpass|redis-cli|valkey-cli|smbclient|curl|wget|htpasswd|ldapsearch|ldapadd|ldapmodify|ldapdelete|ldappasswd|ldapwhoami|openssl|zip|unzip|7z|7za|sqlcmd|mongo|mongosh|mongodump|mongorestore|rabbitmqctl|xfreerdp|psql)(?-u:\b)",
     )
 });
 
@@ -134,24 +139,54 @@ pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>)
             hits.push(Hit::new(p.start(), p.end(), SecretKind::UrlPassword));
         }
     }
-    for c in AUTH_HEADER.captures_iter(text) {
-        if let Some(p) = c.get(1) {
-            hits.push(Hit::new(p.start(), p.end(), SecretKind::Authorization));
+    // The case-insensitive patterns are slow over megabytes: run them only on the lines
+    // that contain one of their keywords.
+    for (ls, le) in keyword_lines(text) {
+        let line = &text[ls..le];
+        for c in AUTH_HEADER.captures_iter(line) {
+            if let Some(p) = c.get(1) {
+                hits.push(Hit::new(
+                    ls + p.start(),
+                    ls + p.end(),
+                    SecretKind::Authorization,
+                ));
+            }
         }
-    }
-    for c in NETRC.captures_iter(text) {
-        if let Some(p) = c
-            .get(1)
-            .or_else(|| c.get(2))
-            .filter(|p| !is_placeholder(p.as_str()))
-        {
-            hits.push(Hit::new(p.start(), p.end(), SecretKind::Password));
+        for c in NETRC.captures_iter(line) {
+            if let Some(p) = c
+                .get(1)
+                .or_else(|| c.get(2))
+                .filter(|p| !is_placeholder(p.as_str()))
+            {
+                hits.push(Hit::new(ls + p.start(), ls + p.end(), SecretKind::Password));
+            }
         }
+        key_values(text, ls, le, hits);
+        option_secrets(text, ls, le, hits);
     }
-    key_values(text, hits);
     cli_passwords(text, hits);
-    option_secrets(text, hits);
     long_tokens(text, secrets, hits);
+}
+
+/// Words whose presence (any case) makes a line worth the slower patterns.
+static KEYWORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)pass|secret|token|api.?key|private.?key|credential|access.?key|auth")
+});
+
+/// (start, end) of each line holding a keyword, once per line.
+fn keyword_lines(text: &str) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for m in KEYWORDS.find_iter(text) {
+        if out.last().is_some_and(|&(_, e)| m.start() < e) {
+            continue;
+        }
+        let ls = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        let le = text[m.start()..]
+            .find('\n')
+            .map_or(text.len(), |i| m.start() + i);
+        out.push((ls, le));
+    }
+    out
 }
 
 /// Letters and digits both: random tokens have them, words like `sk-learn-tutorial` do not.
@@ -203,7 +238,8 @@ fn pem_blocks(text: &str, hits: &mut Vec<Hit>) {
             continue;
         };
         let end_marker = format!("-----END {}-----", label.as_str());
-        let end = match text[all.end()..].find(&end_marker) {
+        let window = &text[all.end()..ceil(text, all.end() + PEM_MAX_LEN)];
+        let end = match window.find(&end_marker) {
             Some(i) => all.end() + i + end_marker.len(),
             // Cut off (a scrolled screen, `head`): mask the key-looking lines that follow.
             None => {
@@ -233,6 +269,17 @@ fn pem_blocks(text: &str, hits: &mut Vec<Hit>) {
         };
         hits.push(Hit::new(all.start(), end, SecretKind::PrivateKey));
     }
+}
+
+/// No private key block is longer than this (an 8192-bit RSA key is about 6.5 KB).
+const PEM_MAX_LEN: usize = 32 * 1024;
+
+fn ceil(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 /// Name suffixes that describe a secret rather than hold it (`PASSWORD_FILE=/run/secrets/db`).
@@ -284,8 +331,8 @@ const META_SUFFIXES: &[&str] = &[
     "helper",
 ];
 
-fn key_values(text: &str, hits: &mut Vec<Hit>) {
-    for c in KEY_VALUE.captures_iter(text) {
+fn key_values(text: &str, ls: usize, le: usize, hits: &mut Vec<Hit>) {
+    for c in KEY_VALUE.captures_iter(&text[ls..le]) {
         let (Some(all), Some(name)) = (c.get(0), c.get(1)) else {
             continue;
         };
@@ -294,10 +341,11 @@ fn key_values(text: &str, hits: &mut Vec<Hit>) {
         if META_SUFFIXES.contains(&tail) || n.starts_with("no-") || n.starts_with("--no") {
             continue;
         }
+        let name_start = ls + name.start();
         // `"PASSWORD=x"` inside a JSON string ends at the quote.
-        let before = text[..name.start()].chars().next_back();
+        let before = text[..name_start].chars().next_back();
         let outer_quote = before.filter(|c| *c == '"' || *c == '\'');
-        let start = all.end();
+        let start = ls + all.end();
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let rest = &text[start..line_end];
         let Some(first) = rest.chars().next() else {
@@ -319,7 +367,7 @@ fn key_values(text: &str, hits: &mut Vec<Hit>) {
         };
         let value = &text[vs..ve];
         if matches!(value.trim(), "|" | ">" | "|-" | ">-" | "|+" | ">+") {
-            block_scalar(text, name.start(), line_end, hits);
+            block_scalar(text, name_start, line_end, hits);
             continue;
         }
         if is_placeholder(value) || looks_like_code(value) {
@@ -529,8 +577,8 @@ fn cli_passwords(text: &str, hits: &mut Vec<Hit>) {
     }
 }
 
-fn option_secrets(text: &str, hits: &mut Vec<Hit>) {
-    for c in OPTION_SECRET.captures_iter(text) {
+fn option_secrets(text: &str, ls: usize, le: usize, hits: &mut Vec<Hit>) {
+    for c in OPTION_SECRET.captures_iter(&text[ls..le]) {
         let (Some(name), Some(value)) = (c.get(1), c.get(2)) else {
             continue;
         };
@@ -539,26 +587,53 @@ fn option_secrets(text: &str, hits: &mut Vec<Hit>) {
         if META_SUFFIXES.contains(&tail) || n.starts_with("no-") || n.starts_with("ask") {
             continue;
         }
-        let (s, e) = unquote(text, (value.start(), value.end()));
+        let (s, e) = unquote(text, (ls + value.start(), ls + value.end()));
         if !is_placeholder(&text[s..e]) {
             hits.push(Hit::new(s, e, SecretKind::CliPassword));
         }
     }
 }
 
-/// 40-character AWS secret keys, and base64 text that decodes to a secret.
-fn long_tokens(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {
-    let bytes = text.as_bytes();
-    let b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-');
-    for m in LONG_TOKEN.find_iter(text) {
-        let (s, e) = (m.start(), m.end());
-        // Only whole tokens: not a piece of a longer run that a path separator split.
-        if s > 0 && b64(bytes[s - 1]) || e < bytes.len() && b64(bytes[e]) {
+/// Maximal runs of base64 characters (either alphabet, `=` padding at the end) of at least
+/// [`MIN_TOKEN_LEN`] bytes.
+fn base64_runs(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !is_b64(b[i]) {
+            i += 1;
             continue;
         }
-        let t = m.as_str();
+        let start = i;
+        while i < b.len() && is_b64(b[i]) {
+            i += 1;
+        }
+        while i < b.len() && b[i] == b'=' {
+            i += 1;
+        }
+        if i - start >= MIN_TOKEN_LEN {
+            out.push((start, i));
+        }
+    }
+    out
+}
+
+fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-')
+}
+
+/// 40-character AWS secret keys, and base64 text that decodes to a secret.
+fn long_tokens(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {
+    for (s, e) in base64_runs(text.as_bytes()) {
+        let t = &text[s..e];
         if t.len() == 40 && is_aws_secret(t) {
             hits.push(Hit::new(s, e, SecretKind::AwsSecretKey));
+            continue;
+        }
+        // Base64 of text has upper and lower case letters; hashes, UUIDs and paths of
+        // lower-case words do not, and decoding them is most of the cost.
+        let b = t.as_bytes();
+        if !(b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase)) {
             continue;
         }
         let Some(raw) = decode_bytes(t) else { continue };
@@ -635,7 +710,6 @@ mod tests {
             &*URL_PASSWORD,
             &*AUTH_HEADER,
             &*KEY_VALUE,
-            &*LONG_TOKEN,
             &*PASSWORD_TOOLS,
         ] {
             assert!(!r.as_str().is_empty());

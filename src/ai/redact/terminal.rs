@@ -30,10 +30,13 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
-/// The current line while it is being written: appended to until a `\r`, a backspace or a
-/// cursor move makes later characters overwrite earlier ones.
+/// The output so far. The current line is written straight into `out` until a `\r`, a
+/// backspace or a cursor move makes later characters overwrite earlier ones; then it becomes
+/// a grid of cells until the line ends.
 struct Line {
-    text: String,
+    out: String,
+    /// Where the current line starts in `out`.
+    start: usize,
     /// Set once the cursor left the end of the line: characters and the cursor column.
     grid: Option<(Vec<char>, usize)>,
 }
@@ -41,7 +44,7 @@ struct Line {
 impl Line {
     fn push(&mut self, c: char) {
         match &mut self.grid {
-            None => self.text.push(c),
+            None => self.out.push(c),
             Some((cells, col)) => {
                 if *col < cells.len() {
                     cells[*col] = c;
@@ -56,27 +59,30 @@ impl Line {
 
     fn push_str(&mut self, s: &str) {
         match self.grid {
-            None => self.text.push_str(s),
+            None => self.out.push_str(s),
             Some(_) => s.chars().for_each(|c| self.push(c)),
         }
     }
 
     fn grid(&mut self) -> (&mut Vec<char>, &mut usize) {
-        let text = &mut self.text;
+        let (out, start) = (&mut self.out, self.start);
         let (cells, col) = self.grid.get_or_insert_with(|| {
-            let cells: Vec<char> = text.chars().collect();
+            let cells: Vec<char> = out[start..].chars().collect();
+            out.truncate(start);
             let len = cells.len();
-            text.clear();
             (cells, len)
         });
         (cells, col)
     }
 
+    fn empty(&self) -> bool {
+        self.grid.is_none() && self.out.len() == self.start
+    }
+
     fn carriage_return(&mut self) {
-        if self.text.is_empty() && self.grid.is_none() {
-            return;
+        if !self.empty() {
+            *self.grid().1 = 0;
         }
-        *self.grid().1 = 0;
     }
 
     fn left(&mut self, n: usize) {
@@ -106,12 +112,15 @@ impl Line {
         }
     }
 
-    fn finish_into(&mut self, out: &mut String) {
-        match self.grid.take() {
-            None => out.push_str(&self.text),
-            Some((cells, _)) => out.extend(cells.iter()),
+    /// End the line (with `\n` when one was written).
+    fn finish(&mut self, newline: bool) {
+        if let Some((cells, _)) = self.grid.take() {
+            self.out.extend(cells.iter());
         }
-        self.text.clear();
+        if newline {
+            self.out.push('\n');
+        }
+        self.start = self.out.len();
     }
 }
 
@@ -120,9 +129,9 @@ pub fn visible_text(input: &[u8]) -> String {
     let text = String::from_utf8_lossy(input);
     let s = text.as_ref();
     let bytes = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
     let mut line = Line {
-        text: String::with_capacity(256),
+        out: String::with_capacity(s.len()),
+        start: 0,
         grid: None,
     };
     let mut concealed = false;
@@ -143,8 +152,7 @@ pub fn visible_text(input: &[u8]) -> String {
         }
         match b {
             b'\n' => {
-                line.finish_into(&mut out);
-                out.push('\n');
+                line.finish(true);
                 i += 1;
             }
             b'\r' => {
@@ -183,8 +191,8 @@ pub fn visible_text(input: &[u8]) -> String {
             }
         }
     }
-    line.finish_into(&mut out);
-    out
+    line.finish(false);
+    line.out
 }
 
 /// After an ESC at `i - 1`: returns the index after the sequence.
