@@ -323,14 +323,14 @@ pub(super) fn check(script: &Script, host: &str) -> Result<(), Refusal> {
             return Err(Refusal::RawSocket { name });
         }
         for w in words_of(c) {
-            if let (Some(n), Some(dest)) = (t.word(w), url_host(&w.value)) {
-                if !allowed(&dest, host) {
-                    return Err(Refusal::Url {
-                        name: n,
-                        destination: dest,
-                        host: host.into(),
-                    });
-                }
+            if let (Some(n), Some(dest)) = (t.word(w), url_host(&w.value))
+                && !allowed(&dest, host)
+            {
+                return Err(Refusal::Url {
+                    name: n,
+                    destination: dest,
+                    host: host.into(),
+                });
             }
         }
         let interpreter = INTERPRETERS

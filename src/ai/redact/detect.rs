@@ -516,10 +516,10 @@ fn cli_passwords(text: &str, hits: &mut Vec<Hit>) {
                     } else {
                         Some(unquote(line, (s + 2, e)))
                     };
-                    if let Some((vs, ve)) = span {
-                        if let Some(p) = line[vs..ve].find('%') {
-                            push((vs + p + 1, ve));
-                        }
+                    if let Some((vs, ve)) = span
+                        && let Some(p) = line[vs..ve].find('%')
+                    {
+                        push((vs + p + 1, ve));
                     }
                 }
                 "curl"
@@ -531,10 +531,10 @@ fn cli_passwords(text: &str, hits: &mut Vec<Hit>) {
                     } else {
                         next
                     };
-                    if let Some((vs, ve)) = span {
-                        if let Some(p) = line[vs..ve].find(':') {
-                            push((vs + p + 1, ve));
-                        }
+                    if let Some((vs, ve)) = span
+                        && let Some(p) = line[vs..ve].find(':')
+                    {
+                        push((vs + p + 1, ve));
                     }
                 }
                 "openssl" if matches!(w, "-pass" | "-passin" | "-passout" | "-password" | "-k") => {
@@ -648,13 +648,13 @@ fn long_tokens(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {
             });
             continue;
         }
-        if t.len() >= 24 {
-            if let Some(decoded) = readable(raw) {
-                let mut inner = Vec::new();
-                detect(&decoded, None, &mut inner);
-                if !inner.is_empty() {
-                    hits.push(Hit::new(s, e, SecretKind::Encoded));
-                }
+        if t.len() >= 24
+            && let Some(decoded) = readable(raw)
+        {
+            let mut inner = Vec::new();
+            detect(&decoded, None, &mut inner);
+            if !inner.is_empty() {
+                hits.push(Hit::new(s, e, SecretKind::Encoded));
             }
         }
     }

@@ -379,11 +379,12 @@ fn wrapper(ctx: &mut Ctx<'_>, name: &str) -> bool {
             true
         }
         "source" | "." => {
-            if let Some(file) = ctx.cmd.args().first() {
-                if file.subs.is_empty() && file.value != "/dev/stdin" {
-                    let f = file.value.clone();
-                    ctx.medium(format!("runs the script {f}"));
-                }
+            if let Some(file) = ctx.cmd.args().first()
+                && file.subs.is_empty()
+                && file.value != "/dev/stdin"
+            {
+                let f = file.value.clone();
+                ctx.medium(format!("runs the script {f}"));
             }
             true
         }

@@ -346,10 +346,10 @@ fn here_docs(script: &Script, found: &mut Findings) {
 fn downloaded_then_run(script: &Script, found: &mut Findings) {
     let mut downloaded: Vec<String> = Vec::new();
     for c in &script.commands {
-        if !downloaded.is_empty() {
-            if let Some(f) = runs_file(c).filter(|f| downloaded.iter().any(|d| d == basename(f))) {
-                found.high(format!("runs a downloaded file ({f})"));
-            }
+        if !downloaded.is_empty()
+            && let Some(f) = runs_file(c).filter(|f| downloaded.iter().any(|d| d == basename(f)))
+        {
+            found.high(format!("runs a downloaded file ({f})"));
         }
         downloaded.extend(download_outputs(c));
     }

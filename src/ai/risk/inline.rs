@@ -534,10 +534,10 @@ fn sed(ctx: &mut Ctx<'_>) {
         .values(&["-e", "--expression"])
         .map(|w| w.value.clone())
         .collect();
-    if scripts.is_empty() {
-        if let Some(w) = args.get(o.operand) {
-            scripts.push(w.value.clone());
-        }
+    if scripts.is_empty()
+        && let Some(w) = args.get(o.operand)
+    {
+        scripts.push(w.value.clone());
     }
     for s in scripts {
         // GNU sed's `e` command and `s///e` flag run the pattern space as a shell command;
@@ -705,13 +705,13 @@ pub(crate) fn sql(found: &mut Findings, client: &str, text: &str) {
         "LOAD", "SET", "FLUSH", "KILL", "VACUUM", "REINDEX", "CLUSTER", "CALL", "DO", "LOCK",
         "REFRESH", "COMMENT", "SOURCE", "\\I", "\\IR", "\\COPY", "RESET", "PURGE", "OPTIMIZE",
     ];
-    if let Some(c) = CHANGES.iter().find(|c| has(c)) {
-        if !(*c == "SET" && has("UPDATE")) {
-            found.medium(format!(
-                "{} changes the database via {client}",
-                c.trim_start_matches('\\')
-            ));
-        }
+    if let Some(c) = CHANGES.iter().find(|c| has(c))
+        && !(*c == "SET" && has("UPDATE"))
+    {
+        found.medium(format!(
+            "{} changes the database via {client}",
+            c.trim_start_matches('\\')
+        ));
     }
 }
 

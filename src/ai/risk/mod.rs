@@ -123,7 +123,7 @@ impl Findings {
 
     fn finish(mut self) -> Assessment {
         // Stable: equal levels keep the order they were found in.
-        self.reasons.sort_by(|a, b| b.risk.cmp(&a.risk));
+        self.reasons.sort_by_key(|r| std::cmp::Reverse(r.risk));
         Assessment {
             risk: self.reasons.first().map_or(Risk::Low, |r| r.risk),
             reasons: self.reasons,

@@ -393,10 +393,10 @@ fn container_run(ctx: &mut Ctx<'_>, name: &str) {
                 why = Some(format!("a container with {cap}"));
             }
         }
-        if let Some(opt) = value_of(i, a, "--security-opt") {
-            if opt.contains("unconfined") || opt.contains("disable") {
-                why = Some(format!("a container with --security-opt {opt}"));
-            }
+        if let Some(opt) = value_of(i, a, "--security-opt")
+            && (opt.contains("unconfined") || opt.contains("disable"))
+        {
+            why = Some(format!("a container with --security-opt {opt}"));
         }
         if value_of(i, a, "--device").is_some() {
             why = Some("a container with host devices".into());
@@ -447,7 +447,7 @@ fn kubectl(ctx: &mut Ctx<'_>, name: &str) {
             ctx.high(format!("{name} {sub} deletes or evicts resources"))
         }
         "scale" => {
-            if ctx.args.iter().any(|a| *a == "--replicas=0")
+            if ctx.args.contains(&"--replicas=0")
                 || ctx.args.windows(2).any(|w| w == ["--replicas", "0"])
             {
                 ctx.high(format!("{name} scale --replicas=0 stops a workload"));

@@ -16,11 +16,11 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
         }
         "reboot" | "halt" | "poweroff" | "kexec" => ctx.high(format!("{name} stops the machine")),
         "init" | "telinit" => {
-            if let Some(level) = ctx.operands().first() {
-                if matches!(*level, "0" | "6" | "1" | "s" | "S") {
-                    let l = level.to_string();
-                    ctx.high(format!("{name} {l} changes the run level"));
-                }
+            if let Some(level) = ctx.operands().first()
+                && matches!(*level, "0" | "6" | "1" | "s" | "S")
+            {
+                let l = level.to_string();
+                ctx.high(format!("{name} {l} changes the run level"));
             }
         }
         "systemctl" => systemctl(ctx),
@@ -312,9 +312,9 @@ fn kill(ctx: &mut Ctx<'_>) {
         .iter()
         .find(|a| a.starts_with('-') && **a != "-1" && **a != "--")
         .copied();
-    if targets.iter().any(|t| *t == "1") {
+    if targets.contains(&"1") {
         ctx.high("kill signals PID 1 (init)");
-    } else if targets.iter().any(|t| *t == "-1") || ctx.args.windows(2).any(|w| w[1] == "-1") {
+    } else if targets.contains(&"-1") || ctx.args.windows(2).any(|w| w[1] == "-1") {
         ctx.high("kill -1 signals every process");
     } else {
         let sig = signal.map(|s| format!(" {s}")).unwrap_or_default();

@@ -48,11 +48,10 @@ pub fn quoting(source: &str, range: std::ops::Range<usize>) -> Option<Quoting> {
                     .parent()
                     .and_then(|p| {
                         let mut c = p.walk();
-                        let start = p
-                            .children(&mut c)
+
+                        p.children(&mut c)
                             .find(|c| c.kind() == "heredoc_start")
-                            .map(|s| !source[s.byte_range()].contains(['\'', '"', '\\']));
-                        start
+                            .map(|s| !source[s.byte_range()].contains(['\'', '"', '\\']))
                     })
                     .unwrap_or(false);
                 Some(Quoting::HereDoc { expands })
@@ -314,7 +313,8 @@ impl Walk<'_> {
             }
         }
         if let Some(pipe) = piped_into {
-            let mut stages = vec![start..self.s.commands.len()];
+            let mut stages = Vec::new();
+            stages.push(start..self.s.commands.len());
             for c in named_children(pipe) {
                 let s = self.s.commands.len();
                 self.visit(c, f);
@@ -350,17 +350,16 @@ impl Walk<'_> {
 
     fn redirect(&mut self, n: Node<'_>, f: &Frame) -> Option<Redirect> {
         let mut fd = None;
-        let mut op_text = String::new();
+        let mut op_text: Option<String> = None;
         let mut target = None;
         match n.kind() {
             "file_redirect" | "herestring_redirect" => {
                 for (field, c) in fielded_children(n) {
                     match field {
                         Some("descriptor") => fd = self.text(c).parse().ok(),
+                        // The operator is the first unnamed token; later ones are punctuation.
                         _ if !c.is_named() => {
-                            if op_text.is_empty() {
-                                op_text = self.text(c).to_string();
-                            }
+                            op_text.get_or_insert_with(|| self.text(c).to_string());
                         }
                         _ if target.is_none() && c.kind() != "comment" => {
                             target = Some(self.word(c, f))
@@ -373,7 +372,7 @@ impl Walk<'_> {
             _ => return None,
         }
         let target = target.unwrap_or_default();
-        let op = match op_text.as_str() {
+        let op = match op_text.as_deref().unwrap_or("") {
             "<" => RedirOp::Read,
             ">" | ">|" => RedirOp::Write,
             ">>" => RedirOp::Append,
