@@ -255,6 +255,12 @@ fn every_refusal() {
         ("cat <<< {{vault:db/root}}", |r| {
             matches!(r, Refusal::Printed { .. })
         }),
+        ("echo {{vault:db/root}} >&2", |r| {
+            matches!(r, Refusal::Printed { .. })
+        }),
+        ("echo {{vault:db/root}} | tee ~/copy", |r| {
+            matches!(r, Refusal::Printed { .. })
+        }),
         ("python3 -c 'print(\"{{vault:db/root}}\")'", |r| {
             matches!(r, Refusal::Opaque { .. })
         }),

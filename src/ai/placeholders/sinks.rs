@@ -386,6 +386,13 @@ pub(super) fn check(script: &Script, host: &str) -> Result<(), Refusal> {
         if let Some(path) = written_files(c).into_iter().find(|p| is_world_readable(p)) {
             return Err(Refusal::WorldReadable { name, path });
         }
+    }
+    // Printing is refused last: a command that also sends the value away says so first.
+    for (i, c) in script.commands.iter().enumerate() {
+        let Some(name) = t.cmds[i].clone() else {
+            continue;
+        };
+        let prog = c.program().unwrap_or("").to_string();
         let prints = matches!(prog.as_str(), "echo" | "printf" | "print")
             || prog == "cat"
                 && c.redirects
@@ -418,11 +425,9 @@ fn reaches_terminal(script: &Script, i: usize) -> bool {
     stages.all(|(p, s)| {
         let pl = &script.pipelines[p];
         pl.stages[s + 1..].iter().all(|r| {
+            // `tee FILE` writes the file and the terminal both.
             script.commands[r.clone()].iter().all(|d| {
-                d.program().is_some_and(|n| PRINTERS.contains(&n))
-                    && !d.stdout_redirected()
-                    && !(d.program() == Some("tee")
-                        && d.args().iter().any(|a| !a.value.starts_with('-')))
+                d.program().is_some_and(|n| PRINTERS.contains(&n)) && !d.stdout_redirected()
             })
         })
     })

@@ -187,13 +187,12 @@ impl Redirect {
         )
     }
 
-    /// Redirects the command's standard output (fd 1) away from the terminal.
+    /// Sends the command's standard output (fd 1) into a file instead of the terminal.
+    /// `>&2` and the like do not count: another descriptor may well be the terminal.
     pub fn captures_stdout(&self) -> bool {
         match self.op {
             RedirOp::WriteAll | RedirOp::AppendAll => true,
-            RedirOp::Write | RedirOp::Append | RedirOp::ReadWrite | RedirOp::Dup => {
-                self.fd.unwrap_or(1) == 1 && !(self.op == RedirOp::ReadWrite)
-            }
+            RedirOp::Write | RedirOp::Append => self.fd.unwrap_or(1) == 1,
             _ => false,
         }
     }
