@@ -1,7 +1,8 @@
-//! `{{vault:NAME}}` substitution honours host bindings and is audited; redaction replaces
-//! known secret values with placeholders.
+//! `{{vault:NAME}}` substitution honours host bindings and is audited; redaction (the one in
+//! `ai::redact`) replaces known secret values with placeholders.
 #![allow(clippy::unwrap_used)]
 
+use lumen::ai::redact::{Secrets, prepare};
 use lumen::vault::{Action, KdfParams, Kind, NewEntry, Vault, VaultError};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -77,12 +78,13 @@ fn redaction_replaces_secret_values() {
     let v = vault(dir.path());
     let text =
         "password is r00t-pa55word; token=any-host-token; b64 cjAwdC1wYTU1d29yZA== ; abc stays";
-    let red = v.redact(text);
+    let secrets = Secrets::from_vaults(&[&v]);
+    let red = prepare(text, &secrets).text;
     assert_eq!(
         red,
         "password is {{vault:db/root}}; token={{vault:anywhere}}; b64 {{vault:db/root}} ; abc stays"
     );
-    assert_eq!(v.redact("nothing here"), "nothing here");
+    assert_eq!(prepare("nothing here", &secrets).text, "nothing here");
 }
 
 #[test]

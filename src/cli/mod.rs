@@ -3,6 +3,7 @@
 //! Each domain adds one variant to [`Command`] and a `run` function in a file of its own here
 //! (`vault.rs`, `hosts.rs`, …), so the subcommands stay small and separate.
 
+pub mod ai;
 pub mod connect;
 pub mod demo;
 pub mod hosts;
@@ -54,6 +55,8 @@ pub enum Command {
     Vault(Box<vault::VaultArgs>),
     /// Scan hosts over SSH for vulnerable packages (OSV, offline) and weak configuration.
     Scan(Box<scan::ScanArgs>),
+    /// The AI safety layer: assess a command's risk, show what a model would see.
+    Ai(ai::AiArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Some(Command::Hosts(args)) => return hosts::run(args, &paths),
         Some(Command::Vault(args)) => vault::run(&paths, *args).map(|()| ExitCode::SUCCESS),
         Some(Command::Scan(args)) => return scan::run(*args, &paths),
+        Some(Command::Ai(args)) => ai::run(args, &paths),
     };
     match result {
         Ok(code) => code,

@@ -3,7 +3,7 @@
 
 mod args;
 mod audit;
-mod input;
+pub(crate) mod input;
 
 pub use args::{EntryFields, InitArgs, ScopeArg, VaultArgs, VaultCommand};
 use audit::{save, warn};

@@ -100,6 +100,17 @@ impl Entry {
             ..self.clone()
         }
     }
+
+    /// Whether the entry may be used with `host`, a member of `groups`: bound to the host by
+    /// name, to one of its groups as `@group`, or to any host as `*`.
+    pub fn is_bound_to(&self, host: &str, groups: &[String]) -> bool {
+        self.hosts.iter().any(|h| {
+            h == "*"
+                || h == host
+                || h.strip_prefix('@')
+                    .is_some_and(|g| groups.iter().any(|x| x == g))
+        })
+    }
 }
 
 /// What a caller supplies to add or replace an entry's content.

@@ -1,4 +1,4 @@
-//! The encrypted vault: file format, KDF + AEAD, entries, audit log, placeholders, redaction.
+//! The encrypted vault: file format, KDF + AEAD, entries, audit log, placeholder substitution.
 //!
 //! ```no_run
 //! # use lumen::vault::{Vault, KdfParams};
@@ -34,6 +34,7 @@ pub use integrity::{AuditProblem, REMEDY};
 pub use otp::{TotpCode, unix_now};
 pub use owner::{Locked, ScopedVault, UnlockRequest, VaultOwner};
 pub use persist::{AuditReport, Notice};
+pub use placeholders::placeholder;
 pub use sshkey::KeyInfo;
 pub use store::{TEST_HOOK_ENV, lock_path};
 
@@ -306,13 +307,7 @@ impl Vault {
     }
 
     fn check_bound(&self, entry: &Entry, host: &str, groups: &[String]) -> Result<()> {
-        let bound = entry.hosts.iter().any(|h| {
-            h == "*"
-                || h == host
-                || h.strip_prefix('@')
-                    .is_some_and(|g| groups.iter().any(|x| x == g))
-        });
-        if bound {
+        if entry.is_bound_to(host, groups) {
             Ok(())
         } else {
             Err(VaultError::NotBound {

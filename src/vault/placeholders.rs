@@ -1,16 +1,13 @@
-//! `{{vault:NAME}}` placeholders: substitution into commands bound for a host, and the reverse,
-//! redaction of known secret values out of text.
+//! `{{vault:NAME}}` placeholders: substitution into commands bound for a host (audited). The
+//! reverse, masking secret values out of text, is `crate::ai::redact` (one redactor for all).
 
 use super::error::Result;
 use super::{Action, Vault};
-use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 const OPEN: &str = "{{vault:";
 const CLOSE: &str = "}}";
-/// Values shorter than this are not redacted: "a" or "1234" would mangle ordinary output.
-const MIN_REDACT_LEN: usize = 6;
 
 /// The placeholder text for an entry.
 pub fn placeholder(name: &str) -> String {
@@ -46,30 +43,5 @@ impl Vault {
             self.append(Some(&name), Action::Substitute, Some(host))?;
         }
         Ok(SecretString::from(out.as_str()))
-    }
-
-    /// Replace every known secret value (and its base64 form) in `text` with its placeholder.
-    /// Longer secrets are replaced first so one secret inside another is still caught.
-    pub fn redact(&self, text: &str) -> String {
-        let mut needles: Vec<(Zeroizing<String>, String)> = Vec::new();
-        for e in self.entries() {
-            let value = e.secret.expose_secret();
-            let mut forms = vec![value.to_string()];
-            forms.push(base64::engine::general_purpose::STANDARD.encode(value));
-            forms.extend(value.lines().filter(|l| l.len() >= 16).map(str::to_string));
-            for f in forms {
-                if f.len() >= MIN_REDACT_LEN {
-                    needles.push((Zeroizing::new(f), placeholder(&e.name)));
-                }
-            }
-        }
-        needles.sort_by_key(|n| std::cmp::Reverse(n.0.len()));
-        let mut out = text.to_string();
-        for (needle, ph) in &needles {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), ph);
-            }
-        }
-        out
     }
 }

@@ -50,7 +50,7 @@ pub(super) fn clean_secret(text: &str, kind: Option<Kind>) -> SecretString {
     }
 }
 
-pub(super) fn first_line_of_file(path: &Path) -> Result<SecretString> {
+pub(crate) fn first_line_of_file(path: &Path) -> Result<SecretString> {
     let bytes = Zeroizing::new(
         read_capped(path, MAX_PASSPHRASE_FILE)
             .with_context(|| format!("reading {}", path.display()))?,
@@ -62,7 +62,7 @@ pub(super) fn first_line_of_file(path: &Path) -> Result<SecretString> {
 }
 
 /// Prompt on the controlling terminal with echo off. Never reads argv or the environment.
-pub(super) fn prompt_hidden(prompt: &str) -> Result<SecretString> {
+pub(crate) fn prompt_hidden(prompt: &str) -> Result<SecretString> {
     use std::os::unix::io::AsRawFd;
     let mut tty = std::fs::OpenOptions::new()
         .read(true)

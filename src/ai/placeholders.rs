@@ -1,0 +1,276 @@
+//! `{{vault:NAME}}` in a proposed command: the copilot's only way to use a secret. The model
+//! is told names and kinds only ([`entries_for_host`]); [`resolve_for_host`] substitutes the
+//! values into an approved command for the host the entries are bound to, quoted for where
+//! each placeholder stands, and refuses a command that would send a secret anywhere else:
+//! to a network client or URL for another host, down a pipe into one, over `/dev/tcp`, into a
+//! file other users can read, or onto the terminal. Every substitution is audited by the vault.
+
+mod sinks;
+
+use crate::ai::shell::{Quoting, Script, quoting};
+use crate::vault::{Action, Entry, Kind, Vault, VaultError};
+use regex::Regex;
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::LazyLock;
+use zeroize::Zeroizing;
+
+pub use sinks::is_loopback;
+
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    // A constant pattern; the unit tests compile it.
+    #[allow(clippy::expect_used)]
+    Regex::new(r"\{\{vault:([A-Za-z0-9._/\-]{1,128})\}\}").expect("valid placeholder pattern")
+});
+
+/// The host a command is for: its inventory name and its groups (without `@`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRef {
+    pub name: String,
+    pub groups: Vec<String>,
+}
+
+/// A command cleared to run on the host's exec channel.
+pub struct Approved {
+    /// The command with the values in place. Never shown, logged or sent to the model.
+    pub command: SecretString,
+    /// The command as the operator approved it, placeholders and all.
+    pub display: String,
+    /// Entry names substituted, in order of first use.
+    pub entries: Vec<String>,
+}
+
+impl std::fmt::Debug for Approved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Approved")
+            .field("command", &"[redacted]")
+            .field("display", &self.display)
+            .field("entries", &self.entries)
+            .finish()
+    }
+}
+
+/// Why a command with placeholders was not run. Shown to the operator as is.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("lumen cannot parse this command as shell, so it will not put a secret into it")]
+    Unparseable,
+    #[error(
+        "there is no vault entry named '{name}' (or its vault is locked); unlock the vault or use a name the copilot lists"
+    )]
+    UnknownEntry { name: String },
+    #[error(
+        "vault entry '{name}' is not bound to {host}; bind it with 'lumen vault edit {name} --host {host}' if it belongs there"
+    )]
+    NotBound { name: String, host: String },
+    #[error("{{{{vault:{name}}}}} would be sent by {program} to {destination}, not just to {host}")]
+    NetworkClient {
+        name: String,
+        program: String,
+        destination: String,
+        host: String,
+    },
+    #[error("{{{{vault:{name}}}}} would be piped into {program}, which sends data to another host")]
+    PipedToNetwork { name: String, program: String },
+    #[error("{{{{vault:{name}}}}} is part of a URL for {destination}; secrets only go to {host}")]
+    Url {
+        name: String,
+        destination: String,
+        host: String,
+    },
+    #[error(
+        "{{{{vault:{name}}}}} would travel over a raw network connection (/dev/tcp or /dev/udp)"
+    )]
+    RawSocket { name: String },
+    #[error("{{{{vault:{name}}}}} would be written to {path}, where other users can read it")]
+    WorldReadable { name: String, path: String },
+    #[error(
+        "{{{{vault:{name}}}}} would only be printed on the terminal by {program}; use it in the command that needs it"
+    )]
+    Printed { name: String, program: String },
+    #[error("{{{{vault:{name}}}}} sits inside {program} code that lumen cannot follow")]
+    Opaque { name: String, program: String },
+    #[error(
+        "the value of '{name}' has characters that need quoting, and here ({context}) lumen cannot quote it safely; use the placeholder directly in the command"
+    )]
+    NeedsQuoting { name: String, context: String },
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// Names and kinds of the entries usable on `host` (bound to it, to one of its `groups` as
+/// `@group`, or to `*`): what the model is told. The first vault holding a name wins.
+pub fn entries_for_host(vaults: &[&Vault], host: &str, groups: &[String]) -> Vec<(String, Kind)> {
+    let mut out: Vec<(String, Kind)> = Vec::new();
+    for v in vaults {
+        for e in v.entries() {
+            if !out.iter().any(|(n, _)| *n == e.name) && e.is_bound_to(host, groups) {
+                out.push((e.name.clone(), e.kind));
+            }
+        }
+    }
+    out
+}
+
+fn find<'a>(vaults: &[&'a Vault], name: &str) -> Option<(&'a Vault, &'a Entry)> {
+    vaults
+        .iter()
+        .find_map(|v| v.get(name).ok().map(|e| (*v, e)))
+}
+
+/// Check `command` for `host` and substitute its placeholders (audited as `substitute`).
+/// A command without placeholders comes back as it is.
+pub fn resolve_for_host(
+    command: &str,
+    host: &HostRef,
+    vaults: &[&Vault],
+) -> Result<Approved, Refusal> {
+    let found: Vec<(usize, usize, String)> = PLACEHOLDER
+        .captures_iter(command)
+        .filter_map(|c| {
+            let all = c.get(0)?;
+            Some((all.start(), all.end(), c.get(1)?.as_str().to_string()))
+        })
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for (_, _, n) in &found {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    if names.is_empty() {
+        return Ok(Approved {
+            command: SecretString::from(command),
+            display: command.to_string(),
+            entries: Vec::new(),
+        });
+    }
+    for name in &names {
+        let (_, entry) =
+            find(vaults, name).ok_or_else(|| Refusal::UnknownEntry { name: name.clone() })?;
+        if !entry.is_bound_to(&host.name, &host.groups) {
+            return Err(Refusal::NotBound {
+                name: name.clone(),
+                host: host.name.clone(),
+            });
+        }
+    }
+    let script = Script::parse(command);
+    if script.error {
+        return Err(Refusal::Unparseable);
+    }
+    sinks::check(&script, &host.name)?;
+    let nested = sinks::nested_names(&script);
+    // Check every occurrence before reading any value, so a refusal leaves no audit event.
+    let mut plan = Vec::new();
+    for (start, end, name) in &found {
+        let (vault, entry) =
+            find(vaults, name).ok_or_else(|| Refusal::UnknownEntry { name: name.clone() })?;
+        let context = quoting(command, *start..*end).ok_or(Refusal::Unparseable)?;
+        let is_nested = nested.contains(name);
+        quote(entry.secret.expose_secret(), context, is_nested).map_err(|context| {
+            Refusal::NeedsQuoting {
+                name: name.clone(),
+                context,
+            }
+        })?;
+        plan.push((*start, *end, name, vault, context, is_nested));
+    }
+    let mut out = Zeroizing::new(String::with_capacity(command.len() + 64));
+    let mut pos = 0;
+    for (start, end, name, vault, context, is_nested) in plan {
+        let secret = vault.secret_for_host(name, Action::Substitute, &host.name, &host.groups)?;
+        let quoted = quote(secret.expose_secret(), context, is_nested).map_err(|context| {
+            Refusal::NeedsQuoting {
+                name: name.clone(),
+                context,
+            }
+        })?;
+        out.push_str(&command[pos..start]);
+        out.push_str(&quoted);
+        pos = end;
+    }
+    out.push_str(&command[pos..]);
+    Ok(Approved {
+        command: SecretString::from(out.as_str()),
+        display: command.to_string(),
+        entries: names,
+    })
+}
+
+/// Characters that mean nothing special to a shell in any position.
+fn shell_safe(v: &str) -> bool {
+    !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b))
+}
+
+/// `value` written so the shell reads it back unchanged where the placeholder stood. Values
+/// with special characters cannot go into scripts that another shell parses again.
+fn quote(value: &str, context: Quoting, nested: bool) -> Result<Zeroizing<String>, String> {
+    if shell_safe(value) {
+        return Ok(Zeroizing::new(value.to_string()));
+    }
+    if nested {
+        return Err("inside a script that another shell runs (sh -c, ssh, eval, …)".into());
+    }
+    let mut s = Zeroizing::new(String::with_capacity(value.len() + 8));
+    match context {
+        Quoting::Bare => {
+            s.push('\'');
+            s.push_str(&value.replace('\'', "'\\''"));
+            s.push('\'');
+        }
+        Quoting::Single => s.push_str(&value.replace('\'', "'\\''")),
+        Quoting::Double | Quoting::HereDoc { expands: true } => {
+            if matches!(context, Quoting::HereDoc { .. }) && value.contains('\n') {
+                return Err("a multi-line value in a here-document".into());
+            }
+            for c in value.chars() {
+                if matches!(c, '\\' | '$' | '`') || (c == '"' && context == Quoting::Double) {
+                    s.push('\\');
+                }
+                s.push(c);
+            }
+        }
+        Quoting::AnsiC => {
+            for c in value.chars() {
+                match c {
+                    '\\' | '\'' => {
+                        s.push('\\');
+                        s.push(c);
+                    }
+                    '\n' => s.push_str("\\n"),
+                    c => s.push(c),
+                }
+            }
+        }
+        Quoting::HereDoc { expands: false } if !value.contains('\n') => s.push_str(value),
+        Quoting::HereDoc { .. } => return Err("a multi-line value in a here-document".into()),
+        Quoting::Other => return Err("a comment, pattern or arithmetic expression".into()),
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_round_trips_through_a_real_shell_reading() {
+        assert!(PLACEHOLDER.is_match("{{vault:db/root}}"));
+        let v = "it's $HOME `x` \"q\" \\";
+        assert_eq!(
+            *quote(v, Quoting::Bare, false).unwrap(),
+            "'it'\\''s $HOME `x` \"q\" \\'"
+        );
+        assert_eq!(
+            *quote("plain-Val.1", Quoting::Bare, true).unwrap(),
+            "plain-Val.1"
+        );
+        assert!(quote(v, Quoting::Bare, true).is_err());
+        assert_eq!(
+            *quote("a\"b$c", Quoting::Double, false).unwrap(),
+            "a\\\"b\\$c"
+        );
+    }
+}

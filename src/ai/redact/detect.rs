@@ -1,0 +1,725 @@
+//! Secrets lumen does not hold, recognised by their documented formats: private-key blocks,
+//! cloud and SaaS tokens (AWS, GitHub, GitLab, Slack, OpenAI, Anthropic, Google, …), JWTs,
+//! passwords in URLs, `NAME=value` settings whose name says secret, password arguments of
+//! `mysql`, `sshpass` and the like, and base64 text that decodes to any of these.
+
+use super::{SecretKind, Secrets};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A span of the text to mask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub kind: SecretKind,
+    /// For vault values: the entry name.
+    pub vault: Option<String>,
+}
+
+impl Hit {
+    pub fn new(start: usize, end: usize, kind: SecretKind) -> Hit {
+        Hit {
+            start,
+            end,
+            kind,
+            vault: None,
+        }
+    }
+}
+
+fn re(pattern: &str) -> Regex {
+    // The patterns are constants checked by the tests below; an invalid one is a bug.
+    #[allow(clippy::expect_used)]
+    Regex::new(pattern).expect("valid detector pattern")
+}
+
+/// Tokens with a fixed, documented prefix. The whole match is the secret.
+static TOKENS: LazyLock<Vec<(SecretKind, Regex)>> = LazyLock::new(|| {
+    vec![
+        (
+            SecretKind::AwsAccessKey,
+            re(
+                r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}(?-u:\b)",
+            ),
+        ),
+        (
+            SecretKind::GithubToken,
+            re(
+                r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?-u:\b)",
+            ),
+        ),
+        (
+            SecretKind::GitlabToken,
+            re(
+                r"(?-u:\b)(?:(?:glpat|glptt|gldt|glrt|glcbt|glsoat|glffct|glimt|glagent|gloas|glft|glsa)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})",
+            ),
+        ),
+        (
+            SecretKind::SlackToken,
+            re(
+                r"(?-u:\b)(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,})|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
+            ),
+        ),
+        (SecretKind::OpenaiKey, re(r"(?-u:\b)sk-[A-Za-z0-9_\-]{20,}")),
+        (
+            SecretKind::GoogleKey,
+            re(
+                r"(?-u:\b)(?:AIza[0-9A-Za-z_\-]{35}|ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,}|1//0[0-9A-Za-z_\-]{30,})",
+            ),
+        ),
+        (
+            SecretKind::Jwt,
+            re(r"(?-u:\b)eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
+        ),
+        (
+            SecretKind::Token,
+            re(
+                r"(?-u:\b)(?:[rsp]k_(?:live|test)_[0-9A-Za-z]{20,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{40,}|hf_[A-Za-z]{30,}|SG\.[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|dop_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_\-]{24,}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})",
+            ),
+        ),
+    ]
+});
+
+/// `.netrc`: `machine HOST login USER password SECRET`, or `password SECRET` on its own line.
+static NETRC: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?m)^[ \t]*(?:(?:machine|default)[ \t]+(?:\S+[ \t]+)?(?:login[ \t]+\S+[ \t]+)?password[ \t]+(\S+)|password[ \t]+(\S+)[ \t]*$)",
+    )
+});
+static PEM_BEGIN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----"));
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?-u:\b)[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s/:@'\x22]*:([^\s/@'\x22]+)@")
+});
+static AUTH_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?-u:\b)(?:proxy-)?authorization\s*[:=]\s*[\x22']?(?:bearer|basic|token|digest|negotiate|apikey|sso-key)\s+([A-Za-z0-9._~+/=:\-]{6,})",
+    )
+});
+/// A setting whose name says it is secret, up to its separator; the value is parsed in code.
+static KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)([A-Za-z0-9_.\-]*(?:password|passwd|passphrase|secret|token|api[_\-]?key|private[_\-]?key|credential|access[_\-]?key|auth[_\-]?key|(?-u:\b)_?auth(?-u:\b))[A-Za-z0-9_.\-]*)(["']?)[ \t]*(:=|=>|=|:)[ \t]*"#,
+    )
+});
+/// Runs of base64 characters at least this long are checked (AWS secret keys are 40).
+const MIN_TOKEN_LEN: usize = 20;
+/// Any program: `--password VALUE`, `--token VALUE`, `--client-secret 'VALUE'`.
+static OPTION_SECRET: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)(?:^|\s)--([a-z0-9\-]*(?:password|passwd|token|secret|api-?key|private-?key)[a-z0-9\-]*)[ \t]+('[^'\n]*'|"[^"\n]*"|[^\s\-]\S*)"#,
+    )
+});
+/// Programs whose command line carries a password; see [`cli_passwords`].
+static PASSWORD_TOOLS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?-u:\b)(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump|mysqlimport|mysqlshow|mysqlcheck|mysqlpump|sshpass|redis-cli|valkey-cli|smbclient|curl|wget|htpasswd|ldapsearch|ldapadd|ldapmodify|ldapdelete|ldappasswd|ldapwhoami|openssl|zip|unzip|7z|7za|sqlcmd|mongo|mongosh|mongodump|mongorestore|rabbitmqctl|xfreerdp|psql)(?-u:\b)",
+    )
+});
+
+/// Every secret the detectors find in `text`; with `secrets`, also base64 tokens that decode
+/// to text containing a vault value.
+pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {
+    pem_blocks(text, hits);
+    for (kind, re) in TOKENS.iter() {
+        for m in re.find_iter(text) {
+            let kind = match kind {
+                SecretKind::OpenaiKey if m.as_str().starts_with("sk-ant-") => {
+                    SecretKind::AnthropicKey
+                }
+                SecretKind::OpenaiKey if !mixed(&m.as_str()[3..]) => continue,
+                k => *k,
+            };
+            hits.push(Hit::new(m.start(), m.end(), kind));
+        }
+    }
+    for c in URL_PASSWORD.captures_iter(text) {
+        if let Some(p) = c.get(1).filter(|p| !is_placeholder(p.as_str())) {
+            hits.push(Hit::new(p.start(), p.end(), SecretKind::UrlPassword));
+        }
+    }
+    // The case-insensitive patterns are slow over megabytes: run them only on the lines
+    // that contain one of their keywords.
+    for (ls, le) in keyword_lines(text) {
+        let line = &text[ls..le];
+        for c in AUTH_HEADER.captures_iter(line) {
+            if let Some(p) = c.get(1) {
+                hits.push(Hit::new(
+                    ls + p.start(),
+                    ls + p.end(),
+                    SecretKind::Authorization,
+                ));
+            }
+        }
+        for c in NETRC.captures_iter(line) {
+            if let Some(p) = c
+                .get(1)
+                .or_else(|| c.get(2))
+                .filter(|p| !is_placeholder(p.as_str()))
+            {
+                hits.push(Hit::new(ls + p.start(), ls + p.end(), SecretKind::Password));
+            }
+        }
+        key_values(text, ls, le, hits);
+        option_secrets(text, ls, le, hits);
+    }
+    cli_passwords(text, hits);
+    long_tokens(text, secrets, hits);
+}
+
+/// Words whose presence (any case) makes a line worth the slower patterns.
+static KEYWORDS: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)pass|secret|token|api.?key|private.?key|credential|access.?key|auth")
+});
+
+/// (start, end) of each line holding a keyword, once per line.
+fn keyword_lines(text: &str) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for m in KEYWORDS.find_iter(text) {
+        if out.last().is_some_and(|&(_, e)| m.start() < e) {
+            continue;
+        }
+        let ls = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        let le = text[m.start()..]
+            .find('\n')
+            .map_or(text.len(), |i| m.start() + i);
+        out.push((ls, le));
+    }
+    out
+}
+
+/// Letters and digits both: random tokens have them, words like `sk-learn-tutorial` do not.
+fn mixed(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_digit()) && s.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// Values that are not secrets themselves: references, masks, booleans.
+pub(crate) fn is_placeholder(v: &str) -> bool {
+    let t = v.trim_matches(|c| c == '"' || c == '\'');
+    let lower = t.to_ascii_lowercase();
+    t.is_empty()
+        || t.starts_with('$')
+        || t.starts_with("{{")
+        || t.starts_with("[redacted")
+        || t.starts_with("%(")
+        || t.starts_with("<") && t.ends_with('>')
+        || t.chars()
+            .all(|c| c == '*' || c == 'x' || c == 'X' || c == '•' || c == '.')
+        || matches!(
+            lower.as_str(),
+            "null"
+                | "none"
+                | "nil"
+                | "true"
+                | "false"
+                | "yes"
+                | "no"
+                | "on"
+                | "off"
+                | "undefined"
+                | "required"
+                | "optional"
+                | "redacted"
+                | "hidden"
+                | "{}"
+                | "[]"
+                | "-"
+                | "|"
+                | ">"
+                | "''"
+                | "\"\""
+        )
+}
+
+fn pem_blocks(text: &str, hits: &mut Vec<Hit>) {
+    for c in PEM_BEGIN.captures_iter(text) {
+        let (Some(all), Some(label)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
+        let end_marker = format!("-----END {}-----", label.as_str());
+        let window = &text[all.end()..ceil(text, all.end() + PEM_MAX_LEN)];
+        let end = match window.find(&end_marker) {
+            Some(i) => all.end() + i + end_marker.len(),
+            // Cut off (a scrolled screen, `head`): mask the key-looking lines that follow.
+            None => {
+                let mut end = all.end();
+                for line in text[all.end()..].split_inclusive('\n').skip(1) {
+                    let l = line.trim();
+                    let keyish = !l.is_empty()
+                        && (l
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+                            || l.contains(':') && !l.contains(' ')
+                            || l.starts_with("Proc-Type:")
+                            || l.starts_with("DEK-Info:"));
+                    if !keyish {
+                        break;
+                    }
+                    end += line.len();
+                }
+                if end == all.end() {
+                    // The rest of the BEGIN line.
+                    end = text[all.end()..]
+                        .find('\n')
+                        .map_or(text.len(), |i| all.end() + i);
+                }
+                end
+            }
+        };
+        hits.push(Hit::new(all.start(), end, SecretKind::PrivateKey));
+    }
+}
+
+/// No private key block is longer than this (an 8192-bit RSA key is about 6.5 KB).
+const PEM_MAX_LEN: usize = 32 * 1024;
+
+fn ceil(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Name suffixes that describe a secret rather than hold it (`PASSWORD_FILE=/run/secrets/db`).
+const META_SUFFIXES: &[&str] = &[
+    "file",
+    "path",
+    "dir",
+    "length",
+    "len",
+    "ttl",
+    "expiry",
+    "expires",
+    "expiration",
+    "age",
+    "timeout",
+    "type",
+    "mode",
+    "format",
+    "policy",
+    "prompt",
+    "header",
+    "name",
+    "min",
+    "max",
+    "count",
+    "enabled",
+    "required",
+    "rotation",
+    "url",
+    "endpoint",
+    "uri",
+    "lifetime",
+    "size",
+    "algorithm",
+    "version",
+    "ref",
+    "id_file",
+    "command",
+    "cmd",
+    "env",
+    "method",
+    "methods",
+    "plugin",
+    "backend",
+    "provider",
+    "scheme",
+    "strategy",
+    "store",
+    "helper",
+];
+
+fn key_values(text: &str, ls: usize, le: usize, hits: &mut Vec<Hit>) {
+    for c in KEY_VALUE.captures_iter(&text[ls..le]) {
+        let (Some(all), Some(name)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
+        let n = name.as_str().to_ascii_lowercase();
+        let tail = n.rsplit(['_', '-', '.']).next().unwrap_or("");
+        if META_SUFFIXES.contains(&tail) || n.starts_with("no-") || n.starts_with("--no") {
+            continue;
+        }
+        let name_start = ls + name.start();
+        // `"PASSWORD=x"` inside a JSON string ends at the quote.
+        let before = text[..name_start].chars().next_back();
+        let outer_quote = before.filter(|c| *c == '"' || *c == '\'');
+        let start = ls + all.end();
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let rest = &text[start..line_end];
+        let Some(first) = rest.chars().next() else {
+            continue;
+        };
+        let (vs, ve) = if first == '"' || first == '\'' {
+            let inner = &rest[1..];
+            let close = inner.find(first).unwrap_or(inner.len());
+            (start + 1, start + 1 + close)
+        } else {
+            let stop = rest
+                .find(|ch: char| ch.is_whitespace() || Some(ch) == outer_quote)
+                .unwrap_or(rest.len());
+            let mut v = &rest[..stop];
+            if c.get(2).is_some_and(|q| !q.as_str().is_empty()) {
+                v = v.trim_end_matches(',');
+            }
+            (start, start + v.len())
+        };
+        let value = &text[vs..ve];
+        if matches!(value.trim(), "|" | ">" | "|-" | ">-" | "|+" | ">+") {
+            block_scalar(text, name_start, line_end, hits);
+            continue;
+        }
+        if is_placeholder(value) || looks_like_code(value) {
+            continue;
+        }
+        hits.push(Hit::new(vs, ve, SecretKind::Password));
+    }
+}
+
+/// `os.getenv("X")`, `config.secret`, `get_secret()`: a program reading a secret, not a secret.
+fn looks_like_code(v: &str) -> bool {
+    let ident = v
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
+        .count();
+    ident > 0 && v[ident..].starts_with('(')
+}
+
+/// YAML `key: |` followed by more-indented lines: mask those lines.
+fn block_scalar(text: &str, key_start: usize, line_end: usize, hits: &mut Vec<Hit>) {
+    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = key_start - line_start;
+    let mut end = line_end;
+    for line in text[line_end..]
+        .split_inclusive('\n')
+        .skip(usize::from(text[line_end..].starts_with('\n')))
+    {
+        let lead = line.len() - line.trim_start().len();
+        if line.trim().is_empty() || lead <= indent {
+            break;
+        }
+        end += line.len();
+    }
+    let start = (line_end + 1).min(end);
+    if end > start {
+        hits.push(Hit::new(start, end, SecretKind::Password));
+    }
+}
+
+/// Whitespace-separated words of `line` with quotes kept together: (start, end) in `line`.
+fn shell_words(line: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut quote = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                start.get_or_insert(i);
+            }
+            (None, c) if c.is_whitespace() => {
+                if let Some(s) = start.take() {
+                    out.push((s, i));
+                }
+            }
+            (None, _) => {
+                start.get_or_insert(i);
+            }
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, line.len()));
+    }
+    out
+}
+
+/// A word's value span without surrounding quotes.
+fn unquote(line: &str, (s, e): (usize, usize)) -> (usize, usize) {
+    let w = &line[s..e];
+    if w.len() >= 2
+        && (w.starts_with('"') && w.ends_with('"') || w.starts_with('\'') && w.ends_with('\''))
+    {
+        (s + 1, e - 1)
+    } else {
+        (s, e)
+    }
+}
+
+/// `mysql -pSECRET`, `sshpass -p SECRET`, `curl -u user:SECRET`, `--password SECRET`, ….
+fn cli_passwords(text: &str, hits: &mut Vec<Hit>) {
+    let mut last_line = usize::MAX;
+    for m in PASSWORD_TOOLS.find_iter(text) {
+        let line_start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+        if line_start == last_line {
+            continue;
+        }
+        last_line = line_start;
+        let line_end = text[m.start()..]
+            .find('\n')
+            .map_or(text.len(), |i| m.start() + i);
+        let line = &text[m.start()..line_end];
+        let words = shell_words(line);
+        let tool = m.as_str();
+        let mut push = |(s, e): (usize, usize)| {
+            let v = &line[s..e];
+            if !v.is_empty() && !is_placeholder(v) {
+                hits.push(Hit::new(
+                    m.start() + s,
+                    m.start() + e,
+                    SecretKind::CliPassword,
+                ));
+            }
+        };
+        for (i, &(s, e)) in words.iter().enumerate() {
+            let w = &line[s..e];
+            let next = words.get(i + 1).map(|&n| unquote(line, n));
+            let attached = |flag: &str| {
+                w.strip_prefix(flag)
+                    .filter(|r| !r.is_empty())
+                    .map(|r| (s + flag.len(), s + flag.len() + r.len()))
+            };
+            match tool {
+                "mysql" | "mysqldump" | "mysqladmin" | "mariadb" | "mariadb-dump"
+                | "mysqlimport" | "mysqlshow" | "mysqlcheck" | "mysqlpump" => {
+                    if let Some(span) = attached("-p") {
+                        push(unquote(line, span));
+                    }
+                }
+                "sshpass" | "7z" | "7za" => {
+                    if let Some(span) = attached("-p") {
+                        push(unquote(line, span));
+                    } else if w == "-p" && tool == "sshpass" {
+                        next.map(&mut push);
+                    }
+                }
+                "redis-cli" | "valkey-cli" if w == "-a" || w == "--pass" => {
+                    next.map(&mut push);
+                }
+                "ldapsearch" | "ldapadd" | "ldapmodify" | "ldapdelete" | "ldappasswd"
+                | "ldapwhoami"
+                    if w == "-w" =>
+                {
+                    next.map(&mut push);
+                }
+                "zip" | "unzip" | "sqlcmd" if w == "-P" => {
+                    next.map(&mut push);
+                }
+                "mongo" | "mongosh" | "mongodump" | "mongorestore" if w == "-p" => {
+                    next.map(&mut push);
+                }
+                "smbclient" if w == "-U" || w.starts_with("-U") => {
+                    let span = if w == "-U" {
+                        next
+                    } else {
+                        Some(unquote(line, (s + 2, e)))
+                    };
+                    if let Some((vs, ve)) = span
+                        && let Some(p) = line[vs..ve].find('%')
+                    {
+                        push((vs + p + 1, ve));
+                    }
+                }
+                "curl"
+                    if matches!(w, "-u" | "--user" | "--proxy-user" | "-U")
+                        || (w.starts_with("-u") && w.len() > 2) =>
+                {
+                    let span = if w.len() > 2 && !w.starts_with("--") {
+                        Some(unquote(line, (s + 2, e)))
+                    } else {
+                        next
+                    };
+                    if let Some((vs, ve)) = span
+                        && let Some(p) = line[vs..ve].find(':')
+                    {
+                        push((vs + p + 1, ve));
+                    }
+                }
+                "openssl" if matches!(w, "-pass" | "-passin" | "-passout" | "-password" | "-k") => {
+                    if let Some((vs, ve)) = next {
+                        let v = &line[vs..ve];
+                        let skip = if v.starts_with("pass:") {
+                            5
+                        } else if w == "-k" {
+                            0
+                        } else {
+                            continue;
+                        };
+                        push((vs + skip, ve));
+                    }
+                }
+                "htpasswd"
+                    if i == words.len() - 1
+                        && words.iter().any(|&(a, b)| {
+                            line[a..b].starts_with('-') && line[a..b].contains('b')
+                        }) =>
+                {
+                    push(unquote(line, (s, e)));
+                }
+                "rabbitmqctl"
+                    if i == words.len() - 1
+                        && words.iter().any(|&(a, b)| {
+                            matches!(&line[a..b], "add_user" | "change_password")
+                        }) =>
+                {
+                    push(unquote(line, (s, e)));
+                }
+                "xfreerdp" => {
+                    if let Some(span) = attached("/p:") {
+                        push(unquote(line, span));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn option_secrets(text: &str, ls: usize, le: usize, hits: &mut Vec<Hit>) {
+    for c in OPTION_SECRET.captures_iter(&text[ls..le]) {
+        let (Some(name), Some(value)) = (c.get(1), c.get(2)) else {
+            continue;
+        };
+        let n = name.as_str().to_ascii_lowercase();
+        let tail = n.rsplit('-').next().unwrap_or("");
+        if META_SUFFIXES.contains(&tail) || n.starts_with("no-") || n.starts_with("ask") {
+            continue;
+        }
+        let (s, e) = unquote(text, (ls + value.start(), ls + value.end()));
+        if !is_placeholder(&text[s..e]) {
+            hits.push(Hit::new(s, e, SecretKind::CliPassword));
+        }
+    }
+}
+
+/// Maximal runs of base64 characters (either alphabet, `=` padding at the end) of at least
+/// [`MIN_TOKEN_LEN`] bytes.
+fn base64_runs(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !is_b64(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_b64(b[i]) {
+            i += 1;
+        }
+        while i < b.len() && b[i] == b'=' {
+            i += 1;
+        }
+        if i - start >= MIN_TOKEN_LEN {
+            out.push((start, i));
+        }
+    }
+    out
+}
+
+fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-')
+}
+
+/// 40-character AWS secret keys, and base64 text that decodes to a secret.
+fn long_tokens(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {
+    for (s, e) in base64_runs(text.as_bytes()) {
+        let t = &text[s..e];
+        if t.len() == 40 && is_aws_secret(t) {
+            hits.push(Hit::new(s, e, SecretKind::AwsSecretKey));
+            continue;
+        }
+        // Base64 of text has upper and lower case letters; hashes, UUIDs and paths of
+        // lower-case words do not, and decoding them is most of the cost.
+        let b = t.as_bytes();
+        if !(b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase)) {
+            continue;
+        }
+        let Some(raw) = decode_bytes(t) else { continue };
+        if let Some(name) =
+            secrets.and_then(|v| v.find(&raw).next().map(|(_, _, n, _)| n.to_string()))
+        {
+            hits.push(Hit {
+                start: s,
+                end: e,
+                kind: SecretKind::Vault,
+                vault: Some(name),
+            });
+            continue;
+        }
+        if t.len() >= 24
+            && let Some(decoded) = readable(raw)
+        {
+            let mut inner = Vec::new();
+            detect(&decoded, None, &mut inner);
+            if !inner.is_empty() {
+                hits.push(Hit::new(s, e, SecretKind::Encoded));
+            }
+        }
+    }
+}
+
+fn is_aws_secret(t: &str) -> bool {
+    let b = t.as_bytes();
+    !t.starts_with('/')
+        && !t.contains("//")
+        && !t.contains('_')
+        && !t.contains('-')
+        && b.iter().any(u8::is_ascii_uppercase)
+        && b.iter().any(u8::is_ascii_lowercase)
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().filter(|c| **c == b'/').count() <= 3
+}
+
+/// Base64 in either alphabet, padded or not.
+fn decode_bytes(token: &str) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let t = token.trim_end_matches('=');
+    let engine = if t.contains(['-', '_']) {
+        URL_SAFE_NO_PAD
+    } else {
+        STANDARD_NO_PAD
+    };
+    engine.decode(t).ok().map(zeroize::Zeroizing::new)
+}
+
+/// Decoded bytes that are readable text (at least 90% printable UTF-8).
+fn readable(bytes: zeroize::Zeroizing<Vec<u8>>) -> Option<zeroize::Zeroizing<String>> {
+    let s = std::str::from_utf8(&bytes).ok()?;
+    let total = s.chars().count();
+    let printable = s
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .count();
+    (printable * 10 >= total * 9).then(|| zeroize::Zeroizing::new(s.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_compile() {
+        assert_eq!(TOKENS.len(), 8);
+        for r in [
+            &*OPTION_SECRET,
+            &*NETRC,
+            &*PEM_BEGIN,
+            &*URL_PASSWORD,
+            &*AUTH_HEADER,
+            &*KEY_VALUE,
+            &*PASSWORD_TOOLS,
+        ] {
+            assert!(!r.as_str().is_empty());
+        }
+    }
+
+    #[test]
+    fn shell_words_keep_quotes() {
+        let l = r#"sshpass -p 'a b' ssh"#;
+        let w: Vec<&str> = shell_words(l).iter().map(|&(s, e)| &l[s..e]).collect();
+        assert_eq!(w, ["sshpass", "-p", "'a b'", "ssh"]);
+    }
+}

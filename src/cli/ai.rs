@@ -1,0 +1,183 @@
+//! `lumen ai …`: the AI safety layer on its own. `assess` classifies shell commands; `redact`
+//! prints what the model would see of a file or stdin. New subcommands (`context`, `ask`,
+//! `history`) are one more variant of [`AiCommand`] and one more function here.
+
+use crate::ai::redact::{Secrets, prepare};
+use crate::ai::risk::{Risk, assess};
+use crate::cli::vault::input::{first_line_of_file, prompt_hidden};
+use crate::paths::Paths;
+use crate::vault::{Scope, Vault, VaultError};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct AiArgs {
+    #[command(subcommand)]
+    pub command: AiCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AiCommand {
+    /// Classify shell commands as low, medium or high risk, with the reasons. Exits 0 whatever
+    /// the risk: it reports, it does not judge.
+    Assess(AssessArgs),
+    /// Print what an AI model would see of FILE (or stdin): escape sequences and hidden text
+    /// removed, secrets masked.
+    Redact(RedactArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// Print one JSON object per command: {"command", "risk", "reasons"}.
+    #[arg(long)]
+    pub json: bool,
+    /// The command (its words are joined with spaces), or `-` to read one command per line
+    /// from stdin. Put `--` before it: `lumen ai assess -- rm -rf /tmp/x`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// The file to read (terminal output, a log, a config); stdin when absent.
+    pub file: Option<PathBuf>,
+    /// Also mask the values of the personal and workspace vaults (asks for the passphrase).
+    #[arg(long)]
+    pub vault: bool,
+    /// Read the vault passphrase from the first line of a file (for scripts).
+    #[arg(long, value_name = "F", requires = "vault")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Workspace whose vault is used with --vault.
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub workspace: String,
+    /// Print {"text": ..., "redactions": [{"kind", "start", "end"}]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: AiArgs, paths: &Paths) -> Result<ExitCode> {
+    let out = match args.command {
+        AiCommand::Assess(a) => run_assess(&a)?,
+        AiCommand::Redact(a) => run_redact(&a, paths)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&out)?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line of `assess --json`, fields in the documented order.
+#[derive(Serialize)]
+struct AssessLine<'a> {
+    command: &'a str,
+    risk: Risk,
+    reasons: Vec<&'a str>,
+}
+
+fn run_assess(a: &AssessArgs) -> Result<Vec<u8>> {
+    let commands: Vec<String> = if a.command == ["-"] {
+        let mut input = String::new();
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("reading commands from stdin")?;
+        input
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    } else {
+        vec![a.command.join(" ")]
+    };
+    let mut out = String::new();
+    for cmd in commands {
+        let verdict = assess(&cmd);
+        if a.json {
+            let line = AssessLine {
+                command: &cmd,
+                risk: verdict.risk,
+                reasons: verdict.reasons.iter().map(|r| r.text.as_str()).collect(),
+            };
+            out += &serde_json::to_string(&line)?;
+            out.push('\n');
+        } else {
+            out += &format!("{:<6} {cmd}\n", verdict.risk.as_str());
+            for r in &verdict.reasons {
+                out += &format!("       - {r}\n");
+            }
+        }
+    }
+    Ok(out.into_bytes())
+}
+
+fn run_redact(a: &RedactArgs, paths: &Paths) -> Result<Vec<u8>> {
+    let ws = &a.workspace;
+    if ws.is_empty() || ws == "." || ws == ".." || ws.contains('/') || ws.contains('\\') {
+        bail!("'{ws}' is not a workspace name; use a plain name like 'default'");
+    }
+    let input = match &a.file {
+        Some(f) => std::fs::read(f).with_context(|| format!("reading {}", f.display()))?,
+        None => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("reading stdin")?;
+            buf
+        }
+    };
+    let vaults = if a.vault {
+        open_vaults(a, paths)?
+    } else {
+        Vec::new()
+    };
+    let refs: Vec<&Vault> = vaults.iter().collect();
+    let secrets = Secrets::from_vaults(&refs);
+    let redacted = prepare(&input, &secrets);
+    if a.json {
+        let mut s = serde_json::to_string(&redacted)?;
+        s.push('\n');
+        Ok(s.into_bytes())
+    } else {
+        Ok(redacted.text.into_bytes())
+    }
+}
+
+/// The personal and workspace vaults that exist, unlocked.
+fn open_vaults(a: &RedactArgs, paths: &Paths) -> Result<Vec<Vault>> {
+    let candidates = [
+        (Scope::Personal, paths.personal_vault()),
+        (
+            Scope::Workspace,
+            paths.workspace_dir(&a.workspace).join("vault.lumen"),
+        ),
+    ];
+    let existing: Vec<_> = candidates.iter().filter(|(_, p)| p.exists()).collect();
+    if existing.is_empty() {
+        return Err(VaultError::NoVault {
+            path: paths.personal_vault(),
+        }
+        .into());
+    }
+    let from_file = a
+        .passphrase_file
+        .as_deref()
+        .map(first_line_of_file)
+        .transpose()?;
+    let mut out = Vec::new();
+    for (scope, path) in existing {
+        let pass = match &from_file {
+            Some(p) => p.clone(),
+            None => prompt_hidden(&format!("passphrase for the {} vault: ", scope.as_str()))?,
+        };
+        out.push(Vault::open(path, &pass)?);
+    }
+    Ok(out)
+}
