@@ -17,7 +17,7 @@ mod pattern;
 pub(crate) mod tokens;
 
 pub use jump::{JumpHop, hops as jump_hops, parse_hop};
-pub use merge::{effective, effective_hops};
+pub use merge::{HostLookup, HostOverrides, NoHosts, effective, effective_hops};
 pub use options::{ForwardAgent, Origin, StrictHostKeyChecking};
 pub use output::{SSH_G_KEYWORDS, concrete_hosts};
 pub use tokens::TokenValues;

@@ -2,9 +2,9 @@
 //! the inventory (inventory wins), the jump chain resolved hop by hop, and per-hop options.
 
 use super::SshError;
+use super::config::HostLookup;
 use super::config::{self, ForwardAgent, ResolveOptions, Resolved};
 use super::target::{ConnectOptions, Target};
-use crate::workspace::Inventory;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -96,7 +96,7 @@ impl Plan {
 /// known_hosts, credentials), refined per hop by the resolved options.
 pub fn plan(
     name: &str,
-    inventory: &Inventory,
+    hosts: &dyn HostLookup,
     resolve: &ResolveOptions,
     base: &ConnectOptions,
 ) -> Result<Plan, SshError> {
@@ -107,19 +107,19 @@ pub fn plan(
             why: "no host name (expected [user@]host)".into(),
         });
     }
-    let resolved = config::effective(name, inventory, resolve);
+    let resolved = config::effective(name, hosts, resolve);
     let mut warnings: Vec<String> = resolved.warnings.iter().map(|w| w.to_string()).collect();
-    let hops = chain(&resolved, inventory, resolve, 0)?;
+    let hops = chain(&resolved, hosts, resolve, 0)?;
     let mut jumps = Vec::with_capacity(hops.len());
     for (i, r) in hops.iter().enumerate() {
         warnings.extend(r.warnings.iter().map(|w| w.to_string()));
-        let mut hop = planned(r, inventory, base, false)?;
+        let mut hop = planned(r, hosts, base, false)?;
         if i > 0 {
             hop.proxy_command = None;
         }
         jumps.push(hop);
     }
-    let mut target = planned(&resolved, inventory, base, true)?;
+    let mut target = planned(&resolved, hosts, base, true)?;
     target.name = host_arg.to_string();
     if !jumps.is_empty() {
         target.proxy_command = None;
@@ -153,14 +153,14 @@ pub fn split_port(destination: &str) -> Result<(String, Option<u16>), SshError> 
 /// as typed for its name.
 pub fn plan_destination(
     destination: &str,
-    inventory: &Inventory,
+    hosts: &dyn HostLookup,
     resolve: &ResolveOptions,
     base: &ConnectOptions,
 ) -> Result<Plan, SshError> {
     let (name, port) = split_port(destination)?;
     let mut r = resolve.clone();
     r.port = port.or(r.port);
-    let mut p = plan(&name, inventory, &r, base)?;
+    let mut p = plan(&name, hosts, &r, base)?;
     p.target.name = destination.to_string();
     Ok(p)
 }
@@ -168,7 +168,7 @@ pub fn plan_destination(
 /// The hops of `r`'s chain, first hop first, following the first hop's own ProxyJump.
 fn chain(
     r: &Resolved,
-    inventory: &Inventory,
+    hosts: &dyn HostLookup,
     opts: &ResolveOptions,
     depth: usize,
 ) -> Result<Vec<Resolved>, SshError> {
@@ -178,12 +178,12 @@ fn chain(
             depth,
         });
     }
-    let hops = config::effective_hops(r, inventory, opts);
+    let hops = config::effective_hops(r, hosts, opts);
     let Some(first) = hops.first() else {
         return Ok(Vec::new());
     };
     let mut out = if first.proxy_jump.is_some() {
-        chain(first, inventory, opts, depth + 1)?
+        chain(first, hosts, opts, depth + 1)?
     } else {
         Vec::new()
     };
@@ -196,7 +196,7 @@ fn chain(
 /// `-J`, ssh_config, hosts.toml, the new-tab dialog), and is checked as OpenSSH checks it.
 fn planned(
     r: &Resolved,
-    inventory: &Inventory,
+    hosts: &dyn HostLookup,
     base: &ConnectOptions,
     is_target: bool,
 ) -> Result<PlannedHop, SshError> {
@@ -247,9 +247,9 @@ fn planned(
         o.strict_host_key_checking = r.strict_host_key_checking;
     }
     o.host_alias = Some(r.host_arg.clone());
-    o.credential = inventory
-        .get(&r.host_arg)
-        .and_then(|h| h.credential.clone())
+    o.credential = hosts
+        .lookup(&r.host_arg)
+        .and_then(|h| h.credential)
         .or_else(|| {
             if is_target {
                 base.credential.clone()
@@ -287,7 +287,7 @@ mod tests {
             assert!(e.to_string().contains("no host name"), "{e}");
         }
     }
-    use crate::workspace::Host;
+    use crate::workspace::{Host, Inventory};
 
     fn opts(dir: &std::path::Path, config: &str) -> ResolveOptions {
         let file = dir.join("config");

@@ -86,6 +86,57 @@ impl Inventory {
     }
 }
 
+/// The inventory's values for `host`, as `-o Keyword=value` lines (applied first, so they win).
+fn overrides(host: &Host) -> Vec<(String, String)> {
+    let mut o = Vec::new();
+    let mut push = |k: &str, v: String| o.push((k.to_string(), v));
+    if let Some(h) = &host.hostname {
+        push("Hostname", h.replace('%', "%%"));
+    }
+    if let Some(u) = &host.user {
+        push("User", u.clone());
+    }
+    if let Some(p) = host.port {
+        push("Port", p.to_string());
+    }
+    if !host.jump.is_empty() {
+        push("ProxyJump", host.jump.join(","));
+    }
+    let opts = &host.options;
+    for f in &opts.identity_file {
+        push("IdentityFile", f.clone());
+    }
+    if let Some(v) = opts.keepalive_interval {
+        push("ServerAliveInterval", v.to_string());
+    }
+    if let Some(v) = opts.keepalive_count_max {
+        push("ServerAliveCountMax", v.to_string());
+    }
+    if let Some(v) = opts.forward_agent {
+        push("ForwardAgent", if v { "yes" } else { "no" }.into());
+    }
+    if let Some(v) = opts.identities_only {
+        push("IdentitiesOnly", if v { "yes" } else { "no" }.into());
+    }
+    if let Some(v) = &opts.strict_host_key_checking {
+        push("StrictHostKeyChecking", v.clone());
+    }
+    if let Some(v) = opts.connect_timeout {
+        push("ConnectTimeout", v.to_string());
+    }
+    o
+}
+
+impl crate::ssh::config::HostLookup for Inventory {
+    fn lookup(&self, name: &str) -> Option<crate::ssh::config::HostOverrides> {
+        let host = self.get(name)?;
+        Some(crate::ssh::config::HostOverrides {
+            options: overrides(host),
+            credential: host.credential.clone(),
+        })
+    }
+}
+
 /// Errors of the workspace files. Messages name the file and line and say what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {

@@ -2,58 +2,43 @@
 //! hostname) ssh would use.
 
 use super::{ConfigWarning, ResolveOptions, Resolved, resolve};
-use crate::workspace::{Host, Inventory};
 use std::path::PathBuf;
 
-/// The inventory's values for `host`, as `-o Keyword=value` lines (applied first, so they win).
-fn overrides(host: &Host) -> Vec<(String, String)> {
-    let mut o = Vec::new();
-    let mut push = |k: &str, v: String| o.push((k.to_string(), v));
-    if let Some(h) = &host.hostname {
-        push("Hostname", h.replace('%', "%%"));
+/// What the user's own list of hosts (lumen's inventory) says about a name, as ssh sees it:
+/// `Keyword=value` lines that win over ssh_config (as `ssh -o` would), and the vault entry the
+/// host logs in with. The ssh module asks through this trait, so it does not depend on where
+/// the list lives.
+pub trait HostLookup {
+    /// The overrides for `name`, if the list has such a host.
+    fn lookup(&self, name: &str) -> Option<HostOverrides>;
+}
+
+/// See [`HostLookup`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostOverrides {
+    /// `(Keyword, value)` pairs, applied before the command line's `-o`.
+    pub options: Vec<(String, String)>,
+    /// The vault entry holding the host's password or key.
+    pub credential: Option<String>,
+}
+
+/// No list of hosts: ssh_config alone.
+pub struct NoHosts;
+
+impl HostLookup for NoHosts {
+    fn lookup(&self, _name: &str) -> Option<HostOverrides> {
+        None
     }
-    if let Some(u) = &host.user {
-        push("User", u.clone());
-    }
-    if let Some(p) = host.port {
-        push("Port", p.to_string());
-    }
-    if !host.jump.is_empty() {
-        push("ProxyJump", host.jump.join(","));
-    }
-    let opts = &host.options;
-    for f in &opts.identity_file {
-        push("IdentityFile", f.clone());
-    }
-    if let Some(v) = opts.keepalive_interval {
-        push("ServerAliveInterval", v.to_string());
-    }
-    if let Some(v) = opts.keepalive_count_max {
-        push("ServerAliveCountMax", v.to_string());
-    }
-    if let Some(v) = opts.forward_agent {
-        push("ForwardAgent", if v { "yes" } else { "no" }.into());
-    }
-    if let Some(v) = opts.identities_only {
-        push("IdentitiesOnly", if v { "yes" } else { "no" }.into());
-    }
-    if let Some(v) = &opts.strict_host_key_checking {
-        push("StrictHostKeyChecking", v.clone());
-    }
-    if let Some(v) = opts.connect_timeout {
-        push("ConnectTimeout", v.to_string());
-    }
-    o
 }
 
 /// How lumen connects to `host_name`: the ssh_config resolution of that name, with every value
 /// the inventory sets taking precedence (as if given with `ssh -o`), so `lumen connect db1`
 /// behaves as `ssh db1` would plus the inventory. A config that cannot be read becomes a warning
 /// and the defaults are used.
-pub fn effective(host_name: &str, inventory: &Inventory, opts: &ResolveOptions) -> Resolved {
+pub fn effective(host_name: &str, hosts: &dyn HostLookup, opts: &ResolveOptions) -> Resolved {
     let mut opts = opts.clone();
-    if let Some(host) = inventory.get(host_name) {
-        let mut lines = overrides(host);
+    if let Some(host) = hosts.lookup(host_name) {
+        let mut lines = host.options;
         lines.append(&mut opts.overrides);
         opts.overrides = lines;
     }
@@ -81,7 +66,7 @@ pub fn effective(host_name: &str, inventory: &Inventory, opts: &ResolveOptions) 
 /// keeps its own ProxyJump, if it has one; a caller following chains checks it.
 pub fn effective_hops(
     target: &Resolved,
-    inventory: &Inventory,
+    hosts: &dyn HostLookup,
     opts: &ResolveOptions,
 ) -> Vec<Resolved> {
     let chain = target.jump_chain();
@@ -96,7 +81,7 @@ pub fn effective_hops(
                 jump: (i > 0).then(|| texts[..i].join(",")),
                 ..opts.clone()
             };
-            effective(&hop.host, inventory, &hop_opts)
+            effective(&hop.host, hosts, &hop_opts)
         })
         .collect()
 }
