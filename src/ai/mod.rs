@@ -5,6 +5,7 @@
 //! prompt-injection helpers.
 
 pub mod config;
+pub mod copilot;
 pub mod demo;
 pub mod inject;
 pub mod placeholders;
