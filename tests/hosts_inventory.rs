@@ -105,7 +105,10 @@ fn inventory_wins_where_it_sets_a_value() {
         ..Host::default()
     };
     db1.options.keepalive_interval = Some(30);
-    let inv = Inventory { hosts: vec![db1] };
+    let inv = Inventory {
+        hosts: vec![db1],
+        ..Inventory::default()
+    };
     let r = effective("db1", &inv, &o);
     assert_eq!(r.hostname, "10.0.0.5");
     assert_eq!(r.user, "invuser");
@@ -178,6 +181,7 @@ fn jump_hops_resolve_by_their_own_names() {
     };
     let inv = Inventory {
         hosts: vec![db, inner],
+        ..Inventory::default()
     };
     let target = effective("db", &inv, &o);
     let hops = lumen::ssh::config::effective_hops(&target, &inv, &o);

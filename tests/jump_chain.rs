@@ -156,6 +156,7 @@ async fn one_jump_connection_serves_two_sessions() {
     };
     let inventory = Inventory {
         hosts: vec![jumped("web1"), jumped("web2")],
+        ..Inventory::default()
     };
     let pool = JumpPool::new();
     let waker = Waker::new();

@@ -317,6 +317,7 @@ mod tests {
                 credential: Some("db/ops".into()),
                 ..Host::default()
             }],
+            ..Inventory::default()
         };
         let base = ConnectOptions::isolated(&dir.path().join("kh"));
         let p = plan("db1", &inventory, &ropts, &base).unwrap();

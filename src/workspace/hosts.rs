@@ -60,17 +60,40 @@ pub struct Host {
     pub notes: Option<String>,
     #[serde(skip_serializing_if = "HostOptions::is_empty")]
     pub options: HostOptions,
+    /// What the copilot may do here (`ask`, `read-only-auto`, `off`); None: the groups' or ask.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai: Option<crate::ai::copilot::AiPolicy>,
 }
 
-/// All hosts of a workspace, in file order.
+/// Settings for every host in a group (`[groups.NAME]` in hosts.toml).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GroupSettings {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai: Option<crate::ai::copilot::AiPolicy>,
+}
+
+/// All hosts of a workspace, in file order, and per-group settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Inventory {
     pub hosts: Vec<Host>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, GroupSettings>,
 }
 
 impl Inventory {
     pub fn get(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// What the copilot may do on `name`: the host's own `ai`, else the strictest of its
+    /// groups', else ask. A name the inventory does not list gets ask.
+    pub fn ai_policy(&self, name: &str) -> crate::ai::copilot::AiPolicy {
+        let host = self.get(name);
+        let groups = host
+            .into_iter()
+            .flat_map(|h| h.groups.iter())
+            .filter_map(|g| self.groups.get(g).and_then(|s| s.ai));
+        crate::ai::copilot::AiPolicy::effective(host.and_then(|h| h.ai), groups)
     }
 
     /// Hosts having the tag and the group (each filter optional).
@@ -164,6 +187,14 @@ pub enum InventoryError {
 struct FileDoc {
     #[serde(default)]
     hosts: BTreeMap<Spanned<String>, Spanned<Record>>,
+    #[serde(default)]
+    groups: BTreeMap<Spanned<String>, GroupRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupRecord {
+    ai: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -181,6 +212,7 @@ struct Record {
     groups: Vec<String>,
     notes: Option<String>,
     options: Option<Spanned<HostOptions>>,
+    ai: Option<Spanned<String>>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -301,6 +333,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         let user_at = rec.user.as_ref().map_or(rec_at, |u| u.span().start);
         let jump_at: Vec<usize> = rec.jump.iter().map(|j| j.span().start).collect();
         let options_at = rec.options.as_ref().map_or(rec_at, |o| o.span().start);
+        let ai = match rec.ai {
+            Some(a) => Some(
+                a.get_ref()
+                    .parse::<crate::ai::copilot::AiPolicy>()
+                    .map_err(|m| {
+                        invalid(a.span().start, format!("host {:?}: {m}", key.get_ref()))
+                    })?,
+            ),
+            None => None,
+        };
         let host = Host {
             name: key.into_inner(),
             hostname: rec.hostname.map(Spanned::into_inner),
@@ -312,6 +354,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
             groups: rec.groups,
             notes: rec.notes,
             options: rec.options.map(Spanned::into_inner).unwrap_or_default(),
+            ai,
         };
         if let Err((field, message)) = check_host(&host) {
             let at = match field {
@@ -326,7 +369,21 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         }
         hosts.push(host);
     }
-    Ok(Inventory { hosts })
+    let mut groups = BTreeMap::new();
+    for (name, g) in doc.groups {
+        let ai = match g.ai {
+            Some(a) => Some(
+                a.get_ref()
+                    .parse::<crate::ai::copilot::AiPolicy>()
+                    .map_err(|m| {
+                        invalid(a.span().start, format!("group {:?}: {m}", name.get_ref()))
+                    })?,
+            ),
+            None => None,
+        };
+        groups.insert(name.into_inner(), GroupSettings { ai });
+    }
+    Ok(Inventory { hosts, groups })
 }
 
 /// Read an inventory file; a missing file is an empty inventory.
@@ -371,6 +428,20 @@ mod tests {
             Some(30)
         );
         assert_eq!(inv.filter(Some("prod"), None).count(), 1);
+    }
+
+    #[test]
+    fn ai_policy_per_host_and_group() {
+        use crate::ai::copilot::AiPolicy;
+        let text = "[hosts.db1]\ngroups = [\"prod\"]\n[hosts.web1]\ngroups = [\"prod\"]\nai = \"read-only-auto\"\n\
+                    [hosts.dev1]\n[groups.prod]\nai = \"off\"\n";
+        let inv = parse(text, Path::new("h")).unwrap();
+        assert_eq!(inv.ai_policy("db1"), AiPolicy::Off);
+        assert_eq!(inv.ai_policy("web1"), AiPolicy::ReadOnlyAuto);
+        assert_eq!(inv.ai_policy("dev1"), AiPolicy::Ask);
+        assert_eq!(inv.ai_policy("elsewhere"), AiPolicy::Ask);
+        assert!(err_of("[hosts.a]\nai = \"yolo\"\n").starts_with("hosts.toml:2:"));
+        assert!(err_of("[groups.g]\n\nai = \"maybe\"\n").starts_with("hosts.toml:3:"));
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub fn inventory() -> Inventory {
                 &["prod"],
             ),
         ],
+        ..Inventory::default()
     }
 }
 

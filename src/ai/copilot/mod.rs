@@ -11,7 +11,7 @@ mod context;
 mod history;
 mod session;
 
-pub use capture::{Capture, CaptureState};
+pub use capture::{COMMAND_TIMEOUT, Capture, CaptureState};
 pub use context::{
     Built, Context, HostFacts, MAX_TOKENS, SYSTEM_PROMPT, build_request, trim_lines,
 };

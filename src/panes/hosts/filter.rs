@@ -136,6 +136,7 @@ mod tests {
                 host("laptop", "127.0.0.1", &[], &[]),
                 host("web2", "staging.example.com", &["nginx"], &["web"]),
             ],
+            ..Inventory::default()
         }
     }
 

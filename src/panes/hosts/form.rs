@@ -170,6 +170,7 @@ impl EditForm {
             groups: split(self.text(Field::Groups)),
             notes: (!notes.trim().is_empty()).then(|| notes.to_string()),
             options: self.original.options.clone(),
+            ai: self.original.ai,
         };
         // check_host stops at the first problem: clear that field and look again, so every
         // field's problem shows at once.
