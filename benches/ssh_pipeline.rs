@@ -2,13 +2,18 @@
 //!  1. throughput of a stream into a lumen pane (session task → emulator → frames drawn at
 //!     FRAME_INTERVAL) vs `ssh -tt` inside a plain tmux pane, same server, same bytes,
 //!     seq-like and coloured streams separately;
-//!  2. echo latency of a keystroke in one pane while another pane is flooded (median, p99);
+//!  2. echo latency of a keystroke in one pane while 1 and 10 other panes of the same tab are
+//!     flooded (median, p99), with where the loop spent its turns (pump and draw times);
 //!  3. RSS with 50 sessions open to the embedded server.
 //!
-//! Run: `cargo bench --bench ssh_pipeline` (LUMEN_BENCH_MB sets the stream size, default 64).
+//! Run: `cargo bench --bench ssh_pipeline` (LUMEN_BENCH_MB sets the stream size, default 64;
+//! `cargo bench --bench ssh_pipeline -- latency` runs only the parts whose name contains the
+//! word: throughput, latency, rss).
 
 use lumen::app::config::Config;
+use lumen::app::layout::PaneId;
 use lumen::app::run::FRAME_INTERVAL;
+use lumen::app::state::PANE_BYTE_BUDGET;
 use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
 use lumen::pty::PtyCommand;
 use lumen::ssh::{Connector, EmbeddedServer, EmbeddedServerOptions, Prompter};
@@ -24,6 +29,16 @@ const HEIGHT: u16 = 50;
 const LATENCY_SAMPLES: usize = 200;
 const SESSIONS: usize = 50;
 const WAIT: Duration = Duration::from_secs(600);
+/// How many other panes flood while the quiet pane's echo is timed.
+const FLOODS: [usize; 2] = [1, 10];
+/// How long the floods run before the first sample.
+const FLOOD_START: Duration = Duration::from_secs(1);
+/// The echo latency to stay under: one frame.
+const LATENCY_TARGET: Duration = Duration::from_millis(16);
+
+#[path = "ssh_pipeline/latency.rs"]
+mod latency;
+use latency::{FloodLink, latency_under_flood, print_latency};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -31,6 +46,9 @@ fn main() -> Res<()> {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return Ok(());
     }
+    // `cargo bench` passes `--bench`; a plain word picks parts by name.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let wanted = |part: &str| filter.as_deref().is_none_or(|f| part.contains(f));
     let mb: usize = std::env::var("LUMEN_BENCH_MB")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -58,27 +76,34 @@ fn main() -> Res<()> {
             .client_key
             .write_openssh_file(&key_file, russh::keys::ssh_key::LineEnding::LF)?;
         println!("stream size: {mb} MB each, pane {WIDTH}x{HEIGHT}");
-        for (name, file) in [("seq-like", &seq), ("coloured ls", &color)] {
-            let lumen = lumen_throughput(&server, &known, file).await?;
-            let tmux = tmux_throughput(&server, &key_file, dir.path(), file)?;
+        if wanted("throughput") {
+            for (name, file) in [("seq-like", &seq), ("coloured ls", &color)] {
+                let lumen = lumen_throughput(&server, &known, file).await?;
+                let tmux = tmux_throughput(&server, &key_file, dir.path(), file)?;
+                println!(
+                    "{name:>12}: lumen pane {lumen:.1} MB/s, ssh -tt in tmux {tmux:.1} MB/s, ratio {:.2}x (target >= 1.0x)",
+                    lumen / tmux
+                );
+            }
+        }
+        if wanted("latency") {
+            let mut rows = Vec::new();
+            for link in [FloodLink::Shared, FloodLink::Separate] {
+                for floods in FLOODS {
+                    rows.push(latency_under_flood(&server, &known, &color, floods, link).await?);
+                }
+            }
+            print_latency(&rows);
+        }
+        if wanted("rss") {
+            let (before, after) = rss_with_sessions(&server, &known).await?;
             println!(
-                "{name:>12}: lumen pane {lumen:.1} MB/s, ssh -tt in tmux {tmux:.1} MB/s, ratio {:.2}x (target >= 1.0x)",
-                lumen / tmux
+                "RSS with {SESSIONS} sessions to the embedded server (client and server in one process): {} MiB -> {} MiB ({} KiB per session)",
+                before / 1024,
+                after / 1024,
+                (after.saturating_sub(before)) / SESSIONS as u64
             );
         }
-        let (median, p99) = latency_under_flood(&server, &known, &color).await?;
-        println!(
-            "echo latency in one pane while another streams: median {:.1} ms, p99 {:.1} ms (target p99 < 50 ms)",
-            median.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3
-        );
-        let (before, after) = rss_with_sessions(&server, &known).await?;
-        println!(
-            "RSS with {SESSIONS} sessions to the embedded server (client and server in one process): {} MiB -> {} MiB ({} KiB per session)",
-            before / 1024,
-            after / 1024,
-            (after.saturating_sub(before)) / SESSIONS as u64
-        );
         Ok::<_, Box<dyn std::error::Error>>(())
     })
 }
@@ -108,10 +133,25 @@ fn make_streams(seq: &Path, color: &Path, size: usize) -> Res<()> {
 /// An App on live sessions to the embedded server, drawn into an off-screen terminal.
 struct Harness {
     app: App,
+    connector: Connector,
     waker: Waker,
     term: Terminal<TestBackend>,
     last_draw: Instant,
     pending: bool,
+    /// Where the turns went, while recording.
+    profile: Option<Turns>,
+}
+
+/// How long each turn spent pumping the panes and drawing, and how many turns there were.
+#[derive(Debug, Default)]
+struct Turns {
+    pumps: Vec<Duration>,
+    /// Only the turns that drew.
+    draws: Vec<Duration>,
+    /// Turns that did not wait (some pane still had data past its budget).
+    busy: usize,
+    /// Turns between a keystroke and its echo, per keystroke.
+    per_echo: Vec<usize>,
 }
 
 impl Harness {
@@ -119,9 +159,10 @@ impl Harness {
         let connect = server.client_options(known)?;
         let (prompter, _prompts) = Prompter::channel();
         let waker = Waker::new();
+        let connector = Connector::new(connect, prompter);
         let mut opts = AppOptions::new(Box::new(LiveSpawner::new(
             PtyCommand::new("/bin/sh"),
-            Connector::new(connect, prompter),
+            connector.clone(),
         )));
         opts.config = Config::default();
         opts.size = (WIDTH, HEIGHT + 2);
@@ -136,10 +177,12 @@ impl Harness {
         }
         Ok(Self {
             app,
+            connector,
             waker,
             term: Terminal::new(TestBackend::new(WIDTH, HEIGHT + 2))?,
             last_draw: Instant::now(),
             pending: false,
+            profile: None,
         })
     }
 
@@ -149,7 +192,12 @@ impl Harness {
         if !self.pending {
             let _ = tokio::time::timeout(FRAME_INTERVAL, self.waker.woken()).await;
         }
+        let start = Instant::now();
         self.pending = self.app.pump();
+        if let Some(p) = &mut self.profile {
+            p.pumps.push(start.elapsed());
+            p.busy += usize::from(self.pending);
+        }
         self.draw_if_due()?;
         if self.pending {
             tokio::task::yield_now().await;
@@ -159,7 +207,11 @@ impl Harness {
 
     fn draw_if_due(&mut self) -> Res<()> {
         if self.app.dirty && self.last_draw.elapsed() >= FRAME_INTERVAL {
+            let start = Instant::now();
             self.term.draw(|f| lumen::app::ui::draw(&self.app, f))?;
+            if let Some(p) = &mut self.profile {
+                p.draws.push(start.elapsed());
+            }
             self.app.dirty = false;
             self.last_draw = Instant::now();
         }
@@ -173,7 +225,7 @@ impl Harness {
         self.pane_text(t.focused)
     }
 
-    fn pane_text(&self, id: lumen::app::layout::PaneId) -> String {
+    fn pane_text(&self, id: PaneId) -> String {
         self.app
             .panes
             .get(&id)
@@ -196,10 +248,20 @@ impl Harness {
     }
 
     async fn wait_until(&mut self, what: &str, pred: impl Fn(&Self) -> bool) -> Res<()> {
+        self.wait_for(what, WAIT, pred).await
+    }
+
+    /// Run turns until `pred` holds, at most `limit`.
+    async fn wait_for(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        pred: impl Fn(&Self) -> bool,
+    ) -> Res<()> {
         let start = Instant::now();
         while !pred(self) {
-            if start.elapsed() > WAIT {
-                return Err(format!("timed out waiting for {what}").into());
+            if start.elapsed() > limit {
+                return Err(format!("timed out after {limit:?} waiting for {what}").into());
             }
             self.turn().await?;
         }
@@ -256,57 +318,6 @@ fn tmux_throughput(server: &EmbeddedServer, key: &Path, dir: &Path, file: &Path)
     let rate = size / start.elapsed().as_secs_f64() / 1e6;
     tmux(&["kill-server"])?;
     Ok(rate)
-}
-
-async fn latency_under_flood(
-    server: &EmbeddedServer,
-    known: &Path,
-    file: &Path,
-) -> Res<(Duration, Duration)> {
-    let mut h = Harness::new(server, known, 1)?;
-    h.wait_until("a prompt", |h| h.screen_of(0).contains('$'))
-        .await?;
-    h.app.run_action(lumen::app::keymap::Action::SplitRight);
-    let quiet = h.app.tabs[0].focused;
-    h.wait_until("a prompt in the quiet pane", |h| {
-        h.pane_text(quiet).contains('$')
-    })
-    .await?;
-    h.app.run_action(lumen::app::keymap::Action::FocusLeft);
-    h.type_text(&format!("while true; do cat {}; done\n", file.display()));
-    h.app.run_action(lumen::app::keymap::Action::FocusRight);
-    // Let the flood start.
-    let until = Instant::now() + Duration::from_millis(500);
-    while Instant::now() < until {
-        h.turn().await?;
-    }
-    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
-    for i in 0..LATENCY_SAMPLES {
-        let before = h.pane_text(quiet).matches('x').count();
-        let start = Instant::now();
-        h.type_text("x");
-        h.wait_until("the echo", |h| {
-            h.pane_text(quiet).matches('x').count() > before
-        })
-        .await?;
-        // The echo counts once a frame showing it is drawn.
-        h.app.dirty = true;
-        h.last_draw = Instant::now() - FRAME_INTERVAL;
-        h.draw_if_due()?;
-        samples.push(start.elapsed());
-        if i % 20 == 19 {
-            eprintln!("  latency sample {}: {:?}", i + 1, start.elapsed());
-        }
-        if i % 50 == 49 {
-            // A fresh prompt line (the shell says "xxx…: not found"; the count only grows).
-            h.type_text("\n");
-        }
-    }
-    samples.sort();
-    Ok((
-        samples[samples.len() / 2],
-        samples[samples.len() * 99 / 100],
-    ))
 }
 
 fn rss_kib() -> u64 {
