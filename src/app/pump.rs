@@ -2,14 +2,39 @@
 //! per turn, and act on what the output asked for (activity, bell, clipboard, a session's end).
 
 use crate::app::layout::PaneId;
-use crate::app::state::{App, PANE_BYTE_BUDGET};
+use crate::app::state::{App, PANE_BYTE_BUDGET, TURN_BYTE_BUDGET};
 use crate::panes::hosts::HostState;
 
+/// The least a pane parses in a turn, even when the turn's budget is spent.
+const MIN_PANE_BUDGET: usize = 4 * 1024;
+
 impl App {
-    /// Parse what the backends sent, within a byte budget per pane. Returns true when some
-    /// pane still has data queued (the loop then runs again without waiting).
+    /// The order panes are pumped in this turn: the focused pane (the one the user types in)
+    /// first, then the others starting one further each turn, so a turn's budget never
+    /// favours the same flooding pane.
+    fn pump_order(&mut self) -> Vec<PaneId> {
+        let mut ids: Vec<PaneId> = self.panes.keys().copied().collect();
+        ids.sort();
+        if !ids.is_empty() {
+            let start = self.pump_rotation % ids.len();
+            ids.rotate_left(start);
+        }
+        self.pump_rotation = self.pump_rotation.wrapping_add(1);
+        if let Some(f) = self.focused()
+            && let Some(i) = ids.iter().position(|id| *id == f)
+        {
+            let f = ids.remove(i);
+            ids.insert(0, f);
+        }
+        ids
+    }
+
+    /// Parse what the backends sent, within a byte budget per pane and one for the whole
+    /// turn, so a turn stays short however many panes flood. Returns true when some pane
+    /// still has data queued (the loop then runs again without waiting).
     pub fn pump(&mut self) -> bool {
         let mut more = false;
+        let mut left = TURN_BYTE_BUDGET;
         let visible: Vec<PaneId> = self
             .tabs
             .get(self.active)
@@ -25,12 +50,19 @@ impl App {
         let mut copied = Vec::new();
         let mut first_output = Vec::new();
         let mut notices = Vec::new();
-        for (id, slot) in self.panes.iter_mut() {
+        for id in &self.pump_order() {
+            let Some(slot) = self.panes.get_mut(id) else {
+                continue;
+            };
             let Some(t) = slot.pane.as_terminal_mut() else {
                 continue;
             };
             let was_closed = t.closed().is_some();
-            let p = t.pump(PANE_BYTE_BUDGET);
+            // Every pane gets a little each turn (its end is noticed, its echo shows), the
+            // first ones up to their full budget.
+            let budget = PANE_BYTE_BUDGET.min(left).max(MIN_PANE_BUDGET);
+            let p = t.pump(budget);
+            left = left.saturating_sub(p.bytes);
             more |= p.more;
             let activity = t.take_activity();
             let bell = t.take_bell();

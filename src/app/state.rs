@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 /// Bytes a pane may parse per loop turn, so a flood in one pane cannot delay keys or others.
 pub const PANE_BYTE_BUDGET: usize = 128 * 1024;
+/// Bytes all panes together may parse per loop turn (about 5 ms of parsing), so ten flooding
+/// panes do not make a turn longer than a frame.
+pub const TURN_BYTE_BUDGET: usize = 192 * 1024;
 /// How long a status-bar message stays.
 pub const MESSAGE_TIME: Duration = Duration::from_secs(5);
 /// Cells a resize key moves a border.
@@ -133,6 +136,8 @@ pub struct App {
     pub dirty: bool,
     pub(crate) effects: Vec<Effect>,
     last_tick: Instant,
+    /// Where the next turn's pumping starts (see `pump_order`).
+    pub(crate) pump_rotation: usize,
 }
 
 /// Everything `App::new` needs; nothing is set on the app afterwards. Start from
@@ -214,6 +219,7 @@ impl App {
             dirty: true,
             effects: Vec::new(),
             last_tick: Instant::now(),
+            pump_rotation: 0,
         }
     }
 
