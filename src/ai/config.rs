@@ -71,6 +71,18 @@ impl Profile {
 }
 
 impl AiConfig {
+    /// One profile with every other setting at its default (the demo's scripted model).
+    pub fn with_profile(profile: Profile) -> Self {
+        Self {
+            profile,
+            profiles: BTreeMap::new(),
+            max_steps: DEFAULT_MAX_STEPS,
+            context_lines: DEFAULT_CONTEXT_LINES,
+            max_scrollback_lines: DEFAULT_MAX_SCROLLBACK_LINES,
+            ca_file: None,
+        }
+    }
+
     /// A profile by name; [`DEFAULT_PROFILE`] is the `[ai]` table's own.
     pub fn profile_named(&self, name: &str) -> Option<&Profile> {
         if name == DEFAULT_PROFILE {

@@ -10,6 +10,12 @@ use crate::ui::input::TextInput;
 impl App {
     /// Carry out an action (from a key binding or the palette).
     pub fn run_action(&mut self, a: Action) {
+        self.act(a);
+        // Focus may have moved: a copilot pane follows the terminal pane focused beside it.
+        self.follow_focus();
+    }
+
+    fn act(&mut self, a: Action) {
         self.dirty = true;
         let body = self.body();
         if let Some(i) = a.go_to_tab() {
@@ -134,6 +140,7 @@ impl App {
             }
             Action::Vault => self.open_vault(),
             Action::Hosts => self.open_hosts(),
+            Action::Copilot => self.toggle_copilot(),
             Action::LockVault => self.lock_vaults(),
             Action::Quit => self.open_popup(Popup::Confirm(Confirm::Quit)),
             _ => {}

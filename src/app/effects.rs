@@ -33,6 +33,15 @@ pub(crate) fn apply(effect: Effect, bus: &Bus) {
                 osc52(b" ");
             }
         }
+        Effect::Ai(job) => {
+            let bus = bus.clone();
+            tokio::spawn(async move {
+                job.run(move |msg| {
+                    bus.send(msg);
+                })
+                .await;
+            });
+        }
         Effect::Spawn(task) => {
             let bus = bus.clone();
             tokio::task::spawn_blocking(move || {

@@ -35,6 +35,7 @@ impl App {
                 Layer::Prompt(d) => d.paste(text),
                 Layer::Unlock(u) => u.dialog.handle_paste(text),
                 Layer::Popup(p) => p.paste(text),
+                Layer::Approval(a) => a.paste(text),
             }
             return;
         }
@@ -105,6 +106,10 @@ impl App {
                 self.unlock_key(key);
                 return;
             }
+            Some(Layer::Approval(_)) => {
+                self.approval_key(key);
+                return;
+            }
             Some(Layer::Popup(popup)) => {
                 let outcome = popup.handle_key(key);
                 if outcome != PopupOutcome::Stay {
@@ -149,6 +154,12 @@ impl App {
             return;
         }
         let focused = self.focused();
+        if let Some(id) = focused
+            && matches!(self.panes.get(&id).map(|s| &s.pane), Some(Pane::Copilot(_)))
+        {
+            self.copilot_key(id, key);
+            return;
+        }
         if let Some(Pane::Hosts(picker)) = focused
             .and_then(|id| self.panes.get_mut(&id))
             .map(|s| &mut s.pane)
@@ -318,6 +329,7 @@ impl App {
         {
             tab.focused = id;
             self.dirty = true;
+            self.follow_focus();
         }
         let Some(slot) = self.panes.get_mut(&id) else {
             return;

@@ -2,6 +2,7 @@
 //! pastes go to the top layer, a mouse event never passes a layer, and drawing walks the stack
 //! bottom-up over the panes. Where a new layer goes is one function, [`insert_at`].
 
+use crate::app::approval::Approval;
 use crate::app::popup::Popup;
 use crate::app::prompt::PromptDialog;
 use crate::app::vault::UnlockState;
@@ -14,6 +15,8 @@ pub enum Layer {
     Unlock(UnlockState),
     /// Confirmations, the palette, help, the new-tab prompt, notices.
     Popup(Popup),
+    /// The copilot's card for a proposed command.
+    Approval(Approval),
 }
 
 /// How urgent a layer is: a more urgent one always sits above a less urgent one.
@@ -21,6 +24,8 @@ pub enum Layer {
 pub enum Rank {
     /// Opened by the user; replaced by what the user opens next.
     Popup,
+    /// A proposed command waits for the operator's keystroke.
+    Approval,
     /// The vault is needed (by the user or by a waiting login).
     Unlock,
     /// A connection waits for an answer: always on top.
@@ -33,6 +38,7 @@ impl Layer {
             Layer::Prompt(_) => Rank::Question,
             Layer::Unlock(_) => Rank::Unlock,
             Layer::Popup(_) => Rank::Popup,
+            Layer::Approval(_) => Rank::Approval,
         }
     }
 }
@@ -122,6 +128,33 @@ impl Layers {
         }
     }
 
+    /// The approval card, if one is open.
+    pub fn approval_mut(&mut self) -> Option<&mut Approval> {
+        self.stack.iter_mut().find_map(|l| match l {
+            Layer::Approval(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    pub fn approval(&self) -> Option<&Approval> {
+        self.stack.iter().find_map(|l| match l {
+            Layer::Approval(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    /// Close the approval card wherever it is.
+    pub fn remove_approval(&mut self) -> Option<Approval> {
+        let i = self
+            .stack
+            .iter()
+            .position(|l| matches!(l, Layer::Approval(_)))?;
+        match self.stack.remove(i) {
+            Layer::Approval(a) => Some(a),
+            _ => None,
+        }
+    }
+
     /// How many SSH questions wait.
     pub fn questions(&self) -> usize {
         self.stack
@@ -156,6 +189,12 @@ mod tests {
     }
 
     #[test]
+    fn an_approval_card_sits_above_popups_and_below_unlock_and_questions() {
+        let got = order(&[Question, Approval, Popup, Unlock]);
+        assert_eq!(got, [(Popup, 2), (Approval, 1), (Unlock, 3), (Question, 0)]);
+    }
+
+    #[test]
     fn unlock_sits_between_popups_and_questions() {
         let got = order(&[Question, Unlock, Popup]);
         assert_eq!(got, [(Popup, 2), (Unlock, 1), (Question, 0)]);
@@ -165,15 +204,15 @@ mod tests {
 
     #[test]
     fn any_order_of_pushes_keeps_ranks_sorted() {
-        let ranks = [Popup, Unlock, Question];
+        let ranks = [Popup, Approval, Unlock, Question];
         // Every sequence of up to five pushes.
         for n in 0..=5u32 {
-            for code in 0..3usize.pow(n) {
+            for code in 0..4usize.pow(n) {
                 let mut c = code;
                 let seq: Vec<Rank> = (0..n)
                     .map(|_| {
-                        let r = ranks[c % 3];
-                        c /= 3;
+                        let r = ranks[c % 4];
+                        c /= 4;
                         r
                     })
                     .collect();

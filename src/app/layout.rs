@@ -87,12 +87,25 @@ impl Layout {
 
     /// Split `target` in two, `new` taking the right or lower half. Unzooms.
     pub fn split(&mut self, target: PaneId, new: PaneId, split: Split) -> bool {
-        fn go(n: &mut Node, target: PaneId, new: PaneId, split: Split) -> bool {
+        self.split_percent(target, new, split, 50)
+    }
+
+    /// Like [`Layout::split`], `target` keeping `percent` of the space (the copilot's side
+    /// pane takes less than half).
+    pub fn split_percent(
+        &mut self,
+        target: PaneId,
+        new: PaneId,
+        split: Split,
+        percent: u16,
+    ) -> bool {
+        let share = FULL_SHARE * u32::from(percent.clamp(10, 90)) / 100;
+        fn go(n: &mut Node, target: PaneId, new: PaneId, split: Split, share: u32) -> bool {
             match n {
                 Node::Leaf(p) if *p == target => {
                     *n = Node::Split {
                         split,
-                        share: FULL_SHARE / 2,
+                        share,
                         first: Box::new(Node::Leaf(target)),
                         second: Box::new(Node::Leaf(new)),
                     };
@@ -100,11 +113,11 @@ impl Layout {
                 }
                 Node::Leaf(_) => false,
                 Node::Split { first, second, .. } => {
-                    go(first, target, new, split) || go(second, target, new, split)
+                    go(first, target, new, split, share) || go(second, target, new, split, share)
                 }
             }
         }
-        let done = go(&mut self.root, target, new, split);
+        let done = go(&mut self.root, target, new, split, share);
         if done {
             self.zoomed = None;
         }

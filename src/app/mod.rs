@@ -2,9 +2,12 @@
 //! status bar, config and theme loading.
 
 pub mod actions;
+pub mod ai_jobs;
+mod approval;
 pub mod broadcast;
 mod clipboard;
 pub mod config;
+pub mod copilot;
 mod effects;
 pub mod hosts;
 pub mod input;

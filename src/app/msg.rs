@@ -2,6 +2,8 @@
 //! loop to do ([`Effect`]). `App::update` turns one message into state changes and effects;
 //! background work ([`Task`]) runs off the UI task and answers with a message.
 
+use crate::ai::provider::ChatEvent;
+use crate::app::layout::PaneId;
 use crate::ssh::{PromptRequest, Prompter};
 use crate::vault::{UnlockRequest, VaultOwner};
 use crate::workspace::{Host, HostsFile, Inventory};
@@ -30,6 +32,23 @@ pub enum Msg {
     },
     /// A signal arrived. The event loop acts on it before the app sees it.
     Signal(Signal),
+    /// An event of the copilot's answer for terminal pane `pane` (its request `generation`).
+    Ai {
+        pane: PaneId,
+        generation: u64,
+        event: Result<ChatEvent, String>,
+    },
+    /// The host facts for pane `pane`'s copilot were gathered (or not).
+    AiFacts {
+        pane: PaneId,
+        facts: Result<String, String>,
+    },
+    /// An approved command with vault placeholders ran on an exec channel.
+    AiExec {
+        pane: PaneId,
+        proposal: usize,
+        output: Result<String, String>,
+    },
 }
 
 /// The signals lumen acts on.
@@ -55,6 +74,8 @@ pub enum Effect {
     ClearSecretClipboard,
     /// Run this off the UI task; its result comes back as a message.
     Spawn(Box<Task>),
+    /// Copilot work that talks to a provider or a host (async).
+    Ai(Box<crate::app::ai_jobs::AiJob>),
 }
 
 /// Background work with its inputs. Self-contained, so the loop (or a test) can run it.

@@ -48,6 +48,10 @@ pub struct RunOptions {
     pub use_ssh_config: bool,
     /// How to read ssh_config (`lumen connect -F`, `-o`); None: ssh's default files.
     pub resolve: Option<crate::ssh::config::ResolveOptions>,
+    /// The copilot's model, instead of config.toml's `[ai]` (the demo's scripted model).
+    pub ai: Option<crate::ai::config::AiConfig>,
+    /// The copilot talks to the scripted demo model (labelled so everywhere).
+    pub ai_demo: bool,
 }
 
 impl RunOptions {
@@ -64,6 +68,8 @@ impl RunOptions {
             hosts_tab: false,
             use_ssh_config: true,
             resolve: None,
+            ai: None,
+            ai_demo: false,
         }
     }
 }
@@ -243,12 +249,30 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         }));
     }
     let connector = ssh::Connector::new(connect, bus.prompter());
+    let workspace_dir = opts.paths.workspace_dir(&workspace);
+    let (ai_config, ai_unavailable) = match opts.ai {
+        Some(c) => (Some(c), None),
+        None => match &config.ai {
+            Ok(c) => (c.clone(), None),
+            Err(e) => {
+                problems.push(format!("{e} (the copilot is off)"));
+                (None, Some(e.to_string()))
+            }
+        },
+    };
+    let ai = ai_config.map(|config| crate::app::copilot::AiSetup {
+        config,
+        demo: opts.ai_demo,
+        workspace_dir: Some(workspace_dir.clone()),
+    });
     let mut app = App::new(AppOptions {
         config,
         theme,
         size,
         spawner: Box::new(LiveSpawner::new(PtyCommand::new(shell), connector.clone())),
         connector: Some(connector),
+        ai,
+        ai_unavailable,
         waker: waker.clone(),
         vault,
         inventory,

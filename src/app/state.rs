@@ -39,6 +39,8 @@ pub enum PaneSpec {
     Vault,
     /// The host picker (made by the app).
     Hosts,
+    /// The copilot's side pane (made by the app).
+    Copilot,
 }
 
 impl PaneSpec {
@@ -138,6 +140,8 @@ pub struct App {
     last_tick: Instant,
     /// Where the next turn's pumping starts (see `pump_order`).
     pub(crate) pump_rotation: usize,
+    /// The copilot: its setup, conversations per terminal pane, side-pane bindings.
+    pub copilot: crate::app::copilot::CopilotHub,
 }
 
 /// Everything `App::new` needs; nothing is set on the app afterwards. Start from
@@ -160,6 +164,10 @@ pub struct AppOptions {
     pub planner: Option<Planner>,
     /// The shared connections, for commands run on hosts (exec); None in tests that need none.
     pub connector: Option<crate::ssh::Connector>,
+    /// The copilot's provider settings (None: no `[ai]` section).
+    pub ai: Option<crate::app::copilot::AiSetup>,
+    /// Why the copilot cannot run (a broken `[ai]` section, file:line).
+    pub ai_unavailable: Option<String>,
 }
 
 impl AppOptions {
@@ -178,6 +186,8 @@ impl AppOptions {
             host_names: Vec::new(),
             planner: None,
             connector: None,
+            ai: None,
+            ai_unavailable: None,
         }
     }
 }
@@ -220,6 +230,7 @@ impl App {
             effects: Vec::new(),
             last_tick: Instant::now(),
             pump_rotation: 0,
+            copilot: crate::app::copilot::CopilotHub::new(opts.ai, opts.ai_unavailable),
         }
     }
 
@@ -301,7 +312,8 @@ impl App {
         let tick = self
             .ticking()
             .then(|| Instant::now() + crate::app::vault::TICK);
-        [self.message.as_ref().map(|m| m.until), tick]
+        let capture = self.copilot.next_deadline(Instant::now());
+        [self.message.as_ref().map(|m| m.until), tick, capture]
             .into_iter()
             .flatten()
             .min()
@@ -309,6 +321,7 @@ impl App {
 
     /// Housekeeping at a deadline.
     pub fn tick(&mut self, now: Instant) {
+        self.poll_captures(now);
         if self.ticking() && now >= self.last_tick + crate::app::vault::TICK {
             self.last_tick = now;
             self.tick_panes(now);

@@ -109,6 +109,7 @@ impl App {
     pub fn close_pane(&mut self, id: PaneId) {
         // Dropping the pane drops its stream handle, which ends the backend (PTY hang-up).
         self.panes.remove(&id);
+        self.forget_copilot(id);
         let Some(ti) = self.tabs.iter().position(|t| t.layout.contains(id)) else {
             return;
         };

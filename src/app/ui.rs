@@ -47,11 +47,23 @@ pub fn draw(app: &App, frame: &mut Frame) {
 fn draw_layers(app: &App, frame: &mut Frame) {
     let body = app.body();
     let buf = frame.buffer_mut();
+    let mut card_cursor = None;
     for layer in app.layers.iter() {
         match layer {
             Layer::Prompt(d) => d.render(body, buf, &app.theme),
             Layer::Unlock(u) => u.dialog.render(body, buf, &app.theme),
             Layer::Popup(p) => p.render(body, buf, &app.theme, &app.config.keymap),
+            Layer::Approval(a) => {
+                let area = copilot_area(app, a.pane).unwrap_or(body);
+                if let Some(proposal) = app
+                    .copilot
+                    .session(a.pane)
+                    .and_then(|s| s.proposal(a.proposal))
+                {
+                    let host = app.pane_host(a.pane);
+                    card_cursor = a.render(area, buf, &app.theme, proposal, &host);
+                }
+            }
         }
     }
     if let Some(Layer::Popup(p)) = app.layers.top()
@@ -59,6 +71,17 @@ fn draw_layers(app: &App, frame: &mut Frame) {
     {
         frame.set_cursor_position(pos);
     }
+    if let (Some(Layer::Approval(_)), Some(pos)) = (app.layers.top(), card_cursor) {
+        frame.set_cursor_position(pos);
+    }
+}
+
+/// Where the copilot pane talking about `terminal` is on screen, if it is.
+fn copilot_area(app: &App, terminal: crate::app::layout::PaneId) -> Option<Rect> {
+    let tab = app.tabs.get(app.active)?;
+    tab.layout.panes().into_iter().find_map(|id| {
+        (app.copilot.bound(id) == Some(terminal)).then(|| app.panes.get(&id).map(|s| s.inner))?
+    })
 }
 
 /// The text and style of each tab's label, in order.
@@ -147,7 +170,16 @@ fn draw_panes(app: &App, buf: &mut Buffer) {
             } else {
                 Role::Border
             });
-            let title = slot.pane.title().unwrap_or(&slot.default_title);
+            let copilot_title;
+            let title = match &slot.pane {
+                crate::panes::Pane::Copilot(_) => {
+                    let terminal = app.copilot.bound(id);
+                    let host = terminal.map(|t| app.pane_host(t)).unwrap_or_default();
+                    copilot_title = app.copilot.title(terminal, &host);
+                    copilot_title.as_str()
+                }
+                pane => pane.title().unwrap_or(&slot.default_title),
+            };
             let mut spans = Vec::new();
             if broadcasting {
                 spans.push(Span::styled(" ⇶ BROADCAST ", style));
@@ -165,8 +197,18 @@ fn draw_panes(app: &App, buf: &mut Buffer) {
                 .title(Line::from(spans))
                 .render(rect, buf);
         }
-        if !slot.inner.is_empty() {
-            slot.pane.render(slot.inner, buf, &app.theme);
+        if slot.inner.is_empty() {
+            continue;
+        }
+        match &slot.pane {
+            crate::panes::Pane::Copilot(c) => {
+                let terminal = app.copilot.bound(id);
+                let session = terminal.and_then(|t| app.copilot.session(t));
+                let items = session.map(|s| s.items()).unwrap_or(&[]);
+                let busy = session.is_some_and(|s| s.is_busy());
+                c.render_with(slot.inner, buf, &app.theme, items, busy);
+            }
+            pane => pane.render(slot.inner, buf, &app.theme),
         }
     }
 }

@@ -17,6 +17,17 @@ impl App {
             Msg::UnlockForLogin(reply) => self.unlock_for_login(reply),
             Msg::VaultUnlocked(result) => self.vault_unlocked(result),
             Msg::HostSaved { name, result } => self.host_saved(name, result),
+            Msg::Ai {
+                pane,
+                generation,
+                event,
+            } => self.copilot_event(pane, generation, event),
+            Msg::AiFacts { pane, facts } => self.copilot_facts(pane, facts),
+            Msg::AiExec {
+                pane,
+                proposal,
+                output,
+            } => self.copilot_exec_done(pane, proposal, output),
             // The event loop acts on signals (they concern the outer terminal).
             Msg::Signal(_) => {}
         }

@@ -22,6 +22,8 @@ enum Purpose {
     Browser(Option<PaneId>),
     /// A login needs a secret from the vault.
     Login,
+    /// The copilot needs its API key or a vault value.
+    Copilot,
 }
 
 /// The unlock dialog on screen and who asked for it.
@@ -85,6 +87,19 @@ impl App {
         self.dirty = true;
     }
 
+    /// The copilot needs the vault (its API key, a value for an approved command).
+    pub(crate) fn open_unlock_for(&mut self, what: &str) {
+        if self.vault.is_unlocked() {
+            self.copilot_vault_answer(true);
+            return;
+        }
+        if !self.vault.any_exists() {
+            self.copilot_vault_answer(false);
+            return;
+        }
+        self.open_unlock(Purpose::Copilot, what);
+    }
+
     /// A login wants a secret from the locked vault: ask for the passphrase; `reply` learns
     /// whether it was unlocked.
     pub fn unlock_for_login(&mut self, reply: crate::vault::UnlockRequest) {
@@ -120,6 +135,7 @@ impl App {
             UnlockOutcome::Cancel => {
                 self.layers.remove_unlock();
                 self.answer_waiters(false);
+                self.copilot_vault_answer(false);
             }
             UnlockOutcome::Submit(passphrase) => {
                 u.busy = true;
@@ -141,6 +157,7 @@ impl App {
                     self.show_vault(for_pane);
                 }
                 self.answer_waiters(true);
+                self.copilot_vault_answer(true);
                 if !notices.is_empty() {
                     self.notice("The vault needs your attention", notices);
                 }

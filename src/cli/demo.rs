@@ -19,6 +19,8 @@ fn welcome() -> Vec<String> {
         "  %  split right      \"  split down         arrows  move between panes",
         "  z  zoom a pane      x  close a pane       [  copy mode (scroll, search)",
         "  ?  every key        :  command palette    d  quit",
+        "  a  the copilot, here a scripted demo model (not an AI) on 127.0.0.1: ask it",
+        "     something; it proposes commands that run only when you press Enter on them",
         "This demo's home is temporary and is removed when lumen exits.",
     ]
     .into_iter()
@@ -38,6 +40,8 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
         .build()?;
     let code = runtime.block_on(async {
         let server = EmbeddedServer::start(EmbeddedServerOptions::default()).await?;
+        // The copilot talks to a scripted model on loopback: offline, nothing to configure.
+        let (model_addr, model) = crate::ai::demo::DemoModel::start().await?;
         // The demo trusts its own server's key, as if the user had accepted it before.
         let connect = server.client_options(&paths.known_hosts())?;
         write_workspace(&paths, server.port())?;
@@ -55,7 +59,12 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
         opts.hosts_tab = true;
         opts.use_ssh_config = false;
         opts.welcome = Some(("Welcome to the lumen demo".into(), welcome()));
+        opts.ai = Some(crate::ai::config::AiConfig::with_profile(
+            crate::ai::demo::DemoModel::profile(model_addr),
+        ));
+        opts.ai_demo = true;
         let code = crate::app::run_async(opts).await;
+        drop(model);
         drop(server);
         code
     });

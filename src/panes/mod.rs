@@ -1,6 +1,7 @@
 //! Panes: the `Pane` enum and one module per kind of pane. The app talks to every pane through
 //! the small [`PaneView`] trait; the enum only dispatches.
 
+pub mod copilot;
 pub mod hosts;
 pub mod terminal;
 pub mod vault;
@@ -60,6 +61,8 @@ pub enum Pane {
     Terminal(Box<TerminalPane>),
     Vault(Box<VaultBrowser>),
     Hosts(Box<hosts::HostPicker>),
+    /// Drawn by the app with its bound conversation (see `copilot::CopilotPane::render_with`).
+    Copilot(Box<copilot::CopilotPane>),
 }
 
 impl Pane {
@@ -68,6 +71,7 @@ impl Pane {
             Pane::Terminal(t) => t.as_ref(),
             Pane::Vault(v) => v.as_ref(),
             Pane::Hosts(h) => h.as_ref(),
+            Pane::Copilot(c) => c.as_ref(),
         }
     }
 
@@ -76,6 +80,7 @@ impl Pane {
             Pane::Terminal(t) => t.as_mut(),
             Pane::Vault(v) => v.as_mut(),
             Pane::Hosts(h) => h.as_mut(),
+            Pane::Copilot(c) => c.as_mut(),
         }
     }
 
@@ -210,5 +215,28 @@ impl PaneView for VaultBrowser {
     }
     fn ticks(&self) -> bool {
         !self.is_locked()
+    }
+}
+
+/// Key handling and drawing with the conversation go through the app; this covers the rest.
+impl PaneView for copilot::CopilotPane {
+    fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        self.render_with(area, buf, theme, &[], false);
+    }
+    fn handle_key(&mut self, _key: &KeyEvent) -> Outcome {
+        Outcome::Done
+    }
+    fn handle_mouse(&mut self, _ev: &MouseEvent) -> Outcome {
+        Outcome::Done
+    }
+    fn paste(&mut self, text: &str) {
+        copilot::CopilotPane::paste(self, text)
+    }
+    fn resize(&mut self, _cols: u16, _rows: u16) {}
+    fn title(&self) -> Option<&str> {
+        Some("copilot")
+    }
+    fn cursor(&self) -> Option<(u16, u16)> {
+        None
     }
 }

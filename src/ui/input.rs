@@ -241,6 +241,7 @@ impl TextInput {
 
 /// A multi-line text field: Enter is the caller's (send), Alt-Enter or Shift-Enter adds a
 /// line, the rest is `ratatui-textarea`'s editing (words, undo, scrolling).
+#[derive(Clone)]
 pub struct TextBox {
     area: ratatui_textarea::TextArea<'static>,
 }

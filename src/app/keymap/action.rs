@@ -83,6 +83,7 @@ actions! {
     Vault, "vault", ["v"], "vault: passwords, keys, TOTP codes (asks to unlock)";
     LockVault, "lock_vault", ["L"], "lock the vault now";
     Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
+    Copilot, "copilot", ["a"], "AI copilot beside this pane: open, focus, close";
     Quit, "quit", ["d"], "quit lumen (asks)";
 }
 

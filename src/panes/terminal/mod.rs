@@ -11,6 +11,7 @@ mod listener;
 mod mouse;
 mod output;
 mod render;
+mod text;
 
 use crate::stream::{CloseReason, Stream, StreamEvent, StreamHandle};
 use alacritty_terminal::grid::{Dimensions, Scroll};

@@ -1,0 +1,966 @@
+//! The copilot in the app: prefix `a` opens it beside the focused terminal pane (each terminal
+//! pane keeps its own conversation; moving focus rebinds it), questions become requests built
+//! fresh through redaction, proposals become approval cards, approved commands are typed into
+//! the pane (or run on an exec channel when they use a vault value) and their output goes back
+//! redacted, within the bounded task loop of `ai::copilot::Session`.
+
+use crate::ai::config::AiConfig;
+use crate::ai::copilot::{
+    AiPolicy, COMMAND_TIMEOUT, Capture, CaptureState, Context, Do, HistoryRecord, HostFacts, Item,
+    ProposalState, Session, build_request,
+};
+use crate::ai::provider::{ApiKey, ChatEvent, KeySource, Provider};
+use crate::ai::redact::{Secrets, prepare};
+use crate::app::ai_jobs::{AiJob, facts};
+use crate::app::approval::{Approval, ApprovalOutcome};
+use crate::app::layers::Layer;
+use crate::app::layout::{PaneId, Split};
+use crate::app::msg::Effect;
+use crate::app::state::{App, PaneSlot, PaneSpec};
+use crate::panes::Pane;
+use crate::panes::copilot::{CopilotOutcome, CopilotPane};
+use crate::ssh::Plan;
+use crossterm::event::KeyEvent;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Width of the copilot side pane, in percent of the pane it splits.
+const SIDE_PERCENT: u16 = 40;
+
+/// What the app needs to run the copilot (from config.toml's `[ai]`, or the demo).
+pub struct AiSetup {
+    pub config: AiConfig,
+    /// The scripted demo model: labelled as such everywhere.
+    pub demo: bool,
+    /// Where `ai/<host>.jsonl` histories go.
+    pub workspace_dir: Option<PathBuf>,
+}
+
+/// A question waiting for something before its request can go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Waiting {
+    /// The host's facts are being gathered.
+    Facts,
+    /// The vault holds the API key (or a value to substitute) and is locked.
+    Vault,
+}
+
+/// One terminal pane's conversation and the work around it.
+struct Convo {
+    session: Session,
+    facts: Option<Result<HostFacts, String>>,
+    gathering: bool,
+    /// Stops the running answer when fired or dropped.
+    cancel: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Only events of the newest request count.
+    generation: u64,
+    /// A typed command being watched: its proposal and the capture.
+    capture: Option<(usize, Capture)>,
+    /// Work held back until facts arrive or the vault opens.
+    waiting: Option<(Waiting, Vec<Do>)>,
+}
+
+/// All copilot state of the app.
+#[derive(Default)]
+pub struct CopilotHub {
+    setup: Option<AiSetup>,
+    /// Why the copilot cannot run (a broken `[ai]` section), shown when it is opened.
+    unavailable: Option<String>,
+    /// The current profile (`default` or an `[ai.profiles]` name).
+    profile: String,
+    provider: Option<(String, Arc<dyn Provider>)>,
+    convos: HashMap<PaneId, Convo>,
+    /// Copilot pane → the terminal pane it talks about.
+    bindings: HashMap<PaneId, PaneId>,
+}
+
+impl CopilotHub {
+    /// `setup` from config (None: no `[ai]` section); `unavailable` says why when it is broken.
+    pub fn new(setup: Option<AiSetup>, unavailable: Option<String>) -> Self {
+        Self {
+            setup,
+            unavailable,
+            profile: crate::ai::config::DEFAULT_PROFILE.to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// The terminal pane a copilot pane talks about.
+    pub fn bound(&self, copilot: PaneId) -> Option<PaneId> {
+        self.bindings.get(&copilot).copied()
+    }
+
+    /// The conversation about a terminal pane.
+    pub fn session(&self, terminal: PaneId) -> Option<&Session> {
+        self.convos.get(&terminal).map(|c| &c.session)
+    }
+
+    /// When a watched command must be looked at again.
+    pub fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        self.convos
+            .values()
+            .filter_map(|c| c.capture.as_ref().map(|(_, cap)| cap.next_check(now)))
+            .min()
+    }
+
+    /// The pane title: host, provider and model, what it cost.
+    pub fn title(&self, terminal: Option<PaneId>, host: &str) -> String {
+        let Some(setup) = &self.setup else {
+            return format!("copilot · {host} · not configured");
+        };
+        let profile = setup
+            .config
+            .profile_named(&self.profile)
+            .unwrap_or(&setup.config.profile);
+        let who = if setup.demo {
+            "scripted demo, not an AI".to_string()
+        } else {
+            format!("{} {}", profile.provider, profile.model)
+        };
+        let usage = terminal
+            .and_then(|t| self.session(t))
+            .map(|s| s.usage())
+            .unwrap_or_default();
+        let tokens = usage.input_tokens + usage.output_tokens;
+        let cost = profile
+            .prices
+            .as_ref()
+            .map(|p| format!(" (${:.4})", p.cost(usage)))
+            .unwrap_or_default();
+        format!("copilot · {host} · {who} · {tokens} tokens{cost}")
+    }
+}
+
+impl App {
+    /// Prefix a: open the copilot beside the focused terminal pane, focus it, or (when it is
+    /// focused) close it.
+    pub(crate) fn toggle_copilot(&mut self) {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        let focused = tab.focused;
+        let in_tab = tab
+            .layout
+            .panes()
+            .into_iter()
+            .find(|id| matches!(self.panes.get(id).map(|s| &s.pane), Some(Pane::Copilot(_))));
+        if let Some(c) = in_tab {
+            if c == focused {
+                self.close_pane(c);
+            } else if let Some(tab) = self.tabs.get_mut(self.active) {
+                tab.focused = c;
+                self.rebind_copilot(c, Some(focused));
+            }
+            self.dirty = true;
+            return;
+        }
+        let terminal = self
+            .panes
+            .get(&focused)
+            .is_some_and(|s| s.pane.as_terminal().is_some());
+        if !terminal {
+            self.say("the copilot talks about a terminal pane: focus one first");
+            return;
+        }
+        let id = self.alloc_pane();
+        let slot = PaneSlot {
+            pane: Pane::Copilot(Box::new(CopilotPane::new())),
+            spec: PaneSpec::Copilot,
+            default_title: "copilot".into(),
+            rect: Default::default(),
+            inner: Default::default(),
+            connected: true,
+        };
+        self.panes.insert(id, slot);
+        if let Some(tab) = self.tabs.get_mut(self.active) {
+            tab.layout
+                .split_percent(focused, id, Split::Right, 100 - SIDE_PERCENT);
+            tab.focused = id;
+        }
+        self.copilot.bindings.insert(id, focused);
+        if let Some(why) = self.copilot.unavailable.clone() {
+            self.convo(focused).session.note(format!(
+                "the copilot is off: {why}; fix the [ai] section of config.toml and restart"
+            ));
+        } else if self.copilot.setup.is_none() {
+            self.convo(focused).session.note(
+                "no [ai] section in config.toml: add one (provider, model, api_key) to use \
+                 the copilot; see the README",
+            );
+        }
+        self.relayout();
+    }
+
+    /// Keep each tab's copilot pane bound to the terminal pane last focused in that tab.
+    pub(crate) fn rebind_copilot(&mut self, copilot: PaneId, terminal: Option<PaneId>) {
+        if let Some(t) = terminal
+            && self
+                .panes
+                .get(&t)
+                .is_some_and(|s| s.pane.as_terminal().is_some())
+        {
+            self.copilot.bindings.insert(copilot, t);
+        }
+    }
+
+    /// After focus moved: a copilot pane in the active tab follows the focused terminal pane.
+    pub(crate) fn follow_focus(&mut self) {
+        let Some(tab) = self.tabs.get(self.active) else {
+            return;
+        };
+        let focused = tab.focused;
+        if self
+            .panes
+            .get(&focused)
+            .and_then(|s| s.pane.as_terminal())
+            .is_none()
+        {
+            return;
+        }
+        let copilots: Vec<PaneId> = tab
+            .layout
+            .panes()
+            .into_iter()
+            .filter(|id| matches!(self.panes.get(id).map(|s| &s.pane), Some(Pane::Copilot(_))))
+            .collect();
+        for c in copilots {
+            self.copilot.bindings.insert(c, focused);
+        }
+    }
+
+    /// The host a terminal pane is connected to, as lumen names it.
+    pub(crate) fn pane_host(&self, terminal: PaneId) -> String {
+        match self.panes.get(&terminal).map(|s| &s.spec) {
+            Some(PaneSpec::Ssh { name, .. }) => name.clone(),
+            _ => "local shell".to_string(),
+        }
+    }
+
+    fn convo(&mut self, terminal: PaneId) -> &mut Convo {
+        let host = self.pane_host(terminal);
+        let policy = match self.panes.get(&terminal).map(|s| &s.spec) {
+            Some(PaneSpec::Ssh { name, .. }) => self.inventory.ai_policy(name),
+            _ => AiPolicy::Ask,
+        };
+        let (steps, scroll) = self
+            .copilot
+            .setup
+            .as_ref()
+            .map(|s| (s.config.max_steps, s.config.max_scrollback_lines))
+            .unwrap_or((
+                crate::ai::config::DEFAULT_MAX_STEPS,
+                crate::ai::config::DEFAULT_MAX_SCROLLBACK_LINES,
+            ));
+        self.copilot
+            .convos
+            .entry(terminal)
+            .or_insert_with(|| Convo {
+                session: Session::new(&host, policy, steps, scroll),
+                facts: None,
+                gathering: false,
+                cancel: None,
+                generation: 0,
+                capture: None,
+                waiting: None,
+            })
+    }
+
+    /// A key in a focused copilot pane.
+    pub(crate) fn copilot_key(&mut self, copilot: PaneId, key: &KeyEvent) {
+        let Some(terminal) = self.copilot.bound(copilot) else {
+            return;
+        };
+        let busy = self.copilot.session(terminal).is_some_and(Session::is_busy);
+        let outcome = match self.panes.get_mut(&copilot).map(|s| &mut s.pane) {
+            Some(Pane::Copilot(p)) => p.handle_key(key, busy),
+            _ => return,
+        };
+        match outcome {
+            CopilotOutcome::None => {}
+            CopilotOutcome::Send(q) => self.copilot_ask(terminal, &q),
+            CopilotOutcome::Stop => self.copilot_stop(terminal),
+            CopilotOutcome::ShowContext => self.copilot_show_context(terminal),
+            CopilotOutcome::NextProfile => self.copilot_next_profile(),
+            CopilotOutcome::Close => self.close_pane(copilot),
+        }
+    }
+
+    /// The operator asked `question` about `terminal`'s host.
+    pub fn copilot_ask(&mut self, terminal: PaneId, question: &str) {
+        self.dirty = true;
+        if let Some(why) = self.copilot.unavailable.clone() {
+            self.convo(terminal)
+                .session
+                .note(format!("the copilot is off: {why}"));
+            return;
+        }
+        if self.copilot.setup.is_none() {
+            self.convo(terminal)
+                .session
+                .note("no [ai] section in config.toml: nothing was sent");
+            return;
+        }
+        let secrets = self.secrets();
+        let redacted = prepare(question, &secrets).text;
+        let host = self.pane_host(terminal);
+        let asked = self.convo(terminal).session.ask(question, redacted.clone());
+        match asked {
+            Ok(todo) => {
+                self.history(
+                    terminal,
+                    vec![HistoryRecord::new(&host, "question", redacted)],
+                );
+                self.copilot_do(terminal, vec![todo]);
+            }
+            Err(e) => self.convo(terminal).session.note(e.to_string()),
+        }
+    }
+
+    /// Esc: stop the answer or the task; a watched command is no longer waited for.
+    fn copilot_stop(&mut self, terminal: PaneId) {
+        if let Some(c) = self.copilot.convos.get_mut(&terminal) {
+            c.cancel = None;
+            c.capture = None;
+            c.waiting = None;
+            c.generation += 1;
+            c.session.cancel();
+        }
+        if self.layers.approval().is_some_and(|a| a.pane == terminal) {
+            self.layers.remove_approval();
+        }
+        self.dirty = true;
+    }
+
+    /// Secrets to mask: the unlocked vaults' values (none while locked; the detectors still
+    /// catch secrets in known formats).
+    fn secrets(&self) -> Secrets {
+        self.vault
+            .read(|vs| {
+                let refs: Vec<&crate::vault::Vault> = vs.iter().map(|s| &s.vault).collect();
+                Secrets::from_vaults(&refs)
+            })
+            .unwrap_or_default()
+    }
+
+    /// Carry out what the session asked for, in order.
+    fn copilot_do(&mut self, terminal: PaneId, todo: Vec<Do>) {
+        for d in todo {
+            let more = match d {
+                Do::Request => self.copilot_request(terminal),
+                Do::ReadScrollback { call_id, lines } => {
+                    let text = self
+                        .terminal_lines(terminal, lines)
+                        .unwrap_or_default()
+                        .join("\n");
+                    let redacted = prepare(&text, &self.secrets()).text;
+                    self.convo(terminal).session.tool_result(&call_id, redacted)
+                }
+                Do::Ask { proposal } => {
+                    if self.layers.approval().is_none() {
+                        self.layers
+                            .push(Layer::Approval(Approval::new(terminal, proposal)));
+                    }
+                    Vec::new()
+                }
+                Do::Type { proposal, command } => self.copilot_type(terminal, proposal, &command),
+                Do::Exec { proposal, command } => self.copilot_exec(terminal, proposal, &command),
+            };
+            if !more.is_empty() {
+                self.copilot_do(terminal, more);
+            }
+        }
+        self.dirty = true;
+    }
+
+    fn terminal_lines(&self, terminal: PaneId, n: usize) -> Option<Vec<String>> {
+        self.panes
+            .get(&terminal)
+            .and_then(|s| s.pane.as_terminal())
+            .map(|t| t.last_lines(n))
+    }
+
+    /// The pane's destination as a connection plan (SSH panes only).
+    fn pane_plan(&self, terminal: PaneId) -> Option<Plan> {
+        let connector = self.connector.as_ref()?;
+        match self.panes.get(&terminal).map(|s| &s.spec) {
+            Some(PaneSpec::Ssh { name, target, plan }) => Some(match plan {
+                Some(p) => p.as_ref().clone(),
+                None => connector.direct(name, target),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Send the conversation with fresh context, once the facts and the provider are ready.
+    fn copilot_request(&mut self, terminal: PaneId) -> Vec<Do> {
+        // Facts are gathered once per session, before the first request.
+        let needs_facts = {
+            let c = self.convo(terminal);
+            c.facts.is_none()
+        };
+        if needs_facts {
+            let start = !self.convo(terminal).gathering;
+            self.convo(terminal).waiting = Some((Waiting::Facts, vec![Do::Request]));
+            if start {
+                self.convo(terminal).gathering = true;
+                let remote = self
+                    .pane_plan(terminal)
+                    .and_then(|p| self.connector.clone().map(|c| (c, p)));
+                let local = matches!(
+                    self.panes.get(&terminal).map(|s| &s.spec),
+                    Some(PaneSpec::LocalShell)
+                );
+                if remote.is_none() && !local {
+                    self.convo(terminal).facts = Some(Err("no connection to ask the host".into()));
+                    self.convo(terminal).gathering = false;
+                    self.convo(terminal).waiting = None;
+                    return vec![Do::Request];
+                }
+                self.convo(terminal)
+                    .session
+                    .note("gathering the host's facts…");
+                self.effects.push(Effect::Ai(Box::new(AiJob::Facts {
+                    pane: terminal,
+                    remote,
+                })));
+            }
+            return Vec::new();
+        }
+        let provider = match self.copilot_provider() {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                // The key is in the vault, which is locked: ask, then go on.
+                self.convo(terminal).waiting = Some((Waiting::Vault, vec![Do::Request]));
+                self.ask_unlock_for_copilot();
+                return Vec::new();
+            }
+            Err(why) => {
+                self.convo(terminal).session.on_error(&why);
+                return Vec::new();
+            }
+        };
+        let Some(setup) = self.copilot.setup.as_ref() else {
+            return Vec::new();
+        };
+        let (context_lines, demo) = (setup.config.context_lines, setup.demo);
+        let lines = self
+            .terminal_lines(terminal, context_lines * 4)
+            .unwrap_or_default();
+        let secrets = self.secrets();
+        let host = self.pane_host(terminal);
+        let groups = self
+            .inventory
+            .get(&host)
+            .map(|h| h.groups.clone())
+            .unwrap_or_default();
+        let entries = self
+            .vault
+            .read(|vs| {
+                let refs: Vec<&crate::vault::Vault> = vs.iter().map(|s| &s.vault).collect();
+                crate::ai::placeholders::entries_for_host(&refs, &host, &groups)
+            })
+            .unwrap_or_default();
+        let facts = self
+            .copilot
+            .convos
+            .get(&terminal)
+            .and_then(|c| c.facts.clone())
+            .and_then(Result::ok);
+        let c = self.convo(terminal);
+        let built = build_request(
+            &c.session,
+            &Context {
+                host: &host,
+                facts: facts.as_ref(),
+                scan_summary: None,
+                lines: &lines,
+                max_lines: context_lines,
+                vault_entries: &entries,
+                secrets: &secrets,
+                demo,
+            },
+        );
+        c.session.set_injection(built.injection);
+        c.generation += 1;
+        let (cancel, cancelled) = tokio::sync::oneshot::channel();
+        c.cancel = Some(cancel);
+        let generation = c.generation;
+        self.effects.push(Effect::Ai(Box::new(AiJob::Stream {
+            pane: terminal,
+            generation,
+            provider,
+            request: built.request,
+            cancel: cancelled,
+        })));
+        Vec::new()
+    }
+
+    /// The provider for the current profile; Ok(None) when its key is in the locked vault.
+    fn copilot_provider(&mut self) -> Result<Option<Arc<dyn Provider>>, String> {
+        if let Some((profile, p)) = &self.copilot.provider
+            && *profile == self.copilot.profile
+        {
+            return Ok(Some(p.clone()));
+        }
+        let Some(setup) = &self.copilot.setup else {
+            return Err("no [ai] section in config.toml".into());
+        };
+        let profile = setup
+            .config
+            .profile_named(&self.copilot.profile)
+            .unwrap_or(&setup.config.profile)
+            .clone();
+        let key = match &profile.api_key {
+            None => None,
+            Some(KeySource::Env(name)) => Some(
+                ApiKey::resolve(&KeySource::Env(name.clone()), None).map_err(|e| e.to_string())?,
+            ),
+            Some(KeySource::Vault(name)) => {
+                if !self.vault.is_unlocked() {
+                    return Ok(None);
+                }
+                let provider_name = profile.provider.as_str().to_string();
+                let value = self
+                    .vault
+                    .with_entry(name, |v| {
+                        v.secret(name, crate::vault::Action::Auth, Some(&provider_name))
+                    })
+                    .map_err(|e| format!("the API key: {e}"))?;
+                Some(
+                    ApiKey::resolve(&KeySource::Vault(name.clone()), Some(value))
+                        .map_err(|e| e.to_string())?,
+                )
+            }
+        };
+        let provider =
+            crate::ai::provider::connect(profile.endpoint(key), &setup.config.settings())
+                .map_err(|e| e.to_string())?;
+        self.copilot.provider = Some((self.copilot.profile.clone(), provider.clone()));
+        Ok(Some(provider))
+    }
+
+    /// Ctrl-p: the next `[ai.profiles]` profile (the provider is made again on next use).
+    fn copilot_next_profile(&mut self) {
+        let Some(setup) = &self.copilot.setup else {
+            return;
+        };
+        let mut names: Vec<String> = vec![crate::ai::config::DEFAULT_PROFILE.to_string()];
+        names.extend(setup.config.profiles.keys().cloned());
+        let i = names
+            .iter()
+            .position(|n| *n == self.copilot.profile)
+            .unwrap_or(0);
+        self.copilot.profile = names[(i + 1) % names.len()].clone();
+        self.copilot.provider = None;
+        self.say(format!("copilot profile: {}", self.copilot.profile));
+    }
+
+    /// Ctrl-o: show exactly what the next request would send (nothing is sent).
+    fn copilot_show_context(&mut self, terminal: PaneId) {
+        let Some(setup) = self.copilot.setup.as_ref() else {
+            self.say("no [ai] section in config.toml");
+            return;
+        };
+        let (context_lines, demo) = (setup.config.context_lines, setup.demo);
+        let lines = self
+            .terminal_lines(terminal, context_lines * 4)
+            .unwrap_or_default();
+        let secrets = self.secrets();
+        let host = self.pane_host(terminal);
+        let facts = self
+            .copilot
+            .convos
+            .get(&terminal)
+            .and_then(|c| c.facts.clone())
+            .and_then(Result::ok);
+        let c = self.convo(terminal);
+        let built = build_request(
+            &c.session,
+            &Context {
+                host: &host,
+                facts: facts.as_ref(),
+                scan_summary: None,
+                lines: &lines,
+                max_lines: context_lines,
+                vault_entries: &[],
+                secrets: &secrets,
+                demo,
+            },
+        );
+        let mut text: Vec<String> = built.system.lines().map(str::to_string).collect();
+        text.push(String::new());
+        text.push(format!(
+            "…then the conversation so far ({} messages, already redacted) and the tools \
+             propose_command and read_scrollback.",
+            built.request.messages.len()
+        ));
+        self.notice("What the model would see", text);
+    }
+
+    /// Type an approved command into the pane and start watching for its end.
+    fn copilot_type(&mut self, terminal: PaneId, proposal: usize, command: &str) -> Vec<Do> {
+        let Some(t) = self
+            .panes
+            .get_mut(&terminal)
+            .and_then(|s| s.pane.as_terminal_mut())
+        else {
+            return self
+                .convo(terminal)
+                .session
+                .refuse(proposal, "its terminal pane is closed");
+        };
+        if t.closed().is_some() {
+            return self
+                .convo(terminal)
+                .session
+                .refuse(proposal, "its session has ended; reconnect with r first");
+        }
+        let prompt = t.text_before_cursor();
+        t.type_text(command);
+        t.type_text("\r");
+        let capture = Capture::start(&prompt, command, Instant::now(), COMMAND_TIMEOUT);
+        self.convo(terminal).capture = Some((proposal, capture));
+        let host = self.pane_host(terminal);
+        self.history(terminal, vec![decision_record(&host, command, "approved")]);
+        Vec::new()
+    }
+
+    /// Run an approved command holding vault placeholders on its own exec channel, after
+    /// substituting the values for this host (or refusing, with the reason).
+    fn copilot_exec(&mut self, terminal: PaneId, proposal: usize, command: &str) -> Vec<Do> {
+        let (Some(connector), Some(plan)) = (self.connector.clone(), self.pane_plan(terminal))
+        else {
+            return self.convo(terminal).session.refuse(
+                proposal,
+                "vault values are only used on SSH hosts, over their own channel",
+            );
+        };
+        if !self.vault.is_unlocked() {
+            self.convo(terminal).waiting = Some((
+                Waiting::Vault,
+                vec![Do::Exec {
+                    proposal,
+                    command: command.to_string(),
+                }],
+            ));
+            self.ask_unlock_for_copilot();
+            return Vec::new();
+        }
+        let host = self.pane_host(terminal);
+        let groups = self
+            .inventory
+            .get(&host)
+            .map(|h| h.groups.clone())
+            .unwrap_or_default();
+        let host_ref = crate::ai::placeholders::HostRef {
+            name: host.clone(),
+            groups,
+        };
+        let resolved = self.vault.read(|vs| {
+            let refs: Vec<&crate::vault::Vault> = vs.iter().map(|s| &s.vault).collect();
+            crate::ai::placeholders::resolve_for_host(command, &host_ref, &refs)
+        });
+        match resolved {
+            Ok(Ok(approved)) => {
+                self.history(terminal, vec![decision_record(&host, command, "approved")]);
+                self.effects.push(Effect::Ai(Box::new(AiJob::Exec {
+                    pane: terminal,
+                    proposal,
+                    connector,
+                    plan,
+                    command: approved.command,
+                })));
+                Vec::new()
+            }
+            Ok(Err(refusal)) => {
+                let why = refusal.to_string();
+                self.history(terminal, vec![decision_record(&host, command, "refused")]);
+                self.convo(terminal).session.refuse(proposal, &why)
+            }
+            Err(locked) => self
+                .convo(terminal)
+                .session
+                .refuse(proposal, &locked.to_string()),
+        }
+    }
+
+    fn ask_unlock_for_copilot(&mut self) {
+        self.open_unlock_for("vault for the copilot");
+    }
+
+    /// The vault was unlocked (or stayed locked): held-back copilot work goes on.
+    pub(crate) fn copilot_vault_answer(&mut self, unlocked: bool) {
+        let waiting: Vec<(PaneId, Vec<Do>)> = self
+            .copilot
+            .convos
+            .iter_mut()
+            .filter_map(|(id, c)| match c.waiting.take() {
+                Some((Waiting::Vault, todo)) => Some((*id, todo)),
+                other => {
+                    c.waiting = other;
+                    None
+                }
+            })
+            .collect();
+        for (terminal, todo) in waiting {
+            if unlocked {
+                self.copilot_do(terminal, todo);
+            } else {
+                self.convo(terminal).session.on_error(
+                    "the vault stayed locked: the copilot needs it (for its API key or a \
+                     vault value)",
+                );
+                for d in todo {
+                    if let Do::Exec { proposal, .. } = d {
+                        let more = self
+                            .convo(terminal)
+                            .session
+                            .refuse(proposal, "the vault is locked");
+                        self.copilot_do(terminal, more);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A model event arrived.
+    pub(crate) fn copilot_event(
+        &mut self,
+        terminal: PaneId,
+        generation: u64,
+        event: Result<ChatEvent, String>,
+    ) {
+        let Some(c) = self.copilot.convos.get_mut(&terminal) else {
+            return;
+        };
+        if c.generation != generation {
+            return;
+        }
+        self.dirty = true;
+        match event {
+            Ok(ChatEvent::Done { stop_reason }) => {
+                c.cancel = None;
+                let todo = c.session.on_event(ChatEvent::Done { stop_reason });
+                let answer = c
+                    .session
+                    .items()
+                    .iter()
+                    .rev()
+                    .take_while(|i| !matches!(i, Item::User(_)))
+                    .find_map(|i| match i {
+                        Item::Assistant(t) => Some(t.clone()),
+                        _ => None,
+                    });
+                if let Some(a) = answer {
+                    let host = self.pane_host(terminal);
+                    let masked = prepare(&a, &self.secrets()).text;
+                    self.history(terminal, vec![HistoryRecord::new(&host, "answer", masked)]);
+                }
+                self.copilot_do(terminal, todo);
+            }
+            Ok(ev) => {
+                let todo = c.session.on_event(ev);
+                self.copilot_do(terminal, todo);
+            }
+            Err(why) => {
+                c.cancel = None;
+                c.session.on_error(&why);
+            }
+        }
+    }
+
+    /// The host's facts arrived (or failed: the copilot goes on without them).
+    pub(crate) fn copilot_facts(&mut self, terminal: PaneId, result: Result<String, String>) {
+        let c = self.convo(terminal);
+        c.gathering = false;
+        match &result {
+            Ok(_) => c.session.note("host facts gathered"),
+            Err(why) => c
+                .session
+                .note(format!("no host facts ({why}); asking without them")),
+        }
+        c.facts = Some(result.map(facts));
+        if let Some((Waiting::Facts, todo)) = c.waiting.take() {
+            self.copilot_do(terminal, todo);
+        }
+    }
+
+    /// An exec'd command finished: its output (redacted) goes to the pane and the model.
+    pub(crate) fn copilot_exec_done(
+        &mut self,
+        terminal: PaneId,
+        proposal: usize,
+        output: Result<String, String>,
+    ) {
+        let text = match output {
+            Ok(t) => t,
+            Err(e) => format!("[lumen could not run it: {e}]"),
+        };
+        let redacted = prepare(&text, &self.secrets()).text;
+        let host = self.pane_host(terminal);
+        self.history(
+            terminal,
+            vec![HistoryRecord::new(&host, "output", redacted.clone())],
+        );
+        let todo = self
+            .convo(terminal)
+            .session
+            .command_finished(proposal, redacted);
+        self.copilot_do(terminal, todo);
+    }
+
+    /// Watch typed commands: when the prompt is back (or time is up), hand the output over.
+    pub(crate) fn poll_captures(&mut self, now: Instant) {
+        let watched: Vec<PaneId> = self
+            .copilot
+            .convos
+            .iter()
+            .filter(|(_, c)| c.capture.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for terminal in watched {
+            let (lines, cursor) = match self.panes.get(&terminal).and_then(|s| s.pane.as_terminal())
+            {
+                Some(t) => (t.last_lines(400), t.cursor_line()),
+                None => (Vec::new(), String::new()),
+            };
+            let Some(c) = self.copilot.convos.get_mut(&terminal) else {
+                continue;
+            };
+            let Some((proposal, capture)) = c.capture.as_mut() else {
+                continue;
+            };
+            let proposal = *proposal;
+            let output = match capture.poll(&lines, &cursor, now) {
+                CaptureState::Running => continue,
+                CaptureState::Finished(out) => out,
+                CaptureState::TimedOut(out) => format!(
+                    "{out}\n[still running after {} s; this is the output so far]",
+                    COMMAND_TIMEOUT.as_secs()
+                ),
+            };
+            c.capture = None;
+            let redacted = prepare(&output, &self.secrets()).text;
+            let host = self.pane_host(terminal);
+            self.history(
+                terminal,
+                vec![HistoryRecord::new(&host, "output", redacted.clone())],
+            );
+            let todo = self
+                .convo(terminal)
+                .session
+                .command_finished(proposal, redacted);
+            self.copilot_do(terminal, todo);
+        }
+    }
+
+    /// A key for the approval card (the top layer).
+    pub(crate) fn approval_key(&mut self, key: &KeyEvent) {
+        let Some(card) = self.layers.approval().cloned() else {
+            return;
+        };
+        let terminal = card.pane;
+        let Some(proposal) = self
+            .copilot
+            .session(terminal)
+            .and_then(|s| s.proposal(card.proposal))
+            .cloned()
+        else {
+            self.layers.remove_approval();
+            return;
+        };
+        if proposal.state != ProposalState::Pending {
+            self.layers.remove_approval();
+            return;
+        }
+        let outcome = match self.layers.approval_mut() {
+            Some(a) => a.handle_key(key, &proposal),
+            None => return,
+        };
+        let host = self.pane_host(terminal);
+        match outcome {
+            ApprovalOutcome::Stay => {}
+            ApprovalOutcome::Run { confirmation } => {
+                let approved = self
+                    .convo(terminal)
+                    .session
+                    .approve(card.proposal, confirmation.as_deref());
+                match approved {
+                    Ok(todo) => {
+                        self.layers.remove_approval();
+                        self.copilot_do(terminal, vec![todo]);
+                    }
+                    Err(e) => {
+                        if let Some(a) = self.layers.approval_mut() {
+                            a.confirmation_failed(e.to_string());
+                        }
+                    }
+                }
+            }
+            ApprovalOutcome::Edited(text) => {
+                if let Err(e) = self.convo(terminal).session.edit(card.proposal, &text) {
+                    self.error(e.to_string());
+                }
+            }
+            ApprovalOutcome::Reject => {
+                self.layers.remove_approval();
+                self.history(
+                    terminal,
+                    vec![decision_record(&host, &proposal.command, "rejected")],
+                );
+                match self.convo(terminal).session.reject(card.proposal) {
+                    Ok(todo) => self.copilot_do(terminal, todo),
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            ApprovalOutcome::Copy => {
+                self.copy(proposal.command.clone());
+            }
+            ApprovalOutcome::Stop => {
+                self.history(
+                    terminal,
+                    vec![decision_record(&host, &proposal.command, "stopped")],
+                );
+                self.copilot_stop(terminal);
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// Append to the host's redacted history (errors only go to the log: the conversation
+    /// goes on).
+    fn history(&mut self, terminal: PaneId, records: Vec<HistoryRecord>) {
+        let Some(dir) = self
+            .copilot
+            .setup
+            .as_ref()
+            .and_then(|s| s.workspace_dir.clone())
+        else {
+            return;
+        };
+        let host = self.pane_host(terminal);
+        let path = crate::ai::copilot::history_path(&dir, &host);
+        if let Err(e) = crate::ai::copilot::append_history(&path, &records) {
+            tracing::warn!("cannot write {}: {e}", path.display());
+        }
+    }
+
+    /// A terminal pane went away: its conversation stops (its history stays on disk).
+    pub(crate) fn forget_copilot(&mut self, id: PaneId) {
+        self.copilot.convos.remove(&id);
+        self.copilot.bindings.remove(&id);
+        self.copilot.bindings.retain(|_, t| *t != id);
+        if self.layers.approval().is_some_and(|a| a.pane == id) {
+            self.layers.remove_approval();
+        }
+    }
+}
+
+fn decision_record(host: &str, command: &str, decision: &str) -> HistoryRecord {
+    let mut r = HistoryRecord::new(host, "proposal", command);
+    r.risk = Some(crate::ai::risk::assess(command).risk.as_str().to_string());
+    r.decision = Some(decision.to_string());
+    r
+}

@@ -1,0 +1,247 @@
+//! Drawing the copilot pane: the transcript (paragraphs, lists and code blocks kept readable,
+//! proposal cards with lumen's risk and reasons, outputs, notes), bottom-anchored and
+//! scrollable, over the prompt box and its key hints.
+
+use super::CopilotPane;
+use crate::ai::copilot::{Item, ProposalState};
+use crate::ai::risk::Risk;
+use crate::ui::theme::{Role, Theme};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use unicode_width::UnicodeWidthStr;
+
+/// Output lines shown per command (the model gets them all).
+const OUTPUT_LINES: usize = 12;
+/// Rows the prompt box takes at most.
+const INPUT_ROWS: u16 = 5;
+
+/// `text` broken into lines of at most `width` columns, at spaces where possible.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for raw in text.split('\n') {
+        let mut line = String::new();
+        for word in raw.split(' ') {
+            let w = word.width();
+            if !line.is_empty() && line.width() + 1 + w > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if w > width {
+                // A word longer than the line (a path, a hash) is cut.
+                let mut chunk = String::new();
+                for c in word.chars() {
+                    if chunk.width() + c.to_string().width() > width {
+                        out.push(std::mem::take(&mut chunk));
+                    }
+                    chunk.push(c);
+                }
+                line = chunk;
+                continue;
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+fn risk_role(risk: Risk) -> Role {
+    match risk {
+        Risk::Low => Role::StatusMessage,
+        Risk::Medium => Role::TabActivity,
+        Risk::High => Role::Error,
+    }
+}
+
+/// Markdown-ish answer text: fenced code kept as is (highlighted), other lines wrapped.
+fn answer_lines(text: &str, width: usize, theme: &Theme, out: &mut Vec<Line<'static>>) {
+    let mut in_code = false;
+    for raw in text.split('\n') {
+        if raw.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            out.push(Line::styled(
+                format!("  {raw}"),
+                theme.style(Role::Selection),
+            ));
+            continue;
+        }
+        let heading = raw.starts_with('#');
+        let shown = raw.trim_start_matches('#').trim_start();
+        let style = if heading {
+            Style::default().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
+        let indent = if shown.starts_with("- ") || shown.starts_with("* ") {
+            "  "
+        } else {
+            ""
+        };
+        for (i, l) in wrap(shown, width.saturating_sub(indent.len()))
+            .into_iter()
+            .enumerate()
+        {
+            let prefix = if i == 0 { "" } else { indent };
+            out.push(Line::styled(format!("{prefix}{l}"), style));
+        }
+    }
+}
+
+/// Every item as styled lines for `width` columns.
+pub fn transcript_lines(items: &[Item], width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let muted = theme.style(Role::Muted);
+    let mut out: Vec<Line<'static>> = Vec::new();
+    for item in items {
+        if !out.is_empty() {
+            out.push(Line::raw(""));
+        }
+        match item {
+            Item::User(q) => {
+                for (i, l) in wrap(q, width.saturating_sub(2)).into_iter().enumerate() {
+                    let mark = if i == 0 { "› " } else { "  " };
+                    out.push(Line::styled(
+                        format!("{mark}{l}"),
+                        theme.style(Role::DialogTitle),
+                    ));
+                }
+            }
+            Item::Assistant(a) => answer_lines(a, width, theme, &mut out),
+            Item::Proposal(p) => {
+                let badge = format!(" {} ", p.assessment.risk.as_str().to_uppercase());
+                let state = match &p.state {
+                    ProposalState::Pending => "waiting for you".to_string(),
+                    ProposalState::Running { auto: true } => "running (read-only-auto)".into(),
+                    ProposalState::Running { auto: false } => "running".into(),
+                    ProposalState::Done => "ran".into(),
+                    ProposalState::Rejected => "rejected".into(),
+                    ProposalState::Refused(why) => format!("refused: {why}"),
+                    ProposalState::Stopped => "stopped".into(),
+                };
+                out.push(Line::from(vec![
+                    Span::styled("proposed ", muted),
+                    Span::styled(badge, theme.style(risk_role(p.assessment.risk))),
+                    Span::styled(format!(" {state}"), muted),
+                ]));
+                for l in wrap(&p.command, width.saturating_sub(2)) {
+                    out.push(Line::styled(
+                        format!("$ {l}"),
+                        theme.style(Role::DialogHighlight),
+                    ));
+                }
+                if !p.explanation.is_empty() {
+                    for l in wrap(&p.explanation, width) {
+                        out.push(Line::raw(l));
+                    }
+                }
+                for r in p.assessment.reasons.iter().take(3) {
+                    out.push(Line::styled(format!("· {}", r.text), muted));
+                }
+            }
+            Item::Output { command, text } => {
+                out.push(Line::styled(format!("output of {command}:"), muted));
+                let lines: Vec<&str> = text.lines().collect();
+                let shown = lines.len().min(OUTPUT_LINES);
+                for l in &lines[..shown] {
+                    let cut: String = l.chars().take(width).collect();
+                    out.push(Line::styled(cut, muted));
+                }
+                if lines.len() > shown {
+                    out.push(Line::styled(
+                        format!("… {} more lines (sent to the model)", lines.len() - shown),
+                        muted,
+                    ));
+                }
+            }
+            Item::Notice(n) => {
+                for l in wrap(n, width) {
+                    out.push(Line::styled(l, muted.add_modifier(Modifier::ITALIC)));
+                }
+            }
+            Item::Error(e) => {
+                for l in wrap(e, width) {
+                    out.push(Line::styled(l, theme.style(Role::Error)));
+                }
+            }
+        }
+    }
+    out
+}
+
+impl CopilotPane {
+    /// Draw the pane with the bound conversation's `items`; `busy` shows a working line.
+    pub fn render_with(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        theme: &Theme,
+        items: &[Item],
+        busy: bool,
+    ) -> Option<(u16, u16)> {
+        if area.height < 4 || area.width < 10 {
+            return None;
+        }
+        let input_rows = (self.input.line_count() as u16).clamp(1, INPUT_ROWS) + 2;
+        let transcript = Rect::new(area.x, area.y, area.width, area.height - input_rows);
+        let prompt = Rect::new(area.x, area.y + transcript.height, area.width, input_rows);
+        let mut lines = transcript_lines(items, transcript.width as usize, theme);
+        if busy {
+            lines.push(Line::styled(
+                "… working (Esc stops)",
+                theme.style(Role::StatusKey),
+            ));
+        }
+        if lines.is_empty() {
+            lines.push(Line::styled(
+                "Ask about this terminal's host. The copilot reads its screen (secrets masked) \
+                 and proposes commands; each runs only after you approve it.",
+                theme.style(Role::Muted),
+            ));
+        }
+        let room = transcript.height as usize;
+        let end = lines
+            .len()
+            .saturating_sub(self.scroll.min(lines.len().saturating_sub(room)));
+        let start = end.saturating_sub(room);
+        Paragraph::new(lines[start..end].to_vec()).render(transcript, buf);
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(
+                " Enter send · Alt-Enter newline · Esc stop · C-o context · C-p profile ",
+                theme.style(Role::Muted),
+            ));
+        let inner = block.inner(prompt);
+        block.render(prompt, buf);
+        let mut input = self.input_view();
+        input.set_style(Style::default(), theme.style(Role::Selection));
+        input.render(inner, buf);
+        None
+    }
+
+    fn input_view(&self) -> crate::ui::input::TextBox {
+        self.input.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_words_and_cuts_long_ones() {
+        assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
+        assert_eq!(wrap("x", 8), ["x"]);
+        let long = wrap(&"y".repeat(20), 8);
+        assert_eq!(long, ["yyyyyyyy", "yyyyyyyy", "yyyy"]);
+        assert_eq!(wrap("one\ntwo", 10), ["one", "two"]);
+    }
+}
