@@ -36,6 +36,8 @@ pub enum PaneSpec {
     Vault,
     /// The host picker (made by the app).
     Hosts,
+    /// The scan results (made by the app).
+    Scan,
 }
 
 impl PaneSpec {
@@ -119,6 +121,8 @@ pub struct App {
     pub(crate) planner: Option<Planner>,
     /// The shared connections (the spawner holds a clone), for exec on hosts.
     pub connector: Option<crate::ssh::Connector>,
+    /// The workspace's scans (history, OSV data); None: no scan pane.
+    pub(crate) scans: Option<std::sync::Arc<crate::scan::ScanSetup>>,
     /// Logins waiting for the vault to be unlocked.
     pub(crate) unlock_waiters: Vec<crate::vault::UnlockRequest>,
     /// When the user last pressed a key (the vault locks itself after a while without one).
@@ -155,6 +159,9 @@ pub struct AppOptions {
     pub planner: Option<Planner>,
     /// The shared connections, for commands run on hosts (exec); None in tests that need none.
     pub connector: Option<crate::ssh::Connector>,
+    /// Where the workspace's scans are kept and where their OSV data comes from; None: the
+    /// scan-results pane says scans are unavailable.
+    pub scans: Option<crate::scan::ScanSetup>,
 }
 
 impl AppOptions {
@@ -173,6 +180,7 @@ impl AppOptions {
             host_names: Vec::new(),
             planner: None,
             connector: None,
+            scans: None,
         }
     }
 }
@@ -204,6 +212,7 @@ impl App {
             hosts_file: opts.hosts_file,
             planner: opts.planner,
             connector: opts.connector,
+            scans: opts.scans.map(std::sync::Arc::new),
             unlock_waiters: Vec::new(),
             last_input: Instant::now(),
             spawner: opts.spawner,

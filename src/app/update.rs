@@ -17,6 +17,9 @@ impl App {
             Msg::UnlockForLogin(reply) => self.unlock_for_login(reply),
             Msg::VaultUnlocked(result) => self.vault_unlocked(result),
             Msg::HostSaved { name, result } => self.host_saved(name, result),
+            Msg::ScansLoaded { host, result } => self.scans_loaded(host, result),
+            Msg::ScanProgress { host, step } => self.scan_progress(&host, step),
+            Msg::ScanFinished { host, result } => self.scan_finished(host, result),
             // The event loop acts on signals (they concern the outer terminal).
             Msg::Signal(_) => {}
         }

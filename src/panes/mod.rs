@@ -2,6 +2,7 @@
 //! the small [`PaneView`] trait; the enum only dispatches.
 
 pub mod hosts;
+pub mod scan;
 pub mod terminal;
 pub mod vault;
 
@@ -60,6 +61,7 @@ pub enum Pane {
     Terminal(Box<TerminalPane>),
     Vault(Box<VaultBrowser>),
     Hosts(Box<hosts::HostPicker>),
+    Scan(Box<scan::ScanPane>),
 }
 
 impl Pane {
@@ -68,6 +70,7 @@ impl Pane {
             Pane::Terminal(t) => t.as_ref(),
             Pane::Vault(v) => v.as_ref(),
             Pane::Hosts(h) => h.as_ref(),
+            Pane::Scan(s) => s.as_ref(),
         }
     }
 
@@ -76,6 +79,7 @@ impl Pane {
             Pane::Terminal(t) => t.as_mut(),
             Pane::Vault(v) => v.as_mut(),
             Pane::Hosts(h) => h.as_mut(),
+            Pane::Scan(s) => s.as_mut(),
         }
     }
 

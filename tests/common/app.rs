@@ -31,7 +31,7 @@ impl Spawner for ChannelSpawner {
         let title = match spec {
             PaneSpec::LocalShell => "sh".to_string(),
             PaneSpec::Ssh { name, .. } => name.clone(),
-            PaneSpec::Vault | PaneSpec::Hosts => return Err("not a stream".into()),
+            PaneSpec::Vault | PaneSpec::Hosts | PaneSpec::Scan => return Err("not a stream".into()),
         };
         Ok((stream, title))
     }

@@ -83,6 +83,7 @@ actions! {
     Vault, "vault", ["v"], "vault: passwords, keys, TOTP codes (asks to unlock)";
     LockVault, "lock_vault", ["L"], "lock the vault now";
     Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
+    ScanResults, "scan_results", ["S"], "scan results: findings per host, scan the focused host";
     Quit, "quit", ["d"], "quit lumen (asks)";
 }
 
