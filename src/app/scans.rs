@@ -110,10 +110,7 @@ impl App {
             self.error("scanning needs SSH and a workspace, which this lumen has not got");
             return;
         };
-        if self
-            .scan_pane_mut()
-            .is_some_and(|p| p.is_running(host))
-        {
+        if self.scan_pane_mut().is_some_and(|p| p.is_running(host)) {
             self.say(format!("{host} is being scanned already"));
             return;
         }

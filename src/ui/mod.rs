@@ -50,5 +50,8 @@ pub fn cell(s: &str, cols: usize) -> String {
 /// `s` fitted and padded on the left to exactly `cols` columns (numbers).
 pub fn cell_right(s: &str, cols: usize) -> String {
     let fitted = fit(s, cols);
-    format!("{}{fitted}", " ".repeat(cols.saturating_sub(fitted.width())))
+    format!(
+        "{}{fitted}",
+        " ".repeat(cols.saturating_sub(fitted.width()))
+    )
 }

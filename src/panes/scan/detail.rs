@@ -58,7 +58,12 @@ impl ScanPane {
                 },
                 Some(Row::Note(i)) => match note(&record.scan, i) {
                     Some((text, warning)) => (
-                        if warning { " warning " } else { " not checked " }.to_string(),
+                        if warning {
+                            " warning "
+                        } else {
+                            " not checked "
+                        }
+                        .to_string(),
                         vec![Line::from(text.to_string())],
                     ),
                     None => return,

@@ -271,10 +271,16 @@ mod tests {
             ]
         );
         q.sort = SortKey::Package;
-        assert_eq!(ids(&s, &rows(&s, &d, &q))[..4], ["CVE-2", "CVE-1", "CVE-4", "CVE-3"]);
+        assert_eq!(
+            ids(&s, &rows(&s, &d, &q))[..4],
+            ["CVE-2", "CVE-1", "CVE-4", "CVE-3"]
+        );
         q.sort = SortKey::Id;
         q.reverse = true;
-        assert_eq!(ids(&s, &rows(&s, &d, &q))[..4], ["CVE-4", "CVE-3", "CVE-2", "CVE-1"]);
+        assert_eq!(
+            ids(&s, &rows(&s, &d, &q))[..4],
+            ["CVE-4", "CVE-3", "CVE-2", "CVE-1"]
+        );
     }
 
     #[test]
@@ -290,7 +296,10 @@ mod tests {
             ["CVE-2", "CVE-1"]
         );
         assert_eq!(q(|q| q.fix = FixFilter::Unfixed), ["CVE-1"]);
-        assert_eq!(q(|q| q.fix = FixFilter::Fixable), ["CVE-2", "CVE-4", "CVE-3"]);
+        assert_eq!(
+            q(|q| q.fix = FixFilter::Fixable),
+            ["CVE-2", "CVE-4", "CVE-3"]
+        );
         assert_eq!(q(|q| q.only_new = true), ["CVE-1"]);
         // Binaries and aliases match too; configuration checks by name.
         assert_eq!(q(|q| q.text = "LIBOPENSSL".into()), ["CVE-1", "CVE-4"]);

@@ -225,7 +225,8 @@ impl ScanPane {
 
     /// A running scan reached `step`.
     pub fn progress(&mut self, host: &str, step: Step) {
-        self.running.insert(host.to_string(), Running { step: Some(step) });
+        self.running
+            .insert(host.to_string(), Running { step: Some(step) });
     }
 
     /// A scan ended: the fresh data, or why the host could not be scanned.
@@ -264,7 +265,11 @@ impl ScanPane {
         let record = self.record.as_ref()?;
         let row = self.selected_row()?;
         let name = match row {
-            Row::Finding(i) => record.scan.findings.get(i).map(|f| f.id.clone() + &f.package),
+            Row::Finding(i) => record
+                .scan
+                .findings
+                .get(i)
+                .map(|f| f.id.clone() + &f.package),
             Row::Config(i) => record.scan.config_findings.get(i).map(|c| c.check.clone()),
             Row::Note(_) => None,
         }?;
@@ -438,7 +443,10 @@ impl ScanPane {
         if self.filtering {
             return self.filter_key(key);
         }
-        if key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+        if key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
             return ScanOutcome::None;
         }
         let page = self.table_height().saturating_sub(1).max(1);
@@ -471,7 +479,9 @@ impl ScanPane {
                 }
                 None => ScanOutcome::None,
             },
-            KeyCode::Char('s') => self.fleet_host().map_or(ScanOutcome::None, ScanOutcome::Scan),
+            KeyCode::Char('s') => self
+                .fleet_host()
+                .map_or(ScanOutcome::None, ScanOutcome::Scan),
             KeyCode::Esc if !self.filter.is_empty() => {
                 self.clear_filter();
                 ScanOutcome::None
@@ -505,7 +515,9 @@ impl ScanPane {
             }
             KeyCode::Char('o') => self.requery(|q| q.sort = q.sort.next()),
             KeyCode::Char('O') => self.requery(|q| q.reverse = !q.reverse),
-            KeyCode::Char('v') => self.requery(|q| q.min_severity = next_min_severity(q.min_severity)),
+            KeyCode::Char('v') => {
+                self.requery(|q| q.min_severity = next_min_severity(q.min_severity))
+            }
             KeyCode::Char('x') => self.requery(|q| q.fix = q.fix.next()),
             KeyCode::Char('n') => self.requery(|q| q.only_new = !q.only_new),
             KeyCode::Esc if self.panel != Panel::None => self.panel = Panel::None,

@@ -33,7 +33,7 @@ const SEVERITY_COLS: usize = 8;
 const COUNT_COLS: usize = 4;
 const TIME_COLS: usize = 16;
 const FLEET_HELP: &str = "↑↓ move · Enter open host · s scan host · / filter hosts · r reload";
-const HOST_HELP: &str = "Enter detail · h history · s scan · / filter · o sort · v severity · x fix · n new · y copy fix · Esc fleet";
+const HOST_HELP: &str = "Enter detail · h history · s scan · / filter · o sort · v severity · x fix · n new · y copy · Esc back";
 
 /// A role's foreground and modifiers, on the pane's own background.
 pub(crate) fn fg(theme: &Theme, role: Role) -> Style {
@@ -99,7 +99,10 @@ fn wrapped_height(text: &str, width: u16, cap: u16) -> u16 {
 /// Take `rows` rows off the top of `area`.
 fn take_top(area: &mut Rect, rows: u16) -> Rect {
     let rows = rows.min(area.height);
-    let top = Rect { height: rows, ..*area };
+    let top = Rect {
+        height: rows,
+        ..*area
+    };
     area.y += rows;
     area.height -= rows;
     top
@@ -366,7 +369,10 @@ impl ScanPane {
                 vec![Line::from("  loading…")]
             } else if !self.filter.is_empty() {
                 vec![Line::from(Span::styled(
-                    format!("  No scanned host matches {:?}. Esc clears the filter.", self.filter.text()),
+                    format!(
+                        "  No scanned host matches {:?}. Esc clears the filter.",
+                        self.filter.text()
+                    ),
                     fg(theme, Role::Muted),
                 ))]
             } else {
@@ -446,7 +452,11 @@ impl ScanPane {
         // On the selected row everything takes the selection's colours.
         let style = |s: Style| if selected { base } else { s };
         let mut spans = vec![Span::styled(
-            format!("{} {}  ", if selected { '›' } else { ' ' }, cell(line.host, host_w)),
+            format!(
+                "{} {}  ",
+                if selected { '›' } else { ' ' },
+                cell(line.host, host_w)
+            ),
             base,
         )];
         if let Some(row) = line.row {
@@ -485,11 +495,15 @@ impl ScanPane {
             let text = if self.loading {
                 vec![Line::from("  loading…")]
             } else if self.running.contains_key(host) {
-                vec![Line::from(format!("  {host} is being scanned; its findings show here when it ends."))]
+                vec![Line::from(format!(
+                    "  {host} is being scanned; its findings show here when it ends."
+                ))]
             } else {
                 never_scanned(host, theme)
             };
-            Paragraph::new(text).wrap(Wrap { trim: false }).render(table, buf);
+            Paragraph::new(text)
+                .wrap(Wrap { trim: false })
+                .render(table, buf);
             return;
         };
         let scan = &record.scan;
@@ -506,9 +520,11 @@ impl ScanPane {
             .skip(scroll)
             .take(height)
             .map(|l| match l {
-                HostLine::Header(name, n) => {
-                    pad(vec![Span::styled(format!(" {name} · {n}"), header)], width, header)
-                }
+                HostLine::Header(name, n) => pad(
+                    vec![Span::styled(format!(" {name} · {n}"), header)],
+                    width,
+                    header,
+                ),
                 HostLine::Empty(why) => Line::from(Span::styled(format!("  {why}"), muted)),
                 HostLine::Row(i) => self.host_row(*i, &widths, width, theme),
             })
@@ -530,6 +546,14 @@ impl ScanPane {
         let mut spans = vec![Span::styled(host.to_string(), fg(theme, Role::DialogTitle))];
         let muted = fg(theme, Role::Muted);
         if let Some(scan) = self.record.as_ref().map(|r| &r.scan) {
+            // The badge first: a long OS name must not push it off a narrow pane.
+            if scan.reboot_required {
+                spans.push(Span::raw(" "));
+                spans.push(Span::styled(
+                    " ⟳ reboot needed ",
+                    theme.style(Role::SearchMatch),
+                ));
+            }
             let mut facts = Vec::new();
             if let Some(os) = &scan.os {
                 facts.push(os.pretty_name.clone());
@@ -542,10 +566,6 @@ impl ScanPane {
                 facts.push(format!("{n} security updates pending"));
             }
             spans.push(Span::styled(format!(" · {}", facts.join(" · ")), muted));
-            if scan.reboot_required {
-                spans.push(Span::raw("  "));
-                spans.push(Span::styled(" ⟳ reboot needed ", theme.style(Role::SearchMatch)));
-            }
         }
         Line::from(spans)
     }
@@ -570,23 +590,28 @@ impl ScanPane {
         let scan = &record.scan;
         let d = &record.diff;
         let mut spans = vec![Span::raw(format!(
-            "scanned {} UTC · {} vulnerable packages · {} configuration problems",
-            short_time(&scan.finished_at),
-            scan.findings.len(),
-            scan.config_findings.len()
+            "scanned {} UTC · ",
+            short_time(&scan.finished_at)
         ))];
         if d.had_previous {
-            spans.push(Span::raw(" · since the previous scan: "));
             let new_style = if d.new.is_empty() {
                 Style::default()
             } else {
                 fg(theme, Role::TabActivity)
             };
             spans.push(Span::styled(format!("{} new", d.new.len()), new_style));
-            spans.push(Span::raw(format!(", {} resolved", d.resolved.len())));
+            spans.push(Span::raw(format!(
+                ", {} resolved since the previous scan",
+                d.resolved.len()
+            )));
         } else {
-            spans.push(Span::styled(" · first scan", fg(theme, Role::Muted)));
+            spans.push(Span::styled("first scan", fg(theme, Role::Muted)));
         }
+        spans.push(Span::raw(format!(
+            " · {} · {}",
+            plural(scan.findings.len(), "vulnerable package"),
+            plural(scan.config_findings.len(), "configuration problem")
+        )));
         Line::from(spans)
     }
 
@@ -611,7 +636,10 @@ impl ScanPane {
                 let new = is_new(&record.diff, &f.key());
                 vec![
                     mark,
-                    Span::styled(cell(f.severity.as_str(), SEVERITY_COLS), style(severity_style(theme, f.severity))),
+                    Span::styled(
+                        cell(f.severity.as_str(), SEVERITY_COLS),
+                        style(severity_style(theme, f.severity)),
+                    ),
                     Span::styled(
                         if new { " new " } else { "     " },
                         style(fg(theme, Role::TabActivity).add_modifier(Modifier::BOLD)),
@@ -627,7 +655,9 @@ impl ScanPane {
                     ),
                     match &f.fixed {
                         Some(v) => Span::styled(cell(v, w.fixed), base),
-                        None => Span::styled(cell("no fix yet", w.fixed), style(fg(theme, Role::Muted))),
+                        None => {
+                            Span::styled(cell("no fix yet", w.fixed), style(fg(theme, Role::Muted)))
+                        }
                     },
                 ]
             }
@@ -637,7 +667,10 @@ impl ScanPane {
                 };
                 vec![
                     mark,
-                    Span::styled(cell(c.severity.as_str(), SEVERITY_COLS), style(severity_style(theme, c.severity))),
+                    Span::styled(
+                        cell(c.severity.as_str(), SEVERITY_COLS),
+                        style(severity_style(theme, c.severity)),
+                    ),
                     Span::styled(
                         format!("     {}  {}", cell(&c.check, CHECK_COLS), c.title),
                         base,
@@ -655,12 +688,24 @@ impl ScanPane {
                 };
                 vec![
                     mark,
-                    Span::styled(format!("{sign} {}", text.lines().next().unwrap_or("")), style(fg(theme, role))),
+                    Span::styled(
+                        format!("{sign} {}", text.lines().next().unwrap_or("")),
+                        style(fg(theme, role)),
+                    ),
                 ]
             }
             None => return Line::from(""),
         };
         pad(spans, width, base)
+    }
+}
+
+/// `1 thing`, `2 things`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
@@ -680,9 +725,20 @@ fn fleet_columns(
         ));
     }
     for s in Severity::ALL {
-        let n = row.counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
-        let st = if n == 0 { muted } else { severity_style(theme, s) };
-        spans.push(Span::styled(cell_right(&n.to_string(), COUNT_COLS), style(st)));
+        let n = row
+            .counts
+            .iter()
+            .find(|(k, _)| *k == s)
+            .map_or(0, |(_, n)| *n);
+        let st = if n == 0 {
+            muted
+        } else {
+            severity_style(theme, s)
+        };
+        spans.push(Span::styled(
+            cell_right(&n.to_string(), COUNT_COLS),
+            style(st),
+        ));
         spans.push(Span::styled(" ", style(Style::default())));
     }
     let conf = row.config_findings;
@@ -702,8 +758,19 @@ fn fleet_columns(
     ));
     let new = row.new_since_last;
     spans.push(Span::styled(
-        cell_right(&if new == 0 { "–".into() } else { format!("+{new}") }, COUNT_COLS),
-        style(if new == 0 { muted } else { fg(theme, Role::TabActivity) }),
+        cell_right(
+            &if new == 0 {
+                "–".into()
+            } else {
+                format!("+{new}")
+            },
+            COUNT_COLS,
+        ),
+        style(if new == 0 {
+            muted
+        } else {
+            fg(theme, Role::TabActivity)
+        }),
     ));
     spans
 }
@@ -719,13 +786,22 @@ struct FindingWidths {
 impl FindingWidths {
     fn of(scan: &HostScan) -> Self {
         let col = |f: &dyn Fn(&crate::scan::report::Finding) -> usize, min: usize, cap: usize| {
-            scan.findings.iter().map(f).max().unwrap_or(0).clamp(min, cap)
+            scan.findings
+                .iter()
+                .map(f)
+                .max()
+                .unwrap_or(0)
+                .clamp(min, cap)
         };
         Self {
             id: col(&|f| f.id.width(), 2, ID_COLS),
             package: col(&|f| f.package.width(), 7, PACKAGE_COLS),
             installed: col(&|f| f.installed.width(), 9, VERSION_COLS),
-            fixed: col(&|f| f.fixed.as_deref().unwrap_or("no fix yet").width(), 5, VERSION_COLS),
+            fixed: col(
+                &|f| f.fixed.as_deref().unwrap_or("no fix yet").width(),
+                5,
+                VERSION_COLS,
+            ),
         }
     }
 
