@@ -101,7 +101,10 @@ fn prefix_s_on_a_session_opens_its_hosts_results() {
     let s = screen(&app);
     assert!(s.contains("1:scans*"), "{s}");
     assert!(s.contains("CVE-2024-0727"), "{s}");
-    assert!(s.contains("1 new, 0 resolved since the previous scan"), "{s}");
+    assert!(
+        s.contains("1 new, 0 resolved since the previous scan"),
+        "{s}"
+    );
     // Again from the scan pane: it stays on its host (and reloads); a second pane is not made.
     prefix(&mut app, 'S');
     settle(&mut app);

@@ -167,9 +167,9 @@ impl App {
             Ok(snapshot) => {
                 let what = snapshot.host.as_ref().map(|r| {
                     let mut s = format!(
-                        "{} vulnerable packages, {} configuration problems",
-                        r.scan.findings.len(),
-                        r.scan.config_findings.len()
+                        "{}, {}",
+                        count(r.scan.findings.len(), "vulnerable package"),
+                        count(r.scan.config_findings.len(), "configuration problem")
                     );
                     if r.diff.had_previous {
                         s.push_str(&format!(
@@ -197,5 +197,14 @@ impl App {
     /// never scanned. Reads scans.sqlite (one quick query).
     pub fn last_scan_summary(&self, host: &str) -> Option<String> {
         self.scans.as_ref()?.last_scan_summary(host)
+    }
+}
+
+/// `1 thing`, `2 things`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }

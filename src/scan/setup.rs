@@ -214,3 +214,94 @@ fn host_record(store: &Store, host: &str) -> Result<Option<HostRecord>, ScanErro
         scan,
     }))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::scan::collect::InstalledPackage;
+    use crate::scan::os::OsRelease;
+
+    fn collected() -> Collected {
+        Collected {
+            os: Some(OsRelease::parse("ID=debian\nVERSION_ID=\"12\"\n")),
+            kernel: Some("6.1.0-18-amd64".into()),
+            packages: vec![InstalledPackage {
+                name: "libssl3".into(),
+                version: "3.0.11-1".into(),
+                arch: None,
+                source: "openssl".into(),
+                source_version: "3.0.11-1".into(),
+            }],
+            packages_known: true,
+            ..Collected::default()
+        }
+    }
+
+    fn setup(dir: &std::path::Path, osv: OsvSource) -> ScanSetup {
+        ScanSetup {
+            db: dir.join("scans.sqlite"),
+            ignore: dir.join(IGNORE_FILE),
+            osv,
+            sudo: false,
+        }
+    }
+
+    #[test]
+    fn finish_matches_files_saves_and_summarises() {
+        let dir = tempfile::tempdir().unwrap();
+        let osv = dir.path().join("osv");
+        std::fs::create_dir(&osv).unwrap();
+        std::fs::write(
+            osv.join("DSA-1.json"),
+            r#"{"id": "DSA-1", "aliases": ["CVE-2024-1"], "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.0.13-1"}]}]}]}"#,
+        )
+        .unwrap();
+        let s = setup(dir.path(), OsvSource::Files(osv.clone()));
+        assert_eq!(s.last_scan_summary("db1"), None);
+        assert!(!s.db.exists(), "asking creates nothing");
+        let snap = s.finish("db1", String::new(), collected(), &ScanOptions::default());
+        let record = snap.host.unwrap();
+        assert_eq!(record.scan.findings[0].id, "CVE-2024-1");
+        assert_eq!(snap.fleet.len(), 1);
+        assert_eq!(record.history.len(), 1);
+        assert_eq!(snap.osv, OsvStatus::Files(osv));
+        assert!(s.last_scan_summary("db1").unwrap().contains("CVE-2024-1"));
+        let again = s.snapshot(Some("db1")).unwrap();
+        assert_eq!(again.host.unwrap().scan.findings.len(), 1);
+    }
+
+    #[test]
+    fn without_osv_data_or_a_writable_history_nothing_collected_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = setup(dir.path(), OsvSource::Imported);
+        assert_eq!(s.osv_status(), OsvStatus::Missing);
+        let snap = s.finish("db1", String::new(), collected(), &ScanOptions::default());
+        let scan = snap.host.unwrap().scan;
+        assert!(
+            scan.errors
+                .iter()
+                .any(|e| e.contains("lumen scan db import")),
+            "{:?}",
+            scan.errors
+        );
+        // A history that cannot be written: the scan is still shown, with the reason.
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let broken = ScanSetup {
+            db: file.join("scans.sqlite"),
+            ..setup(dir.path(), OsvSource::Imported)
+        };
+        let snap = broken.finish("db1", String::new(), collected(), &ScanOptions::default());
+        let scan = snap.host.unwrap().scan;
+        assert_eq!(scan.packages, 1);
+        assert!(
+            scan.warnings
+                .iter()
+                .any(|w| w.starts_with("this scan was not saved")),
+            "{:?}",
+            scan.warnings
+        );
+    }
+}
