@@ -141,6 +141,7 @@ impl App {
             Action::Vault => self.open_vault(),
             Action::Hosts => self.open_hosts(),
             Action::Copilot => self.toggle_copilot(),
+            Action::ScanResults => self.open_scans(),
             Action::LockVault => self.lock_vaults(),
             Action::Quit => self.open_popup(Popup::Confirm(Confirm::Quit)),
             _ => {}

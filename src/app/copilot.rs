@@ -468,13 +468,14 @@ impl App {
             .get(&terminal)
             .and_then(|c| c.facts.clone())
             .and_then(Result::ok);
+        let scan = self.last_scan_summary(&host);
         let c = self.convo(terminal);
         let built = build_request(
             &c.session,
             &Context {
                 host: &host,
                 facts: facts.as_ref(),
-                scan_summary: None,
+                scan_summary: scan.as_deref(),
                 lines: &lines,
                 max_lines: context_lines,
                 vault_entries: &entries,
@@ -575,13 +576,14 @@ impl App {
             .get(&terminal)
             .and_then(|c| c.facts.clone())
             .and_then(Result::ok);
+        let scan = self.last_scan_summary(&host);
         let c = self.convo(terminal);
         let built = build_request(
             &c.session,
             &Context {
                 host: &host,
                 facts: facts.as_ref(),
-                scan_summary: None,
+                scan_summary: scan.as_deref(),
                 lines: &lines,
                 max_lines: context_lines,
                 vault_entries: &[],

@@ -48,6 +48,9 @@ pub(crate) fn apply(effect: Effect, bus: &Bus) {
                 bus.send((*task).run_blocking());
             });
         }
+        Effect::SpawnAsync(task) => {
+            tokio::spawn((*task).run(bus.clone()));
+        }
     }
 }
 

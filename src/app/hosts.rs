@@ -69,6 +69,7 @@ impl App {
             PickerOutcome::None => {}
             PickerOutcome::Open(names) => self.open_hosts_by_name(&names),
             PickerOutcome::Edit(host) => self.save_host(host),
+            PickerOutcome::Scan(name) => self.open_scan_view(Some(name)),
         }
     }
 

@@ -168,6 +168,14 @@ impl App {
             self.picker_outcome(outcome);
             return;
         }
+        if let Some(Pane::Scan(pane)) = focused
+            .and_then(|id| self.panes.get_mut(&id))
+            .map(|s| &mut s.pane)
+        {
+            let outcome = pane.handle_key(key);
+            self.scan_outcome(outcome);
+            return;
+        }
         for id in self.input_targets() {
             let Some(slot) = self.panes.get_mut(&id) else {
                 continue;

@@ -19,6 +19,8 @@ pub mod popup;
 pub mod prompt;
 mod pump;
 pub mod run;
+pub mod scan_job;
+mod scans;
 mod spawner;
 pub mod state;
 mod tabs;
@@ -27,7 +29,7 @@ pub mod ui;
 mod update;
 pub mod vault;
 
-pub use msg::{Bus, Effect, Msg, Task};
+pub use msg::{AsyncTask, Bus, Effect, Msg, Task};
 pub use run::{RunOptions, run, run_async};
 pub use spawner::LiveSpawner;
 pub use state::{App, AppOptions, PaneSpec, Spawner};

@@ -4,11 +4,14 @@
 
 use crate::ai::provider::ChatEvent;
 use crate::app::layout::PaneId;
+use crate::scan::{ScanSetup, Snapshot, Step};
 use crate::ssh::{PromptRequest, Prompter};
 use crate::vault::{UnlockRequest, VaultOwner};
 use crate::workspace::{Host, HostsFile, Inventory};
 use crossterm::event::Event;
+use futures::future::BoxFuture;
 use secrecy::SecretString;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Everything that can happen to the app, from any source.
@@ -29,6 +32,20 @@ pub enum Msg {
     HostSaved {
         name: String,
         result: Result<Inventory, String>,
+    },
+    /// What the scan-results pane asked to load: the fleet and, with a name, that host's
+    /// latest scan; or why the scans database could not be read.
+    ScansLoaded {
+        host: Option<String>,
+        result: Result<Box<Snapshot>, String>,
+    },
+    /// A background scan of `host` reached a new step.
+    ScanProgress { host: String, step: Step },
+    /// A background scan of `host` ended: what the pane shows now (the scan saved and compared
+    /// with the previous one), or why the host could not be scanned.
+    ScanFinished {
+        host: String,
+        result: Result<Box<Snapshot>, String>,
     },
     /// A signal arrived. The event loop acts on it before the app sees it.
     Signal(Signal),
@@ -76,6 +93,8 @@ pub enum Effect {
     Spawn(Box<Task>),
     /// Copilot work that talks to a provider or a host (async).
     Ai(Box<crate::app::ai_jobs::AiJob>),
+    /// Run this on the async runtime; it reports on the bus as it goes and at its end.
+    SpawnAsync(Box<AsyncTask>),
 }
 
 /// Background work with its inputs. Self-contained, so the loop (or a test) can run it.
@@ -87,6 +106,11 @@ pub enum Task {
     },
     /// Write an edited host to hosts.toml under its lock, then read the file back.
     SaveHost { file: HostsFile, host: Box<Host> },
+    /// Read what the scan-results pane shows from scans.sqlite (the fleet; `host`'s scans).
+    LoadScans {
+        setup: Arc<ScanSetup>,
+        host: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for Task {
@@ -94,6 +118,7 @@ impl std::fmt::Debug for Task {
         match self {
             Task::UnlockVault { .. } => f.write_str("UnlockVault"),
             Task::SaveHost { host, .. } => write!(f, "SaveHost({})", host.name),
+            Task::LoadScans { host, .. } => write!(f, "LoadScans({host:?})"),
         }
     }
 }
@@ -117,6 +142,37 @@ impl Task {
                     result,
                 }
             }
+            Task::LoadScans { setup, host } => {
+                let result = setup
+                    .snapshot(host.as_deref())
+                    .map(Box::new)
+                    .map_err(|e| e.to_string());
+                Msg::ScansLoaded { host, result }
+            }
+        }
+    }
+}
+
+/// Long background work that reports while it runs (progress messages on the bus) and ends
+/// with a message of its own. Self-contained, so the loop (or a test, on its runtime) can run it.
+pub enum AsyncTask {
+    /// Scan a host over the app's shared connection, then match, compare and save the scan.
+    Scan(crate::app::scan_job::ScanJob),
+}
+
+impl std::fmt::Debug for AsyncTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AsyncTask::Scan(job) => write!(f, "Scan({})", job.host),
+        }
+    }
+}
+
+impl AsyncTask {
+    /// Do the work, sending every message (progress, then the result) on `bus`.
+    pub fn run(self, bus: Bus) -> BoxFuture<'static, ()> {
+        match self {
+            AsyncTask::Scan(job) => Box::pin(job.run(bus)),
         }
     }
 }

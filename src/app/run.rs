@@ -280,6 +280,10 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         inventory_error,
         host_names,
         planner,
+        scans: Some(crate::scan::ScanSetup::for_workspace(
+            &opts.paths,
+            &workspace,
+        )),
     });
     terminal::forward_signals(&bus)?;
     let guard = TerminalGuard::enter(mouse)?;

@@ -38,7 +38,7 @@ impl Spawner for LiveSpawner {
                     .map(|s| (s, title))
                     .map_err(|e| e.to_string())
             }
-            PaneSpec::Vault | PaneSpec::Hosts | PaneSpec::Copilot => {
+            PaneSpec::Vault | PaneSpec::Hosts | PaneSpec::Copilot | PaneSpec::Scan => {
                 Err("that pane is not a stream".into())
             }
             PaneSpec::Ssh { name, target, plan } => {

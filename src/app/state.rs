@@ -41,6 +41,8 @@ pub enum PaneSpec {
     Hosts,
     /// The copilot's side pane (made by the app).
     Copilot,
+    /// The scan results (made by the app).
+    Scan,
 }
 
 impl PaneSpec {
@@ -124,6 +126,8 @@ pub struct App {
     pub(crate) planner: Option<Planner>,
     /// The shared connections (the spawner holds a clone), for exec on hosts.
     pub connector: Option<crate::ssh::Connector>,
+    /// The workspace's scans (history, OSV data); None: no scan pane.
+    pub(crate) scans: Option<std::sync::Arc<crate::scan::ScanSetup>>,
     /// Logins waiting for the vault to be unlocked.
     pub(crate) unlock_waiters: Vec<crate::vault::UnlockRequest>,
     /// When the user last pressed a key (the vault locks itself after a while without one).
@@ -168,6 +172,9 @@ pub struct AppOptions {
     pub ai: Option<crate::app::copilot::AiSetup>,
     /// Why the copilot cannot run (a broken `[ai]` section, file:line).
     pub ai_unavailable: Option<String>,
+    /// Where the workspace's scans are kept and where their OSV data comes from; None: the
+    /// scan-results pane says scans are unavailable.
+    pub scans: Option<crate::scan::ScanSetup>,
 }
 
 impl AppOptions {
@@ -188,6 +195,7 @@ impl AppOptions {
             connector: None,
             ai: None,
             ai_unavailable: None,
+            scans: None,
         }
     }
 }
@@ -219,6 +227,7 @@ impl App {
             hosts_file: opts.hosts_file,
             planner: opts.planner,
             connector: opts.connector,
+            scans: opts.scans.map(std::sync::Arc::new),
             unlock_waiters: Vec::new(),
             last_input: Instant::now(),
             spawner: opts.spawner,

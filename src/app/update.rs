@@ -28,6 +28,9 @@ impl App {
                 proposal,
                 output,
             } => self.copilot_exec_done(pane, proposal, output),
+            Msg::ScansLoaded { host, result } => self.scans_loaded(host, result),
+            Msg::ScanProgress { host, step } => self.scan_progress(&host, step),
+            Msg::ScanFinished { host, result } => self.scan_finished(host, result),
             // The event loop acts on signals (they concern the outer terminal).
             Msg::Signal(_) => {}
         }

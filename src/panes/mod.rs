@@ -3,6 +3,7 @@
 
 pub mod copilot;
 pub mod hosts;
+pub mod scan;
 pub mod terminal;
 pub mod vault;
 
@@ -63,6 +64,7 @@ pub enum Pane {
     Hosts(Box<hosts::HostPicker>),
     /// Drawn by the app with its bound conversation (see `copilot::CopilotPane::render_with`).
     Copilot(Box<copilot::CopilotPane>),
+    Scan(Box<scan::ScanPane>),
 }
 
 impl Pane {
@@ -72,6 +74,7 @@ impl Pane {
             Pane::Vault(v) => v.as_ref(),
             Pane::Hosts(h) => h.as_ref(),
             Pane::Copilot(c) => c.as_ref(),
+            Pane::Scan(s) => s.as_ref(),
         }
     }
 
@@ -81,6 +84,7 @@ impl Pane {
             Pane::Vault(v) => v.as_mut(),
             Pane::Hosts(h) => h.as_mut(),
             Pane::Copilot(c) => c.as_mut(),
+            Pane::Scan(s) => s.as_mut(),
         }
     }
 

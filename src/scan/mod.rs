@@ -5,9 +5,12 @@
 //! [`collect::Collected`]; [`engine::assess`] matches its packages against OSV advisories (an
 //! [`osv::AdvisoryLookup`]: the imported database, a directory or zip, or the online API) and
 //! turns the rest into findings: a [`report::HostScan`]. [`history::Store`] keeps every scan and
-//! says what is new or resolved since the previous one. Nothing here prints or draws.
+//! says what is new or resolved since the previous one; [`setup::ScanSetup`] is the TUI's way
+//! in (its scans run over the app's shared connection, [`connector::ConnectorRunner`]). Nothing
+//! here prints or draws.
 
 pub mod collect;
+pub mod connector;
 pub mod engine;
 pub mod error;
 pub mod history;
@@ -18,10 +21,12 @@ pub mod os;
 pub mod osv;
 pub mod report;
 pub mod runner;
+pub mod setup;
 pub mod severity;
 mod sqlite;
 pub mod version;
 
+pub use connector::{ConnectorRunner, Step};
 pub use engine::{ScanOptions, assess, collect, scan_host};
 pub use error::ScanError;
 pub use history::{Diff, FindingKey, FleetRow, Store};
@@ -29,6 +34,7 @@ pub use ignore::IgnoreList;
 pub use osv::{Advisory, AdvisoryLookup, MemoryIndex, OsvDb};
 pub use report::{ConfigFinding, Finding, HostScan, JsonReport, OsSummary};
 pub use runner::{LocalRunner, RunError, RunOptions, RunOutput, Runner, SshRunner};
+pub use setup::{HostRecord, OsvSource, OsvStatus, ScanSetup, Snapshot};
 pub use severity::Severity;
 pub use version::Scheme;
 

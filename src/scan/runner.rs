@@ -89,6 +89,10 @@ pub trait Runner: Send + Sync {
         command: &'a str,
         opts: RunOptions,
     ) -> BoxFuture<'a, Result<RunOutput, RunError>>;
+
+    /// A collector is about to run its command(s); `what` names the fact in words ("packages",
+    /// "sshd settings"). Runners that report progress (the TUI's) listen; others ignore it.
+    fn step(&self, _what: &str) {}
 }
 
 /// Output collected up to a cap.

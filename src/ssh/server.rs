@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The server answers failed authentication quickly: it only ever serves loopback.
@@ -88,6 +88,8 @@ pub struct EmbeddedServer {
     pub host_key: PublicKey,
     /// The only key the server accepts; give it to the client (`ConnectOptions::keys`).
     pub client_key: Arc<PrivateKey>,
+    /// Clients that logged in so far (tests count how many logins a feature costs).
+    logins: Arc<AtomicUsize>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -130,9 +132,11 @@ impl EmbeddedServer {
         let addr = listener
             .local_addr()
             .map_err(|e| SshError::Server(e.to_string()))?;
+        let logins = Arc::new(AtomicUsize::new(0));
         let shared = Arc::new(Shared {
             client_key: client_public,
             opts,
+            logins: logins.clone(),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -149,6 +153,7 @@ impl EmbeddedServer {
             addr,
             host_key,
             client_key: Arc::new(client),
+            logins,
             stop: Some(stop),
         })
     }
@@ -164,6 +169,11 @@ impl EmbeddedServer {
 
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// How many times a client has logged in (completed authentication) since the start.
+    pub fn logins(&self) -> usize {
+        self.logins.load(Ordering::SeqCst)
     }
 
     /// A target for this server as `user` (the local user if None).
@@ -187,6 +197,7 @@ impl Drop for EmbeddedServer {
 struct Shared {
     client_key: PublicKey,
     opts: EmbeddedServerOptions,
+    logins: Arc<AtomicUsize>,
 }
 
 struct Factory(Arc<Shared>);
@@ -245,6 +256,11 @@ impl server::Handler for Conn {
 
     async fn authentication_banner(&mut self) -> Result<Option<String>, Self::Error> {
         Ok(self.shared.opts.banner.clone())
+    }
+
+    async fn auth_succeeded(&mut self, _session: &mut Session) -> Result<(), Self::Error> {
+        self.shared.logins.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 
     async fn auth_publickey_offered(

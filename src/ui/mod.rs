@@ -5,6 +5,7 @@ pub mod input;
 pub mod theme;
 
 use ratatui::layout::Rect;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// A rectangle of at most `width`x`height`, centred in `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -15,5 +16,42 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
         area.y + (area.height - h) / 2,
         w,
         h,
+    )
+}
+
+/// `s` in at most `cols` terminal columns, with `…` when cut.
+pub fn fit(s: &str, cols: usize) -> String {
+    if s.width() <= cols {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > cols {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if cols > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `s` fitted and padded to exactly `cols` columns.
+pub fn cell(s: &str, cols: usize) -> String {
+    let mut out = fit(s, cols);
+    out.push_str(&" ".repeat(cols.saturating_sub(out.width())));
+    out
+}
+
+/// `s` fitted and padded on the left to exactly `cols` columns (numbers).
+pub fn cell_right(s: &str, cols: usize) -> String {
+    let fitted = fit(s, cols);
+    format!(
+        "{}{fitted}",
+        " ".repeat(cols.saturating_sub(fitted.width()))
     )
 }

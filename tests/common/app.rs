@@ -2,7 +2,7 @@
 //! wrote to each pane's backend.
 
 use lumen::app::config::Config;
-use lumen::app::{App, AppOptions, Effect, PaneSpec, Spawner};
+use lumen::app::{App, AppOptions, Bus, Effect, PaneSpec, Spawner};
 use lumen::stream::{self, Stream, StreamCmd, StreamEnds, StreamEvent, Waker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -31,7 +31,7 @@ impl Spawner for ChannelSpawner {
         let title = match spec {
             PaneSpec::LocalShell => "sh".to_string(),
             PaneSpec::Ssh { name, .. } => name.clone(),
-            PaneSpec::Vault | PaneSpec::Hosts | PaneSpec::Copilot => {
+            PaneSpec::Vault | PaneSpec::Hosts | PaneSpec::Copilot | PaneSpec::Scan => {
                 return Err("not a stream".into());
             }
         };
@@ -112,6 +112,44 @@ pub fn settle(app: &mut App) -> Vec<Effect> {
         }
     }
     others
+}
+
+/// Like [`settle`], with the async tasks (scans) too: they run on this tokio runtime, and every
+/// message they send (progress, then the result) is applied in order; `seen` looks at the app
+/// after each message. Returns the other effects, in order.
+pub async fn settle_async(app: &mut App, mut seen: impl FnMut(&App)) -> Vec<Effect> {
+    let (bus, mut inbox) = Bus::channel();
+    let mut running = tokio::task::JoinSet::new();
+    let mut others = Vec::new();
+    let mut queue = app.take_effects();
+    loop {
+        while !queue.is_empty() {
+            for effect in std::mem::take(&mut queue) {
+                match effect {
+                    Effect::Spawn(task) => queue.extend(app.update((*task).run_blocking())),
+                    Effect::SpawnAsync(task) => {
+                        running.spawn((*task).run(bus.clone()));
+                    }
+                    other => others.push(other),
+                }
+            }
+        }
+        let msg = if running.is_empty() {
+            // A task sends its last message before it ends: whatever is left is here now.
+            match inbox.try_recv() {
+                Ok(msg) => msg,
+                Err(_) => return others,
+            }
+        } else {
+            tokio::select! {
+                msg = inbox.recv() => msg.expect("the bus lives here"),
+                _ = running.join_next() => continue,
+            }
+        };
+        queue.extend(app.update(msg));
+        while app.pump() {}
+        seen(app);
+    }
 }
 
 /// End pane number `i`'s stream with `reason`.

@@ -84,6 +84,7 @@ actions! {
     LockVault, "lock_vault", ["L"], "lock the vault now";
     Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
     Copilot, "copilot", ["a"], "AI copilot beside this pane: open, focus, close";
+    ScanResults, "scan_results", ["S"], "scan results: findings per host, scan the focused host";
     Quit, "quit", ["d"], "quit lumen (asks)";
 }
 

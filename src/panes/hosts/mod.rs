@@ -48,6 +48,8 @@ pub enum PickerOutcome {
     /// The edited host; the app saves it (`HostsFile::update` + `Editor::put`) and then calls
     /// `set_inventory` with what it reloads.
     Edit(Host),
+    /// Show this host's scan results (Ctrl-s), where it can be scanned.
+    Scan(String),
 }
 
 /// One line of the list under the filter line.
@@ -266,6 +268,11 @@ impl HostPicker {
             KeyCode::Char('e') if ctrl => {
                 if let Some((_, host)) = self.selected_entry() {
                     self.form = Some(EditForm::new(host));
+                }
+            }
+            KeyCode::Char('s') if ctrl => {
+                if let Some((_, host)) = self.selected_entry() {
+                    return PickerOutcome::Scan(host.name.clone());
                 }
             }
             KeyCode::Enter => return self.open(),

@@ -2,13 +2,14 @@
 
 use super::{HostPicker, HostState, ListLine};
 use crate::ui::theme::{Role, Theme};
+use crate::ui::{cell, fit};
 use crate::workspace::Host;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 pub(crate) const FILTER_PROMPT: &str = "filter › ";
 /// At most this many rows of a long inventory error.
@@ -64,32 +65,6 @@ fn fg(theme: &Theme, role: Role) -> Style {
     s
 }
 
-/// `s` in at most `cols` terminal columns, with `…` when cut.
-fn fit(s: &str, cols: usize) -> String {
-    if s.width() <= cols {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > cols {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    out
-}
-
-/// `s` fitted and padded to exactly `cols` columns.
-fn cell(s: &str, cols: usize) -> String {
-    let mut out = fit(s, cols);
-    out.push_str(&" ".repeat(cols.saturating_sub(out.width())));
-    out
-}
-
 /// `user@hostname:port`, with only what the inventory sets (ssh_config may fill the rest).
 pub fn address(h: &Host) -> String {
     let mut s = String::new();
@@ -143,7 +118,7 @@ impl HostPicker {
         let total = self.inventory.hosts.len();
         if self.filter.text().is_empty() {
             spans.push(Span::styled(
-                "  type to filter · Space mark · Enter open · Ctrl-e edit",
+                "  type to filter · Space mark · Enter open · Ctrl-e edit · Ctrl-s scans",
                 muted,
             ));
         } else {

@@ -70,6 +70,7 @@ impl Host<'_> {
         if self.gone {
             return None;
         }
+        self.runner.step(what);
         let opts = RunOptions {
             timeout,
             max_output: self.opts.max_output,
