@@ -114,7 +114,7 @@ pub fn settle(app: &mut App) -> Vec<Effect> {
     others
 }
 
-/// Like [`settle`], with the async tasks (scans) too: they run on this tokio runtime, and every
+/// Like [`settle`], with the async tasks (scans, the copilot's jobs) too: they run on this tokio runtime, and every
 /// message they send (progress, then the result) is applied in order; `seen` looks at the app
 /// after each message. Returns the other effects, in order.
 pub async fn settle_async(app: &mut App, mut seen: impl FnMut(&App)) -> Vec<Effect> {
@@ -129,6 +129,15 @@ pub async fn settle_async(app: &mut App, mut seen: impl FnMut(&App)) -> Vec<Effe
                     Effect::Spawn(task) => queue.extend(app.update((*task).run_blocking())),
                     Effect::SpawnAsync(task) => {
                         running.spawn((*task).run(bus.clone()));
+                    }
+                    Effect::Ai(job) => {
+                        let bus = bus.clone();
+                        running.spawn(async move {
+                            job.run(move |m| {
+                                bus.send(m);
+                            })
+                            .await
+                        });
                     }
                     other => others.push(other),
                 }
