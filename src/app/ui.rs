@@ -205,7 +205,8 @@ fn draw_panes(app: &App, buf: &mut Buffer) {
                 let terminal = app.copilot.bound(id);
                 let session = terminal.and_then(|t| app.copilot.session(t));
                 let items = session.map(|s| s.items()).unwrap_or(&[]);
-                let busy = session.is_some_and(|s| s.is_busy());
+                // Waiting on the operator's card is not "working".
+                let busy = session.is_some_and(|s| s.is_busy() && s.pending().is_none());
                 c.render_with(slot.inner, buf, &app.theme, items, busy);
             }
             pane => pane.render(slot.inner, buf, &app.theme),

@@ -21,6 +21,7 @@ fn welcome() -> Vec<String> {
         "  ?  every key        :  command palette    d  quit",
         "  a  the copilot, here a scripted demo model (not an AI) on 127.0.0.1: ask it",
         "     something; it proposes commands that run only when you press Enter on them",
+        "  S  scan results: scan this host for known vulnerabilities and weak settings",
         "This demo's home is temporary and is removed when lumen exits.",
     ]
     .into_iter()
