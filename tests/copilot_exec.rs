@@ -1,0 +1,254 @@
+//! A proposal holding a vault placeholder, against a real `sshd` and a recording fake
+//! provider: once approved it runs on its own exec channel with the value substituted (never
+//! typed into the pane), its output goes back redacted (the value in the host's error leaves as
+//! the placeholder), and a placeholder for an entry not bound to the host is refused. No
+//! request to the provider holds either secret.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::fake_ai::{FakeServer, Reply, data_events_done};
+use common::{Answers, Sshd, auto_answer, keygen};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use lumen::ai::config::{AiConfig, Profile};
+use lumen::ai::copilot::{Item, ProposalState};
+use lumen::ai::provider::ProviderKind;
+use lumen::app::copilot::AiSetup;
+use lumen::app::{App, AppOptions, Bus, Effect, LiveSpawner, PaneSpec};
+use lumen::pty::PtyCommand;
+use lumen::ssh::{ConnectOptions, Connector, Target};
+use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const DB_SECRET: &str = "s3cr3t-db-value-42";
+const OTHER_SECRET: &str = "other-secret-99";
+const SETTLE: Duration = Duration::from_secs(20);
+
+fn key(app: &mut App, code: KeyCode, m: KeyModifiers) {
+    app.handle_event(Event::Key(KeyEvent::new(code, m)));
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+}
+
+fn chunk(delta: Value, finish: Value) -> Value {
+    json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",
+           "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
+}
+
+fn proposes(id: &str, command: &str) -> Reply {
+    let args = json!({"command": command, "explanation": "check the password"}).to_string();
+    Reply::sse(&data_events_done(&[
+        chunk(
+            json!({"tool_calls":[{"index":0,"id":id,"type":"function",
+                   "function":{"name":"propose_command","arguments":args}}]}),
+            Value::Null,
+        ),
+        chunk(json!({}), json!("tool_calls")),
+    ]))
+}
+
+fn says(text: &str) -> Reply {
+    Reply::sse(&data_events_done(&[
+        chunk(json!({"role":"assistant","content":text}), Value::Null),
+        chunk(json!({}), json!("stop")),
+    ]))
+}
+
+fn vault(dir: &std::path::Path) -> VaultOwner {
+    let path = dir.join("vault.lumen");
+    let pass = SecretString::from("correct horse");
+    let fast = KdfParams {
+        memory_kib: 64,
+        time: 1,
+        lanes: 1,
+    };
+    let mut v = Vault::create(&path, &pass, fast).unwrap();
+    for (name, host, secret) in [
+        ("db/pass", "db", DB_SECRET),
+        ("other/pass", "web9", OTHER_SECRET),
+    ] {
+        v.add(
+            name,
+            NewEntry {
+                kind: Some(Kind::Password),
+                hosts: Some(vec![host.into()]),
+                secret: Some(SecretString::from(secret)),
+                ..NewEntry::default()
+            },
+        )
+        .unwrap();
+    }
+    v.save().unwrap();
+    let owner = VaultOwner::new(vec![(Scope::Personal, path)]);
+    owner.unlock(&pass).unwrap();
+    owner
+}
+
+/// The event loop in small: run the copilot's jobs, apply their messages, pump the panes,
+/// until `done` holds.
+async fn drive(app: &mut App, what: &str, mut done: impl FnMut(&App) -> bool) {
+    let (bus, mut inbox) = Bus::channel();
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    let mut queue = Vec::new();
+    loop {
+        queue.extend(app.take_effects());
+        for effect in std::mem::take(&mut queue) {
+            if let Effect::Ai(job) = effect {
+                let bus = bus.clone();
+                tokio::spawn(async move {
+                    job.run(move |m| {
+                        bus.send(m);
+                    })
+                    .await
+                });
+            }
+        }
+        while let Ok(msg) = inbox.try_recv() {
+            queue.extend(app.update(msg));
+        }
+        while app.pump() {}
+        app.tick(std::time::Instant::now());
+        if done(app) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}:\n{}",
+            common::app::screen(app)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear() {
+    let Some(sshd) = Sshd::start("") else {
+        return;
+    };
+    let fake = FakeServer::start(vec![
+        proposes("call_1", "ls {{vault:db/pass}}"),
+        proposes("call_2", "PGPASSWORD={{vault:other/pass}} true"),
+        says("done"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("id_ed25519");
+    keygen(&key_file, "ed25519", "");
+    sshd.authorize(&key_file.with_extension("pub"));
+    sshd.known_hosts_file(&dir.path().join("known_hosts"));
+    let mut opts = ConnectOptions::isolated(&dir.path().join("lumen_known_hosts"));
+    opts.identity_files = vec![key_file];
+    opts.user_known_hosts_files = Some(vec![dir.path().join("known_hosts")]);
+    let (prompter, _asked) = auto_answer(Answers::default());
+    let connector = Connector::new(opts, prompter);
+    let mut options = AppOptions::new(Box::new(LiveSpawner::new(
+        PtyCommand::new("/bin/sh"),
+        connector.clone(),
+    )));
+    options.size = (140, 40);
+    options.connector = Some(connector.clone());
+    options.vault = vault(dir.path());
+    options.ai = Some(AiSetup {
+        config: AiConfig::with_profile(Profile {
+            provider: ProviderKind::OpenAiCompatible,
+            model: "m".into(),
+            base_url: Some(format!("{}/v1", fake.url())),
+            api_key: None,
+            prices: None,
+        }),
+        demo: false,
+        workspace_dir: Some(dir.path().join("workspace")),
+    });
+    let mut app = App::new(options);
+    let target = Target::new(lumen::ssh::target::local_user(), "127.0.0.1", sshd.port);
+    app.new_tab(PaneSpec::Ssh {
+        name: "db".into(),
+        target,
+        plan: None,
+    });
+    let terminal = app.focused().unwrap();
+    typed(&mut app, "echo ready-$((6*7))\r");
+    drive(&mut app, "the shell", |app| {
+        app.panes[&terminal]
+            .pane
+            .as_terminal()
+            .is_some_and(|t| t.screen_text().contains("ready-42"))
+    })
+    .await;
+
+    key(&mut app, KeyCode::Char('b'), KeyModifiers::CONTROL);
+    key(&mut app, KeyCode::Char('a'), KeyModifiers::NONE);
+    typed(&mut app, "is the db password right?");
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    drive(&mut app, "the first card", |app| {
+        app.layers.approval().is_some()
+    })
+    .await;
+    let proposal = |app: &App, n: usize| {
+        app.copilot
+            .session(terminal)
+            .and_then(|s| s.proposal(n))
+            .cloned()
+            .unwrap()
+    };
+    let p = proposal(&app, 0);
+    assert!(p.uses_vault());
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    if p.needs_confirmation() {
+        typed(&mut app, "db");
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    }
+    // It ran on exec; its output came back as the placeholder; then the second card.
+    drive(&mut app, "the second card", |app| {
+        app.layers.approval().is_some_and(|c| c.proposal == 1)
+    })
+    .await;
+    assert_eq!(proposal(&app, 0).state, ProposalState::Done);
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    if proposal(&app, 1).needs_confirmation() {
+        typed(&mut app, "db");
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    }
+    drive(&mut app, "the end of the task", |app| {
+        app.copilot.session(terminal).is_some_and(|s| {
+            s.items()
+                .iter()
+                .any(|i| matches!(i, Item::Assistant(t) if t == "done"))
+        })
+    })
+    .await;
+    let ProposalState::Refused(why) = proposal(&app, 1).state else {
+        panic!("an entry of another host is refused");
+    };
+    assert!(why.contains("other/pass"), "{why}");
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 3);
+    let second = String::from_utf8_lossy(&requests[1].body).to_string();
+    assert!(
+        second.contains("'{{vault:db/pass}}': No such file"),
+        "the echoed value came back as its placeholder: {second}"
+    );
+    let third = String::from_utf8_lossy(&requests[2].body).to_string();
+    assert!(third.contains("refused"), "{third}");
+    for r in &requests {
+        let raw = String::from_utf8_lossy(&r.raw);
+        assert!(!raw.contains(DB_SECRET) && !raw.contains(OTHER_SECRET));
+    }
+    // Never typed into the session.
+    let screen = app.panes[&terminal]
+        .pane
+        .as_terminal()
+        .unwrap()
+        .screen_text();
+    assert!(
+        !screen.contains(DB_SECRET) && !screen.contains("vault"),
+        "{screen}"
+    );
+}
