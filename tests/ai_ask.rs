@@ -197,3 +197,73 @@ async fn a_refused_key_is_said_in_words_and_fails() {
         Some("Bearer sk-test-not-a-real-key-1234567890")
     );
 }
+
+/// A turn that asks for the last `lines` of scrollback, then one that answers `text`.
+fn scrollback_then(lines: u64, text: &str) -> Vec<Reply> {
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id":"c","object":"chat.completion.chunk","created":1,"model":MODEL,
+               "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
+    };
+    let args = json!({ "lines": lines }).to_string();
+    vec![
+        Reply::sse(&common::fake_ai::data_events_done(&[
+            chunk(
+                json!({"tool_calls":[{"index":0,"id":"call_s","type":"function",
+                                      "function":{"name":"read_scrollback","arguments":args}}]}),
+                Value::Null,
+            ),
+            chunk(json!({}), json!("tool_calls")),
+        ])),
+        Reply::sse(&common::fake_ai::data_events_done(&[chunk(
+            json!({"role":"assistant","content":text}),
+            json!("stop"),
+        )])),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_scrollback_is_served_redacted_and_the_answer_follows() {
+    let env = Env::new();
+    env.vault_with_secret().await;
+    let pane = env.file("pane.txt");
+    let mut text: String = (0..300).map(|i| format!("log line {i}\n")).collect();
+    text.push_str(&format!("token={SECRET}\nlast line\n"));
+    std::fs::write(&pane, text).unwrap();
+    // Only 20 lines go with each request; the model asks for 5 more than that.
+    let fake = FakeServer::start(scrollback_then(25, "Nothing alarming in the log.")).await;
+    env.config(&fake, "context_lines = 20\n");
+    let pass = env.file("pass");
+    let args = [
+        "ai",
+        "ask",
+        "--passphrase-file",
+        pass.to_str().unwrap(),
+        "--pane-text",
+        pane.to_str().unwrap(),
+        "anything odd?",
+    ];
+    let out = ok(&env.lumen(&args, None).await);
+    assert_eq!(out.trim(), "Nothing alarming in the log.");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    let first = requests[0].json();
+    let system = first["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        !system.contains("log line 250\n"),
+        "more than context_lines were sent"
+    );
+    let second = requests[1].json();
+    let messages = second["messages"].as_array().unwrap();
+    let result = messages.last().unwrap();
+    assert_eq!(result["role"], "tool");
+    assert_eq!(result["tool_call_id"], "call_s");
+    let content = result["content"].as_str().unwrap();
+    let lines: Vec<&str> = content.lines().collect();
+    assert_eq!(lines.len(), 25, "{content}");
+    assert_eq!(lines[0], "log line 277");
+    assert_eq!(lines[23], "token={{vault:db/root}}");
+    assert_eq!(lines[24], "last line");
+    for r in &requests {
+        assert!(!r.raw.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()));
+    }
+}
