@@ -1,12 +1,23 @@
-//! `lumen ai …`: the AI safety layer on its own. `assess` classifies shell commands; `redact`
-//! prints what the model would see of a file or stdin. New subcommands (`context`, `ask`,
-//! `history`) are one more variant of [`AiCommand`] and one more function here.
+//! `lumen ai …`: the AI safety layer and the copilot on the command line. `assess` classifies
+//! shell commands; `redact` prints what the model would see of a file or stdin; `ask` puts one
+//! question to the configured model (it never runs anything); `context` shows what `ask` would
+//! send; `history` lists the saved conversations. Each subcommand is one variant of
+//! [`AiCommand`] and one function (or file under `ai/`) here.
+
+mod ask;
+mod context;
+mod history;
+mod setup;
+
+pub use ask::{AskArgs, NOT_RUN};
+pub use context::{ContextArgs, MESSAGES_HEADING, SYSTEM_HEADING, TOOLS_HEADING};
+pub use history::HistoryArgs;
+pub use setup::{CopilotArgs, NO_HOST};
 
 use crate::ai::redact::{Secrets, prepare};
 use crate::ai::risk::{Risk, assess};
-use crate::cli::vault::input::{first_line_of_file, prompt_hidden};
 use crate::paths::Paths;
-use crate::vault::{Scope, Vault, VaultError};
+use crate::vault::{Vault, VaultError};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -28,6 +39,17 @@ pub enum AiCommand {
     /// Print what an AI model would see of FILE (or stdin): escape sequences and hidden text
     /// removed, secrets masked.
     Redact(RedactArgs),
+    /// Ask the configured model (config.toml's [ai]) one question, optionally about a host,
+    /// and print its answer and the commands it proposes, with lumen's risk for each. Nothing
+    /// is ever run. Everything sent is redacted first; the exchange is saved to the host's
+    /// history.
+    Ask(AskArgs),
+    /// Print exactly what `lumen ai ask` would send with the same options (the redacted
+    /// system text, question and tool list; --json: the provider's URL and wire body), sending
+    /// nothing.
+    Context(ContextArgs),
+    /// List the saved copilot conversations: one line per host, or one host's records.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +90,10 @@ pub fn run(args: AiArgs, paths: &Paths) -> Result<ExitCode> {
     let out = match args.command {
         AiCommand::Assess(a) => run_assess(&a)?,
         AiCommand::Redact(a) => run_redact(&a, paths)?,
+        // These print as they go (an answer streams in).
+        AiCommand::Ask(a) => return ask::run(&a, paths).map(|()| ExitCode::SUCCESS),
+        AiCommand::Context(a) => return context::run(&a, paths).map(|()| ExitCode::SUCCESS),
+        AiCommand::History(a) => return history::run(&a, paths).map(|()| ExitCode::SUCCESS),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&out)?;
@@ -150,34 +176,14 @@ fn run_redact(a: &RedactArgs, paths: &Paths) -> Result<Vec<u8>> {
     }
 }
 
-/// The personal and workspace vaults that exist, unlocked.
+/// The personal and workspace vaults that exist, unlocked; at least one must exist.
 fn open_vaults(a: &RedactArgs, paths: &Paths) -> Result<Vec<Vault>> {
-    let candidates = [
-        (Scope::Personal, paths.personal_vault()),
-        (
-            Scope::Workspace,
-            paths.workspace_dir(&a.workspace).join("vault.lumen"),
-        ),
-    ];
-    let existing: Vec<_> = candidates.iter().filter(|(_, p)| p.exists()).collect();
-    if existing.is_empty() {
+    let vaults = setup::open_vaults(paths, &a.workspace, a.passphrase_file.as_deref())?;
+    if vaults.is_empty() {
         return Err(VaultError::NoVault {
             path: paths.personal_vault(),
         }
         .into());
     }
-    let from_file = a
-        .passphrase_file
-        .as_deref()
-        .map(first_line_of_file)
-        .transpose()?;
-    let mut out = Vec::new();
-    for (scope, path) in existing {
-        let pass = match &from_file {
-            Some(p) => p.clone(),
-            None => prompt_hidden(&format!("passphrase for the {} vault: ", scope.as_str()))?,
-        };
-        out.push(Vault::open(path, &pass)?);
-    }
-    Ok(out)
+    Ok(vaults.into_iter().map(|(_, v)| v).collect())
 }

@@ -55,7 +55,8 @@ pub enum Command {
     Vault(Box<vault::VaultArgs>),
     /// Scan hosts over SSH for vulnerable packages (OSV, offline) and weak configuration.
     Scan(Box<scan::ScanArgs>),
-    /// The AI safety layer: assess a command's risk, show what a model would see.
+    /// The AI copilot and safety layer: ask a model, see what it would be sent, the saved
+    /// conversations, a command's risk, what a model would see of a file.
     Ai(ai::AiArgs),
 }
 

@@ -37,7 +37,8 @@ pub struct HostFacts {
 
 /// What the app collected for one request, raw: redaction happens here.
 pub struct Context<'a> {
-    /// The host's name as lumen knows it.
+    /// The host's name as lumen knows it; empty when none is attached (`lumen ai ask`
+    /// without `--host`).
     pub host: &'a str,
     pub facts: Option<&'a HostFacts>,
     /// The host's last scan summary, if it was scanned.
@@ -110,10 +111,16 @@ pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
             "\n\nThis is lumen's scripted demo model, not an AI: say so when you answer.",
         );
     }
-    system.push_str(&format!(
-        "\n\nThe terminal is connected to host {}.",
-        ctx.host
-    ));
+    if ctx.host.is_empty() {
+        system.push_str(
+            "\n\nNo terminal or host is attached: the operator asked from lumen's command line.",
+        );
+    } else {
+        system.push_str(&format!(
+            "\n\nThe terminal is connected to host {}.",
+            ctx.host
+        ));
+    }
     if let Some(f) = &facts {
         system.push_str("\n\n");
         system.push_str(&wrap_untrusted("the host's facts", f));

@@ -8,6 +8,7 @@
 
 mod capture;
 mod context;
+mod facts;
 mod history;
 mod session;
 
@@ -15,6 +16,7 @@ pub use capture::{COMMAND_TIMEOUT, Capture, CaptureState};
 pub use context::{
     Built, Context, HostFacts, MAX_TOKENS, SYSTEM_PROMPT, build_request, trim_lines,
 };
+pub use facts::{FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT, parse_facts};
 pub use history::{HistoryRecord, append as append_history, history_path, read as read_history};
 pub use session::{Do, Proposal, ProposalState, Session, SessionError};
 

@@ -187,13 +187,7 @@ pub fn connect(
     settings: &ProviderSettings,
 ) -> Result<Arc<dyn Provider>, ProviderError> {
     let kind = endpoint.kind;
-    let base = match &endpoint.base_url {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None => kind
-            .default_base_url()
-            .ok_or(ProviderError::NoBaseUrl)?
-            .to_string(),
-    };
+    let url = request_url(&endpoint)?;
     if endpoint.key.is_none() && !kind.key_optional() {
         return Err(ProviderError::NoKey { provider: kind });
     }
@@ -209,19 +203,46 @@ pub fn connect(
         idle_timeout: settings.idle_timeout,
     };
     Ok(match kind {
-        ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(target(format!(
-            "{base}/v1/messages"
-        )))),
+        ProviderKind::Anthropic => Arc::new(anthropic::Anthropic::new(target(url))),
+        ProviderKind::Gemini => Arc::new(gemini::Gemini::new(target(url))),
+        ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => {
+            Arc::new(openai::OpenAi::new(target(url)))
+        }
+    })
+}
+
+/// The URL a request to `endpoint` is POSTed to.
+pub fn request_url(endpoint: &Endpoint) -> Result<String, ProviderError> {
+    let base = match &endpoint.base_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => endpoint
+            .kind
+            .default_base_url()
+            .ok_or(ProviderError::NoBaseUrl)?
+            .to_string(),
+    };
+    Ok(match endpoint.kind {
+        ProviderKind::Anthropic => format!("{base}/v1/messages"),
         ProviderKind::Gemini => {
             let model = endpoint.model.trim_start_matches("models/");
-            Arc::new(gemini::Gemini::new(target(format!(
-                "{base}/models/{model}:streamGenerateContent?alt=sse"
-            ))))
+            format!("{base}/models/{model}:streamGenerateContent?alt=sse")
         }
-        ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => Arc::new(
-            openai::OpenAi::new(target(format!("{base}/chat/completions"))),
-        ),
+        ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => {
+            format!("{base}/chat/completions")
+        }
     })
+}
+
+/// The JSON body `kind` sends for `request` to `model`, byte for byte what [`Provider::stream`]
+/// posts (`lumen ai context` shows it without sending it).
+pub fn request_body(kind: ProviderKind, model: &str, request: &ChatRequest) -> serde_json::Value {
+    match kind {
+        ProviderKind::Anthropic => anthropic::request_body(model, request),
+        ProviderKind::Gemini => gemini::request_body(request),
+        ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => {
+            openai::request_body(kind, model, request)
+        }
+    }
 }
 
 /// Stop reasons are normalised so that a turn with tool calls always reads as `ToolUse`

@@ -1,0 +1,164 @@
+//! `lumen ai context`: exactly what `lumen ai ask` would send with the same options, sending
+//! nothing. The request is built by [`crate::ai::copilot::build_request`] (so it is redacted
+//! as a real one) and turned into the provider's own wire body by
+//! [`crate::ai::provider::request_body`], the function the provider posts.
+
+use super::setup::{CopilotArgs, gather};
+use crate::ai::copilot::{AiPolicy, Built, Session};
+use crate::ai::provider::{Message, request_body, request_url};
+use crate::ai::redact::prepare;
+use crate::paths::Paths;
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+use std::io::Write;
+
+/// Starts the system text in the text output.
+pub const SYSTEM_HEADING: &str = "=== system ===";
+/// Starts the conversation (the question) in the text output.
+pub const MESSAGES_HEADING: &str = "=== messages ===";
+/// Starts the tool list.
+pub const TOOLS_HEADING: &str = "=== tools ===";
+
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    #[command(flatten)]
+    pub copilot: CopilotArgs,
+    /// Print {"provider", "model", "url", "body", "masked", "injection"}: `body` is the JSON
+    /// that would be posted to `url`, byte for byte.
+    #[arg(long)]
+    pub json: bool,
+    /// The question to include, as `lumen ai ask` would (redacted); without it the request
+    /// carries the context only.
+    #[arg(value_name = "QUESTION")]
+    pub question: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonContext<'a> {
+    /// None without an `[ai]` section: then `body` is not a provider's wire format.
+    provider: Option<&'a str>,
+    model: Option<&'a str>,
+    url: Option<String>,
+    body: serde_json::Value,
+    /// Secret values masked in the context.
+    masked: usize,
+    /// Text addressed to an AI found on the screen or in the host's facts.
+    injection: &'a [String],
+}
+
+pub fn run(args: &ContextArgs, paths: &Paths) -> Result<()> {
+    let setup = gather(&args.copilot, paths, false)?;
+    for w in &setup.warnings {
+        crate::errln!("lumen ai context: warning: {w}");
+    }
+    let mut session = Session::new(setup.history_host(), AiPolicy::Ask, 1, 0);
+    let question = args.question.join(" ");
+    if !question.trim().is_empty() {
+        session.ask(&question, prepare(&question, &setup.secrets).text)?;
+    }
+    let built = setup.build(&session);
+    let endpoint = setup.profile.as_ref().map(|p| p.endpoint(None));
+    let url = endpoint.as_ref().map(request_url).transpose()?;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let body = match &endpoint {
+            Some(e) => request_body(e.kind, &e.model, &built.request),
+            None => generic_body(&built),
+        };
+        let json = JsonContext {
+            provider: endpoint.as_ref().map(|e| e.kind.as_str()),
+            model: endpoint.as_ref().map(|e| e.model.as_str()),
+            url,
+            body,
+            masked: built.masked,
+            injection: &built.injection,
+        };
+        let text = serde_json::to_string_pretty(&json)?;
+        writeln!(stdout, "{}", crate::text::escape_json_controls(&text))?;
+        return Ok(());
+    }
+    let mut text = match (&endpoint, &url) {
+        (Some(e), Some(u)) => format!(
+            "This request would be posted to {u} ({} model {}); nothing was sent.\n\
+             (--json prints the exact body.)\n",
+            e.kind.as_str(),
+            e.model
+        ),
+        _ => "There is no [ai] section in config.toml, so no provider: this is the request any \
+              of them would be sent; nothing was sent.\n"
+            .to_string(),
+    };
+    text.push_str(&readable(&built));
+    stdout.write_all(crate::text::escape_lines(&text).as_bytes())?;
+    drop(stdout);
+    crate::errln!(
+        "{} secret values masked; {} lines of pane text, at most {} sent",
+        built.masked,
+        setup.lines.len(),
+        setup
+            .ai
+            .as_ref()
+            .map_or(crate::ai::config::DEFAULT_CONTEXT_LINES, |a| a
+                .context_lines)
+    );
+    for w in &built.injection {
+        crate::errln!("warning: text addressed to an AI assistant: {w}");
+    }
+    Ok(())
+}
+
+/// The request as sections a person can read: system text, messages, tools.
+fn readable(built: &Built) -> String {
+    let r = &built.request;
+    let mut text = format!("{SYSTEM_HEADING}\n{}\n{MESSAGES_HEADING}\n", r.system);
+    if r.messages.is_empty() {
+        text.push_str("(none: no question given)\n");
+    }
+    for m in &r.messages {
+        match m {
+            Message::User(q) => text.push_str(&format!("user: {q}\n")),
+            Message::Assistant { text: a, .. } => text.push_str(&format!("assistant: {a}\n")),
+            Message::ToolResult { content, .. } => {
+                text.push_str(&format!("tool result: {content}\n"));
+            }
+        }
+    }
+    text.push_str(&format!("{TOOLS_HEADING}\n"));
+    for t in &r.tools {
+        text.push_str(&format!(
+            "{}: {}\n  parameters: {}\n",
+            t.name, t.description, t.json_schema
+        ));
+    }
+    text.push_str(&format!("max_tokens: {}\n", r.max_tokens));
+    text
+}
+
+/// Without a provider, the request in a neutral shape.
+fn generic_body(built: &Built) -> serde_json::Value {
+    let messages: Vec<serde_json::Value> = built
+        .request
+        .messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::User(q) => Some(serde_json::json!({"role": "user", "content": q})),
+            _ => None,
+        })
+        .collect();
+    let tools: Vec<serde_json::Value> = built
+        .request
+        .tools
+        .iter()
+        .map(|t| {
+            serde_json::json!({"name": t.name, "description": t.description,
+                               "parameters": t.json_schema})
+        })
+        .collect();
+    serde_json::json!({
+        "system": built.system,
+        "messages": messages,
+        "tools": tools,
+        "max_tokens": built.request.max_tokens,
+    })
+}
