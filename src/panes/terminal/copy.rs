@@ -51,10 +51,12 @@ impl TerminalPane {
         if self.copy.is_some() {
             return;
         }
+        // Search and motions reach every line: the cold ones come back into the emulator.
+        self.copy = Some(CopyState::default());
+        self.sync_view();
         if !self.term.mode().contains(TermMode::VI) {
             self.term.toggle_vi_mode();
         }
-        self.copy = Some(CopyState::default());
     }
 
     pub fn in_copy_mode(&self) -> bool {
@@ -69,6 +71,7 @@ impl TerminalPane {
         }
         self.term.scroll_display(Scroll::Bottom);
         self.copy = None;
+        self.sync_view();
     }
 
     /// The selected text, if a selection is active.
