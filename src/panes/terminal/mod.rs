@@ -55,7 +55,8 @@ impl Default for TerminalConfig {
 pub struct Pump {
     /// Bytes parsed.
     pub bytes: usize,
-    /// Data is still queued after the budget: pump again on the next turn.
+    /// Work is left: data still queued after the budget, or old scrollback to compress
+    /// (done a slice at a time while no data waits). Pump again on the next turn.
     pub more: bool,
 }
 

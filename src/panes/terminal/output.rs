@@ -78,10 +78,7 @@ impl TerminalPane {
     /// over with a fresh screen and says so, instead of taking the whole app down.
     fn advance(&mut self, bytes: &[u8]) {
         let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut capture = Capture {
-                term: &mut self.term,
-                history: &mut self.history,
-            };
+            let mut capture = Capture::new(&mut self.term, &mut self.history);
             self.parser.advance(&mut capture, bytes);
             self.after_parse();
         }));
@@ -95,10 +92,7 @@ impl TerminalPane {
             self.parser = Processor::new();
             self.copy = None;
             self.history.install(&mut self.term);
-            let mut capture = Capture {
-                term: &mut self.term,
-                history: &mut self.history,
-            };
+            let mut capture = Capture::new(&mut self.term, &mut self.history);
             self.parser.advance(
                 &mut capture,
                 b"[lumen: the terminal emulator failed on this output; screen reset]\r\n",
@@ -127,10 +121,7 @@ impl TerminalPane {
     fn flush_sync_timeout(&mut self) {
         let due = self.parser.sync_timeout().sync_timeout();
         if due.is_some_and(|at| at <= std::time::Instant::now()) {
-            let mut capture = Capture {
-                term: &mut self.term,
-                history: &mut self.history,
-            };
+            let mut capture = Capture::new(&mut self.term, &mut self.history);
             self.parser.stop_sync(&mut capture);
             self.after_parse();
             self.handle_events();

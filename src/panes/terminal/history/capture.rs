@@ -18,16 +18,51 @@ use alacritty_terminal::vte::ansi::{
 
 /// The emulator with the history that catches rows leaving it.
 pub(in crate::panes::terminal) struct Capture<'a, T> {
-    pub(in crate::panes::terminal) term: &'a mut Term<T>,
-    pub(in crate::panes::terminal) history: &'a mut History,
+    term: &'a mut Term<T>,
+    history: &'a mut History,
+    /// Rows that may still be pushed into history before the hot part must make room;
+    /// counted down by each call's worst case so most calls check nothing else.
+    budget: usize,
 }
 
-impl<T: EventListener> Capture<'_, T> {
+impl<'a, T: EventListener> Capture<'a, T> {
+    pub(in crate::panes::terminal) fn new(term: &'a mut Term<T>, history: &'a mut History) -> Self {
+        let mut capture = Self {
+            term,
+            history,
+            budget: 0,
+        };
+        capture.refill();
+        capture
+    }
+
+    /// The actual room left (none to count while rows are not going cold).
+    fn refill(&mut self) {
+        self.budget = if self.history.draining {
+            self.history
+                .limit
+                .saturating_sub(self.term.grid().history_size())
+        } else {
+            usize::MAX
+        };
+    }
+
     /// Room for `rows` more history rows before the next call.
-    #[inline]
+    #[inline(always)]
     fn room(&mut self, rows: usize) {
-        if self.history.draining && self.term.grid().history_size() + rows > self.history.limit {
+        if self.budget < rows {
+            self.make_room(rows);
+        }
+        self.budget = self.budget.saturating_sub(rows);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, rows: usize) {
+        self.refill();
+        if self.budget < rows {
             self.history.make_room(self.term, rows);
+            self.refill();
         }
     }
 
@@ -64,7 +99,7 @@ macro_rules! forward {
 }
 
 impl<T: EventListener> Handler for Capture<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn input(&mut self, c: char) {
         // A wrap, and a wide character that does not fit, each start a new row.
         self.room(2);
@@ -106,7 +141,8 @@ impl<T: EventListener> Handler for Capture<'_, T> {
             ClearMode::Saved if !self.alt() => self.history.clear_cold(),
             _ => {}
         }
-        self.term.clear_screen(mode)
+        self.term.clear_screen(mode);
+        self.refill();
     }
 
     fn set_private_mode(&mut self, mode: PrivateMode) {
@@ -115,6 +151,7 @@ impl<T: EventListener> Handler for Capture<'_, T> {
         }
         self.term.set_private_mode(mode);
         self.history.sync(self.term);
+        self.refill();
     }
 
     fn unset_private_mode(&mut self, mode: PrivateMode) {
@@ -123,11 +160,13 @@ impl<T: EventListener> Handler for Capture<'_, T> {
         if was_alt && !self.alt() {
             self.history.after_alt(self.term);
         }
+        self.refill();
     }
 
     fn reset_state(&mut self) {
         self.term.reset_state();
         self.history.after_reset(self.term);
+        self.refill();
     }
 
     forward! {

@@ -39,13 +39,16 @@ pub(super) fn is_default(cell: &Cell) -> bool {
 /// Reusable buffers, so encoding a row allocates nothing once warm.
 #[derive(Default)]
 pub(super) struct Encoder {
+    head: Vec<u8>,
     text: Vec<u8>,
     styles: Vec<u8>,
     wide: Vec<u8>,
     spacers: Vec<u8>,
     extras: Vec<u8>,
-    body: Vec<u8>,
 }
+
+const FOREGROUND: Color = Color::Named(NamedColor::Foreground);
+const BACKGROUND: Color = Color::Named(NamedColor::Background);
 
 impl Encoder {
     /// Append `row` (whose cells from `extent` on are known to be default) to `out` as one
@@ -56,11 +59,11 @@ impl Encoder {
         while n > 0 && is_default(&cells[n - 1]) {
             n -= 1;
         }
-        self.body.clear();
-        put_varint(&mut self.body, n as u64);
+        self.head.clear();
+        put_varint(&mut self.head, n as u64);
         if n == 0 {
-            put_varint(out, self.body.len() as u64);
-            out.extend_from_slice(&self.body);
+            put_varint(out, self.head.len() as u64);
+            out.extend_from_slice(&self.head);
             return RowInfo {
                 cells: 0,
                 ends_line: true,
@@ -87,7 +90,6 @@ impl Encoder {
                     .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             }
             let flags = cell.flags;
-            wraps |= flags.contains(Flags::WRAPLINE);
             if flags.intersects(WIDE_FLAGS) {
                 if flags.contains(Flags::WIDE_CHAR) {
                     put_varint(&mut self.wide, (i - last_wide) as u64);
@@ -100,10 +102,21 @@ impl Encoder {
                     spacers += 1;
                 }
             }
+            let style_flags = flags.difference(WIDE_FLAGS);
+            // Most cells are plain text outside any run: nothing more to note.
+            if run.is_none()
+                && style_flags.is_empty()
+                && cell.extra.is_none()
+                && cell.fg == FOREGROUND
+                && cell.bg == BACKGROUND
+            {
+                continue;
+            }
+            wraps |= flags.contains(Flags::WRAPLINE);
             let style = Style {
                 fg: cell.fg,
                 bg: cell.bg,
-                flags: flags.difference(WIDE_FLAGS),
+                flags: style_flags,
             };
             match run {
                 Some((_, open)) if open == style => {}
@@ -130,37 +143,42 @@ impl Encoder {
             runs += 1;
         }
         let mut parts = 0;
-        if runs > 0 {
-            parts |= HAS_STYLES;
-        }
-        if wide + spacers > 0 {
-            parts |= HAS_WIDE;
-        }
-        if extras > 0 {
-            parts |= HAS_EXTRAS;
-        }
         if wraps {
             parts |= WRAPS;
         }
-        self.body.push(parts);
-        put_varint(&mut self.body, self.text.len() as u64);
-        self.body.extend_from_slice(&self.text);
-        if runs > 0 {
-            put_varint(&mut self.body, runs);
-            self.body.extend_from_slice(&self.styles);
+        // Each optional part: its bit, its count, its bytes.
+        let sections = [
+            (HAS_STYLES, runs, &self.styles, None),
+            (HAS_WIDE, wide, &self.wide, Some((spacers, &self.spacers))),
+            (HAS_EXTRAS, extras, &self.extras, None),
+        ];
+        let mut len = 0;
+        for (bit, count, bytes, second) in &sections {
+            let present = *count > 0 || second.is_some_and(|(c, _)| c > 0);
+            if present {
+                parts |= bit;
+                len += varint_len(*count) + bytes.len();
+                if let Some((c, b)) = second {
+                    len += varint_len(*c) + b.len();
+                }
+            }
         }
-        if wide + spacers > 0 {
-            put_varint(&mut self.body, wide);
-            self.body.extend_from_slice(&self.wide);
-            put_varint(&mut self.body, spacers);
-            self.body.extend_from_slice(&self.spacers);
+        self.head.push(parts);
+        put_varint(&mut self.head, self.text.len() as u64);
+        len += self.head.len() + self.text.len();
+        put_varint(out, len as u64);
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(&self.text);
+        for (bit, count, bytes, second) in &sections {
+            if parts & bit != 0 {
+                put_varint(out, *count);
+                out.extend_from_slice(bytes);
+                if let Some((c, b)) = second {
+                    put_varint(out, *c);
+                    out.extend_from_slice(b);
+                }
+            }
         }
-        if extras > 0 {
-            put_varint(&mut self.body, extras);
-            self.body.extend_from_slice(&self.extras);
-        }
-        put_varint(out, self.body.len() as u64);
-        out.extend_from_slice(&self.body);
         RowInfo {
             cells: n,
             ends_line: !wraps,
@@ -333,6 +351,10 @@ fn put_color(out: &mut Vec<u8>, color: Color) {
         Color::Spec(rgb) => out.extend_from_slice(&[1, rgb.r, rgb.g, rgb.b]),
         Color::Indexed(i) => out.extend_from_slice(&[2, i]),
     }
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - v.max(1).leading_zeros() as usize).div_ceil(7)
 }
 
 pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {

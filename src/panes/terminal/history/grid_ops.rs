@@ -42,21 +42,23 @@ fn swap(grid: &mut Grid<Cell>, a: Line, b: Line) {
     grid[a] = second;
 }
 
-/// Size the row ring for `limit` history rows: alacritty grows it 1 000 full-width rows at a
-/// time and keeps spare rows after history shrinks; this leaves room for exactly `limit`,
-/// allocated once, so history can refill to the limit without allocating. History content
-/// is unchanged; the caller sets the limit again afterwards.
+/// Size the row ring for `limit` history rows, using the spare rows it has (alacritty grows
+/// it 1 000 full-width rows at a time and keeps spares after history shrinks): afterwards it
+/// holds exactly `limit` history rows (or the history there is), so history can refill to
+/// the limit without allocating. History content is unchanged; the caller sets the limit
+/// again afterwards.
 pub(super) fn fit_ring(grid: &mut Grid<Cell>, limit: usize) {
-    grid.truncate();
     let h = grid.history_size();
-    if h >= limit {
-        return;
+    if h < limit {
+        grid.update_history(limit);
+        grow_top(grid, limit - h);
     }
-    grid.update_history(limit);
-    grow_top(grid, limit - h);
     grid.truncate();
-    // The added rows are the oldest: shrinking history drops them and keeps them as spares.
-    grid.update_history(h);
+    if h < limit {
+        // The added rows are the oldest: shrinking history drops them and keeps them as
+        // spares.
+        grid.update_history(h);
+    }
 }
 
 /// Mark every screen and history row as fully written.

@@ -113,7 +113,7 @@ macro_rules! refuse_scalars {
     };
 }
 
-impl<'a> Serializer for &'a mut Probe {
+impl Serializer for &mut Probe {
     type Ok = ();
     type Error = Refused;
     type SerializeSeq = Impossible<(), Refused>;

@@ -23,6 +23,8 @@ pub(super) struct ColdStore {
     skip: usize,
     /// Rows kept.
     rows: usize,
+    /// Some sealed block may still be uncompressed.
+    unpacked: bool,
 }
 
 struct Block {
@@ -32,7 +34,8 @@ struct Block {
     packed: Option<(Box<[u8]>, usize)>,
     /// Rows in the block, skipped ones included.
     rows: usize,
-    /// Where each record starts, while the block is unpacked and open; empty once sealed.
+    /// Where each record starts, found when rows are taken off the end; stale when its
+    /// length is not `rows`.
     starts: Vec<u32>,
     /// Some row has a WRAPLINE cell: a resize may join it with the row below.
     wraps: bool,
@@ -76,11 +79,17 @@ impl Block {
         }
     }
 
-    /// Unpack and index the records, so rows can be appended or taken off the end.
-    fn open(&mut self) -> &mut Vec<u8> {
+    /// Decompress the records, so rows can be appended.
+    fn unpack(&mut self) -> &mut Vec<u8> {
         if let Some((bytes, len)) = self.packed.take() {
             self.raw = lz4_flex::block::decompress(&bytes, len).unwrap_or_default();
         }
+        &mut self.raw
+    }
+
+    /// Unpack and find where each record starts, so rows can be taken off the end.
+    fn index(&mut self) {
+        self.unpack();
         if self.starts.len() != self.rows {
             self.starts.clear();
             let mut rest: &[u8] = &self.raw;
@@ -94,7 +103,6 @@ impl Block {
             }
             self.starts.truncate(self.rows);
         }
-        &mut self.raw
     }
 
     fn bytes(&self) -> usize {
@@ -138,9 +146,7 @@ impl ColdStore {
                 ends_line: true,
             };
         };
-        let at = block.open().len() as u32;
-        block.starts.push(at);
-        let info = enc.encode(row, extent, &mut block.raw);
+        let info = enc.encode(row, extent, block.unpack());
         block.rows += 1;
         block.wraps |= !info.ends_line;
         block.widest = block.widest.max(info.cells);
@@ -174,10 +180,10 @@ impl ColdStore {
             return;
         };
         if block.rows > mark.rows {
-            block.open().truncate(mark.bytes);
+            block.unpack().truncate(mark.bytes);
             self.rows -= block.rows - mark.rows;
             block.rows = mark.rows;
-            block.starts.truncate(mark.rows);
+            block.starts.clear();
             block.ends_line = true;
         }
         if block.rows == 0 {
@@ -196,6 +202,7 @@ impl ColdStore {
             block.sealed = true;
             block.starts = Vec::new();
             block.raw.shrink_to_fit();
+            self.unpacked = true;
         }
     }
 
@@ -225,7 +232,7 @@ impl ColdStore {
             let Some(block) = self.blocks.back_mut() else {
                 break;
             };
-            block.open();
+            block.index();
             let kept = block.rows - skip;
             let take = left.min(kept);
             let first = block.rows - take;
@@ -274,6 +281,9 @@ impl ColdStore {
     /// Compress sealed blocks, oldest first, until about `budget` bytes were read. True when
     /// some are left for next time.
     pub(super) fn compress(&mut self, budget: usize) -> bool {
+        if !self.unpacked {
+            return false;
+        }
         let mut spent = 0;
         for block in self.blocks.iter_mut() {
             if !block.sealed || block.packed.is_some() {
@@ -289,6 +299,7 @@ impl ColdStore {
                 raw.len(),
             ));
         }
+        self.unpacked = false;
         false
     }
 
@@ -305,6 +316,7 @@ impl ColdStore {
             last.sealed = true;
             last.starts = Vec::new();
         }
+        self.unpacked = true;
         if self.blocks.is_empty() {
             self.skip = skip;
         }
