@@ -272,13 +272,27 @@ fn resize_after_lines_went_cold_rewraps_them() {
 }
 
 #[test]
-fn copy_mode_brings_lines_back_and_leaving_it_stores_them_again() {
+fn copy_mode_brings_lines_back_as_it_reaches_them() {
     let (mut pane, ends) = pane(40, 10, 500);
     feed(&mut pane, &ends, numbered(800).as_bytes());
     let before = pane.history_stats();
+    // Entering copy mode moves nothing; a page up brings back about a page.
     pane.enter_copy_mode();
+    assert_eq!(pane.history_stats(), before);
+    pane.handle_key(&KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE));
+    let paged = pane.history_stats();
+    assert!(paged.cold_lines < before.cold_lines, "{paged:?}");
+    assert!(paged.cold_lines + 100 > before.cold_lines, "{paged:?}");
+    // The top of the history brings back all of it, with the line count unchanged.
+    keys(&mut pane, "g");
     assert_eq!(pane.history_stats().cold_lines, 0);
     assert_eq!(pane.history_len(), before.lines);
+    assert!(
+        status(&pane, 40, 10).contains("line 1/510"),
+        "{}",
+        status(&pane, 40, 10)
+    );
+    // Leaving copy mode stores them again.
     keys(&mut pane, "q");
     let after = pane.history_stats();
     assert_eq!(after.lines, before.lines);

@@ -51,7 +51,7 @@ impl TerminalPane {
         if self.copy.is_some() {
             return;
         }
-        // Search and motions reach every line: the cold ones come back into the emulator.
+        // Old lines stay in the compact store until a motion or a search reaches them.
         self.copy = Some(CopyState::default());
         self.sync_view();
         if !self.term.mode().contains(TermMode::VI) {
@@ -131,6 +131,7 @@ impl TerminalPane {
     }
 
     fn command_key(&mut self, key: &KeyEvent) -> KeyOutcome {
+        self.reach_for(key);
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let half = (self.term.screen_lines() / 2).max(1) as i32;
         let page = self.term.screen_lines().max(1) as i32;
@@ -199,6 +200,22 @@ impl TerminalPane {
         KeyOutcome::Consumed
     }
 
+    /// Bring back from the compact store the lines `key` may move to: the whole history for
+    /// `g` and searches, otherwise two screens above the cursor or the view (a page up and
+    /// any motion over a line end stay within them).
+    fn reach_for(&mut self, key: &KeyEvent) {
+        let depth = match key.code {
+            KeyCode::Char('g') | KeyCode::Char('n') | KeyCode::Char('N') => usize::MAX,
+            _ => {
+                let cursor = self.term.vi_mode_cursor.point.line.0;
+                let above = usize::try_from(-cursor).unwrap_or(0);
+                let screen = self.term.screen_lines();
+                self.term.grid().display_offset().max(above) + 2 * screen
+            }
+        };
+        self.history.reach(&mut self.term, depth);
+    }
+
     /// Move the view and the cursor by `lines` (positive = back into history).
     fn page(&mut self, lines: i32) {
         self.term.scroll_display(Scroll::Delta(lines));
@@ -256,6 +273,8 @@ impl TerminalPane {
 
     /// Jump to the next hit after (or before) the copy cursor, wrapping around the history.
     fn search_step(&mut self, forward: bool) {
+        // A search runs over every line.
+        self.history.reach(&mut self.term, usize::MAX);
         let term = &mut self.term;
         let Some(copy) = self.copy.as_mut() else {
             return;
@@ -311,7 +330,8 @@ impl TerminalPane {
         if let Some(message) = &copy.message {
             return Some(format!("[copy] {message}"));
         }
-        let history = self.term.grid().history_size();
+        // Lines still in the compact store count too.
+        let history = self.history_len();
         let line = self.term.vi_mode_cursor.point.line.0 + history as i32 + 1;
         let total = history + self.term.screen_lines();
         let mut text = format!("[copy] line {line}/{total}");

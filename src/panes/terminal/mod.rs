@@ -23,7 +23,7 @@ use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::term::{self, Term, TermMode};
 use alacritty_terminal::vte::ansi::{self, Processor};
 use crossterm::event::{KeyEvent, KeyEventKind};
-use history::{History, View};
+use history::History;
 use listener::Inbox;
 
 /// Fewest columns the emulator runs with: alacritty cannot place a wide character in one.
@@ -362,10 +362,10 @@ impl TerminalPane {
 
     /// Scroll the view by `lines` (positive = back into history).
     pub fn scroll(&mut self, lines: i32) {
-        if lines > 0 && self.copy.is_none() {
+        if lines > 0 {
             // Keep the rows in view out of the cold store, and bring back those to be shown.
             let depth = self.term.grid().display_offset() + lines.unsigned_abs() as usize;
-            self.history.set_view(&mut self.term, View::Scrolled);
+            self.history.set_following(&mut self.term, false);
             self.history.reach(&mut self.term, depth);
         }
         self.term.scroll_display(Scroll::Delta(lines));
@@ -375,19 +375,15 @@ impl TerminalPane {
         }
     }
 
-    /// Tell the history what the user looks at: it keeps in the emulator whatever is shown.
+    /// Tell the history whether the view follows the output: otherwise it keeps in the
+    /// emulator whatever is shown or in copy mode.
     fn sync_view(&mut self) {
-        let view = if self.copy.is_some() {
-            View::Copying
-        } else if self.alt_screen() {
+        if self.copy.is_none() && self.alt_screen() {
             // The primary screen keeps its own view until it is back.
             return;
-        } else if self.term.grid().display_offset() > 0 {
-            View::Scrolled
-        } else {
-            View::Following
-        };
-        self.history.set_view(&mut self.term, view);
+        }
+        let following = self.copy.is_none() && self.term.grid().display_offset() == 0;
+        self.history.set_following(&mut self.term, following);
     }
 
     /// The visible lines (or the scrolled view) as text, trailing spaces trimmed.

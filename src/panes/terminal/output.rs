@@ -108,7 +108,9 @@ impl TerminalPane {
         let offset = self.term.grid().display_offset();
         if offset > self.term.grid().history_size() {
             self.history.reach(&mut self.term, offset);
-            self.term.scroll_display(Scroll::Delta(0));
+            if offset > self.term.grid().history_size() {
+                self.term.scroll_display(Scroll::Delta(0));
+            }
         }
     }
 

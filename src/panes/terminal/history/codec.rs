@@ -296,8 +296,11 @@ pub(super) fn decode(record: &[u8], out: &mut Vec<Cell>) -> Option<()> {
 }
 
 /// Write `cells` into `row` from its first column; the rest of the row becomes default.
+///
+/// The row is reset first, which clears the cells it was ever written to (see
+/// `grid_ops::mark_rows_written` for why that is all of them).
 pub(super) fn fill_row(row: &mut Row<Cell>, cells: &mut Vec<Cell>) {
-    row[..].fill(Cell::default());
+    row.reset(&Cell::default());
     let width = row.len();
     for (i, cell) in cells.drain(..).enumerate().take(width) {
         row[Column(i)] = cell;

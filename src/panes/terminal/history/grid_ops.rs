@@ -10,19 +10,17 @@ use alacritty_terminal::vte::ansi::Color;
 /// Add `k` blank rows above the oldest history row; every other row, the cursor and the view
 /// stay where they are. The history limit must already allow `k` more rows.
 ///
-/// Alacritty grows history only by scrolling the screen up; a one-line scroll region at the
-/// top pushes just the top screen row. After `k` such pushes that row is put back and the
-/// history rows are moved down past the new blank ones.
+/// Alacritty grows history only by scrolling the screen up; scrolling a one-line region at
+/// the top by `k` pushes just the top screen row and `k - 1` blank rows. That row is then
+/// put back and the history rows are moved down past the new blank ones.
 pub(super) fn grow_top(grid: &mut Grid<Cell>, k: usize) {
     if k == 0 {
         return;
     }
     let h = grid.history_size() as i32;
     let offset = grid.display_offset() as i32;
+    grid.scroll_up::<Color>(&(Line(0)..Line(1)), k);
     let k = k as i32;
-    for _ in 0..k {
-        grid.scroll_up::<Color>(&(Line(0)..Line(1)), 1);
-    }
     // The old top screen row is now the k-th newest history row; the rows pushed after it are
     // blank, and so is the new top row.
     swap(grid, Line(0), Line(-k));

@@ -41,17 +41,6 @@ fn freed(bytes: usize) {
     FREED.fetch_add(bytes, Ordering::Relaxed);
 }
 
-/// What the user looks at, which decides where history rows may live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum View {
-    /// The bottom of the output: rows go cold as they leave the hot part.
-    Following,
-    /// Scrolled back outside copy mode: rows stay where they are, more come back as needed.
-    Scrolled,
-    /// Copy mode: search and motions see every row, so all of them come back.
-    Copying,
-}
-
 /// Sizes of the history, for the status line and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HistoryStats {
@@ -77,7 +66,9 @@ pub(super) struct History {
     ring: Option<usize>,
     /// Off: behave as the bare emulator (for comparisons in tests).
     enabled: bool,
-    view: View,
+    /// The view follows the output (not scrolled back, not in copy mode). Otherwise rows
+    /// stay where they are, and more come back as the view or copy mode reaches them.
+    following: bool,
     /// Rows go cold before the emulator would drop them: enabled, following, primary screen.
     draining: bool,
     /// While the alternate screen is shown and cold rows exist: a copy of the primary grid,
@@ -123,7 +114,7 @@ impl History {
             limit: max_lines,
             ring: Some(0),
             enabled: enabled && max_lines > 0,
-            view: View::Following,
+            following: true,
             draining: false,
             shadow: None,
             cells: Vec::new(),
@@ -166,19 +157,19 @@ impl History {
         }
     }
 
-    /// The user's view changed.
-    pub(super) fn set_view<T>(&mut self, term: &mut Term<T>, view: View) {
-        if view == self.view {
+    /// The view started or stopped following the output.
+    pub(super) fn set_following<T>(&mut self, term: &mut Term<T>, following: bool) {
+        if following == self.following {
             return;
         }
-        self.view = view;
+        self.following = following;
         self.sync(term);
     }
 
-    /// Start or stop draining as the view and screen say; copy mode brings every row back.
+    /// Start or stop draining as the view and screen say.
     pub(super) fn sync<T>(&mut self, term: &mut Term<T>) {
         let primary = !alt(term);
-        let draining = self.enabled && primary && self.view == View::Following;
+        let draining = self.enabled && primary && self.following;
         if draining != self.draining {
             self.draining = draining;
             if draining {
@@ -189,9 +180,6 @@ impl History {
                 let limit = self.max_lines;
                 self.set_limit(term.grid_mut(), limit);
             }
-        }
-        if primary && self.view == View::Copying && !self.store.is_empty() {
-            self.thaw(term, self.store.rows());
         }
     }
 

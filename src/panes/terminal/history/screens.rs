@@ -44,20 +44,27 @@ impl History {
             let limit = self.max_lines;
             self.set_limit(term.grid_mut(), limit);
         }
-        // Lines first, then columns, as alacritty does within one resize; the emulator
-        // drops history past the limit after each step, so the cold rows are trimmed after
-        // each step too.
-        if rows != old_rows {
-            term.resize(Dims {
-                cols: old_cols,
-                rows,
-            });
-            self.after_resize_step(term, old_cols, old_cols);
+        // Alacritty changes the lines first: fewer lines push rows above the cursor into
+        // history, dropping the oldest past the limit before the columns change. Those come
+        // from the cold rows, so drop them first.
+        let (hot, cursor) = self.primary_state(term);
+        let pushed = if rows < old_rows {
+            (cursor + 1).saturating_sub(rows)
+        } else {
+            0
+        };
+        self.trim(hot + pushed);
+        term.resize(Dims { cols, rows });
+        if let Some(shadow) = self.shadow.as_mut() {
+            shadow.resize::<Color>(true, rows, cols);
         }
-        if cols != old_cols {
-            term.resize(Dims { cols, rows });
-            self.after_resize_step(term, old_cols, cols);
+        if cols != old_cols && !self.store.is_empty() {
+            let store = std::mem::take(&mut self.store);
+            self.store = reflow::reflow(store, old_cols, cols, &mut self.encoder);
         }
+        // Narrower rows can split in more than the limit allows.
+        let (hot, _) = self.primary_state(term);
+        self.trim(hot);
         grid_ops::mark_rows_written(term.grid_mut());
         if primary {
             // The resize rebuilt the ring with no spare rows.
@@ -71,22 +78,14 @@ impl History {
         }
     }
 
-    /// Rewrap the cold rows from `old` to `new` columns and trim them to what the primary
-    /// grid keeps after one step of a resize.
-    fn after_resize_step<T>(&mut self, term: &mut Term<T>, old: usize, new: usize) {
-        if old != new && !self.store.is_empty() {
-            let store = std::mem::take(&mut self.store);
-            self.store = reflow::reflow(store, old, new, &mut self.encoder);
-        }
-        let hot = if !alt(term) {
-            term.grid().history_size()
-        } else if let Some(shadow) = self.shadow.as_mut() {
-            shadow.resize::<Color>(true, term.screen_lines(), term.columns());
-            shadow.history_size()
-        } else {
-            return;
+    /// History rows and cursor line of the primary grid (its copy while hidden).
+    fn primary_state<T>(&self, term: &Term<T>) -> (usize, usize) {
+        let grid = match self.shadow.as_deref() {
+            Some(shadow) if alt(term) => shadow,
+            _ => term.grid(),
         };
-        self.trim(hot);
+        let cursor = usize::try_from(grid.cursor.point.line.0).unwrap_or(0);
+        (grid.history_size(), cursor)
     }
 
     /// The primary screen is about to give way to the alternate one.

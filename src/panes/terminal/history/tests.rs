@@ -2,12 +2,13 @@
 //! mode leave the screen, every history row (text and attributes, cell for cell) and the
 //! cursor exactly as a pane without the compact store has them.
 
-use super::super::{TerminalConfig, TerminalPane};
+use super::super::{KeyOutcome, TerminalConfig, TerminalPane};
 use super::codec::{self, Encoder};
 use alacritty_terminal::grid::{Dimensions, Row};
 use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::{Cell, Flags, Hyperlink};
 use alacritty_terminal::vte::ansi::{Color, NamedColor, Rgb};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 
 /// Every row of the pane's primary history and screen, oldest first.
@@ -30,6 +31,15 @@ fn assert_same(compact: &TerminalPane, plain: &TerminalPane) -> Result<(), TestC
         plain.term.grid().cursor.point
     );
     prop_assert_eq!(compact.alt_screen(), plain.alt_screen());
+    prop_assert_eq!(compact.copy_status(), plain.copy_status());
+    prop_assert_eq!(compact.in_copy_mode(), plain.in_copy_mode());
+    if compact.in_copy_mode() {
+        prop_assert_eq!(
+            compact.term.vi_mode_cursor.point,
+            plain.term.vi_mode_cursor.point
+        );
+    }
+    prop_assert_eq!(compact.selected_text(), plain.selected_text());
     let (a, b) = (all_rows(compact), all_rows(plain));
     prop_assert_eq!(a.len(), b.len(), "rows kept");
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
@@ -51,6 +61,8 @@ enum Step {
     Resize(u16, u16),
     Scroll(i32),
     CopyMode(bool),
+    /// Copy-mode keys (ignored outside copy mode, where they would go to the program).
+    Keys(String),
     Compress,
 }
 
@@ -117,11 +129,21 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (2u16..50, 1u16..14).prop_map(|(c, r)| Step::Resize(c, r)),
         1 => (-30i32..30).prop_map(Step::Scroll),
         1 => any::<bool>().prop_map(Step::CopyMode),
+        2 => prop::collection::vec(
+            prop::sample::select(vec![
+                "k", "j", "kkkkk", "g", "G", "v", "V", "y", "0", "$", "w", "b", "e", "H", "L",
+                "M", "?a\n", "/A\n", "?日\n", "n", "N", "\u{15}", "\u{2}", "\u{4}", "\u{6}",
+            ]),
+            1..6,
+        )
+        .prop_map(|keys| Step::Keys(keys.concat())),
         1 => Just(Step::Compress),
     ]
 }
 
-fn apply(pane: &mut TerminalPane, step: &Step) {
+/// Apply `step`; what the keys returned, for comparing.
+fn apply(pane: &mut TerminalPane, step: &Step) -> Vec<KeyOutcome> {
+    let mut outcomes = Vec::new();
     match step {
         Step::Output(bytes) => {
             for chunk in bytes.chunks(97) {
@@ -136,8 +158,25 @@ fn apply(pane: &mut TerminalPane, step: &Step) {
                 pane.leave_copy_mode();
             }
         }
+        Step::Keys(keys) => {
+            if pane.in_copy_mode() {
+                for c in keys.chars() {
+                    let key = match c {
+                        '\n' => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+                        // Control letters: ^B ^D ^F ^U.
+                        c if (c as u32) < 0x20 => KeyEvent::new(
+                            KeyCode::Char(char::from(b'a' + c as u8 - 1)),
+                            KeyModifiers::CONTROL,
+                        ),
+                        c => KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+                    };
+                    outcomes.push(pane.handle_key(&key));
+                }
+            }
+        }
         Step::Compress => while pane.history.compress() {},
     }
+    outcomes
 }
 
 proptest! {
@@ -152,8 +191,8 @@ proptest! {
         let mut compact = TerminalPane::detached(cfg);
         let mut plain = TerminalPane::plain(cfg);
         for step in &steps {
-            apply(&mut compact, step);
-            apply(&mut plain, step);
+            let outcome = apply(&mut compact, step);
+            prop_assert_eq!(outcome, apply(&mut plain, step));
             assert_same(&compact, &plain)?;
         }
         prop_assert_eq!(compact.emulator_errors(), 0);
