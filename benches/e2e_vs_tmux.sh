@@ -55,9 +55,19 @@ fi
 # 2. memory with 20 full panes (history 10000 lines of ~83 columns each), per window width
 LINES_KEPT=10000
 PANES=20
-fill='i=0; while [ $i -lt 11000 ]; do printf "%05d the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor\n" $i; i=$((i+1)); done'
+# Each run leaves a file in the directory given as argument once its pane has printed all.
+fill='i=0; while [ $i -lt 11000 ]; do printf "%05d the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor\n" $i; i=$((i+1)); done; mktemp "$1/done.XXXXXX" >/dev/null'
 printf '%s\n' "$fill" > "$WORK/fill.sh"
 rss() { awk '/VmRSS/ {print $2}' /proc/"$1"/status; }
+# Wait until all panes printed their history (a loaded machine can take long), then let the
+# program settle (lumen compresses cold history between reads).
+wait_fills() {
+    for _ in $(seq 1 1200); do
+        [ "$(find "$1" -name 'done.*' | wc -l)" -ge $PANES ] && { sleep 3; return 0; }
+        sleep 0.5
+    done
+    echo "timeout waiting for the panes to fill ($1)" >&2; exit 1
+}
 
 # lumen in a W-column window: prints "RSS_BEFORE_FILL RSS_AFTER_FILL IDLE_TICKS" (KiB, KiB, ticks)
 lumen_mem() {
@@ -73,8 +83,9 @@ lumen_mem() {
     if [ "$(cat /proc/"$pane_pid"/comm)" = "$name" ]; then lpid=$pane_pid; else lpid=$(pgrep -P "$pane_pid" -x "$name"); fi
     local before; before=$(rss "$lpid")
     # Each tab runs the fill script, then the next tab.
-    for _ in $(seq 1 $PANES); do $T send-keys -t mem "sh $WORK/fill.sh" Enter C-b n; sleep 0.3; done
-    sleep 8
+    local done_dir; done_dir=$(mktemp -d -p "$WORK")
+    for _ in $(seq 1 $PANES); do $T send-keys -t mem "sh $WORK/fill.sh $done_dir" Enter C-b n; sleep 0.3; done
+    wait_fills "$done_dir"
     local after; after=$(rss "$lpid")
     local c0 c1
     c0=$(awk '{print $14+$15}' /proc/"$lpid"/stat); sleep 5; c1=$(awk '{print $14+$15}' /proc/"$lpid"/stat)
@@ -91,8 +102,9 @@ tmux_mem() {
     sleep 1
     local tpid; tpid=$($m display -p '#{pid}')
     local before; before=$(rss "$tpid")
-    for i in $(seq 0 $((PANES - 1))); do $m send-keys -t "m:$i" "sh $WORK/fill.sh" Enter; done
-    sleep 8
+    local done_dir; done_dir=$(mktemp -d -p "$WORK")
+    for i in $(seq 0 $((PANES - 1))); do $m send-keys -t "m:$i" "sh $WORK/fill.sh $done_dir" Enter; done
+    wait_fills "$done_dir"
     local after; after=$(rss "$tpid")
     $m kill-server
     echo "$before $after"

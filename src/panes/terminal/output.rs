@@ -70,6 +70,7 @@ impl TerminalPane {
         self.handle_events();
         self.sync_view();
         if self.copy.is_some() {
+            self.keep_copy_cursor_in_grid();
             self.refresh_hits();
         }
     }

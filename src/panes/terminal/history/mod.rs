@@ -1,8 +1,9 @@
 //! Scrollback that costs what its text costs. The emulator keeps the screen and a few recent
 //! history rows at full width; older rows go to a compact store of ours (`store`: text plus
-//! style runs, compressed when sealed) and come back into the emulator when the view is
-//! scrolled to them, copy mode starts or a full-screen program takes over. Alacritty's own
-//! scrolling, search, selection and reflow therefore work on every row as before.
+//! style runs, compressed once sealed) and come back into the emulator when the view is
+//! scrolled to them, a copy-mode motion or search reaches them, a resize needs them, or a
+//! full-screen program takes the screen. Alacritty's own scrolling, search, selection and
+//! reflow therefore work on every row as before; cold rows are rewrapped by alacritty too.
 
 mod capture;
 mod codec;
@@ -195,9 +196,10 @@ impl History {
         if !self.draining {
             return;
         }
-        let ended = hot == 0 || !moves::wraps_at_end(&grid[Line(-1)]);
-        if self.limit > hot_limit(self.max_lines) && ended {
-            self.resume(term);
+        if self.limit > hot_limit(self.max_lines) {
+            if hot == 0 || !moves::wraps_at_end(&grid[Line(-1)]) {
+                self.resume(term);
+            }
         } else {
             // History grew past the ring: alacritty added spare rows; keep only the hot ones.
             self.fit_ring(term.grid_mut());
@@ -207,18 +209,19 @@ impl History {
 
     /// Compress some sealed cold blocks; true when more are waiting.
     pub(super) fn compress(&mut self) -> bool {
-        let before = self.store.bytes();
-        let more = self.store.compress(COMPRESS_BUDGET);
-        freed(before.saturating_sub(self.store.bytes()));
-        if !more {
-            self.release_memory();
+        let (more, bytes) = self.store.compress(COMPRESS_BUDGET);
+        if bytes > 0 {
+            freed(bytes);
+            if !more {
+                self.release_memory();
+            }
         }
         more
     }
 
     /// Give freed heap pages back to the system once enough were freed, by any pane: rows
     /// the emulator held for a while are many small allocations the allocator would keep.
-    pub(super) fn release_memory(&self) {
+    fn release_memory(&self) {
         if FREED.load(Ordering::Relaxed) < TRIM_AFTER {
             return;
         }

@@ -278,29 +278,28 @@ impl ColdStore {
         }
     }
 
-    /// Compress sealed blocks, oldest first, until about `budget` bytes were read. True when
-    /// some are left for next time.
-    pub(super) fn compress(&mut self, budget: usize) -> bool {
+    /// Compress sealed blocks, oldest first, until about `budget` bytes were read. Returns
+    /// whether some are left for next time, and the bytes freed.
+    pub(super) fn compress(&mut self, budget: usize) -> (bool, usize) {
         if !self.unpacked {
-            return false;
+            return (false, 0);
         }
-        let mut spent = 0;
+        let (mut spent, mut freed) = (0, 0);
         for block in self.blocks.iter_mut() {
             if !block.sealed || block.packed.is_some() {
                 continue;
             }
             if spent >= budget {
-                return true;
+                return (true, freed);
             }
             let raw = std::mem::take(&mut block.raw);
+            let packed = lz4_flex::block::compress(&raw).into_boxed_slice();
             spent += raw.len();
-            block.packed = Some((
-                lz4_flex::block::compress(&raw).into_boxed_slice(),
-                raw.len(),
-            ));
+            freed += raw.capacity().saturating_sub(packed.len());
+            block.packed = Some((packed, raw.len()));
         }
         self.unpacked = false;
-        false
+        (false, freed)
     }
 
     /// Move every block out, with the number of skipped rows at the front of the first.

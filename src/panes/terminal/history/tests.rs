@@ -131,8 +131,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<bool>().prop_map(Step::CopyMode),
         2 => prop::collection::vec(
             prop::sample::select(vec![
-                "k", "j", "kkkkk", "g", "G", "v", "V", "y", "0", "$", "w", "b", "e", "H", "L",
-                "M", "?a\n", "/A\n", "?日\n", "n", "N", "\u{15}", "\u{2}", "\u{4}", "\u{6}",
+                "k", "j", "kkkkk", "g", "G", "v", "V", "y", "0", "$", "l", "w", "b", "e", "H",
+                "L", "M", "?a\n", "/A\n", "?日\n", "n", "N", "\u{15}", "\u{2}", "\u{4}", "\u{6}",
             ]),
             1..6,
         )
