@@ -1,5 +1,6 @@
 //! Terminal emulation throughput (MB/s) of our pane vs `vt100` on the same deterministic
-//! streams, and frame time of rendering 1 and 4 panes of 200x50.
+//! streams, frame time of rendering 1 and 4 panes of 200x50, and what a full scrollback
+//! costs when it comes back from the compact store (copy mode, resize).
 //!
 //! Extra modes for benches/parse_vs_tmux.sh (checked before criterion runs):
 //! - `LUMEN_BENCH_WRITE_STREAMS=DIR`: write the streams to DIR/NAME.bin and exit;
@@ -275,6 +276,46 @@ fn frames(c: &mut Criterion) {
     group.finish();
 }
 
+/// A 200x50 pane with its 10 000 lines of scrollback full of ~83-column text.
+fn full_pane() -> TerminalPane {
+    let text: String = (0..11_000)
+        .map(|i| {
+            format!("{i:05} the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor\r\n")
+        })
+        .collect();
+    feed_lumen(text.as_bytes())
+}
+
+/// Copy mode brings every line back into the emulator and leaving it stores them again;
+/// resizing rewraps the stored lines.
+fn history(c: &mut Criterion) {
+    let mut group = c.benchmark_group("history");
+    group.sample_size(10).measurement_time(MEASURE);
+    let mut pane = full_pane();
+    group.bench_function("copy_mode_enter_leave_10k_lines_200x50", |b| {
+        b.iter(|| {
+            pane.enter_copy_mode();
+            pane.handle_key(&crossterm::event::KeyEvent::from(
+                crossterm::event::KeyCode::Esc,
+            ));
+        })
+    });
+    let mut wide = true;
+    group.bench_function("resize_200_to_160_cols_10k_lines", |b| {
+        b.iter(|| {
+            wide = !wide;
+            pane.resize(if wide { COLS } else { 160 }, ROWS);
+        })
+    });
+    group.bench_function("resize_200_to_60_cols_10k_lines", |b| {
+        b.iter(|| {
+            wide = !wide;
+            pane.resize(if wide { COLS } else { 60 }, ROWS);
+        })
+    });
+    group.finish();
+}
+
 /// The modes used by parse_vs_tmux.sh; true when one ran and criterion should not.
 fn script_modes() -> bool {
     if let Some(dir) = std::env::var_os("LUMEN_BENCH_WRITE_STREAMS") {
@@ -322,5 +363,6 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     parse(&mut c);
     frames(&mut c);
+    history(&mut c);
     c.final_summary();
 }

@@ -6,6 +6,7 @@ use alacritty_terminal::grid::{Dimensions, Scroll};
 use alacritty_terminal::index::{Boundary, Column, Direction, Line, Point, Side};
 use alacritty_terminal::selection::{Selection, SelectionType};
 use alacritty_terminal::term::TermMode;
+use alacritty_terminal::term::cell::{Cell, Flags};
 use alacritty_terminal::term::search::{Match, RegexIter, RegexSearch};
 use alacritty_terminal::vi_mode::ViMotion;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -51,10 +52,12 @@ impl TerminalPane {
         if self.copy.is_some() {
             return;
         }
+        // Old lines stay in the compact store until a motion or a search reaches them.
+        self.copy = Some(CopyState::default());
+        self.sync_view();
         if !self.term.mode().contains(TermMode::VI) {
             self.term.toggle_vi_mode();
         }
-        self.copy = Some(CopyState::default());
     }
 
     pub fn in_copy_mode(&self) -> bool {
@@ -69,6 +72,14 @@ impl TerminalPane {
         }
         self.term.scroll_display(Scroll::Bottom);
         self.copy = None;
+        self.sync_view();
+    }
+
+    /// Output can take away the line the copy-mode cursor is on (a full-screen program
+    /// starts, history is cleared); alacritty's motions would then read outside the grid.
+    pub(super) fn keep_copy_cursor_in_grid(&mut self) {
+        let point = self.term.vi_mode_cursor.point;
+        self.term.vi_mode_cursor.point = point.grid_clamp(&self.term, Boundary::Grid);
     }
 
     /// The selected text, if a selection is active.
@@ -128,6 +139,7 @@ impl TerminalPane {
     }
 
     fn command_key(&mut self, key: &KeyEvent) -> KeyOutcome {
+        self.reach_for(key);
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let half = (self.term.screen_lines() / 2).max(1) as i32;
         let page = self.term.screen_lines().max(1) as i32;
@@ -158,9 +170,9 @@ impl TerminalPane {
             KeyCode::Char('h') | KeyCode::Left => self.term.vi_motion(ViMotion::Left),
             KeyCode::Char('j') | KeyCode::Down => self.term.vi_motion(ViMotion::Down),
             KeyCode::Char('k') | KeyCode::Up => self.term.vi_motion(ViMotion::Up),
-            KeyCode::Char('l') | KeyCode::Right => self.term.vi_motion(ViMotion::Right),
+            KeyCode::Char('l') | KeyCode::Right => self.right(),
             KeyCode::Char('0') | KeyCode::Home => self.term.vi_motion(ViMotion::First),
-            KeyCode::Char('$') | KeyCode::End => self.term.vi_motion(ViMotion::Last),
+            KeyCode::Char('$') | KeyCode::End => self.end_of_line(),
             KeyCode::Char('^') => self.term.vi_motion(ViMotion::FirstOccupied),
             KeyCode::Char('w') => self.term.vi_motion(ViMotion::SemanticRight),
             KeyCode::Char('b') => self.term.vi_motion(ViMotion::SemanticLeft),
@@ -169,6 +181,10 @@ impl TerminalPane {
             KeyCode::Char('B') => self.term.vi_motion(ViMotion::WordLeft),
             KeyCode::Char('E') => self.term.vi_motion(ViMotion::WordRightEnd),
             KeyCode::Char('H') => self.term.vi_motion(ViMotion::High),
+            // Alacritty's middle of a one-line screen is the line above it (none at first).
+            KeyCode::Char('M') if self.term.screen_lines() < 2 => {
+                self.term.vi_motion(ViMotion::High)
+            }
             KeyCode::Char('M') => self.term.vi_motion(ViMotion::Middle),
             KeyCode::Char('L') => self.term.vi_motion(ViMotion::Low),
             KeyCode::Char('g') => {
@@ -194,6 +210,75 @@ impl TerminalPane {
             _ => {}
         }
         KeyOutcome::Consumed
+    }
+
+    /// Bring back from the compact store the lines `key` may move to: the whole history for
+    /// `g` and searches, otherwise two screens above the cursor or the view (a page up and
+    /// any motion over a line end stay within them).
+    fn reach_for(&mut self, key: &KeyEvent) {
+        let depth = match key.code {
+            KeyCode::Char('g') | KeyCode::Char('n') | KeyCode::Char('N') => usize::MAX,
+            _ => {
+                let cursor = self.term.vi_mode_cursor.point.line.0;
+                let above = usize::try_from(-cursor).unwrap_or(0);
+                let screen = self.term.screen_lines();
+                self.term.grid().display_offset().max(above) + 2 * screen
+            }
+        };
+        self.history.reach(&mut self.term, depth);
+    }
+
+    /// `l`: one cell right, to the next row where the line wraps. At a bottom row that wraps
+    /// (see [`Self::bottom_open`]) alacritty would step below the screen; stay instead.
+    fn right(&mut self) {
+        let cursor = self.term.vi_mode_cursor.point;
+        if cursor.line == self.term.bottommost_line() && self.bottom_open(cursor) {
+            return;
+        }
+        self.term.vi_motion(ViMotion::Right);
+    }
+
+    /// `$`: to the last character of the line, across the rows it wraps over. Where the
+    /// line runs on past the bottom row (see [`Self::bottom_open`]), alacritty would read the
+    /// row below the screen and panic; the line ends at the bottom row instead.
+    fn end_of_line(&mut self) {
+        let bottom = self.term.bottommost_line();
+        let cursor = self.term.vi_mode_cursor.point;
+        let runs_off = if cursor.line == bottom {
+            self.bottom_open(cursor)
+        } else {
+            // Alacritty follows wrap flags down the cursor's column from the cell after it.
+            let point = self.term.expand_wide(cursor, Direction::Right);
+            let grid = self.term.grid();
+            (point.line.0..=bottom.0).all(|line| {
+                grid[Point::new(Line(line), point.column)]
+                    .flags
+                    .contains(Flags::WRAPLINE)
+            })
+        };
+        if !runs_off {
+            self.term.vi_motion(ViMotion::Last);
+            return;
+        }
+        let grid = self.term.grid();
+        let target = (0..self.term.columns())
+            .rev()
+            .map(|col| Point::new(bottom, Column(col)))
+            .find(|&p| !is_space(&grid[p]))
+            .unwrap_or(cursor);
+        self.term.vi_goto_point(target);
+    }
+
+    /// The cell at `point` on the bottom row continues below the screen: a wrap flag (a
+    /// program wrote past the bottom of its scroll region) or the spacer before a wide
+    /// character that did not fit. Alacritty's motions assume the bottom row never does.
+    fn bottom_open(&self, point: Point) -> bool {
+        let grid = self.term.grid();
+        if grid[point].flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+            return true;
+        }
+        let point = self.term.expand_wide(point, Direction::Right);
+        grid[point].flags.contains(Flags::WRAPLINE)
     }
 
     /// Move the view and the cursor by `lines` (positive = back into history).
@@ -253,6 +338,8 @@ impl TerminalPane {
 
     /// Jump to the next hit after (or before) the copy cursor, wrapping around the history.
     fn search_step(&mut self, forward: bool) {
+        // A search runs over every line.
+        self.history.reach(&mut self.term, usize::MAX);
         let term = &mut self.term;
         let Some(copy) = self.copy.as_mut() else {
             return;
@@ -308,7 +395,8 @@ impl TerminalPane {
         if let Some(message) = &copy.message {
             return Some(format!("[copy] {message}"));
         }
-        let history = self.term.grid().history_size();
+        // Lines still in the compact store count too.
+        let history = self.history_len();
         let line = self.term.vi_mode_cursor.point.line.0 + history as i32 + 1;
         let total = history + self.term.screen_lines();
         let mut text = format!("[copy] line {line}/{total}");
@@ -325,6 +413,14 @@ impl TerminalPane {
     }
 }
 
+/// A blank cell as alacritty's vi motions see it (wide-character spacers are not blank).
+fn is_space(cell: &Cell) -> bool {
+    !cell
+        .flags
+        .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
+        && (cell.c == ' ' || cell.c == '\t')
+}
+
 /// `text` as a regex that matches it literally.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);
@@ -339,10 +435,105 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::super::{TerminalConfig, TerminalPane};
     use super::escape;
+    use alacritty_terminal::grid::Dimensions;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     #[test]
     fn escape_makes_literal() {
         assert_eq!(escape("a.b*(c)"), r"a\.b\*\(c\)");
+    }
+
+    /// A program wrote past the bottom of its scroll region on a one-row screen, leaving the
+    /// bottom row with a wrap flag: `$` used to read the row below the screen and panic.
+    #[test]
+    fn end_of_line_stops_at_a_wrapping_bottom_row() {
+        let cfg = TerminalConfig {
+            cols: 2,
+            rows: 1,
+            scrollback: 1,
+        };
+        let mut pane = TerminalPane::plain(cfg);
+        pane.enter_copy_mode();
+        pane.resize(3, 1);
+        pane.feed(b"\x1b[2;4r");
+        pane.feed(b"a aa a aaaa   aaa aa  aaa  a");
+        let end = KeyEvent::new(KeyCode::Char('$'), KeyModifiers::NONE);
+        pane.handle_key(&end);
+        pane.handle_key(&end);
+        let point = pane.term.vi_mode_cursor.point;
+        assert_eq!(point.line, pane.term.bottommost_line());
+        assert!(pane.in_copy_mode());
+    }
+
+    /// The same with a wide character that did not fit at the end of the bottom row, and
+    /// with `l`, which would move the cursor below the screen.
+    #[test]
+    fn motions_stay_on_a_bottom_row_ending_in_a_wide_spacer() {
+        let cfg = TerminalConfig {
+            cols: 2,
+            rows: 1,
+            scrollback: 1,
+        };
+        let mut pane = TerminalPane::plain(cfg);
+        pane.enter_copy_mode();
+        pane.resize(16, 1);
+        pane.feed("\x1b[2;4r  🦀👍🏽aaaa\r\n\x1b[30m".as_bytes());
+        pane.feed("     日本語のテキスト".as_bytes());
+        for key in ['$', '$', 'l', 'l', '$', '0', 'l', 'l', 'l'] {
+            pane.handle_key(&KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE));
+            let point = pane.term.vi_mode_cursor.point;
+            assert!(
+                point.line <= pane.term.bottommost_line(),
+                "{key}: {point:?}"
+            );
+        }
+        let bottom = pane.term.bottommost_line();
+        for _ in 0..40 {
+            pane.handle_key(&KeyEvent::new(KeyCode::Char('l'), KeyModifiers::NONE));
+            assert!(pane.term.vi_mode_cursor.point.line <= bottom);
+        }
+        pane.handle_key(&KeyEvent::new(KeyCode::Char('$'), KeyModifiers::NONE));
+        assert!(pane.term.vi_mode_cursor.point.line <= bottom);
+    }
+
+    /// Alacritty's middle of a one-row screen is the row above it, which does not exist
+    /// without history.
+    #[test]
+    fn middle_of_a_one_row_screen_is_that_row() {
+        let cfg = TerminalConfig {
+            cols: 2,
+            rows: 1,
+            scrollback: 1,
+        };
+        let mut pane = TerminalPane::plain(cfg);
+        pane.feed(b"ab");
+        pane.enter_copy_mode();
+        pane.handle_key(&KeyEvent::new(KeyCode::Char('M'), KeyModifiers::NONE));
+        assert_eq!(pane.term.vi_mode_cursor.point.line.0, 0);
+    }
+
+    /// A full-screen program starts while copy mode sits on a history line the alternate
+    /// screen does not have: the cursor moves into the grid instead of motions panicking.
+    #[test]
+    fn copy_cursor_stays_in_the_grid_when_a_full_screen_program_starts() {
+        let cfg = TerminalConfig {
+            cols: 2,
+            rows: 1,
+            scrollback: 1,
+        };
+        let mut pane = TerminalPane::plain(cfg);
+        pane.feed(b"A00AA0AA0AAA0AAA00A0AA00A0AA0A0A0AA0AAAAAAA0A00A0A0AA00AA0A");
+        pane.scroll(1);
+        pane.enter_copy_mode();
+        pane.feed(b"\x1b[?1049h");
+        for key in ['0', 'w', 'b', '$', 'k', 'j'] {
+            pane.handle_key(&KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE));
+        }
+        let point = pane.term.vi_mode_cursor.point;
+        assert!(point.line >= pane.term.topmost_line(), "{point:?}");
     }
 }

@@ -3,15 +3,19 @@
 //! `alacritty_terminal` does the emulation (parser, grid, scrollback, selection, regex search);
 //! this module feeds it bytes from a [`Stream`], answers the program's queries through the
 //! stream, turns keys and mouse events into bytes, and draws the grid into a ratatui buffer.
-//! Its types stay private to this folder.
+//! Old scrollback lives outside the emulator in a compact store (`history`). Alacritty's
+//! types stay private to this folder.
 
 mod copy;
+mod history;
 pub mod keys;
 mod listener;
 mod mouse;
 mod output;
 mod render;
 mod text;
+
+pub use history::HistoryStats;
 
 use crate::stream::{CloseReason, Stream, StreamEvent, StreamHandle};
 use alacritty_terminal::grid::{Dimensions, Scroll};
@@ -20,6 +24,7 @@ use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::term::{self, Term, TermMode};
 use alacritty_terminal::vte::ansi::{self, Processor};
 use crossterm::event::{KeyEvent, KeyEventKind};
+use history::History;
 use listener::Inbox;
 
 /// Fewest columns the emulator runs with: alacritty cannot place a wide character in one.
@@ -51,7 +56,8 @@ impl Default for TerminalConfig {
 pub struct Pump {
     /// Bytes parsed.
     pub bytes: usize,
-    /// Data is still queued after the budget: pump again on the next turn.
+    /// Work is left: data still queued after the budget, or old scrollback to compress
+    /// (done a slice at a time while no data waits). Pump again on the next turn.
     pub more: bool,
 }
 
@@ -101,6 +107,8 @@ impl Dimensions for Size {
 /// One terminal: emulator state, its backend, and what the app reads back.
 pub struct TerminalPane {
     term: Term<Inbox>,
+    /// Scrollback rows that left the emulator.
+    history: History,
     /// Kept to re-apply after a full reset (RIS), which makes alacritty report the title.
     config: term::Config,
     /// The last byte fed was ESC (a reset may straddle two chunks).
@@ -143,6 +151,16 @@ impl TerminalPane {
     }
 
     fn detached(cfg: TerminalConfig) -> Self {
+        Self::with_history(cfg, History::new(cfg.scrollback, true))
+    }
+
+    /// A pane whose scrollback all stays in the emulator, as before the compact store.
+    #[cfg(test)]
+    fn plain(cfg: TerminalConfig) -> Self {
+        Self::with_history(cfg, History::new(cfg.scrollback, false))
+    }
+
+    fn with_history(cfg: TerminalConfig, mut history: History) -> Self {
         let cols = cfg.cols.max(MIN_COLS);
         let rows = cfg.rows.max(1);
         let inbox = Inbox::default();
@@ -154,8 +172,11 @@ impl TerminalPane {
             cols: usize::from(cols),
             rows: usize::from(rows),
         };
+        let mut term = Term::new(config.clone(), &size, inbox.clone());
+        history.install(&mut term);
         Self {
-            term: Term::new(config.clone(), &size, inbox.clone()),
+            term,
+            history,
             config,
             after_esc: false,
             parser: Processor::new(),
@@ -214,6 +235,7 @@ impl TerminalPane {
         match keys::encode_key(key, app_cursor) {
             Some(bytes) => {
                 self.term.scroll_display(Scroll::Bottom);
+                self.sync_view();
                 self.write(&bytes);
                 KeyOutcome::Consumed
             }
@@ -230,6 +252,7 @@ impl TerminalPane {
             self.leave_copy_mode();
         }
         self.term.scroll_display(Scroll::Bottom);
+        self.sync_view();
         if self.term.mode().contains(TermMode::BRACKETED_PASTE) {
             // A pasted end marker would let the text escape the bracket and run as typed input.
             let body = text.replace("\x1b[201~", "");
@@ -251,10 +274,9 @@ impl TerminalPane {
         }
         self.cols = cols;
         self.rows = rows;
-        self.term.resize(Size {
-            cols: usize::from(cols),
-            rows: usize::from(rows),
-        });
+        self.history
+            .resize(&mut self.term, usize::from(cols), usize::from(rows));
+        self.sync_view();
         if let Some(handle) = &self.handle {
             handle.resize(cols, rows);
         }
@@ -334,7 +356,12 @@ impl TerminalPane {
 
     /// Lines of scrollback currently kept.
     pub fn history_len(&self) -> usize {
-        self.term.grid().history_size()
+        self.history.lines(&self.term)
+    }
+
+    /// How much scrollback is kept, and how much of it in compact form.
+    pub fn history_stats(&self) -> HistoryStats {
+        self.history.stats(&self.term)
     }
 
     /// Lines scrolled back from the bottom (0 when following output).
@@ -344,10 +371,28 @@ impl TerminalPane {
 
     /// Scroll the view by `lines` (positive = back into history).
     pub fn scroll(&mut self, lines: i32) {
+        if lines > 0 {
+            // Keep the rows in view out of the cold store, and bring back those to be shown.
+            let depth = self.term.grid().display_offset() + lines.unsigned_abs() as usize;
+            self.history.set_following(&mut self.term, false);
+            self.history.reach(&mut self.term, depth);
+        }
         self.term.scroll_display(Scroll::Delta(lines));
+        self.sync_view();
         if self.copy.is_some() {
             self.refresh_hits();
         }
+    }
+
+    /// Tell the history whether the view follows the output: otherwise it keeps in the
+    /// emulator whatever is shown or in copy mode.
+    fn sync_view(&mut self) {
+        if self.copy.is_none() && self.alt_screen() {
+            // The primary screen keeps its own view until it is back.
+            return;
+        }
+        let following = self.copy.is_none() && self.term.grid().display_offset() == 0;
+        self.history.set_following(&mut self.term, following);
     }
 
     /// The visible lines (or the scrolled view) as text, trailing spaces trimmed.

@@ -1,10 +1,12 @@
 //! The output side: queued chunks from the backend parsed into the emulator, and the
 //! emulator's events (title, bell, clipboard, replies to queries) handled.
 
+use super::history::Capture;
 use super::{Pump, Size, TerminalPane, listener};
 use crate::stream::{CloseReason, StreamEvent};
 use alacritty_terminal::Term;
 use alacritty_terminal::event::Event;
+use alacritty_terminal::grid::{Dimensions, Scroll};
 use alacritty_terminal::term;
 use alacritty_terminal::vte::ansi::Processor;
 use tokio::sync::mpsc::error::TryRecvError;
@@ -34,7 +36,11 @@ impl TerminalPane {
                     self.closed = Some(reason);
                     self.events = None;
                 }
-                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Empty) => {
+                    // Nothing else to do: compress old scrollback, a slice per turn.
+                    pump.more = self.history.compress();
+                    break;
+                }
                 Err(TryRecvError::Disconnected) => {
                     let reason =
                         CloseReason::Failed("the connection ended without a reason".into());
@@ -59,10 +65,13 @@ impl TerminalPane {
         // alacritty report the current title. A false positive only repeats the same title.
         if contains_reset(self.after_esc, bytes) {
             self.term.set_options(self.config.clone());
+            self.history.restore_limit(&mut self.term);
         }
         self.after_esc = bytes.last() == Some(&0x1b);
         self.handle_events();
+        self.sync_view();
         if self.copy.is_some() {
+            self.keep_copy_cursor_in_grid();
             self.refresh_hits();
         }
     }
@@ -71,7 +80,9 @@ impl TerminalPane {
     /// over with a fresh screen and says so, instead of taking the whole app down.
     fn advance(&mut self, bytes: &[u8]) {
         let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.parser.advance(&mut self.term, bytes);
+            let mut capture = Capture::new(&mut self.term, &mut self.history);
+            self.parser.advance(&mut capture, bytes);
+            self.after_parse();
         }));
         if parsed.is_err() {
             self.emulator_errors += 1;
@@ -82,10 +93,26 @@ impl TerminalPane {
             self.term = Term::new(self.config.clone(), &size, self.inbox.clone());
             self.parser = Processor::new();
             self.copy = None;
+            self.history.install(&mut self.term);
+            let mut capture = Capture::new(&mut self.term, &mut self.history);
             self.parser.advance(
-                &mut self.term,
+                &mut capture,
                 b"[lumen: the terminal emulator failed on this output; screen reset]\r\n",
             );
+        }
+    }
+
+    fn after_parse(&mut self) {
+        self.history.after_advance(&mut self.term);
+        // Alacritty moves a scrolled-back view along with every scroll, even one inside a
+        // scroll region that adds no history, which can leave the view above the oldest line
+        // (and reading it would panic): bring back the rows it reaches, then keep it in range.
+        let offset = self.term.grid().display_offset();
+        if offset > self.term.grid().history_size() {
+            self.history.reach(&mut self.term, offset);
+            if offset > self.term.grid().history_size() {
+                self.term.scroll_display(Scroll::Delta(0));
+            }
         }
     }
 
@@ -98,7 +125,9 @@ impl TerminalPane {
     fn flush_sync_timeout(&mut self) {
         let due = self.parser.sync_timeout().sync_timeout();
         if due.is_some_and(|at| at <= std::time::Instant::now()) {
-            self.parser.stop_sync(&mut self.term);
+            let mut capture = Capture::new(&mut self.term, &mut self.history);
+            self.parser.stop_sync(&mut capture);
+            self.after_parse();
             self.handle_events();
         }
     }

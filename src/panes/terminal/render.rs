@@ -99,7 +99,7 @@ impl TerminalPane {
         if offset == 0 {
             return;
         }
-        let text = format!("[{offset}/{}]", grid.history_size());
+        let text = format!("[{offset}/{}]", self.history_len());
         let width = (text.len() as u16).min(area.width);
         let x = area.right() - width;
         buf.set_stringn(

@@ -1,0 +1,283 @@
+//! The compact history against the bare emulator: any byte stream, resizes, scrolling and copy
+//! mode leave the screen, every history row (text and attributes, cell for cell) and the
+//! cursor exactly as a pane without the compact store has them.
+
+use super::super::{KeyOutcome, TerminalConfig, TerminalPane};
+use super::codec::{self, Encoder};
+use alacritty_terminal::grid::{Dimensions, Row};
+use alacritty_terminal::index::{Column, Line};
+use alacritty_terminal::term::cell::{Cell, Flags, Hyperlink};
+use alacritty_terminal::vte::ansi::{Color, NamedColor, Rgb};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use proptest::prelude::*;
+
+/// Every row of the pane's primary history and screen, oldest first.
+fn all_rows(pane: &TerminalPane) -> Vec<Vec<Cell>> {
+    let mut rows = pane.history.rows(&pane.term);
+    let grid = pane.term.grid();
+    for line in 0..grid.screen_lines() as i32 {
+        rows.push(grid[Line(line)][..].to_vec());
+    }
+    rows
+}
+
+fn assert_same(compact: &TerminalPane, plain: &TerminalPane) -> Result<(), TestCaseError> {
+    prop_assert_eq!(compact.history_len(), plain.history_len());
+    prop_assert_eq!(compact.scroll_offset(), plain.scroll_offset());
+    prop_assert_eq!(compact.screen_text(), plain.screen_text());
+    prop_assert_eq!(compact.cursor(), plain.cursor());
+    prop_assert_eq!(
+        compact.term.grid().cursor.point,
+        plain.term.grid().cursor.point
+    );
+    prop_assert_eq!(compact.alt_screen(), plain.alt_screen());
+    prop_assert_eq!(compact.copy_status(), plain.copy_status());
+    prop_assert_eq!(compact.in_copy_mode(), plain.in_copy_mode());
+    if compact.in_copy_mode() {
+        prop_assert_eq!(
+            compact.term.vi_mode_cursor.point,
+            plain.term.vi_mode_cursor.point
+        );
+    }
+    prop_assert_eq!(compact.selected_text(), plain.selected_text());
+    let (a, b) = (all_rows(compact), all_rows(plain));
+    prop_assert_eq!(a.len(), b.len(), "rows kept");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        prop_assert!(
+            x == y,
+            "row {} of {} differs:\n{:?}\n{:?}",
+            i,
+            a.len(),
+            x,
+            y
+        );
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Output(Vec<u8>),
+    Resize(u16, u16),
+    Scroll(i32),
+    CopyMode(bool),
+    /// Copy-mode keys (ignored outside copy mode, where they would go to the program).
+    Keys(String),
+    Compress,
+}
+
+/// Pieces of terminal output that move rows into history, style them, wrap them, or clear them.
+fn piece() -> impl Strategy<Value = Vec<u8>> {
+    let text = prop_oneof![
+        "[a-z ]{1,30}".prop_map(String::into_bytes),
+        Just("日本語のテキスト".as_bytes().to_vec()),
+        Just("🦀👍🏽".as_bytes().to_vec()),
+        Just("e\u{301}a\u{308}".as_bytes().to_vec()),
+        "[A-Z0-9]{60,140}".prop_map(String::into_bytes),
+    ];
+    let sgr = prop_oneof![
+        (30u8..38).prop_map(|n| format!("\x1b[{n}m")),
+        (0u8..=255).prop_map(|n| format!("\x1b[38;5;{n}m")),
+        (0u8..=255, 0u8..=255, 0u8..=255).prop_map(|(r, g, b)| format!("\x1b[48;2;{r};{g};{b}m")),
+        prop::sample::select(vec![
+            "\x1b[0m",
+            "\x1b[1m",
+            "\x1b[2m",
+            "\x1b[3m",
+            "\x1b[4m",
+            "\x1b[7m",
+            "\x1b[9m",
+            "\x1b[4:3m",
+            "\x1b[58;5;196m",
+            "\x1b[8m",
+            "\x1b[44m",
+            "\x1b[49m",
+        ])
+        .prop_map(str::to_string),
+    ]
+    .prop_map(String::into_bytes);
+    let control = prop_oneof![
+        4 => Just(b"\r\n".to_vec()),
+        1 => Just(b"\n".to_vec()),
+        1 => Just(b"\r".to_vec()),
+        1 => Just(b"\t".to_vec()),
+        1 => Just(b"\x08".to_vec()),
+        1 => (1u8..9).prop_map(|n| format!("\x1b[{n}S").into_bytes()),
+        1 => (1u8..9).prop_map(|n| format!("\x1b[{n}T").into_bytes()),
+        1 => (1u8..5).prop_map(|n| format!("\x1b[{n}M").into_bytes()),
+        1 => (1u8..5).prop_map(|n| format!("\x1b[{n}L").into_bytes()),
+        1 => (1u8..5).prop_map(|n| format!("\x1b[{n}P").into_bytes()),
+        1 => (1u8..5).prop_map(|n| format!("\x1b[{n}@").into_bytes()),
+        1 => (1u8..5).prop_map(|n| format!("\x1b[{n}X").into_bytes()),
+        1 => (0u8..3).prop_map(|n| format!("\x1b[{n}K").into_bytes()),
+        1 => (0u8..4).prop_map(|n| format!("\x1b[{n}J").into_bytes()),
+        1 => (1u8..12, 1u8..40).prop_map(|(l, c)| format!("\x1b[{l};{c}H").into_bytes()),
+        1 => (1u8..6, 4u8..12).prop_map(|(t, b)| format!("\x1b[{t};{b}r").into_bytes()),
+        1 => prop::sample::select(vec![
+            "\x1b[r", "\x1bD", "\x1bM", "\x1bE", "\x1b#8", "\x1b[?7l", "\x1b[?7h", "\x1b[4h",
+            "\x1b[4l", "\x1b[?1049h", "\x1b[?1049l", "\x1bc", "\x1b]8;id=a;http://x\x1b\\",
+            "\x1b]8;;\x1b\\", "\x1b[?6h", "\x1b[?6l",
+        ])
+        .prop_map(|s| s.as_bytes().to_vec()),
+    ];
+    prop_oneof![5 => text, 2 => sgr, 4 => control, 1 => prop::collection::vec(any::<u8>(), 1..8)]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        12 => prop::collection::vec(piece(), 1..40).prop_map(|p| Step::Output(p.concat())),
+        2 => (2u16..50, 1u16..14).prop_map(|(c, r)| Step::Resize(c, r)),
+        1 => (-30i32..30).prop_map(Step::Scroll),
+        1 => any::<bool>().prop_map(Step::CopyMode),
+        2 => prop::collection::vec(
+            prop::sample::select(vec![
+                "k", "j", "kkkkk", "g", "G", "v", "V", "y", "0", "$", "l", "w", "b", "e", "H",
+                "L", "M", "?a\n", "/A\n", "?日\n", "n", "N", "\u{15}", "\u{2}", "\u{4}", "\u{6}",
+            ]),
+            1..6,
+        )
+        .prop_map(|keys| Step::Keys(keys.concat())),
+        1 => Just(Step::Compress),
+    ]
+}
+
+/// Apply `step`; what the keys returned, for comparing.
+fn apply(pane: &mut TerminalPane, step: &Step) -> Vec<KeyOutcome> {
+    let mut outcomes = Vec::new();
+    match step {
+        Step::Output(bytes) => {
+            for chunk in bytes.chunks(97) {
+                pane.feed(chunk);
+            }
+        }
+        Step::Resize(cols, rows) => pane.resize(*cols, *rows),
+        Step::Scroll(lines) => pane.scroll(*lines),
+        Step::CopyMode(true) => pane.enter_copy_mode(),
+        Step::CopyMode(false) => {
+            if pane.in_copy_mode() {
+                pane.leave_copy_mode();
+            }
+        }
+        Step::Keys(keys) => {
+            if pane.in_copy_mode() {
+                for c in keys.chars() {
+                    let key = match c {
+                        '\n' => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+                        // Control letters: ^B ^D ^F ^U.
+                        c if (c as u32) < 0x20 => KeyEvent::new(
+                            KeyCode::Char(char::from(b'a' + c as u8 - 1)),
+                            KeyModifiers::CONTROL,
+                        ),
+                        c => KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+                    };
+                    outcomes.push(pane.handle_key(&key));
+                }
+            }
+        }
+        Step::Compress => while pane.history.compress() {},
+    }
+    outcomes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compact_history_matches_the_bare_emulator(
+        (cols, rows, scrollback) in (2u16..50, 1u16..14, 1usize..120),
+        steps in prop::collection::vec(step(), 1..30),
+    ) {
+        let cfg = TerminalConfig { cols, rows, scrollback };
+        let mut compact = TerminalPane::detached(cfg);
+        let mut plain = TerminalPane::plain(cfg);
+        for step in &steps {
+            let outcome = apply(&mut compact, step);
+            prop_assert_eq!(outcome, apply(&mut plain, step));
+            assert_same(&compact, &plain)?;
+        }
+        prop_assert_eq!(compact.emulator_errors(), 0);
+    }
+
+    #[test]
+    fn rows_round_trip(cells in prop::collection::vec(cell(), 1..60)) {
+        let mut row = Row::<Cell>::new(cells.len());
+        for (i, cell) in cells.iter().enumerate() {
+            row[Column(i)] = cell.clone();
+        }
+        let mut bytes = Vec::new();
+        Encoder::default().encode(&row, row.len(), &mut bytes);
+        let (record, rest) = codec::split_record(&bytes).unwrap();
+        prop_assert!(rest.is_empty());
+        let mut back = Vec::new();
+        prop_assert!(codec::decode(record, &mut back).is_some());
+        back.resize(cells.len(), Cell::default());
+        prop_assert_eq!(back, cells);
+    }
+}
+
+fn color() -> impl Strategy<Value = Color> {
+    prop_oneof![
+        Just(Color::Named(NamedColor::Foreground)),
+        Just(Color::Named(NamedColor::Background)),
+        Just(Color::Named(NamedColor::DimRed)),
+        Just(Color::Named(NamedColor::BrightCyan)),
+        any::<u8>().prop_map(Color::Indexed),
+        any::<(u8, u8, u8)>().prop_map(|(r, g, b)| Color::Spec(Rgb { r, g, b })),
+    ]
+}
+
+/// Any cell, including the rare parts: combining marks, underline colour, hyperlinks and an
+/// extra storage left empty.
+fn cell() -> impl Strategy<Value = Cell> {
+    let c = prop_oneof![Just(' '), Just('a'), Just('日'), Just('\t'), any::<char>()];
+    let extra = prop_oneof![
+        6 => Just(0u8),
+        1 => Just(1),
+        1 => Just(2),
+        1 => Just(3),
+        1 => Just(4),
+    ];
+    (c, color(), color(), any::<u16>(), extra, any::<bool>()).prop_map(
+        |(c, fg, bg, flags, extra, auto_id)| {
+            let mut cell = Cell {
+                c,
+                fg,
+                bg,
+                flags: Flags::from_bits_truncate(flags),
+                extra: None,
+            };
+            match extra {
+                1 => cell.push_zerowidth('\u{301}'),
+                2 => cell.set_underline_color(Some(Color::Indexed(9))),
+                3 => {
+                    let id = (!auto_id).then_some("link");
+                    cell.set_hyperlink(Some(Hyperlink::new(id, "https://example.com".into())));
+                }
+                4 => {
+                    cell.push_zerowidth('\u{301}');
+                    cell.clear_wide();
+                    cell.c = c;
+                }
+                _ => {}
+            }
+            cell
+        },
+    )
+}
+
+#[test]
+fn trailing_default_cells_are_not_stored() {
+    let mut row = Row::<Cell>::new(400);
+    for (i, c) in "hello".chars().enumerate() {
+        row[Column(i)].c = c;
+    }
+    let mut bytes = Vec::new();
+    let info = Encoder::default().encode(&row, 400, &mut bytes);
+    assert_eq!(info.cells, 5);
+    assert!(bytes.len() <= 10, "{} bytes for 5 letters", bytes.len());
+    assert_eq!(
+        super::occupied::extent(&row),
+        5,
+        "read from the row's own bound"
+    );
+}
