@@ -15,6 +15,7 @@ use crate::paths::Paths;
 use crate::pty::{self, PtyCommand};
 use crate::ssh::{self, ConnectOptions};
 use crate::stream::Waker;
+use crate::ui::backend::PinnedBackend;
 use crate::ui::theme::Theme;
 use crate::vault::VaultOwner;
 use crossterm::{cursor, execute};
@@ -23,6 +24,9 @@ use ratatui::backend::CrosstermBackend;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+
+/// The outer terminal as lumen draws on it.
+type Screen = PinnedBackend<CrosstermBackend<std::io::Stdout>>;
 
 /// The shortest time between two frames (~60 per second).
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(16);
@@ -317,7 +321,7 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
 /// signals) are taken every turn, however busy the panes are.
 async fn event_loop(
     app: &mut App,
-    screen: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    screen: &mut Terminal<Screen>,
     guard: &TerminalGuard,
     inbox: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>,
     waker: &Waker,
@@ -389,7 +393,7 @@ async fn event_loop(
 fn handle(
     app: &mut App,
     msg: Msg,
-    screen: &mut Terminal<CrosstermBackend<std::io::Stdout>>,
+    screen: &mut Terminal<Screen>,
     guard: &TerminalGuard,
     bus: &Bus,
 ) -> anyhow::Result<bool> {
@@ -422,12 +426,12 @@ fn handle(
 /// An empty screen and a ratatui terminal that knows it, so the next frame is drawn whole.
 /// (ratatui's own `clear` asks the terminal for the cursor position, which the input thread,
 /// already reading, would swallow.)
-fn fresh_screen() -> std::io::Result<Terminal<CrosstermBackend<std::io::Stdout>>> {
+fn fresh_screen() -> std::io::Result<Terminal<Screen>> {
     execute!(
         std::io::stdout(),
         crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
     )?;
-    Terminal::new(CrosstermBackend::new(std::io::stdout()))
+    Terminal::new(PinnedBackend(CrosstermBackend::new(std::io::stdout())))
 }
 
 fn cursor_style(shape: CursorShape) -> cursor::SetCursorStyle {

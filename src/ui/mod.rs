@@ -1,6 +1,8 @@
 //! Drawing building blocks shared by the app and the panes, below both: the theme (styles by
-//! role), geometry helpers and the one text-input widget. Nothing here knows about `App`.
+//! role), geometry helpers, the one text-input widget and the pinned terminal backend. Nothing
+//! here knows about `App`.
 
+pub mod backend;
 pub mod input;
 pub mod theme;
 
