@@ -18,7 +18,7 @@ use crate::app::layout::{PaneId, Split};
 use crate::app::msg::Effect;
 use crate::app::state::{App, PaneSlot, PaneSpec};
 use crate::panes::Pane;
-use crate::panes::copilot::{CopilotOutcome, CopilotPane};
+use crate::panes::copilot::CopilotOutcome;
 use crate::ssh::Plan;
 use crossterm::event::KeyEvent;
 use std::collections::HashMap;
@@ -166,7 +166,7 @@ impl App {
         }
         let id = self.alloc_pane();
         let slot = PaneSlot {
-            pane: Pane::Copilot(Box::new(CopilotPane::new())),
+            pane: Pane::Copilot(Box::default()),
             spec: PaneSpec::Copilot,
             default_title: "copilot".into(),
             rect: Default::default(),
