@@ -295,8 +295,10 @@ impl App {
         if let Some(name) = &tab.name {
             return name.clone();
         }
+        // The copilot beside a session names the tab after that session.
+        let shown = self.copilot.bound(tab.focused).unwrap_or(tab.focused);
         self.panes
-            .get(&tab.focused)
+            .get(&shown)
             .map(|s| {
                 s.pane
                     .title()
