@@ -230,6 +230,11 @@ async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear
 
     let requests = fake.requests();
     assert_eq!(requests.len(), 3);
+    let first = String::from_utf8_lossy(&requests[0].body).to_string();
+    assert!(
+        first.contains("kernel: Linux"),
+        "the host's facts, gathered over exec, went with the first request: {first}"
+    );
     let second = String::from_utf8_lossy(&requests[1].body).to_string();
     assert!(
         second.contains("'{{vault:db/pass}}': No such file"),

@@ -38,7 +38,10 @@ fn the_demo_copilot_proposes_runs_on_enter_and_rejects_on_x() {
     t.keys(&["Enter"]);
     let s = t.wait_text("LOW");
     assert!(s.contains("uptime"), "{s}");
-    assert!(s.contains("0:demo-web*"), "the tab keeps the session's name:\n{s}");
+    assert!(
+        s.contains("0:demo-web*"),
+        "the tab keeps the session's name:\n{s}"
+    );
     // Nothing ran yet: the session (left) shows only its prompt.
     assert!(!s.lines().any(|l| l.starts_with("│$ uptime")), "{s}");
     t.keys(&["Enter"]);

@@ -2,7 +2,7 @@
 //! gather a host's facts over exec, run an approved command with vault values on an exec
 //! channel. Results come back as messages; dropping a stream's cancel sender stops it.
 
-use crate::ai::copilot::HostFacts;
+use crate::ai::copilot::{FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT};
 use crate::ai::provider::{ChatRequest, Provider};
 use crate::app::layout::PaneId;
 use crate::app::msg::Msg;
@@ -12,18 +12,10 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long gathering a host's facts may take.
-pub const FACTS_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an approved exec command may run.
 pub const EXEC_TIMEOUT: Duration = Duration::from_secs(60);
 /// Output kept from an approved exec command (stdout and stderr each).
 pub const EXEC_MAX_OUTPUT: usize = 1024 * 1024;
-
-/// One shell command printing the facts the model is told: OS, kernel, hostname, addresses,
-/// uptime. Read-only and quick; each part may be missing.
-pub const FACTS_COMMAND: &str = "sh -c '. /etc/os-release 2>/dev/null; echo \"os: ${PRETTY_NAME:-unknown}\"; \
-echo \"kernel: $(uname -srm 2>/dev/null)\"; echo \"hostname: $(hostname 2>/dev/null)\"; \
-echo \"addresses: $(hostname -I 2>/dev/null)\"; echo \"uptime: $(uptime 2>/dev/null)\"'";
 
 /// Work for the copilot.
 pub enum AiJob {
@@ -94,7 +86,7 @@ impl AiJob {
                     Some((connector, plan)) => {
                         let opts = ExecOptions {
                             timeout: FACTS_TIMEOUT,
-                            max_output: 64 * 1024,
+                            max_output: FACTS_MAX_OUTPUT,
                             stdin: None,
                         };
                         connector
@@ -158,9 +150,4 @@ async fn local_facts() -> Result<String, String> {
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("gathering the facts took too long".into()),
     }
-}
-
-/// Facts text as the copilot keeps it.
-pub fn facts(text: String) -> HostFacts {
-    HostFacts { text }
 }

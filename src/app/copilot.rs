@@ -5,13 +5,14 @@
 //! redacted, within the bounded task loop of `ai::copilot::Session`.
 
 use crate::ai::config::AiConfig;
+use crate::ai::copilot::parse_facts;
 use crate::ai::copilot::{
     AiPolicy, COMMAND_TIMEOUT, Capture, CaptureState, Context, Do, HistoryRecord, HostFacts, Item,
     ProposalState, Session, build_request,
 };
 use crate::ai::provider::{ApiKey, ChatEvent, KeySource, Provider};
 use crate::ai::redact::{Secrets, prepare};
-use crate::app::ai_jobs::{AiJob, facts};
+use crate::app::ai_jobs::AiJob;
 use crate::app::approval::{Approval, ApprovalOutcome};
 use crate::app::layers::Layer;
 use crate::app::layout::{PaneId, Split};
@@ -441,9 +442,29 @@ impl App {
                 return Vec::new();
             }
         };
-        let Some(setup) = self.copilot.setup.as_ref() else {
+        let Some(built) = self.copilot_build(terminal) else {
             return Vec::new();
         };
+        let c = self.convo(terminal);
+        c.session.set_injection(built.injection);
+        c.generation += 1;
+        let (cancel, cancelled) = tokio::sync::oneshot::channel();
+        c.cancel = Some(cancel);
+        let generation = c.generation;
+        self.effects.push(Effect::Ai(Box::new(AiJob::Stream {
+            pane: terminal,
+            generation,
+            provider,
+            request: built.request,
+            cancel: cancelled,
+        })));
+        Vec::new()
+    }
+
+    /// The next request about `terminal`, built fresh through redaction: the pane's last lines,
+    /// the host's facts and last scan, the names of the vault entries bound to it.
+    fn copilot_build(&mut self, terminal: PaneId) -> Option<crate::ai::copilot::Built> {
+        let setup = self.copilot.setup.as_ref()?;
         let (context_lines, demo) = (setup.config.context_lines, setup.demo);
         let lines = self
             .terminal_lines(terminal, context_lines * 4)
@@ -470,7 +491,7 @@ impl App {
             .and_then(Result::ok);
         let scan = self.last_scan_summary(&host);
         let c = self.convo(terminal);
-        let built = build_request(
+        Some(build_request(
             &c.session,
             &Context {
                 host: &host,
@@ -482,20 +503,7 @@ impl App {
                 secrets: &secrets,
                 demo,
             },
-        );
-        c.session.set_injection(built.injection);
-        c.generation += 1;
-        let (cancel, cancelled) = tokio::sync::oneshot::channel();
-        c.cancel = Some(cancel);
-        let generation = c.generation;
-        self.effects.push(Effect::Ai(Box::new(AiJob::Stream {
-            pane: terminal,
-            generation,
-            provider,
-            request: built.request,
-            cancel: cancelled,
-        })));
-        Vec::new()
+        ))
     }
 
     /// The provider for the current profile; Ok(None) when its key is in the locked vault.
@@ -560,37 +568,10 @@ impl App {
 
     /// Ctrl-o: show exactly what the next request would send (nothing is sent).
     fn copilot_show_context(&mut self, terminal: PaneId) {
-        let Some(setup) = self.copilot.setup.as_ref() else {
+        let Some(built) = self.copilot_build(terminal) else {
             self.say("no [ai] section in config.toml");
             return;
         };
-        let (context_lines, demo) = (setup.config.context_lines, setup.demo);
-        let lines = self
-            .terminal_lines(terminal, context_lines * 4)
-            .unwrap_or_default();
-        let secrets = self.secrets();
-        let host = self.pane_host(terminal);
-        let facts = self
-            .copilot
-            .convos
-            .get(&terminal)
-            .and_then(|c| c.facts.clone())
-            .and_then(Result::ok);
-        let scan = self.last_scan_summary(&host);
-        let c = self.convo(terminal);
-        let built = build_request(
-            &c.session,
-            &Context {
-                host: &host,
-                facts: facts.as_ref(),
-                scan_summary: scan.as_deref(),
-                lines: &lines,
-                max_lines: context_lines,
-                vault_entries: &[],
-                secrets: &secrets,
-                demo,
-            },
-        );
         let mut text: Vec<String> = built.system.lines().map(str::to_string).collect();
         text.push(String::new());
         text.push(format!(
@@ -783,7 +764,7 @@ impl App {
                 .session
                 .note(format!("no host facts ({why}); asking without them")),
         }
-        c.facts = Some(result.map(facts));
+        c.facts = Some(result.map(|out| parse_facts(&out)));
         if let Some((Waiting::Facts, todo)) = c.waiting.take() {
             self.copilot_do(terminal, todo);
         }
