@@ -7,8 +7,8 @@
 mod terminal_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use lumen::ui::theme::Theme;
 use lumen::panes::terminal::{KeyOutcome, TerminalPane};
+use lumen::ui::theme::Theme;
 use ratatui::style::{Color, Modifier};
 use terminal_support::{buffer_text, feed, pane, render};
 
