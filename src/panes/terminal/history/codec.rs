@@ -47,12 +47,56 @@ pub(super) struct Encoder {
     extras: Vec<u8>,
 }
 
-const FOREGROUND: Color = Color::Named(NamedColor::Foreground);
-const BACKGROUND: Color = Color::Named(NamedColor::Background);
+/// Default colours, no attribute but the width flags, no extras: the cell needs no style run.
+///
+/// `matches!` instead of `==` on the colours: the derived comparison is several times
+/// slower, and this runs for every cell of every row that goes cold.
+#[inline(always)]
+fn is_plain(cell: &Cell) -> bool {
+    cell.flags.difference(WIDE_FLAGS).is_empty()
+        && matches!(cell.fg, Color::Named(NamedColor::Foreground))
+        && matches!(cell.bg, Color::Named(NamedColor::Background))
+        && cell.extra.is_none()
+}
+
+/// Write `c` as UTF-8 into `buf` at `at`, where 4 bytes are free; returns its length.
+///
+/// By hand rather than with `char::encode_utf8`, whose length checks and slicing cost more
+/// than the encoding itself here.
+#[inline(always)]
+fn put_char(buf: &mut [u8], at: usize, c: char) -> usize {
+    let code = c as u32;
+    let Some(dst) = buf.get_mut(at..at + 4) else {
+        // Never: the caller sized the buffer for 4 bytes per cell.
+        return 0;
+    };
+    if code < 0x80 {
+        dst[0] = code as u8;
+        1
+    } else if code < 0x800 {
+        dst[0] = 0xC0 | (code >> 6) as u8;
+        dst[1] = 0x80 | (code & 0x3F) as u8;
+        2
+    } else if code < 0x1_0000 {
+        dst[0] = 0xE0 | (code >> 12) as u8;
+        dst[1] = 0x80 | ((code >> 6) & 0x3F) as u8;
+        dst[2] = 0x80 | (code & 0x3F) as u8;
+        3
+    } else {
+        dst[0] = 0xF0 | (code >> 18) as u8;
+        dst[1] = 0x80 | ((code >> 12) & 0x3F) as u8;
+        dst[2] = 0x80 | ((code >> 6) & 0x3F) as u8;
+        dst[3] = 0x80 | (code & 0x3F) as u8;
+        4
+    }
+}
 
 impl Encoder {
     /// Append `row` (whose cells from `extent` on are known to be default) to `out` as one
     /// length-prefixed record.
+    ///
+    /// This runs for every row that leaves the emulator, on the parse path: keep the cell
+    /// loop lean.
     pub(super) fn encode(&mut self, row: &Row<Cell>, extent: usize, out: &mut Vec<u8>) -> RowInfo {
         let cells = &row[..];
         let mut n = extent.min(cells.len());
@@ -69,11 +113,25 @@ impl Encoder {
                 ends_line: true,
             };
         }
-        self.text.clear();
-        self.styles.clear();
-        self.wide.clear();
-        self.spacers.clear();
-        self.extras.clear();
+        let Self {
+            head,
+            text,
+            styles,
+            wide: wide_bytes,
+            spacers: spacer_bytes,
+            extras: extra_bytes,
+        } = self;
+        styles.clear();
+        wide_bytes.clear();
+        spacer_bytes.clear();
+        extra_bytes.clear();
+        // A char is at most 4 bytes in UTF-8, so the text always fits; it is written by index
+        // into a slice, without a length to update or a copy per character.
+        if text.len() < n * 4 {
+            text.resize(n * 4, 0);
+        }
+        let text_buf: &mut [u8] = text;
+        let mut text_len = 0;
         let (mut runs, mut wide, mut spacers, mut extras) = (0u64, 0u64, 0u64, 0u64);
         let (mut last_wide, mut last_spacer, mut last_extra) = (0usize, 0usize, 0usize);
         let mut wraps = false;
@@ -81,37 +139,25 @@ impl Encoder {
         let mut run: Option<(usize, Style)> = None;
         let mut run_end = 0usize;
         for (i, cell) in cells[..n].iter().enumerate() {
-            let c = cell.c;
-            if c.is_ascii() {
-                self.text.push(c as u8);
-            } else {
-                let mut buf = [0; 4];
-                self.text
-                    .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+            text_len += put_char(text_buf, text_len, cell.c);
             let flags = cell.flags;
             if flags.intersects(WIDE_FLAGS) {
                 if flags.contains(Flags::WIDE_CHAR) {
-                    put_varint(&mut self.wide, (i - last_wide) as u64);
+                    put_varint(wide_bytes, (i - last_wide) as u64);
                     last_wide = i;
                     wide += 1;
                 }
                 if flags.contains(Flags::WIDE_CHAR_SPACER) {
-                    put_varint(&mut self.spacers, (i - last_spacer) as u64);
+                    put_varint(spacer_bytes, (i - last_spacer) as u64);
                     last_spacer = i;
                     spacers += 1;
                 }
             }
-            let style_flags = flags.difference(WIDE_FLAGS);
             // Most cells are plain text outside any run: nothing more to note.
-            if run.is_none()
-                && style_flags.is_empty()
-                && cell.extra.is_none()
-                && cell.fg == FOREGROUND
-                && cell.bg == BACKGROUND
-            {
+            if run.is_none() && is_plain(cell) {
                 continue;
             }
+            let style_flags = flags.difference(WIDE_FLAGS);
             wraps |= flags.contains(Flags::WRAPLINE);
             let style = Style {
                 fg: cell.fg,
@@ -122,7 +168,7 @@ impl Encoder {
                 Some((_, open)) if open == style => {}
                 _ => {
                     if let Some((start, open)) = run.take() {
-                        self.put_run(start, i, run_end, open);
+                        put_run(styles, start, i, run_end, open);
                         run_end = i;
                         runs += 1;
                     }
@@ -132,45 +178,52 @@ impl Encoder {
                 }
             }
             if cell.extra.is_some() {
-                put_varint(&mut self.extras, (i - last_extra) as u64);
+                put_varint(extra_bytes, (i - last_extra) as u64);
                 last_extra = i;
-                put_extra(&mut self.extras, cell);
+                put_extra(extra_bytes, cell);
                 extras += 1;
             }
         }
         if let Some((start, s)) = run.take() {
-            self.put_run(start, n, run_end, s);
+            put_run(styles, start, n, run_end, s);
             runs += 1;
         }
-        let mut parts = 0;
+        let text = &text_buf[..text_len];
+        let mut bits = 0;
         if wraps {
-            parts |= WRAPS;
+            bits |= WRAPS;
         }
         // Each optional part: its bit, its count, its bytes.
         let sections = [
-            (HAS_STYLES, runs, &self.styles, None),
-            (HAS_WIDE, wide, &self.wide, Some((spacers, &self.spacers))),
-            (HAS_EXTRAS, extras, &self.extras, None),
+            (HAS_STYLES, runs, &*styles, None),
+            (
+                HAS_WIDE,
+                wide,
+                &*wide_bytes,
+                Some((spacers, &*spacer_bytes)),
+            ),
+            (HAS_EXTRAS, extras, &*extra_bytes, None),
         ];
         let mut len = 0;
         for (bit, count, bytes, second) in &sections {
             let present = *count > 0 || second.is_some_and(|(c, _)| c > 0);
             if present {
-                parts |= bit;
+                bits |= bit;
                 len += varint_len(*count) + bytes.len();
                 if let Some((c, b)) = second {
                     len += varint_len(*c) + b.len();
                 }
             }
         }
-        self.head.push(parts);
-        put_varint(&mut self.head, self.text.len() as u64);
-        len += self.head.len() + self.text.len();
+        head.push(bits);
+        put_varint(head, text.len() as u64);
+        len += head.len() + text.len();
+        out.reserve(len + varint_len(len as u64));
         put_varint(out, len as u64);
-        out.extend_from_slice(&self.head);
-        out.extend_from_slice(&self.text);
+        out.extend_from_slice(head);
+        out.extend_from_slice(text);
         for (bit, count, bytes, second) in &sections {
-            if parts & bit != 0 {
+            if bits & bit != 0 {
                 put_varint(out, *count);
                 out.extend_from_slice(bytes);
                 if let Some((c, b)) = second {
@@ -184,16 +237,15 @@ impl Encoder {
             ends_line: !wraps,
         }
     }
+}
 
-    /// A run of cells `start..end` in `style`; `prev_end` is where the previous run ended.
-    fn put_run(&mut self, start: usize, end: usize, prev_end: usize, style: Style) {
-        put_varint(&mut self.styles, (start - prev_end) as u64);
-        put_varint(&mut self.styles, (end - start) as u64);
-        self.styles
-            .extend_from_slice(&style.flags.bits().to_le_bytes());
-        put_color(&mut self.styles, style.fg);
-        put_color(&mut self.styles, style.bg);
-    }
+/// A run of cells `start..end` in `style`; `prev_end` is where the previous run ended.
+fn put_run(styles: &mut Vec<u8>, start: usize, end: usize, prev_end: usize, style: Style) {
+    put_varint(styles, (start - prev_end) as u64);
+    put_varint(styles, (end - start) as u64);
+    styles.extend_from_slice(&style.flags.bits().to_le_bytes());
+    put_color(styles, style.fg);
+    put_color(styles, style.bg);
 }
 
 /// The colours and attributes of a cell, without its character.
@@ -206,8 +258,8 @@ struct Style {
 
 impl Style {
     fn is_default(&self) -> bool {
-        self.fg == Color::Named(NamedColor::Foreground)
-            && self.bg == Color::Named(NamedColor::Background)
+        matches!(self.fg, Color::Named(NamedColor::Foreground))
+            && matches!(self.bg, Color::Named(NamedColor::Background))
             && self.flags.is_empty()
     }
 }
