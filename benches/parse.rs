@@ -1,4 +1,5 @@
-//! Terminal emulation throughput (MB/s) of our pane vs `vt100` on the same deterministic
+//! Terminal emulation throughput (MB/s) of our pane (with and without the compact scrollback
+//! store, in the same run) vs `vt100` on the same deterministic
 //! streams, frame time of rendering 1 and 4 panes of 200x50, and what a full scrollback
 //! costs when it comes back from the compact store (copy mode, resize).
 //!
@@ -176,6 +177,21 @@ fn feed_lumen(bytes: &[u8]) -> TerminalPane {
     pane
 }
 
+/// The same pane with all its history in the emulator (no compact store), for the store's cost.
+fn feed_lumen_plain(bytes: &[u8]) -> TerminalPane {
+    let (stream, _ends) = stream::channel(&Waker::new());
+    let cfg = TerminalConfig {
+        cols: COLS,
+        rows: ROWS,
+        scrollback: SCROLLBACK,
+    };
+    let mut pane = TerminalPane::new_without_compact_history(stream, cfg);
+    for chunk in bytes.chunks(CHUNK) {
+        pane.feed(chunk);
+    }
+    pane
+}
+
 /// alacritty_terminal alone (no pane around it), to show what the pane adds.
 fn feed_alacritty(bytes: &[u8]) -> usize {
     use alacritty_terminal::event::VoidListener;
@@ -222,6 +238,19 @@ fn parse(c: &mut Criterion) {
             })
         });
         group.bench_with_input(
+            BenchmarkId::new("lumen_without_store", name),
+            &bytes,
+            |b, bytes| {
+                b.iter(|| {
+                    let pane = feed_lumen_plain(bytes);
+                    let area = Rect::new(0, 0, COLS, ROWS);
+                    let mut buf = Buffer::empty(area);
+                    pane.render(area, &mut buf, &theme);
+                    black_box(buf)
+                })
+            },
+        );
+        group.bench_with_input(
             BenchmarkId::new("alacritty_alone", name),
             &bytes,
             |b, bytes| b.iter(|| black_box(feed_alacritty(bytes))),
@@ -248,17 +277,19 @@ fn frames(c: &mut Criterion) {
     let data = ls(1 << 20, true);
     let mut group = c.benchmark_group("frame");
     group.measurement_time(MEASURE);
-    for count in [1usize, 4] {
-        let mut panes: Vec<TerminalPane> =
-            (0..count).map(|_| feed_lumen(&data[..64 << 10])).collect();
+    for (count, store) in [(1usize, true), (4, true), (1, false), (4, false)] {
+        let feed = if store { feed_lumen } else { feed_lumen_plain };
+        let suffix = if store { "" } else { "_without_store" };
+        let mut panes: Vec<TerminalPane> = (0..count).map(|_| feed(&data[..64 << 10])).collect();
         let area = Rect::new(0, 0, COLS * 2, ROWS * 2);
         let mut buf = Buffer::empty(area);
-        group.bench_function(BenchmarkId::new("render_200x50", count), |b| {
-            b.iter(|| render_frame(&panes, &mut buf, &theme))
-        });
+        group.bench_function(
+            BenchmarkId::new(format!("render_200x50{suffix}"), count),
+            |b| b.iter(|| render_frame(&panes, &mut buf, &theme)),
+        );
         let mut offset = 0;
         group.bench_function(
-            BenchmarkId::new("feed_8KiB_and_render_200x50", count),
+            BenchmarkId::new(format!("feed_8KiB_and_render_200x50{suffix}"), count),
             |b| {
                 b.iter(|| {
                     for pane in panes.iter_mut() {

@@ -160,6 +160,16 @@ impl TerminalPane {
         Self::with_history(cfg, History::new(cfg.scrollback, false))
     }
 
+    /// Like [`TerminalPane::new`] with every history row kept in the emulator (no compact
+    /// store): only for benchmarks that measure what the store costs, in the same run.
+    #[doc(hidden)]
+    pub fn new_without_compact_history(stream: Stream, cfg: TerminalConfig) -> Self {
+        let mut pane = Self::with_history(cfg, History::new(cfg.scrollback, false));
+        pane.handle = Some(stream.handle);
+        pane.events = Some(stream.events);
+        pane
+    }
+
     fn with_history(cfg: TerminalConfig, mut history: History) -> Self {
         let cols = cfg.cols.max(MIN_COLS);
         let rows = cfg.rows.max(1);
