@@ -206,7 +206,9 @@ impl Harness {
     }
 
     fn draw_if_due(&mut self) -> Res<()> {
-        if self.app.dirty && self.last_draw.elapsed() >= FRAME_INTERVAL {
+        // As the event loop: an echo at once, the rest at most once a frame.
+        let echo = self.app.take_echo_frame();
+        if self.app.dirty && (echo || self.last_draw.elapsed() >= FRAME_INTERVAL) {
             let start = Instant::now();
             self.term.draw(|f| lumen::app::ui::draw(&self.app, f))?;
             if let Some(p) = &mut self.profile {

@@ -40,6 +40,21 @@ fn typing_goes_to_the_focused_pane() {
 }
 
 #[test]
+fn a_keystrokes_echo_is_drawn_at_once_other_output_at_the_frame_rate() {
+    let (mut app, b) = app(80, 24);
+    // Output nobody typed for waits for the frame slot.
+    output(&mut app, &b, 0, b"$ ");
+    assert!(!app.take_echo_frame());
+    ch(&mut app, 'x');
+    output(&mut app, &b, 0, b"x");
+    assert!(app.take_echo_frame(), "the echo asks for a frame now");
+    assert!(!app.take_echo_frame(), "once per keystroke");
+    // A flood after it goes back to the frame rate.
+    output(&mut app, &b, 0, b"more output");
+    assert!(!app.take_echo_frame());
+}
+
+#[test]
 fn prefix_twice_sends_the_prefix_through() {
     let (mut app, b) = app(80, 24);
     prefix_key(&mut app, KeyCode::Char('b'), KeyModifiers::CONTROL);

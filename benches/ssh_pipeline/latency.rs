@@ -8,6 +8,7 @@ use super::{
 use lumen::app::PaneSpec;
 use lumen::app::keymap::Action;
 use lumen::app::layout::PaneId;
+use lumen::app::state::{ECHO_TURN_BUDGET, TURN_BYTE_BUDGET};
 use lumen::panes::terminal::{TerminalConfig, TerminalPane};
 use lumen::ssh::EmbeddedServer;
 use std::path::Path;
@@ -264,9 +265,11 @@ pub fn print_latency(rows: &[Latency]) {
     println!(
         "echo latency in one pane while other panes of its tab stream coloured ls \
          ({LATENCY_SAMPLES} keystrokes each; target p99 < {} ms, one frame; pump budget {} KiB \
-         per pane per turn)",
+         per pane and {} KiB for all panes per turn, {} KiB in the turn that parses an echo)",
         LATENCY_TARGET.as_millis(),
-        PANE_BYTE_BUDGET / 1024
+        PANE_BYTE_BUDGET / 1024,
+        TURN_BYTE_BUDGET / 1024,
+        ECHO_TURN_BUDGET / 1024
     );
     println!(
         "| flooding panes | their connection | SSH connections | echo median (ms) | echo p99 (ms) \

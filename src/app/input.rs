@@ -183,6 +183,7 @@ impl App {
             let outcome = slot.pane.handle_key(key);
             if Some(id) == focused {
                 self.pane_outcome(id, outcome);
+                self.awaiting_echo = true;
             }
         }
     }

@@ -2,7 +2,7 @@
 //! per turn, and act on what the output asked for (activity, bell, clipboard, a session's end).
 
 use crate::app::layout::PaneId;
-use crate::app::state::{App, PANE_BYTE_BUDGET, TURN_BYTE_BUDGET};
+use crate::app::state::{App, ECHO_TURN_BUDGET, PANE_BYTE_BUDGET, TURN_BYTE_BUDGET};
 use crate::panes::hosts::HostState;
 
 /// The least a pane parses in a turn, even when the turn's budget is spent.
@@ -29,6 +29,12 @@ impl App {
         ids
     }
 
+    /// Whether the last pump parsed a keystroke's echo: the loop then draws without waiting
+    /// for the frame slot. Reading it clears it.
+    pub fn take_echo_frame(&mut self) -> bool {
+        std::mem::take(&mut self.echo_frame)
+    }
+
     /// Parse what the backends sent, within a byte budget per pane and one for the whole
     /// turn, so a turn stays short however many panes flood. Returns true when some pane
     /// still has data queued (the loop then runs again without waiting).
@@ -50,6 +56,7 @@ impl App {
         let mut copied = Vec::new();
         let mut first_output = Vec::new();
         let mut notices = Vec::new();
+        let focused = self.focused();
         for id in &self.pump_order() {
             let Some(slot) = self.panes.get_mut(id) else {
                 continue;
@@ -63,6 +70,14 @@ impl App {
             let budget = PANE_BYTE_BUDGET.min(left).max(MIN_PANE_BUDGET);
             let p = t.pump(budget);
             left = left.saturating_sub(p.bytes);
+            if self.awaiting_echo && p.bytes > 0 && Some(*id) == focused {
+                // The keystroke's echo is in: the rest of the turn stays short and the frame
+                // showing it is drawn right away (once per keystroke, so a flood in the
+                // focused pane still draws at the frame rate).
+                self.awaiting_echo = false;
+                self.echo_frame = true;
+                left = left.min(ECHO_TURN_BUDGET);
+            }
             more |= p.more;
             let activity = t.take_activity();
             let bell = t.take_bell();

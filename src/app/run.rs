@@ -367,7 +367,9 @@ async fn event_loop(
         if app.quit {
             return Ok(());
         }
-        if app.dirty && last_draw.elapsed() >= FRAME_INTERVAL {
+        // A keystroke's echo is drawn at once; everything else at most once a frame.
+        let echo = app.take_echo_frame();
+        if app.dirty && (echo || last_draw.elapsed() >= FRAME_INTERVAL) {
             screen.draw(|f| ui::draw(app, f))?;
             // Debug builds only: lets a test prove the terminal is restored after a panic.
             #[cfg(debug_assertions)]

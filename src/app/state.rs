@@ -17,6 +17,9 @@ pub const PANE_BYTE_BUDGET: usize = 128 * 1024;
 /// Bytes all panes together may parse per loop turn (about 5 ms of parsing), so ten flooding
 /// panes do not make a turn longer than a frame.
 pub const TURN_BYTE_BUDGET: usize = 192 * 1024;
+/// What the other panes may parse in the turn that parses a keystroke's echo, so the frame
+/// showing it follows at once.
+pub const ECHO_TURN_BUDGET: usize = 16 * 1024;
 /// How long a status-bar message stays.
 pub const MESSAGE_TIME: Duration = Duration::from_secs(5);
 /// Cells a resize key moves a border.
@@ -144,6 +147,10 @@ pub struct App {
     last_tick: Instant,
     /// Where the next turn's pumping starts (see `pump_order`).
     pub(crate) pump_rotation: usize,
+    /// A key went to the focused pane and its echo has not been parsed yet.
+    pub(crate) awaiting_echo: bool,
+    /// The echo arrived: draw now rather than at the next frame slot (see `take_echo_frame`).
+    pub(crate) echo_frame: bool,
     /// The copilot: its setup, conversations per terminal pane, side-pane bindings.
     pub copilot: crate::app::copilot::CopilotHub,
 }
@@ -239,6 +246,8 @@ impl App {
             effects: Vec::new(),
             last_tick: Instant::now(),
             pump_rotation: 0,
+            awaiting_echo: false,
+            echo_frame: false,
             copilot: crate::app::copilot::CopilotHub::new(opts.ai, opts.ai_unavailable),
         }
     }
