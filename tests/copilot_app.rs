@@ -282,6 +282,69 @@ async fn a_proposal_runs_only_after_enter_and_no_secret_leaves() {
     ));
 }
 
+/// The leak corpus without its ⟦markers⟧, and the secrets they marked.
+fn leak_corpus() -> (String, Vec<String>) {
+    let corpus = include_str!("fixtures/ai/leak_corpus.txt");
+    let mut text = String::new();
+    let mut secrets = Vec::new();
+    let mut rest = corpus;
+    while let Some(i) = rest.find('⟦') {
+        text.push_str(&rest[..i]);
+        rest = &rest[i + '⟦'.len_utf8()..];
+        let end = rest.find('⟧').unwrap();
+        secrets.push(rest[..end].to_string());
+        text.push_str(&rest[..end]);
+        rest = &rest[end + '⟧'.len_utf8()..];
+    }
+    text.push_str(rest);
+    (text, secrets)
+}
+
+#[tokio::test]
+async fn a_screen_full_of_secrets_sends_none_of_them_even_wrapped_in_a_narrow_pane() {
+    use base64::Engine;
+    let mut f = fixture(
+        PaneSpec::LocalShell,
+        vec![says("Those are configuration files.")],
+        |o, dir| {
+            unlocked_vault(o, dir);
+            // Every row of the corpus goes into the context, wrapped rows and all.
+            if let Some(ai) = o.ai.as_mut() {
+                ai.config.context_lines = 1000;
+            }
+        },
+    )
+    .await;
+    let (text, mut secrets) = leak_corpus();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(SECRET);
+    let hex: String = SECRET.bytes().map(|b| format!("{b:02x}")).collect();
+    let screen_text = format!("{text}$ echo {b64}\n$ echo {hex}\n$ echo {SECRET}\nuser@box:~$ ")
+        .replace('\n', "\r\n");
+    secrets.extend([SECRET.to_string(), b64, hex]);
+    output(&mut f.app, &f.backends, 0, screen_text.as_bytes());
+    // The copilot beside the pane narrows it, so long secrets wrap across rows.
+    ask(&mut f, "what are these files?").await;
+    let requests = f.fake.requests();
+    assert_eq!(requests.len(), 1);
+    let sent = String::from_utf8_lossy(&everything_sent(&f.fake)).into_owned();
+    // The whole corpus went, its oldest lines from the compact scrollback store included.
+    assert!(sent.contains("$ env | sort") && sent.contains("DB_HOST=db1.internal"));
+    // Pieces of 12 characters: a secret cut by wrapping must not leave in halves either.
+    let leaked: Vec<&String> = secrets
+        .iter()
+        .filter(|s| {
+            let chars: Vec<char> = s.chars().collect();
+            chars
+                .windows(12.min(chars.len()))
+                .any(|w| sent.contains(&w.iter().collect::<String>()))
+        })
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "secrets reached the provider: {leaked:?}"
+    );
+}
+
 #[tokio::test]
 async fn edit_is_assessed_again_and_reject_runs_nothing() {
     let mut f = fixture(

@@ -4,43 +4,59 @@
 use super::TerminalPane;
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::index::{Column, Line};
-use alacritty_terminal::term::cell::Flags;
+use alacritty_terminal::term::cell::{Cell, Flags};
 
 impl TerminalPane {
     /// The text of one grid line (`Line(0)` is the screen's top, negative lines are history).
     fn line_text(&self, line: Line) -> String {
-        let grid = self.term.grid();
-        let row = &grid[line];
-        let mut out = String::new();
-        for col in 0..grid.columns() {
-            let cell = &row[Column(col)];
-            if cell
-                .flags
-                .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
-            {
-                continue;
-            }
-            // Text the program hid (SGR 8) was not seen, so it is not sent.
-            if cell.flags.contains(Flags::HIDDEN) {
-                out.push(' ');
-                continue;
-            }
-            out.push(cell.c);
-            if let Some(extra) = cell.zerowidth() {
-                out.extend(extra.iter());
-            }
-        }
-        out.truncate(out.trim_end_matches(' ').len());
-        out
+        self.row_text(line).0
     }
 
-    /// The last `n` lines of scrollback and screen up to the cursor's line, oldest first.
+    /// One grid row's text, and whether it continues on the next row (it wrapped).
+    fn row_text(&self, line: Line) -> (String, bool) {
+        let grid = self.term.grid();
+        let row = &grid[line];
+        cells_text((0..grid.columns()).map(|col| &row[Column(col)]))
+    }
+
+    /// The last `n` lines of scrollback and screen up to the cursor's line, oldest first,
+    /// rows that wrapped joined into the line they belong to (so a long token reaches the
+    /// redactor whole, however narrow the pane). Rows come from the compact store, then the
+    /// emulator.
     pub fn last_lines(&self, n: usize) -> Vec<String> {
+        let want = n + WRAP_LOOKBEHIND;
         let grid = self.term.grid();
         let history = grid.history_size() as i32;
         let cursor = grid.cursor.point.line.0;
-        let first = (cursor + 1 - n as i32).max(-history);
-        (first..=cursor).map(|l| self.line_text(Line(l))).collect()
+        let first = (cursor + 1 - want as i32).max(-history);
+        let in_grid = (cursor + 1 - first).max(0) as usize;
+        let mut rows: Vec<(String, bool)> = self
+            .history
+            .cold_tail(&self.term, want.saturating_sub(in_grid))
+            .iter()
+            .map(|row| cells_text(row.iter()))
+            .collect();
+        let cut = rows.len() + in_grid >= want;
+        rows.extend((first..=cursor).map(|l| self.row_text(Line(l))));
+        let mut lines: Vec<String> = Vec::new();
+        let mut open = false;
+        for (text, wraps) in rows {
+            match lines.last_mut() {
+                Some(last) if open => last.push_str(&text),
+                _ => lines.push(text),
+            }
+            open = wraps;
+        }
+        // The oldest line may be the end of one that began above the rows read: drop it.
+        if cut && !lines.is_empty() {
+            lines.remove(0);
+        }
+        let skip = lines.len().saturating_sub(n);
+        lines.drain(..skip);
+        for l in &mut lines {
+            l.truncate(l.trim_end_matches(' ').len());
+        }
+        lines
     }
 
     /// The text of the cursor's line left of the cursor (the prompt, when a shell waits).
@@ -59,4 +75,37 @@ impl TerminalPane {
     pub fn type_text(&mut self, text: &str) {
         self.write(text.as_bytes());
     }
+}
+
+/// Rows read above the ones asked for, so a line that wrapped over them is read whole.
+const WRAP_LOOKBEHIND: usize = 64;
+
+/// Cells as the operator saw them: wide-character spacers dropped, hidden text (SGR 8) as
+/// blanks (it was not seen, so it is not sent), combining marks kept; and whether the row
+/// wrapped onto the next one. Trailing blanks are trimmed unless it wrapped (they are then
+/// part of the line).
+fn cells_text<'a>(cells: impl Iterator<Item = &'a Cell>) -> (String, bool) {
+    let mut out = String::new();
+    let mut wraps = false;
+    for cell in cells {
+        wraps = cell.flags.contains(Flags::WRAPLINE);
+        if cell
+            .flags
+            .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
+        {
+            continue;
+        }
+        if cell.flags.contains(Flags::HIDDEN) {
+            out.push(' ');
+            continue;
+        }
+        out.push(cell.c);
+        if let Some(extra) = cell.zerowidth() {
+            out.extend(extra.iter());
+        }
+    }
+    if !wraps {
+        out.truncate(out.trim_end_matches(' ').len());
+    }
+    (out, wraps)
 }

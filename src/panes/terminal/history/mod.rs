@@ -234,6 +234,21 @@ impl History {
         }
     }
 
+    /// The newest `n` rows of the compact store, oldest first, decoded (fewer when it holds
+    /// fewer; none on the alternate screen, whose history is the emulator's alone).
+    pub(super) fn cold_tail<T>(&self, term: &Term<T>, n: usize) -> Vec<Vec<Cell>> {
+        let mut out = Vec::new();
+        if n == 0 || alt(term) {
+            return out;
+        }
+        self.store.for_each_last(n, |record| {
+            let mut cells = Vec::new();
+            let _ = codec::decode(record, &mut cells);
+            out.push(cells);
+        });
+        out
+    }
+
     /// The rows of the whole history, oldest first, cold ones decoded (for tests).
     #[cfg(test)]
     pub(super) fn rows<T>(&self, term: &Term<T>) -> Vec<Vec<Cell>> {

@@ -258,6 +258,28 @@ impl ColdStore {
         }
     }
 
+    /// Call `f` with the last `n` kept records (all of them when there are fewer), oldest
+    /// first. Blocks before them are not unpacked.
+    pub(super) fn for_each_last(&self, n: usize, mut f: impl FnMut(&[u8])) {
+        let mut skip = self.skip + self.rows.saturating_sub(n);
+        for block in &self.blocks {
+            if skip >= block.rows {
+                skip -= block.rows;
+                continue;
+            }
+            let records = block.records();
+            let mut rest: &[u8] = &records;
+            for row in 0..block.rows {
+                let (record, tail) = codec::split_record(rest).unwrap_or((&[], &[]));
+                if row >= skip {
+                    f(record);
+                }
+                rest = tail;
+            }
+            skip = 0;
+        }
+    }
+
     /// Call `f` with every kept record, oldest first.
     #[cfg(test)]
     pub(super) fn for_each(&self, mut f: impl FnMut(&[u8])) {
