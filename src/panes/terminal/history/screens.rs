@@ -5,6 +5,8 @@
 use super::{Dims, History, alt, grid_ops, reflow};
 use alacritty_terminal::Term;
 use alacritty_terminal::grid::Dimensions;
+use alacritty_terminal::index::Line;
+use alacritty_terminal::term::cell::Cell;
 use alacritty_terminal::vte::ansi::Color;
 
 /// Cells of history brought back before a full-screen program takes the alternate screen:
@@ -120,8 +122,15 @@ impl History {
 
     /// A full reset (RIS) emptied both screens' history.
     pub(super) fn after_reset<T>(&mut self, term: &mut Term<T>) {
-        // A reset on the alternate screen brings back the primary one, maybe resized.
-        grid_ops::mark_rows_written(term.grid_mut());
+        // A reset on the alternate screen brings back the primary one, maybe resized while
+        // hidden: its padded rows hide cells erased in a colour from alacritty's reset. A
+        // reset leaves a blank screen, so every row is reset whole.
+        let grid = term.grid_mut();
+        grid_ops::mark_rows_written(grid);
+        let top = -(grid.history_size() as i32);
+        for line in top..grid.screen_lines() as i32 {
+            grid[Line(line)].reset(&Cell::default());
+        }
         self.store.clear();
         self.shadow = None;
         self.ring = None;
