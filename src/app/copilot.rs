@@ -781,7 +781,12 @@ impl App {
             Ok(t) => t,
             Err(e) => format!("[lumen could not run it: {e}]"),
         };
-        let redacted = prepare(&text, &self.secrets()).text;
+        self.command_output(terminal, proposal, &text);
+    }
+
+    /// What an approved command printed: redacted, kept in the history, given to the model.
+    fn command_output(&mut self, terminal: PaneId, proposal: usize, output: &str) {
+        let redacted = prepare(output, &self.secrets()).text;
         let host = self.pane_host(terminal);
         self.history(
             terminal,
@@ -795,12 +800,18 @@ impl App {
     }
 
     /// Watch typed commands: when the prompt is back (or time is up), hand the output over.
+    /// A capture is looked at when its next check is due (the quiet time after the last change
+    /// it saw, or its deadline), not on every turn of a flood.
     pub(crate) fn poll_captures(&mut self, now: Instant) {
         let watched: Vec<PaneId> = self
             .copilot
             .convos
             .iter()
-            .filter(|(_, c)| c.capture.is_some())
+            .filter(|(_, c)| {
+                c.capture
+                    .as_ref()
+                    .is_some_and(|(_, cap)| cap.next_check(now) <= now)
+            })
             .map(|(id, _)| *id)
             .collect();
         for terminal in watched {
@@ -825,17 +836,7 @@ impl App {
                 ),
             };
             c.capture = None;
-            let redacted = prepare(&output, &self.secrets()).text;
-            let host = self.pane_host(terminal);
-            self.history(
-                terminal,
-                vec![HistoryRecord::new(&host, "output", redacted.clone())],
-            );
-            let todo = self
-                .convo(terminal)
-                .session
-                .command_finished(proposal, redacted);
-            self.copilot_do(terminal, todo);
+            self.command_output(terminal, proposal, &output);
         }
     }
 
