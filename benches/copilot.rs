@@ -247,13 +247,7 @@ async fn run_until(
     loop {
         for effect in app.take_effects() {
             if let Effect::Ai(job) = effect {
-                let bus = bus.clone();
-                tokio::spawn(async move {
-                    job.run(move |m| {
-                        bus.send(m);
-                    })
-                    .await
-                });
+                tokio::spawn(job.report_to(bus.clone()));
             }
         }
         // Only after a message: a question may wait for the host's facts before it is busy.
@@ -266,13 +260,7 @@ async fn run_until(
         };
         for effect in app.update(msg) {
             if let Effect::Ai(job) = effect {
-                let bus = bus.clone();
-                tokio::spawn(async move {
-                    job.run(move |m| {
-                        bus.send(m);
-                    })
-                    .await
-                });
+                tokio::spawn(job.report_to(bus.clone()));
             }
         }
         term.draw(|f| lumen::app::ui::draw(app, f)).expect("draw");

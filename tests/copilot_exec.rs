@@ -100,13 +100,7 @@ async fn drive(app: &mut App, what: &str, mut done: impl FnMut(&App) -> bool) {
         queue.extend(app.take_effects());
         for effect in std::mem::take(&mut queue) {
             if let Effect::Ai(job) = effect {
-                let bus = bus.clone();
-                tokio::spawn(async move {
-                    job.run(move |m| {
-                        bus.send(m);
-                    })
-                    .await
-                });
+                tokio::spawn(job.report_to(bus.clone()));
             }
         }
         while let Ok(msg) = inbox.try_recv() {

@@ -53,8 +53,16 @@ impl std::fmt::Debug for AiJob {
 }
 
 impl AiJob {
+    /// Do the work, reporting every result on `bus` (as the event loop runs it).
+    pub async fn report_to(self, bus: crate::app::msg::Bus) {
+        self.run(move |msg| {
+            bus.send(msg);
+        })
+        .await
+    }
+
     /// Do the work, handing every result to `send`.
-    pub async fn run(self, send: impl Fn(Msg)) {
+    async fn run(self, send: impl Fn(Msg)) {
         match self {
             AiJob::Stream {
                 pane,

@@ -34,13 +34,7 @@ pub(crate) fn apply(effect: Effect, bus: &Bus) {
             }
         }
         Effect::Ai(job) => {
-            let bus = bus.clone();
-            tokio::spawn(async move {
-                job.run(move |msg| {
-                    bus.send(msg);
-                })
-                .await;
-            });
+            tokio::spawn(job.report_to(bus.clone()));
         }
         Effect::Spawn(task) => {
             let bus = bus.clone();

@@ -131,13 +131,7 @@ pub async fn settle_async(app: &mut App, mut seen: impl FnMut(&App)) -> Vec<Effe
                         running.spawn((*task).run(bus.clone()));
                     }
                     Effect::Ai(job) => {
-                        let bus = bus.clone();
-                        running.spawn(async move {
-                            job.run(move |m| {
-                                bus.send(m);
-                            })
-                            .await
-                        });
+                        running.spawn(job.report_to(bus.clone()));
                     }
                     other => others.push(other),
                 }
