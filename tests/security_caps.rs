@@ -82,3 +82,12 @@ fn config_and_theme_from_dev_zero() {
     let e = lumen::ui::theme::Theme::load("zero", &themes).unwrap_err();
     assert!(e.to_string().contains("larger than 16 MiB"), "{e}");
 }
+
+#[test]
+fn ai_redact_of_dev_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lumen(dir.path(), &["ai", "redact", "/dev/zero"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/dev/zero") && err.contains("larger than"), "{err}");
+}

@@ -144,18 +144,31 @@ fn run_assess(a: &AssessArgs) -> Result<Vec<u8>> {
     Ok(out.into_bytes())
 }
 
+/// The most `lumen ai redact` reads (a file or stdin).
+const REDACT_INPUT_LIMIT: u64 = 256 << 20;
+
 fn run_redact(a: &RedactArgs, paths: &Paths) -> Result<Vec<u8>> {
     let ws = &a.workspace;
     if ws.is_empty() || ws == "." || ws == ".." || ws.contains('/') || ws.contains('\\') {
         bail!("'{ws}' is not a workspace name; use a plain name like 'default'");
     }
+    // Capped like every other file lumen reads: /dev/zero or an endless pipe is refused,
+    // not held in memory.
     let input = match &a.file {
-        Some(f) => std::fs::read(f).with_context(|| format!("reading {}", f.display()))?,
+        Some(f) => crate::text::read_capped(f, REDACT_INPUT_LIMIT)
+            .with_context(|| format!("reading {}", f.display()))?,
         None => {
             let mut buf = Vec::new();
             std::io::stdin()
+                .take(REDACT_INPUT_LIMIT + 1)
                 .read_to_end(&mut buf)
                 .context("reading stdin")?;
+            if buf.len() as u64 > REDACT_INPUT_LIMIT {
+                bail!(
+                    "stdin is larger than {} MiB; redact a smaller part",
+                    REDACT_INPUT_LIMIT >> 20
+                );
+            }
             buf
         }
     };
