@@ -89,5 +89,8 @@ fn ai_redact_of_dev_zero_is_refused() {
     let out = lumen(dir.path(), &["ai", "redact", "/dev/zero"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/dev/zero") && err.contains("larger than"), "{err}");
+    assert!(
+        err.contains("/dev/zero") && err.contains("larger than"),
+        "{err}"
+    );
 }
