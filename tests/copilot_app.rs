@@ -4,7 +4,7 @@
 //! keystroke (nothing reaches the pane before), e edits and lumen assesses the edit again, x
 //! rejects, a High command needs the host's name, `read-only-auto` never runs Medium or High
 //! by itself, text on the screen addressed to an AI makes the card High and says so, and a
-//! host with `ai = "off"` sends nothing.
+//! host with `ai = "off"` sends nothing, and Ctrl-o shows what would be sent.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -18,6 +18,7 @@ use lumen::ai::provider::ProviderKind;
 use lumen::ai::risk::Risk;
 use lumen::app::copilot::AiSetup;
 use lumen::app::layout::PaneId;
+use lumen::app::popup::Popup;
 use lumen::app::{App, AppOptions, PaneSpec};
 use lumen::ssh::Target;
 use serde_json::{Value, json};
@@ -565,4 +566,70 @@ async fn focus_moves_the_copilot_to_the_other_pane_each_with_its_own_conversatio
             .iter()
             .any(|i| matches!(i, Item::Assistant(t) if t.contains("second pane answer")))
     );
+}
+
+/// Ctrl-o shows the request the next turn would send: the system text with the screen, every
+/// message so far with the model's tool calls, and the tools; the vault value only as its
+/// placeholder. Nothing is sent, and the view scrolls to its end.
+#[tokio::test]
+async fn ctrl_o_shows_every_message_that_would_be_sent_and_sends_nothing() {
+    let mut f = fixture(
+        PaneSpec::LocalShell,
+        vec![
+            proposes("Let me look at the load.", "uptime"),
+            says("Then I will not run it."),
+        ],
+        unlocked_vault,
+    )
+    .await;
+    let mut screenful = format!("export PGPASSWORD={SECRET}\r\n");
+    for i in 0..60 {
+        screenful.push_str(&format!("line {i} of a long listing\r\n"));
+    }
+    screenful.push_str("user@box:~$ ");
+    output(&mut f.app, &f.backends, 0, screenful.as_bytes());
+    ask(&mut f, "why is it slow?").await;
+    key(&mut f.app, KeyCode::Char('x'), KeyModifiers::NONE);
+    settle_async(&mut f.app, |_| {}).await;
+    let sent_before = f.fake.requests().len();
+
+    key(&mut f.app, KeyCode::Char('o'), KeyModifiers::CONTROL);
+    let Some(Popup::Notice { lines, .. }) = f.app.layers.popup().cloned() else {
+        panic!("no view: {}", screen(&f.app));
+    };
+    let text = lines.join("\n");
+    for part in [
+        "=== system ===",
+        "line 59 of a long listing",
+        "{{vault:db/root}}",
+        "user: why is it slow?",
+        "assistant: Let me look at the load.",
+        "calls propose_command:",
+        "tool result:",
+        "=== tools ===",
+        "read_scrollback",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from:\n{text}");
+    }
+    assert!(!text.contains(SECRET));
+    assert_eq!(
+        f.fake.requests().len(),
+        sent_before,
+        "Ctrl-o sent a request"
+    );
+
+    // Longer than the screen: the first rows show, End reaches the tools at the bottom.
+    let top = screen(&f.app);
+    assert!(
+        top.contains("=== system ===") && !top.contains("max_tokens"),
+        "{top}"
+    );
+    key(&mut f.app, KeyCode::End, KeyModifiers::NONE);
+    let bottom = screen(&f.app);
+    assert!(
+        bottom.contains("max_tokens") && bottom.contains("scroll"),
+        "{bottom}"
+    );
+    key(&mut f.app, KeyCode::Enter, KeyModifiers::NONE);
+    assert!(f.app.layers.popup().is_none());
 }

@@ -572,13 +572,7 @@ impl App {
             self.say("no [ai] section in config.toml");
             return;
         };
-        let mut text: Vec<String> = built.system.lines().map(str::to_string).collect();
-        text.push(String::new());
-        text.push(format!(
-            "…then the conversation so far ({} messages, already redacted) and the tools \
-             propose_command and read_scrollback.",
-            built.request.messages.len()
-        ));
+        let text = built.readable().lines().map(str::to_string).collect();
         self.notice("What the model would see", text);
     }
 

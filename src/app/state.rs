@@ -267,6 +267,8 @@ impl App {
         self.open_popup(crate::app::popup::Popup::Notice {
             title: title.to_string(),
             lines,
+            scroll: 0,
+            max_scroll: std::cell::Cell::new(0),
         });
     }
 

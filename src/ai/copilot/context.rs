@@ -5,7 +5,7 @@
 
 use super::session::Session;
 use crate::ai::inject::{detect, wrap_untrusted};
-use crate::ai::provider::{ChatRequest, PROPOSE_COMMAND, READ_SCROLLBACK};
+use crate::ai::provider::{ChatRequest, Message, PROPOSE_COMMAND, READ_SCROLLBACK};
 use crate::ai::redact::{Secrets, prepare};
 use crate::vault::Kind;
 
@@ -63,6 +63,53 @@ pub struct Built {
     pub injection: Vec<String>,
     /// The system text as sent (for `lumen ai context` and the pane's "what is sent" view).
     pub system: String,
+}
+
+/// Starts the system text in the readable form of a request.
+pub const SYSTEM_HEADING: &str = "=== system ===";
+/// Starts the conversation in the readable form.
+pub const MESSAGES_HEADING: &str = "=== messages ===";
+/// Starts the tool list in the readable form.
+pub const TOOLS_HEADING: &str = "=== tools ===";
+
+impl Built {
+    /// The request as sections a person can read: system text, every message (with the
+    /// tool calls the model made), tools. `lumen ai context` prints it and the pane's Ctrl-o
+    /// shows it; both read the request that would be posted, already redacted.
+    pub fn readable(&self) -> String {
+        use std::fmt::Write;
+        let r = &self.request;
+        let mut text = format!("{SYSTEM_HEADING}\n{}\n{MESSAGES_HEADING}\n", r.system);
+        if r.messages.is_empty() {
+            text.push_str("(none yet)\n");
+        }
+        for m in &r.messages {
+            let _ = match m {
+                Message::User(q) => writeln!(text, "user: {q}"),
+                Message::Assistant {
+                    text: a,
+                    tool_calls,
+                } => {
+                    let _ = writeln!(text, "assistant: {a}");
+                    for call in tool_calls {
+                        let _ = writeln!(text, "  calls {}: {}", call.name, call.arguments);
+                    }
+                    Ok(())
+                }
+                Message::ToolResult { content, .. } => writeln!(text, "tool result: {content}"),
+            };
+        }
+        let _ = writeln!(text, "{TOOLS_HEADING}");
+        for t in &r.tools {
+            let _ = writeln!(
+                text,
+                "{}: {}\n  parameters: {}",
+                t.name, t.description, t.json_schema
+            );
+        }
+        let _ = writeln!(text, "max_tokens: {}", r.max_tokens);
+        text
+    }
 }
 
 /// `lines` cut to at most `max` lines: the head and the tail, with a marker between.
@@ -130,7 +177,9 @@ pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
         system.push_str(&wrap_untrusted("the host's last vulnerability scan", s));
     }
     if ctx.vault_entries.is_empty() {
-        system.push_str("\n\nNo vault entries are bound to this host.");
+        if !ctx.host.is_empty() {
+            system.push_str("\n\nNo vault entries are bound to this host.");
+        }
     } else {
         let list: Vec<String> = ctx
             .vault_entries

@@ -45,10 +45,15 @@ pub enum Popup {
         host: String,
         text: String,
     },
-    /// Something the user must read (problems found at start); any of Esc, Enter, q closes it.
+    /// Something the user must read (problems found at start, what the copilot would send);
+    /// any of Esc, Enter, q closes it, and arrows, PgUp/PgDn, Home/End scroll a long one.
     Notice {
         title: String,
         lines: Vec<String>,
+        /// The first wrapped row shown.
+        scroll: u16,
+        /// The largest useful `scroll`, as the last draw found it (for End and Up after it).
+        max_scroll: std::cell::Cell<u16>,
     },
 }
 
@@ -189,10 +194,23 @@ impl Popup {
                     decision,
                 }
             }
-            Popup::Notice { .. } => match key.code {
-                KeyCode::Char('q') | KeyCode::Enter => PopupOutcome::Cancel,
-                _ => PopupOutcome::Stay,
-            },
+            Popup::Notice {
+                scroll, max_scroll, ..
+            } => {
+                let max = max_scroll.get();
+                let to = match key.code {
+                    KeyCode::Char('q') | KeyCode::Enter => return PopupOutcome::Cancel,
+                    KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+                    KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+                    KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
+                    KeyCode::PageUp => scroll.saturating_sub(10),
+                    KeyCode::Home | KeyCode::Char('g') => 0,
+                    KeyCode::End | KeyCode::Char('G') => max,
+                    _ => *scroll,
+                };
+                *scroll = to.min(max);
+                PopupOutcome::Stay
+            }
             Popup::Help { scroll } => match key.code {
                 KeyCode::Char('q') | KeyCode::Enter => PopupOutcome::Cancel,
                 KeyCode::Down | KeyCode::Char('j') => {

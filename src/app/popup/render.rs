@@ -9,6 +9,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 impl Popup {
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme, keymap: &Keymap) {
@@ -33,15 +34,12 @@ impl Popup {
             Popup::Palette { .. } => (" Command palette ", 64, 20),
             Popup::NewTab { .. } => (" New tab: host or local shell ", 60, 12),
             Popup::Help { .. } => (" Keys ", 64, 30),
-            Popup::Notice { title, lines } => {
+            Popup::Notice { title, lines, .. } => {
                 notice_title = format!(" {title} ");
-                let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+                let longest = lines.iter().map(|l| l.width()).max().unwrap_or(0);
                 // The lines, a blank, the hint, and the border; long lines wrap.
                 let width = (longest + 4).clamp(30, 100);
-                let wrapped: usize = lines
-                    .iter()
-                    .map(|l| l.chars().count() / (width - 2) + 1)
-                    .sum();
+                let wrapped = wrap_rows(lines, width - 2).len();
                 (
                     notice_title.as_str(),
                     width as u16,
@@ -185,16 +183,36 @@ impl Popup {
                 }
                 lines
             }
-            Popup::Notice { lines, .. } => {
-                let mut out: Vec<Line> = lines
-                    .iter()
-                    .map(|l| Line::from(Span::styled(l.as_str(), theme.style(Role::Error))))
+            Popup::Notice {
+                lines,
+                scroll,
+                max_scroll,
+                ..
+            } => {
+                // Wrapped here, by display width, so that scrolling counts the rows drawn.
+                let rows = wrap_rows(lines, usize::from(inner.width));
+                let room = usize::from(inner.height.saturating_sub(2));
+                let max = rows.len().saturating_sub(room);
+                max_scroll.set(u16::try_from(max).unwrap_or(u16::MAX));
+                let first = usize::from(*scroll).min(max);
+                let mut out: Vec<Line> = rows
+                    .into_iter()
+                    .skip(first)
+                    .take(room)
+                    .map(|l| Line::from(Span::styled(l, theme.style(Role::Error))))
                     .collect();
                 out.push(Line::from(""));
-                out.push(Line::from(Span::styled(
-                    "Esc or Enter closes this",
-                    theme.style(Role::Muted),
-                )));
+                let hint = if max == 0 {
+                    "Esc or Enter closes this".to_string()
+                } else {
+                    format!(
+                        "rows {}–{} of {}: ↑↓ PgUp PgDn Home End scroll; Esc or Enter closes",
+                        first + 1,
+                        (first + room).min(max + room),
+                        max + room
+                    )
+                };
+                out.push(Line::from(Span::styled(hint, theme.style(Role::Muted))));
                 out
             }
             Popup::Help { scroll } => {
@@ -280,4 +298,37 @@ fn input_line(input: &TextInput, theme: &Theme, width: u16) -> Line<'static> {
         Span::styled("> ", theme.style(Role::DialogTitle)),
         Span::raw(input.window(input_width(width)).0),
     ])
+}
+
+/// `lines` cut into rows at most `width` columns wide (by display width; a character wider
+/// than the row gets a row of its own). An empty line is one empty row.
+fn wrap_rows(lines: &[String], width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    for line in lines {
+        let mut row = String::new();
+        let mut used = 0;
+        for c in line.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width && !row.is_empty() {
+                rows.push(std::mem::take(&mut row));
+                used = 0;
+            }
+            row.push(c);
+            used += w;
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_rows;
+
+    #[test]
+    fn rows_wrap_by_display_width() {
+        let lines = vec!["abcdef".to_string(), String::new(), "日本語".to_string()];
+        assert_eq!(wrap_rows(&lines, 4), ["abcd", "ef", "", "日本", "語"]);
+    }
 }

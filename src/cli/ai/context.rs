@@ -5,6 +5,7 @@
 
 use super::setup::{CopilotArgs, gather};
 use crate::ai::copilot::{AiPolicy, Built, Session};
+pub use crate::ai::copilot::{MESSAGES_HEADING, SYSTEM_HEADING, TOOLS_HEADING};
 use crate::ai::provider::{Message, request_body, request_url};
 use crate::ai::redact::prepare;
 use crate::paths::Paths;
@@ -12,13 +13,6 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 use std::io::Write;
-
-/// Starts the system text in the text output.
-pub const SYSTEM_HEADING: &str = "=== system ===";
-/// Starts the conversation (the question) in the text output.
-pub const MESSAGES_HEADING: &str = "=== messages ===";
-/// Starts the tool list.
-pub const TOOLS_HEADING: &str = "=== tools ===";
 
 #[derive(Debug, Args)]
 pub struct ContextArgs {
@@ -89,7 +83,7 @@ pub fn run(args: &ContextArgs, paths: &Paths) -> Result<()> {
               of them would be sent; nothing was sent.\n"
             .to_string(),
     };
-    text.push_str(&readable(&built));
+    text.push_str(&built.readable());
     stdout.write_all(crate::text::escape_lines(&text).as_bytes())?;
     drop(stdout);
     crate::errln!(
@@ -106,33 +100,6 @@ pub fn run(args: &ContextArgs, paths: &Paths) -> Result<()> {
         crate::errln!("warning: text addressed to an AI assistant: {w}");
     }
     Ok(())
-}
-
-/// The request as sections a person can read: system text, messages, tools.
-fn readable(built: &Built) -> String {
-    let r = &built.request;
-    let mut text = format!("{SYSTEM_HEADING}\n{}\n{MESSAGES_HEADING}\n", r.system);
-    if r.messages.is_empty() {
-        text.push_str("(none: no question given)\n");
-    }
-    for m in &r.messages {
-        match m {
-            Message::User(q) => text.push_str(&format!("user: {q}\n")),
-            Message::Assistant { text: a, .. } => text.push_str(&format!("assistant: {a}\n")),
-            Message::ToolResult { content, .. } => {
-                text.push_str(&format!("tool result: {content}\n"));
-            }
-        }
-    }
-    text.push_str(&format!("{TOOLS_HEADING}\n"));
-    for t in &r.tools {
-        text.push_str(&format!(
-            "{}: {}\n  parameters: {}\n",
-            t.name, t.description, t.json_schema
-        ));
-    }
-    text.push_str(&format!("max_tokens: {}\n", r.max_tokens));
-    text
 }
 
 /// Without a provider, the request in a neutral shape.
