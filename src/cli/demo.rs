@@ -21,7 +21,8 @@ fn welcome() -> Vec<String> {
         "  ?  every key        :  command palette    d  quit",
         "  a  the copilot, here a scripted demo model (not an AI) on 127.0.0.1: ask it",
         "     something; it proposes commands that run only when you press Enter on them",
-        "  S  scan results: scan this host for known vulnerabilities and weak settings",
+        "  S  scan results: s scans this host for known vulnerabilities and weak settings",
+        "     (its advisories, LUMEN-DEMO-…, are made up; the configuration checks are real)",
         "This demo's home is temporary and is removed when lumen exits.",
     ]
     .into_iter()
@@ -46,6 +47,13 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
         // The demo trusts its own server's key, as if the user had accepted it before.
         let connect = server.client_options(&paths.known_hosts())?;
         write_workspace(&paths, server.port())?;
+        // The scan pane matches against a few made-up advisories for packages installed here
+        // (the demo hosts are this machine), so findings show without downloading OSV data.
+        let scans = crate::scan::ScanSetup::for_workspace(&paths, "default");
+        let made_up = home.path().join("demo-advisories");
+        if let Err(e) = crate::scan::demo::import_made_up_advisories(&scans.db, &made_up).await {
+            tracing::warn!("demo advisories: {e:#}");
+        }
         let initial = DEMO_HOSTS
             .iter()
             .map(|name| PaneSpec::Ssh {

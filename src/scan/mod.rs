@@ -11,6 +11,7 @@
 
 pub mod collect;
 pub mod connector;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod history;

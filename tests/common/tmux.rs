@@ -91,13 +91,18 @@ impl Tmux {
 
     /// Wait until the screen satisfies `pred`; panic with the screen if it never does.
     pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_longer(what, WAIT, pred)
+    }
+
+    /// [`Tmux::wait_for`] with its own limit, for slow work (a whole scan).
+    pub fn wait_longer(&self, what: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
             if pred(&s) {
                 return s;
             }
-            if start.elapsed() > WAIT {
+            if start.elapsed() > limit {
                 panic!("timed out waiting for {what}; screen:\n{s}");
             }
             std::thread::sleep(POLL);

@@ -186,8 +186,31 @@ pub async fn collect(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
         errors: Vec::new(),
         gone: false,
     };
-    let t = opts.timeout;
     let mut c = Collected::default();
+    let family = collect_release_and_packages(&mut host, &mut c).await;
+    collect_state(&mut host, &mut c, family).await;
+    collect_hardening(&mut host, &mut c, family).await;
+    c.errors = host.errors;
+    c
+}
+
+/// Only the release, kernel and packages: what advisories are matched against (no state and
+/// no hardening checks).
+pub async fn collect_packages_only(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
+    let mut host = Host {
+        runner,
+        opts,
+        errors: Vec::new(),
+        gone: false,
+    };
+    let mut c = Collected::default();
+    collect_release_and_packages(&mut host, &mut c).await;
+    c.errors = host.errors;
+    c
+}
+
+async fn collect_release_and_packages(host: &mut Host<'_>, c: &mut Collected) -> Option<Family> {
+    let t = host.opts.timeout;
     if let Some(text) = host.run("OS release", OS_RELEASE_COMMAND, t).await {
         let os = OsRelease::parse(&text);
         if os.id.is_empty() {
@@ -210,17 +233,14 @@ pub async fn collect(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
         }
     }
     let family = c.os.as_ref().and_then(OsRelease::family);
-    collect_packages(&mut host, &mut c, family).await;
+    collect_packages(host, c, family).await;
     if c.os.as_ref().is_some_and(|o| o.id == "ubuntu") {
         if let Some(text) = host.run("Ubuntu Pro (ESM)", ESM_COMMAND, t).await {
             c.esm = text.lines().any(|l| l.contains("esm"));
         }
         c.esm |= c.packages.iter().any(|p| p.version.contains("+esm"));
     }
-    collect_state(&mut host, &mut c, family).await;
-    collect_hardening(&mut host, &mut c, family).await;
-    c.errors = host.errors;
-    c
+    family
 }
 
 async fn collect_packages(host: &mut Host<'_>, c: &mut Collected, family: Option<Family>) {
