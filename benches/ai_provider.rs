@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench ai_provider`
 
+#[path = "support/timed_sse.rs"]
+mod timed_sse;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::StreamExt;
 use lumen::ai::provider::{
@@ -12,8 +15,6 @@ use lumen::ai::provider::{
 };
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// The first event and the rest of one answer, in each format.
 fn answer(kind: ProviderKind) -> (String, String) {
@@ -35,62 +36,6 @@ fn answer(kind: ProviderKind) -> (String, String) {
             "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n".into(),
         ),
     }
-}
-
-fn chunk(s: &str) -> String {
-    format!("{:x}\r\n{s}\r\n", s.len())
-}
-
-/// A keep-alive fake that answers every request with `kind`'s answer and reports, for each,
-/// the instant just before it wrote the first byte.
-async fn fake(kind: ProviderKind, starts: mpsc::Sender<Instant>) -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (first, rest) = answer(kind);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            let (first, rest, starts) = (first.clone(), rest.clone(), starts.clone());
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                loop {
-                    let mut read = [0u8; 8192];
-                    let Ok(n) = stream.read(&mut read).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&read[..n]);
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if buf.len() < end + 4 + len {
-                        continue;
-                    }
-                    buf.drain(..end + 4 + len);
-                    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
-                    let opening = format!("{head}{}", chunk(&first));
-                    let t0 = Instant::now();
-                    if stream.write_all(opening.as_bytes()).await.is_err() {
-                        return;
-                    }
-                    let _ = starts.send(t0);
-                    let closing = format!("{}0\r\n\r\n", chunk(&rest));
-                    if stream.write_all(closing.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    addr
 }
 
 fn first_delta(c: &mut Criterion) {
@@ -118,7 +63,7 @@ fn first_delta(c: &mut Criterion) {
         ("gemini", ProviderKind::Gemini, "/v1beta"),
     ] {
         let (tx, rx) = mpsc::channel();
-        let addr = runtime.block_on(fake(kind, tx));
+        let addr = runtime.block_on(timed_sse::serve(move |_| answer(kind), tx));
         let endpoint = Endpoint {
             kind,
             model: "bench-model".into(),

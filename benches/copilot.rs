@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench copilot`
 
+#[path = "support/timed_sse.rs"]
+mod timed_sse;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use lumen::ai::config::{AiConfig, Profile};
@@ -21,8 +24,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// Counts live heap bytes, for the conversation's memory.
 struct Counting;
@@ -104,64 +105,13 @@ fn context_build(c: &mut Criterion) {
     g.finish();
 }
 
-/// A keep-alive fake OpenAI-compatible server: each answer's text is `Hello<n>` (n counts
-/// requests); reports the instant just before it wrote each answer's first byte.
-async fn fake(starts: mpsc::Sender<Instant>) -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let counter = Arc::new(AtomicUsize::new(0));
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            let (starts, counter) = (starts.clone(), counter.clone());
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                loop {
-                    let mut read = [0u8; 65536];
-                    let Ok(n) = stream.read(&mut read).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&read[..n]);
-                    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                        continue;
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    if buf.len() < end + 4 + len {
-                        continue;
-                    }
-                    buf.drain(..end + 4 + len);
-                    let n = counter.fetch_add(1, Ordering::Relaxed);
-                    let first = format!(
-                        "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\",\"content\":\"Hello{n}\"}},\"finish_reason\":null}}]}}\n\n"
-                    );
-                    let rest = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
-                    let chunk = |s: &str| format!("{:x}\r\n{s}\r\n", s.len());
-                    let opening = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{}",
-                        chunk(&first)
-                    );
-                    let t0 = Instant::now();
-                    if stream.write_all(opening.as_bytes()).await.is_err() {
-                        return;
-                    }
-                    let _ = starts.send(t0);
-                    let closing = format!("{}0\r\n\r\n", chunk(rest));
-                    if stream.write_all(closing.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    addr
+/// Each answer's text is `Hello<n>` (n counts requests).
+fn hello(n: usize) -> (String, String) {
+    let first = format!(
+        "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\",\"content\":\"Hello{n}\"}},\"finish_reason\":null}}]}}\n\n"
+    );
+    let rest = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    (first, rest.to_string())
 }
 
 /// Panes on in-memory streams: the bench needs no shell.
@@ -286,7 +236,7 @@ fn first_char_on_screen(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let (tx, rx) = mpsc::channel();
-    let addr = rt.block_on(fake(tx));
+    let addr = rt.block_on(timed_sse::serve(hello, tx));
     let mut g = c.benchmark_group("copilot_first_byte_to_screen");
     g.sample_size(30);
     g.measurement_time(Duration::from_secs(8));
