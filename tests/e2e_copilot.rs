@@ -11,23 +11,7 @@ use common::tmux::Tmux;
 #[test]
 fn the_demo_copilot_proposes_runs_on_enter_and_rejects_on_x() {
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let env = [
-        ("HOME", home.display().to_string()),
-        ("LUMEN_HOME", dir.path().join("lumen").display().to_string()),
-        ("SHELL", "/bin/sh".to_string()),
-        ("PS1", "$ ".to_string()),
-        ("SSH_AUTH_SOCK", String::new()),
-    ];
-    let lumen = env!("CARGO_BIN_EXE_lumen");
-    let t = Tmux::start(
-        dir.path(),
-        140,
-        40,
-        &env,
-        &format!("{lumen} demo; echo LUMEN_EXIT=$?; sleep 30"),
-    );
+    let t = Tmux::demo(dir.path());
     t.wait_text("Welcome to the lumen demo");
     t.keys(&["Escape"]);
     t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));

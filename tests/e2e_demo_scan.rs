@@ -12,23 +12,7 @@ use std::time::Duration;
 #[test]
 fn the_demo_scan_shows_made_up_advisories_against_installed_packages() {
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let env = [
-        ("HOME", home.display().to_string()),
-        ("LUMEN_HOME", dir.path().join("lumen").display().to_string()),
-        ("SHELL", "/bin/sh".to_string()),
-        ("PS1", "$ ".to_string()),
-        ("SSH_AUTH_SOCK", String::new()),
-    ];
-    let lumen = env!("CARGO_BIN_EXE_lumen");
-    let t = Tmux::start(
-        dir.path(),
-        140,
-        40,
-        &env,
-        &format!("{lumen} demo; echo LUMEN_EXIT=$?; sleep 30"),
-    );
+    let t = Tmux::demo(dir.path());
     let s = t.wait_text("Welcome to the lumen demo");
     assert!(
         s.contains("made up"),

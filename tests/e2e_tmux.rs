@@ -79,23 +79,13 @@ fn shell_split_tab_zoom_and_exit() {
     assert_eq!(t.format("#{mouse_any_flag}"), "0");
 }
 
-/// Start `lumen shell` in tmux with a private home; returns the session and its home.
+/// Start `lumen shell` in tmux with a private home.
 fn start(dir: &std::path::Path, extra: &str) -> Tmux {
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let env = [
-        ("HOME", home.display().to_string()),
-        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
-        ("SHELL", "/bin/sh".to_string()),
-        ("PS1", "$ ".to_string()),
-    ];
-    let lumen = env!("CARGO_BIN_EXE_lumen");
-    Tmux::start(
+    Tmux::lumen(
         dir,
         90,
         24,
-        &env,
-        &format!("{lumen} shell {extra}; echo LUMEN_EXIT=$?; stty -a; sleep 30"),
+        &format!("shell {extra}; echo LUMEN_EXIT=$?; stty -a; sleep 30"),
     )
 }
 

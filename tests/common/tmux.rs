@@ -115,6 +115,30 @@ impl Tmux {
 }
 
 impl Tmux {
+    /// `lumen ARGS…` (the rest of a shell command line: `args` may go on with `; …`) in a
+    /// throw-away home under `dir`: its shell is `/bin/sh` with prompt `$ `, no agent.
+    pub fn lumen(dir: &Path, w: u16, h: u16, args: &str) -> Self {
+        let home = dir.join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let env = [
+            ("HOME", home.display().to_string()),
+            ("LUMEN_HOME", dir.join("lumen").display().to_string()),
+            ("SHELL", "/bin/sh".to_string()),
+            ("PS1", "$ ".to_string()),
+            ("SSH_AUTH_SOCK", String::new()),
+        ];
+        let lumen = env!("CARGO_BIN_EXE_lumen");
+        Self::start(dir, w, h, &env, &format!("{lumen} {args}"))
+    }
+
+    /// `lumen demo` 140×40 (see [`Tmux::lumen`]); after it exits the pane prints
+    /// `LUMEN_EXIT=<code>`.
+    pub fn demo(dir: &Path) -> Self {
+        Self::lumen(dir, 140, 40, "demo; echo LUMEN_EXIT=$?; sleep 30")
+    }
+}
+
+impl Tmux {
     /// End the tmux server now: every pane's terminal disappears.
     pub fn kill_server(&self) {
         self.run(&["kill-server"]);

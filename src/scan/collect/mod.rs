@@ -52,7 +52,16 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-impl Host<'_> {
+impl<'a> Host<'a> {
+    fn new(runner: &'a dyn Runner, opts: &'a ScanOptions) -> Self {
+        Self {
+            runner,
+            opts,
+            errors: Vec::new(),
+            gone: false,
+        }
+    }
+
     async fn run(&mut self, what: &str, command: &str, timeout: Duration) -> Option<String> {
         self.run_with(what, command, timeout, None, false).await
     }
@@ -180,12 +189,7 @@ fn throwaway_host_key() -> Option<Vec<u8>> {
 
 /// Run every collector on the host.
 pub async fn collect(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
-    let mut host = Host {
-        runner,
-        opts,
-        errors: Vec::new(),
-        gone: false,
-    };
+    let mut host = Host::new(runner, opts);
     let mut c = Collected::default();
     let family = collect_release_and_packages(&mut host, &mut c).await;
     collect_state(&mut host, &mut c, family).await;
@@ -197,12 +201,7 @@ pub async fn collect(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
 /// Only the release, kernel and packages: what advisories are matched against (no state and
 /// no hardening checks).
 pub async fn collect_packages_only(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
-    let mut host = Host {
-        runner,
-        opts,
-        errors: Vec::new(),
-        gone: false,
-    };
+    let mut host = Host::new(runner, opts);
     let mut c = Collected::default();
     collect_release_and_packages(&mut host, &mut c).await;
     c.errors = host.errors;
