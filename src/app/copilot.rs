@@ -573,7 +573,7 @@ impl App {
             return;
         };
         let text = built.readable().lines().map(str::to_string).collect();
-        self.notice("What the model would see", text);
+        self.show_text("What the model would see", text);
     }
 
     /// Type an approved command into the pane and start watching for its end.

@@ -303,7 +303,7 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     if !problems.is_empty() {
         app.notice("Problems at start", problems);
     } else if let Some((title, lines)) = opts.welcome {
-        app.notice(&title, lines);
+        app.show_text(&title, lines);
     }
     spawn_input_reader(bus.clone());
     watch_for_hangup(bus.clone());

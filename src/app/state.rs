@@ -262,11 +262,22 @@ impl App {
         self.dirty = true;
     }
 
-    /// Show a note the user must read and close (problems at start, the demo's key hints).
+    /// Show problems the user must read and close (problems at start, the vault's warnings),
+    /// drawn as errors.
     pub fn notice(&mut self, title: &str, lines: Vec<String>) {
+        self.open_notice(title, lines, true);
+    }
+
+    /// Show text to read and close (the demo's key hints, what the copilot would send).
+    pub fn show_text(&mut self, title: &str, lines: Vec<String>) {
+        self.open_notice(title, lines, false);
+    }
+
+    fn open_notice(&mut self, title: &str, lines: Vec<String>, problem: bool) {
         self.open_popup(crate::app::popup::Popup::Notice {
             title: title.to_string(),
             lines,
+            problem,
             scroll: 0,
             max_scroll: std::cell::Cell::new(0),
         });

@@ -50,6 +50,8 @@ pub enum Popup {
     Notice {
         title: String,
         lines: Vec<String>,
+        /// Problems are drawn in the error colour, other text plainly.
+        problem: bool,
         /// The first wrapped row shown.
         scroll: u16,
         /// The largest useful `scroll`, as the last draw found it (for End and Up after it).

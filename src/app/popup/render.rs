@@ -185,12 +185,14 @@ impl Popup {
             }
             Popup::Notice {
                 lines,
+                problem,
                 scroll,
                 max_scroll,
                 ..
             } => {
                 // Wrapped here, by display width, so that scrolling counts the rows drawn.
                 let rows = wrap_rows(lines, usize::from(inner.width));
+                let rows_total = rows.len();
                 let room = usize::from(inner.height.saturating_sub(2));
                 let max = rows.len().saturating_sub(room);
                 max_scroll.set(u16::try_from(max).unwrap_or(u16::MAX));
@@ -199,7 +201,13 @@ impl Popup {
                     .into_iter()
                     .skip(first)
                     .take(room)
-                    .map(|l| Line::from(Span::styled(l, theme.style(Role::Error))))
+                    .map(|l| {
+                        if *problem {
+                            Line::from(Span::styled(l, theme.style(Role::Error)))
+                        } else {
+                            Line::from(l)
+                        }
+                    })
                     .collect();
                 out.push(Line::from(""));
                 let hint = if max == 0 {
@@ -208,8 +216,8 @@ impl Popup {
                     format!(
                         "rows {}–{} of {}: ↑↓ PgUp PgDn Home End scroll; Esc or Enter closes",
                         first + 1,
-                        (first + room).min(max + room),
-                        max + room
+                        first + room,
+                        rows_total
                     )
                 };
                 out.push(Line::from(Span::styled(hint, theme.style(Role::Muted))));
@@ -325,6 +333,74 @@ fn wrap_rows(lines: &[String], width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::wrap_rows;
+    use crate::app::keymap::Keymap;
+    use crate::app::popup::Popup;
+    use crate::ui::theme::{Role, Theme};
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    fn notice(lines: usize, problem: bool) -> Popup {
+        Popup::Notice {
+            title: "t".into(),
+            lines: (0..lines).map(|i| format!("line {i}")).collect(),
+            problem,
+            scroll: 0,
+            max_scroll: std::cell::Cell::new(0),
+        }
+    }
+
+    fn draw(p: &Popup) -> Buffer {
+        let area = Rect::new(0, 0, 60, 20);
+        let mut buf = Buffer::empty(area);
+        p.render(area, &mut buf, &Theme::builtin(), &Keymap::default());
+        buf
+    }
+
+    fn text(buf: &Buffer) -> String {
+        let area = buf.area;
+        (0..area.height)
+            .map(|y| {
+                (0..area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn a_problem_is_drawn_as_an_error_and_other_text_plainly() {
+        let error_fg = Theme::builtin().style(Role::Error).fg;
+        let fg_of = |p: &Popup| {
+            let buf = draw(p);
+            let (x, y) = (0..buf.area.height)
+                .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+                .find(|&(x, y)| buf[(x, y)].symbol() == "l")
+                .unwrap();
+            buf[(x, y)].fg
+        };
+        assert_eq!(Some(fg_of(&notice(1, true))), error_fg);
+        assert_ne!(Some(fg_of(&notice(1, false))), error_fg);
+    }
+
+    #[test]
+    fn a_long_notice_scrolls_to_its_end_and_says_which_rows_show() {
+        let mut p = notice(40, false);
+        let first = text(&draw(&p));
+        assert!(
+            first.contains("line 0") && !first.contains("line 39"),
+            "{first}"
+        );
+        assert!(first.contains("rows 1–"), "{first}");
+        let end = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::End);
+        p.handle_key(&end);
+        let last = text(&draw(&p));
+        assert!(
+            last.contains("line 39") && !last.contains("line 0 "),
+            "{last}"
+        );
+        assert!(last.contains("of 40"), "{last}");
+    }
 
     #[test]
     fn rows_wrap_by_display_width() {
