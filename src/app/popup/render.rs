@@ -308,8 +308,9 @@ fn input_line(input: &TextInput, theme: &Theme, width: u16) -> Line<'static> {
     ])
 }
 
-/// `lines` cut into rows at most `width` columns wide (by display width; a character wider
-/// than the row gets a row of its own). An empty line is one empty row.
+/// `lines` cut into rows at most `width` columns wide (by display width), after a space when
+/// the row has one, else inside the word; a character wider than the row gets a row of its
+/// own. An empty line is one empty row.
 fn wrap_rows(lines: &[String], width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut rows = Vec::new();
@@ -318,9 +319,15 @@ fn wrap_rows(lines: &[String], width: usize) -> Vec<String> {
         let mut used = 0;
         for c in line.chars() {
             let w = c.width().unwrap_or(0);
-            if used + w > width && !row.is_empty() {
-                rows.push(std::mem::take(&mut row));
-                used = 0;
+            while used + w > width && !row.is_empty() {
+                // The word being written moves to the next row (a word longer than a row
+                // is cut: its carry has no space, so the next pass ends the row as it is).
+                let carry = match row.rfind(' ') {
+                    Some(i) if i + 1 < row.len() => row.split_off(i + 1),
+                    _ => String::new(),
+                };
+                rows.push(std::mem::replace(&mut row, carry));
+                used = row.width();
             }
             row.push(c);
             used += w;
@@ -406,5 +413,10 @@ mod tests {
     fn rows_wrap_by_display_width() {
         let lines = vec!["abcdef".to_string(), String::new(), "日本語".to_string()];
         assert_eq!(wrap_rows(&lines, 4), ["abcd", "ef", "", "日本", "語"]);
+        let words = vec!["ab cd ef".to_string(), "a verylongword x".to_string()];
+        assert_eq!(
+            wrap_rows(&words, 5),
+            ["ab ", "cd ef", "a ", "veryl", "ongwo", "rd x"]
+        );
     }
 }
