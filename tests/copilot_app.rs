@@ -10,7 +10,7 @@
 mod common;
 
 use common::app::{app_spec_with, output, screen, settle_async, written};
-use common::fake_ai::{FakeServer, Reply, data_events_done};
+use common::fake_ai::{FakeServer, Reply, openai_proposes, openai_says as says};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use lumen::ai::config::{AiConfig, Profile};
 use lumen::ai::copilot::{Item, ProposalState};
@@ -21,7 +21,6 @@ use lumen::app::layout::PaneId;
 use lumen::app::popup::Popup;
 use lumen::app::{App, AppOptions, PaneSpec};
 use lumen::ssh::Target;
-use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -46,31 +45,9 @@ fn prefix(app: &mut App, c: char) {
     ch(app, c);
 }
 
-fn chunk(delta: Value, finish: Value) -> Value {
-    json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",
-           "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
-}
-
 /// An answer: some text, then `propose_command` with `command`.
 fn proposes(text: &str, command: &str) -> Reply {
-    let args = json!({"command": command, "explanation": "to see"}).to_string();
-    Reply::sse(&data_events_done(&[
-        chunk(json!({"role":"assistant","content":text}), Value::Null),
-        chunk(
-            json!({"tool_calls":[{"index":0,"id":"call_1","type":"function",
-                   "function":{"name":"propose_command","arguments":args}}]}),
-            Value::Null,
-        ),
-        chunk(json!({}), json!("tool_calls")),
-    ]))
-}
-
-/// A plain answer that ends the task.
-fn says(text: &str) -> Reply {
-    Reply::sse(&data_events_done(&[
-        chunk(json!({"role":"assistant","content":text}), Value::Null),
-        chunk(json!({}), json!("stop")),
-    ]))
+    openai_proposes(text, "call_1", command, "to see")
 }
 
 struct Fixture {

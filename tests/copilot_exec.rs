@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::fake_ai::{FakeServer, Reply, data_events_done};
+use common::fake_ai::{FakeServer, Reply, openai_proposes, openai_says};
 use common::{Answers, Sshd, auto_answer, keygen};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use lumen::ai::config::{AiConfig, Profile};
@@ -19,7 +19,6 @@ use lumen::pty::PtyCommand;
 use lumen::ssh::{ConnectOptions, Connector, Target};
 use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
 use secrecy::SecretString;
-use serde_json::{Value, json};
 use std::time::Duration;
 
 const DB_SECRET: &str = "s3cr3t-db-value-42";
@@ -36,28 +35,8 @@ fn typed(app: &mut App, text: &str) {
     }
 }
 
-fn chunk(delta: Value, finish: Value) -> Value {
-    json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",
-           "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
-}
-
 fn proposes(id: &str, command: &str) -> Reply {
-    let args = json!({"command": command, "explanation": "check the password"}).to_string();
-    Reply::sse(&data_events_done(&[
-        chunk(
-            json!({"tool_calls":[{"index":0,"id":id,"type":"function",
-                   "function":{"name":"propose_command","arguments":args}}]}),
-            Value::Null,
-        ),
-        chunk(json!({}), json!("tool_calls")),
-    ]))
-}
-
-fn says(text: &str) -> Reply {
-    Reply::sse(&data_events_done(&[
-        chunk(json!({"role":"assistant","content":text}), Value::Null),
-        chunk(json!({}), json!("stop")),
-    ]))
+    openai_proposes("", id, command, "check the password")
 }
 
 fn vault(dir: &std::path::Path) -> VaultOwner {
@@ -128,7 +107,7 @@ async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear
     let fake = FakeServer::start(vec![
         proposes("call_1", "ls {{vault:db/pass}}"),
         proposes("call_2", "PGPASSWORD={{vault:other/pass}} true"),
-        says("done"),
+        openai_says("done"),
     ])
     .await;
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 use lumen::ai::provider::{
     ChatEvent, ChatStream, ProviderError, ProviderSettings, ProxyEnv, RetryPolicy,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -375,6 +375,42 @@ pub fn data_events_done(chunks: &[Value]) -> String {
     let mut s: String = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
     s.push_str("data: [DONE]\n\n");
     s
+}
+
+/// One OpenAI chat-completion chunk from `model`.
+pub fn openai_chunk(model: &str, delta: Value, finish: Value) -> Value {
+    json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":model,
+                       "choices":[{"index":0,"delta":delta,"finish_reason":finish}]})
+}
+
+/// An OpenAI-format answer that ends the task: `text`.
+pub fn openai_says(text: &str) -> Reply {
+    Reply::sse(&data_events_done(&[
+        openai_chunk("m", json!({"role":"assistant","content":text}), Value::Null),
+        openai_chunk("m", json!({}), json!("stop")),
+    ]))
+}
+
+/// An OpenAI-format answer: `text` (none when empty), then `propose_command` with `command`
+/// and `explanation` as call `id`.
+pub fn openai_proposes(text: &str, id: &str, command: &str, explanation: &str) -> Reply {
+    let args = json!({"command": command, "explanation": explanation}).to_string();
+    let mut chunks = Vec::new();
+    if !text.is_empty() {
+        chunks.push(openai_chunk(
+            "m",
+            json!({"role":"assistant","content":text}),
+            Value::Null,
+        ));
+    }
+    chunks.push(openai_chunk(
+        "m",
+        json!({"tool_calls":[{"index":0,"id":id,"type":"function",
+               "function":{"name":"propose_command","arguments":args}}]}),
+        Value::Null,
+    ));
+    chunks.push(openai_chunk("m", json!({}), json!("tool_calls")));
+    Reply::sse(&data_events_done(&chunks))
 }
 
 /// A provider of `kind` at `base_url` with `key` (a test key, never a real one).
