@@ -87,9 +87,9 @@ pub enum CursorShape {
 
 /// The emulator's size in cells (alacritty asks for it through a trait).
 #[derive(Debug, Clone, Copy)]
-struct Size {
-    cols: usize,
-    rows: usize,
+pub(crate) struct Size {
+    pub(crate) cols: usize,
+    pub(crate) rows: usize,
 }
 
 impl Dimensions for Size {

@@ -79,25 +79,6 @@ pub(super) struct History {
     cells: Vec<Cell>,
 }
 
-/// A size for the emulator.
-#[derive(Debug, Clone, Copy)]
-struct Dims {
-    cols: usize,
-    rows: usize,
-}
-
-impl Dimensions for Dims {
-    fn total_lines(&self) -> usize {
-        self.rows
-    }
-    fn screen_lines(&self) -> usize {
-        self.rows
-    }
-    fn columns(&self) -> usize {
-        self.cols
-    }
-}
-
 fn alt<T>(term: &Term<T>) -> bool {
     term.mode().contains(TermMode::ALT_SCREEN)
 }

@@ -2,7 +2,8 @@
 //! rewrapped with the emulator's rows, trimmed to what the emulator keeps, and brought back
 //! where the emulator would otherwise miss them.
 
-use super::{Dims, History, alt, grid_ops, reflow};
+use super::{History, alt, grid_ops, reflow};
+use crate::panes::terminal::Size;
 use alacritty_terminal::Term;
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::index::Line;
@@ -26,7 +27,7 @@ impl History {
     ) {
         let (old_cols, old_rows) = (term.columns(), term.screen_lines());
         if !self.enabled {
-            term.resize(Dims { cols, rows });
+            term.resize(Size { cols, rows });
             grid_ops::mark_rows_written(term.grid_mut());
             return;
         }
@@ -56,7 +57,7 @@ impl History {
             0
         };
         self.trim(hot + pushed);
-        term.resize(Dims { cols, rows });
+        term.resize(Size { cols, rows });
         if let Some(shadow) = self.shadow.as_mut() {
             shadow.resize::<Color>(true, rows, cols);
         }
