@@ -12,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 /// What the card is waiting for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,17 +230,7 @@ impl Approval {
             width,
             height,
         );
-        Clear.render(rect, buf);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Span::styled(
-                " Proposed command ",
-                theme.style(Role::DialogTitle),
-            ))
-            .border_style(theme.style(risk_role))
-            .style(theme.style(Role::Dialog));
-        let inner = block.inner(rect);
-        block.render(rect, buf);
+        let inner = crate::ui::dialog_frame(rect, buf, theme, " Proposed command ", risk_role);
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .style(theme.style(Role::Dialog))

@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 use secrecy::SecretString;
 
 /// One answer field: its label and what was typed (masked unless the server says echo; wiped
@@ -244,17 +244,8 @@ impl PromptDialog {
         if rect.is_empty() {
             return;
         }
-        Clear.render(rect, buf);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Span::styled(
-                format!(" {title} "),
-                theme.style(Role::DialogTitle),
-            ))
-            .border_style(theme.style(Role::DialogTitle))
-            .style(theme.style(Role::Dialog));
-        let inner = block.inner(rect);
-        block.render(rect, buf);
+        let inner =
+            crate::ui::dialog_frame(rect, buf, theme, &format!(" {title} "), Role::DialogTitle);
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .style(theme.style(Role::Dialog))

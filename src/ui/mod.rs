@@ -21,6 +21,28 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
+/// A dialog's frame over whatever is below it: `rect` cleared, a bordered block in the dialog
+/// colours with `title` and borders in `border`. Returns the inside, for the dialog's text.
+pub fn dialog_frame(
+    rect: Rect,
+    buf: &mut ratatui::buffer::Buffer,
+    theme: &theme::Theme,
+    title: &str,
+    border: theme::Role,
+) -> Rect {
+    use ratatui::text::Span;
+    use ratatui::widgets::{Block, Borders, Clear, Widget};
+    Clear.render(rect, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.style(theme::Role::DialogTitle)))
+        .border_style(theme.style(border))
+        .style(theme.style(theme::Role::Dialog));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    inner
+}
+
 /// `s` in at most `cols` terminal columns, with `…` when cut.
 pub fn fit(s: &str, cols: usize) -> String {
     if s.width() <= cols {

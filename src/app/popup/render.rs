@@ -8,13 +8,12 @@ use crate::ui::theme::{Role, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 impl Popup {
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme, keymap: &Keymap) {
         let dialog = theme.style(Role::Dialog);
-        let title_style = theme.style(Role::DialogTitle);
         let notice_title;
         let (title, width, height) = match self {
             Popup::Confirm(_) => (" Confirm ", 44, 5),
@@ -51,14 +50,7 @@ impl Popup {
         if rect.is_empty() {
             return;
         }
-        Clear.render(rect, buf);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Span::styled(title, title_style))
-            .style(dialog)
-            .border_style(title_style);
-        let inner = block.inner(rect);
-        block.render(rect, buf);
+        let inner = crate::ui::dialog_frame(rect, buf, theme, title, Role::DialogTitle);
         let prefix = keymap.prefix.to_string();
         let key_style = theme
             .style(Role::StatusKey)

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget};
 
 /// The fields the form edits, top to bottom. The name is the title and is not edited here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,14 +266,8 @@ impl EditForm {
         }
         let dialog = theme.style(Role::Dialog);
         let title = theme.style(Role::DialogTitle);
-        Clear.render(rect, buf);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Span::styled(format!(" Edit host {} ", self.name()), title))
-            .style(dialog)
-            .border_style(title);
-        let inner = block.inner(rect);
-        block.render(rect, buf);
+        let heading = format!(" Edit host {} ", self.name());
+        let inner = crate::ui::dialog_frame(rect, buf, theme, &heading, Role::DialogTitle);
         let cols = Self::value_cols(rect);
         let mut lines = Vec::new();
         for (i, field) in Field::ALL.into_iter().enumerate() {

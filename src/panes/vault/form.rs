@@ -5,8 +5,8 @@ use crate::vault::{Entry, Kind, NewEntry, Scope};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Widget};
 use ratatui_textarea::TextArea;
 use secrecy::SecretString;
 use zeroize::Zeroize;
@@ -219,19 +219,12 @@ impl EntryForm {
     pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let height = LABELS.len() as u16 + 6;
         let rect = super::centered(area, 64, height);
-        Clear.render(rect, buf);
         let title = if self.is_edit() {
             " Edit entry "
         } else {
             " Add entry "
         };
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Span::styled(title, theme.style(Role::DialogTitle)))
-            .border_style(theme.style(Role::BorderFocused))
-            .style(theme.style(Role::Dialog));
-        let inner = block.inner(rect);
-        block.render(rect, buf);
+        let inner = crate::ui::dialog_frame(rect, buf, theme, title, Role::BorderFocused);
         for (i, label) in LABELS.iter().enumerate() {
             let y = inner.y + i as u16;
             if y >= inner.bottom() {
