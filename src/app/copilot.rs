@@ -303,16 +303,11 @@ impl App {
                 .note("no [ai] section in config.toml: nothing was sent");
             return;
         }
-        let secrets = self.secrets();
-        let redacted = prepare(question, &secrets).text;
-        let host = self.pane_host(terminal);
+        let redacted = prepare(question, &self.secrets()).text;
         let asked = self.convo(terminal).session.ask(question, redacted.clone());
         match asked {
             Ok(todo) => {
-                self.history(
-                    terminal,
-                    vec![HistoryRecord::new(&host, "question", redacted)],
-                );
+                self.history_text(terminal, "question", redacted);
                 self.copilot_do(terminal, vec![todo]);
             }
             Err(e) => self.convo(terminal).session.note(e.to_string()),
@@ -731,9 +726,8 @@ impl App {
                         _ => None,
                     });
                 if let Some(a) = answer {
-                    let host = self.pane_host(terminal);
                     let masked = prepare(&a, &self.secrets()).text;
-                    self.history(terminal, vec![HistoryRecord::new(&host, "answer", masked)]);
+                    self.history_text(terminal, "answer", masked);
                 }
                 self.copilot_do(terminal, todo);
             }
@@ -781,11 +775,7 @@ impl App {
     /// What an approved command printed: redacted, kept in the history, given to the model.
     fn command_output(&mut self, terminal: PaneId, proposal: usize, output: &str) {
         let redacted = prepare(output, &self.secrets()).text;
-        let host = self.pane_host(terminal);
-        self.history(
-            terminal,
-            vec![HistoryRecord::new(&host, "output", redacted.clone())],
-        );
+        self.history_text(terminal, "output", redacted.clone());
         let todo = self
             .convo(terminal)
             .session
@@ -905,6 +895,13 @@ impl App {
             }
         }
         self.dirty = true;
+    }
+
+    /// Append one text of `kind` ("question", "answer", "output"), already redacted, to the
+    /// host's history.
+    fn history_text(&mut self, terminal: PaneId, kind: &str, redacted: String) {
+        let host = self.pane_host(terminal);
+        self.history(terminal, vec![HistoryRecord::new(&host, kind, redacted)]);
     }
 
     /// Append to the host's redacted history (errors only go to the log: the conversation
