@@ -5,11 +5,11 @@
 
 mod common;
 
-use common::{Answers, Sshd, auto_answer, keygen};
+use common::{Answers, Sshd, auto_answer};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
 use lumen::pty::PtyCommand;
-use lumen::ssh::{ConnectOptions, Connector, Target};
+use lumen::ssh::{Connector, Target};
 use std::time::Duration;
 
 const ACCEPTED: &str = "Accepted publickey";
@@ -57,13 +57,7 @@ fn panes_text(app: &App) -> Vec<String> {
 async fn splits_share_a_login_and_reconnect_together() {
     let sshd = Sshd::start_logged("");
     let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("id_ed25519");
-    keygen(&key_file, "ed25519", "");
-    sshd.authorize(&key_file.with_extension("pub"));
-    sshd.known_hosts_file(&dir.path().join("known_hosts"));
-    let mut opts = ConnectOptions::isolated(&dir.path().join("lumen_known_hosts"));
-    opts.identity_files = vec![key_file];
-    opts.user_known_hosts_files = Some(vec![dir.path().join("known_hosts")]);
+    let opts = sshd.client_options(dir.path());
     let (prompter, asked) = auto_answer(Answers::default());
     let connector = Connector::new(opts, prompter);
     let mut options = AppOptions::new(Box::new(LiveSpawner::new(

@@ -8,7 +8,7 @@
 mod common;
 
 use common::fake_ai::{FakeServer, Reply, openai_proposes, openai_says};
-use common::{Answers, Sshd, auto_answer, keygen};
+use common::{Answers, Sshd, auto_answer};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use lumen::ai::config::{AiConfig, Profile};
 use lumen::ai::copilot::{Item, ProposalState};
@@ -16,7 +16,7 @@ use lumen::ai::provider::ProviderKind;
 use lumen::app::copilot::AiSetup;
 use lumen::app::{App, AppOptions, Bus, Effect, LiveSpawner, PaneSpec};
 use lumen::pty::PtyCommand;
-use lumen::ssh::{ConnectOptions, Connector, Target};
+use lumen::ssh::{Connector, Target};
 use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
 use secrecy::SecretString;
 use std::time::Duration;
@@ -111,13 +111,7 @@ async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear
     ])
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("id_ed25519");
-    keygen(&key_file, "ed25519", "");
-    sshd.authorize(&key_file.with_extension("pub"));
-    sshd.known_hosts_file(&dir.path().join("known_hosts"));
-    let mut opts = ConnectOptions::isolated(&dir.path().join("lumen_known_hosts"));
-    opts.identity_files = vec![key_file];
-    opts.user_known_hosts_files = Some(vec![dir.path().join("known_hosts")]);
+    let opts = sshd.client_options(dir.path());
     let (prompter, _asked) = auto_answer(Answers::default());
     let connector = Connector::new(opts, prompter);
     let mut options = AppOptions::new(Box::new(LiveSpawner::new(

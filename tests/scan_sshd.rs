@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Sshd, keygen};
+use common::Sshd;
 use lumen::scan::{RunOptions, Runner, SshRunner};
 use lumen::ssh::{ConnectOptions, Prompter, Target, connect};
 use std::path::Path;
@@ -13,14 +13,7 @@ use std::path::Path;
 /// sshd with a fresh client key authorized; options trusting its host keys.
 fn sshd(dir: &Path) -> (Sshd, ConnectOptions, Target) {
     let sshd = Sshd::start("").unwrap();
-    let key = dir.join("id_ed25519");
-    keygen(&key, "ed25519", "");
-    sshd.authorize(&key.with_extension("pub"));
-    let kh = dir.join("known_hosts");
-    sshd.known_hosts_file(&kh);
-    let mut opts = ConnectOptions::isolated(&dir.join("lumen_known_hosts"));
-    opts.identity_files = vec![key];
-    opts.user_known_hosts_files = Some(vec![kh]);
+    let opts = sshd.client_options(dir);
     let target = Target::new(lumen::ssh::target::local_user(), "127.0.0.1", sshd.port);
     (sshd, opts, target)
 }

@@ -231,6 +231,21 @@ impl Sshd {
         std::fs::write(&self.authorized_keys, all).unwrap();
     }
 
+    /// Client options that log in to this server with a new ed25519 key made in `dir`
+    /// (authorized here) and trust its host keys through `dir/known_hosts`; lumen's own
+    /// known_hosts is `dir/lumen_known_hosts`.
+    pub fn client_options(&self, dir: &Path) -> lumen::ssh::ConnectOptions {
+        let key = dir.join("id_ed25519");
+        keygen(&key, "ed25519", "");
+        self.authorize(&key.with_extension("pub"));
+        let known = dir.join("known_hosts");
+        self.known_hosts_file(&known);
+        let mut opts = lumen::ssh::ConnectOptions::isolated(&dir.join("lumen_known_hosts"));
+        opts.identity_files = vec![key];
+        opts.user_known_hosts_files = Some(vec![known]);
+        opts
+    }
+
     /// A known_hosts file listing this server's keys as `[127.0.0.1]:port`.
     pub fn known_hosts_file(&self, path: &Path) {
         let mut text = String::new();
