@@ -167,29 +167,19 @@ fn files_under(dir: &Path) -> Vec<u8> {
 }
 
 fn unlocked_vault(o: &mut AppOptions, dir: &Path) {
-    use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
-    use secrecy::SecretString;
-    let path = dir.join("vault.lumen");
-    let pass = SecretString::from("correct horse");
-    let fast = KdfParams {
-        memory_kib: 64,
-        time: 1,
-        lanes: 1,
-    };
-    let mut v = Vault::create(&path, &pass, fast).unwrap();
-    v.add(
-        "db/root",
-        NewEntry {
-            kind: Some(Kind::Password),
-            username: Some("root".into()),
-            secret: Some(SecretString::from(SECRET)),
-            ..NewEntry::default()
-        },
-    )
-    .unwrap();
-    v.save().unwrap();
-    o.vault = VaultOwner::new(vec![(Scope::Personal, path)]);
-    o.vault.unlock(&pass).unwrap();
+    use lumen::vault::{Kind, NewEntry};
+    o.vault = common::unlocked_vault(
+        &dir.join("vault.lumen"),
+        vec![(
+            "db/root",
+            NewEntry {
+                kind: Some(Kind::Password),
+                username: Some("root".into()),
+                secret: Some(secrecy::SecretString::from(SECRET)),
+                ..NewEntry::default()
+            },
+        )],
+    );
 }
 
 #[tokio::test]

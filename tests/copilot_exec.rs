@@ -17,7 +17,7 @@ use lumen::app::copilot::AiSetup;
 use lumen::app::{App, AppOptions, Bus, Effect, LiveSpawner, PaneSpec};
 use lumen::pty::PtyCommand;
 use lumen::ssh::{Connector, Target};
-use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
+use lumen::vault::{Kind, NewEntry, VaultOwner};
 use secrecy::SecretString;
 use std::time::Duration;
 
@@ -40,33 +40,19 @@ fn proposes(id: &str, command: &str) -> Reply {
 }
 
 fn vault(dir: &std::path::Path) -> VaultOwner {
-    let path = dir.join("vault.lumen");
-    let pass = SecretString::from("correct horse");
-    let fast = KdfParams {
-        memory_kib: 64,
-        time: 1,
-        lanes: 1,
+    let entry = |host: &str, secret: &str| NewEntry {
+        kind: Some(Kind::Password),
+        hosts: Some(vec![host.into()]),
+        secret: Some(SecretString::from(secret)),
+        ..NewEntry::default()
     };
-    let mut v = Vault::create(&path, &pass, fast).unwrap();
-    for (name, host, secret) in [
-        ("db/pass", "db", DB_SECRET),
-        ("other/pass", "web9", OTHER_SECRET),
-    ] {
-        v.add(
-            name,
-            NewEntry {
-                kind: Some(Kind::Password),
-                hosts: Some(vec![host.into()]),
-                secret: Some(SecretString::from(secret)),
-                ..NewEntry::default()
-            },
-        )
-        .unwrap();
-    }
-    v.save().unwrap();
-    let owner = VaultOwner::new(vec![(Scope::Personal, path)]);
-    owner.unlock(&pass).unwrap();
-    owner
+    common::unlocked_vault(
+        &dir.join("vault.lumen"),
+        vec![
+            ("db/pass", entry("db", DB_SECRET)),
+            ("other/pass", entry("web9", OTHER_SECRET)),
+        ],
+    )
 }
 
 /// The event loop in small: run the copilot's jobs, apply their messages, pump the panes,

@@ -424,3 +424,26 @@ impl Drop for TestAgent {
         let _ = self.child.wait();
     }
 }
+
+/// A vault at `path` holding `entries`, made with cheap KDF settings (tests only), unlocked
+/// in a vault owner with the passphrase "correct horse".
+pub fn unlocked_vault(
+    path: &Path,
+    entries: Vec<(&str, lumen::vault::NewEntry)>,
+) -> lumen::vault::VaultOwner {
+    use lumen::vault::{KdfParams, Scope, Vault, VaultOwner};
+    let pass = SecretString::from("correct horse");
+    let fast = KdfParams {
+        memory_kib: 64,
+        time: 1,
+        lanes: 1,
+    };
+    let mut v = Vault::create(path, &pass, fast).unwrap();
+    for (name, entry) in entries {
+        v.add(name, entry).unwrap();
+    }
+    v.save().unwrap();
+    let owner = VaultOwner::new(vec![(Scope::Personal, path.to_path_buf())]);
+    owner.unlock(&pass).unwrap();
+    owner
+}
