@@ -70,12 +70,19 @@ fn live_children<T>(f: impl FnOnce(&mut BTreeSet<u32>) -> T) -> Option<T> {
     LIVE_CHILDREN.lock().ok().map(|mut set| f(&mut set))
 }
 
+/// How long lumen waits, as it ends, for its panes' programs to act on the hangup.
+const HANGUP_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Send SIGHUP to every program still running on a PTY lumen opened, as a terminal that
 /// closes does: shells pass it on to their jobs, so nothing is left orphaned when lumen ends
 /// (on quit, on a signal, or because its own terminal disappeared).
+///
+/// Then wait, at most [`HANGUP_GRACE`], for them to exit while their terminals are still
+/// open. Closing the terminals at once races the signal: a shell that reads end-of-file
+/// before it handles SIGHUP exits as if told `exit`, and leaves its background jobs running.
 pub fn hang_up_all() {
-    let pids = live_children(std::mem::take).unwrap_or_default();
-    for pid in pids {
+    let pids = live_children(|set| set.clone()).unwrap_or_default();
+    for &pid in &pids {
         let Ok(pid) = libc::pid_t::try_from(pid) else {
             continue;
         };
@@ -83,6 +90,13 @@ pub fn hang_up_all() {
         unsafe {
             libc::kill(pid, libc::SIGHUP);
         }
+    }
+    // The waiter threads take each program off the set as they reap it.
+    let deadline = std::time::Instant::now() + HANGUP_GRACE;
+    while std::time::Instant::now() < deadline
+        && live_children(|set| pids.iter().any(|pid| set.contains(pid))).unwrap_or(false)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 

@@ -58,6 +58,7 @@ fn signal(pid: &str, sig: &str) {
 fn alive(pid: &str) -> bool {
     Command::new("kill")
         .args(["-0", pid])
+        .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }
@@ -147,20 +148,26 @@ fn a_vanished_terminal_ends_lumen_and_hangs_up_its_panes() {
     t.wait_for("a prompt", |s| {
         s.lines().any(|l| l.trim_end().ends_with(['$', '#']))
     });
+    // The pane's shell names both pids: its job's and its parent's, which is this lumen. (A
+    // search by command line would also find the other tests' lumens running in parallel.)
     let jobfile = dir.path().join("job.pid");
-    t.type_text(&format!("sleep 1000 & echo $! > {}", jobfile.display()));
+    let lumenfile = dir.path().join("lumen.pid");
+    t.type_text(&format!(
+        "sleep 1000 & echo $PPID > {}; echo $! > {}",
+        lumenfile.display(),
+        jobfile.display()
+    ));
     t.keys(&["Enter"]);
-    wait_until("the background job", || jobfile.exists());
-    let job = std::fs::read_to_string(&jobfile)
-        .unwrap()
-        .trim()
-        .to_string();
-    let out = Command::new("pgrep")
-        .args(["-f", &format!("^{lumen} shell")])
-        .output()
-        .unwrap();
-    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(!pid.is_empty() && alive(&job));
+    let read_pid = |file: &Path| {
+        wait_until("a pid file", || {
+            std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
+        });
+        std::fs::read_to_string(file).unwrap().trim().to_string()
+    };
+    let pid = read_pid(&lumenfile);
+    let job = read_pid(&jobfile);
+    assert!(pid.parse::<u32>().is_ok() && job.parse::<u32>().is_ok());
+    assert!(alive(&pid) && alive(&job));
     t.kill_server();
     wait_until("lumen to exit", || !alive(&pid));
     wait_until("the pane's background job to hear the hangup", || {
