@@ -164,17 +164,20 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
-/// How many key derivations this process ran (an unlock must cost one per file; tests count).
-static KDF_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+thread_local! {
+    /// How many key derivations ran on this thread (an unlock must cost one per file; tests
+    /// count). Per thread, so tests running side by side do not count each other's.
+    static KDF_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
-/// The number of Argon2id derivations run so far in this process.
+/// The number of Argon2id derivations run so far on this thread.
 pub fn kdf_runs() -> usize {
-    KDF_RUNS.load(std::sync::atomic::Ordering::Relaxed)
+    KDF_RUNS.with(std::cell::Cell::get)
 }
 
 /// Argon2id(passphrase, salt) → key-encryption key.
 pub fn derive_kek(passphrase: &[u8], salt: &[u8; SALT_LEN], kdf: KdfParams) -> Result<Key> {
-    KDF_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    KDF_RUNS.with(|n| n.set(n.get() + 1));
     kdf.check()?;
     let params =
         argon2::Params::new(kdf.memory_kib, kdf.time, kdf.lanes, Some(KEY_LEN)).map_err(|e| {
