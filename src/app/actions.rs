@@ -103,7 +103,9 @@ impl App {
                 Some(text) => self.paste(&text),
                 None => self.say("nothing copied yet: copy with prefix [ first"),
             },
-            Action::Help => self.open_popup(Popup::Help { scroll: 0 }),
+            Action::Help => self.open_popup(Popup::Help {
+                scroll: Default::default(),
+            }),
             Action::Palette => self.open_popup(Popup::Palette {
                 input: TextInput::default(),
                 selected: 0,

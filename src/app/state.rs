@@ -278,8 +278,7 @@ impl App {
             title: title.to_string(),
             lines,
             problem,
-            scroll: 0,
-            max_scroll: std::cell::Cell::new(0),
+            scroll: Default::default(),
         });
     }
 

@@ -15,6 +15,42 @@ pub enum Confirm {
     Quit,
 }
 
+/// Where a popup's long text is scrolled to: its first row shown, kept within the rows the
+/// last draw had (so End, and Up after it, work at once).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scroll {
+    first: u16,
+    /// The largest useful `first`, as the last draw found it.
+    max: std::cell::Cell<u16>,
+}
+
+impl Scroll {
+    /// Apply a scroll key (arrows or j/k, PgUp/PgDn or space, Home/End or g/G); false when
+    /// `code` is not one.
+    pub fn key(&mut self, code: KeyCode) -> bool {
+        let first = self.first;
+        let to = match code {
+            KeyCode::Down | KeyCode::Char('j') => first.saturating_add(1),
+            KeyCode::Up | KeyCode::Char('k') => first.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Char(' ') => first.saturating_add(10),
+            KeyCode::PageUp => first.saturating_sub(10),
+            KeyCode::Home | KeyCode::Char('g') => 0,
+            KeyCode::End | KeyCode::Char('G') => self.max.get(),
+            _ => return false,
+        };
+        self.first = to.min(self.max.get());
+        true
+    }
+
+    /// The first of `rows` rows to draw when `room` of them fit; remembers how far the text
+    /// can scroll.
+    pub fn first_row(&self, rows: usize, room: usize) -> usize {
+        let max = rows.saturating_sub(room);
+        self.max.set(u16::try_from(max).unwrap_or(u16::MAX));
+        usize::from(self.first).min(max)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
     Confirm(Confirm),
@@ -31,7 +67,7 @@ pub enum Popup {
         cycling: Option<(String, usize)>,
     },
     Help {
-        scroll: u16,
+        scroll: Scroll,
     },
     /// A paste into a broadcast that needs a yes first.
     ConfirmPaste {
@@ -52,10 +88,7 @@ pub enum Popup {
         lines: Vec<String>,
         /// Problems are drawn in the error colour, other text plainly.
         problem: bool,
-        /// The first wrapped row shown.
-        scroll: u16,
-        /// The largest useful `scroll`, as the last draw found it (for End and Up after it).
-        max_scroll: std::cell::Cell<u16>,
+        scroll: Scroll,
     },
 }
 
@@ -196,42 +229,12 @@ impl Popup {
                     decision,
                 }
             }
-            Popup::Notice {
-                scroll, max_scroll, ..
-            } => {
-                let max = max_scroll.get();
-                let to = match key.code {
-                    KeyCode::Char('q') | KeyCode::Enter => return PopupOutcome::Cancel,
-                    KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
-                    KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-                    KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(10),
-                    KeyCode::PageUp => scroll.saturating_sub(10),
-                    KeyCode::Home | KeyCode::Char('g') => 0,
-                    KeyCode::End | KeyCode::Char('G') => max,
-                    _ => *scroll,
-                };
-                *scroll = to.min(max);
-                PopupOutcome::Stay
-            }
-            Popup::Help { scroll } => match key.code {
+            Popup::Notice { scroll, .. } | Popup::Help { scroll } => match key.code {
                 KeyCode::Char('q') | KeyCode::Enter => PopupOutcome::Cancel,
-                KeyCode::Down | KeyCode::Char('j') => {
-                    *scroll = scroll.saturating_add(1);
+                code => {
+                    scroll.key(code);
                     PopupOutcome::Stay
                 }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    *scroll = scroll.saturating_sub(1);
-                    PopupOutcome::Stay
-                }
-                KeyCode::PageDown | KeyCode::Char(' ') => {
-                    *scroll = scroll.saturating_add(10);
-                    PopupOutcome::Stay
-                }
-                KeyCode::PageUp => {
-                    *scroll = scroll.saturating_sub(10);
-                    PopupOutcome::Stay
-                }
-                _ => PopupOutcome::Stay,
             },
         }
     }

@@ -179,16 +179,13 @@ impl Popup {
                 lines,
                 problem,
                 scroll,
-                max_scroll,
                 ..
             } => {
                 // Wrapped here, by display width, so that scrolling counts the rows drawn.
                 let rows = wrap_rows(lines, usize::from(inner.width));
                 let rows_total = rows.len();
                 let room = usize::from(inner.height.saturating_sub(2));
-                let max = rows.len().saturating_sub(room);
-                max_scroll.set(u16::try_from(max).unwrap_or(u16::MAX));
-                let first = usize::from(*scroll).min(max);
+                let first = scroll.first_row(rows_total, room);
                 let mut out: Vec<Line> = rows
                     .into_iter()
                     .skip(first)
@@ -202,7 +199,7 @@ impl Popup {
                     })
                     .collect();
                 out.push(Line::from(""));
-                let hint = if max == 0 {
+                let hint = if rows_total <= room {
                     "Esc or Enter closes this".to_string()
                 } else {
                     format!(
@@ -255,7 +252,12 @@ impl Popup {
                 lines.push(Line::from(
                     "Copy mode: arrows/hjkl move, / ? search, n N next, v select, y copy, q leave",
                 ));
-                lines.into_iter().skip(*scroll as usize).collect()
+                // Rows as if cut at the width; the paragraph wraps these short lines at words
+                // into as many, so End shows the last one.
+                let width = usize::from(inner.width.max(1));
+                let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+                let first = scroll.first_row(rows, usize::from(inner.height));
+                lines.into_iter().skip(first).collect()
             }
         };
         Paragraph::new(lines)
@@ -343,8 +345,7 @@ mod tests {
             title: "t".into(),
             lines: (0..lines).map(|i| format!("line {i}")).collect(),
             problem,
-            scroll: 0,
-            max_scroll: std::cell::Cell::new(0),
+            scroll: Default::default(),
         }
     }
 
@@ -399,6 +400,29 @@ mod tests {
             "{last}"
         );
         assert!(last.contains("of 40"), "{last}");
+    }
+
+    #[test]
+    fn the_key_help_scrolls_to_its_last_line_and_no_further() {
+        let mut p = Popup::Help {
+            scroll: Default::default(),
+        };
+        let first = text(&draw(&p));
+        assert!(first.contains("Press the prefix"), "{first}");
+        assert!(!first.contains("Copy mode"), "{first}");
+        let key = |code| crossterm::event::KeyEvent::from(code);
+        p.handle_key(&key(crossterm::event::KeyCode::End));
+        let last = text(&draw(&p));
+        assert!(last.contains("Copy mode"), "{last}");
+        // Further down stays at the end instead of scrolling into blank rows; Up moves back.
+        for _ in 0..5 {
+            p.handle_key(&key(crossterm::event::KeyCode::PageDown));
+        }
+        assert_eq!(text(&draw(&p)), last);
+        p.handle_key(&key(crossterm::event::KeyCode::Up));
+        assert_ne!(text(&draw(&p)), last);
+        p.handle_key(&key(crossterm::event::KeyCode::Home));
+        assert_eq!(text(&draw(&p)), first);
     }
 
     #[test]
