@@ -83,6 +83,34 @@ fn config_and_theme_from_dev_zero() {
     assert!(e.to_string().contains("larger than 16 MiB"), "{e}");
 }
 
+/// `lumen ARGS` with /dev/zero as its stdin.
+fn lumen_reading_zeros(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_lumen"))
+        .args(args)
+        .env("LUMEN_HOME", dir.join("lumen"))
+        .env("HOME", dir.join("home"))
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn endless_stdin_is_refused_by_ai_redact_and_ai_assess() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = lumen_reading_zeros(dir.path(), &["ai", "redact"]);
+    assert!(
+        err.contains("reading stdin") && err.contains("larger than 256 MiB"),
+        "{err}"
+    );
+    let err = lumen_reading_zeros(dir.path(), &["ai", "assess", "-"]);
+    assert!(
+        err.contains("reading commands from stdin") && err.contains("larger than 16 MiB"),
+        "{err}"
+    );
+}
+
 #[test]
 fn ai_redact_of_dev_zero_is_refused() {
     let dir = tempfile::tempdir().unwrap();

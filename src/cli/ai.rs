@@ -21,7 +21,7 @@ use crate::vault::{Vault, VaultError};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -109,12 +109,19 @@ struct AssessLine<'a> {
     reasons: Vec<&'a str>,
 }
 
+/// The most `lumen ai assess -` reads from stdin (commands, one a line).
+const ASSESS_INPUT_LIMIT: u64 = 16 << 20;
+
 fn run_assess(a: &AssessArgs) -> Result<Vec<u8>> {
     let commands: Vec<String> = if a.command == ["-"] {
-        let mut input = String::new();
-        std::io::stdin()
-            .read_to_string(&mut input)
+        let input = crate::text::read_capped_from(std::io::stdin().lock(), ASSESS_INPUT_LIMIT)
             .context("reading commands from stdin")?;
+        let input = String::from_utf8(input).map_err(|e| {
+            anyhow::anyhow!(
+                "reading commands from stdin: not valid UTF-8 (at byte {})",
+                e.utf8_error().valid_up_to()
+            )
+        })?;
         input
             .lines()
             .filter(|l| !l.trim().is_empty())
@@ -157,20 +164,8 @@ fn run_redact(a: &RedactArgs, paths: &Paths) -> Result<Vec<u8>> {
     let input = match &a.file {
         Some(f) => crate::text::read_capped(f, REDACT_INPUT_LIMIT)
             .with_context(|| format!("reading {}", f.display()))?,
-        None => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .take(REDACT_INPUT_LIMIT + 1)
-                .read_to_end(&mut buf)
-                .context("reading stdin")?;
-            if buf.len() as u64 > REDACT_INPUT_LIMIT {
-                bail!(
-                    "stdin is larger than {} MiB; redact a smaller part",
-                    REDACT_INPUT_LIMIT >> 20
-                );
-            }
-            buf
-        }
+        None => crate::text::read_capped_from(std::io::stdin().lock(), REDACT_INPUT_LIMIT)
+            .context("reading stdin")?,
     };
     let vaults = if a.vault {
         open_vaults(a, paths)?
