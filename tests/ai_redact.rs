@@ -9,64 +9,13 @@ use lumen::ai::redact::{Redacted, SecretKind, Secrets, prepare};
 use lumen::vault::{KdfParams, Kind, NewEntry, Vault};
 use secrecy::SecretString;
 
-const CORPUS: &str = include_str!("fixtures/ai/leak_corpus.txt");
+#[path = "common/leak_corpus.rs"]
+mod leak_corpus;
+
+use leak_corpus::{corpus, leaks};
+
 /// A surviving piece of a secret this long counts as a leak.
 const LEAK_WINDOW: usize = 8;
-
-/// The corpus without markers, the secrets it holds, and its lines that hold none.
-fn corpus() -> (String, Vec<String>, Vec<String>) {
-    let mut text = String::new();
-    let mut secrets = Vec::new();
-    let mut ordinary = Vec::new();
-    let mut open: Option<String> = None;
-    for line in CORPUS.split_inclusive('\n') {
-        let mut plain_line = open.is_none() && !line.contains('⟦');
-        let mut rest = line;
-        while !rest.is_empty() {
-            match &mut open {
-                None => match rest.find('⟦') {
-                    Some(i) => {
-                        text.push_str(&rest[..i]);
-                        open = Some(String::new());
-                        rest = &rest[i + '⟦'.len_utf8()..];
-                    }
-                    None => {
-                        text.push_str(rest);
-                        rest = "";
-                    }
-                },
-                Some(secret) => match rest.find('⟧') {
-                    Some(i) => {
-                        secret.push_str(&rest[..i]);
-                        text.push_str(&rest[..i]);
-                        secrets.push(open.take().unwrap());
-                        rest = &rest[i + '⟧'.len_utf8()..];
-                        plain_line = false;
-                    }
-                    None => {
-                        secret.push_str(rest);
-                        text.push_str(rest);
-                        rest = "";
-                    }
-                },
-            }
-        }
-        if plain_line {
-            ordinary.push(line.trim_end_matches('\n').to_string());
-        }
-    }
-    (text, secrets, ordinary)
-}
-
-fn leaks(output: &str, secret: &str) -> Vec<String> {
-    let chars: Vec<char> = secret.chars().collect();
-    let window = LEAK_WINDOW.min(chars.len());
-    chars
-        .windows(window)
-        .map(|w| w.iter().collect::<String>())
-        .filter(|piece| output.contains(piece.as_str()))
-        .collect()
-}
 
 fn check_offsets(r: &Redacted) {
     for red in &r.redactions {
@@ -90,8 +39,8 @@ fn leak_corpus_loses_every_secret_and_keeps_every_ordinary_line() {
     check_offsets(&out);
     let leaked: Vec<String> = secrets
         .iter()
-        .filter(|s| !leaks(&out.text, s).is_empty())
-        .map(|s| format!("{s:?} → {:?}", leaks(&out.text, s)))
+        .filter(|s| !leaks(&out.text, s, LEAK_WINDOW).is_empty())
+        .map(|s| format!("{s:?} → {:?}", leaks(&out.text, s, LEAK_WINDOW)))
         .collect();
     assert!(
         leaked.is_empty(),
@@ -180,7 +129,7 @@ fn vault_values_are_masked_in_every_encoding() {
     check_offsets(&out);
     for secret in [pw, token] {
         assert!(
-            leaks(&out.text, secret).is_empty(),
+            leaks(&out.text, secret, LEAK_WINDOW).is_empty(),
             "{secret}: {}",
             out.text
         );

@@ -250,24 +250,6 @@ async fn a_proposal_runs_only_after_enter_and_no_secret_leaves() {
     ));
 }
 
-/// The leak corpus without its ⟦markers⟧, and the secrets they marked.
-fn leak_corpus() -> (String, Vec<String>) {
-    let corpus = include_str!("fixtures/ai/leak_corpus.txt");
-    let mut text = String::new();
-    let mut secrets = Vec::new();
-    let mut rest = corpus;
-    while let Some(i) = rest.find('⟦') {
-        text.push_str(&rest[..i]);
-        rest = &rest[i + '⟦'.len_utf8()..];
-        let end = rest.find('⟧').unwrap();
-        secrets.push(rest[..end].to_string());
-        text.push_str(&rest[..end]);
-        rest = &rest[end + '⟧'.len_utf8()..];
-    }
-    text.push_str(rest);
-    (text, secrets)
-}
-
 #[tokio::test]
 async fn a_screen_full_of_secrets_sends_none_of_them_even_wrapped_in_a_narrow_pane() {
     use base64::Engine;
@@ -283,7 +265,7 @@ async fn a_screen_full_of_secrets_sends_none_of_them_even_wrapped_in_a_narrow_pa
         },
     )
     .await;
-    let (text, mut secrets) = leak_corpus();
+    let (text, mut secrets, _) = common::leak_corpus::corpus();
     let b64 = base64::engine::general_purpose::STANDARD.encode(SECRET);
     let hex: String = SECRET.bytes().map(|b| format!("{b:02x}")).collect();
     let screen_text = format!("{text}$ echo {b64}\n$ echo {hex}\n$ echo {SECRET}\nuser@box:~$ ")
@@ -300,12 +282,7 @@ async fn a_screen_full_of_secrets_sends_none_of_them_even_wrapped_in_a_narrow_pa
     // Pieces of 12 characters: a secret cut by wrapping must not leave in halves either.
     let leaked: Vec<&String> = secrets
         .iter()
-        .filter(|s| {
-            let chars: Vec<char> = s.chars().collect();
-            chars
-                .windows(12.min(chars.len()))
-                .any(|w| sent.contains(&w.iter().collect::<String>()))
-        })
+        .filter(|s| !common::leak_corpus::leaks(&sent, s, 12).is_empty())
         .collect();
     assert!(
         leaked.is_empty(),
