@@ -13,27 +13,21 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-fn env(dir: &Path, shell: &str) -> Vec<(&'static str, String)> {
+/// A private home with bash as the shell (for the test that needs its job control).
+fn bash_env(dir: &Path) -> Vec<(&'static str, String)> {
     let home = dir.join("home");
     std::fs::create_dir_all(&home).unwrap();
     vec![
         ("HOME", home.display().to_string()),
         ("LUMEN_HOME", dir.join("lumen").display().to_string()),
-        ("SHELL", shell.to_string()),
+        ("SHELL", "/bin/bash".to_string()),
         ("PS1", "$ ".to_string()),
         ("ENV", String::new()),
     ]
 }
 
 fn start(dir: &Path) -> Tmux {
-    let lumen = env!("CARGO_BIN_EXE_lumen");
-    Tmux::start(
-        dir,
-        90,
-        24,
-        &env(dir, "/bin/sh"),
-        &format!("{lumen} shell; echo LUMEN_EXIT=$?; stty -a; sleep 60"),
-    )
+    Tmux::lumen(dir, 90, 24, "shell; echo LUMEN_EXIT=$?; stty -a; sleep 60")
 }
 
 fn pid_of_lumen(t: &Tmux) -> String {
@@ -141,7 +135,7 @@ fn a_vanished_terminal_ends_lumen_and_hangs_up_its_panes() {
         dir.path(),
         90,
         24,
-        &env(dir.path(), "/bin/bash"),
+        &bash_env(dir.path()),
         &format!("setsid -w {lumen} shell"),
     );
     t.wait_text("0:bash*");
