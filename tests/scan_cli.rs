@@ -257,9 +257,11 @@ fn scans_this_machine_with_dpkg_as_the_oracle_and_keeps_history() {
             "new",
             "os",
             "reboot_required",
-            "resolved"
+            "resolved",
+            "vulnerabilities_checked"
         ]
     );
+    assert_eq!(host["vulnerabilities_checked"], true);
     let first = &host["findings"][0];
     assert_eq!(
         keys(first),
@@ -395,6 +397,44 @@ fn failing_host_is_reported_and_unknown_key_refused_without_a_terminal() {
         error.contains("host key") || error.contains("authenticity") || error.contains("known"),
         "{error}"
     );
+}
+
+/// Without OSV data nothing is matched: the report says "not checked" where the count would
+/// be, never "none found", and the exit status is 3 (not fully scanned), with `--fail-on` too.
+/// The merged-/usr `PATH` (`/bin -> usr/bin`) is not reported as world-writable.
+#[test]
+fn no_osv_data_is_not_checked_and_merged_usr_path_is_clean() {
+    let env = setup();
+    let (report, out) = env.scan(&["--fail-on", "critical"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let host = &report["hosts"][0];
+    assert_eq!(host["vulnerabilities_checked"], false, "{host}");
+    assert!(host["os"].is_object(), "the host was reached: {host}");
+    let errors = host["errors"].to_string();
+    assert!(errors.contains("vulnerabilities: no OSV data"), "{errors}");
+    let checks: Vec<&str> = host["config_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert!(
+        std::fs::symlink_metadata("/bin").unwrap().is_symlink(),
+        "this test expects a merged-/usr Debian"
+    );
+    assert!(!checks.contains(&"path.world_writable"), "{checks:?}");
+
+    let port = env.sshd.port.to_string();
+    let key = env.key.display().to_string();
+    let out = env.lumen(&["scan", "-i", &key, "-p", &port, "127.0.0.1"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("vulnerabilities: not checked: no OSV data"),
+        "{text}"
+    );
+    assert!(!text.contains("none found"), "{text}");
+    assert_eq!(out.status.code(), Some(3));
 }
 
 /// A fake OSV API on loopback: answers querybatch for one package and serves its record;
@@ -543,8 +583,9 @@ fn unknown_host_key_is_asked_on_the_terminal() {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
+    // No OSV data was imported: vulnerabilities were not checked, so not fully scanned (3).
     assert!(
-        s.contains("LUMEN_EXIT=0") && s.contains("packages; vulnerabilities:"),
+        s.contains("LUMEN_EXIT=3") && s.contains("packages; vulnerabilities: not checked"),
         "{s}"
     );
     // Accepted and saved in lumen's known_hosts: the next scan asks nothing.

@@ -22,7 +22,8 @@ use std::sync::Arc;
 const EXIT_FAIL_ON: u8 = 1;
 /// Exit status for bad arguments or unreadable local files.
 const EXIT_USAGE: u8 = 2;
-/// Exit status when some host could not be scanned at all (and `--fail-on` did not trigger).
+/// Exit status when some host could not be fully scanned: not reached, or its packages not
+/// matched against advisories (no OSV data); `--fail-on` did not trigger.
 const EXIT_HOST_FAILED: u8 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,7 +50,8 @@ impl FailOn {
     args_conflicts_with_subcommands = true,
     after_help = "Exit status: 0 when every host was scanned (and nothing reached --fail-on), \
                   1 when a finding at or above --fail-on exists, 2 for bad arguments, 3 when \
-                  a host could not be scanned.\nA host literally named `db`: write `lumen scan -- db`."
+                  a host could not be fully scanned (not reached, or vulnerabilities not \
+                  checked: no OSV data).\nA host literally named `db`: write `lumen scan -- db`."
 )]
 pub struct ScanArgs {
     #[command(subcommand)]
@@ -340,6 +342,7 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
     results.sort_by_key(|(n, _)| order.iter().position(|o| o == n));
     let mut report = JsonReport::default();
     let mut human = Vec::new();
+    // Hosts not fully scanned: unreachable, or their packages not matched (no OSV data).
     let mut failed_hosts = 0;
     let mut worst: Option<Severity> = None;
     for (name, result) in results {
@@ -355,6 +358,9 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
                         None
                     }
                 };
+                if scan.vulnerabilities_unchecked().is_some() {
+                    failed_hosts += 1;
+                }
                 filter_findings(&mut scan, args);
                 // A finding of unknown severity still counts for `--fail-on low`.
                 worst = worst.max(scan.worst().map(|w| w.max(Severity::Low)));

@@ -72,10 +72,11 @@ pub fn host(scan: &HostScan, diff: Option<&Diff>, color: bool) -> String {
         out,
         "  {} packages; vulnerabilities: {}",
         scan.packages,
-        if counts.is_empty() {
-            "none found".to_string()
-        } else {
-            counts.join(", ")
+        match (scan.vulnerabilities_unchecked(), counts.is_empty()) {
+            (Some(why), true) => format!("not checked: {why}"),
+            (Some(why), false) => format!("{} (incomplete: {why})", counts.join(", ")),
+            (None, true) => "none found".to_string(),
+            (None, false) => counts.join(", "),
         }
     );
     for r in &scan.reboot_reasons {

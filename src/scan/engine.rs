@@ -99,6 +99,10 @@ pub fn assess(
                 "vulnerabilities: no OSV data; run `lumen scan db import PATH` or use --osv-db PATH or --online".into(),
             ),
         }
+    } else {
+        // Without a package list nothing was matched: say so where the count would be,
+        // never "none found".
+        errors.push("vulnerabilities: packages unknown, nothing was matched".into());
     }
     let (ignored, expired) = ignore.apply(&mut findings, today);
     warnings.extend(expired);

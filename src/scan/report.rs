@@ -50,6 +50,9 @@ pub struct ConfigFinding {
     pub fix: String,
 }
 
+/// How an error about matching advisories starts ([`HostScan::vulnerabilities_unchecked`]).
+pub const VULNERABILITIES_ERROR: &str = "vulnerabilities:";
+
 /// One host's scan.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HostScan {
@@ -89,6 +92,15 @@ impl HostScan {
     /// Findings per severity, most severe first (the fleet view's columns).
     pub fn counts(&self) -> [(Severity, usize); 5] {
         Severity::ALL.map(|s| (s, self.findings.iter().filter(|f| f.severity == s).count()))
+    }
+
+    /// Why the host's packages were not matched against advisories (`no OSV data; …`), or
+    /// None when they were: a scan that could not check is never reported as clean.
+    pub fn vulnerabilities_unchecked(&self) -> Option<&str> {
+        self.errors
+            .iter()
+            .find_map(|e| e.strip_prefix(VULNERABILITIES_ERROR))
+            .map(str::trim_start)
     }
 
     /// The most severe finding's severity (packages and configuration).
@@ -196,6 +208,9 @@ pub struct JsonHost {
     pub config_findings: Vec<ConfigFinding>,
     pub new: Vec<FindingKey>,
     pub resolved: Vec<FindingKey>,
+    /// False when packages were not matched against advisories (no OSV data, packages
+    /// unknown): `findings` being empty then means "not checked", not "clean".
+    pub vulnerabilities_checked: bool,
     pub errors: Vec<String>,
 }
 
@@ -222,6 +237,7 @@ impl JsonHost {
             config_findings: scan.config_findings.clone(),
             new: diff.map(|d| d.new.clone()).unwrap_or_default(),
             resolved: diff.map(|d| d.resolved.clone()).unwrap_or_default(),
+            vulnerabilities_checked: scan.vulnerabilities_unchecked().is_none(),
             errors: scan.errors.clone(),
         }
     }
@@ -237,6 +253,7 @@ impl JsonHost {
             config_findings: Vec::new(),
             new: Vec::new(),
             resolved: Vec::new(),
+            vulnerabilities_checked: false,
             errors: vec![error],
         }
     }

@@ -273,6 +273,9 @@ impl ScanPane {
         if packages == 0 {
             out.push(HostLine::Empty(if self.query.filters() {
                 "no vulnerable package matches the filter"
+            } else if record.scan.vulnerabilities_unchecked().is_some() {
+                // Never "none found" when nothing was matched (no OSV data, packages unknown).
+                "vulnerabilities not checked: see \"not checked\" below"
             } else if record.scan.findings.is_empty() {
                 "no vulnerable package found"
             } else {

@@ -8,12 +8,21 @@ use crate::scan::severity::Severity;
 use std::collections::HashMap;
 
 /// `sshd -T` prints the effective configuration. Without root sshd cannot read the host keys
-/// and refuses, so a throw-away key is passed on stdin (`-h /dev/stdin`): nothing is written on
-/// the host.
-pub const SSHD_COMMAND: &str = "PATH=\"$PATH:/usr/sbin:/sbin\"; sshd -T -h /dev/stdin";
+/// and refuses, so a throw-away key comes on stdin. Current OpenSSH (Debian's 9.2p1-2+deb12u9
+/// and later) no longer loads a host key from `-h /dev/stdin` ("error in libcrypto"), so the
+/// key goes into a file in a private directory (`umask 077`, `mktemp -d`) that a trap removes
+/// however the command ends: nothing is left on the host.
+pub const SSHD_COMMAND: &str = "PATH=\"$PATH:/usr/sbin:/sbin\"; umask 077; \
+     d=$(mktemp -d \"${TMPDIR:-/tmp}/lumen-sshd-T.XXXXXXXX\") || exit 1; \
+     trap 'rm -rf \"$d\"' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; \
+     cat > \"$d/key\" && sshd -T -h \"$d/key\"";
+/// The template of the private directory [`SSHD_COMMAND`] makes (and removes).
+pub const SSHD_TEMP_PREFIX: &str = "lumen-sshd-T.";
 pub const PASSWD_COMMAND: &str = "cat /etc/passwd";
+/// `find -L`: a `PATH` entry that is a symlink (merged /usr: `/bin -> usr/bin`, itself
+/// `lrwxrwxrwx`) is judged by the directory it points to, as the shell's lookup would be.
 pub const PATH_COMMAND: &str = "printf 'PATH=%s\\n' \"$PATH\"; IFS=:; for d in $PATH; do \
-     if [ -d \"$d\" ]; then find \"$d\" -maxdepth 0 -perm -0002 -print 2>/dev/null; fi; done; true";
+     if [ -d \"$d\" ]; then find -L \"$d\" -maxdepth 0 -perm -0002 -print 2>/dev/null; fi; done; true";
 pub const SUID_COMMAND: &str =
     "find / -xdev \\( -perm -4000 -o -perm -2000 \\) -type f 2>/dev/null; true";
 pub const SYSCTL_COMMAND: &str = "for k in kernel/randomize_va_space fs/protected_symlinks \
@@ -436,6 +445,78 @@ mod tests {
             check_time_sync("---\nsshd\nbash\n"),
             Verdict::Fail(_)
         ));
+    }
+
+    /// The real `PATH_COMMAND` in `sh`: a symlinked entry (merged /usr's `/bin -> usr/bin`) is
+    /// judged by its target, so a link to a 0755 directory passes and a link to a
+    /// world-writable one is still caught.
+    #[tokio::test]
+    async fn path_symlinks_are_judged_by_their_target() {
+        use crate::scan::{LocalRunner, RunOptions, Runner};
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        for (name, mode) in [("safe", 0o755), ("open", 0o777)] {
+            std::fs::create_dir(d.join(name)).expect("mkdir");
+            std::fs::set_permissions(d.join(name), std::fs::Permissions::from_mode(mode))
+                .expect("chmod");
+        }
+        symlink("safe", d.join("safe-link")).expect("symlink");
+        symlink("open", d.join("open-link")).expect("symlink");
+        let d = d.display();
+        let run = |path: String| async move {
+            let command = format!("PATH='{path}'; {PATH_COMMAND}");
+            let out = LocalRunner
+                .run(&command, RunOptions::default())
+                .await
+                .expect("sh runs");
+            check_path(&out.stdout_text())
+        };
+        assert_eq!(
+            run(format!("{d}/safe-link:/usr/bin:/bin")).await,
+            Verdict::Pass
+        );
+        assert!(matches!(run(format!("{d}/open-link:/usr/bin:/bin")).await,
+                Verdict::Fail(f) if f.actual == format!("{d}/open-link")),);
+    }
+
+    /// The real `SSHD_COMMAND` against this machine's OpenSSH, as a user without access to the
+    /// host keys would run it: the throw-away key on stdin gives the settings, and its private
+    /// directory is gone afterwards.
+    #[tokio::test]
+    async fn sshd_settings_from_a_throwaway_key_leave_nothing_behind() {
+        use crate::scan::{LocalRunner, RunOptions, Runner};
+        if !std::path::Path::new("/usr/sbin/sshd").exists() {
+            panic!("openssh-server is not installed; ./scripts/install-test-deps.sh installs it");
+        }
+        // sshd -T as root wants its privilege separation directory.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let key = super::super::throwaway_host_key().expect("a key");
+        let command = format!("TMPDIR='{}'; {SSHD_COMMAND}", tmp.path().display());
+        let out = LocalRunner
+            .run(
+                &command,
+                RunOptions {
+                    stdin: Some(key),
+                    ..RunOptions::default()
+                },
+            )
+            .await
+            .expect("sh runs");
+        let text = out.stdout_text();
+        assert!(
+            !check_sshd(&text)
+                .iter()
+                .any(|v| matches!(v, Verdict::Unknown(_))),
+            "stdout {text}\nstderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .expect("read dir")
+            .map(|e| e.map(|e| e.file_name()))
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
     }
 
     #[test]

@@ -1,0 +1,133 @@
+//! The TUI's scan (`s` in the scan pane, over the session's shared connection) and `lumen scan`
+//! (the CLI, its own login) run the same collectors and give the same results for the same
+//! host: this machine, through a real OpenSSH `sshd` on loopback, with the same OSV data.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::Sshd;
+use common::app::settle_async;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
+use lumen::paths::Paths;
+use lumen::pty::PtyCommand;
+use lumen::scan::report::JsonHost;
+use lumen::scan::{OsvDb, ScanSetup, Store};
+use lumen::ssh::{Connector, Prompter, Target};
+use serde_json::{Value, json};
+use std::process::{Command, Stdio};
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_event(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn prefix(app: &mut App, c: char) {
+    app.handle_event(Event::Key(KeyEvent::new(
+        KeyCode::Char('b'),
+        KeyModifiers::CONTROL,
+    )));
+    key(app, KeyCode::Char(c));
+}
+
+/// One made-up advisory for an installed package (bash, never fixed), so both scans have a
+/// finding to agree on.
+fn import_osv(db: &std::path::Path, dir: &std::path::Path) {
+    let osv = dir.join("osv");
+    std::fs::create_dir_all(&osv).unwrap();
+    let record = json!({"id": "LUMEN-SAME-1", "summary": "made up for this test",
+        "affected": [{"package": {"ecosystem": "Debian:12", "name": "bash"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]});
+    std::fs::write(osv.join("1.json"), record.to_string()).unwrap();
+    OsvDb::open(db).unwrap().import(&osv).unwrap();
+}
+
+/// What the two scans must agree on (timestamps and the history diff aside).
+fn comparable(host: &Value) -> Value {
+    json!({
+        "os": host["os"],
+        "kernel": host["kernel"],
+        "reboot_required": host["reboot_required"],
+        "findings": host["findings"],
+        "config_findings": host["config_findings"],
+        "vulnerabilities_checked": host["vulnerabilities_checked"],
+        "errors": host["errors"],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tui_and_the_cli_scan_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let sshd = Sshd::start("").unwrap();
+    let opts = sshd.client_options(dir.path());
+    let home = dir.path().join("lumen");
+    let workspace = Paths::under(&home).workspace_dir("default");
+    std::fs::create_dir_all(&workspace).unwrap();
+    let db = workspace.join(lumen::scan::DB_FILE);
+    import_osv(&db, dir.path());
+
+    // The TUI: a session to the host, then prefix S and `s`.
+    let connector = Connector::new(opts, Prompter::none());
+    let mut options = AppOptions::new(Box::new(LiveSpawner::new(
+        PtyCommand::new("/bin/sh"),
+        connector.clone(),
+    )));
+    options.size = (120, 40);
+    options.connector = Some(connector.clone());
+    options.scans = Some(ScanSetup {
+        db: db.clone(),
+        ignore: workspace.join(lumen::scan::IGNORE_FILE),
+        osv: lumen::scan::OsvSource::Imported,
+        sudo: false,
+    });
+    let mut app = App::new(options);
+    let user = lumen::ssh::target::local_user();
+    app.new_tab(PaneSpec::Ssh {
+        name: "127.0.0.1".into(),
+        target: Target::new(&user, "127.0.0.1", sshd.port),
+        plan: None,
+    });
+    prefix(&mut app, 'S');
+    settle_async(&mut app, |_| {}).await;
+    key(&mut app, KeyCode::Char('s'));
+    settle_async(&mut app, |_| {}).await;
+    let tui = Store::open(&db)
+        .unwrap()
+        .latest("127.0.0.1")
+        .unwrap()
+        .expect("the TUI's scan was saved");
+    let tui = serde_json::to_value(JsonHost::new(&tui, None)).unwrap();
+
+    // The CLI, its own login, the same OSV data.
+    let out = Command::new(env!("CARGO_BIN_EXE_lumen"))
+        .args(["scan", "--json", "-i"])
+        .arg(dir.path().join("id_ed25519"))
+        .args(["-p", &sshd.port.to_string(), "-o"])
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            dir.path().join("known_hosts").display()
+        ))
+        .args(["-l", &user, "127.0.0.1"])
+        .env("HOME", dir.path())
+        .env("LUMEN_HOME", &home)
+        .env("SSH_AUTH_SOCK", "")
+        .env_remove("LUMEN_OSV_API_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stderr {}", String::from_utf8_lossy(&out.stderr)));
+    let cli = &report["hosts"][0];
+
+    assert!(
+        cli["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "LUMEN-SAME-1"),
+        "{cli}"
+    );
+    assert_eq!(comparable(&tui), comparable(cli));
+    // The CLI's scan compared with the TUI's: nothing new, nothing resolved.
+    assert_eq!(cli["new"], json!([]));
+    assert_eq!(cli["resolved"], json!([]));
+}
