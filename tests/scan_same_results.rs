@@ -54,8 +54,17 @@ fn comparable(host: &Value) -> Value {
     })
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_tui_and_the_cli_scan_alike() {
+/// What one scan of the same host showed in the TUI and printed from the CLI.
+struct Both {
+    tui: Value,
+    tui_message: String,
+    tui_screen: String,
+    cli: Value,
+    cli_exit: Option<i32>,
+}
+
+/// Scan this machine from the TUI, then with `lumen scan --json`, into one workspace.
+async fn scan_both(with_osv: bool) -> Both {
     let dir = tempfile::tempdir().unwrap();
     let sshd = Sshd::start("").unwrap();
     let opts = sshd.client_options(dir.path());
@@ -63,7 +72,9 @@ async fn the_tui_and_the_cli_scan_alike() {
     let workspace = Paths::under(&home).workspace_dir("default");
     std::fs::create_dir_all(&workspace).unwrap();
     let db = workspace.join(lumen::scan::DB_FILE);
-    import_osv(&db, dir.path());
+    if with_osv {
+        import_osv(&db, dir.path());
+    }
 
     // The TUI: a session to the host, then prefix S and `s`.
     let connector = Connector::new(opts, Prompter::none());
@@ -90,6 +101,12 @@ async fn the_tui_and_the_cli_scan_alike() {
     settle_async(&mut app, |_| {}).await;
     key(&mut app, KeyCode::Char('s'));
     settle_async(&mut app, |_| {}).await;
+    let tui_screen = common::app::screen(&app);
+    let tui_message = app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
     let tui = Store::open(&db)
         .unwrap()
         .latest("127.0.0.1")
@@ -116,8 +133,19 @@ async fn the_tui_and_the_cli_scan_alike() {
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: stderr {}", String::from_utf8_lossy(&out.stderr)));
-    let cli = &report["hosts"][0];
+    Both {
+        tui,
+        tui_message,
+        tui_screen,
+        cli: report["hosts"][0].clone(),
+        cli_exit: out.status.code(),
+    }
+}
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tui_and_the_cli_scan_alike() {
+    let Both { tui, cli, .. } = scan_both(true).await;
+    let cli = &cli;
     assert!(
         cli["findings"]
             .as_array()
@@ -130,4 +158,28 @@ async fn the_tui_and_the_cli_scan_alike() {
     // The CLI's scan compared with the TUI's: nothing new, nothing resolved.
     assert_eq!(cli["new"], json!([]));
     assert_eq!(cli["resolved"], json!([]));
+}
+
+/// Without OSV data neither says "none": both say not checked, and the CLI exits 3.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_osv_data_both_say_not_checked() {
+    let both = scan_both(false).await;
+    assert_eq!(comparable(&both.tui), comparable(&both.cli));
+    assert_eq!(both.cli["vulnerabilities_checked"], false);
+    assert_eq!(both.cli_exit, Some(3));
+    assert!(
+        both.tui_message.contains("vulnerabilities not checked"),
+        "{}",
+        both.tui_message
+    );
+    assert!(
+        both.tui_screen.contains("vulnerabilities not checked"),
+        "{}",
+        both.tui_screen
+    );
+    assert!(
+        !both.tui_screen.contains("no vulnerable package found"),
+        "{}",
+        both.tui_screen
+    );
 }

@@ -168,7 +168,7 @@ impl App {
                 let what = snapshot.host.as_ref().map(|r| {
                     let mut s = format!(
                         "{}, {}",
-                        count(r.scan.findings.len(), "vulnerable package"),
+                        r.scan.vulnerable_packages(),
                         count(r.scan.config_findings.len(), "configuration problem")
                     );
                     if r.diff.had_previous {

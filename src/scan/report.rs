@@ -103,6 +103,16 @@ impl HostScan {
             .map(str::trim_start)
     }
 
+    /// "3 vulnerable packages", or "vulnerabilities not checked" when nothing was matched:
+    /// the one summary the status bar and the scan pane show.
+    pub fn vulnerable_packages(&self) -> String {
+        match (self.vulnerabilities_unchecked(), self.findings.len()) {
+            (Some(_), 0) => "vulnerabilities not checked".into(),
+            (_, 1) => "1 vulnerable package".into(),
+            (_, n) => format!("{n} vulnerable packages"),
+        }
+    }
+
     /// The most severe finding's severity (packages and configuration).
     pub fn worst(&self) -> Option<Severity> {
         self.findings

@@ -612,7 +612,7 @@ impl ScanPane {
         }
         spans.push(Span::raw(format!(
             " · {} · {}",
-            plural(scan.findings.len(), "vulnerable package"),
+            scan.vulnerable_packages(),
             plural(scan.config_findings.len(), "configuration problem")
         )));
         Line::from(spans)
