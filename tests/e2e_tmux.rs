@@ -202,3 +202,28 @@ fn a_panic_restores_the_terminal() {
     );
     assert_terminal_sane(&t);
 }
+
+/// Issue 17: a tab moves the outer terminal's cursor without writing the cells it passes, so
+/// drawing a tab cell as a tab left what the outer terminal showed there before (`A27     B`).
+/// The line must read as the host printed it, after the compact store took rows too.
+#[test]
+fn a_line_with_tabs_shows_no_stale_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = start(dir.path(), "");
+    t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
+    let tabs = r"printf 'A\tB\tC\n'";
+    t.type_text(&format!(
+        "seq 1 12000; {tabs}; seq 1 3000; {tabs}; echo end-$((6*7))"
+    ));
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the output's end", |s| {
+        s.lines().any(|l| l.trim_end().ends_with("end-42"))
+    });
+    let lines: Vec<&str> = s.lines().collect();
+    let end = lines
+        .iter()
+        .position(|l| l.trim_end().ends_with("end-42"))
+        .unwrap();
+    assert_eq!(lines[end - 1].trim(), "A       B       C", "{s}");
+    assert_eq!(lines[end - 2].trim(), "3000", "{s}");
+}

@@ -301,3 +301,78 @@ fn copy_mode_brings_lines_back_as_it_reaches_them() {
         "{before:?} {after:?}"
     );
 }
+
+/// What a shell prints for `seq 1 N` at its prompt: the prompt, the echoed command, the
+/// numbers (the PTY turns each `\n` into `\r\n`).
+fn seq_at_prompt(n: usize) -> String {
+    let mut out = format!("root@vm:~# seq 1 {n}\r\n");
+    for i in 1..=n {
+        out.push_str(&format!("{i}\r\n"));
+    }
+    out
+}
+
+const TABS: &str = "root@vm:~# printf \"A\\tB\\tC\\n\"\r\nA\tB\tC\r\n";
+
+/// Issue 17: after the compact store took rows, a line with tabs showed characters of an
+/// older row in the cells the tabs skipped (`A27     B       C`), on screen and in copy mode.
+/// The emulator keeps a tab in the cell it started on; drawn as a tab, the outer terminal
+/// moved its cursor over cells without writing them.
+#[test]
+fn tabs_after_the_store_took_rows_show_no_stale_text() {
+    let (mut pane, ends) = pane(80, 24, 10_000);
+    let waker = lumen::stream::Waker::new();
+    let (stream, bare_ends) = lumen::stream::channel(&waker);
+    let mut bare = TerminalPane::new_without_compact_history(
+        stream,
+        lumen::panes::terminal::TerminalConfig {
+            cols: 80,
+            rows: 24,
+            scrollback: 10_000,
+        },
+    );
+    let bytes = format!(
+        "{}{TABS}{}{TABS}root@vm:~# ",
+        seq_at_prompt(12_000),
+        seq_at_prompt(3_000)
+    );
+    feed(&mut pane, &ends, bytes.as_bytes());
+    feed(&mut bare, &bare_ends, bytes.as_bytes());
+    assert!(pane.history_stats().cold_lines > 9_000);
+    assert_eq!(pane.screen_text(), bare.screen_text());
+
+    let want = "A       B       C";
+    for p in [&pane, &bare] {
+        let buf = render(p, 80, 24);
+        assert_no_controls(&buf);
+        let screen = buffer_text(&buf);
+        let lines: Vec<&str> = screen.lines().collect();
+        assert_eq!(lines[21], "root@vm:~# printf \"A\\tB\\tC\\n\"", "{screen}");
+        assert_eq!(lines[22], want, "{screen}");
+    }
+
+    // In copy mode the line reads the same, and copying it gives the tabs back, as in the
+    // bare emulator.
+    for p in [&mut pane, &mut bare] {
+        p.enter_copy_mode();
+        keys(p, "k0");
+        let buf = render(p, 80, 24);
+        assert_no_controls(&buf);
+        assert_eq!(buf_text_row(&buf, 22), want);
+        keys(p, "v$");
+    }
+    let copied = keys(&mut pane, "y");
+    assert_eq!(copied, keys(&mut bare, "y"));
+    assert_eq!(copied, KeyOutcome::Copied("A\tB\tC".into()));
+}
+
+/// No cell of `buf` holds a control character (ratatui would send it to the terminal raw).
+fn assert_no_controls(buf: &ratatui::buffer::Buffer) {
+    for (i, cell) in buf.content().iter().enumerate() {
+        assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "cell {i} holds {:?}",
+            cell.symbol()
+        );
+    }
+}

@@ -190,12 +190,19 @@ fn draw_cell(cell: &TermCell, out: &mut Cell, colors: &Colors, palette: &Palette
     match cell.zerowidth() {
         Some(extra) => {
             let mut symbol = String::with_capacity(4 * (extra.len() + 1));
-            symbol.push(cell.c);
+            symbol.push(shown(cell.c));
             symbol.extend(extra.iter());
             out.set_symbol(&symbol);
         }
-        None => set_char(out, cell.c),
+        None => set_char(out, shown(cell.c)),
     }
+}
+
+/// The character a cell shows. Alacritty keeps a tab in the cell it started on (so copied
+/// text has the tab); sent to the outer terminal, a tab (like any control character) would
+/// move its cursor past cells without writing them, leaving whatever it showed there before.
+fn shown(c: char) -> char {
+    if c.is_control() { ' ' } else { c }
 }
 
 fn set_char(out: &mut Cell, c: char) {

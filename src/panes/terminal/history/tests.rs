@@ -4,12 +4,15 @@
 
 use super::super::{KeyOutcome, TerminalConfig, TerminalPane};
 use super::codec::{self, Encoder};
+use crate::ui::theme::Theme;
 use alacritty_terminal::grid::{Dimensions, Row};
 use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::{Cell, Flags, Hyperlink};
 use alacritty_terminal::vte::ansi::{Color, NamedColor, Rgb};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 
 /// Every row of the pane's primary history and screen, oldest first.
 fn all_rows(pane: &TerminalPane) -> Vec<Vec<Cell>> {
@@ -19,6 +22,18 @@ fn all_rows(pane: &TerminalPane) -> Vec<Vec<Cell>> {
         rows.push(grid[Line(line)][..].to_vec());
     }
     rows
+}
+
+/// The pane drawn into a buffer of its own size.
+fn drawn(pane: &TerminalPane) -> Buffer {
+    let grid = pane.term.grid();
+    let area = Rect::new(0, 0, grid.columns() as u16, grid.screen_lines() as u16);
+    let mut buf = Buffer::empty(area);
+    thread_local! {
+        static THEME: Theme = Theme::builtin();
+    }
+    THEME.with(|theme| pane.render(area, &mut buf, theme));
+    buf
 }
 
 fn assert_same(compact: &TerminalPane, plain: &TerminalPane) -> Result<(), TestCaseError> {
@@ -40,6 +55,18 @@ fn assert_same(compact: &TerminalPane, plain: &TerminalPane) -> Result<(), TestC
         );
     }
     prop_assert_eq!(compact.selected_text(), plain.selected_text());
+    let (drawn, bare) = (drawn(compact), drawn(plain));
+    prop_assert_eq!(&drawn, &bare, "drawn screens differ");
+    for (i, cell) in drawn.content().iter().enumerate() {
+        // Sent to the outer terminal, a control character (a tab) moves its cursor past cells
+        // without writing them: what it showed there before would stay.
+        prop_assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "drawn cell {} holds {:?}",
+            i,
+            cell.symbol()
+        );
+    }
     let (a, b) = (all_rows(compact), all_rows(plain));
     prop_assert_eq!(a.len(), b.len(), "rows kept");
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
@@ -120,7 +147,73 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
         ])
         .prop_map(|s| s.as_bytes().to_vec()),
     ];
-    prop_oneof![5 => text, 2 => sgr, 4 => control, 1 => prop::collection::vec(any::<u8>(), 1..8)]
+    prop_oneof![
+        5 => text,
+        2 => sgr,
+        4 => control,
+        2 => overwrite(),
+        1 => prop::collection::vec(any::<u8>(), 1..8),
+    ]
+}
+
+/// Lines of different lengths, as `seq` or a listing prints them, some in colour (a coloured
+/// background changes how alacritty resets a row): enough of them and the store takes rows,
+/// whose places in the emulator's row ring new rows then reuse.
+fn lines(count: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u8>> {
+    (count, 1usize..60, any::<bool>()).prop_map(|(count, width, colour)| {
+        let mut out = Vec::new();
+        for i in 0..count {
+            if colour && i % 7 == 3 {
+                out.extend_from_slice(b"\x1b[44m");
+            }
+            let text = format!("{i}{}", "x".repeat((i * 13) % width));
+            out.extend_from_slice(text.as_bytes());
+            if colour && i % 7 == 3 {
+                out.extend_from_slice(b"\x1b[K\x1b[0m");
+            }
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    })
+}
+
+/// Output that leaves cells of a row unwritten or writes over part of one: tabs (forward and
+/// back, with stops set and cleared), cursor jumps (CUP, CHA, HPA, CUF, CUB) then a write past
+/// unwritten cells, a carriage return and a shorter text over a longer one, erases to the end
+/// or start, inserted, deleted and erased characters.
+fn overwrite() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        3 => "[A-Z]{1,3}(\t[a-z]{0,3}){1,4}".prop_map(String::into_bytes),
+        1 => (1u8..4).prop_map(|n| format!("\x1b[{n}I").into_bytes()),
+        1 => (1u8..4).prop_map(|n| format!("\x1b[{n}Z").into_bytes()),
+        1 => prop::sample::select(vec!["\x1bH", "\x1b[g", "\x1b[3g"])
+            .prop_map(|s| s.as_bytes().to_vec()),
+        2 => (1u8..30, 1u8..50, "[a-z]{1,4}")
+            .prop_map(|(l, c, t)| format!("\x1b[{l};{c}H{t}").into_bytes()),
+        2 => (1u8..50, "[a-z]{1,4}").prop_map(|(c, t)| format!("\x1b[{c}G{t}").into_bytes()),
+        1 => (1u8..50, "[a-z]{1,4}").prop_map(|(c, t)| format!("\x1b[{c}`{t}").into_bytes()),
+        2 => (1u8..40, "[a-z]{1,4}").prop_map(|(n, t)| format!("\x1b[{n}C{t}").into_bytes()),
+        1 => (1u8..40, "[a-z]{1,4}").prop_map(|(n, t)| format!("\x1b[{n}D{t}").into_bytes()),
+        2 => ("[0-9]{4,30}", "[a-z]{1,3}")
+            .prop_map(|(long, short)| format!("{long}\r{short}").into_bytes()),
+        1 => (0u8..3).prop_map(|n| format!("\x1b[{n}K").into_bytes()),
+        1 => (1u8..6).prop_map(|n| format!("\x1b[{n}@").into_bytes()),
+        1 => (1u8..6).prop_map(|n| format!("\x1b[{n}P").into_bytes()),
+        1 => (1u8..6).prop_map(|n| format!("\x1b[{n}X").into_bytes()),
+        3 => Just(b"\r\n".to_vec()),
+        1 => Just(b"\x1b[44m".to_vec()),
+        1 => Just(b"\x1b[0m".to_vec()),
+    ]
+}
+
+fn reuse_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        2 => lines(1..200).prop_map(Step::Output),
+        6 => prop::collection::vec(overwrite(), 1..30).prop_map(|p| Step::Output(p.concat())),
+        1 => (2u16..50, 1u16..14).prop_map(|(c, r)| Step::Resize(c, r)),
+        1 => (-30i32..30).prop_map(Step::Scroll),
+        1 => Just(Step::Compress),
+    ]
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -218,6 +311,39 @@ proptest! {
         prop_assert!(codec::decode(record, &mut back).is_some());
         back.resize(cells.len(), Cell::default());
         prop_assert_eq!(back, cells);
+    }
+}
+
+proptest! {
+    // Fewer cases than above, each with many more rows through the store.
+    #![proptest_config(ProptestConfig {
+        cases: 100,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x6c75_6d65_6e00_0017),
+        ..ProptestConfig::default()
+    })]
+
+    /// Rows that come back from the row ring after the store took the ones there are cleared
+    /// exactly as fresh rows: tabs, cursor jumps and partial overwrites over them leave what
+    /// the bare emulator leaves (issue 17).
+    #[test]
+    fn reused_rows_match_the_bare_emulator(
+        (cols, rows, scrollback) in (2u16..50, 1u16..14, 40usize..300),
+        first in lines(60..200),
+        steps in prop::collection::vec(reuse_step(), 1..20),
+    ) {
+        let cfg = TerminalConfig { cols, rows, scrollback };
+        let mut compact = TerminalPane::detached(cfg);
+        let mut plain = TerminalPane::plain(cfg);
+        apply(&mut compact, &Step::Output(first.clone()));
+        apply(&mut plain, &Step::Output(first));
+        assert_same(&compact, &plain)?;
+        prop_assert!(compact.history_stats().cold_lines > 0, "the store took rows");
+        for step in &steps {
+            apply(&mut compact, step);
+            apply(&mut plain, step);
+            assert_same(&compact, &plain)?;
+        }
+        prop_assert_eq!(compact.emulator_errors(), 0);
     }
 }
 
