@@ -82,6 +82,14 @@ pub enum ProviderError {
         provider: ProviderKind,
         detail: String,
     },
+    #[error(
+        "{provider} sent {what} longer than {limit} bytes in its event stream, so lumen stopped reading the answer; check that base_url points at a {provider} API"
+    )]
+    TooLong {
+        provider: ProviderKind,
+        what: &'static str,
+        limit: usize,
+    },
     #[error("{provider} stopped the answer with an error: {message}")]
     Stream {
         provider: ProviderKind,

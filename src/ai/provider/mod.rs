@@ -3,6 +3,7 @@
 
 mod anthropic;
 mod error;
+mod eventstream;
 mod gemini;
 mod http;
 mod key;
