@@ -164,8 +164,9 @@ async fn ids_lumen_made_up_never_reach_gemini() {
     assert!(error.is_none(), "{error:?}");
     let r = &fake.requests()[0];
     assert!(
-        r.request_line
-            .starts_with(&format!("POST /models/{MODEL}:streamGenerateContent")),
+        r.request_line.starts_with(&format!(
+            "POST /v1beta/models/{MODEL}:streamGenerateContent"
+        )),
         "{}",
         r.request_line
     );

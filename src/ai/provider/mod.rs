@@ -11,6 +11,7 @@ mod openai;
 mod sse;
 mod status;
 mod tools;
+mod url;
 
 pub use error::ProviderError;
 pub use http::{CONNECT_TIMEOUT, IDLE_TIMEOUT, ProviderSettings, ProxyEnv};
@@ -20,6 +21,7 @@ pub use tools::{
     PROPOSE_COMMAND, PROPOSE_COMMAND_TOOL, ProposeCommand, READ_SCROLLBACK, READ_SCROLLBACK_TOOL,
     ReadScrollback, ToolArgumentsError,
 };
+pub use url::request_url;
 
 use futures::Stream;
 use serde::Deserialize;
@@ -196,6 +198,7 @@ pub fn connect(
     let target = |url: String| http::Target {
         client,
         url,
+        base_url: endpoint.base_url.clone(),
         kind,
         model: endpoint.model.clone(),
         key: endpoint.key.clone(),
@@ -208,28 +211,6 @@ pub fn connect(
         ProviderKind::Gemini => Arc::new(gemini::Gemini::new(target(url))),
         ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => {
             Arc::new(openai::OpenAi::new(target(url)))
-        }
-    })
-}
-
-/// The URL a request to `endpoint` is POSTed to.
-pub fn request_url(endpoint: &Endpoint) -> Result<String, ProviderError> {
-    let base = match &endpoint.base_url {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None => endpoint
-            .kind
-            .default_base_url()
-            .ok_or(ProviderError::NoBaseUrl)?
-            .to_string(),
-    };
-    Ok(match endpoint.kind {
-        ProviderKind::Anthropic => format!("{base}/v1/messages"),
-        ProviderKind::Gemini => {
-            let model = endpoint.model.trim_start_matches("models/");
-            format!("{base}/models/{model}:streamGenerateContent?alt=sse")
-        }
-        ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => {
-            format!("{base}/chat/completions")
         }
     })
 }
