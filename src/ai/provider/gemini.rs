@@ -144,6 +144,17 @@ fn stop_reason(reason: &str) -> StopReason {
     match reason {
         "STOP" => StopReason::EndTurn,
         "MAX_TOKENS" => StopReason::MaxTokens,
+        // SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII, IMAGE_SAFETY, …: Google's
+        // filters withheld the answer.
+        filtered
+            if ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED", "SPII"]
+                .iter()
+                .any(|w| filtered.contains(w)) =>
+        {
+            StopReason::Refused(format!(
+                "Google Gemini's filters withheld the answer (finishReason \"{filtered}\")"
+            ))
+        }
         other => StopReason::Other(other.to_string()),
     }
 }

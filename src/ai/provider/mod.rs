@@ -141,6 +141,9 @@ pub enum StopReason {
     ToolUse,
     /// `max_tokens` cut the answer short.
     MaxTokens,
+    /// The provider would not answer: a refusal, a safety stop, a content filter. The text
+    /// says who stopped it and with which reason, for the operator.
+    Refused(String),
     /// Anything else the provider said (a content filter, a stop sequence, …).
     Other(String),
 }
@@ -233,5 +236,49 @@ fn normalise_stop(reason: StopReason, called_tools: bool) -> StopReason {
     match reason {
         StopReason::EndTurn if called_tools => StopReason::ToolUse,
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_empty_assistant_turn_is_never_sent() {
+        let request = ChatRequest {
+            system: String::new(),
+            messages: vec![
+                Message::User("a".into()),
+                Message::Assistant {
+                    text: " ".into(),
+                    tool_calls: Vec::new(),
+                },
+                Message::User("b".into()),
+            ],
+            tools: Vec::new(),
+            max_tokens: 10,
+        };
+        let anthropic = request_body(ProviderKind::Anthropic, "m", &request);
+        assert_eq!(
+            anthropic["messages"],
+            json!([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}])
+        );
+        let gemini = request_body(ProviderKind::Gemini, "m", &request);
+        assert_eq!(
+            gemini["contents"],
+            json!([{"role": "user", "parts": [{"text": "a"}, {"text": "b"}]}])
+        );
+        for kind in [
+            ProviderKind::OpenAi,
+            ProviderKind::Xai,
+            ProviderKind::OpenAiCompatible,
+        ] {
+            let openai = request_body(kind, "m", &request);
+            assert_eq!(
+                openai["messages"],
+                json!([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}])
+            );
+        }
     }
 }
