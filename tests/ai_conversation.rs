@@ -74,6 +74,14 @@ fn gemini_safety() -> Reply {
         "usageMetadata":{"promptTokenCount":25,"totalTokenCount":25},"modelVersion":MODEL})])
 }
 
+/// The question itself blocked: no candidate at all.
+fn gemini_blocked() -> Reply {
+    gemini_stream(&[
+        json!({"promptFeedback":{"blockReason":"PROHIBITED_CONTENT"},
+        "usageMetadata":{"promptTokenCount":25,"totalTokenCount":25},"modelVersion":MODEL}),
+    ])
+}
+
 fn gemini_says(text: &str) -> Reply {
     gemini_stream(&[
         json!({"candidates":[{"content":{"parts":[{"text":text}],"role":"model"},
@@ -148,6 +156,15 @@ fn cases() -> Vec<Case> {
             refusal: gemini_safety,
             answer: || gemini_says(ANSWERED),
             said: "withheld",
+            rules: gemini_rules,
+        },
+        Case {
+            kind: ProviderKind::Gemini,
+            name: "gemini",
+            base: "",
+            refusal: gemini_blocked,
+            answer: || gemini_says(ANSWERED),
+            said: "blocked",
             rules: gemini_rules,
         },
         Case {

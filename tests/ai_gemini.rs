@@ -246,7 +246,15 @@ async fn gemini_errors_are_sorted() {
     let blocked = gemini_events(&[json!({"promptFeedback":{"blockReason":"SAFETY"}})]);
     let fake = FakeServer::start(vec![Reply::sse(&blocked)]).await;
     let p = provider(ProviderKind::Gemini, &fake.url(), MODEL, Some(KEY));
-    let (_, error) = collect(p.stream(conversation())).await;
-    let e = error.unwrap();
-    assert!(e.to_string().contains("blocked the prompt (SAFETY)"), "{e}");
+    let (events, error) = collect(p.stream(conversation())).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(
+        events.last(),
+        Some(&ChatEvent::Done {
+            stop_reason: StopReason::Refused(
+                "Google Gemini blocked the question (promptFeedback blockReason \"SAFETY\")".into()
+            )
+        }),
+        "a blocked question is a refusal: the session leaves it out of the conversation"
+    );
 }

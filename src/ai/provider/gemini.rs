@@ -182,9 +182,12 @@ impl Decoder for Candidates {
             .pointer("/promptFeedback/blockReason")
             .and_then(Value::as_str)
         {
-            return Err(stream_error(format!(
-                "Gemini blocked the prompt ({reason})"
+            // The question itself was blocked: a refusal, so that the session leaves it out
+            // (sent again, it would be blocked again).
+            self.stop = Some(StopReason::Refused(format!(
+                "Google Gemini blocked the question (promptFeedback blockReason \"{reason}\")"
             )));
+            return Ok(());
         }
         if let Some(usage) = chunk.get("usageMetadata") {
             let count = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
