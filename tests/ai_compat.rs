@@ -299,3 +299,42 @@ async fn a_private_ca_is_trusted_only_when_ca_file_names_it() {
     let e = lumen::ai::provider::connect(endpoint, &s).err().unwrap();
     assert!(matches!(e, ProviderError::CaFile { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn a_line_past_the_cap_ends_the_answer_with_a_clear_error() {
+    let cap = 4 * 1024 * 1024;
+    let mut s = settings();
+    // Long enough that a reader waiting for the line's end would time out instead.
+    s.idle_timeout = Duration::from_secs(20);
+    let shown = |e: &ProviderError| e.to_string();
+
+    // A 20 MB line, sent whole and ended: refused, not parsed.
+    let mut line = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"".to_vec();
+    line.resize(20 * 1024 * 1024, b'a');
+    line.extend_from_slice(b"\"}}]}\n\n");
+    let mut huge = Reply::sse("");
+    huge.pieces = vec![line];
+    let huge = huge.split_every(256 * 1024);
+    // A line that never ends: the reader gives up at the cap, while the server still holds
+    // the connection open, so memory is bounded by the cap and not by what the server sends.
+    let mut endless = Reply::sse("");
+    endless.pieces = vec![format!("data: {}", "b".repeat(cap + 1024)).into_bytes()];
+    endless.stall = Some(Duration::from_secs(60));
+    // Many short data lines in one event, together past the cap.
+    let lines =
+        "data: cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n".repeat(cap / 60);
+    let fake = FakeServer::start(vec![huge, endless, Reply::sse(&lines)]).await;
+    let p = provider_with(ProviderKind::OpenAiCompatible, &fake.url(), MODEL, None, &s);
+    for what in ["a line", "a line", "an event"] {
+        let (events, error) = collect(p.stream(conversation())).await;
+        assert!(events.is_empty(), "{events:?}");
+        let e = error.unwrap();
+        assert!(
+            shown(&e).contains(&format!(
+                "the OpenAI-compatible server sent {what} longer than {cap} bytes"
+            )),
+            "{e}"
+        );
+    }
+    assert_eq!(fake.attempts(), 3, "a refused stream is not asked again");
+}

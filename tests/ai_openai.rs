@@ -272,10 +272,6 @@ async fn garbage_bodies_and_early_closes_are_named() {
     for (reply, needle) in [
         (Reply::sse(not_json), "an event is not JSON"),
         (
-            html,
-            "expected an event stream, got text/html: <html>Welcome to nginx!</html>",
-        ),
-        (
             Reply::sse(&bad_args),
             "the arguments of its call to propose_command are not JSON",
         ),
@@ -288,6 +284,21 @@ async fn garbage_bodies_and_early_closes_are_named() {
         assert!(e.to_string().contains(needle), "{e}");
         assert_eq!(fake.attempts(), 1);
     }
+
+    // A web page where the API should be: the URL posted and the base_url it came from.
+    let fake = FakeServer::start(vec![html]).await;
+    let p = provider(ProviderKind::OpenAi, &fake.url(), MODEL, Some(KEY));
+    let (_, error) = collect(p.stream(conversation())).await;
+    let e = error.unwrap();
+    let shown = e.to_string();
+    assert!(
+        shown.contains(&format!(
+            "OpenAI has no API at {}/v1/chat/completions (HTTP 200: an HTML page: <html>Welcome to nginx!</html>); that URL was made from base_url = \"{}\"",
+            fake.url(),
+            fake.url()
+        )),
+        "{shown}"
+    );
 
     // The body ends (cleanly, close-delimited) before any finish_reason or [DONE].
     let partial = format!(

@@ -725,9 +725,13 @@ impl App {
                         Item::Assistant(t) => Some(t.clone()),
                         _ => None,
                     });
+                let unanswered = c.session.unanswered().map(str::to_string);
                 if let Some(a) = answer {
                     let masked = prepare(&a, &self.secrets()).text;
                     self.history_text(terminal, "answer", masked);
+                }
+                if let Some(why) = unanswered {
+                    self.history_text(terminal, "error", why);
                 }
                 self.copilot_do(terminal, todo);
             }

@@ -49,14 +49,18 @@ impl Env {
 
     /// config.toml's [ai] pointing at `fake`, plus `extra` lines in the table.
     pub fn config(&self, fake: &FakeServer, extra: &str) {
+        self.config_for("openai-compatible", &format!("{}/v1", fake.url()), extra);
+    }
+
+    /// config.toml's [ai] for `provider` at `base_url`, plus `extra` lines in the table.
+    pub fn config_for(&self, provider: &str, base_url: &str, extra: &str) {
         let dir = self.lumen_home().join("config");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("config.toml"),
             format!(
-                "[ai]\nprovider = \"openai-compatible\"\nmodel = \"{MODEL}\"\n\
-                 base_url = \"{}/v1\"\n{extra}",
-                fake.url()
+                "[ai]\nprovider = \"{provider}\"\nmodel = \"{MODEL}\"\n\
+                 base_url = \"{base_url}\"\n{extra}"
             ),
         )
         .unwrap();

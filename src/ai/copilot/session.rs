@@ -155,6 +155,8 @@ pub struct Session {
     calls: Vec<Call>,
     /// Injection warnings about the context of the request in flight.
     injection: Vec<String>,
+    /// Why the last answer was none (a refusal, a filter, nothing said), if it was none.
+    unanswered: Option<String>,
 }
 
 impl Session {
@@ -175,6 +177,7 @@ impl Session {
             text: String::new(),
             calls: Vec::new(),
             injection: Vec::new(),
+            unanswered: None,
         }
     }
 
@@ -209,6 +212,12 @@ impl Session {
         self.busy != Busy::Idle
     }
 
+    /// Why the last answer was no answer at all — the provider refused or filtered it, or the
+    /// model said nothing — or None when it answered.
+    pub fn unanswered(&self) -> Option<&str> {
+        self.unanswered.as_deref()
+    }
+
     /// The proposal waiting for the operator, if any.
     pub fn pending(&self) -> Option<usize> {
         self.proposals
@@ -233,6 +242,7 @@ impl Session {
         }
         self.items.push(Item::User(question.to_string()));
         self.messages.push(Message::User(redacted));
+        self.unanswered = None;
         self.steps = 0;
         self.busy = Busy::Streaming;
         Ok(Do::Request)
@@ -302,7 +312,46 @@ impl Session {
 
     fn finish_turn(&mut self, stop: StopReason) -> Vec<Do> {
         let text = std::mem::take(&mut self.text);
+        if let StopReason::Refused(why) = stop {
+            // Whatever came before the refusal is not kept for the model, nor is the question:
+            // sent again, it would be refused again (Anthropic asks for the refused turn to be
+            // dropped). The pane keeps what it showed.
+            self.calls.clear();
+            if let Some(question) = self
+                .messages
+                .iter()
+                .rposition(|m| matches!(m, Message::User(_)))
+            {
+                self.messages.truncate(question);
+            }
+            self.items.push(Item::Error(format!(
+                "{why}. The question is left out of the conversation, so the next one starts \
+                 clean: rephrase it or ask something else"
+            )));
+            self.unanswered = Some(why);
+            self.busy = Busy::Idle;
+            return Vec::new();
+        }
         let tool_calls: Vec<ToolCall> = self.calls.iter().map(|c| c.call.clone()).collect();
+        if text.trim().is_empty() && tool_calls.is_empty() {
+            // No provider takes an empty turn back: nothing is stored, and the operator hears
+            // that nothing came.
+            let why = match stop {
+                StopReason::MaxTokens => {
+                    "the answer reached the token limit before any of it came".to_string()
+                }
+                StopReason::Other(reason) => {
+                    format!("the model stopped without answering (stop reason \"{reason}\")")
+                }
+                _ => "the model gave an empty answer".to_string(),
+            };
+            self.items.push(Item::Error(format!(
+                "{why}; ask again or rephrase the question"
+            )));
+            self.unanswered = Some(why);
+            self.busy = Busy::Idle;
+            return Vec::new();
+        }
         self.messages.push(Message::Assistant { text, tool_calls });
         if stop == StopReason::MaxTokens {
             self.note("the answer was cut at the token limit");

@@ -40,7 +40,8 @@ impl Provider for Anthropic {
 }
 
 /// The request JSON. Roles must alternate, so tool results and the user's next words share
-/// one user message (results first, as the API asks).
+/// one user message (results first, as the API asks). An assistant turn with nothing in it
+/// is left out: the API refuses empty content (and blank text blocks).
 pub(crate) fn request_body(model: &str, request: &ChatRequest) -> Value {
     let mut messages: Vec<(&str, Vec<Value>)> = Vec::new();
     for message in &request.messages {
@@ -52,7 +53,7 @@ pub(crate) fn request_body(model: &str, request: &ChatRequest) -> Value {
             ),
             Message::Assistant { text, tool_calls } => {
                 let mut blocks = Vec::new();
-                if !text.is_empty() {
+                if !text.trim().is_empty() {
                     blocks.push(json!({"type": "text", "text": text}));
                 }
                 for c in tool_calls {
@@ -63,6 +64,9 @@ pub(crate) fn request_body(model: &str, request: &ChatRequest) -> Value {
                 ("assistant", blocks)
             }
         };
+        if blocks.is_empty() {
+            continue;
+        }
         match messages.last_mut() {
             Some((last, existing)) if *last == role => existing.extend(blocks),
             _ => messages.push((role, blocks)),
@@ -127,6 +131,9 @@ fn stop_reason(reason: &str) -> StopReason {
         "end_turn" | "stop_sequence" => StopReason::EndTurn,
         "tool_use" => StopReason::ToolUse,
         "max_tokens" => StopReason::MaxTokens,
+        "refusal" => {
+            StopReason::Refused("Anthropic refused to answer (stop_reason \"refusal\")".into())
+        }
         other => StopReason::Other(other.to_string()),
     }
 }

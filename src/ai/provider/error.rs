@@ -25,6 +25,16 @@ pub enum ProviderError {
         message: String,
     },
     #[error(
+        "{provider} has no API at {url} (HTTP {status}: {message}); that URL was made from {base_url} in the [ai] section of config.toml: check it (lumen adds the API's path itself; a URL ending in the whole endpoint path is used as it is)"
+    )]
+    WrongUrl {
+        provider: ProviderKind,
+        status: u16,
+        url: String,
+        base_url: String,
+        message: String,
+    },
+    #[error(
         "the {provider} account is out of quota or credit ({message}); add credit or raise the limit in the provider's console, then ask again"
     )]
     QuotaExhausted {
@@ -81,6 +91,14 @@ pub enum ProviderError {
     Garbage {
         provider: ProviderKind,
         detail: String,
+    },
+    #[error(
+        "{provider} sent {what} longer than {limit} bytes in its event stream, so lumen stopped reading the answer; check that base_url points at a {provider} API"
+    )]
+    TooLong {
+        provider: ProviderKind,
+        what: &'static str,
+        limit: usize,
     },
     #[error("{provider} stopped the answer with an error: {message}")]
     Stream {

@@ -25,10 +25,23 @@ impl Gemini {
 impl Provider for Gemini {
     fn stream(&self, request: ChatRequest) -> ChatStream {
         let body = request_body(&request);
+        // Ids lumen makes up go on counting from the calls already in the conversation, so
+        // no two calls in it share one.
+        let earlier = request
+            .messages
+            .iter()
+            .map(|m| match m {
+                Message::Assistant { tool_calls, .. } => tool_calls.len(),
+                _ => 0,
+            })
+            .sum();
         drive(
             self.target.clone(),
             body.to_string().into(),
-            Candidates::default(),
+            Candidates {
+                first_id: earlier,
+                ..Candidates::default()
+            },
         )
     }
 
@@ -42,24 +55,23 @@ impl Provider for Gemini {
 }
 
 /// The request JSON (the model is in the URL). Function responses name their function, so
-/// each result looks up the call it answers.
+/// each result looks up the call it answers among the calls of the model turn it follows
+/// (ids lumen made up are only unique within a turn in older conversations). A model turn
+/// with nothing in it is left out: Gemini refuses a content without parts.
 pub(crate) fn request_body(request: &ChatRequest) -> Value {
-    let name_of = |id: &str| {
-        request.messages.iter().find_map(|m| match m {
-            Message::Assistant { tool_calls, .. } => tool_calls
-                .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.name.clone()),
-            _ => None,
-        })
-    };
+    let mut turn: &[ToolCall] = &[];
     let mut contents: Vec<(&str, Vec<Value>)> = Vec::new();
     for message in &request.messages {
         let (role, parts) = match message {
             Message::User(text) => ("user", vec![json!({"text": text})]),
             Message::ToolResult { call_id, content } => {
+                let name = turn
+                    .iter()
+                    .find(|c| c.id == *call_id)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
                 let mut response = json!({
-                    "name": name_of(call_id).unwrap_or_default(),
+                    "name": name,
                     "response": {"result": content},
                 });
                 if !call_id.starts_with(LOCAL_ID_PREFIX) {
@@ -68,8 +80,9 @@ pub(crate) fn request_body(request: &ChatRequest) -> Value {
                 ("user", vec![json!({"functionResponse": response})])
             }
             Message::Assistant { text, tool_calls } => {
+                turn = tool_calls;
                 let mut parts = Vec::new();
-                if !text.is_empty() {
+                if !text.trim().is_empty() {
                     parts.push(json!({"text": text}));
                 }
                 for c in tool_calls {
@@ -86,6 +99,9 @@ pub(crate) fn request_body(request: &ChatRequest) -> Value {
                 ("model", parts)
             }
         };
+        if parts.is_empty() {
+            continue;
+        }
         match contents.last_mut() {
             Some((last, existing)) if *last == role => existing.extend(parts),
             _ => contents.push((role, parts)),
@@ -116,6 +132,8 @@ pub(crate) fn request_body(request: &ChatRequest) -> Value {
 /// Reads candidate chunks until the server closes the stream after the last one.
 #[derive(Default)]
 pub(crate) struct Candidates {
+    /// The number of the first id made up for a call without one.
+    first_id: usize,
     calls: usize,
     usage: Option<Usage>,
     stop: Option<StopReason>,
@@ -126,6 +144,17 @@ fn stop_reason(reason: &str) -> StopReason {
     match reason {
         "STOP" => StopReason::EndTurn,
         "MAX_TOKENS" => StopReason::MaxTokens,
+        // SAFETY, RECITATION, BLOCKLIST, PROHIBITED_CONTENT, SPII, IMAGE_SAFETY, …: Google's
+        // filters withheld the answer.
+        filtered
+            if ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED", "SPII"]
+                .iter()
+                .any(|w| filtered.contains(w)) =>
+        {
+            StopReason::Refused(format!(
+                "Google Gemini's filters withheld the answer (finishReason \"{filtered}\")"
+            ))
+        }
         other => StopReason::Other(other.to_string()),
     }
 }
@@ -153,9 +182,12 @@ impl Decoder for Candidates {
             .pointer("/promptFeedback/blockReason")
             .and_then(Value::as_str)
         {
-            return Err(stream_error(format!(
-                "Gemini blocked the prompt ({reason})"
+            // The question itself was blocked: a refusal, so that the session leaves it out
+            // (sent again, it would be blocked again).
+            self.stop = Some(StopReason::Refused(format!(
+                "Google Gemini blocked the question (promptFeedback blockReason \"{reason}\")"
             )));
+            return Ok(());
         }
         if let Some(usage) = chunk.get("usageMetadata") {
             let count = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
@@ -192,7 +224,7 @@ impl Decoder for Candidates {
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
-                    .unwrap_or_else(|| format!("{LOCAL_ID_PREFIX}{}", self.calls));
+                    .unwrap_or_else(|| format!("{LOCAL_ID_PREFIX}{}", self.first_id + self.calls));
                 self.calls += 1;
                 out.push(ChatEvent::ToolCall(ToolCall {
                     id,

@@ -131,6 +131,8 @@ impl ProviderSettings {
 pub(crate) struct Target {
     pub client: reqwest::Client,
     pub url: String,
+    /// The profile's base_url that `url` was made from (None: the provider's default).
+    pub base_url: Option<String>,
     pub kind: ProviderKind,
     pub model: String,
     pub key: Option<ApiKey>,
@@ -198,6 +200,12 @@ impl Target {
             .to_ascii_lowercase();
         if !content_type.starts_with("text/event-stream") {
             let body = read_bounded(response).await;
+            if is_html(&content_type, &body) {
+                return Err(SendError::Other(self.wrong_url(
+                    status,
+                    &format!("an HTML page: {}", html_summary(&body)),
+                )));
+            }
             let shown = if content_type.is_empty() {
                 "no content type".to_string()
             } else {
@@ -263,6 +271,17 @@ impl Target {
         ProviderError::NoRoute { url, detail: chain }
     }
 
+    /// Nothing at the posted URL speaks this API: show the URL and the base_url it came from.
+    pub fn wrong_url(&self, status: u16, message: &str) -> ProviderError {
+        ProviderError::WrongUrl {
+            provider: self.kind,
+            status,
+            url: self.url_for_display(),
+            base_url: super::url::base_url_shown(self.kind, self.base_url.as_deref()),
+            message: quote(message, self.key_text()),
+        }
+    }
+
     /// The URL without its query, which is where some APIs take keys.
     fn url_for_display(&self) -> String {
         self.url.split('?').next().unwrap_or(&self.url).to_string()
@@ -291,6 +310,31 @@ fn root_cause(e: &dyn std::error::Error) -> String {
         cause = s;
     }
     cause.to_string()
+}
+
+/// Whether a body is a web page rather than an API's answer.
+pub(crate) fn is_html(content_type: &str, body: &[u8]) -> bool {
+    if content_type.to_ascii_lowercase().starts_with("text/html") {
+        return true;
+    }
+    let start = String::from_utf8_lossy(&body[..body.len().min(64)]).to_ascii_lowercase();
+    let start = start.trim_start();
+    start.starts_with("<!doctype html") || start.starts_with("<html")
+}
+
+/// A web page in a few words: its title, or its start.
+pub(crate) fn html_summary(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let title = lower.find("<title>").and_then(|start| {
+        let from = start + "<title>".len();
+        let len = lower[from..].find("</title>")?;
+        text.get(from..from + len).map(str::trim)
+    });
+    match title {
+        Some(t) if !t.is_empty() => format!("\"{t}\""),
+        _ => text.chars().take(120).collect(),
+    }
 }
 
 async fn read_bounded(mut response: reqwest::Response) -> Vec<u8> {

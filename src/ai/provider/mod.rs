@@ -3,6 +3,7 @@
 
 mod anthropic;
 mod error;
+mod eventstream;
 mod gemini;
 mod http;
 mod key;
@@ -10,6 +11,7 @@ mod openai;
 mod sse;
 mod status;
 mod tools;
+mod url;
 
 pub use error::ProviderError;
 pub use http::{CONNECT_TIMEOUT, IDLE_TIMEOUT, ProviderSettings, ProxyEnv};
@@ -19,6 +21,7 @@ pub use tools::{
     PROPOSE_COMMAND, PROPOSE_COMMAND_TOOL, ProposeCommand, READ_SCROLLBACK, READ_SCROLLBACK_TOOL,
     ReadScrollback, ToolArgumentsError,
 };
+pub use url::request_url;
 
 use futures::Stream;
 use serde::Deserialize;
@@ -138,6 +141,9 @@ pub enum StopReason {
     ToolUse,
     /// `max_tokens` cut the answer short.
     MaxTokens,
+    /// The provider would not answer: a refusal, a safety stop, a content filter. The text
+    /// says who stopped it and with which reason, for the operator.
+    Refused(String),
     /// Anything else the provider said (a content filter, a stop sequence, …).
     Other(String),
 }
@@ -195,6 +201,7 @@ pub fn connect(
     let target = |url: String| http::Target {
         client,
         url,
+        base_url: endpoint.base_url.clone(),
         kind,
         model: endpoint.model.clone(),
         key: endpoint.key.clone(),
@@ -207,28 +214,6 @@ pub fn connect(
         ProviderKind::Gemini => Arc::new(gemini::Gemini::new(target(url))),
         ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => {
             Arc::new(openai::OpenAi::new(target(url)))
-        }
-    })
-}
-
-/// The URL a request to `endpoint` is POSTed to.
-pub fn request_url(endpoint: &Endpoint) -> Result<String, ProviderError> {
-    let base = match &endpoint.base_url {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None => endpoint
-            .kind
-            .default_base_url()
-            .ok_or(ProviderError::NoBaseUrl)?
-            .to_string(),
-    };
-    Ok(match endpoint.kind {
-        ProviderKind::Anthropic => format!("{base}/v1/messages"),
-        ProviderKind::Gemini => {
-            let model = endpoint.model.trim_start_matches("models/");
-            format!("{base}/models/{model}:streamGenerateContent?alt=sse")
-        }
-        ProviderKind::OpenAi | ProviderKind::Xai | ProviderKind::OpenAiCompatible => {
-            format!("{base}/chat/completions")
         }
     })
 }
@@ -251,5 +236,49 @@ fn normalise_stop(reason: StopReason, called_tools: bool) -> StopReason {
     match reason {
         StopReason::EndTurn if called_tools => StopReason::ToolUse,
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_empty_assistant_turn_is_never_sent() {
+        let request = ChatRequest {
+            system: String::new(),
+            messages: vec![
+                Message::User("a".into()),
+                Message::Assistant {
+                    text: " ".into(),
+                    tool_calls: Vec::new(),
+                },
+                Message::User("b".into()),
+            ],
+            tools: Vec::new(),
+            max_tokens: 10,
+        };
+        let anthropic = request_body(ProviderKind::Anthropic, "m", &request);
+        assert_eq!(
+            anthropic["messages"],
+            json!([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}])
+        );
+        let gemini = request_body(ProviderKind::Gemini, "m", &request);
+        assert_eq!(
+            gemini["contents"],
+            json!([{"role": "user", "parts": [{"text": "a"}, {"text": "b"}]}])
+        );
+        for kind in [
+            ProviderKind::OpenAi,
+            ProviderKind::Xai,
+            ProviderKind::OpenAiCompatible,
+        ] {
+            let openai = request_body(kind, "m", &request);
+            assert_eq!(
+                openai["messages"],
+                json!([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}])
+            );
+        }
     }
 }

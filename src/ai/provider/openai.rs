@@ -38,7 +38,8 @@ impl Provider for OpenAi {
     }
 }
 
-/// The request JSON, as OpenAI's chat completions reference describes it.
+/// The request JSON, as OpenAI's chat completions reference describes it. An assistant
+/// message needs content or tool calls: one with neither is left out.
 pub(crate) fn request_body(kind: ProviderKind, model: &str, request: &ChatRequest) -> Value {
     let mut messages = Vec::new();
     if !request.system.is_empty() {
@@ -47,10 +48,15 @@ pub(crate) fn request_body(kind: ProviderKind, model: &str, request: &ChatReques
     for message in &request.messages {
         messages.push(match message {
             Message::User(text) => json!({"role": "user", "content": text}),
+            Message::Assistant { text, tool_calls }
+                if text.trim().is_empty() && tool_calls.is_empty() =>
+            {
+                continue;
+            }
             Message::Assistant { text, tool_calls } => {
                 let mut m = json!({
                     "role": "assistant",
-                    "content": if text.is_empty() { Value::Null } else { json!(text) },
+                    "content": if text.trim().is_empty() { Value::Null } else { json!(text) },
                 });
                 if !tool_calls.is_empty() {
                     m["tool_calls"] = tool_calls
@@ -124,6 +130,8 @@ pub(crate) struct Chunks {
     calls: Vec<Partial>,
     emitted_calls: usize,
     stop: Option<StopReason>,
+    /// The model's words of refusal (`delta.refusal`), when it refused.
+    refusal: String,
     usage: Option<Usage>,
     done: bool,
 }
@@ -135,6 +143,7 @@ impl Chunks {
             calls: Vec::new(),
             emitted_calls: 0,
             stop: None,
+            refusal: String::new(),
             usage: None,
             done: false,
         }
@@ -230,7 +239,19 @@ impl Chunks {
         if let Some(usage) = self.usage.take() {
             out.push(ChatEvent::Usage(usage));
         }
-        let stop = self.stop.take().unwrap_or(StopReason::EndTurn);
+        let mut stop = self.stop.take().unwrap_or(StopReason::EndTurn);
+        if !self.refusal.trim().is_empty() {
+            stop = StopReason::Refused(format!(
+                "{} refused to answer: \"{}\"",
+                self.kind,
+                super::error::quote(&self.refusal, None)
+            ));
+        } else if stop == StopReason::Other("content_filter".into()) {
+            stop = StopReason::Refused(format!(
+                "{}'s content filter withheld the answer (finish_reason \"content_filter\")",
+                self.kind
+            ));
+        }
         out.push(ChatEvent::Done {
             stop_reason: normalise_stop(stop, !self.calls.is_empty()),
         });
@@ -284,6 +305,11 @@ impl Decoder for Chunks {
             && !text.is_empty()
         {
             out.push(ChatEvent::TextDelta(text.to_string()));
+        }
+        if let Some(refusal) = choice.pointer("/delta/refusal").and_then(Value::as_str)
+            && self.refusal.len() < super::error::MAX_QUOTED * 4
+        {
+            self.refusal.push_str(refusal);
         }
         if let Some(entries) = choice
             .pointer("/delta/tool_calls")

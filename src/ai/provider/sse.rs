@@ -1,11 +1,11 @@
 //! Drives one answer: send (retrying what may pass), read the server-sent events, and hand
 //! each to the wire format's decoder, which turns them into [`ChatEvent`]s.
 
+use super::eventstream::{MAX_EVENT_BYTES, ParseError, Parser};
 use super::http::{SendError, Target};
 use super::status::Class;
 use super::{ChatEvent, ChatStream, ProviderError};
 use bytes::Bytes;
-use eventsource_stream::{EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -26,17 +26,19 @@ pub(crate) trait Decoder: Send + 'static {
     fn done(&self) -> bool;
 }
 
-type Events = Pin<
-    Box<
-        dyn Stream<Item = Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>>
-            + Send,
-    >,
->;
+type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// An answer being read: its body, the events parsed from it and not yet decoded.
+struct Reading {
+    body: Body,
+    parser: Parser,
+    events: VecDeque<super::eventstream::Event>,
+}
 
 enum State {
     Send { attempt: u32 },
     Wait { attempt: u32, wait: Duration },
-    Read { events: Events },
+    Read(Box<Reading>),
     Finished,
 }
 
@@ -78,9 +80,11 @@ impl<D: Decoder> Driver<D> {
                 }
                 State::Send { attempt } => match self.target.send(self.body.clone()).await {
                     Ok(response) => {
-                        self.state = State::Read {
-                            events: Box::pin(response.bytes_stream().eventsource()),
-                        };
+                        self.state = State::Read(Box::new(Reading {
+                            body: Box::pin(response.bytes_stream()),
+                            parser: Parser::new(MAX_EVENT_BYTES),
+                            events: VecDeque::new(),
+                        }));
                     }
                     Err(SendError::Status(failure)) => {
                         let wait = failure
@@ -111,18 +115,31 @@ impl<D: Decoder> Driver<D> {
                     }
                     Err(SendError::Other(e)) => return Some(Err(e)),
                 },
-                State::Read { mut events } => {
+                State::Read(mut reading) => {
                     let mut out = Vec::new();
-                    let result = match events.next().await {
-                        Some(Ok(event)) => {
-                            let r = self.decoder.event(&event.event, &event.data, &mut out);
-                            if r.is_ok() && !self.decoder.done() {
-                                self.state = State::Read { events };
-                            }
-                            r
+                    let result = if let Some(event) = reading.events.pop_front() {
+                        let r = self.decoder.event(&event.name, &event.data, &mut out);
+                        if r.is_ok() && !self.decoder.done() {
+                            self.state = State::Read(reading);
                         }
-                        Some(Err(e)) => Err(self.stream_error(e)),
-                        None => self.decoder.end(&mut out),
+                        r
+                    } else {
+                        match reading.body.next().await {
+                            Some(Ok(chunk)) => {
+                                let mut parsed = Vec::new();
+                                let r = reading
+                                    .parser
+                                    .push(&chunk, &mut parsed)
+                                    .map_err(|e| self.parse_error(e));
+                                reading.events.extend(parsed);
+                                if r.is_ok() {
+                                    self.state = State::Read(reading);
+                                }
+                                r
+                            }
+                            Some(Err(e)) => Err(self.target.transport_error(&e)),
+                            None => self.decoder.end(&mut out),
+                        }
                     };
                     if let Err(e) = result {
                         self.state = State::Finished;
@@ -134,17 +151,22 @@ impl<D: Decoder> Driver<D> {
         }
     }
 
-    fn stream_error(&self, e: EventStreamError<reqwest::Error>) -> ProviderError {
+    fn parse_error(&self, e: ParseError) -> ProviderError {
         let provider = self.target.kind;
         match e {
-            EventStreamError::Transport(e) => self.target.transport_error(&e),
-            EventStreamError::Utf8(_) => ProviderError::Garbage {
+            ParseError::LineTooLong { limit } => ProviderError::TooLong {
+                provider,
+                what: "a line",
+                limit,
+            },
+            ParseError::EventTooLong { limit } => ProviderError::TooLong {
+                provider,
+                what: "an event",
+                limit,
+            },
+            ParseError::NotUtf8 => ProviderError::Garbage {
                 provider,
                 detail: "the event stream is not UTF-8".into(),
-            },
-            EventStreamError::Parser(e) => ProviderError::Garbage {
-                provider,
-                detail: format!("not a valid event stream: {e}"),
             },
         }
     }

@@ -3,7 +3,7 @@
 
 use super::ProviderError;
 use super::error::quote;
-use super::http::Target;
+use super::http::{Target, html_summary, is_html};
 use reqwest::header::HeaderMap;
 use std::time::Duration;
 
@@ -57,6 +57,8 @@ pub(crate) struct StatusFailure {
 pub(crate) enum Class {
     BadKey,
     UnknownModel,
+    /// Nothing at the URL speaks the API (a 404 that does not name the model, a web page).
+    WrongUrl,
     Quota,
     RateLimit,
     Overloaded,
@@ -85,6 +87,7 @@ impl StatusFailure {
                 model: target.model.clone(),
                 message,
             },
+            Class::WrongUrl => target.wrong_url(status, &message),
             Class::Quota => ProviderError::QuotaExhausted { provider, message },
             Class::RateLimit => ProviderError::RateLimited {
                 provider,
@@ -119,6 +122,18 @@ pub(crate) fn classify(
     body: &[u8],
 ) -> StatusFailure {
     let text = String::from_utf8_lossy(body);
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if is_html(content_type, body) && matches!(status, 404 | 405) {
+        return StatusFailure {
+            status,
+            class: Class::WrongUrl,
+            retry_after: None,
+            message: format!("an HTML page: {}", html_summary(body)),
+        };
+    }
     let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     // Gemini's stream endpoint wraps its error in an array.
     let error = json.as_ref().map(|j| match j {
@@ -155,7 +170,8 @@ pub(crate) fn classify(
         }
         400 if lower.contains("credit balance") => Class::Quota,
         402 => Class::Quota,
-        404 => Class::UnknownModel,
+        404 if names_model(&message, &target.model) => Class::UnknownModel,
+        404 | 405 => Class::WrongUrl,
         429 if says_quota || (mentions_billing && retry_after.is_none()) => Class::Quota,
         429 => Class::RateLimit,
         503 | 529 => Class::Overloaded,
@@ -168,6 +184,13 @@ pub(crate) fn classify(
         retry_after,
         message,
     }
+}
+
+/// Whether a 404's message is about the model (an API saying it has no such model), rather
+/// than about the path (a server with no such API).
+fn names_model(message: &str, model: &str) -> bool {
+    let model = model.trim_start_matches("models/").to_ascii_lowercase();
+    !model.is_empty() && message.to_ascii_lowercase().contains(&model)
 }
 
 /// The wait a provider asks for: `retry-after-ms`, `retry-after` (seconds or an HTTP date),

@@ -1,6 +1,7 @@
 //! `lumen ai ask`: one question to the configured model, the answer and any proposed commands
 //! printed (text or `--json`), the exchange saved to the host's history. It never runs
-//! anything: a proposal is answered "not run" and the conversation ends with that turn.
+//! anything: a proposal is answered "not run" and the conversation ends with that turn. A
+//! refusal, a content filter or an empty answer fails, saying which.
 
 use super::setup::{CopilotArgs, Setup, gather};
 use crate::ai::copilot::{
@@ -57,6 +58,10 @@ pub fn run(args: &AskArgs, paths: &Paths) -> Result<()> {
         }
     };
     save(paths, &args.copilot.workspace, &setup, &session);
+    if let Some(why) = session.unanswered() {
+        // A refusal or a filter is not an answer: scripts must not read it as one.
+        bail!("{why}; no answer was given");
+    }
     out.finish(&session, &setup)
 }
 

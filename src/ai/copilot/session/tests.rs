@@ -250,3 +250,56 @@ fn off_hosts_send_nothing() {
     ));
     assert!(s.messages().is_empty());
 }
+
+#[test]
+fn a_refusal_or_an_empty_answer_is_said_and_never_stored_as_a_turn() {
+    // A refusal after some text: the refused question and the text leave the conversation.
+    let (mut s, todo) = answered(
+        AiPolicy::Ask,
+        vec![
+            ChatEvent::TextDelta("I can".into()),
+            propose("c1", "ls"),
+            done(StopReason::Refused("Anthropic refused to answer".into())),
+        ],
+    );
+    assert!(todo.is_empty());
+    assert!(!s.is_busy());
+    assert!(s.messages().is_empty(), "{:?}", s.messages());
+    assert_eq!(s.unanswered(), Some("Anthropic refused to answer"));
+    assert!(
+        s.proposal(0).is_none(),
+        "a refused turn's calls are not acted on"
+    );
+    assert!(
+        matches!(s.items().last(), Some(Item::Error(e)) if e.starts_with("Anthropic refused to answer. The question is left out"))
+    );
+    assert_eq!(s.ask("next", "next".into()), Ok(Do::Request));
+    assert_eq!(s.messages(), [Message::User("next".into())]);
+    assert_eq!(s.unanswered(), None);
+
+    // Nothing at all: no empty turn is stored; the question stays for the next one.
+    for (stop, said) in [
+        (StopReason::EndTurn, "the model gave an empty answer"),
+        (
+            StopReason::MaxTokens,
+            "the answer reached the token limit before any of it came",
+        ),
+        (
+            StopReason::Other("MALFORMED_FUNCTION_CALL".into()),
+            "the model stopped without answering (stop reason \"MALFORMED_FUNCTION_CALL\")",
+        ),
+    ] {
+        let (s, _) = answered(
+            AiPolicy::Ask,
+            vec![ChatEvent::TextDelta(" \n".into()), done(stop)],
+        );
+        assert_eq!(
+            s.messages(),
+            [Message::User("why is it slow?".into())],
+            "{said}"
+        );
+        assert_eq!(s.unanswered(), Some(said));
+        assert!(!s.is_busy());
+        assert!(matches!(s.items().last(), Some(Item::Error(e)) if e.starts_with(said)));
+    }
+}
