@@ -551,3 +551,140 @@ fn unknown_host_key_is_asked_on_the_terminal() {
     let (report, _) = env.scan(&[], &[]);
     assert!(report["hosts"][0]["os"].is_object(), "{report}");
 }
+
+/// Control characters a terminal would obey, with their offsets: ESC, BEL and every other C0
+/// but newline, DEL, and C1 (U+0080..U+009F; U+009B is CSI).
+fn raw_controls(bytes: &[u8]) -> Vec<(usize, char)> {
+    String::from_utf8_lossy(bytes)
+        .char_indices()
+        .filter(|(_, c)| (*c < ' ' && *c != '\n') || ('\u{7f}'..='\u{9f}').contains(c))
+        .collect()
+}
+
+/// A hostile host (lumen's embedded SSH server answering from the Rocky 9 recording) puts
+/// escape sequences in its kernel release, OS name, a package version and an sshd setting, and
+/// the OSV data in a summary: clipboard writes (OSC 52), a screen clear, a title, C1 CSI. The
+/// report shows them escaped, in text and in JSON; not one control byte reaches stdout/stderr.
+#[tokio::test(flavor = "multi_thread")]
+async fn escapes_from_a_scanned_host_never_reach_the_terminal() {
+    use common::fake_host::{fixture_dir, recorded};
+    use lumen::ssh::{CannedReply, EmbeddedServer, EmbeddedServerOptions};
+    const EVIL: &str = "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x1b]0;pwned\x07\u{9b}31m\x7f";
+    let fixture = fixture_dir("rocky9");
+    let read = |name: &str| std::fs::read_to_string(fixture.join(name)).unwrap();
+    let reply = |text: String| CannedReply::Output {
+        stdout: text.into_bytes(),
+        stderr: Vec::new(),
+        status: 0,
+        delay: std::time::Duration::ZERO,
+    };
+    let overrides = std::collections::HashMap::from([
+        (
+            "uname",
+            reply(format!("5.14.0-362.8.1.el9_3.x86_64{EVIL}\nx86_64\n")),
+        ),
+        (
+            "os-release",
+            reply(read("os-release").replace(
+                "PRETTY_NAME=\"Rocky Linux 9.3 (Blue Onyx)\"",
+                &format!("PRETTY_NAME=\"Rocky{EVIL} Linux\""),
+            )),
+        ),
+        (
+            "rpm-qa",
+            reply(read("rpm-qa").replace("6.el9_1", &format!("6.el9_1{EVIL}"))),
+        ),
+        (
+            "sshd-T",
+            reply(
+                read("sshd-T")
+                    .replace("permitrootlogin yes", &format!("permitrootlogin yes{EVIL}")),
+            ),
+        ),
+    ]);
+    let server = EmbeddedServer::start(EmbeddedServerOptions {
+        canned: Some(recorded(&fixture, std::time::Duration::ZERO, overrides)),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let lumen_home = dir.path().join("lumen");
+    server
+        .client_options(&lumen_home.join("data/known_hosts"))
+        .unwrap();
+    let key = dir.path().join("id_ed25519");
+    std::fs::write(
+        &key,
+        server
+            .client_key
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let osv = dir.path().join("osv");
+    std::fs::create_dir_all(&osv).unwrap();
+    let record = json!({
+        "id": format!("RLSA-2099:0001{EVIL}"),
+        "summary": format!("bash {EVIL} summary"),
+        "affected": [{"package": {"ecosystem": "Rocky Linux:9", "name": "bash"},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0:9.9-1.el9"}]}]}]
+    });
+    std::fs::write(osv.join("r.json"), record.to_string()).unwrap();
+
+    let port = server.port().to_string();
+    for json in [false, true] {
+        let mut args = vec![
+            "scan".to_string(),
+            "-i".into(),
+            key.display().to_string(),
+            "-p".into(),
+            port.clone(),
+            "--osv-db".into(),
+            osv.display().to_string(),
+        ];
+        if json {
+            args.push("--json".into());
+        }
+        args.push("127.0.0.1".into());
+        let (home, lumen_home) = (home.clone(), lumen_home.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_lumen"))
+                .args(&args)
+                .env("HOME", home)
+                .env("LUMEN_HOME", lumen_home)
+                .env("SSH_AUTH_SOCK", "")
+                .env("LUMEN_SSH_SYSTEM_CONFIG", "none")
+                .env_remove("LUMEN_OSV_API_URL")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(
+            stdout.contains("5.14.0-362.8.1.el9_3.x86_64") && stdout.contains("RLSA-2099:0001"),
+            "json {json}: the host was not scanned: {stdout}\n{stderr}"
+        );
+        assert_eq!(raw_controls(&out.stdout), [], "json {json}: {stdout}");
+        assert_eq!(raw_controls(&out.stderr), [], "json {json}: {stderr}");
+        if json {
+            // JSON keeps the values, escaped as JSON: they parse back to what the host sent.
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let kernel = v["hosts"][0]["kernel"].as_str().unwrap_or_default();
+            assert!(kernel.contains("\x1b]52;c;"), "{kernel:?}");
+        } else {
+            assert!(stdout.contains("\\x1b]52;c;cm0gLXJmIH4=\\x07"), "{stdout}");
+            assert!(stdout.contains("\\u{9b}31m\\x7f"), "{stdout}");
+        }
+    }
+}
