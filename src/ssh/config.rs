@@ -150,7 +150,8 @@ pub struct Resolved {
     pub strict_host_key_checking: StrictHostKeyChecking,
     /// Expanded (`~`, `%` tokens, `${VAR}`), as ssh -G prints them.
     pub user_known_hosts_files: Vec<String>,
-    /// `~` expanded (ssh expands nothing else in them); `none` when the config says so.
+    /// As written, as ssh -G prints them (`~` is expanded where they are read: ssh expands
+    /// nothing else in them); `none` when the config says so.
     pub global_known_hosts_files: Vec<String>,
     /// Seconds; None is ssh's `none`.
     pub connect_timeout: Option<u32>,
@@ -336,10 +337,7 @@ fn finish(
             .map(|s| s.to_string())
             .collect()
     } else {
-        o.global_known_hosts_files
-            .iter()
-            .map(|k| tokens::expand_tilde(k, &opts.home_dir))
-            .collect()
+        o.global_known_hosts_files.clone()
     };
     let forward_agent = match &o.forward_agent_socket {
         Some(sock) => ForwardAgent::Socket(expand("forwardagent", sock)),

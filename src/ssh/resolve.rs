@@ -245,7 +245,13 @@ fn planned(
         o.user_known_hosts_files = Some(files(&r.user_known_hosts_files));
     }
     if r.origin("globalknownhostsfile").is_some() {
-        o.global_known_hosts_files = Some(files(&r.global_known_hosts_files));
+        let home = std::path::Path::new(&r.tokens.home_dir);
+        let expanded: Vec<String> = r
+            .global_known_hosts_files
+            .iter()
+            .map(|f| super::config::tokens::expand_tilde(f, home))
+            .collect();
+        o.global_known_hosts_files = Some(files(&expanded));
     }
     if r.origin("stricthostkeychecking").is_some() {
         o.strict_host_key_checking = r.strict_host_key_checking;

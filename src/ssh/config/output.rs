@@ -23,6 +23,7 @@ pub const SSH_G_KEYWORDS: &[&str] = &[
     "serveralivecountmax",
     "stricthostkeychecking",
     "userknownhostsfile",
+    "globalknownhostsfile",
     "connecttimeout",
 ];
 
