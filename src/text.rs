@@ -196,6 +196,11 @@ pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     if kind.is_file() {
         return Ok(file);
     }
+    Err(not_regular(kind))
+}
+
+/// "not a regular file (a FIFO)", [`std::io::ErrorKind::InvalidInput`].
+pub fn not_regular(kind: std::fs::FileType) -> std::io::Error {
     let what = if kind.is_dir() {
         "a directory"
     } else if kind.is_fifo() {
@@ -207,10 +212,10 @@ pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     } else {
         "not a file"
     };
-    Err(std::io::Error::new(
+    std::io::Error::new(
         std::io::ErrorKind::InvalidInput,
         format!("not a regular file ({what})"),
-    ))
+    )
 }
 
 /// [`read_capped`] for a stream that is not a named file (stdin).

@@ -353,6 +353,16 @@ fn osv_import_refuses_devices_and_fifos() {
             "{err}"
         );
     }
+    // The scan database itself: opening a FIFO to write would wait for a reader forever.
+    let db = d.join("lumen/data/workspaces/default/scans.sqlite");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&db);
+    lonely_fifo(&db);
+    let (ok, err) = lumen_guarded(d, &["scan", "db", "status"]);
+    assert!(
+        !ok && err.contains("scans.sqlite") && err.contains("not a regular file (a FIFO)"),
+        "{err}"
+    );
 }
 
 #[test]
