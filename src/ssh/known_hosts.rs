@@ -1,7 +1,8 @@
-//! known_hosts files with OpenSSH's semantics: the user's `~/.ssh/known_hosts` (read only) and
-//! lumen's own (accepted keys are added there, hashed, atomically; `lumen hosts forget` removes
-//! them). `@cert-authority` lines are parsed but ignored: lumen does not ask servers for host
-//! certificates, so a CA line never vouches for a key.
+//! known_hosts files with OpenSSH's semantics, read as bytes: the user's `~/.ssh/known_hosts`
+//! and the system's `/etc/ssh/ssh_known_hosts` (`UserKnownHostsFile`, `GlobalKnownHostsFile`;
+//! read only) and lumen's own (accepted keys are added there, hashed, atomically; `lumen hosts
+//! forget` removes them). `@cert-authority` lines are parsed but ignored: lumen does not ask
+//! servers for host certificates, so a CA line never vouches for a key.
 
 use super::SshError;
 use super::fingerprint;
