@@ -332,4 +332,23 @@ mod tests {
         );
         assert_eq!(Target::new("u", "db1", 2222).forget_arg(), "db1:2222");
     }
+
+    #[test]
+    fn global_known_hosts_default_only_for_the_real_user() {
+        let mut o = ConnectOptions::isolated(Path::new("/x/known_hosts"));
+        assert!(o.global_known_hosts().is_empty(), "tests never read /etc");
+        o.ssh_dir = Some(PathBuf::from("/home/u/.ssh"));
+        assert_eq!(
+            o.global_known_hosts(),
+            [
+                PathBuf::from("/etc/ssh/ssh_known_hosts"),
+                PathBuf::from("/etc/ssh/ssh_known_hosts2")
+            ]
+        );
+        o.global_known_hosts_files = Some(Vec::new());
+        assert!(
+            o.global_known_hosts().is_empty(),
+            "GlobalKnownHostsFile none"
+        );
+    }
 }
