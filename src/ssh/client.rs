@@ -369,6 +369,8 @@ impl ClientHandler {
             } => self.refuse(SshError::HostKeyChanged(Box::new(ChangedKey {
                 host: host.clone(),
                 forget_arg: self.target.forget_arg(),
+                known_hosts_name: self.target.known_hosts_name(),
+                in_lumen_file: file == self.lumen_known_hosts,
                 old_fingerprint,
                 new_fingerprint,
                 file,
