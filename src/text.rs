@@ -157,7 +157,7 @@ pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     if bytes.is_empty() && meta.file_type().is_fifo() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "it is a named pipe (FIFO) with nothing written to it: no program is writing it",
+            "it is a FIFO (named pipe) and nothing was written to it: no program is writing it",
         ));
     }
     Ok(bytes)

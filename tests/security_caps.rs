@@ -182,7 +182,7 @@ fn lumen_guarded(dir: &Path, args: &[&str]) -> (bool, String) {
     }
 }
 
-const NO_WRITER: &str = "named pipe (FIFO) with nothing written to it";
+const NO_WRITER: &str = "FIFO (named pipe) and nothing was written to it";
 
 #[test]
 fn fifos_without_a_writer_fail_at_once() {

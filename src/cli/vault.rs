@@ -428,7 +428,6 @@ impl Ctx {
     }
 }
 
-/// Pretty JSON with every control character escaped (data unchanged for a JSON reader).
 /// The `secret:` lines of `show --reveal`. On a terminal a control character in the value
 /// (ESC, BEL, C1, bidi overrides) is shown as a visible escape with a note, so a stored value
 /// cannot reprogram the operator's terminal; piped, the value is written as stored, byte for
@@ -447,6 +446,7 @@ fn revealed(secret: &str, terminal: bool) -> String {
     format!("{note}\n{shown}\n")
 }
 
+/// Pretty JSON with every control character escaped (data unchanged for a JSON reader).
 fn to_json(v: &impl serde::Serialize) -> Result<String> {
     let text = serde_json::to_string_pretty(v)?;
     Ok(escape_json_controls(&text).into_owned() + "\n")
