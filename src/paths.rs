@@ -104,6 +104,29 @@ pub struct FileLock {
     file: std::fs::File,
 }
 
+/// Open `path` to append, creating it 0600: refused with "not a regular file" when something
+/// else (a FIFO, a device) is there, since opening a FIFO to write waits for a reader forever.
+pub fn open_append_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(crate::text::not_regular(meta.file_type()));
+    }
+    // O_NONBLOCK: a FIFO put there since the check fails to open instead of waiting.
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(crate::text::not_regular(meta.file_type()));
+    }
+    Ok(file)
+}
+
 impl FileLock {
     fn open(path: &Path) -> std::io::Result<std::fs::File> {
         use std::os::unix::fs::OpenOptionsExt;

@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::io::Read;
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 /// Whether `c` would act on a terminal rather than print: C0 controls (including tab and
@@ -142,7 +143,7 @@ pub const SETTINGS_FILE_LIMIT: u64 = 16 * MIB;
 /// `limit + 1` bytes are ever read. A regular file's buffer is allocated once, so callers
 /// holding a secret (wrapped in `Zeroizing`) leave no copy behind in reallocated memory.
 pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let file = std::fs::File::open(path)?;
+    let file = open_for_reading(path)?;
     let meta = file.metadata()?;
     if meta.is_file() && meta.len() > limit {
         return Err(too_large(limit));
@@ -152,7 +153,69 @@ pub fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     } else {
         limit.min(64 * 1024)
     };
-    read_capped_into(file, limit, usize::try_from(capacity).unwrap_or(0))
+    let bytes = read_capped_into(file, limit, usize::try_from(capacity).unwrap_or(0))?;
+    if bytes.is_empty() && meta.file_type().is_fifo() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "it is a FIFO (named pipe) and nothing was written to it: no program is writing it",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Open `path` for reading without ever waiting: a plain `open` of a FIFO blocks until some
+/// program opens it for writing, forever if none does. The file is opened with `O_NONBLOCK`
+/// (which opens a FIFO at once) and then switched back to blocking reads, so a FIFO or pipe
+/// with a writer is read to its end as usual, and one with no writer reads as empty at once.
+/// Every file lumen reads by name goes through here (mostly through [`read_capped`]).
+pub fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this function owns; F_GETFL/F_SETFL touch only its flags.
+    let ok = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) >= 0
+    };
+    if !ok {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(file)
+}
+
+/// [`open_for_reading`] for a file that must be a regular file (one lumen seeks in, or
+/// where a device or pipe can only be a mistake): anything else is refused with
+/// [`std::io::ErrorKind::InvalidInput`], "not a regular file (a FIFO)".
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let file = open_for_reading(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    Err(not_regular(kind))
+}
+
+/// "not a regular file (a FIFO)", [`std::io::ErrorKind::InvalidInput`].
+pub fn not_regular(kind: std::fs::FileType) -> std::io::Error {
+    let what = if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    };
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("not a regular file ({what})"),
+    )
 }
 
 /// [`read_capped`] for a stream that is not a named file (stdin).

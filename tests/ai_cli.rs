@@ -273,3 +273,24 @@ fn redact_vault_without_a_vault_says_how_to_make_one() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("lumen vault init"));
 }
+
+/// A command with escape sequences in it (`$'ls \e]0;x\a'`) is echoed by `assess` with the
+/// controls shown as escapes, in text and in JSON; nothing a terminal would obey is printed.
+#[test]
+fn assess_never_echoes_control_characters() {
+    let env = Env::new();
+    let evil = "ls \x1b]0;x\x07 \u{9b}2J \x7f";
+    let text = env.ok(&["ai", "assess", "--", evil], None);
+    assert!(text.contains("ls \\x1b]0;x\\x07 \\u{9b}2J \\x7f"), "{text}");
+    let json = env.ok(&["ai", "assess", "--json", "--", evil], None);
+    let lines = env.ok(&["ai", "assess", "-"], Some(format!("{evil}\n").as_bytes()));
+    for out in [&text, &json, &lines] {
+        let raw: Vec<char> = out
+            .chars()
+            .filter(|c| (*c < ' ' && *c != '\n') || ('\u{7f}'..='\u{9f}').contains(c))
+            .collect();
+        assert!(raw.is_empty(), "{raw:?} in {out:?}");
+    }
+    let parsed: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(parsed["command"], evil, "JSON keeps the command exactly");
+}

@@ -592,3 +592,239 @@ fn unknown_host_key_is_asked_on_the_terminal() {
     let (report, _) = env.scan(&[], &[]);
     assert!(report["hosts"][0]["os"].is_object(), "{report}");
 }
+
+/// Control characters a terminal would obey, with their offsets: ESC, BEL and every other C0
+/// but newline, DEL, and C1 (U+0080..U+009F; U+009B is CSI).
+fn raw_controls(bytes: &[u8]) -> Vec<(usize, char)> {
+    String::from_utf8_lossy(bytes)
+        .char_indices()
+        .filter(|(_, c)| (*c < ' ' && *c != '\n') || ('\u{7f}'..='\u{9f}').contains(c))
+        .collect()
+}
+
+/// Clipboard write (OSC 52), screen clear, title, C1 CSI and DEL: what a hostile host sends.
+const EVIL: &str = "\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x1b]0;pwned\x07\u{9b}31m\x7f";
+/// How [`EVIL`] looks once escaped.
+const EVIL_SHOWN: &str = "\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\x1b]0;pwned\\x07\\u{9b}31m\\x7f";
+
+/// A hostile host: lumen's embedded SSH server answering from the Rocky 9 recording, with
+/// [`EVIL`] in its kernel release, OS name, a package version and an sshd setting, and OSV
+/// data with it in an id and a summary; its host key is in lumen's known_hosts.
+struct HostileHost {
+    server: lumen::ssh::EmbeddedServer,
+    dir: tempfile::TempDir,
+}
+
+impl HostileHost {
+    async fn start(keyboard_interactive: Vec<lumen::ssh::KiRound>) -> Self {
+        use common::fake_host::{fixture_dir, recorded};
+        use lumen::ssh::{CannedReply, EmbeddedServer, EmbeddedServerOptions};
+        let fixture = fixture_dir("rocky9");
+        let read = |name: &str| std::fs::read_to_string(fixture.join(name)).unwrap();
+        let reply = |text: String| CannedReply::Output {
+            stdout: text.into_bytes(),
+            stderr: Vec::new(),
+            status: 0,
+            delay: std::time::Duration::ZERO,
+        };
+        let overrides = std::collections::HashMap::from([
+            (
+                "uname",
+                reply(format!("5.14.0-362.8.1.el9_3.x86_64{EVIL}\nx86_64\n")),
+            ),
+            (
+                "os-release",
+                reply(read("os-release").replace(
+                    "PRETTY_NAME=\"Rocky Linux 9.3 (Blue Onyx)\"",
+                    &format!("PRETTY_NAME=\"Rocky{EVIL} Linux\""),
+                )),
+            ),
+            (
+                "rpm-qa",
+                reply(read("rpm-qa").replace("6.el9_1", &format!("6.el9_1{EVIL}"))),
+            ),
+            (
+                "sshd-T",
+                reply(
+                    read("sshd-T")
+                        .replace("permitrootlogin yes", &format!("permitrootlogin yes{EVIL}")),
+                ),
+            ),
+        ]);
+        let server = EmbeddedServer::start(EmbeddedServerOptions {
+            canned: Some(recorded(&fixture, std::time::Duration::ZERO, overrides)),
+            keyboard_interactive,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        server
+            .client_options(&dir.path().join("lumen/data/known_hosts"))
+            .unwrap();
+        let key = dir.path().join("id_ed25519");
+        let pem = server
+            .client_key
+            .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+            .unwrap();
+        std::fs::write(&key, pem.as_bytes()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let osv = dir.path().join("osv");
+        std::fs::create_dir_all(&osv).unwrap();
+        let record = json!({
+            "id": format!("RLSA-2099:0001{EVIL}"),
+            "summary": format!("bash {EVIL} summary"),
+            "affected": [{"package": {"ecosystem": "Rocky Linux:9", "name": "bash"},
+                          "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0:9.9-1.el9"}]}]}]
+        });
+        std::fs::write(osv.join("r.json"), record.to_string()).unwrap();
+        Self { server, dir }
+    }
+
+    /// `lumen scan` of this host, its environment, and the lumen binary.
+    fn command(&self, json: bool) -> (Vec<String>, Vec<(&'static str, String)>) {
+        let d = self.dir.path();
+        let mut args = vec![
+            "scan".to_string(),
+            "-i".into(),
+            d.join("id_ed25519").display().to_string(),
+            "-p".into(),
+            self.server.port().to_string(),
+            "--osv-db".into(),
+            d.join("osv").display().to_string(),
+        ];
+        if json {
+            args.push("--json".into());
+        }
+        args.push("127.0.0.1".into());
+        let env = vec![
+            ("HOME", d.join("home").display().to_string()),
+            ("LUMEN_HOME", d.join("lumen").display().to_string()),
+            ("SSH_AUTH_SOCK", String::new()),
+            ("LUMEN_SSH_SYSTEM_CONFIG", "none".to_string()),
+        ];
+        (args, env)
+    }
+}
+
+/// The report shows what a hostile host sent escaped, in text and in JSON: not one control
+/// character reaches stdout or stderr.
+#[tokio::test(flavor = "multi_thread")]
+async fn escapes_from_a_scanned_host_never_reach_the_terminal() {
+    let host = HostileHost::start(Vec::new()).await;
+    for json in [false, true] {
+        let (args, env) = host.command(json);
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_lumen"))
+                .args(&args)
+                .envs(env)
+                .env_remove("LUMEN_OSV_API_URL")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(
+            stdout.contains("5.14.0-362.8.1.el9_3.x86_64") && stdout.contains("RLSA-2099:0001"),
+            "json {json}: the host was not scanned: {stdout}\n{stderr}"
+        );
+        assert_eq!(raw_controls(&out.stdout), [], "json {json}: {stdout}");
+        assert_eq!(raw_controls(&out.stderr), [], "json {json}: {stderr}");
+        if json {
+            // JSON keeps the values, escaped as JSON: they parse back to what the host sent.
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let kernel = v["hosts"][0]["kernel"].as_str().unwrap_or_default();
+            assert!(kernel.contains(EVIL), "{kernel:?}");
+        } else {
+            assert!(stdout.contains(EVIL_SHOWN), "{stdout}");
+        }
+    }
+}
+
+/// On a terminal: the host's keyboard-interactive name, instruction and prompt, the progress
+/// bar and the coloured report carry lumen's own sequences only; every one of the host's is
+/// shown escaped.
+#[tokio::test(flavor = "multi_thread")]
+async fn escapes_from_a_scanned_host_never_reach_a_real_terminal() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let host = HostileHost::start(vec![lumen::ssh::KiRound {
+        name: format!("Lab{EVIL}"),
+        instruction: format!("Say{EVIL} the word"),
+        prompts: vec![(format!("Code{EVIL}: "), false, "42".into())],
+    }])
+    .await;
+    let (args, env) = host.command(false);
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 50,
+            cols: 250,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_lumen"));
+    cmd.args(&args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.env_remove("LUMEN_OSV_API_URL");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let reading = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        // Until the child is gone (EOF, or EIO once the last slave closes on Linux).
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            log.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let prompt = format!("Code{EVIL_SHOWN}: ");
+    let asked = tokio::task::spawn_blocking(move || {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(120) {
+            if String::from_utf8_lossy(&seen.lock().unwrap()).contains(&prompt) {
+                return Some(seen);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    })
+    .await
+    .unwrap();
+    let Some(seen) = asked else {
+        let _ = child.kill();
+        panic!("the keyboard-interactive prompt never appeared escaped");
+    };
+    writer.write_all(b"42\r").unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    reading.join().unwrap();
+    let bytes = seen.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(status.success(), "{text:?}");
+    assert!(
+        text.contains("5.14.0-362.8.1.el9_3.x86_64") && text.contains(EVIL_SHOWN),
+        "{text:?}"
+    );
+    assert!(text.contains(&format!("Lab{EVIL_SHOWN}")), "{text:?}");
+    for raw in ["\x1b]", "\x07", "\u{9b}", "\x7f", "\x1b[2J"] {
+        assert!(
+            !text.contains(raw),
+            "{raw:?} reached the terminal: {text:?}"
+        );
+    }
+}

@@ -495,3 +495,74 @@ fn tty_prompt_does_not_echo() {
     );
     assert!(env.ok(&["list"]).contains("SCOPE"));
 }
+
+/// `lumen ARGS` (as [`Env::cmd`] would run it) with stdout and stderr on a new pseudo-terminal:
+/// every byte the terminal received.
+fn on_a_terminal(env: &Env, args: &[&str]) -> Vec<u8> {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::Read;
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_lumen"));
+    cmd.env("LUMEN_HOME", env.home.path());
+    cmd.env_remove(lumen::vault::TEST_HOOK_ENV);
+    cmd.arg("vault");
+    cmd.arg("--passphrase-file");
+    cmd.arg(env.inputs.path().join("pass"));
+    cmd.args(args);
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Read until the child is gone (EOF, or EIO once the last slave closes on Linux).
+    while let Ok(n) = reader.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        child.wait().unwrap().success(),
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    bytes
+}
+
+/// A stored value with control characters (ESC, BEL, C1 CSI) is shown escaped by `show
+/// --reveal` on a terminal, with a note; piped, it is written byte for byte for scripts.
+#[test]
+fn reveal_escapes_control_characters_on_a_terminal_only() {
+    let env = Env::new("reveal-pass");
+    env.ok(&FAST_INIT);
+    let value = "pw\x1b]52;c;cm0gLXJmIH4=\x07\u{9b}2J\x1b[2Jend";
+    let secret = env.input("secret", value);
+    env.ok(&[
+        "add",
+        "odd",
+        "--kind",
+        "password",
+        "--secret-file",
+        secret.to_str().unwrap(),
+    ]);
+    let shown = on_a_terminal(&env, &["show", "odd", "--reveal"]);
+    let text = String::from_utf8_lossy(&shown);
+    assert!(
+        !shown.contains(&0x1b) && !shown.contains(&0x07) && !text.contains('\u{9b}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("pw\\x1b]52;c;cm0gLXJmIH4=\\x07\\u{9b}2J\\x1b[2Jend")
+            && text.contains("control characters shown as escapes"),
+        "{text:?}"
+    );
+    let piped = env.ok(&["show", "odd", "--reveal"]);
+    assert!(piped.contains(&format!("secret:\n{value}\n")), "{piped:?}");
+}

@@ -118,6 +118,7 @@ struct RawAi {
     provider: Option<Spanned<String>>,
     model: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,
+    allow_insecure_http: Option<bool>,
     api_key: Option<Spanned<String>>,
     price_per_mtok: Option<Spanned<RawPrices>>,
     max_steps: Option<Spanned<i64>>,
@@ -134,6 +135,7 @@ struct RawProfile {
     provider: Option<Spanned<String>>,
     model: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,
+    allow_insecure_http: Option<bool>,
     api_key: Option<Spanned<String>>,
     price_per_mtok: Option<Spanned<RawPrices>>,
 }
@@ -197,6 +199,21 @@ impl Parser<'_> {
                         "base_url must be an http:// or https:// URL with a host",
                     ));
                 }
+                if parsed.scheme() == "http"
+                    && !is_loopback(&parsed)
+                    && raw.allow_insecure_http != Some(true)
+                {
+                    return Err(self.err(
+                        url.span().start,
+                        format!(
+                            "base_url '{}' is plain http:// to a host that is not this machine: \
+                             the API key and the terminal text would cross the network \
+                             unencrypted; use https://, or add allow_insecure_http = true to \
+                             {what} if that network path is yours",
+                            url.get_ref()
+                        ),
+                    ));
+                }
                 Some(url.into_inner())
             }
             None if kind == ProviderKind::OpenAiCompatible => {
@@ -257,6 +274,22 @@ impl Parser<'_> {
     }
 }
 
+/// Whether `url` names this machine: a loopback address or `localhost`, where plain http
+/// never leaves the host.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => {
+            let d = bare.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+    }
+}
+
 impl AiConfig {
     /// The `[ai]` section of config.toml's `text`: None when there is none.
     pub fn parse(file: &str, text: &str) -> Result<Option<Self>, AiConfigError> {
@@ -275,6 +308,7 @@ impl AiConfig {
                 provider: raw.provider,
                 model: raw.model,
                 base_url: raw.base_url,
+                allow_insecure_http: raw.allow_insecure_http,
                 api_key: raw.api_key,
                 price_per_mtok: raw.price_per_mtok,
             },
@@ -435,5 +469,48 @@ model = "qwen2.5-coder"
             "[ai]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"env:X\"\nca_file = \"/nonexistent/ca.pem\"\n",
         );
         assert!(e.message.contains("ca_file"), "{e}");
+    }
+
+    /// Plain http sends the API key and the (redacted) terminal text in clear: only to this
+    /// machine, unless the profile opts in.
+    #[test]
+    fn plain_http_only_to_loopback_unless_opted_in() {
+        let config = |url: &str, extra: &str| {
+            format!(
+                "[ai]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"env:X\"\nbase_url = \"{url}\"\n{extra}"
+            )
+        };
+        for url in [
+            "http://10.0.0.5:8080/v1",
+            "http://llm.corp.example/v1",
+            "http://127.0.0.1.nip.io/v1",
+            "http://[fe80::1]/v1",
+            "HTTP://LLM.EXAMPLE/v1",
+        ] {
+            let e = AiConfig::parse("c.toml", &config(url, "")).unwrap_err();
+            assert_eq!(e.line, 5, "{e}");
+            assert!(
+                e.message.contains("plain http://")
+                    && e.message.contains("allow_insecure_http = true"),
+                "{e}"
+            );
+            let ok = AiConfig::parse("c.toml", &config(url, "allow_insecure_http = true\n"));
+            assert!(ok.is_ok_and(|c| c.is_some()), "{url}");
+        }
+        for url in [
+            "http://127.0.0.1:11434/v1",
+            "http://127.1.2.3/v1",
+            "http://localhost:8080/v1",
+            "http://[::1]:8080/v1",
+            "https://llm.corp.example/v1",
+        ] {
+            assert!(AiConfig::parse("c.toml", &config(url, "")).is_ok(), "{url}");
+        }
+        // Each profile decides for itself.
+        let text = "[ai]\nprovider = \"openai\"\nmodel = \"m\"\napi_key = \"env:X\"\n\
+                    allow_insecure_http = true\n\n[ai.profiles.lab]\nprovider = \"openai\"\n\
+                    model = \"m\"\napi_key = \"env:X\"\nbase_url = \"http://10.0.0.5/v1\"\n";
+        let e = AiConfig::parse("c.toml", text).unwrap_err();
+        assert_eq!(e.line, 11, "{e}");
     }
 }

@@ -139,12 +139,18 @@ fn run_assess(a: &AssessArgs) -> Result<Vec<u8>> {
                 risk: verdict.risk,
                 reasons: verdict.reasons.iter().map(|r| r.text.as_str()).collect(),
             };
-            out += &serde_json::to_string(&line)?;
+            out += &crate::text::escape_json_controls(&serde_json::to_string(&line)?);
             out.push('\n');
         } else {
-            out += &format!("{:<6} {cmd}\n", verdict.risk.as_str());
+            // The command is shown as typed, but a control character in it (an ESC that would
+            // retitle or reprogram the terminal) is shown as an escape.
+            let shown = crate::text::escape_controls(&cmd);
+            out += &format!("{:<6} {shown}\n", verdict.risk.as_str());
             for r in &verdict.reasons {
-                out += &format!("       - {r}\n");
+                out += &format!(
+                    "       - {}\n",
+                    crate::text::escape_controls(&r.to_string())
+                );
             }
         }
     }

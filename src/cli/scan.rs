@@ -158,7 +158,7 @@ pub fn run(args: ScanArgs, paths: &Paths) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("lumen scan: {e:#}");
+            crate::errln!("lumen scan: {}", crate::text::error_chain(e.as_ref()));
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -175,21 +175,21 @@ fn db(command: &DbCommand, paths: &Paths, workspace: &str) -> Result<ExitCode> {
         DbCommand::Import { path } => {
             let report = db.import(path)?;
             for w in &report.read.warnings {
-                eprintln!("lumen scan db import: warning: {w}");
+                crate::errln!("lumen scan db import: warning: {w}");
             }
-            println!(
+            crate::outln!(
                 "imported {} records from {} ({} skipped)",
                 report.read.records,
                 path.display(),
                 report.read.skipped
             );
             for (eco, n) in &report.ecosystems {
-                println!("  {eco}: {n} package entries");
+                crate::outln!("  {eco}: {n} package entries");
             }
         }
         DbCommand::Status => match db.last_import()? {
             Some(info) => {
-                println!(
+                crate::outln!(
                     "{} records; last import {} from {} ({} records)",
                     db.count()?,
                     info.imported_at.date(),
@@ -197,10 +197,10 @@ fn db(command: &DbCommand, paths: &Paths, workspace: &str) -> Result<ExitCode> {
                     info.records
                 );
                 if let Some(w) = db.stale_warning(time::OffsetDateTime::now_utc()) {
-                    println!("warning: {w}");
+                    crate::outln!("warning: {w}");
                 }
             }
-            None => println!("no OSV data imported; run `lumen scan db import PATH`"),
+            None => crate::outln!("no OSV data imported; run `lumen scan db import PATH`"),
         },
     }
     Ok(ExitCode::SUCCESS)
@@ -272,7 +272,7 @@ fn load_inventory(paths: &Paths, workspace: &str) -> Result<Inventory> {
 
 fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
     let inventory = load_inventory(paths, &args.workspace).unwrap_or_else(|e| {
-        eprintln!("lumen scan: {e:#}; using ssh_config only");
+        crate::errln!("lumen scan: {e:#}; using ssh_config only");
         Inventory::default()
     });
     let names = expand_targets(args, &inventory)?;
@@ -291,7 +291,7 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
     let resolve = connect::resolve_options(&connect_args)?;
     let plans = connect::plans(&connect_args, &inventory, &resolve, &base)?;
     for w in plans.iter().flat_map(|p| &p.warnings) {
-        eprintln!("lumen scan: warning: {w}");
+        crate::errln!("lumen scan: warning: {w}");
     }
     let mut warnings = Vec::new();
     let source = advisories(args, paths, &mut warnings)?;
@@ -302,7 +302,7 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
     )?;
     let mut store = Store::open(&db_path(paths, &args.workspace)?)?;
     for w in &warnings {
-        eprintln!("lumen scan: warning: {w}");
+        crate::errln!("lumen scan: warning: {w}");
     }
     let opts = ScanOptions {
         sudo: args.sudo,
@@ -330,7 +330,7 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
             .buffer_unordered(usize::from(args.parallel));
         while let Some((name, result)) = stream.next().await {
             bar.inc(1);
-            bar.set_message(name.clone());
+            bar.set_message(crate::text::escape_controls(&name).into_owned());
             done.push((name, result));
         }
         done
@@ -349,12 +349,12 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
         match result {
             Ok(mut scan) => {
                 for w in &scan.warnings {
-                    eprintln!("lumen scan: {name}: warning: {w}");
+                    crate::errln!("lumen scan: {name}: warning: {w}");
                 }
                 let diff = match store.record(&mut scan) {
                     Ok(d) => Some(d),
                     Err(e) => {
-                        eprintln!("lumen scan: {name}: the scan was not saved: {e}");
+                        crate::errln!("lumen scan: {name}: the scan was not saved: {e}");
                         None
                     }
                 };
@@ -369,14 +369,17 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
             }
             Err(e) => {
                 failed_hosts += 1;
-                eprintln!("lumen scan: {name}: {e}");
+                crate::errln!("lumen scan: {name}: {e}");
                 report.hosts.push(JsonHost::failed(&name, e.clone()));
                 human.push((failed_scan(&name, e), None::<Diff>));
             }
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::outln!(
+            "{}",
+            crate::text::escape_json_controls(&serde_json::to_string_pretty(&report)?)
+        );
     } else {
         let color = std::io::stdout().is_terminal();
         for (scan, diff) in &human {

@@ -1,9 +1,15 @@
 //! `lumen scan`'s report for people: per host a header (OS, kernel, reboot), counts by
 //! severity, findings with a fix, findings with no fix yet (apart), configuration findings,
 //! what changed since the last scan, and what is unknown.
+//!
+//! Nearly every word of it came from the host or from OSV data (kernel, OS name, package
+//! names and versions, `sshd -T` values, error text): each is printed through
+//! [`escape_controls`], so a hostile host cannot send escape sequences (clipboard writes,
+//! screen clears, titles) to the operator's terminal. Only this module's own colours are raw.
 
 use crate::scan::report::{Finding, HostScan};
 use crate::scan::{Diff, Severity};
+use crate::text::escape_controls as esc;
 use std::fmt::Write;
 
 fn paint(text: &str, severity: Severity, color: bool) -> String {
@@ -21,26 +27,32 @@ fn paint(text: &str, severity: Severity, color: bool) -> String {
 }
 
 fn table(out: &mut String, findings: &[&Finding], color: bool) {
-    let w = |f: fn(&Finding) -> usize| findings.iter().map(|x| f(x)).max().unwrap_or(0);
-    let (wi, wp, wv) = (
-        w(|f| f.id.len()),
-        w(|f| f.package.len()),
-        w(|f| f.installed.len()),
-    );
-    for f in findings {
+    // Escaped first, so the columns line up with what is printed.
+    let cells: Vec<[String; 3]> = findings
+        .iter()
+        .map(|f| [&f.id, &f.package, &f.installed].map(|s| esc(s).into_owned()))
+        .collect();
+    let w = |i: usize| {
+        cells
+            .iter()
+            .map(|c| c[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (wi, wp, wv) = (w(0), w(1), w(2));
+    for (f, [id, package, installed]) in findings.iter().zip(&cells) {
         let sev = paint(&format!("{:<8}", f.severity.as_str()), f.severity, color);
-        let fixed = f.fixed.as_deref().unwrap_or("-");
+        let fixed = esc(f.fixed.as_deref().unwrap_or("-"));
         let _ = write!(
             out,
-            "    {sev} {:<wi$}  {:<wp$}  {:<wv$}  {fixed}",
-            f.id, f.package, f.installed
+            "    {sev} {id:<wi$}  {package:<wp$}  {installed:<wv$}  {fixed}"
         );
         if f.binaries.len() > 1 || f.binaries.first().is_some_and(|b| *b != f.package) {
-            let _ = write!(out, "  [{}]", f.binaries.join(", "));
+            let _ = write!(out, "  [{}]", esc(&f.binaries.join(", ")));
         }
         out.push('\n');
         if !f.summary.is_empty() {
-            let _ = writeln!(out, "             {}", f.summary);
+            let _ = writeln!(out, "             {}", esc(&f.summary));
         }
     }
 }
@@ -53,13 +65,19 @@ pub fn host(scan: &HostScan, diff: Option<&Diff>, color: bool) -> String {
         .as_ref()
         .map_or("unknown OS".to_string(), |o| o.pretty_name.clone());
     let kernel = scan.kernel.as_deref().unwrap_or("unknown");
-    let _ = write!(out, "{}  {os}, kernel {kernel}", scan.host);
+    let _ = write!(
+        out,
+        "{}  {}, kernel {}",
+        esc(&scan.host),
+        esc(&os),
+        esc(kernel)
+    );
     if scan.reboot_required {
         out.push_str("  [REBOOT NEEDED]");
     }
     out.push('\n');
     if scan.os.is_none() && scan.packages == 0 && !scan.errors.is_empty() {
-        let _ = writeln!(out, "  not scanned: {}\n", scan.errors.join("; "));
+        let _ = writeln!(out, "  not scanned: {}\n", esc(&scan.errors.join("; ")));
         return out;
     }
     let counts: Vec<String> = scan
@@ -80,7 +98,7 @@ pub fn host(scan: &HostScan, diff: Option<&Diff>, color: bool) -> String {
         }
     );
     for r in &scan.reboot_reasons {
-        let _ = writeln!(out, "  reboot: {r}");
+        let _ = writeln!(out, "  reboot: {}", esc(r));
     }
     if let Some(n) = scan.security_updates {
         let _ = writeln!(out, "  pending security updates: {n}");
@@ -103,19 +121,20 @@ pub fn host(scan: &HostScan, diff: Option<&Diff>, color: bool) -> String {
         let _ = writeln!(out, "  configuration ({}):", scan.config_findings.len());
         for c in &scan.config_findings {
             let sev = paint(&format!("{:<8}", c.severity.as_str()), c.severity, color);
-            let _ = writeln!(out, "    {sev} {}: {}", c.check, c.title);
+            let _ = writeln!(out, "    {sev} {}: {}", esc(&c.check), esc(&c.title));
             let _ = writeln!(
                 out,
                 "             expected {}; found {}",
-                c.expected, c.actual
+                esc(&c.expected),
+                esc(&c.actual)
             );
-            let _ = writeln!(out, "             fix: {}", c.fix);
+            let _ = writeln!(out, "             fix: {}", esc(&c.fix));
         }
     }
     if let Some(d) = diff.filter(|d| d.had_previous) {
         let list = |keys: &[crate::scan::FindingKey]| {
             keys.iter()
-                .map(|k| format!("{} ({})", k.id, k.package))
+                .map(|k| format!("{} ({})", esc(&k.id), esc(&k.package)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -147,7 +166,7 @@ pub fn host(scan: &HostScan, diff: Option<&Diff>, color: bool) -> String {
         );
     }
     for e in &scan.errors {
-        let _ = writeln!(out, "  unknown: {e}");
+        let _ = writeln!(out, "  unknown: {}", esc(e));
     }
     out.push('\n');
     out

@@ -1,8 +1,12 @@
 //! SSH questions asked on the controlling terminal for batch commands (`lumen scan`), as `ssh`
 //! asks them: an unknown host key needs "yes" (or its fingerprint); passwords and passphrases
 //! are read with echo off. Without a terminal every question is refused, so unknown hosts fail.
+//! A keyboard-interactive round's name, instruction and prompts are the server's text: like
+//! everything written here they go through [`escape_lines`], so a hostile host cannot send
+//! escape sequences to the operator's terminal.
 
 use crate::ssh::{HostKeyDecision, PromptAnswer, PromptKind, PromptRequest, Prompter};
+use crate::text::escape_lines;
 use secrecy::SecretString;
 use std::io::{BufRead, BufReader, Read, Write};
 use zeroize::Zeroizing;
@@ -77,7 +81,7 @@ fn ask(kind: &PromptKind) -> Option<PromptAnswer> {
         } => {
             let mut t = tty()?;
             for text in [name, instruction].into_iter().filter(|s| !s.is_empty()) {
-                let _ = writeln!(t, "{text}");
+                let _ = writeln!(t, "{}", escape_lines(text));
             }
             let mut answers = Vec::new();
             for (prompt, echo) in prompts {
@@ -95,7 +99,7 @@ fn ask(kind: &PromptKind) -> Option<PromptAnswer> {
 
 fn read_line(prompt: &str) -> Option<String> {
     let mut t = tty()?;
-    t.write_all(prompt.as_bytes()).ok()?;
+    t.write_all(escape_lines(prompt).as_bytes()).ok()?;
     t.flush().ok()?;
     let mut line = String::new();
     BufReader::new(t).read_line(&mut line).ok()?;
@@ -118,7 +122,7 @@ fn read_hidden(prompt: &str) -> Option<SecretString> {
     // SAFETY: as above; restored below on every path.
     unsafe { libc::tcsetattr(fd, libc::TCSANOW, &term) };
     let result = (|| {
-        t.write_all(prompt.as_bytes()).ok()?;
+        t.write_all(escape_lines(prompt).as_bytes()).ok()?;
         t.flush().ok()?;
         let mut line = Zeroizing::new(Vec::new());
         let mut byte = [0u8; 1];

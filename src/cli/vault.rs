@@ -388,7 +388,7 @@ impl Ctx {
             date(entry.updated)
         );
         match &secret {
-            Some(s) => out += &format!("secret:\n{}\n", s.expose_secret().trim_end_matches('\n')),
+            Some(s) => out += &revealed(s.expose_secret(), std::io::stdout().is_terminal()),
             None => out += "secret:      ******** (use --reveal to print it)\n",
         }
         Ok(out)
@@ -426,6 +426,24 @@ impl Ctx {
         vault.record(name, Action::Totp, None)?;
         Ok(format!("{} ({} s left)\n", code.code, code.seconds_left))
     }
+}
+
+/// The `secret:` lines of `show --reveal`. On a terminal a control character in the value
+/// (ESC, BEL, C1, bidi overrides) is shown as a visible escape with a note, so a stored value
+/// cannot reprogram the operator's terminal; piped, the value is written as stored, byte for
+/// byte, for scripts (`--json` always escapes as JSON does).
+fn revealed(secret: &str, terminal: bool) -> String {
+    let value = secret.trim_end_matches('\n');
+    if !terminal {
+        return format!("secret:\n{value}\n");
+    }
+    let shown = crate::text::escape_lines(value);
+    let note = if matches!(shown, std::borrow::Cow::Owned(_)) {
+        "secret (control characters shown as escapes; pipe it or use --json for the exact value):"
+    } else {
+        "secret:"
+    };
+    format!("{note}\n{shown}\n")
 }
 
 /// Pretty JSON with every control character escaped (data unchanged for a JSON reader).

@@ -54,7 +54,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 impl IgnoreList {
     pub fn load(path: &Path) -> Result<Self, ScanError> {
-        match std::fs::read_to_string(path) {
+        match crate::text::read_capped_string(path, crate::text::SETTINGS_FILE_LIMIT) {
             Ok(text) => Self::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self {
                 path: path.to_path_buf(),

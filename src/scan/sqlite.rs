@@ -58,18 +58,11 @@ pub(crate) fn open(path: &Path) -> Result<Connection, ScanError> {
             source: e,
         })?;
     }
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| ScanError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            })?;
-    }
+    // Created 0600 before SQLite opens it; a FIFO or device there is refused, not waited on.
+    crate::paths::open_append_private(path).map_err(|e| ScanError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     let conn = Connection::open(path).map_err(|e| fail(&e))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| fail(&e))?;
     conn.pragma_update(None, "journal_mode", "WAL")

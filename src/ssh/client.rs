@@ -90,7 +90,11 @@ pub async fn connect_over<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let known = KnownHosts::load_all(&opts.user_known_hosts(), &opts.lumen_known_hosts);
+    let known = KnownHosts::load_all(
+        &opts.user_known_hosts(),
+        &opts.lumen_known_hosts,
+        &opts.global_known_hosts(),
+    );
     if let Some((path, why)) = known.unreadable() {
         return Err(SshError::KnownHostsUnreadable {
             path: path.to_path_buf(),
@@ -365,6 +369,8 @@ impl ClientHandler {
             } => self.refuse(SshError::HostKeyChanged(Box::new(ChangedKey {
                 host: host.clone(),
                 forget_arg: self.target.forget_arg(),
+                known_hosts_name: self.target.known_hosts_name(),
+                in_lumen_file: file == self.lumen_known_hosts,
                 old_fingerprint,
                 new_fingerprint,
                 file,

@@ -42,6 +42,9 @@ pub(crate) const DEFAULT_IDENTITY_FILES: &[&str] = &[
     "~/.ssh/id_dsa",
 ];
 const DEFAULT_KNOWN_HOSTS: &[&str] = &["~/.ssh/known_hosts", "~/.ssh/known_hosts2"];
+/// GlobalKnownHostsFile's default: the system-wide files ssh trusts beside the user's.
+pub const DEFAULT_GLOBAL_KNOWN_HOSTS: &[&str] =
+    &["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"];
 /// Where ssh reads its system-wide config.
 pub const SYSTEM_CONFIG: &str = "/etc/ssh/ssh_config";
 
@@ -147,6 +150,9 @@ pub struct Resolved {
     pub strict_host_key_checking: StrictHostKeyChecking,
     /// Expanded (`~`, `%` tokens, `${VAR}`), as ssh -G prints them.
     pub user_known_hosts_files: Vec<String>,
+    /// As written, as ssh -G prints them (`~` is expanded where they are read: ssh expands
+    /// nothing else in them); `none` when the config says so.
+    pub global_known_hosts_files: Vec<String>,
     /// Seconds; None is ssh's `none`.
     pub connect_timeout: Option<u32>,
     /// Every other known keyword's first value, raw (kept for the SSH client, not interpreted).
@@ -325,6 +331,14 @@ fn finish(
             .map(|k| expand("userknownhostsfile", k))
             .collect()
     };
+    let global: Vec<String> = if o.global_known_hosts_files.is_empty() {
+        DEFAULT_GLOBAL_KNOWN_HOSTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        o.global_known_hosts_files.clone()
+    };
     let forward_agent = match &o.forward_agent_socket {
         Some(sock) => ForwardAgent::Socket(expand("forwardagent", sock)),
         None if o.forward_agent == Some(true) => ForwardAgent::Yes,
@@ -359,6 +373,7 @@ fn finish(
             .strict_host_key_checking
             .unwrap_or(StrictHostKeyChecking::Ask),
         user_known_hosts_files: known,
+        global_known_hosts_files: global,
         connect_timeout: o.connect_timeout,
         other: o.other,
         unknown: o.unknown,

@@ -151,6 +151,11 @@ pub struct ChangedKey {
     pub host: String,
     /// `HOST` or `HOST:PORT`, as `lumen hosts forget` takes it.
     pub forget_arg: String,
+    /// `host` or `[host]:port`, as known_hosts files and `ssh-keygen -R` name it.
+    pub known_hosts_name: String,
+    /// Whether the old key is in lumen's own file (which `lumen hosts forget` edits) rather than
+    /// in the user's or the system's (which lumen never edits).
+    pub in_lumen_file: bool,
     pub old_fingerprint: String,
     pub new_fingerprint: String,
     pub file: PathBuf,
@@ -163,14 +168,23 @@ impl std::fmt::Display for ChangedKey {
             f,
             "HOST KEY CHANGED for {}: the server now presents {}, but {} line {} has {}. \
              Someone may be intercepting the connection. If the server was really reinstalled, \
-             remove the old key with 'lumen hosts forget {}'",
+             remove the old key with ",
             self.host,
             self.new_fingerprint,
             self.file.display(),
             self.line,
             self.old_fingerprint,
-            self.forget_arg
-        )
+        )?;
+        if self.in_lumen_file {
+            write!(f, "'lumen hosts forget {}'", self.forget_arg)
+        } else {
+            write!(
+                f,
+                "'ssh-keygen -R \"{}\" -f \"{}\"' (lumen does not edit that file)",
+                self.known_hosts_name,
+                self.file.display()
+            )
+        }
     }
 }
 
@@ -199,6 +213,8 @@ mod tests {
         let e = SshError::HostKeyChanged(Box::new(ChangedKey {
             host: "db1".into(),
             forget_arg: "db1".into(),
+            known_hosts_name: "db1".into(),
+            in_lumen_file: true,
             old_fingerprint: "SHA256:old".into(),
             new_fingerprint: "SHA256:new".into(),
             file: "/k".into(),
@@ -208,6 +224,22 @@ mod tests {
         assert!(m.contains("SHA256:old") && m.contains("SHA256:new"), "{m}");
         assert!(
             m.contains("/k line 3") && m.contains("lumen hosts forget db1"),
+            "{m}"
+        );
+        let e = SshError::HostKeyChanged(Box::new(ChangedKey {
+            host: "db1".into(),
+            forget_arg: "db1:2222".into(),
+            known_hosts_name: "[db1]:2222".into(),
+            in_lumen_file: false,
+            old_fingerprint: "SHA256:old".into(),
+            new_fingerprint: "SHA256:new".into(),
+            file: "/etc/ssh/ssh_known_hosts".into(),
+            line: 3,
+        }));
+        let m = e.to_string();
+        assert!(
+            m.contains("ssh-keygen -R \"[db1]:2222\" -f \"/etc/ssh/ssh_known_hosts\"")
+                && !m.contains("lumen hosts forget"),
             "{m}"
         );
     }

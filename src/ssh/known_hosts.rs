@@ -1,7 +1,8 @@
-//! known_hosts files with OpenSSH's semantics: the user's `~/.ssh/known_hosts` (read only) and
-//! lumen's own (accepted keys are added there, hashed, atomically; `lumen hosts forget` removes
-//! them). `@cert-authority` lines are parsed but ignored: lumen does not ask servers for host
-//! certificates, so a CA line never vouches for a key.
+//! known_hosts files with OpenSSH's semantics, read as bytes: the user's `~/.ssh/known_hosts`
+//! and the system's `/etc/ssh/ssh_known_hosts` (`UserKnownHostsFile`, `GlobalKnownHostsFile`;
+//! read only) and lumen's own (accepted keys are added there, hashed, atomically; `lumen hosts
+//! forget` removes them). `@cert-authority` lines are parsed but ignored: lumen does not ask
+//! servers for host certificates, so a CA line never vouches for a key.
 
 use super::SshError;
 use super::fingerprint;
@@ -44,9 +45,12 @@ impl HostsFile {
         Self::parse_bytes(path, text.as_bytes())
     }
 
-    /// Parse line by line, as OpenSSH does: a line that is not UTF-8 or not a valid entry is
-    /// skipped with a `file:line` warning and every good line is kept. A comment is a comment
-    /// whatever its encoding (`# café` in Latin-1).
+    /// Parse line by line, as OpenSSH does: bytes, not text. The marker, host patterns, key
+    /// type and key are fields separated by blanks; whatever follows the key is a comment, in
+    /// any encoding (`# café` or `host key café` in Latin-1 are both fine). A host pattern
+    /// with a byte that is not UTF-8 still applies to the names it lists (the odd byte itself
+    /// matches nothing, as in OpenSSH, where no host name contains it). A line that is not a
+    /// valid entry is skipped with a `file:line` warning and every good line is kept.
     pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Self {
         let mut file = HostsFile {
             path: path.to_path_buf(),
@@ -55,15 +59,10 @@ impl HostsFile {
         for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
             let line = i + 1;
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            let parsed = match std::str::from_utf8(raw) {
-                Ok(text) => parse_line(text),
-                Err(_) if is_comment(raw) => Ok(None),
-                Err(_) => Err("not valid UTF-8".to_string()),
-            };
-            match parsed {
+            match parse_line(raw) {
                 Ok(Some((marker, hosts, key))) => file.entries.push(Entry {
                     marker,
-                    hosts: hosts.to_string(),
+                    hosts,
                     key,
                     line,
                 }),
@@ -102,35 +101,57 @@ impl HostsFile {
     }
 }
 
-type Parsed<'a> = Option<(Marker, &'a str, PublicKey)>;
+type Parsed = Option<(Marker, String, PublicKey)>;
 
-fn is_comment(raw: &[u8]) -> bool {
-    raw.iter()
-        .find(|b| !matches!(b, b' ' | b'\t'))
-        .is_none_or(|b| *b == b'#')
-}
-
-fn parse_line(raw: &str) -> Result<Parsed<'_>, String> {
-    let line = raw.trim_start_matches([' ', '\t']);
-    if line.is_empty() || line.starts_with('#') || line.trim().is_empty() {
+/// One line's fields as OpenSSH's `hostfile.c` reads them: split on blanks, bytes throughout.
+fn parse_line(raw: &[u8]) -> Result<Parsed, String> {
+    let mut fields = raw
+        .split(|b| matches!(b, b' ' | b'\t'))
+        .filter(|f| !f.is_empty());
+    let Some(mut first) = fields.next() else {
+        return Ok(None);
+    };
+    if first.starts_with(b"#") {
         return Ok(None);
     }
-    let mut fields = line.split([' ', '\t']).filter(|f| !f.is_empty());
-    let mut first = fields.next().ok_or("empty line")?;
     let marker = match first {
-        "@cert-authority" => Marker::CertAuthority,
-        "@revoked" => Marker::Revoked,
-        m if m.starts_with('@') => return Err(format!("unknown marker {m}")),
+        b"@cert-authority" => Marker::CertAuthority,
+        b"@revoked" => Marker::Revoked,
+        m if m.starts_with(b"@") => {
+            return Err(format!(
+                "unknown marker {}",
+                crate::text::escape_controls(&String::from_utf8_lossy(m))
+            ));
+        }
         _ => Marker::None,
     };
     if marker != Marker::None {
         first = fields.next().ok_or("no host names after the marker")?;
     }
-    let key_type = fields.next().ok_or("no key type")?;
-    let blob = fields.next().ok_or("no key")?;
-    let key = PublicKey::from_openssh(&format!("{key_type} {blob}"))
-        .map_err(|e| format!("invalid {key_type} key: {e}"))?;
-    Ok(Some((marker, first, key)))
+    // The key type and the base64 key are ASCII in any valid line; only the comment after
+    // them may be in another encoding.
+    let ascii = |f: &[u8], what: &str| -> Result<String, String> {
+        std::str::from_utf8(f)
+            .ok()
+            .filter(|t| t.is_ascii())
+            .map(str::to_string)
+            .ok_or_else(|| format!("the {what} is not ASCII"))
+    };
+    let key_type = ascii(fields.next().ok_or("no key type")?, "key type")?;
+    let blob = ascii(fields.next().ok_or("no key")?, "key")?;
+    let key = PublicKey::from_openssh(&format!("{key_type} {blob}")).map_err(|e| {
+        format!(
+            "invalid {} key: {e}",
+            crate::text::escape_controls(&key_type)
+        )
+    })?;
+    // A byte that is not UTF-8 becomes U+FFFD, which no host name lumen connects to contains:
+    // like the raw byte in OpenSSH, it matches nothing, and the rest of the list still counts.
+    Ok(Some((
+        marker,
+        String::from_utf8_lossy(first).into_owned(),
+        key,
+    )))
 }
 
 /// What the known_hosts files say about a presented host key.
@@ -167,10 +188,14 @@ impl KnownHosts {
         Self { files }
     }
 
-    /// Read every user file in order (`UserKnownHostsFile` may list several), then lumen's.
-    pub fn load_all(user: &[PathBuf], lumen: &Path) -> Self {
+    /// Read every user file in order (`UserKnownHostsFile` may list several), lumen's, then
+    /// the system-wide ones (`GlobalKnownHostsFile`), as ssh reads user then system files. All
+    /// of them count alike: a key revoked or recorded in any of them is revoked or known, and
+    /// a different key of the same type in any of them means the key changed.
+    pub fn load_all(user: &[PathBuf], lumen: &Path, global: &[PathBuf]) -> Self {
         let mut files: Vec<HostsFile> = user.iter().map(|p| HostsFile::load(p)).collect();
         files.push(HostsFile::load(lumen));
+        files.extend(global.iter().map(|p| HostsFile::load(p)));
         Self { files }
     }
 
@@ -304,8 +329,8 @@ pub fn forget(
     let mut removed = Vec::new();
     let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
     for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
-        let applies = match std::str::from_utf8(raw).map(parse_line) {
-            Ok(Ok(Some((_, hosts, _)))) => match_host_field(hosts, &name) == HostMatch::Yes,
+        let applies = match parse_line(raw) {
+            Ok(Some((_, hosts, _))) => match_host_field(&hosts, &name) == HostMatch::Yes,
             _ => false,
         };
         if applies {

@@ -234,14 +234,24 @@ fn planned(
     if let Some(secs) = r.connect_timeout.filter(|s| *s > 0) {
         o.connect_timeout = Duration::from_secs(u64::from(secs));
     }
+    // `none` and /dev/null both mean no file.
+    let files = |list: &[String]| -> Vec<PathBuf> {
+        list.iter()
+            .filter(|f| f.as_str() != "/dev/null" && !f.eq_ignore_ascii_case("none"))
+            .map(PathBuf::from)
+            .collect()
+    };
     if r.origin("userknownhostsfile").is_some() {
-        o.user_known_hosts_files = Some(
-            r.user_known_hosts_files
-                .iter()
-                .filter(|f| f.as_str() != "/dev/null")
-                .map(PathBuf::from)
-                .collect(),
-        );
+        o.user_known_hosts_files = Some(files(&r.user_known_hosts_files));
+    }
+    if r.origin("globalknownhostsfile").is_some() {
+        let home = std::path::Path::new(&r.tokens.home_dir);
+        let expanded: Vec<String> = r
+            .global_known_hosts_files
+            .iter()
+            .map(|f| super::config::tokens::expand_tilde(f, home))
+            .collect();
+        o.global_known_hosts_files = Some(files(&expanded));
     }
     if r.origin("stricthostkeychecking").is_some() {
         o.strict_host_key_checking = r.strict_host_key_checking;

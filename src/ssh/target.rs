@@ -173,6 +173,9 @@ pub struct ConnectOptions {
     pub identities_only: bool,
     /// `UserKnownHostsFile`; None: `<ssh_dir>/known_hosts`.
     pub user_known_hosts_files: Option<Vec<PathBuf>>,
+    /// `GlobalKnownHostsFile` (read, never written); None: `/etc/ssh/ssh_known_hosts` and
+    /// `ssh_known_hosts2` when a `~/.ssh` is configured (the real user), none otherwise.
+    pub global_known_hosts_files: Option<Vec<PathBuf>>,
     /// `StrictHostKeyChecking`: `Ask` asks about unknown keys; `Yes` refuses them; `AcceptNew`
     /// and `No` save them without asking (a changed key is always refused).
     pub strict_host_key_checking: StrictHostKeyChecking,
@@ -196,6 +199,7 @@ impl std::fmt::Debug for ConnectOptions {
             .field("lumen_known_hosts", &self.lumen_known_hosts)
             .field("identities_only", &self.identities_only)
             .field("user_known_hosts_files", &self.user_known_hosts_files)
+            .field("global_known_hosts_files", &self.global_known_hosts_files)
             .field("strict_host_key_checking", &self.strict_host_key_checking)
             .field("credential", &self.credential)
             .finish_non_exhaustive()
@@ -236,6 +240,7 @@ impl ConnectOptions {
             term: "xterm-256color".into(),
             identities_only: false,
             user_known_hosts_files: None,
+            global_known_hosts_files: None,
             strict_host_key_checking: StrictHostKeyChecking::Ask,
             credentials: None,
             credential: None,
@@ -249,6 +254,19 @@ impl ConnectOptions {
         match &self.user_known_hosts_files {
             Some(files) => files.clone(),
             None => self.ssh_dir.iter().map(|d| d.join("known_hosts")).collect(),
+        }
+    }
+
+    /// The system-wide known_hosts files: `GlobalKnownHostsFile` when set, else ssh's
+    /// defaults if a `~/.ssh` is configured.
+    pub fn global_known_hosts(&self) -> Vec<PathBuf> {
+        match &self.global_known_hosts_files {
+            Some(files) => files.clone(),
+            None if self.ssh_dir.is_some() => crate::ssh::config::DEFAULT_GLOBAL_KNOWN_HOSTS
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+            None => Vec::new(),
         }
     }
 
@@ -313,5 +331,24 @@ mod tests {
             "[db1]:2222"
         );
         assert_eq!(Target::new("u", "db1", 2222).forget_arg(), "db1:2222");
+    }
+
+    #[test]
+    fn global_known_hosts_default_only_for_the_real_user() {
+        let mut o = ConnectOptions::isolated(Path::new("/x/known_hosts"));
+        assert!(o.global_known_hosts().is_empty(), "tests never read /etc");
+        o.ssh_dir = Some(PathBuf::from("/home/u/.ssh"));
+        assert_eq!(
+            o.global_known_hosts(),
+            [
+                PathBuf::from("/etc/ssh/ssh_known_hosts"),
+                PathBuf::from("/etc/ssh/ssh_known_hosts2")
+            ]
+        );
+        o.global_known_hosts_files = Some(Vec::new());
+        assert!(
+            o.global_known_hosts().is_empty(),
+            "GlobalKnownHostsFile none"
+        );
     }
 }

@@ -132,7 +132,7 @@ pub fn remove_stale_temps(path: &Path) {
 /// The digest field of the vault file on disk (`None` if there is no file): enough to notice
 /// that someone else saved, without reading the whole file.
 pub fn read_digest(path: &Path) -> Result<Option<[u8; 32]>> {
-    let mut file = match File::open(path) {
+    let mut file = match crate::text::open_for_reading(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(VaultError::io(format!("reading {}", path.display()), e)),

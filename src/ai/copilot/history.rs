@@ -63,7 +63,6 @@ pub fn history_path(workspace_dir: &Path, host: &str) -> PathBuf {
 
 /// Append records to a host's history (the directory is made 0700, the file 0600).
 pub fn append(path: &Path, records: &[HistoryRecord]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     if records.is_empty() {
         return Ok(());
     }
@@ -75,11 +74,7 @@ pub fn append(path: &Path, records: &[HistoryRecord]) -> std::io::Result<()> {
         text.push_str(&serde_json::to_string(r).map_err(std::io::Error::other)?);
         text.push('\n');
     }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = crate::paths::open_append_private(path)?;
     f.write_all(text.as_bytes())?;
     f.sync_data()
 }

@@ -112,7 +112,8 @@ impl ProviderSettings {
                 path: path.display().to_string(),
                 detail,
             };
-            let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            let pem = crate::text::read_capped(path, crate::text::SETTINGS_FILE_LIMIT)
+                .map_err(|e| bad(e.to_string()))?;
             let certs =
                 reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
             if certs.is_empty() {

@@ -53,6 +53,9 @@ pub enum VaultCommand {
     Show {
         /// Entry name: letters, digits, `.`, `_`, `-`, `/`.
         name: String,
+        /// Print the secret. On a terminal its control characters (ESC, BEL, …) are shown as
+        /// escapes, so a stored value cannot reprogram the terminal; piped, or with --json,
+        /// the exact value is printed.
         #[arg(long)]
         reveal: bool,
         #[arg(long)]

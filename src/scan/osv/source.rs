@@ -35,14 +35,16 @@ pub fn read(
         files.sort();
         for file in files {
             let name = file.display().to_string();
-            match std::fs::File::open(&file).and_then(read_bounded) {
+            match crate::text::read_capped(&file, MAX_RECORD_BYTES) {
                 Ok(bytes) => take(&bytes, &name, &mut report, &mut on_record)?,
                 Err(e) => skip(&mut report, &name, &e.to_string()),
             }
         }
         return Ok(report);
     }
-    let mut file = std::fs::File::open(path).map_err(io)?;
+    // A zip is seeked in and a JSON record read whole: only a regular file will do (a FIFO
+    // or a device such as /dev/zero is refused at once, not read forever).
+    let mut file = crate::text::open_regular(path).map_err(io)?;
     let mut magic = [0u8; 4];
     let is_zip = file.read_exact(&mut magic).is_ok() && magic == *b"PK\x03\x04"
         || path
@@ -54,7 +56,7 @@ pub fn read(
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         {
-            let bytes = std::fs::read(path).map_err(io)?;
+            let bytes = crate::text::read_capped(path, MAX_RECORD_BYTES).map_err(io)?;
             take(
                 &bytes,
                 &path.display().to_string(),
@@ -71,7 +73,7 @@ pub fn read(
         path: path.to_path_buf(),
         why: e.to_string(),
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let file = crate::text::open_regular(path).map_err(io)?;
     let mut archive = zip::ZipArchive::new(file).map_err(|e| zip_err(&e))?;
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|e| zip_err(&e))?;
@@ -92,15 +94,6 @@ pub fn read(
         take(&bytes, &name, &mut report, &mut on_record)?;
     }
     Ok(report)
-}
-
-fn read_bounded(f: std::fs::File) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    f.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_RECORD_BYTES {
-        return Err(std::io::Error::other("larger than 16 MiB"));
-    }
-    Ok(bytes)
 }
 
 fn take(

@@ -107,6 +107,10 @@ fn bare(host_name: &str, opts: &ResolveOptions) -> Resolved {
         server_alive_count_max: super::DEFAULT_ALIVE_COUNT_MAX,
         strict_host_key_checking: super::StrictHostKeyChecking::Ask,
         user_known_hosts_files: Vec::new(),
+        global_known_hosts_files: super::DEFAULT_GLOBAL_KNOWN_HOSTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         connect_timeout: None,
         other: Default::default(),
         unknown: Default::default(),

@@ -81,6 +81,7 @@ pub struct Options {
     pub server_alive_count_max: Option<u32>,
     pub strict_host_key_checking: Option<StrictHostKeyChecking>,
     pub user_known_hosts_files: Vec<String>,
+    pub global_known_hosts_files: Vec<String>,
     pub connect_timeout: Option<u32>,
     pub canonicalize_hostname: Option<bool>,
     pub host_key_alias: Option<String>,
@@ -151,6 +152,29 @@ fn one_arg(line: &Line) -> Result<&str, String> {
             line.keyword
         )),
     }
+}
+
+/// `UserKnownHostsFile` / `GlobalKnownHostsFile`: up to [`MAX_HOSTS_FILES`] paths, or `none`
+/// alone; the first line that sets them wins. True when this line set them.
+fn hosts_files(line: &Line, slot: &mut Vec<String>, active: bool) -> Result<bool, String> {
+    let k = &line.keyword;
+    if line.args.iter().any(|a| a.is_empty()) {
+        return Err(format!("keyword {k} has an empty argument"));
+    }
+    let none = line.args.iter().any(|a| a.eq_ignore_ascii_case("none"));
+    if none && line.args.len() > 1 {
+        return Err(format!("keyword {k} \"none\" argument must appear alone"));
+    }
+    if line.args.len() > MAX_HOSTS_FILES {
+        return Err(format!(
+            "too many known hosts files (max {MAX_HOSTS_FILES})"
+        ));
+    }
+    let fresh = active && slot.is_empty();
+    if fresh {
+        *slot = line.args.clone();
+    }
+    Ok(fresh)
 }
 
 impl Options {
@@ -232,29 +256,9 @@ impl Options {
                     .ok_or_else(|| format!("unsupported StrictHostKeyChecking value '{a}'"))?;
                 Self::set(&mut self.strict_host_key_checking, v, active)
             }
-            "userknownhostsfile" => {
-                if line.args.iter().any(|a| a.is_empty()) {
-                    return Err("keyword userknownhostsfile has an empty argument".into());
-                }
-                let none_at = line
-                    .args
-                    .iter()
-                    .position(|a| a.eq_ignore_ascii_case("none"));
-                if none_at.is_some() && line.args.len() > 1 {
-                    return Err(
-                        "keyword userknownhostsfile \"none\" argument must appear alone".into(),
-                    );
-                }
-                if line.args.len() > MAX_HOSTS_FILES {
-                    return Err(format!(
-                        "too many known hosts files (max {MAX_HOSTS_FILES})"
-                    ));
-                }
-                let fresh = active && self.user_known_hosts_files.is_empty();
-                if fresh {
-                    self.user_known_hosts_files = line.args.clone();
-                }
-                fresh
+            "userknownhostsfile" => hosts_files(line, &mut self.user_known_hosts_files, active)?,
+            "globalknownhostsfile" => {
+                hosts_files(line, &mut self.global_known_hosts_files, active)?
             }
             "proxyjump" => {
                 let parsed = jump::parse_chain(&line.rest)?;
@@ -361,6 +365,10 @@ mod tests {
         assert!(apply(&mut o, "User a b").is_err());
         assert!(apply(&mut o, "FooBar 1").is_err());
         assert!(apply(&mut o, "UserKnownHostsFile a none").is_err());
+        assert!(apply(&mut o, "GlobalKnownHostsFile none b").is_err());
+        apply(&mut o, "GlobalKnownHostsFile /g/1 \"/g/2 x\"").unwrap();
+        apply(&mut o, "GlobalKnownHostsFile /later").unwrap();
+        assert_eq!(o.global_known_hosts_files, ["/g/1", "/g/2 x"]);
         apply(&mut o, "IgnoreUnknown foo*").unwrap();
         apply(&mut o, "FooBar 1").unwrap();
     }

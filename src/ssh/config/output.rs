@@ -23,6 +23,7 @@ pub const SSH_G_KEYWORDS: &[&str] = &[
     "serveralivecountmax",
     "stricthostkeychecking",
     "userknownhostsfile",
+    "globalknownhostsfile",
     "connecttimeout",
 ];
 
@@ -52,6 +53,7 @@ impl Resolved {
             "serveralivecountmax" => one(self.server_alive_count_max.to_string()),
             "stricthostkeychecking" => one(self.strict_host_key_checking.as_ssh_g().into()),
             "userknownhostsfile" => one(self.user_known_hosts_files.join(" ")),
+            "globalknownhostsfile" => one(self.global_known_hosts_files.join(" ")),
             "connecttimeout" => one(match self.connect_timeout {
                 Some(t) => t.to_string(),
                 None => "none".into(),
