@@ -11,6 +11,11 @@ use crate::ai::risk::{Assessment, Reason, Risk, assess};
 /// The text of a placeholder's start: a command holding one runs on an exec channel.
 const PLACEHOLDER_START: &str = "{{vault:";
 
+/// What the model is told in place of the output of a command that received a vault value.
+pub const OUTPUT_WITHHELD: &str = "[output withheld: this command received a vault value, so \
+    its output may hold the value in a form lumen cannot mask; the operator has seen it and \
+    can release it to you]";
+
 /// What the app must do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Do {
@@ -115,6 +120,8 @@ pub enum SessionError {
     NotPending,
     #[error("this command is high risk: type the host's name ({host}) to run it")]
     ConfirmationNeeded { host: String },
+    #[error("there is no withheld output to release")]
+    NothingWithheld,
 }
 
 /// What the session is doing.
@@ -479,6 +486,62 @@ impl Session {
             text: output.clone(),
         });
         self.tool_result(&id, format!("$ {command}\n{output}"))
+    }
+
+    /// Proposal `n` received a vault value and ran; `shown` (redacted) is for the operator
+    /// only. The model hears that the output was withheld and may be released.
+    pub fn command_withheld(&mut self, n: usize, shown: String) -> Vec<Do> {
+        let Some(p) = self.proposals.get(n) else {
+            return Vec::new();
+        };
+        let (id, command) = (p.call_id.clone(), p.command.clone());
+        self.set_state(n, ProposalState::Done);
+        self.items.push(Item::Withheld {
+            command: command.clone(),
+            text: shown,
+            released: false,
+        });
+        self.tool_result(&id, format!("$ {command}\n{OUTPUT_WITHHELD}"))
+    }
+
+    /// The operator releases the newest withheld output to the model, through `redact`; the
+    /// model gets it as the operator's message and answers. Returns the request to send and
+    /// the text the model sees.
+    pub fn release(
+        &mut self,
+        redact: impl Fn(&str) -> String,
+    ) -> Result<(Do, String), SessionError> {
+        if self.policy == AiPolicy::Off {
+            return Err(SessionError::Off {
+                host: self.host.clone(),
+            });
+        }
+        if self.is_busy() {
+            return Err(SessionError::Busy);
+        }
+        let Some((command, text)) = self.items.iter_mut().rev().find_map(|i| match i {
+            Item::Withheld {
+                command,
+                text,
+                released,
+            } if !*released => {
+                *released = true;
+                Some((command.clone(), text.clone()))
+            }
+            _ => None,
+        }) else {
+            return Err(SessionError::NothingWithheld);
+        };
+        let sent = format!(
+            "The operator released the output of `{command}` (withheld before because it \
+             received a vault value):\n{}",
+            redact(&text)
+        );
+        self.note(format!("released to the model: the output of {command}"));
+        self.messages.push(Message::User(sent.clone()));
+        self.steps = 0;
+        self.busy = Busy::Streaming;
+        Ok((Do::Request, sent))
     }
 
     /// The answer to tool call `call_id` (scrollback served, a command's output, a refusal).
