@@ -327,6 +327,9 @@ async fn every_probe_is_refused_before_it_runs() {
     let Some(host) = LoggedHost::start() else {
         return;
     };
+    // The file the `touch` probe would make (left by a run against an unfixed build).
+    let touched = format!("/tmp/x_{DB_SECRET}");
+    let _ = std::fs::remove_file(&touched);
     let probes = [
         "printf %s {{vault:db/pass}} | rev | tac",
         "printf %s {{vault:db/pass}} | gzip -n | base64",
@@ -353,6 +356,15 @@ async fn every_probe_is_refused_before_it_runs() {
             app.layers.approval().is_some_and(|c| c.proposal == n)
         })
         .await;
+        let placement = app
+            .copilot
+            .session(terminal)
+            .and_then(|s| s.proposal(n))
+            .and_then(|p| p.placement.clone());
+        assert!(
+            matches!(placement, Some(Err(_))),
+            "the card says it will be refused: {placement:?}"
+        );
         approve(&mut app, terminal);
     }
     drive(&mut app, "the end of the task", |app| {
@@ -372,7 +384,7 @@ async fn every_probe_is_refused_before_it_runs() {
         );
     }
     assert_eq!(host.ran(), Vec::<String>::new(), "nothing ran on the host");
-    assert!(!std::path::Path::new(&format!("/tmp/x_{DB_SECRET}")).exists());
+    assert!(!std::path::Path::new(&touched).exists());
     assert_eq!(fake.requests().len(), probes.len() + 1);
     assert_no_leak(&fake, dir.path());
 }

@@ -16,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::LazyLock;
 use zeroize::Zeroizing;
 
+pub use consumers::Verdict;
 pub use sinks::is_loopback;
 
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
@@ -192,13 +193,7 @@ pub fn resolve_for_host(
         }
     }
     let script = Script::parse(command);
-    if script.error {
-        return Err(Refusal::Unparseable);
-    }
-    // Two layers: the deny-list names a known way out most precisely; the allow-list then
-    // refuses everything that is not a known consumer.
-    sinks::check(&script, &host.name)?;
-    let verdict = consumers::check(&script, command, &host.name)?;
+    let verdict = placement(&script, command, &host.name)?;
     let nested = sinks::nested_names(&script);
     // Check every occurrence before reading any value, so a refusal leaves no audit event.
     let mut plan = Vec::new();
@@ -236,6 +231,23 @@ pub fn resolve_for_host(
         entries: names,
         quiet: verdict.quiet,
     })
+}
+
+/// Where the placeholders of `command` stand, judged without the vault (whether the entries
+/// exist and are bound to `host` is checked when it runs): the refusal, or whether its output
+/// may go to the model unasked. The approval card shows it before the operator decides.
+pub fn check_placement(command: &str, host: &str) -> Result<Verdict, Refusal> {
+    placement(&Script::parse(command), command, host)
+}
+
+fn placement(script: &Script, command: &str, host: &str) -> Result<Verdict, Refusal> {
+    if script.error {
+        return Err(Refusal::Unparseable);
+    }
+    // Two layers: the deny-list names a known way out most precisely; the allow-list then
+    // refuses everything that is not a known consumer.
+    sinks::check(script, host)?;
+    consumers::check(script, command, host)
 }
 
 /// Characters that mean nothing special to a shell in any position.

@@ -61,19 +61,31 @@ pub struct Proposal {
     pub assessment: Assessment,
     /// Text addressed to an AI found in what the model was shown for this turn.
     pub injection: Vec<String>,
+    /// For a command with vault placeholders, lumen's judgement of where they stand (without
+    /// the vault): `Ok(quiet)` when they are all where a known program takes a secret
+    /// (`quiet`: its output may go to the model unasked), `Err(why)` when lumen will refuse it.
+    pub placement: Option<Result<bool, String>>,
     pub edited: bool,
     pub state: ProposalState,
 }
 
 impl Proposal {
-    fn new(call_id: String, command: String, explanation: String, injection: Vec<String>) -> Self {
+    fn new(
+        host: &str,
+        call_id: String,
+        command: String,
+        explanation: String,
+        injection: Vec<String>,
+    ) -> Self {
         let assessment = verdict(&command, &injection);
+        let placement = placement(&command, host);
         Self {
             call_id,
             command,
             explanation,
             assessment,
             injection,
+            placement,
             edited: false,
             state: ProposalState::Pending,
         }
@@ -105,6 +117,14 @@ fn verdict(command: &str, injection: &[String]) -> Assessment {
         );
     }
     a
+}
+
+fn placement(command: &str, host: &str) -> Option<Result<bool, String>> {
+    command.contains(PLACEHOLDER_START).then(|| {
+        crate::ai::placeholders::check_placement(command, host)
+            .map(|v| v.quiet)
+            .map_err(|r| r.to_string())
+    })
 }
 
 /// Why the session refused a request.
@@ -349,6 +369,7 @@ impl Session {
             PROPOSE_COMMAND_TOOL => match ProposeCommand::from_arguments(&call.arguments) {
                 Ok(p) => {
                     let proposal = Proposal::new(
+                        &self.host,
                         call.id,
                         p.command.trim().to_string(),
                         p.explanation,
@@ -440,9 +461,11 @@ impl Session {
 
     /// The operator edited proposal `n`'s command: lumen assesses it again.
     pub fn edit(&mut self, n: usize, command: &str) -> Result<(), SessionError> {
+        let host = self.host.clone();
         let p = self.pending_mut(n)?;
         p.command = command.trim().to_string();
         p.assessment = verdict(&p.command, &p.injection);
+        p.placement = placement(&p.command, &host);
         p.edited = true;
         let state = p.state.clone();
         self.set_state(n, state);

@@ -666,6 +666,12 @@ impl Checker<'_> {
                     what: format!("{v}, which can name another server"),
                 });
             }
+            if v.starts_with("--plugin-dir") || v.starts_with("--default-auth") {
+                return Err(Refusal::Environment {
+                    name: name.into(),
+                    what: format!("{v}, which loads client code that gets the password"),
+                });
+            }
             if v.contains("://") || v.contains("host=") || v.contains("hostaddr=") {
                 let h = url_host(v).unwrap_or_else(|| conninfo_host(v));
                 hosts.push(h);
