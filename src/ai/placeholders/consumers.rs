@@ -20,7 +20,7 @@ const CODE_OPTS: &[&str] = &["-e", "--execute", "-c", "--command"];
 const WHERE_ALLOWED: &str = "as the password of mysql/mariadb (-pVALUE, --password=VALUE, \
     MYSQL_PWD=) or psql and the other PostgreSQL tools (PGPASSWORD=) with -h naming this host \
     or loopback, or on the standard input of sudo -S, chpasswd, htpasswd -i, passwd --stdin or \
-    docker/podman login --password-stdin";
+    docker -H unix://… login --password-stdin";
 
 /// MySQL and MariaDB clients. They take the password as `-pVALUE` (attached: `-p VALUE` would
 /// prompt and read VALUE as a database name) or `--password=VALUE`, or from `MYSQL_PWD`; they
@@ -516,19 +516,38 @@ impl Checker<'_> {
                 Some(false)
             }
             Some("chpasswd") => Some(true),
-            Some("htpasswd") if args.iter().any(|w| short_flag(&w.value, 'i')) => Some(true),
+            // Writes a hash to its file; with -n it prints the hash, which can be cracked.
+            Some("htpasswd") if args.iter().any(|w| short_flag(&w.value, 'i')) => {
+                Some(!args.iter().any(|w| short_flag(&w.value, 'n')))
+            }
             Some("passwd") if has("--stdin") => Some(true),
-            Some("docker" | "podman" | "nerdctl")
-                if args.first().is_some_and(|w| w.value == "login") && has("--password-stdin") =>
-            {
+            // The docker CLI hands the password to its daemon, which DOCKER_HOST or a docker
+            // context (set by any earlier command) may put on another machine: only with the
+            // local daemon's socket named (`-H unix://…`), and a registry that is this host.
+            Some("docker") if has("--password-stdin") => {
+                let at = args.iter().position(|w| w.value == "login");
+                let local_daemon = at.is_some_and(|at| {
+                    let globals = &args[..at];
+                    globals.len() == 2
+                        && matches!(globals[0].value.as_str(), "-H" | "--host")
+                        && globals[1].value.starts_with("unix://")
+                        || globals.len() == 1 && globals[0].value.starts_with("--host=unix://")
+                });
+                let Some(at) = at.filter(|_| local_daemon) else {
+                    return Err(self.refuse(
+                        name,
+                        "on the input of docker login without -H unix:///var/run/docker.sock \
+                         (the daemon that gets the password could be on another machine)",
+                    ));
+                };
                 let o = options::parse(
-                    &args[1..],
+                    &args[at + 1..],
                     &Spec {
                         short_value: "pu",
                         long_value: &["username", "password"],
                     },
                 );
-                let server = args[1..].get(o.operand).map(|w| w.value.clone());
+                let server = args[at + 1..].get(o.operand).map(|w| w.value.clone());
                 let dest = server
                     .as_deref()
                     .map(|v| url_host(v).unwrap_or_else(|| strip_port(v)));
@@ -537,7 +556,7 @@ impl Checker<'_> {
                     other => {
                         return Err(Refusal::NetworkClient {
                             name: name.into(),
-                            program: format!("{} login", c.program().unwrap_or("")),
+                            program: "docker login".into(),
                             destination: other.unwrap_or_else(|| "its default registry".into()),
                             host: self.host.into(),
                         });
