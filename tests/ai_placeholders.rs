@@ -122,8 +122,8 @@ fn approved_commands_get_values_and_are_audited() {
             "printf '%s\\n' 'app:tok-9f8e7d6c5b' | chpasswd",
         ),
         (
-            "PGPASSWORD={{vault:db/root}} psql -h 127.0.0.1 -c 'select 1'",
-            "PGPASSWORD=r00t-pa55word psql -h 127.0.0.1 -c 'select 1'",
+            "PGPASSWORD={{vault:db/root}} psql -X -h 127.0.0.1 -c 'select 1'",
+            "PGPASSWORD=r00t-pa55word psql -X -h 127.0.0.1 -c 'select 1'",
         ),
         (
             "htpasswd -i /etc/nginx/htpasswd admin <<< {{vault:db/root}}",

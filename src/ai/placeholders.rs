@@ -111,6 +111,14 @@ pub enum Refusal {
         host: String,
     },
     #[error(
+        "{program} can run shell commands that would see {{{{vault:{name}}}}}; run it with {hint}"
+    )]
+    ClientCommands {
+        name: String,
+        program: String,
+        hint: &'static str,
+    },
+    #[error(
         "the program name '{word}' is only known when the command runs, so lumen will not put {{{{vault:{name}}}}} in that line"
     )]
     VariableProgram { name: String, word: String },

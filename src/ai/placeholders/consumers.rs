@@ -612,8 +612,36 @@ impl Checker<'_> {
         self.safe_vars(c, None, name)?;
         self.server_named(c, &prog, name)?;
         self.mark(i);
-        self.quiet &= mysql_quiet(c);
-        Ok(())
+        self.client_shape(c, &prog, name)
+    }
+
+    /// mysql and psql run shell commands (`system`, `\!`, from -e/-c, files, input or
+    /// ~/.psqlrc) that would inherit or read the password, and could send it on: they get a
+    /// value only run with known options and plain SQL, and then their output is quiet. The
+    /// other tools of the families run no commands and print no password.
+    fn client_shape(&mut self, c: &Command, prog: &str, name: &str) -> Result<(), Refusal> {
+        let (shape, hint) = match prog {
+            "mysql" | "mariadb" => (
+                mysql_quiet(c),
+                "known options only (-h -u -P -D -e -N -B -s -t -E -r) and -e with plain SQL \
+                 statements, no client commands (system, source, pager, \\)",
+            ),
+            "psql" => (
+                psql_quiet(c),
+                "-X (no ~/.psqlrc), known options only (-h -p -U -d -c -A -t -q -w) and -c \
+                 with SQL, no backslash commands",
+            ),
+            _ => return Ok(()),
+        };
+        if shape {
+            Ok(())
+        } else {
+            Err(Refusal::ClientCommands {
+                name: name.into(),
+                program: prog.into(),
+                hint,
+            })
+        }
     }
 
     /// `MYSQL_PWD=VALUE mysql …`, `PGPASSWORD=VALUE psql …`.
@@ -637,12 +665,7 @@ impl Checker<'_> {
         self.safe_vars(c, Some(var), name)?;
         self.server_named(c, &prog, name)?;
         self.mark(i);
-        self.quiet &= if var == "MYSQL_PWD" {
-            mysql_quiet(c)
-        } else {
-            psql_quiet(c)
-        };
-        Ok(())
+        self.client_shape(c, &prog, name)
     }
 
     /// The client names its server with `-h`/`--host` (loopback or the bound host), and
@@ -685,10 +708,16 @@ impl Checker<'_> {
                     what: format!("{v}, which can name another server"),
                 });
             }
-            if v.starts_with("--plugin-dir") || v.starts_with("--default-auth") {
+            if v.starts_with("--plugin-dir")
+                || v.starts_with("--default-auth")
+                || v.starts_with("--socket")
+                || (v == "-S" || v.starts_with("-S")) && MYSQL.contains(&prog)
+            {
                 return Err(Refusal::Environment {
                     name: name.into(),
-                    what: format!("{v}, which loads client code that gets the password"),
+                    what: format!(
+                        "{v}, which loads client code or names a socket that may lead anywhere"
+                    ),
                 });
             }
             if v.contains("://") || v.contains("host=") || v.contains("hostaddr=") {

@@ -1,5 +1,6 @@
-//! Whether a client that took a vault value may have its output sent to the model unasked:
-//! only when it runs with options known to print nothing of it and to run nothing else.
+//! The shape in which mysql and psql may take a vault value: known options that print
+//! nothing of it, and plain SQL, so that no client command (`system`, `\!`) runs a shell
+//! that could read it. In that shape their output may also go to the model unasked.
 
 use super::is_placeholder;
 use crate::ai::shell::{Command, program_name};
@@ -15,8 +16,6 @@ const MYSQL_QUIET_OPTS: &[(&str, bool)] = &[
     ("--port", true),
     ("-D", true),
     ("--database", true),
-    ("-S", true),
-    ("--socket", true),
     ("-e", true),
     ("--execute", true),
     ("--protocol", true),
@@ -39,7 +38,8 @@ const MYSQL_QUIET_OPTS: &[(&str, bool)] = &[
 const SQL_VERBS: &[&str] = &[
     "select", "show", "describe", "desc", "explain", "insert", "update", "delete", "replace",
     "create", "alter", "drop", "truncate", "grant", "revoke", "flush", "analyze", "optimize",
-    "check", "with", "call", "kill", "rename",
+    "check", "with", "call", "kill", "rename", "use", "set", "begin", "commit", "rollback",
+    "start", "repair", "checksum", "handler",
 ];
 const PSQL_QUIET_OPTS: &[(&str, bool)] = &[
     ("-h", true),
@@ -136,7 +136,7 @@ fn only_options(
 pub(super) fn mysql_quiet(c: &Command) -> bool {
     only_options(c, MYSQL_QUIET_OPTS, &["-e", "--execute"], |sql| {
         !sql.contains('\\')
-            && sql.split(';').all(|st| {
+            && sql.split([';', '\n', '\r']).all(|st| {
                 let first = st.split_whitespace().next().unwrap_or("");
                 first.is_empty() || SQL_VERBS.contains(&first.to_ascii_lowercase().as_str())
             })
