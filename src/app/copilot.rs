@@ -614,6 +614,15 @@ impl App {
                 "vault values are only used on SSH hosts, over their own channel",
             );
         };
+        // Where the placeholders stand needs no vault: refuse before asking to unlock it.
+        let host = self.pane_host(terminal);
+        if let Err(refusal) = crate::ai::placeholders::check_placement(command, &host) {
+            self.history(terminal, vec![decision_record(&host, command, "refused")]);
+            return self
+                .convo(terminal)
+                .session
+                .refuse(proposal, &refusal.to_string());
+        }
         if !self.vault.is_unlocked() {
             self.convo(terminal).waiting = Some((
                 Waiting::Vault,
@@ -625,7 +634,6 @@ impl App {
             self.ask_unlock_for_copilot();
             return Vec::new();
         }
-        let host = self.pane_host(terminal);
         let groups = self
             .inventory
             .get(&host)
