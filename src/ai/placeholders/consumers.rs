@@ -1,10 +1,12 @@
 //! The allow-list of places a vault value may stand. A placeholder is put in only where a
 //! program lumen knows takes a secret: a password option or variable of a database client
-//! whose server is named in the command (loopback or the bound host), or the standard input of
-//! a program that reads a password there. Everything else (a command name, an argument of any
-//! other program, a file name, code for an interpreter, a DNS name, a here-string to an unknown
-//! program) is refused with the reason. The [`Verdict`] also says whether the command's output
-//! may go to the model unasked: only when the consumer is known not to print what it took.
+//! whose server is named in the command (loopback or the bound host) and which can run no
+//! client command that would see it, or the standard input of a program that reads a password
+//! there (`stdin`). Everything else (a command name, an argument of any other program, a file
+//! name, code for an interpreter, a DNS name, a here-string to an unknown program, a variable
+//! program name anywhere in the line) is refused with the reason, and the command using a value
+//! must run alone. The [`Verdict`] also says whether the command's output may go to the model
+//! unasked: only when the consumer is known not to print what it took (`quiet`).
 
 mod quiet;
 mod stdin;
@@ -20,7 +22,7 @@ const CODE_OPTS: &[&str] = &["-e", "--execute", "-c", "--command"];
 /// What the operator is told a value may be used for.
 const WHERE_ALLOWED: &str = "as the password of mysql/mariadb (-pVALUE, --password=VALUE, \
     MYSQL_PWD=) or psql and the other PostgreSQL tools (PGPASSWORD=) with -h naming this host \
-    or loopback, or on the standard input of sudo -S, chpasswd, htpasswd -i, passwd --stdin or \
+    or loopback and plain SQL, or on the standard input of sudo -S, chpasswd, htpasswd -i, passwd --stdin or \
     docker -H unix://… login --password-stdin";
 
 /// MySQL and MariaDB clients. They take the password as `-pVALUE` (attached: `-p VALUE` would

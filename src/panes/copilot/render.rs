@@ -270,4 +270,24 @@ mod tests {
         assert_eq!(long, ["yyyyyyyy", "yyyyyyyy", "yyyy"]);
         assert_eq!(wrap("one\ntwo", 10), ["one", "two"]);
     }
+
+    #[test]
+    fn withheld_output_says_so_and_how_to_release_it() {
+        let text = |released| {
+            let item = Item::Withheld {
+                command: "sudo -S id".into(),
+                text: "uid=0".into(),
+                released,
+            };
+            transcript_lines(&[item], 200, &Theme::builtin())
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let held = text(false);
+        assert!(held.contains("withheld from the model") && held.contains("Ctrl-r"));
+        assert!(held.contains("uid=0"), "the operator sees it: {held}");
+        assert!(text(true).contains("released to the model"));
+    }
 }
