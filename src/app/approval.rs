@@ -182,11 +182,25 @@ impl Approval {
                 theme.style(Role::Error),
             ));
         }
-        if proposal.uses_vault() {
-            lines.push(Line::styled(
-                "uses a vault value: it runs on its own channel, not typed into the pane",
-                theme.style(Role::Muted),
-            ));
+        match &proposal.placement {
+            Some(Err(why)) => lines.push(Line::styled(
+                format!("✗ lumen will refuse to run this: {why}"),
+                theme.style(Role::Error),
+            )),
+            Some(Ok(quiet)) => {
+                lines.push(Line::styled(
+                    "uses a vault value: it runs on its own channel, not typed into the pane",
+                    theme.style(Role::Muted),
+                ));
+                if !quiet {
+                    lines.push(Line::styled(
+                        "its output is shown to you, not sent to the model (Ctrl-r in the \
+                         copilot pane releases it)",
+                        theme.style(Role::Muted),
+                    ));
+                }
+            }
+            None => {}
         }
         lines.push(Line::raw(""));
         let key = theme.style(Role::StatusKey);

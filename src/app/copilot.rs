@@ -61,6 +61,9 @@ struct Convo {
     capture: Option<(usize, Capture)>,
     /// Work held back until facts arrive or the vault opens.
     waiting: Option<(Waiting, Vec<Do>)>,
+    /// Exec'd proposals whose output may go to the model unasked (no vault value, or values
+    /// only given to programs known not to print them); the rest is withheld.
+    quiet: HashMap<usize, bool>,
 }
 
 /// All copilot state of the app.
@@ -265,6 +268,7 @@ impl App {
                 generation: 0,
                 capture: None,
                 waiting: None,
+                quiet: HashMap::new(),
             })
     }
 
@@ -284,6 +288,7 @@ impl App {
             CopilotOutcome::Stop => self.copilot_stop(terminal),
             CopilotOutcome::ShowContext => self.copilot_show_context(terminal),
             CopilotOutcome::NextProfile => self.copilot_next_profile(),
+            CopilotOutcome::Release => self.copilot_release(terminal),
             CopilotOutcome::Close => self.close_pane(copilot),
         }
     }
@@ -609,6 +614,15 @@ impl App {
                 "vault values are only used on SSH hosts, over their own channel",
             );
         };
+        // Where the placeholders stand needs no vault: refuse before asking to unlock it.
+        let host = self.pane_host(terminal);
+        if let Err(refusal) = crate::ai::placeholders::check_placement(command, &host) {
+            self.history(terminal, vec![decision_record(&host, command, "refused")]);
+            return self
+                .convo(terminal)
+                .session
+                .refuse(proposal, &refusal.to_string());
+        }
         if !self.vault.is_unlocked() {
             self.convo(terminal).waiting = Some((
                 Waiting::Vault,
@@ -620,7 +634,6 @@ impl App {
             self.ask_unlock_for_copilot();
             return Vec::new();
         }
-        let host = self.pane_host(terminal);
         let groups = self
             .inventory
             .get(&host)
@@ -637,6 +650,7 @@ impl App {
         match resolved {
             Ok(Ok(approved)) => {
                 self.history(terminal, vec![decision_record(&host, command, "approved")]);
+                self.convo(terminal).quiet.insert(proposal, approved.quiet);
                 self.effects.push(Effect::Ai(Box::new(AiJob::Exec {
                     pane: terminal,
                     proposal,
@@ -762,7 +776,9 @@ impl App {
         }
     }
 
-    /// An exec'd command finished: its output (redacted) goes to the pane and the model.
+    /// An exec'd command finished: its output (redacted) goes to the pane, and to the model
+    /// only when the command is of a shape known not to print the vault values it got (no
+    /// redaction can recognise every transformation of a value).
     pub(crate) fn copilot_exec_done(
         &mut self,
         terminal: PaneId,
@@ -773,7 +789,53 @@ impl App {
             Ok(t) => t,
             Err(e) => format!("[lumen could not run it: {e}]"),
         };
-        self.command_output(terminal, proposal, &text);
+        let quiet = self
+            .copilot
+            .convos
+            .get_mut(&terminal)
+            .and_then(|c| c.quiet.remove(&proposal))
+            .unwrap_or(false);
+        if quiet {
+            self.command_output(terminal, proposal, &text);
+            return;
+        }
+        let shown = prepare(&text, &self.secrets()).text;
+        let command = self
+            .copilot
+            .session(terminal)
+            .and_then(|s| s.proposal(proposal))
+            .map(|p| p.command.clone())
+            .unwrap_or_default();
+        self.history_text(
+            terminal,
+            "output",
+            format!("$ {command}\n{}", crate::ai::copilot::OUTPUT_WITHHELD),
+        );
+        let todo = self
+            .convo(terminal)
+            .session
+            .command_withheld(proposal, shown);
+        self.copilot_do(terminal, todo);
+    }
+
+    /// Ctrl-r: the operator sends the newest withheld output to the model, redacted again.
+    fn copilot_release(&mut self, terminal: PaneId) {
+        self.dirty = true;
+        if self.copilot.setup.is_none() || self.copilot.unavailable.is_some() {
+            return;
+        }
+        let secrets = self.secrets();
+        let released = self
+            .convo(terminal)
+            .session
+            .release(|t| prepare(t, &secrets).text);
+        match released {
+            Ok((todo, sent)) => {
+                self.history_text(terminal, "output", sent);
+                self.copilot_do(terminal, vec![todo]);
+            }
+            Err(e) => self.convo(terminal).session.note(e.to_string()),
+        }
     }
 
     /// What an approved command printed: redacted, kept in the history, given to the model.

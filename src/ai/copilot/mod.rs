@@ -19,7 +19,7 @@ pub use context::{
 };
 pub use facts::{FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT, parse_facts};
 pub use history::{HistoryRecord, append as append_history, history_path, read as read_history};
-pub use session::{Do, Proposal, ProposalState, Session, SessionError};
+pub use session::{Do, OUTPUT_WITHHELD, Proposal, ProposalState, Session, SessionError};
 
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,13 @@ pub enum Item {
     Proposal(Box<Proposal>),
     /// What an approved command printed (redacted), as the model will see it.
     Output { command: String, text: String },
+    /// What a command that received a vault value printed (redacted), shown to the operator
+    /// only: the model was told it was withheld, until the operator releases it.
+    Withheld {
+        command: String,
+        text: String,
+        released: bool,
+    },
     /// lumen's own note (steps used, a warning about the screen, a stop).
     Notice(String),
     /// A failure the operator can act on (bad key, no route, quota…).

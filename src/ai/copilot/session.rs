@@ -11,6 +11,11 @@ use crate::ai::risk::{Assessment, Reason, Risk, assess};
 /// The text of a placeholder's start: a command holding one runs on an exec channel.
 const PLACEHOLDER_START: &str = "{{vault:";
 
+/// What the model is told in place of the output of a command that received a vault value.
+pub const OUTPUT_WITHHELD: &str = "[output withheld: this command received a vault value, so \
+    its output may hold the value in a form lumen cannot mask; the operator has seen it and \
+    can release it to you]";
+
 /// What the app must do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Do {
@@ -56,19 +61,31 @@ pub struct Proposal {
     pub assessment: Assessment,
     /// Text addressed to an AI found in what the model was shown for this turn.
     pub injection: Vec<String>,
+    /// For a command with vault placeholders, lumen's judgement of where they stand (without
+    /// the vault): `Ok(quiet)` when they are all where a known program takes a secret
+    /// (`quiet`: its output may go to the model unasked), `Err(why)` when lumen will refuse it.
+    pub placement: Option<Result<bool, String>>,
     pub edited: bool,
     pub state: ProposalState,
 }
 
 impl Proposal {
-    fn new(call_id: String, command: String, explanation: String, injection: Vec<String>) -> Self {
+    fn new(
+        host: &str,
+        call_id: String,
+        command: String,
+        explanation: String,
+        injection: Vec<String>,
+    ) -> Self {
         let assessment = verdict(&command, &injection);
+        let placement = placement(&command, host);
         Self {
             call_id,
             command,
             explanation,
             assessment,
             injection,
+            placement,
             edited: false,
             state: ProposalState::Pending,
         }
@@ -102,6 +119,14 @@ fn verdict(command: &str, injection: &[String]) -> Assessment {
     a
 }
 
+fn placement(command: &str, host: &str) -> Option<Result<bool, String>> {
+    command.contains(PLACEHOLDER_START).then(|| {
+        crate::ai::placeholders::check_placement(command, host)
+            .map(|v| v.quiet)
+            .map_err(|r| r.to_string())
+    })
+}
+
 /// Why the session refused a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
@@ -115,6 +140,8 @@ pub enum SessionError {
     NotPending,
     #[error("this command is high risk: type the host's name ({host}) to run it")]
     ConfirmationNeeded { host: String },
+    #[error("there is no withheld output to release")]
+    NothingWithheld,
 }
 
 /// What the session is doing.
@@ -391,6 +418,7 @@ impl Session {
             PROPOSE_COMMAND_TOOL => match ProposeCommand::from_arguments(&call.arguments) {
                 Ok(p) => {
                     let proposal = Proposal::new(
+                        &self.host,
                         call.id,
                         p.command.trim().to_string(),
                         p.explanation,
@@ -482,9 +510,11 @@ impl Session {
 
     /// The operator edited proposal `n`'s command: lumen assesses it again.
     pub fn edit(&mut self, n: usize, command: &str) -> Result<(), SessionError> {
+        let host = self.host.clone();
         let p = self.pending_mut(n)?;
         p.command = command.trim().to_string();
         p.assessment = verdict(&p.command, &p.injection);
+        p.placement = placement(&p.command, &host);
         p.edited = true;
         let state = p.state.clone();
         self.set_state(n, state);
@@ -528,6 +558,62 @@ impl Session {
             text: output.clone(),
         });
         self.tool_result(&id, format!("$ {command}\n{output}"))
+    }
+
+    /// Proposal `n` received a vault value and ran; `shown` (redacted) is for the operator
+    /// only. The model hears that the output was withheld and may be released.
+    pub fn command_withheld(&mut self, n: usize, shown: String) -> Vec<Do> {
+        let Some(p) = self.proposals.get(n) else {
+            return Vec::new();
+        };
+        let (id, command) = (p.call_id.clone(), p.command.clone());
+        self.set_state(n, ProposalState::Done);
+        self.items.push(Item::Withheld {
+            command: command.clone(),
+            text: shown,
+            released: false,
+        });
+        self.tool_result(&id, format!("$ {command}\n{OUTPUT_WITHHELD}"))
+    }
+
+    /// The operator releases the newest withheld output to the model, through `redact`; the
+    /// model gets it as the operator's message and answers. Returns the request to send and
+    /// the text the model sees.
+    pub fn release(
+        &mut self,
+        redact: impl Fn(&str) -> String,
+    ) -> Result<(Do, String), SessionError> {
+        if self.policy == AiPolicy::Off {
+            return Err(SessionError::Off {
+                host: self.host.clone(),
+            });
+        }
+        if self.is_busy() {
+            return Err(SessionError::Busy);
+        }
+        let Some((command, text)) = self.items.iter_mut().rev().find_map(|i| match i {
+            Item::Withheld {
+                command,
+                text,
+                released,
+            } if !*released => {
+                *released = true;
+                Some((command.clone(), text.clone()))
+            }
+            _ => None,
+        }) else {
+            return Err(SessionError::NothingWithheld);
+        };
+        let sent = format!(
+            "The operator released the output of `{command}` (withheld before because it \
+             received a vault value):\n{}",
+            redact(&text)
+        );
+        self.note(format!("released to the model: the output of {command}"));
+        self.messages.push(Message::User(sent.clone()));
+        self.steps = 0;
+        self.busy = Busy::Streaming;
+        Ok((Do::Request, sent))
     }
 
     /// The answer to tool call `call_id` (scrollback served, a command's output, a refusal).

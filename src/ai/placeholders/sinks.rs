@@ -1,6 +1,7 @@
-//! Where a placeholder's value would go. Values flow through words, variables (`X={{…}}`),
-//! files written and read, command substitution and pipes; a command that receives one is
-//! checked against the sinks that would let it leave the bound host or be seen.
+//! The second layer behind the allow-list of `consumers`: where a placeholder's value would
+//! go. Values flow through words, variables (`X={{…}}`), files written and read, command
+//! substitution and pipes; a command that receives one is checked against the sinks that would
+//! let it leave the bound host or be seen. A command passes only if both layers agree.
 
 use super::{PLACEHOLDER, Refusal};
 use crate::ai::risk::is_world_readable;
@@ -286,7 +287,7 @@ fn destinations(c: &Command) -> Vec<String> {
 }
 
 /// The host of `scheme://[user[:pass]@]host[:port]/…`.
-fn url_host(word: &str) -> Option<String> {
+pub(super) fn url_host(word: &str) -> Option<String> {
     let (_, rest) = word.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     let host_port = authority.rsplit('@').next().unwrap_or(authority);

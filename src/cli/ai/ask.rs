@@ -187,6 +187,12 @@ fn records(
             Item::Output { command, text } => {
                 HistoryRecord::new(host, "output", format!("$ {command}\n{text}"))
             }
+            // Not the model's to see, so not the history's either.
+            Item::Withheld { command, .. } => HistoryRecord::new(
+                host,
+                "output",
+                format!("$ {command}\n{}", crate::ai::copilot::OUTPUT_WITHHELD),
+            ),
             Item::Notice(n) => HistoryRecord::new(host, "notice", n.clone()),
             Item::Error(e) => HistoryRecord::new(host, "error", e.clone()),
         })

@@ -22,6 +22,9 @@ pub enum CopilotOutcome {
     ShowContext,
     /// Switch to the next `[ai.profiles]` profile.
     NextProfile,
+    /// Ctrl-r: send the newest withheld output (of a command that got a vault value) to the
+    /// model.
+    Release,
     /// Close the pane.
     Close,
 }
@@ -77,6 +80,7 @@ impl CopilotPane {
             }
             KeyCode::Char('o') if ctrl => return CopilotOutcome::ShowContext,
             KeyCode::Char('p') if ctrl => return CopilotOutcome::NextProfile,
+            KeyCode::Char('r') if ctrl => return CopilotOutcome::Release,
             KeyCode::PageUp => self.scroll = self.scroll.saturating_add(10),
             KeyCode::PageDown => self.scroll = self.scroll.saturating_sub(10),
             _ => {

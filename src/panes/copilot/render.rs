@@ -146,20 +146,25 @@ pub fn transcript_lines(items: &[Item], width: usize, theme: &Theme) -> Vec<Line
                     out.push(Line::styled(format!("· {}", r.text), muted));
                 }
             }
+            Item::Withheld {
+                command,
+                text,
+                released,
+            } => {
+                let state = if *released {
+                    "released to the model"
+                } else {
+                    "withheld from the model: it received a vault value; Ctrl-r releases it"
+                };
+                out.push(Line::styled(
+                    format!("output of {command} ({state}):"),
+                    theme.style(Role::StatusKey),
+                ));
+                output_lines(text, width, *released, muted, &mut out);
+            }
             Item::Output { command, text } => {
                 out.push(Line::styled(format!("output of {command}:"), muted));
-                let lines: Vec<&str> = text.lines().collect();
-                let shown = lines.len().min(OUTPUT_LINES);
-                for l in &lines[..shown] {
-                    let cut: String = l.chars().take(width).collect();
-                    out.push(Line::styled(cut, muted));
-                }
-                if lines.len() > shown {
-                    out.push(Line::styled(
-                        format!("… {} more lines (sent to the model)", lines.len() - shown),
-                        muted,
-                    ));
-                }
+                output_lines(text, width, true, muted, &mut out);
             }
             Item::Notice(n) => {
                 for l in wrap(n, width) {
@@ -174,6 +179,27 @@ pub fn transcript_lines(items: &[Item], width: usize, theme: &Theme) -> Vec<Line
         }
     }
     out
+}
+
+/// The first [`OUTPUT_LINES`] lines of a command's output, cut to `width`.
+fn output_lines(text: &str, width: usize, sent: bool, style: Style, out: &mut Vec<Line<'static>>) {
+    let lines: Vec<&str> = text.lines().collect();
+    let shown = lines.len().min(OUTPUT_LINES);
+    for l in &lines[..shown] {
+        let cut: String = l.chars().take(width).collect();
+        out.push(Line::styled(cut, style));
+    }
+    if lines.len() > shown {
+        let whose = if sent {
+            "sent to the model"
+        } else {
+            "not sent"
+        };
+        out.push(Line::styled(
+            format!("… {} more lines ({whose})", lines.len() - shown),
+            style,
+        ));
+    }
 }
 
 impl CopilotPane {
@@ -216,7 +242,7 @@ impl CopilotPane {
             .borders(Borders::TOP)
             .border_style(theme.style(Role::Border))
             .title(Span::styled(
-                " Enter send · Alt-Enter newline · Esc stop · C-o context · C-p profile ",
+                " Enter send · Alt-Enter newline · Esc stop · C-o context · C-p profile · C-r release ",
                 theme.style(Role::Muted),
             ));
         let inner = block.inner(prompt);
@@ -243,5 +269,25 @@ mod tests {
         let long = wrap(&"y".repeat(20), 8);
         assert_eq!(long, ["yyyyyyyy", "yyyyyyyy", "yyyy"]);
         assert_eq!(wrap("one\ntwo", 10), ["one", "two"]);
+    }
+
+    #[test]
+    fn withheld_output_says_so_and_how_to_release_it() {
+        let text = |released| {
+            let item = Item::Withheld {
+                command: "sudo -S id".into(),
+                text: "uid=0".into(),
+                released,
+            };
+            transcript_lines(&[item], 200, &Theme::builtin())
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let held = text(false);
+        assert!(held.contains("withheld from the model") && held.contains("Ctrl-r"));
+        assert!(held.contains("uid=0"), "the operator sees it: {held}");
+        assert!(text(true).contains("released to the model"));
     }
 }
