@@ -13,7 +13,10 @@ use std::time::Duration;
 fn the_demo_scan_shows_made_up_advisories_against_installed_packages() {
     let dir = tempfile::tempdir().unwrap();
     let t = Tmux::demo(dir.path());
-    let s = t.wait_text("Welcome to the lumen demo");
+    // The welcome may be caught half drawn: wait for its end, then read it.
+    let s = t.wait_for("the whole welcome", |s| {
+        s.contains("Welcome to the lumen demo") && s.contains("removed when lumen exits")
+    });
     assert!(
         s.contains("made up"),
         "the welcome says the advisories are made up:\n{s}"
