@@ -34,48 +34,48 @@ fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("valid detector pattern")
 }
 
-/// Tokens with a fixed, documented prefix. The whole match is the secret.
+/// Tokens with a fixed, documented prefix. The whole match is the secret. The patterns do
+/// not start at a word boundary: a token glued to a word (`xsk_live_…`) is still a token, when
+/// it looks random (see [`tokens`]).
 static TOKENS: LazyLock<Vec<(SecretKind, Regex)>> = LazyLock::new(|| {
     vec![
         (
             SecretKind::AwsAccessKey,
             re(
-                r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}(?-u:\b)",
+                r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}(?-u:\b)",
             ),
         ),
         (
             SecretKind::GithubToken,
-            re(
-                r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?-u:\b)",
-            ),
+            re(r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?-u:\b)"),
         ),
         (
             SecretKind::GitlabToken,
             re(
-                r"(?-u:\b)(?:(?:glpat|glptt|gldt|glrt|glcbt|glsoat|glffct|glimt|glagent|gloas|glft|glsa)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})",
+                r"(?:(?:glpat|glptt|gldt|glrt|glcbt|glsoat|glffct|glimt|glagent|gloas|glft|glsa)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})",
             ),
         ),
         (
             SecretKind::SlackToken,
             re(
-                r"(?-u:\b)(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,})|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
+                r"(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,})|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
             ),
         ),
-        (SecretKind::OpenaiKey, re(r"(?-u:\b)sk-[A-Za-z0-9_\-]{20,}")),
+        (SecretKind::OpenaiKey, re(r"sk-[A-Za-z0-9_\-]{20,}")),
         (
             SecretKind::GoogleKey,
             re(
-                r"(?-u:\b)(?:AIza[0-9A-Za-z_\-]{35}|ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,}|1//0[0-9A-Za-z_\-]{30,})",
+                r"(?:AIza[0-9A-Za-z_\-]{35}|ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,}|1//0[0-9A-Za-z_\-]{30,})",
             ),
         ),
         (
             SecretKind::Jwt,
-            re(r"(?-u:\b)eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
+            re(r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
         ),
         (
             SecretKind::Token,
             re(
-                r"(?-u:\b)(?:[rsp]k_(?:live|test)_[0-9A-Za-z]{20,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{40,}|hf_[A-Za-z]{30,}|SG\.[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|dop_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_\-]{24,}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})",
+                r"(?:[rsp]k_(?:live|test)_[0-9A-Za-z]{20,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{40,}|hf_[A-Za-z]{30,}|SG\.[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|dop_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_\-]{24,}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})",
             ),
         ),
     ]
@@ -122,18 +122,8 @@ static PASSWORD_TOOLS: LazyLock<Regex> = LazyLock::new(|| {
 /// to text containing a vault value.
 pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {
     pem_blocks(text, hits);
-    for (kind, re) in TOKENS.iter() {
-        for m in re.find_iter(text) {
-            let kind = match kind {
-                SecretKind::OpenaiKey if m.as_str().starts_with("sk-ant-") => {
-                    SecretKind::AnthropicKey
-                }
-                SecretKind::OpenaiKey if !mixed(&m.as_str()[3..]) => continue,
-                k => *k,
-            };
-            hits.push(Hit::new(m.start(), m.end(), kind));
-        }
-    }
+    key_runs(text, hits);
+    tokens(text, hits);
     for c in URL_PASSWORD.captures_iter(text) {
         if let Some(p) = c.get(1).filter(|p| !is_placeholder(p.as_str())) {
             hits.push(Hit::new(p.start(), p.end(), SecretKind::UrlPassword));
@@ -166,6 +156,113 @@ pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>)
     }
     cli_passwords(text, hits);
     long_tokens(text, secrets, hits);
+}
+
+/// Tokens in a documented format ([`TOKENS`]). One glued to a word (`xsk_live_…`, `idghp_…`)
+/// counts only when it looks random (upper case and digits), so `disk-usage-report-2024`
+/// is not an OpenAI key.
+pub(crate) fn tokens(text: &str, hits: &mut Vec<Hit>) {
+    let b = text.as_bytes();
+    for (kind, re) in TOKENS.iter() {
+        for m in re.find_iter(text) {
+            let kind = match kind {
+                SecretKind::OpenaiKey if m.as_str().starts_with("sk-ant-") => {
+                    SecretKind::AnthropicKey
+                }
+                SecretKind::OpenaiKey if !mixed(&m.as_str()[3..]) => continue,
+                k => *k,
+            };
+            let glued = m.start() > 0 && b[m.start() - 1].is_ascii_alphanumeric();
+            let t = m.as_str().as_bytes();
+            if glued && !(t.iter().any(u8::is_ascii_uppercase) && t.iter().any(u8::is_ascii_digit))
+            {
+                continue;
+            }
+            hits.push(Hit::new(m.start(), m.end(), kind));
+        }
+    }
+}
+
+/// Widths of the base64 lines of private keys: PEM (PKCS#1, PKCS#8, SEC1) 64, OpenSSH's own
+/// format 70, MIME-wrapped (`base64` of a key file) 76.
+const KEY_WIDTHS: [usize; 3] = [64, 70, 76];
+
+/// A run of base64 lines of key width is a private key even without its `-----BEGIN` line
+/// (cut off by a window, scrolled out of the scrollback): two full-width lines or more, or
+/// any such lines right above a `-----END … PRIVATE KEY-----`. A run under a header that
+/// says it is public (`-----BEGIN CERTIFICATE-----`) is left alone.
+fn key_runs(text: &str, hits: &mut Vec<Hit>) {
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((pos, line));
+        pos += line.len();
+    }
+    let full = |l: &str, w: usize| {
+        let t = l.trim();
+        let b = t.as_bytes();
+        t.len() == w
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+            && b.iter().any(u8::is_ascii_uppercase)
+            && b.iter().any(u8::is_ascii_lowercase)
+            && b.iter().any(u8::is_ascii_digit)
+    };
+    let short = |l: &str, w: usize| {
+        let t = l.trim();
+        !t.is_empty()
+            && t.len() <= w
+            && t.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+    };
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(&w) = KEY_WIDTHS.iter().find(|&&w| full(lines[i].1, w)) else {
+            // The last, shorter line of a key whose other lines are gone, above its END.
+            if short(lines[i].1, 76)
+                && lines.get(i + 1).is_some_and(|(_, l)| private_end(l))
+                && !lines[i].1.trim().bytes().all(|c| c == b'=')
+            {
+                hits.push(Hit::new(
+                    lines[i].0,
+                    line_end(lines[i]),
+                    SecretKind::PrivateKey,
+                ));
+            }
+            i += 1;
+            continue;
+        };
+        let first = i;
+        while i < lines.len() && full(lines[i].1, w) {
+            i += 1;
+        }
+        let count = i - first;
+        if i < lines.len() && short(lines[i].1, w) && !lines[i].1.contains("-----") {
+            i += 1;
+        }
+        let ends = lines.get(i).is_some_and(|(_, l)| private_end(l));
+        let public = first > 0 && {
+            let above = lines[first - 1].1.trim();
+            above.starts_with("-----BEGIN") && !above.contains("PRIVATE KEY")
+        };
+        if (count >= 2 || ends) && !public {
+            hits.push(Hit::new(
+                lines[first].0,
+                line_end(lines[i - 1]),
+                SecretKind::PrivateKey,
+            ));
+        }
+    }
+}
+
+/// Where a line's text ends (before its newline).
+fn line_end((start, line): (usize, &str)) -> usize {
+    start + line.trim_end_matches(['\n', '\r']).len()
+}
+
+fn private_end(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with("-----END ") && t.contains("PRIVATE KEY")
 }
 
 /// Words whose presence (any case) makes a line worth the slower patterns.

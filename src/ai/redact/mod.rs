@@ -19,6 +19,7 @@ pub use terminal::{is_invisible, visible_text};
 
 use detect::Hit;
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 /// What was masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -103,6 +104,73 @@ pub fn prepare(input: impl AsRef<[u8]>, secrets: &Secrets) -> Redacted {
 
 /// Mask secrets in text that is already clean (no escape sequences to strip).
 pub fn mask(text: &str, secrets: &Secrets) -> Redacted {
+    resolve(text, hits(text, secrets))
+}
+
+/// Mask secrets in `text`, and also the values masked in some other text (`known`): the
+/// operator's question that repeats, bare, a password seen on the screen.
+pub fn mask_known(text: &str, secrets: &Secrets, known: &Known) -> Redacted {
+    let text = visible_text(text.as_bytes());
+    let mut found = hits(&text, secrets);
+    for (kind, value) in &known.values {
+        for (i, _) in text.match_indices(value.as_str()) {
+            found.push(Hit::new(i, i + value.len(), *kind));
+        }
+    }
+    resolve(&text, found)
+}
+
+/// Values the detectors masked in a text (a password on a command line, a token), kept to
+/// mask them wherever they appear bare. Holds the values only as long as it lives, wiped on
+/// drop; `Debug` shows how many.
+#[derive(Default)]
+pub struct Known {
+    values: Vec<(SecretKind, Zeroizing<String>)>,
+}
+
+impl std::fmt::Debug for Known {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Known({} values)", self.values.len())
+    }
+}
+
+impl Known {
+    /// What the detectors mask in `input` (terminal bytes or text).
+    pub fn from_text(input: impl AsRef<[u8]>, secrets: &Secrets) -> Known {
+        let text = visible_text(input.as_ref());
+        let mut values: Vec<(SecretKind, Zeroizing<String>)> = Vec::new();
+        for h in hits(&text, secrets) {
+            if let Some(v) = repeatable(&text, &h)
+                && !values.iter().any(|(_, x)| x.as_str() == v)
+            {
+                values.push((h.kind, Zeroizing::new(v.to_string())));
+            }
+        }
+        Known { values }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Values shorter than this are not looked for again elsewhere.
+const MIN_REPEAT_LEN: usize = 4;
+
+/// The text of a detector's hit, if it is worth masking where it appears again: one line,
+/// not a vault value (those are found anyway), not too short.
+fn repeatable<'t>(text: &'t str, h: &Hit) -> Option<&'t str> {
+    let v = text.get(h.start..h.end)?;
+    (h.vault.is_none()
+        && v.len() >= MIN_REPEAT_LEN
+        && !v.contains('\n')
+        && !detect::is_placeholder(v))
+    .then_some(v)
+}
+
+/// Every span to mask in `text`: vault values, the detectors' finds, those split across two
+/// lines, and each value a detector found wherever else it appears in the text.
+fn hits(text: &str, secrets: &Secrets) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     for (s, e, name, form) in secrets.find(text.as_bytes()) {
         let (s, e) = match form {
@@ -117,7 +185,81 @@ pub fn mask(text: &str, secrets: &Secrets) -> Redacted {
         });
     }
     detect::detect(text, Some(secrets), &mut hits);
-    resolve(text, hits)
+    across_lines(text, secrets, &mut hits);
+    let again: Vec<(SecretKind, &str)> = hits
+        .iter()
+        .filter_map(|h| repeatable(text, h).map(|v| (h.kind, v)))
+        .collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for (kind, v) in again {
+        if seen.contains(&v) {
+            continue;
+        }
+        seen.push(v);
+        for (i, _) in text.match_indices(v) {
+            hits.push(Hit::new(i, i + v.len(), kind));
+        }
+    }
+    hits
+}
+
+/// Vault values and tokens broken by a line end (`fold`, a hard-wrapped log line): looked
+/// for in the text with its line ends taken out; a find that spans one is masked on each
+/// line it touches, so the lines stay lines.
+fn across_lines(text: &str, secrets: &Secrets, hits: &mut Vec<Hit>) {
+    if !text.contains('\n') {
+        return;
+    }
+    // Taking out ASCII bytes keeps the text valid UTF-8.
+    let mut joined = String::with_capacity(text.len());
+    let mut origin: Vec<usize> = Vec::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if c == '\n' || c == '\r' {
+            continue;
+        }
+        joined.push(c);
+        origin.extend(std::iter::repeat_n(i, c.len_utf8()));
+    }
+    let mut found: Vec<(Hit, secrets::Form)> = Vec::new();
+    for (s, e, name, form) in secrets.find(joined.as_bytes()) {
+        let hit = Hit {
+            start: s,
+            end: e,
+            kind: SecretKind::Vault,
+            vault: Some(name.to_string()),
+        };
+        found.push((hit, form));
+    }
+    let mut tokens = Vec::new();
+    detect::tokens(&joined, &mut tokens);
+    found.extend(tokens.into_iter().map(|h| (h, secrets::Form::Plain)));
+    for (h, form) in found.into_iter().filter(|(h, _)| h.start < h.end) {
+        let (Some(&start), Some(&last)) = (origin.get(h.start), origin.get(h.end - 1)) else {
+            continue;
+        };
+        let end = ceil_boundary(text, last + 1);
+        if !text[start..end].contains('\n') {
+            continue; // on one line: the first pass has it
+        }
+        // An encoded form is masked as the whole token, on the lines it touches only.
+        let (start, end) = match form {
+            secrets::Form::Encoded => widen(text, start, end),
+            secrets::Form::Plain => (start, end),
+        };
+        let mut pos = start;
+        for piece in text[start..end].split('\n') {
+            let trimmed = piece.trim_end_matches('\r');
+            if !trimmed.is_empty() {
+                hits.push(Hit {
+                    start: pos,
+                    end: pos + trimmed.len(),
+                    kind: h.kind,
+                    vault: h.vault.clone(),
+                });
+            }
+            pos += piece.len() + 1;
+        }
+    }
 }
 
 /// Encoded forms are masked as the whole token they sit in.
