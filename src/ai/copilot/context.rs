@@ -6,7 +6,7 @@
 use super::session::Session;
 use crate::ai::inject::{detect, wrap_untrusted};
 use crate::ai::provider::{ChatRequest, Message, PROPOSE_COMMAND, READ_SCROLLBACK};
-use crate::ai::redact::{Secrets, prepare};
+use crate::ai::redact::{Known, Redacted, Secrets, mask_known, prepare};
 use crate::vault::Kind;
 
 /// The longest answer asked for.
@@ -43,7 +43,8 @@ pub struct Context<'a> {
     pub facts: Option<&'a HostFacts>,
     /// The host's last scan summary, if it was scanned.
     pub scan_summary: Option<&'a str>,
-    /// The pane's screen and scrollback, last lines last.
+    /// The pane's screen and scrollback, last lines last: more than `max_lines` (the app
+    /// reads four times as many), so that what the trim cuts is masked whole first.
     pub lines: &'a [String],
     /// How many lines of them to send at most (`context_lines`).
     pub max_lines: usize,
@@ -136,15 +137,45 @@ pub fn trim_lines(lines: &[String], max: usize) -> Vec<String> {
     out
 }
 
+/// Lines of scrollback read above what `read_scrollback` returns, so that a private key the
+/// cut would halve is still seen whole (with its `-----BEGIN` line) when it is masked. A
+/// 16384-bit RSA key in PEM is about 200 lines.
+pub const KEY_LOOKBEHIND: usize = 200;
+
+/// `lines` masked as a whole, then cut: a secret spanning lines (a private key) is masked
+/// before the cut could leave part of it without the line that identifies it. Returns the
+/// masked lines and how many secrets were masked.
+fn mask_lines(lines: &[String], secrets: &Secrets) -> (Vec<String>, usize) {
+    let r = prepare(lines.join("\n"), secrets);
+    let out = r.text.split('\n').map(str::to_string).collect();
+    (out, r.redactions.len())
+}
+
+/// `read_scrollback`'s answer: the last `n` of `lines` (which should reach
+/// [`KEY_LOOKBEHIND`] lines further back), masked before they are cut.
+pub fn redact_scrollback(lines: &[String], n: usize, secrets: &Secrets) -> String {
+    let (masked, _) = mask_lines(lines, secrets);
+    let from = masked.len().saturating_sub(n);
+    masked[from..].join("\n")
+}
+
+/// The operator's question as the model may see it: vault values masked, secrets in known
+/// formats, and any value masked on the screen (`lines`) that the question repeats bare.
+pub fn redact_question(question: &str, lines: &[String], secrets: &Secrets) -> Redacted {
+    let known = Known::from_text(lines.join("\n"), secrets);
+    mask_known(question, secrets, &known)
+}
+
 /// Build the request for `session` with fresh `ctx`.
 pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
-    let mut masked = 0;
+    // Masked over every line read, then trimmed: the trim may cut a key's header off.
+    let (lines, mut masked) = mask_lines(ctx.lines, ctx.secrets);
     let mut clean = |text: &str| {
         let r = prepare(text, ctx.secrets);
         masked += r.redactions.len();
         r.text
     };
-    let screen = clean(&trim_lines(ctx.lines, ctx.max_lines).join("\n"));
+    let screen = trim_lines(&lines, ctx.max_lines).join("\n");
     let facts = ctx.facts.map(|f| clean(&f.text));
     let scan = ctx.scan_summary.map(&mut clean);
     let injection: Vec<String> = detect(&screen)
