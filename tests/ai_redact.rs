@@ -308,6 +308,18 @@ fn tokens_split_across_lines_or_glued_to_a_word_are_masked() {
             out.text
         );
     }
+    // A token at a line's end does not run on into the next line's name.
+    let env = "OPENAI_API_KEY=sk-proj-4fT9xQ2mP7vL1nK8wR3yZ6bD0cH5jG9sE2aU\n\
+               ANTHROPIC_API_KEY=sk-ant-api03-Zq3Xw8Vn2Lm7Kp4Rt9Ys1Bd6Fh0Jc5Ge2Au8Io\n\
+               STRIPE_SECRET=sk_live_51Hx9Kq2mZ7vL1nP8wR4yB6c\nSESSION_SECRET=x\n";
+    let out = prepare(env.as_bytes(), &Secrets::new()).text;
+    for name in [
+        "\nANTHROPIC_API_KEY=",
+        "\nSTRIPE_SECRET=",
+        "\nSESSION_SECRET=",
+    ] {
+        assert!(out.contains(name), "{name:?} lost: {out}");
+    }
     // Words that only look like a prefix glued to something stay.
     for text in [
         "disk-usage-report-2024-01-02-and-more\n",

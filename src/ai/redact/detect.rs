@@ -4,7 +4,7 @@
 //! `mysql`, `sshpass` and the like, and base64 text that decodes to any of these.
 
 use super::{SecretKind, Secrets};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use std::sync::LazyLock;
 
 /// A span of the text to mask.
@@ -156,6 +156,18 @@ pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>)
     }
     cli_passwords(text, hits);
     long_tokens(text, secrets, hits);
+}
+
+/// All of [`TOKENS`] at once, to rule out short texts quickly.
+static ANY_TOKEN: LazyLock<RegexSet> = LazyLock::new(|| {
+    // The same constant patterns as TOKENS; an invalid one is a bug.
+    #[allow(clippy::expect_used)]
+    RegexSet::new(TOKENS.iter().map(|(_, r)| r.as_str())).expect("valid detector patterns")
+});
+
+/// Whether `text` may hold a token in a documented format.
+pub(crate) fn any_token(text: &str) -> bool {
+    ANY_TOKEN.is_match(text)
 }
 
 /// Tokens in a documented format ([`TOKENS`]). One glued to a word (`xsk_live_…`, `idghp_…`)

@@ -203,41 +203,19 @@ fn hits(text: &str, secrets: &Secrets) -> Vec<Hit> {
     hits
 }
 
-/// Vault values and tokens broken by a line end (`fold`, a hard-wrapped log line): looked
-/// for in the text with its line ends taken out; a find that spans one is masked on each
-/// line it touches, so the lines stay lines.
+/// Vault values and tokens broken by a line end (`fold`, a hard-wrapped log line), masked on
+/// each line they touch so the lines stay lines.
 fn across_lines(text: &str, secrets: &Secrets, hits: &mut Vec<Hit>) {
     if !text.contains('\n') {
         return;
     }
-    // Taking out ASCII bytes keeps the text valid UTF-8.
-    let mut joined = String::with_capacity(text.len());
-    let mut origin: Vec<usize> = Vec::with_capacity(text.len());
-    for (i, c) in text.char_indices() {
-        if c == '\n' || c == '\r' {
-            continue;
-        }
-        joined.push(c);
-        origin.extend(std::iter::repeat_n(i, c.len_utf8()));
+    // (start, end) in `text`, the hit, and how it was written.
+    let mut found: Vec<(usize, usize, Hit, secrets::Form)> = Vec::new();
+    if !secrets.is_empty() {
+        vault_across_lines(text, secrets, &mut found);
     }
-    let mut found: Vec<(Hit, secrets::Form)> = Vec::new();
-    for (s, e, name, form) in secrets.find(joined.as_bytes()) {
-        let hit = Hit {
-            start: s,
-            end: e,
-            kind: SecretKind::Vault,
-            vault: Some(name.to_string()),
-        };
-        found.push((hit, form));
-    }
-    let mut tokens = Vec::new();
-    detect::tokens(&joined, &mut tokens);
-    found.extend(tokens.into_iter().map(|h| (h, secrets::Form::Plain)));
-    for (h, form) in found.into_iter().filter(|(h, _)| h.start < h.end) {
-        let (Some(&start), Some(&last)) = (origin.get(h.start), origin.get(h.end - 1)) else {
-            continue;
-        };
-        let end = ceil_boundary(text, last + 1);
+    tokens_across_lines(text, &mut found);
+    for (start, end, h, form) in found {
         if !text[start..end].contains('\n') {
             continue; // on one line: the first pass has it
         }
@@ -258,6 +236,84 @@ fn across_lines(text: &str, secrets: &Secrets, hits: &mut Vec<Hit>) {
                 });
             }
             pos += piece.len() + 1;
+        }
+    }
+}
+
+/// Vault values in the text with its line ends taken out (a value may hold spaces, and be
+/// broken anywhere).
+fn vault_across_lines(
+    text: &str,
+    secrets: &Secrets,
+    found: &mut Vec<(usize, usize, Hit, secrets::Form)>,
+) {
+    // Taking out ASCII bytes keeps the text valid UTF-8. `cuts` holds, for each byte taken
+    // out, where in `joined` it was: a byte of `joined` is as many bytes further in `text`
+    // as there are cuts at or before it.
+    let mut joined = String::with_capacity(text.len());
+    let mut cuts: Vec<usize> = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(['\n', '\r']) {
+        joined.push_str(&rest[..i]);
+        cuts.push(joined.len());
+        rest = &rest[i + 1..];
+    }
+    joined.push_str(rest);
+    let origin = |j: usize| j + cuts.partition_point(|&p| p <= j);
+    for (s, e, name, form) in secrets.find(joined.as_bytes()) {
+        if s >= e {
+            continue;
+        }
+        let hit = Hit {
+            start: s,
+            end: e,
+            kind: SecretKind::Vault,
+            vault: Some(name.to_string()),
+        };
+        let (start, end) = (origin(s), ceil_boundary(text, origin(e - 1) + 1));
+        found.push((start, end, hit, form));
+    }
+}
+
+/// Tokens broken by a line end: the last word of each line joined to the first word of the
+/// next. A token pattern would run on into any word that starts the next line
+/// (`…sk-proj-…` then `ANTHROPIC_API_KEY=…`): a broken token ends where a word does.
+fn tokens_across_lines(text: &str, found: &mut Vec<(usize, usize, Hit, secrets::Form)>) {
+    let space = |c: char| c.is_ascii_whitespace();
+    let mut joint = String::new();
+    for (nl, _) in text.match_indices('\n') {
+        let before = if text[..nl].ends_with('\r') {
+            nl - 1
+        } else {
+            nl
+        };
+        let after = nl + 1;
+        let ws = text[..before].rfind(space).map_or(0, |i| i + 1);
+        let we = text[after..].find(space).map_or(text.len(), |i| after + i);
+        if ws == before || we == after {
+            continue;
+        }
+        joint.clear();
+        joint.push_str(&text[ws..before]);
+        joint.push_str(&text[after..we]);
+        if !detect::any_token(&joint) {
+            continue;
+        }
+        let split = before - ws;
+        let mut t = Vec::new();
+        detect::tokens(&joint, &mut t);
+        for h in t {
+            if h.start >= split || h.end <= split {
+                continue;
+            }
+            let end = after + (h.end - split);
+            let ends_word = text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_whitespace() || "\"',;)]}>".contains(c));
+            if ends_word {
+                found.push((ws + h.start, end, h, secrets::Form::Plain));
+            }
         }
     }
 }
