@@ -339,6 +339,7 @@ fn a_vault_value_split_across_lines_is_masked_on_both() {
     for text in [
         "pass: hunter2-th\ne-secret done\n".to_string(),
         "hunter2-the-\r\nsecret".to_string(),
+        "  value: hunter2-t\n    he-secret\n".to_string(),
         format!("blob {b1}\n{b2} end\n"),
     ] {
         let out = prepare(text.as_bytes(), &secrets);

@@ -317,7 +317,9 @@ impl App {
                 .note("no [ai] section in config.toml: nothing was sent");
             return;
         }
-        if !self.can_mask_vault() {
+        // A host with `ai = "off"` sends nothing anyway: the session says so below.
+        let off = self.convo(terminal).session.policy() == AiPolicy::Off;
+        if !off && !self.can_mask_vault() {
             self.convo(terminal)
                 .held
                 .push(Held::Ask(question.to_string()));

@@ -225,12 +225,18 @@ fn across_lines(text: &str, secrets: &Secrets, hits: &mut Vec<Hit>) {
             secrets::Form::Plain => (start, end),
         };
         let mut pos = start;
-        for piece in text[start..end].split('\n') {
-            let trimmed = piece.trim_end_matches('\r');
+        for (i, piece) in text[start..end].split('\n').enumerate() {
+            // A continuation line keeps its indentation.
+            let indent = if i == 0 {
+                0
+            } else {
+                piece.len() - piece.trim_start_matches([' ', '\t']).len()
+            };
+            let trimmed = piece[indent..].trim_end_matches('\r');
             if !trimmed.is_empty() {
                 hits.push(Hit {
-                    start: pos,
-                    end: pos + trimmed.len(),
+                    start: pos + indent,
+                    end: pos + indent + trimmed.len(),
                     kind: h.kind,
                     vault: h.vault.clone(),
                 });
@@ -240,8 +246,8 @@ fn across_lines(text: &str, secrets: &Secrets, hits: &mut Vec<Hit>) {
     }
 }
 
-/// Vault values in the text with its line ends taken out (a value may hold spaces, and be
-/// broken anywhere).
+/// Vault values in the text with its line ends (and the indentation after them) taken out:
+/// a value may hold spaces, and be broken anywhere.
 fn vault_across_lines(
     text: &str,
     secrets: &Secrets,
@@ -256,7 +262,16 @@ fn vault_across_lines(
     while let Some(i) = rest.find(['\n', '\r']) {
         joined.push_str(&rest[..i]);
         cuts.push(joined.len());
+        let newline = rest.as_bytes()[i] == b'\n';
         rest = &rest[i + 1..];
+        if newline {
+            let indented = rest.trim_start_matches([' ', '\t']);
+            cuts.extend(std::iter::repeat_n(
+                joined.len(),
+                rest.len() - indented.len(),
+            ));
+            rest = indented;
+        }
     }
     joined.push_str(rest);
     let origin = |j: usize| j + cuts.partition_point(|&p| p <= j);
