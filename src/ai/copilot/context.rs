@@ -269,6 +269,37 @@ mod tests {
     }
 
     #[test]
+    fn a_key_is_masked_before_the_trim_cuts_its_header_off() {
+        let body: Vec<String> = (0..40)
+            .map(|i| format!("{i:02}Ab3{}", "xY9+".repeat(15)))
+            .collect();
+        let mut all = lines(300);
+        all.push("-----BEGIN RSA PRIVATE KEY-----".into());
+        all.extend(body.iter().cloned());
+        all.push("-----END RSA PRIVATE KEY-----".into());
+        all.extend(lines(120));
+        let session = Session::new("db1", AiPolicy::Ask, 10, 2000);
+        let built = build_request(
+            &session,
+            &Context {
+                host: "db1",
+                facts: None,
+                scan_summary: None,
+                lines: &all,
+                max_lines: 200,
+                vault_entries: &[],
+                secrets: &Secrets::new(),
+                demo: false,
+            },
+        );
+        assert!(built.system.contains("[redacted:private-key]"));
+        assert!(body.iter().all(|l| !built.system.contains(&l[..16])));
+        let scrollback = redact_scrollback(&all, 130, &Secrets::new());
+        assert!(body.iter().all(|l| !scrollback.contains(&l[..16])));
+        assert_eq!(scrollback.lines().count(), 130);
+    }
+
+    #[test]
     fn the_request_is_redacted_fenced_and_lists_entry_names_only() {
         let session = Session::new("db1", AiPolicy::Ask, 10, 2000);
         let value = secrecy::SecretString::from("hunter2-very-secret");
