@@ -291,10 +291,11 @@ fn tokens_split_across_lines_or_glued_to_a_word_are_masked() {
         format!("{a}\r\n{b} trailing"),
         format!("key=x{stripe} end"),
         format!("xx{github}"),
+        "id=AKIA4XJ7Q2M9VL1NP8WR_prod".to_string(),
     ] {
         let out = prepare(text.as_bytes(), &Secrets::new());
         check_offsets(&out);
-        for s in [github, stripe] {
+        for s in [github, stripe, "AKIA4XJ7Q2M9VL1NP8WR"] {
             assert!(
                 leaks(&out.text, s, LEAK_WINDOW).is_empty(),
                 "{text:?} → {:?}",

@@ -41,9 +41,7 @@ static TOKENS: LazyLock<Vec<(SecretKind, Regex)>> = LazyLock::new(|| {
     vec![
         (
             SecretKind::AwsAccessKey,
-            re(
-                r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}(?-u:\b)",
-            ),
+            re(r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}"),
         ),
         (
             SecretKind::GithubToken,
