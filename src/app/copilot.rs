@@ -536,8 +536,9 @@ impl App {
         let setup = self.copilot.setup.as_ref()?;
         let (context_lines, demo) = (setup.config.context_lines, setup.demo);
         let lines = self
-            .terminal_lines(terminal, context_lines * 4)
+            .terminal_lines(terminal, context_lines * 4 + KEY_LOOKBEHIND)
             .unwrap_or_default();
+        let lookbehind = lines.len().saturating_sub(context_lines * 4);
         let secrets = self.secrets();
         let host = self.pane_host(terminal);
         let groups = self
@@ -568,6 +569,7 @@ impl App {
                 scan_summary: scan.as_deref(),
                 lines: &lines,
                 max_lines: context_lines,
+                lookbehind,
                 vault_entries: &entries,
                 secrets: &secrets,
                 demo,

@@ -6,7 +6,7 @@
 use super::session::Session;
 use crate::ai::inject::{detect, wrap_untrusted};
 use crate::ai::provider::{ChatRequest, Message, PROPOSE_COMMAND, READ_SCROLLBACK};
-use crate::ai::redact::{Known, Redacted, Secrets, mask_known, prepare};
+use crate::ai::redact::{Known, Redacted, Secrets, mask_known, mask_lines, prepare};
 use crate::vault::Kind;
 
 /// The longest answer asked for.
@@ -48,6 +48,9 @@ pub struct Context<'a> {
     pub lines: &'a [String],
     /// How many lines of them to send at most (`context_lines`).
     pub max_lines: usize,
+    /// How many of the first `lines` were read only so that a secret starting above the
+    /// window (a private key) is masked whole: never sent.
+    pub lookbehind: usize,
     /// Vault entries bound to the host: names and kinds only.
     pub vault_entries: &'a [(String, Kind)],
     /// Unlocked vault values to mask (empty when the vault is locked).
@@ -142,21 +145,12 @@ pub fn trim_lines(lines: &[String], max: usize) -> Vec<String> {
 /// 16384-bit RSA key in PEM is about 200 lines.
 pub const KEY_LOOKBEHIND: usize = 200;
 
-/// `lines` masked as a whole, then cut: a secret spanning lines (a private key) is masked
-/// before the cut could leave part of it without the line that identifies it. Returns the
-/// masked lines and how many secrets were masked.
-fn mask_lines(lines: &[String], secrets: &Secrets) -> (Vec<String>, usize) {
-    let r = prepare(lines.join("\n"), secrets);
-    let out = r.text.split('\n').map(str::to_string).collect();
-    (out, r.redactions.len())
-}
-
 /// `read_scrollback`'s answer: the last `n` of `lines` (which should reach
-/// [`KEY_LOOKBEHIND`] lines further back), masked before they are cut.
+/// [`KEY_LOOKBEHIND`] lines further back), masked as a whole before they are cut, so a
+/// secret spanning lines is masked even when the cut would leave only its middle.
 pub fn redact_scrollback(lines: &[String], n: usize, secrets: &Secrets) -> String {
-    let (masked, _) = mask_lines(lines, secrets);
-    let from = masked.len().saturating_sub(n);
-    masked[from..].join("\n")
+    let masked = mask_lines(lines, secrets);
+    masked.from(masked.len().saturating_sub(n)).join("\n")
 }
 
 /// The operator's question as the model may see it: vault values masked, secrets in known
@@ -169,7 +163,8 @@ pub fn redact_question(question: &str, lines: &[String], secrets: &Secrets) -> R
 /// Build the request for `session` with fresh `ctx`.
 pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
     // Masked over every line read, then trimmed: the trim may cut a key's header off.
-    let (lines, mut masked) = mask_lines(ctx.lines, ctx.secrets);
+    let all = mask_lines(ctx.lines, ctx.secrets);
+    let (lines, mut masked) = (all.from(ctx.lookbehind), all.masked);
     let mut clean = |text: &str| {
         let r = prepare(text, ctx.secrets);
         masked += r.redactions.len();
@@ -287,6 +282,7 @@ mod tests {
                 scan_summary: None,
                 lines: &all,
                 max_lines: 200,
+                lookbehind: 0,
                 vault_entries: &[],
                 secrets: &Secrets::new(),
                 demo: false,
@@ -296,7 +292,11 @@ mod tests {
         assert!(body.iter().all(|l| !built.system.contains(&l[..16])));
         let scrollback = redact_scrollback(&all, 130, &Secrets::new());
         assert!(body.iter().all(|l| !scrollback.contains(&l[..16])));
-        assert_eq!(scrollback.lines().count(), 130);
+        assert!(
+            scrollback.starts_with("[redacted:private-key]\n"),
+            "{scrollback}"
+        );
+        assert_eq!(scrollback.lines().count(), 121);
     }
 
     #[test]
@@ -320,6 +320,7 @@ mod tests {
                 scan_summary: Some("3 high findings"),
                 lines: &screen,
                 max_lines: 200,
+                lookbehind: 0,
                 vault_entries: &[("db/root".into(), Kind::Password)],
                 secrets: &secrets,
                 demo: false,

@@ -346,15 +346,40 @@ fn widen(text: &str, mut s: usize, mut e: usize) -> (usize, usize) {
     (s, e)
 }
 
-/// Overlapping hits merge into one span; a vault hit names it when there is one, else the
-/// longest hit does.
-fn resolve(text: &str, mut hits: Vec<Hit>) -> Redacted {
-    hits.retain(|h| h.start < h.end && h.end <= text.len());
-    hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+/// One masked span of the text: `start..end` becomes `replacement`.
+struct Span {
+    start: usize,
+    end: usize,
+    kind: SecretKind,
+    replacement: String,
+}
+
+fn resolve(text: &str, hits: Vec<Hit>) -> Redacted {
     let mut out = Redacted {
         text: String::with_capacity(text.len()),
         redactions: Vec::new(),
     };
+    let mut pos = 0;
+    for span in spans(text, hits) {
+        out.text.push_str(&text[pos..span.start]);
+        out.redactions.push(Redaction {
+            kind: span.kind,
+            start: out.text.len(),
+            end: out.text.len() + span.replacement.len(),
+        });
+        out.text.push_str(&span.replacement);
+        pos = span.end;
+    }
+    out.text.push_str(&text[pos..]);
+    out
+}
+
+/// Overlapping hits merge into one span; a vault hit names it when there is one, else the
+/// longest hit does.
+fn spans(text: &str, mut hits: Vec<Hit>) -> Vec<Span> {
+    hits.retain(|h| h.start < h.end && h.end <= text.len());
+    hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut out = Vec::new();
     let mut pos = 0;
     let mut i = 0;
     while i < hits.len() {
@@ -382,23 +407,105 @@ fn resolve(text: &str, mut hits: Vec<Hit>) -> Redacted {
         let (vs, ve) = (hit.start.max(start), hit.end.min(end));
         let exact = hit.vault.is_some() && punct(&text[start..vs]) && punct(&text[ve..end]);
         let (cut_start, cut_end) = if exact { (vs, ve) } else { (start, end) };
-        out.text.push_str(&text[pos..cut_start]);
         let replacement = match &hit.vault {
             Some(name) => crate::vault::placeholder(name),
             None => format!("[redacted:{}]", hit.kind),
         };
-        out.redactions.push(Redaction {
+        out.push(Span {
+            start: cut_start,
+            end: cut_end,
             kind: hit.kind,
-            start: out.text.len(),
-            end: out.text.len() + replacement.len(),
+            replacement,
         });
-        out.text.push_str(&replacement);
-        out.text.push_str(&text[cut_end..end]);
         pos = end;
         i = j;
     }
-    out.text.push_str(&text[pos..]);
     out
+}
+
+/// Lines masked all at once (see [`mask_lines`]), to be cut afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskedLines {
+    /// One per line given: its masked text, or, for a line wholly inside a secret that began
+    /// on an earlier line, that secret's replacement and `true`.
+    lines: Vec<(String, bool)>,
+    /// How many secrets were masked.
+    pub masked: usize,
+}
+
+impl MaskedLines {
+    /// How many lines were given.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The lines from line `from` (of those given) on. Lines inside a multi-line secret go;
+    /// one that began above `from` shows as its replacement on the first line.
+    pub fn from(&self, from: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, (text, inside)) in self.lines.iter().enumerate().skip(from) {
+            if !inside || i == from {
+                out.push(text.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Lines (terminal bytes or text) → what the model may see of each, masked all at once so
+/// that a secret spanning lines (a private key) is seen whole, whatever part of the lines is
+/// then kept; the replacement stands on the line where the secret starts.
+pub fn mask_lines(lines: &[String], secrets: &Secrets) -> MaskedLines {
+    let text = visible_text(lines.join("\n").as_bytes());
+    let spans = spans(&text, hits(&text, secrets));
+    let mut out = Vec::with_capacity(lines.len());
+    let mut k = 0;
+    let mut ls = 0;
+    for line in text.split('\n') {
+        let le = ls + line.len();
+        while k < spans.len() && spans[k].end <= ls {
+            k += 1;
+        }
+        let covering = spans
+            .get(k)
+            .filter(|s| s.start < ls)
+            .map(|s| s.replacement.clone());
+        let mut shown = String::new();
+        let mut kept = false;
+        let mut pos = ls;
+        while let Some(sp) = spans.get(k).filter(|s| s.start <= le) {
+            if sp.start > pos {
+                shown.push_str(&text[pos..sp.start]);
+                kept = true;
+            }
+            if sp.start >= ls {
+                shown.push_str(&sp.replacement);
+                kept = true;
+            }
+            pos = pos.max(sp.end);
+            if sp.end > le {
+                break;
+            }
+            k += 1;
+        }
+        if pos < le {
+            shown.push_str(&text[pos..le]);
+            kept = true;
+        }
+        out.push(match covering {
+            Some(replacement) if !kept => (replacement, true),
+            _ => (shown, false),
+        });
+        ls = le + 1;
+    }
+    MaskedLines {
+        lines: out,
+        masked: spans.len(),
+    }
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {

@@ -88,6 +88,7 @@ impl Setup {
                     .ai
                     .as_ref()
                     .map_or(DEFAULT_CONTEXT_LINES, |a| a.context_lines),
+                lookbehind: 0,
                 vault_entries: &self.vault_entries,
                 secrets: &self.secrets,
                 demo: self.profile.as_ref().is_some_and(|p| p.model == DEMO_MODEL),
