@@ -1,5 +1,5 @@
-//! Secrets lumen does not hold, recognised by their documented formats: private-key blocks,
-//! cloud and SaaS tokens (AWS, GitHub, GitLab, Slack, OpenAI, Anthropic, Google, …), JWTs,
+//! Secrets lumen does not hold, recognised by their documented formats: private-key blocks
+//! (with their header, or a run of key-width base64 lines without it), cloud and SaaS tokens (AWS, GitHub, GitLab, Slack, OpenAI, Anthropic, Google, …), JWTs,
 //! passwords in URLs, `NAME=value` settings whose name says secret, password arguments of
 //! `mysql`, `sshpass` and the like, and base64 text that decodes to any of these.
 

@@ -1,7 +1,10 @@
 //! What the model may see: every byte of screen, scrollback, command output, host facts and
 //! history passes through [`prepare`] before it can leave the process. Escape sequences and
 //! hidden text go (the text is what the operator saw), vault values become `{{vault:NAME}}`
-//! in any encoding, and secrets in known formats become `[redacted:KIND]`.
+//! in any encoding (also when a line end breaks them), and secrets in known formats become
+//! `[redacted:KIND]`, wherever else in the text they appear too. Text that will be cut (the
+//! copilot's context) is masked whole first ([`mask_lines`]), and a value masked on screen is
+//! masked in the operator's question ([`Known`], [`mask_known`]).
 //!
 //! ```
 //! use lumen::ai::redact::{prepare, Secrets};
