@@ -14,6 +14,7 @@
 //! ```
 
 mod detect;
+mod keys;
 mod secrets;
 mod terminal;
 
