@@ -116,11 +116,9 @@ pub fn mask(text: &str, secrets: &Secrets) -> Redacted {
 pub fn mask_known(text: &str, secrets: &Secrets, known: &Known) -> Redacted {
     let text = visible_text(text.as_bytes());
     let mut found = hits(&text, secrets);
-    for (kind, value) in &known.values {
-        for (i, _) in text.match_indices(value.as_str()) {
-            found.push(Hit::new(i, i + value.len(), *kind));
-        }
-    }
+    let values: Vec<(SecretKind, &str)> =
+        known.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    found.extend(occurrences(&text, &values));
     resolve(&text, found)
 }
 
@@ -190,21 +188,31 @@ fn hits(text: &str, secrets: &Secrets) -> Vec<Hit> {
     }
     detect::detect(text, Some(secrets), &mut hits);
     across_lines(text, secrets, &mut hits);
-    let again: Vec<(SecretKind, &str)> = hits
+    let mut again: Vec<(SecretKind, &str)> = hits
         .iter()
         .filter_map(|h| repeatable(text, h).map(|v| (h.kind, v)))
         .collect();
-    let mut seen: Vec<&str> = Vec::new();
-    for (kind, v) in again {
-        if seen.contains(&v) {
-            continue;
-        }
-        seen.push(v);
-        for (i, _) in text.match_indices(v) {
-            hits.push(Hit::new(i, i + v.len(), kind));
-        }
-    }
+    again.sort_by(|a, b| a.1.cmp(b.1));
+    again.dedup_by(|a, b| a.1 == b.1);
+    hits.extend(occurrences(text, &again));
     hits
+}
+
+/// Every place in `text` where one of `values` stands, in one pass however many there are.
+fn occurrences(text: &str, values: &[(SecretKind, &str)]) -> Vec<Hit> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let Ok(matcher) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(values.iter().map(|(_, v)| v))
+    else {
+        return Vec::new();
+    };
+    matcher
+        .find_iter(text)
+        .map(|m| Hit::new(m.start(), m.end(), values[m.pattern().as_usize()].0))
+        .collect()
 }
 
 /// Vault values and tokens broken by a line end (`fold`, a hard-wrapped log line), masked on
