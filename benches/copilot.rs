@@ -93,6 +93,7 @@ fn context_build(c: &mut Criterion) {
                         scan_summary: Some("last scan: 3 high findings"),
                         lines: &text,
                         max_lines: lines,
+                        lookbehind: 0,
                         vault_entries: &[],
                         secrets: &secrets,
                         demo: false,

@@ -226,3 +226,145 @@ This is a disk-based skeleton for the system; ask-user-for-password is set\n";
     assert_eq!(out.text, text);
     assert!(out.redactions.is_empty());
 }
+
+/// The base64 lines of a private key made by `ssh-keygen -t KIND -b BITS` (`-m PEM` when
+/// `pem`), without its BEGIN and END lines.
+fn key_body(kind: &str, bits: &str, pem: bool) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id");
+    let mut cmd = std::process::Command::new("ssh-keygen");
+    cmd.args(["-q", "-t", kind, "-b", bits, "-N", "", "-C", "t", "-f"])
+        .arg(&key);
+    if pem {
+        cmd.args(["-m", "PEM"]);
+    }
+    assert!(cmd.status().unwrap().success(), "ssh-keygen failed");
+    std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_run_of_key_width_base64_lines_is_a_key_without_its_header() {
+    for (kind, bits, pem) in [("rsa", "4096", true), ("rsa", "3072", false)] {
+        let body = key_body(kind, bits, pem);
+        // Cut by a window: only the body, then the end of a key with just its last lines.
+        let headless = format!("$ head\n{}\nafter\n", body.join("\n"));
+        let tail = format!(
+            "{}\n{}\n-----END RSA PRIVATE KEY-----\n$ ",
+            body[body.len() - 2],
+            body[body.len() - 1]
+        );
+        for text in [headless, tail] {
+            let out = prepare(text.as_bytes(), &Secrets::new());
+            check_offsets(&out);
+            let leaked: Vec<&String> = body
+                .iter()
+                .filter(|l| !leaks(&out.text, l, LEAK_WINDOW).is_empty())
+                .collect();
+            assert!(leaked.is_empty(), "{kind} {bits}: {leaked:?}\n{}", out.text);
+            assert!(out.text.contains("[redacted:private-key]"));
+        }
+    }
+    // Public blocks and hashes of the same width stay.
+    let cert_line = "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ";
+    let cert = format!(
+        "-----BEGIN CERTIFICATE-----\n{cert_line}\n{cert_line}\nAbC=\n-----END CERTIFICATE-----\n"
+    );
+    let sums = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n\
+                e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856\n";
+    for text in [cert, sums.to_string()] {
+        assert_eq!(prepare(text.as_bytes(), &Secrets::new()).text, text);
+    }
+}
+
+#[test]
+fn tokens_split_across_lines_or_glued_to_a_word_are_masked() {
+    let github = "ghp_R8x2mQ9vL4nT7kP1wZ6yB3cD5fG0hJ2sA9eX";
+    let stripe = "sk_live_51Hx9Kq2mZ7vL1nP8wR4yB6c";
+    let (a, b) = github.split_at(20);
+    for text in [
+        format!("token: {a}\n{b}\n$ "),
+        format!("{a}\r\n{b} trailing"),
+        format!("key=x{stripe} end"),
+        format!("xx{github}"),
+        "id=AKIA4XJ7Q2M9VL1NP8WR_prod".to_string(),
+    ] {
+        let out = prepare(text.as_bytes(), &Secrets::new());
+        check_offsets(&out);
+        for s in [github, stripe, "AKIA4XJ7Q2M9VL1NP8WR"] {
+            assert!(
+                leaks(&out.text, s, LEAK_WINDOW).is_empty(),
+                "{text:?} → {:?}",
+                out.text
+            );
+        }
+        assert_eq!(
+            out.text.lines().count(),
+            text.lines().count(),
+            "lines stay lines: {:?}",
+            out.text
+        );
+    }
+    // A token at a line's end does not run on into the next line's name.
+    let env = "OPENAI_API_KEY=sk-proj-4fT9xQ2mP7vL1nK8wR3yZ6bD0cH5jG9sE2aU\n\
+               ANTHROPIC_API_KEY=sk-ant-api03-Zq3Xw8Vn2Lm7Kp4Rt9Ys1Bd6Fh0Jc5Ge2Au8Io\n\
+               STRIPE_SECRET=sk_live_51Hx9Kq2mZ7vL1nP8wR4yB6c\nSESSION_SECRET=x\n";
+    let out = prepare(env.as_bytes(), &Secrets::new()).text;
+    for name in [
+        "\nANTHROPIC_API_KEY=",
+        "\nSTRIPE_SECRET=",
+        "\nSESSION_SECRET=",
+    ] {
+        assert!(out.contains(name), "{name:?} lost: {out}");
+    }
+    // Words that only look like a prefix glued to something stay.
+    for text in [
+        "disk-usage-report-2024-01-02-and-more\n",
+        "task-runner-for-the-nightly-builds\n",
+        "mask_test_environmentvariableshere\n",
+    ] {
+        assert_eq!(prepare(text.as_bytes(), &Secrets::new()).text, text);
+    }
+}
+
+#[test]
+fn a_vault_value_split_across_lines_is_masked_on_both() {
+    let value = SecretString::from("hunter2-the-secret");
+    let secrets = Secrets::from_values([("db/root", &value)]);
+    let b64 = STANDARD.encode("hunter2-the-secret");
+    let (b1, b2) = b64.split_at(10);
+    for text in [
+        "pass: hunter2-th\ne-secret done\n".to_string(),
+        "hunter2-the-\r\nsecret".to_string(),
+        "  value: hunter2-t\n    he-secret\n".to_string(),
+        format!("blob {b1}\n{b2} end\n"),
+    ] {
+        let out = prepare(text.as_bytes(), &secrets);
+        check_offsets(&out);
+        for s in ["hunter2-the-secret", b64.as_str()] {
+            assert!(
+                leaks(&out.text, s, LEAK_WINDOW).is_empty(),
+                "{text:?} → {:?}",
+                out.text
+            );
+        }
+        assert!(out.text.contains("{{vault:db/root}}"), "{:?}", out.text);
+        assert_eq!(out.text.lines().count(), text.lines().count());
+    }
+}
+
+#[test]
+fn a_value_masked_once_is_masked_where_it_appears_again() {
+    let text = "$ mysql -u app -pS3cr3t! shop\nERROR 1045\n$ echo S3cr3t! > /tmp/p\n";
+    let out = prepare(text.as_bytes(), &Secrets::new());
+    assert!(!out.text.contains("S3cr3t"), "{}", out.text);
+    // And in another text: the question that repeats it.
+    let known = lumen::ai::redact::Known::from_text(text, &Secrets::new());
+    let q = lumen::ai::redact::mask_known("is S3cr3t! right?", &Secrets::new(), &known);
+    assert_eq!(q.text, "is [redacted:cli-password] right?");
+    assert!(!format!("{known:?}").contains("S3cr3t"));
+}

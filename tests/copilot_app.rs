@@ -10,13 +10,11 @@
 mod common;
 
 use common::app::{app_spec_with, output, screen, settle_async, written};
+use common::copilot::{ai_setup, key, prefix, typed};
 use common::fake_ai::{FakeServer, Reply, openai_proposes, openai_says as says};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use lumen::ai::config::{AiConfig, Profile};
+use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::ai::copilot::{Item, ProposalState};
-use lumen::ai::provider::ProviderKind;
 use lumen::ai::risk::Risk;
-use lumen::app::copilot::AiSetup;
 use lumen::app::layout::PaneId;
 use lumen::app::popup::Popup;
 use lumen::app::{App, AppOptions, PaneSpec};
@@ -26,23 +24,8 @@ use std::time::{Duration, Instant};
 
 const SECRET: &str = "hunter2-the-secret";
 
-fn key(app: &mut App, code: KeyCode, m: KeyModifiers) {
-    app.handle_event(Event::Key(KeyEvent::new(code, m)));
-}
-
 fn ch(app: &mut App, c: char) {
     key(app, KeyCode::Char(c), KeyModifiers::NONE);
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        ch(app, c);
-    }
-}
-
-fn prefix(app: &mut App, c: char) {
-    key(app, KeyCode::Char('b'), KeyModifiers::CONTROL);
-    ch(app, c);
 }
 
 /// An answer: some text, then `propose_command` with `command`.
@@ -68,20 +51,9 @@ async fn fixture(
 ) -> Fixture {
     let fake = FakeServer::start(replies).await;
     let dir = tempfile::tempdir().unwrap();
-    let profile = Profile {
-        provider: ProviderKind::OpenAiCompatible,
-        model: "m".into(),
-        base_url: Some(format!("{}/v1", fake.url())),
-        api_key: None,
-        prices: None,
-    };
     let workspace = dir.path().join("workspace");
     let (app, backends, _) = app_spec_with(120, 40, first, |o| {
-        o.ai = Some(AiSetup {
-            config: AiConfig::with_profile(profile),
-            demo: false,
-            workspace_dir: Some(workspace),
-        });
+        o.ai = Some(ai_setup(&fake, &workspace));
         adjust(o, dir.path());
     });
     let terminal = app.focused().unwrap();

@@ -7,34 +7,20 @@
 
 mod common;
 
+use common::copilot::{ai_setup, drive, key, typed};
 use common::fake_ai::{FakeServer, Reply, openai_proposes, openai_says};
 use common::{Answers, Sshd, auto_answer};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use lumen::ai::config::{AiConfig, Profile};
+use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::ai::copilot::{Item, ProposalState};
-use lumen::ai::provider::ProviderKind;
-use lumen::app::copilot::AiSetup;
 use lumen::app::layout::PaneId;
-use lumen::app::{App, AppOptions, Bus, Effect, LiveSpawner, PaneSpec};
+use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
 use lumen::pty::PtyCommand;
 use lumen::ssh::{Connector, Target};
 use lumen::vault::{Kind, NewEntry, VaultOwner};
 use secrecy::SecretString;
-use std::time::Duration;
 
 const DB_SECRET: &str = "s3cr3t-db-value-42";
 const OTHER_SECRET: &str = "other-secret-99";
-const SETTLE: Duration = Duration::from_secs(20);
-
-fn key(app: &mut App, code: KeyCode, m: KeyModifiers) {
-    app.handle_event(Event::Key(KeyEvent::new(code, m)));
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c), KeyModifiers::NONE);
-    }
-}
 
 fn proposes(id: &str, command: &str) -> Reply {
     openai_proposes("", id, command, "check the password")
@@ -69,17 +55,7 @@ async fn app_on(sshd: &Sshd, fake: &FakeServer, dir: &std::path::Path) -> (App, 
     options.size = (140, 40);
     options.connector = Some(connector.clone());
     options.vault = vault(dir);
-    options.ai = Some(AiSetup {
-        config: AiConfig::with_profile(Profile {
-            provider: ProviderKind::OpenAiCompatible,
-            model: "m".into(),
-            base_url: Some(format!("{}/v1", fake.url())),
-            api_key: None,
-            prices: None,
-        }),
-        demo: false,
-        workspace_dir: Some(dir.join("workspace")),
-    });
+    options.ai = Some(ai_setup(fake, &dir.join("workspace")));
     let mut app = App::new(options);
     let target = Target::new(lumen::ssh::target::local_user(), "127.0.0.1", sshd.port);
     app.new_tab(PaneSpec::Ssh {
@@ -120,36 +96,6 @@ fn approve(app: &mut App, terminal: PaneId) {
     if high {
         typed(app, "db");
         key(app, KeyCode::Enter, KeyModifiers::NONE);
-    }
-}
-
-/// The event loop in small: run the copilot's jobs, apply their messages, pump the panes,
-/// until `done` holds.
-async fn drive(app: &mut App, what: &str, mut done: impl FnMut(&App) -> bool) {
-    let (bus, mut inbox) = Bus::channel();
-    let deadline = tokio::time::Instant::now() + SETTLE;
-    let mut queue = Vec::new();
-    loop {
-        queue.extend(app.take_effects());
-        for effect in std::mem::take(&mut queue) {
-            if let Effect::Ai(job) = effect {
-                tokio::spawn(job.report_to(bus.clone()));
-            }
-        }
-        while let Ok(msg) = inbox.try_recv() {
-            queue.extend(app.update(msg));
-        }
-        while app.pump() {}
-        app.tick(std::time::Instant::now());
-        if done(app) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}:\n{}",
-            common::app::screen(app)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

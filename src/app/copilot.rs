@@ -8,7 +8,7 @@ use crate::ai::config::AiConfig;
 use crate::ai::copilot::parse_facts;
 use crate::ai::copilot::{
     AiPolicy, COMMAND_TIMEOUT, Capture, CaptureState, Context, Do, HistoryRecord, HostFacts, Item,
-    ProposalState, Session, build_request,
+    KEY_LOOKBEHIND, ProposalState, Session, build_request, redact_question, redact_scrollback,
 };
 use crate::ai::provider::{ApiKey, ChatEvent, KeySource, Provider};
 use crate::ai::redact::{Secrets, prepare};
@@ -48,6 +48,17 @@ enum Waiting {
     Vault,
 }
 
+/// Work held back while the vault is locked: nothing goes to the model while lumen cannot mask
+/// the vault's values (and their encodings) in it.
+enum Held {
+    /// A question, as typed.
+    Ask(String),
+    /// What an approved command printed, not yet masked.
+    Output { proposal: usize, text: String },
+    /// Ctrl-o's view of what would be sent.
+    ShowContext,
+}
+
 /// One terminal pane's conversation and the work around it.
 struct Convo {
     session: Session,
@@ -64,6 +75,8 @@ struct Convo {
     /// Exec'd proposals whose output may go to the model unasked (no vault value, or values
     /// only given to programs known not to print them); the rest is withheld.
     quiet: HashMap<usize, bool>,
+    /// Work held back until the vault opens, so its values can be masked.
+    held: Vec<Held>,
 }
 
 /// All copilot state of the app.
@@ -269,6 +282,7 @@ impl App {
                 capture: None,
                 waiting: None,
                 quiet: HashMap::new(),
+                held: Vec::new(),
             })
     }
 
@@ -308,15 +322,66 @@ impl App {
                 .note("no [ai] section in config.toml: nothing was sent");
             return;
         }
-        let redacted = prepare(question, &self.secrets()).text;
+        // A host with `ai = "off"` sends nothing anyway: the session says so below.
+        let off = self.convo(terminal).session.policy() == AiPolicy::Off;
+        if !off && !self.can_mask_vault() {
+            self.convo(terminal)
+                .held
+                .push(Held::Ask(question.to_string()));
+            self.convo(terminal).session.note(
+                "the vault is locked: unlock it so lumen can mask its values; nothing was sent, \
+                 the question goes once it is open",
+            );
+            self.ask_unlock_for_copilot();
+            return;
+        }
+        let lines = self
+            .terminal_lines(terminal, self.context_lines() * 4)
+            .unwrap_or_default();
+        let redacted = redact_question(question, &lines, &self.secrets());
+        let masked = redacted.redactions.len();
+        let redacted = redacted.text;
         let asked = self.convo(terminal).session.ask(question, redacted.clone());
         match asked {
             Ok(todo) => {
+                if masked > 0 {
+                    self.convo(terminal).session.note(format!(
+                        "{masked} secret value{} in your question {} masked; the model sees: {redacted}",
+                        if masked == 1 { "" } else { "s" },
+                        if masked == 1 { "was" } else { "were" },
+                    ));
+                }
                 self.history_text(terminal, "question", redacted);
                 self.copilot_do(terminal, vec![todo]);
             }
             Err(e) => self.convo(terminal).session.note(e.to_string()),
         }
+    }
+
+    /// `context_lines` of `[ai]`.
+    fn context_lines(&self) -> usize {
+        self.copilot
+            .setup
+            .as_ref()
+            .map_or(crate::ai::config::DEFAULT_CONTEXT_LINES, |s| {
+                s.config.context_lines
+            })
+    }
+
+    /// Whether lumen can mask vault values now: the vault is open, or there is none. While
+    /// it is locked nothing goes to the model (its values and their encodings would leave).
+    fn can_mask_vault(&self) -> bool {
+        self.vault.is_unlocked() || !self.vault.any_exists()
+    }
+
+    /// Hold `work` until the vault is open, and ask for it.
+    fn hold_for_vault(&mut self, terminal: PaneId, work: Do) {
+        let c = self.convo(terminal);
+        match &mut c.waiting {
+            Some((Waiting::Vault, todo)) => todo.push(work),
+            _ => c.waiting = Some((Waiting::Vault, vec![work])),
+        }
+        self.ask_unlock_for_copilot();
     }
 
     /// Esc: stop the answer or the task; a watched command is no longer waited for.
@@ -325,6 +390,7 @@ impl App {
             c.cancel = None;
             c.capture = None;
             c.waiting = None;
+            c.held.clear();
             c.generation += 1;
             c.session.cancel();
         }
@@ -350,12 +416,16 @@ impl App {
         for d in todo {
             let more = match d {
                 Do::Request => self.copilot_request(terminal),
+                Do::ReadScrollback { call_id, lines } if !self.can_mask_vault() => {
+                    self.hold_for_vault(terminal, Do::ReadScrollback { call_id, lines });
+                    Vec::new()
+                }
                 Do::ReadScrollback { call_id, lines } => {
+                    // Read further back than asked, so a key the cut would halve is masked.
                     let text = self
-                        .terminal_lines(terminal, lines)
-                        .unwrap_or_default()
-                        .join("\n");
-                    let redacted = prepare(&text, &self.secrets()).text;
+                        .terminal_lines(terminal, lines.saturating_add(KEY_LOOKBEHIND))
+                        .unwrap_or_default();
+                    let redacted = redact_scrollback(&text, lines, &self.secrets());
                     self.convo(terminal).session.tool_result(&call_id, redacted)
                 }
                 Do::Ask { proposal } => {
@@ -429,6 +499,10 @@ impl App {
             }
             return Vec::new();
         }
+        if !self.can_mask_vault() {
+            self.hold_for_vault(terminal, Do::Request);
+            return Vec::new();
+        }
         let provider = match self.copilot_provider() {
             Ok(Some(p)) => p,
             Ok(None) => {
@@ -467,8 +541,9 @@ impl App {
         let setup = self.copilot.setup.as_ref()?;
         let (context_lines, demo) = (setup.config.context_lines, setup.demo);
         let lines = self
-            .terminal_lines(terminal, context_lines * 4)
+            .terminal_lines(terminal, context_lines * 4 + KEY_LOOKBEHIND)
             .unwrap_or_default();
+        let lookbehind = lines.len().saturating_sub(context_lines * 4);
         let secrets = self.secrets();
         let host = self.pane_host(terminal);
         let groups = self
@@ -499,6 +574,7 @@ impl App {
                 scan_summary: scan.as_deref(),
                 lines: &lines,
                 max_lines: context_lines,
+                lookbehind,
                 vault_entries: &entries,
                 secrets: &secrets,
                 demo,
@@ -568,6 +644,11 @@ impl App {
 
     /// Ctrl-o: show exactly what the next request would send (nothing is sent).
     fn copilot_show_context(&mut self, terminal: PaneId) {
+        if self.copilot.setup.is_some() && !self.can_mask_vault() {
+            self.convo(terminal).held.push(Held::ShowContext);
+            self.ask_unlock_for_copilot();
+            return;
+        }
         let Some(built) = self.copilot_build(terminal) else {
             self.say("no [ai] section in config.toml");
             return;
@@ -676,37 +757,64 @@ impl App {
         self.open_unlock_for("vault for the copilot");
     }
 
-    /// The vault was unlocked (or stayed locked): held-back copilot work goes on.
+    /// The vault was unlocked (or stayed locked): held-back copilot work goes on, or is
+    /// dropped with the reason (nothing of it was sent).
     pub(crate) fn copilot_vault_answer(&mut self, unlocked: bool) {
-        let waiting: Vec<(PaneId, Vec<Do>)> = self
+        let waiting: Vec<(PaneId, Vec<Do>, Vec<Held>)> = self
             .copilot
             .convos
             .iter_mut()
-            .filter_map(|(id, c)| match c.waiting.take() {
-                Some((Waiting::Vault, todo)) => Some((*id, todo)),
-                other => {
-                    c.waiting = other;
-                    None
-                }
+            .filter_map(|(id, c)| {
+                let todo = match c.waiting.take() {
+                    Some((Waiting::Vault, todo)) => todo,
+                    other => {
+                        c.waiting = other;
+                        Vec::new()
+                    }
+                };
+                let held = std::mem::take(&mut c.held);
+                (!todo.is_empty() || !held.is_empty()).then_some((*id, todo, held))
             })
             .collect();
-        for (terminal, todo) in waiting {
+        for (terminal, todo, held) in waiting {
             if unlocked {
-                self.copilot_do(terminal, todo);
-            } else {
-                self.convo(terminal).session.on_error(
-                    "the vault stayed locked: the copilot needs it (for its API key or a \
-                     vault value)",
-                );
-                for d in todo {
-                    if let Do::Exec { proposal, .. } = d {
-                        let more = self
-                            .convo(terminal)
-                            .session
-                            .refuse(proposal, "the vault is locked");
-                        self.copilot_do(terminal, more);
+                for h in held {
+                    match h {
+                        Held::Ask(q) => self.copilot_ask(terminal, &q),
+                        Held::Output { proposal, text } => {
+                            self.command_output(terminal, proposal, &text)
+                        }
+                        Held::ShowContext => self.copilot_show_context(terminal),
                     }
                 }
+                self.copilot_do(terminal, todo);
+                continue;
+            }
+            // Refused first (what they ask for next is not done): the turn ends below.
+            for d in &todo {
+                if let Do::Exec { proposal, .. } = d {
+                    let _ = self
+                        .convo(terminal)
+                        .session
+                        .refuse(*proposal, "the vault is locked");
+                }
+            }
+            let mid_turn =
+                !todo.is_empty() || held.iter().any(|h| matches!(h, Held::Output { .. }));
+            if mid_turn {
+                self.convo(terminal).session.on_error(
+                    "the vault stayed locked: the copilot needs it (for its API key, a vault \
+                     value, or to mask vault values before anything is sent); nothing was sent",
+                );
+            }
+            if held
+                .iter()
+                .any(|h| matches!(h, Held::Ask(_) | Held::ShowContext))
+            {
+                self.convo(terminal).session.note(
+                    "not sent: the vault stayed locked, and lumen must mask its values before \
+                     anything goes to the model; unlock it (prefix v) and ask again",
+                );
             }
         }
     }
@@ -840,6 +948,14 @@ impl App {
 
     /// What an approved command printed: redacted, kept in the history, given to the model.
     fn command_output(&mut self, terminal: PaneId, proposal: usize, output: &str) {
+        if !self.can_mask_vault() {
+            self.convo(terminal).held.push(Held::Output {
+                proposal,
+                text: output.to_string(),
+            });
+            self.ask_unlock_for_copilot();
+            return;
+        }
         let redacted = prepare(output, &self.secrets()).text;
         self.history_text(terminal, "output", redacted.clone());
         let todo = self

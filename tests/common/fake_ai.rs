@@ -394,7 +394,13 @@ pub fn openai_says(text: &str) -> Reply {
 /// An OpenAI-format answer: `text` (none when empty), then `propose_command` with `command`
 /// and `explanation` as call `id`.
 pub fn openai_proposes(text: &str, id: &str, command: &str, explanation: &str) -> Reply {
-    let args = json!({"command": command, "explanation": explanation}).to_string();
+    let args = json!({"command": command, "explanation": explanation});
+    openai_calls(text, id, "propose_command", &args)
+}
+
+/// An OpenAI-compatible answer: `text` (if any), then a call of tool `name` with `args`.
+pub fn openai_calls(text: &str, id: &str, name: &str, args: &Value) -> Reply {
+    let args = args.to_string();
     let mut chunks = Vec::new();
     if !text.is_empty() {
         chunks.push(openai_chunk(
@@ -406,7 +412,7 @@ pub fn openai_proposes(text: &str, id: &str, command: &str, explanation: &str) -
     chunks.push(openai_chunk(
         "m",
         json!({"tool_calls":[{"index":0,"id":id,"type":"function",
-               "function":{"name":"propose_command","arguments":args}}]}),
+               "function":{"name":name,"arguments":args}}]}),
         Value::Null,
     ));
     chunks.push(openai_chunk("m", json!({}), json!("tool_calls")));

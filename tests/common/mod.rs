@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod app;
+pub mod copilot;
 pub mod fake_ai;
 pub mod fake_host;
 pub mod leak_corpus;

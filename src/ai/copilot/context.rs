@@ -6,7 +6,7 @@
 use super::session::Session;
 use crate::ai::inject::{detect, wrap_untrusted};
 use crate::ai::provider::{ChatRequest, Message, PROPOSE_COMMAND, READ_SCROLLBACK};
-use crate::ai::redact::{Secrets, prepare};
+use crate::ai::redact::{Known, Redacted, Secrets, mask_known, mask_lines, prepare};
 use crate::vault::Kind;
 
 /// The longest answer asked for.
@@ -48,10 +48,14 @@ pub struct Context<'a> {
     pub facts: Option<&'a HostFacts>,
     /// The host's last scan summary, if it was scanned.
     pub scan_summary: Option<&'a str>,
-    /// The pane's screen and scrollback, last lines last.
+    /// The pane's screen and scrollback, last lines last: more than `max_lines` (the app
+    /// reads four times as many), so that what the trim cuts is masked whole first.
     pub lines: &'a [String],
     /// How many lines of them to send at most (`context_lines`).
     pub max_lines: usize,
+    /// How many of the first `lines` were read only so that a secret starting above the
+    /// window (a private key) is masked whole: never sent.
+    pub lookbehind: usize,
     /// Vault entries bound to the host: names and kinds only.
     pub vault_entries: &'a [(String, Kind)],
     /// Unlocked vault values to mask (empty when the vault is locked).
@@ -141,15 +145,37 @@ pub fn trim_lines(lines: &[String], max: usize) -> Vec<String> {
     out
 }
 
+/// Lines of scrollback read above what `read_scrollback` returns, so that a private key the
+/// cut would halve is still seen whole (with its `-----BEGIN` line) when it is masked. A
+/// 16384-bit RSA key in PEM is about 200 lines.
+pub const KEY_LOOKBEHIND: usize = 200;
+
+/// `read_scrollback`'s answer: the last `n` of `lines` (which should reach
+/// [`KEY_LOOKBEHIND`] lines further back), masked as a whole before they are cut, so a
+/// secret spanning lines is masked even when the cut would leave only its middle.
+pub fn redact_scrollback(lines: &[String], n: usize, secrets: &Secrets) -> String {
+    let masked = mask_lines(lines, secrets);
+    masked.from(masked.len().saturating_sub(n)).join("\n")
+}
+
+/// The operator's question as the model may see it: vault values masked, secrets in known
+/// formats, and any value masked on the screen (`lines`) that the question repeats bare.
+pub fn redact_question(question: &str, lines: &[String], secrets: &Secrets) -> Redacted {
+    let known = Known::from_text(lines.join("\n"), secrets);
+    mask_known(question, secrets, &known)
+}
+
 /// Build the request for `session` with fresh `ctx`.
 pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
-    let mut masked = 0;
+    // Masked over every line read, then trimmed: the trim may cut a key's header off.
+    let all = mask_lines(ctx.lines, ctx.secrets);
+    let (lines, mut masked) = (all.from(ctx.lookbehind), all.masked);
     let mut clean = |text: &str| {
         let r = prepare(text, ctx.secrets);
         masked += r.redactions.len();
         r.text
     };
-    let screen = clean(&trim_lines(ctx.lines, ctx.max_lines).join("\n"));
+    let screen = trim_lines(&lines, ctx.max_lines).join("\n");
     let facts = ctx.facts.map(|f| clean(&f.text));
     let scan = ctx.scan_summary.map(&mut clean);
     let injection: Vec<String> = detect(&screen)
@@ -243,6 +269,42 @@ mod tests {
     }
 
     #[test]
+    fn a_key_is_masked_before_the_trim_cuts_its_header_off() {
+        let body: Vec<String> = (0..40)
+            .map(|i| format!("{i:02}Ab3{}", "xY9+".repeat(15)))
+            .collect();
+        let mut all = lines(300);
+        all.push("-----BEGIN RSA PRIVATE KEY-----".into());
+        all.extend(body.iter().cloned());
+        all.push("-----END RSA PRIVATE KEY-----".into());
+        all.extend(lines(120));
+        let session = Session::new("db1", AiPolicy::Ask, 10, 2000);
+        let built = build_request(
+            &session,
+            &Context {
+                host: "db1",
+                facts: None,
+                scan_summary: None,
+                lines: &all,
+                max_lines: 200,
+                lookbehind: 0,
+                vault_entries: &[],
+                secrets: &Secrets::new(),
+                demo: false,
+            },
+        );
+        assert!(built.system.contains("[redacted:private-key]"));
+        assert!(body.iter().all(|l| !built.system.contains(&l[..16])));
+        let scrollback = redact_scrollback(&all, 130, &Secrets::new());
+        assert!(body.iter().all(|l| !scrollback.contains(&l[..16])));
+        assert!(
+            scrollback.starts_with("[redacted:private-key]\n"),
+            "{scrollback}"
+        );
+        assert_eq!(scrollback.lines().count(), 121);
+    }
+
+    #[test]
     fn the_request_is_redacted_fenced_and_lists_entry_names_only() {
         let session = Session::new("db1", AiPolicy::Ask, 10, 2000);
         let value = secrecy::SecretString::from("hunter2-very-secret");
@@ -263,6 +325,7 @@ mod tests {
                 scan_summary: Some("3 high findings"),
                 lines: &screen,
                 max_lines: 200,
+                lookbehind: 0,
                 vault_entries: &[("db/root".into(), Kind::Password)],
                 secrets: &secrets,
                 demo: false,

@@ -14,8 +14,8 @@ mod session;
 
 pub use capture::{COMMAND_TIMEOUT, Capture, CaptureState};
 pub use context::{
-    Built, Context, HostFacts, MAX_TOKENS, MESSAGES_HEADING, SYSTEM_HEADING, SYSTEM_PROMPT,
-    TOOLS_HEADING, build_request, trim_lines,
+    Built, Context, HostFacts, KEY_LOOKBEHIND, MAX_TOKENS, MESSAGES_HEADING, SYSTEM_HEADING,
+    SYSTEM_PROMPT, TOOLS_HEADING, build_request, redact_question, redact_scrollback, trim_lines,
 };
 pub use facts::{FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT, parse_facts};
 pub use history::{HistoryRecord, append as append_history, history_path, read as read_history};

@@ -1,10 +1,10 @@
-//! Secrets lumen does not hold, recognised by their documented formats: private-key blocks,
-//! cloud and SaaS tokens (AWS, GitHub, GitLab, Slack, OpenAI, Anthropic, Google, …), JWTs,
+//! Secrets lumen does not hold, recognised by their documented formats: private-key blocks
+//! (with their header, or a run of key-width base64 lines without it), cloud and SaaS tokens (AWS, GitHub, GitLab, Slack, OpenAI, Anthropic, Google, …), JWTs,
 //! passwords in URLs, `NAME=value` settings whose name says secret, password arguments of
 //! `mysql`, `sshpass` and the like, and base64 text that decodes to any of these.
 
 use super::{SecretKind, Secrets};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use std::sync::LazyLock;
 
 /// A span of the text to mask.
@@ -28,54 +28,52 @@ impl Hit {
     }
 }
 
-fn re(pattern: &str) -> Regex {
+pub(crate) fn re(pattern: &str) -> Regex {
     // The patterns are constants checked by the tests below; an invalid one is a bug.
     #[allow(clippy::expect_used)]
     Regex::new(pattern).expect("valid detector pattern")
 }
 
-/// Tokens with a fixed, documented prefix. The whole match is the secret.
+/// Tokens with a fixed, documented prefix. The whole match is the secret. The patterns do
+/// not start at a word boundary: a token glued to a word (`xsk_live_…`) is still a token, when
+/// it looks random (see [`tokens`]).
 static TOKENS: LazyLock<Vec<(SecretKind, Regex)>> = LazyLock::new(|| {
     vec![
         (
             SecretKind::AwsAccessKey,
-            re(
-                r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}(?-u:\b)",
-            ),
+            re(r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}"),
         ),
         (
             SecretKind::GithubToken,
-            re(
-                r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?-u:\b)",
-            ),
+            re(r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})(?-u:\b)"),
         ),
         (
             SecretKind::GitlabToken,
             re(
-                r"(?-u:\b)(?:(?:glpat|glptt|gldt|glrt|glcbt|glsoat|glffct|glimt|glagent|gloas|glft|glsa)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})",
+                r"(?:(?:glpat|glptt|gldt|glrt|glcbt|glsoat|glffct|glimt|glagent|gloas|glft|glsa)-[A-Za-z0-9_\-]{20,}|GR1348941[A-Za-z0-9_\-]{20,})",
             ),
         ),
         (
             SecretKind::SlackToken,
             re(
-                r"(?-u:\b)(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,})|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
+                r"(?:xox[abposre]-[A-Za-z0-9\-]{10,}|xapp-[0-9]-[A-Za-z0-9\-]{10,})|https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_\-]+",
             ),
         ),
-        (SecretKind::OpenaiKey, re(r"(?-u:\b)sk-[A-Za-z0-9_\-]{20,}")),
+        (SecretKind::OpenaiKey, re(r"sk-[A-Za-z0-9_\-]{20,}")),
         (
             SecretKind::GoogleKey,
             re(
-                r"(?-u:\b)(?:AIza[0-9A-Za-z_\-]{35}|ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,}|1//0[0-9A-Za-z_\-]{30,})",
+                r"(?:AIza[0-9A-Za-z_\-]{35}|ya29\.[0-9A-Za-z_\-]{20,}|GOCSPX-[0-9A-Za-z_\-]{20,}|1//0[0-9A-Za-z_\-]{30,})",
             ),
         ),
         (
             SecretKind::Jwt,
-            re(r"(?-u:\b)eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
+            re(r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
         ),
         (
             SecretKind::Token,
             re(
-                r"(?-u:\b)(?:[rsp]k_(?:live|test)_[0-9A-Za-z]{20,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{40,}|hf_[A-Za-z]{30,}|SG\.[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|dop_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_\-]{24,}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})",
+                r"(?:[rsp]k_(?:live|test)_[0-9A-Za-z]{20,}|npm_[A-Za-z0-9]{36}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{40,}|hf_[A-Za-z]{30,}|SG\.[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|dop_v1_[a-f0-9]{64}|hv[sb]\.[A-Za-z0-9_\-]{24,}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32})",
             ),
         ),
     ]
@@ -87,8 +85,6 @@ static NETRC: LazyLock<Regex> = LazyLock::new(|| {
         r"(?m)^[ \t]*(?:(?:machine|default)[ \t]+(?:\S+[ \t]+)?(?:login[ \t]+\S+[ \t]+)?password[ \t]+(\S+)|password[ \t]+(\S+)[ \t]*$)",
     )
 });
-static PEM_BEGIN: LazyLock<Regex> =
-    LazyLock::new(|| re(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----"));
 static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?-u:\b)[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s/:@'\x22]*:([^\s/@'\x22]+)@")
 });
@@ -121,19 +117,9 @@ static PASSWORD_TOOLS: LazyLock<Regex> = LazyLock::new(|| {
 /// Every secret the detectors find in `text`; with `secrets`, also base64 tokens that decode
 /// to text containing a vault value.
 pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {
-    pem_blocks(text, hits);
-    for (kind, re) in TOKENS.iter() {
-        for m in re.find_iter(text) {
-            let kind = match kind {
-                SecretKind::OpenaiKey if m.as_str().starts_with("sk-ant-") => {
-                    SecretKind::AnthropicKey
-                }
-                SecretKind::OpenaiKey if !mixed(&m.as_str()[3..]) => continue,
-                k => *k,
-            };
-            hits.push(Hit::new(m.start(), m.end(), kind));
-        }
-    }
+    super::keys::pem_blocks(text, hits);
+    super::keys::key_runs(text, hits);
+    tokens(text, hits);
     for c in URL_PASSWORD.captures_iter(text) {
         if let Some(p) = c.get(1).filter(|p| !is_placeholder(p.as_str())) {
             hits.push(Hit::new(p.start(), p.end(), SecretKind::UrlPassword));
@@ -166,6 +152,43 @@ pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>)
     }
     cli_passwords(text, hits);
     long_tokens(text, secrets, hits);
+}
+
+/// All of [`TOKENS`] at once, to rule out short texts quickly.
+static ANY_TOKEN: LazyLock<RegexSet> = LazyLock::new(|| {
+    // The same constant patterns as TOKENS; an invalid one is a bug.
+    #[allow(clippy::expect_used)]
+    RegexSet::new(TOKENS.iter().map(|(_, r)| r.as_str())).expect("valid detector patterns")
+});
+
+/// Whether `text` may hold a token in a documented format.
+pub(crate) fn any_token(text: &str) -> bool {
+    ANY_TOKEN.is_match(text)
+}
+
+/// Tokens in a documented format ([`TOKENS`]). One glued to a word (`xsk_live_…`, `idghp_…`)
+/// counts only when it looks random (upper case and digits), so `disk-usage-report-2024`
+/// is not an OpenAI key.
+pub(crate) fn tokens(text: &str, hits: &mut Vec<Hit>) {
+    let b = text.as_bytes();
+    for (kind, re) in TOKENS.iter() {
+        for m in re.find_iter(text) {
+            let kind = match kind {
+                SecretKind::OpenaiKey if m.as_str().starts_with("sk-ant-") => {
+                    SecretKind::AnthropicKey
+                }
+                SecretKind::OpenaiKey if !mixed(&m.as_str()[3..]) => continue,
+                k => *k,
+            };
+            let glued = m.start() > 0 && b[m.start() - 1].is_ascii_alphanumeric();
+            let t = m.as_str().as_bytes();
+            if glued && !(t.iter().any(u8::is_ascii_uppercase) && t.iter().any(u8::is_ascii_digit))
+            {
+                continue;
+            }
+            hits.push(Hit::new(m.start(), m.end(), kind));
+        }
+    }
 }
 
 /// Words whose presence (any case) makes a line worth the slower patterns.
@@ -230,56 +253,6 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
                 | "''"
                 | "\"\""
         )
-}
-
-fn pem_blocks(text: &str, hits: &mut Vec<Hit>) {
-    for c in PEM_BEGIN.captures_iter(text) {
-        let (Some(all), Some(label)) = (c.get(0), c.get(1)) else {
-            continue;
-        };
-        let end_marker = format!("-----END {}-----", label.as_str());
-        let window = &text[all.end()..ceil(text, all.end() + PEM_MAX_LEN)];
-        let end = match window.find(&end_marker) {
-            Some(i) => all.end() + i + end_marker.len(),
-            // Cut off (a scrolled screen, `head`): mask the key-looking lines that follow.
-            None => {
-                let mut end = all.end();
-                for line in text[all.end()..].split_inclusive('\n').skip(1) {
-                    let l = line.trim();
-                    let keyish = !l.is_empty()
-                        && (l
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
-                            || l.contains(':') && !l.contains(' ')
-                            || l.starts_with("Proc-Type:")
-                            || l.starts_with("DEK-Info:"));
-                    if !keyish {
-                        break;
-                    }
-                    end += line.len();
-                }
-                if end == all.end() {
-                    // The rest of the BEGIN line.
-                    end = text[all.end()..]
-                        .find('\n')
-                        .map_or(text.len(), |i| all.end() + i);
-                }
-                end
-            }
-        };
-        hits.push(Hit::new(all.start(), end, SecretKind::PrivateKey));
-    }
-}
-
-/// No private key block is longer than this (an 8192-bit RSA key is about 6.5 KB).
-const PEM_MAX_LEN: usize = 32 * 1024;
-
-fn ceil(text: &str, mut i: usize) -> usize {
-    i = i.min(text.len());
-    while !text.is_char_boundary(i) {
-        i += 1;
-    }
-    i
 }
 
 /// Name suffixes that describe a secret rather than hold it (`PASSWORD_FILE=/run/secrets/db`).
@@ -706,7 +679,6 @@ mod tests {
         for r in [
             &*OPTION_SECRET,
             &*NETRC,
-            &*PEM_BEGIN,
             &*URL_PASSWORD,
             &*AUTH_HEADER,
             &*KEY_VALUE,

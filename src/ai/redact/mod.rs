@@ -1,7 +1,10 @@
 //! What the model may see: every byte of screen, scrollback, command output, host facts and
 //! history passes through [`prepare`] before it can leave the process. Escape sequences and
 //! hidden text go (the text is what the operator saw), vault values become `{{vault:NAME}}`
-//! in any encoding, and secrets in known formats become `[redacted:KIND]`.
+//! in any encoding (also when a line end breaks them), and secrets in known formats become
+//! `[redacted:KIND]`, wherever else in the text they appear too. Text that will be cut (the
+//! copilot's context) is masked whole first ([`mask_lines`]), and a value masked on screen is
+//! masked in the operator's question ([`Known`], [`mask_known`]).
 //!
 //! ```
 //! use lumen::ai::redact::{prepare, Secrets};
@@ -11,6 +14,7 @@
 //! ```
 
 mod detect;
+mod keys;
 mod secrets;
 mod terminal;
 
@@ -19,6 +23,7 @@ pub use terminal::{is_invisible, visible_text};
 
 use detect::Hit;
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 /// What was masked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -103,6 +108,71 @@ pub fn prepare(input: impl AsRef<[u8]>, secrets: &Secrets) -> Redacted {
 
 /// Mask secrets in text that is already clean (no escape sequences to strip).
 pub fn mask(text: &str, secrets: &Secrets) -> Redacted {
+    resolve(text, hits(text, secrets))
+}
+
+/// Mask secrets in `text`, and also the values masked in some other text (`known`): the
+/// operator's question that repeats, bare, a password seen on the screen.
+pub fn mask_known(text: &str, secrets: &Secrets, known: &Known) -> Redacted {
+    let text = visible_text(text.as_bytes());
+    let mut found = hits(&text, secrets);
+    let values: Vec<(SecretKind, &str)> =
+        known.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    found.extend(occurrences(&text, &values));
+    resolve(&text, found)
+}
+
+/// Values the detectors masked in a text (a password on a command line, a token), kept to
+/// mask them wherever they appear bare. Holds the values only as long as it lives, wiped on
+/// drop; `Debug` shows how many.
+#[derive(Default)]
+pub struct Known {
+    values: Vec<(SecretKind, Zeroizing<String>)>,
+}
+
+impl std::fmt::Debug for Known {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Known({} values)", self.values.len())
+    }
+}
+
+impl Known {
+    /// What the detectors mask in `input` (terminal bytes or text).
+    pub fn from_text(input: impl AsRef<[u8]>, secrets: &Secrets) -> Known {
+        let text = visible_text(input.as_ref());
+        let mut values: Vec<(SecretKind, Zeroizing<String>)> = Vec::new();
+        for h in hits(&text, secrets) {
+            if let Some(v) = repeatable(&text, &h)
+                && !values.iter().any(|(_, x)| x.as_str() == v)
+            {
+                values.push((h.kind, Zeroizing::new(v.to_string())));
+            }
+        }
+        Known { values }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Values shorter than this are not looked for again elsewhere.
+const MIN_REPEAT_LEN: usize = 4;
+
+/// The text of a detector's hit, if it is worth masking where it appears again: one line,
+/// not a vault value (those are found anyway), not too short.
+fn repeatable<'t>(text: &'t str, h: &Hit) -> Option<&'t str> {
+    let v = text.get(h.start..h.end)?;
+    (h.vault.is_none()
+        && v.len() >= MIN_REPEAT_LEN
+        && !v.contains('\n')
+        && !detect::is_placeholder(v))
+    .then_some(v)
+}
+
+/// Every span to mask in `text`: vault values, the detectors' finds, those split across two
+/// lines, and each value a detector found wherever else it appears in the text.
+fn hits(text: &str, secrets: &Secrets) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     for (s, e, name, form) in secrets.find(text.as_bytes()) {
         let (s, e) = match form {
@@ -117,7 +187,162 @@ pub fn mask(text: &str, secrets: &Secrets) -> Redacted {
         });
     }
     detect::detect(text, Some(secrets), &mut hits);
-    resolve(text, hits)
+    across_lines(text, secrets, &mut hits);
+    let mut again: Vec<(SecretKind, &str)> = hits
+        .iter()
+        .filter_map(|h| repeatable(text, h).map(|v| (h.kind, v)))
+        .collect();
+    again.sort_by(|a, b| a.1.cmp(b.1));
+    again.dedup_by(|a, b| a.1 == b.1);
+    hits.extend(occurrences(text, &again));
+    hits
+}
+
+/// Every place in `text` where one of `values` stands, in one pass however many there are.
+fn occurrences(text: &str, values: &[(SecretKind, &str)]) -> Vec<Hit> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let Ok(matcher) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(values.iter().map(|(_, v)| v))
+    else {
+        return Vec::new();
+    };
+    matcher
+        .find_iter(text)
+        .map(|m| Hit::new(m.start(), m.end(), values[m.pattern().as_usize()].0))
+        .collect()
+}
+
+/// Vault values and tokens broken by a line end (`fold`, a hard-wrapped log line), masked on
+/// each line they touch so the lines stay lines.
+fn across_lines(text: &str, secrets: &Secrets, hits: &mut Vec<Hit>) {
+    if !text.contains('\n') {
+        return;
+    }
+    // (start, end) in `text`, the hit, and how it was written.
+    let mut found: Vec<(usize, usize, Hit, secrets::Form)> = Vec::new();
+    if !secrets.is_empty() {
+        vault_across_lines(text, secrets, &mut found);
+    }
+    tokens_across_lines(text, &mut found);
+    for (start, end, h, form) in found {
+        if !text[start..end].contains('\n') {
+            continue; // on one line: the first pass has it
+        }
+        // An encoded form is masked as the whole token, on the lines it touches only.
+        let (start, end) = match form {
+            secrets::Form::Encoded => widen(text, start, end),
+            secrets::Form::Plain => (start, end),
+        };
+        let mut pos = start;
+        for (i, piece) in text[start..end].split('\n').enumerate() {
+            // A continuation line keeps its indentation.
+            let indent = if i == 0 {
+                0
+            } else {
+                piece.len() - piece.trim_start_matches([' ', '\t']).len()
+            };
+            let trimmed = piece[indent..].trim_end_matches('\r');
+            if !trimmed.is_empty() {
+                hits.push(Hit {
+                    start: pos + indent,
+                    end: pos + indent + trimmed.len(),
+                    kind: h.kind,
+                    vault: h.vault.clone(),
+                });
+            }
+            pos += piece.len() + 1;
+        }
+    }
+}
+
+/// Vault values in the text with its line ends (and the indentation after them) taken out:
+/// a value may hold spaces, and be broken anywhere.
+fn vault_across_lines(
+    text: &str,
+    secrets: &Secrets,
+    found: &mut Vec<(usize, usize, Hit, secrets::Form)>,
+) {
+    // Taking out ASCII bytes keeps the text valid UTF-8. `cuts` holds, for each byte taken
+    // out, where in `joined` it was: a byte of `joined` is as many bytes further in `text`
+    // as there are cuts at or before it.
+    let mut joined = String::with_capacity(text.len());
+    let mut cuts: Vec<usize> = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(['\n', '\r']) {
+        joined.push_str(&rest[..i]);
+        cuts.push(joined.len());
+        let newline = rest.as_bytes()[i] == b'\n';
+        rest = &rest[i + 1..];
+        if newline {
+            let indented = rest.trim_start_matches([' ', '\t']);
+            cuts.extend(std::iter::repeat_n(
+                joined.len(),
+                rest.len() - indented.len(),
+            ));
+            rest = indented;
+        }
+    }
+    joined.push_str(rest);
+    let origin = |j: usize| j + cuts.partition_point(|&p| p <= j);
+    for (s, e, name, form) in secrets.find(joined.as_bytes()) {
+        if s >= e {
+            continue;
+        }
+        let hit = Hit {
+            start: s,
+            end: e,
+            kind: SecretKind::Vault,
+            vault: Some(name.to_string()),
+        };
+        let (start, end) = (origin(s), ceil_boundary(text, origin(e - 1) + 1));
+        found.push((start, end, hit, form));
+    }
+}
+
+/// Tokens broken by a line end: the last word of each line joined to the first word of the
+/// next. A token pattern would run on into any word that starts the next line
+/// (`…sk-proj-…` then `ANTHROPIC_API_KEY=…`): a broken token ends where a word does.
+fn tokens_across_lines(text: &str, found: &mut Vec<(usize, usize, Hit, secrets::Form)>) {
+    let space = |c: char| c.is_ascii_whitespace();
+    let mut joint = String::new();
+    for (nl, _) in text.match_indices('\n') {
+        let before = if text[..nl].ends_with('\r') {
+            nl - 1
+        } else {
+            nl
+        };
+        let after = nl + 1;
+        let ws = text[..before].rfind(space).map_or(0, |i| i + 1);
+        let we = text[after..].find(space).map_or(text.len(), |i| after + i);
+        if ws == before || we == after {
+            continue;
+        }
+        joint.clear();
+        joint.push_str(&text[ws..before]);
+        joint.push_str(&text[after..we]);
+        if !detect::any_token(&joint) {
+            continue;
+        }
+        let split = before - ws;
+        let mut t = Vec::new();
+        detect::tokens(&joint, &mut t);
+        for h in t {
+            if h.start >= split || h.end <= split {
+                continue;
+            }
+            let end = after + (h.end - split);
+            let ends_word = text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| c.is_whitespace() || "\"',;)]}>".contains(c));
+            if ends_word {
+                found.push((ws + h.start, end, h, secrets::Form::Plain));
+            }
+        }
+    }
 }
 
 /// Encoded forms are masked as the whole token they sit in.
@@ -133,15 +358,40 @@ fn widen(text: &str, mut s: usize, mut e: usize) -> (usize, usize) {
     (s, e)
 }
 
-/// Overlapping hits merge into one span; a vault hit names it when there is one, else the
-/// longest hit does.
-fn resolve(text: &str, mut hits: Vec<Hit>) -> Redacted {
-    hits.retain(|h| h.start < h.end && h.end <= text.len());
-    hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+/// One masked span of the text: `start..end` becomes `replacement`.
+struct Span {
+    start: usize,
+    end: usize,
+    kind: SecretKind,
+    replacement: String,
+}
+
+fn resolve(text: &str, hits: Vec<Hit>) -> Redacted {
     let mut out = Redacted {
         text: String::with_capacity(text.len()),
         redactions: Vec::new(),
     };
+    let mut pos = 0;
+    for span in spans(text, hits) {
+        out.text.push_str(&text[pos..span.start]);
+        out.redactions.push(Redaction {
+            kind: span.kind,
+            start: out.text.len(),
+            end: out.text.len() + span.replacement.len(),
+        });
+        out.text.push_str(&span.replacement);
+        pos = span.end;
+    }
+    out.text.push_str(&text[pos..]);
+    out
+}
+
+/// Overlapping hits merge into one span; a vault hit names it when there is one, else the
+/// longest hit does.
+fn spans(text: &str, mut hits: Vec<Hit>) -> Vec<Span> {
+    hits.retain(|h| h.start < h.end && h.end <= text.len());
+    hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut out = Vec::new();
     let mut pos = 0;
     let mut i = 0;
     while i < hits.len() {
@@ -169,23 +419,105 @@ fn resolve(text: &str, mut hits: Vec<Hit>) -> Redacted {
         let (vs, ve) = (hit.start.max(start), hit.end.min(end));
         let exact = hit.vault.is_some() && punct(&text[start..vs]) && punct(&text[ve..end]);
         let (cut_start, cut_end) = if exact { (vs, ve) } else { (start, end) };
-        out.text.push_str(&text[pos..cut_start]);
         let replacement = match &hit.vault {
             Some(name) => crate::vault::placeholder(name),
             None => format!("[redacted:{}]", hit.kind),
         };
-        out.redactions.push(Redaction {
+        out.push(Span {
+            start: cut_start,
+            end: cut_end,
             kind: hit.kind,
-            start: out.text.len(),
-            end: out.text.len() + replacement.len(),
+            replacement,
         });
-        out.text.push_str(&replacement);
-        out.text.push_str(&text[cut_end..end]);
         pos = end;
         i = j;
     }
-    out.text.push_str(&text[pos..]);
     out
+}
+
+/// Lines masked all at once (see [`mask_lines`]), to be cut afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskedLines {
+    /// One per line given: its masked text, or, for a line wholly inside a secret that began
+    /// on an earlier line, that secret's replacement and `true`.
+    lines: Vec<(String, bool)>,
+    /// How many secrets were masked.
+    pub masked: usize,
+}
+
+impl MaskedLines {
+    /// How many lines were given.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The lines from line `from` (of those given) on. Lines inside a multi-line secret go;
+    /// one that began above `from` shows as its replacement on the first line.
+    pub fn from(&self, from: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, (text, inside)) in self.lines.iter().enumerate().skip(from) {
+            if !inside || i == from {
+                out.push(text.clone());
+            }
+        }
+        out
+    }
+}
+
+/// Lines (terminal bytes or text) → what the model may see of each, masked all at once so
+/// that a secret spanning lines (a private key) is seen whole, whatever part of the lines is
+/// then kept; the replacement stands on the line where the secret starts.
+pub fn mask_lines(lines: &[String], secrets: &Secrets) -> MaskedLines {
+    let text = visible_text(lines.join("\n").as_bytes());
+    let spans = spans(&text, hits(&text, secrets));
+    let mut out = Vec::with_capacity(lines.len());
+    let mut k = 0;
+    let mut ls = 0;
+    for line in text.split('\n') {
+        let le = ls + line.len();
+        while k < spans.len() && spans[k].end <= ls {
+            k += 1;
+        }
+        let covering = spans
+            .get(k)
+            .filter(|s| s.start < ls)
+            .map(|s| s.replacement.clone());
+        let mut shown = String::new();
+        let mut kept = false;
+        let mut pos = ls;
+        while let Some(sp) = spans.get(k).filter(|s| s.start <= le) {
+            if sp.start > pos {
+                shown.push_str(&text[pos..sp.start]);
+                kept = true;
+            }
+            if sp.start >= ls {
+                shown.push_str(&sp.replacement);
+                kept = true;
+            }
+            pos = pos.max(sp.end);
+            if sp.end > le {
+                break;
+            }
+            k += 1;
+        }
+        if pos < le {
+            shown.push_str(&text[pos..le]);
+            kept = true;
+        }
+        out.push(match covering {
+            Some(replacement) if !kept => (replacement, true),
+            _ => (shown, false),
+        });
+        ls = le + 1;
+    }
+    MaskedLines {
+        lines: out,
+        masked: spans.len(),
+    }
 }
 
 fn floor_boundary(text: &str, mut i: usize) -> usize {

@@ -88,7 +88,7 @@ async fn converse(setup: &Setup, question: &str, out: &mut Output) -> Result<Ses
         Ok(p) => p,
         Err(error) => return Err(Failed { session, error }),
     };
-    let redacted = prepare(question, &setup.secrets).text;
+    let redacted = setup.question(question);
     let first = match session.ask(question, redacted) {
         Ok(d) => d,
         Err(e) => {

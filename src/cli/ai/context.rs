@@ -7,7 +7,6 @@ use super::setup::{CopilotArgs, gather};
 use crate::ai::copilot::{AiPolicy, Built, Session};
 pub use crate::ai::copilot::{MESSAGES_HEADING, SYSTEM_HEADING, TOOLS_HEADING};
 use crate::ai::provider::{Message, request_body, request_url};
-use crate::ai::redact::prepare;
 use crate::paths::Paths;
 use anyhow::Result;
 use clap::Args;
@@ -49,7 +48,7 @@ pub fn run(args: &ContextArgs, paths: &Paths) -> Result<()> {
     let mut session = Session::new(setup.history_host(), AiPolicy::Ask, 1, 0);
     let question = args.question.join(" ");
     if !question.trim().is_empty() {
-        session.ask(&question, prepare(&question, &setup.secrets).text)?;
+        session.ask(&question, setup.question(&question))?;
     }
     let built = setup.build(&session);
     let endpoint = setup.profile.as_ref().map(|p| p.endpoint(None));

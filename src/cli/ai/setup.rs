@@ -6,11 +6,12 @@
 use crate::ai::config::{AiConfig, DEFAULT_CONTEXT_LINES, DEFAULT_PROFILE, Profile};
 use crate::ai::copilot::{
     AiPolicy, Built, Context as AiContext, FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT,
-    HostFacts, Session, SessionError, build_request, parse_facts,
+    HostFacts, Session, SessionError, build_request, parse_facts, redact_question,
+    redact_scrollback,
 };
 use crate::ai::demo::DEMO_MODEL;
 use crate::ai::provider::{ApiKey, KeySource};
-use crate::ai::redact::{Secrets, prepare};
+use crate::ai::redact::Secrets;
 use crate::cli::connect::{self, ConnectArgs};
 use crate::cli::vault::input::{first_line_of_file, prompt_hidden};
 use crate::paths::Paths;
@@ -87,6 +88,7 @@ impl Setup {
                     .ai
                     .as_ref()
                     .map_or(DEFAULT_CONTEXT_LINES, |a| a.context_lines),
+                lookbehind: 0,
                 vault_entries: &self.vault_entries,
                 secrets: &self.secrets,
                 demo: self.profile.as_ref().is_some_and(|p| p.model == DEMO_MODEL),
@@ -94,10 +96,15 @@ impl Setup {
         )
     }
 
-    /// The last `n` lines of the pane text, redacted: `read_scrollback`'s answer.
+    /// The last `n` lines of the pane text, redacted (before they are cut):
+    /// `read_scrollback`'s answer.
     pub fn scrollback(&self, n: usize) -> String {
-        let from = self.lines.len().saturating_sub(n);
-        prepare(self.lines[from..].join("\n"), &self.secrets).text
+        redact_scrollback(&self.lines, n, &self.secrets)
+    }
+
+    /// The question as the model may see it (values masked in the pane text masked in it too).
+    pub fn question(&self, question: &str) -> String {
+        redact_question(question, &self.lines, &self.secrets).text
     }
 
     /// The profile's API key: from the vault (already unlocked) or the environment.
