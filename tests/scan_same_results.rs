@@ -7,7 +7,8 @@ mod common;
 
 use common::Sshd;
 use common::app::settle_async;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use common::copilot::{key, prefix};
+use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
 use lumen::paths::Paths;
 use lumen::pty::PtyCommand;
@@ -16,18 +17,6 @@ use lumen::scan::{OsvDb, ScanSetup, Store};
 use lumen::ssh::{Connector, Prompter, Target};
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
-
-fn key(app: &mut App, code: KeyCode) {
-    app.handle_event(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn prefix(app: &mut App, c: char) {
-    app.handle_event(Event::Key(KeyEvent::new(
-        KeyCode::Char('b'),
-        KeyModifiers::CONTROL,
-    )));
-    key(app, KeyCode::Char(c));
-}
 
 /// One made-up advisory for an installed package (bash, never fixed), so both scans have a
 /// finding to agree on.
@@ -99,7 +88,7 @@ async fn scan_both(with_osv: bool) -> Both {
     });
     prefix(&mut app, 'S');
     settle_async(&mut app, |_| {}).await;
-    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('s'), KeyModifiers::NONE);
     settle_async(&mut app, |_| {}).await;
     let tui_screen = common::app::screen(&app);
     let tui_message = app
