@@ -363,15 +363,23 @@ impl Session {
     }
 
     /// A new proposal: run it at once if the host allows read-only commands to run without a
-    /// keystroke and lumen finds it Low (and harmless to show: no vault value); else ask.
+    /// keystroke, the command is on lumen's read-only allow-list and lumen finds it Low (and
+    /// harmless to show: no vault value); else ask.
     fn propose(&mut self, n: usize) -> Vec<Do> {
         let p = &self.proposals[n];
+        let allowed = crate::ai::risk::read_only(&p.command);
         let auto = self.policy == AiPolicy::ReadOnlyAuto
+            && allowed.is_ok()
             && p.assessment.risk == Risk::Low
             && !p.uses_vault()
             && p.injection.is_empty();
+        let command = p.command.clone();
+        if self.policy == AiPolicy::ReadOnlyAuto
+            && let Err(why) = allowed
+        {
+            self.note(format!("asks before running: {why}"));
+        }
         if auto {
-            let command = p.command.clone();
             self.set_state(n, ProposalState::Running { auto: true });
             self.note(format!(
                 "ran without asking (read-only-auto, low risk): {command}"

@@ -18,12 +18,15 @@ mod inline;
 mod network;
 mod packages;
 mod paths;
+mod read_only;
 mod services;
+mod shell_state;
 
 use crate::ai::shell::{Command, Script};
 use serde::Serialize;
 
 pub use paths::is_world_readable;
+pub use read_only::read_only;
 
 /// Ordered: `Low < Medium < High`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -140,6 +143,7 @@ fn check_script(script: &Script, found: &mut Findings) {
         commands::check(&mut ctx);
     }
     flows::check(script, found);
+    shell_state::check(script, found);
 }
 
 /// One command being checked, with helpers for its options.

@@ -108,6 +108,23 @@ const WORLD_READABLE: &[&str] = &[
     "/mnt",
 ];
 
+/// Directories any local user can create files in.
+const WORLD_WRITABLE: &[&str] = &[
+    "/tmp",
+    "/var/tmp",
+    "/dev/shm",
+    "/run/shm",
+    "/run/lock",
+    "/var/lock",
+    "/var/crash",
+];
+
+/// Where the system's configuration, boot files and programs live: any write there, even an
+/// append, changes how the machine boots, runs or lets people in.
+const SYSTEM_CONFIG: &[&str] = &[
+    "/etc", "/boot", "/efi", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+];
+
 /// `//a/./b/` → `/a/b`; `~` and `$HOME` stay as they are.
 pub fn normalize(path: &str) -> String {
     let absolute = path.starts_with('/');
@@ -143,6 +160,18 @@ pub fn is_system(path: &str) -> bool {
         return true;
     }
     SYSTEM_TOPS.contains(&p.as_str()) || SYSTEM_DIRS.iter().any(|d| under(&p, d)) && !is_sink(&p)
+}
+
+/// Under a directory any local user can write to (`/tmp`, `/dev/shm`, …).
+pub fn is_world_writable(path: &str) -> bool {
+    let p = normalize(path);
+    WORLD_WRITABLE.iter().any(|d| under(&p, d))
+}
+
+/// The system's configuration, boot files or programs (`/etc`, `/boot`, `/usr`, …).
+pub fn is_system_config(path: &str) -> bool {
+    let p = normalize(path);
+    SYSTEM_CONFIG.iter().any(|d| under(&p, d))
 }
 
 pub fn is_sensitive(path: &str) -> bool {

@@ -28,6 +28,36 @@ fn parse_tree(source: &str) -> Option<Tree> {
     })
 }
 
+/// The kind of every node of the syntax tree of `source` (named ones like `command` and
+/// `subshell`, and tokens like `&&` or `&`), in document order. `None` when it does not parse.
+/// For allow-lists of syntax: anything not listed is something lumen did not vet.
+pub fn node_kinds(source: &str) -> Option<Vec<&'static str>> {
+    if source.len() > MAX_SOURCE_LEN {
+        return None;
+    }
+    let tree = parse_tree(source)?;
+    let root = tree.root_node();
+    if root.has_error() {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        out.push(cursor.node().kind());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return Some(out);
+            }
+        }
+    }
+}
+
 /// How the shell reads the text at `range` of `source` (the innermost quoting around it).
 /// `None` when the source does not parse.
 pub fn quoting(source: &str, range: std::ops::Range<usize>) -> Option<Quoting> {
