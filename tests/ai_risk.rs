@@ -2,7 +2,7 @@
 //! ones (tests/fixtures/ai/risk_corpus.txt), plus the reasons and fail-closed behaviour.
 #![allow(clippy::unwrap_used)]
 
-use lumen::ai::risk::{Risk, assess};
+use lumen::ai::risk::{Risk, assess, read_only};
 
 const CORPUS: &str = include_str!("fixtures/ai/risk_corpus.txt");
 /// At most this share of everyday read-only commands may be flagged above Low.
@@ -32,6 +32,8 @@ fn corpus_meets_the_targets() {
             "high" => a.risk == Risk::High,
             "risky" => a.risk >= Risk::Medium,
             "change" => a.risk == Risk::Medium,
+            "auto" => a.risk == Risk::Low && read_only(cmd).is_ok(),
+            "asks" => read_only(cmd).is_err(),
             "read" => {
                 reads += 1;
                 if a.risk > Risk::Low {
@@ -60,7 +62,7 @@ fn corpus_meets_the_targets() {
 fn every_dangerous_one_has_a_reason_naming_its_trigger() {
     for (label, cmd) in corpus() {
         let a = assess(&cmd);
-        if label != "read" {
+        if !matches!(label, "read" | "auto" | "asks") {
             assert!(!a.reasons.is_empty(), "{cmd:?} has no reason");
             assert_eq!(a.reasons[0].risk, a.risk, "{cmd:?}: highest reason first");
         }
@@ -142,4 +144,84 @@ fn wrappers_are_seen_through_at_any_depth() {
     assert_eq!(assess(cmd).risk, Risk::High);
     assert_eq!(assess("watch -n1 'uptime; free -m'").risk, Risk::Low);
     assert_eq!(assess("sudo journalctl -u nginx | tail").risk, Risk::Low);
+}
+
+/// The shell-arming and disk-writing probes of issue 17: High, and the reason names what they do.
+#[test]
+fn arming_the_shell_and_writing_disks_say_why() {
+    let cases = [
+        ("PROMPT_COMMAND='rm -rf ~'", "sets PROMPT_COMMAND"),
+        (
+            "trap 'rm -rf /' EXIT",
+            "trap makes the shell run `rm -rf /` by itself on EXIT",
+        ),
+        ("trap 'rm -rf /' DEBUG", "on DEBUG"),
+        (
+            "alias ls='rm -rf ~'; ls",
+            "alias makes ls run `rm -rf ~` from now on",
+        ),
+        ("PS1='$(rm -rf ~)$ '", "sets PS1"),
+        ("PS1='$(rm -rf ~)$ '", "rm deletes ~ recursively"),
+        ("PS0='x'", "sets PS0"),
+        (
+            "hash -p /tmp/evil ls",
+            "hash -p makes ls run /tmp/evil from now on",
+        ),
+        ("export EDITOR=/tmp/e", "sets EDITOR in your shell"),
+        ("export PAGER=/tmp/e", "sets PAGER in your shell"),
+        (
+            "export GIT_SSH_COMMAND=x",
+            "sets GIT_SSH_COMMAND in your shell",
+        ),
+        ("export LESSOPEN='|x %s'", "sets LESSOPEN in your shell"),
+        ("export BASH_ENV=/tmp/x", "sets BASH_ENV"),
+        ("export ENV=/tmp/x", "sets ENV"),
+        ("tar -cf /dev/sda .", "tar overwrites the disk /dev/sda"),
+        ("sort -o /etc/passwd x", "sort -o overwrites /etc/passwd"),
+        (
+            "gzip /etc/passwd",
+            "gzip replaces /etc/passwd with a (de)compressed copy",
+        ),
+        (
+            "echo x >> /etc/hosts",
+            "the redirect changes the system file /etc/hosts",
+        ),
+        (
+            "frob --out=/dev/sdb1",
+            "frob --out overwrites the disk /dev/sdb1",
+        ),
+    ];
+    for (cmd, reason) in cases {
+        let a = assess(cmd);
+        assert_eq!(a.risk, Risk::High, "{cmd:?}: {:?}", a.reasons);
+        assert!(
+            a.reasons.iter().any(|r| r.text.contains(reason)),
+            "{cmd:?}: wanted {reason:?}, got {:?}",
+            a.reasons
+        );
+    }
+}
+
+/// Why read-only-auto asks is said in words a user can act on.
+#[test]
+fn read_only_auto_says_why_it_asks() {
+    let cases = [
+        ("FOO=1 ls", "variable_assignment"),
+        ("\\ls", "only a plain name runs by itself"),
+        ("ls > f", "redirects to or from f"),
+        (
+            "find / -delete",
+            "find -delete is not a test lumen knows to only read",
+        ),
+        (
+            "systemctl restart nginx",
+            "systemctl restart is not one of its read-only subcommands",
+        ),
+        ("rm x", "rm is not on lumen's list of read-only programs"),
+        ("cat ~/.ssh/id_ed25519", "may hold secrets"),
+    ];
+    for (cmd, why) in cases {
+        let err = read_only(cmd).expect_err(cmd);
+        assert!(err.contains(why), "{cmd:?}: {err}");
+    }
 }

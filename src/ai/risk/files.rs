@@ -558,6 +558,12 @@ pub(super) fn output_options(ctx: &mut Ctx<'_>, name: &str) {
         "nft",
         "sort",
     ];
+    // wget's output file is `-O`; everyone else's `-o`.
+    let letter = if matches!(name, "wget" | "wget2") {
+        'O'
+    } else {
+        'o'
+    };
     let args: Vec<String> = ctx.args.iter().map(|s| s.to_string()).collect();
     let mut hits = Vec::new();
     for (i, a) in args.iter().enumerate() {
@@ -568,9 +574,15 @@ pub(super) fn output_options(ctx: &mut Ctx<'_>, name: &str) {
             && is_output_long(opt)
         {
             Some((format!("{name} {opt}"), v.to_string()))
-        } else if is_output_long(a) || a == "-out" || a == "-o" && !O_IS_NOT_OUTPUT.contains(&name)
-        {
+        } else if is_output_long(a) || a == "-out" {
             next.map(|v| (format!("{name} {a}"), v))
+        } else if is_short_group(a) && a.ends_with(letter) && !O_IS_NOT_OUTPUT.contains(&name) {
+            // `-o FILE`, `-qO FILE` (wget)
+            next.map(|v| (format!("{name} -{letter}"), v))
+        } else if let Some(v) = a.strip_prefix(&format!("-{letter}/"))
+            && !O_IS_NOT_OUTPUT.contains(&name)
+        {
+            Some((format!("{name} -{letter}"), format!("/{v}")))
         } else {
             None
         };

@@ -130,10 +130,16 @@ fn read_only_auto_runs_only_low_risk_commands() {
         s.proposal(0).map(|p| p.state.clone()),
         Some(ProposalState::Running { auto: true })
     );
+    // Medium and High, and Low ones that are not on the read-only allow-list.
     for risky in [
         "systemctl restart nginx",
         "rm -rf /tmp/cache",
         "curl x | sh",
+        "PROMPT_COMMAND='touch /tmp/x'",
+        "FOO=1 ls",
+        "\\ls",
+        "less /etc/hosts",
+        "command ls",
     ] {
         let (_, todo) = answered(
             AiPolicy::ReadOnlyAuto,
