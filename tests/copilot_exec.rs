@@ -7,33 +7,17 @@
 
 mod common;
 
+use common::Sshd;
 use common::fake_ai::{FakeServer, Reply, openai_proposes, openai_says};
-use common::{Answers, Sshd, auto_answer};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use lumen::ai::config::{AiConfig, Profile};
+use common::live::{ask_copilot, drive, key, ssh_app, typed};
+use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::ai::copilot::{Item, ProposalState};
-use lumen::ai::provider::ProviderKind;
-use lumen::app::copilot::AiSetup;
-use lumen::app::{App, AppOptions, Bus, Effect, LiveSpawner, PaneSpec};
-use lumen::pty::PtyCommand;
-use lumen::ssh::{Connector, Target};
+use lumen::app::App;
 use lumen::vault::{Kind, NewEntry, VaultOwner};
 use secrecy::SecretString;
-use std::time::Duration;
 
 const DB_SECRET: &str = "s3cr3t-db-value-42";
 const OTHER_SECRET: &str = "other-secret-99";
-const SETTLE: Duration = Duration::from_secs(20);
-
-fn key(app: &mut App, code: KeyCode, m: KeyModifiers) {
-    app.handle_event(Event::Key(KeyEvent::new(code, m)));
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(app, KeyCode::Char(c), KeyModifiers::NONE);
-    }
-}
 
 fn proposes(id: &str, command: &str) -> Reply {
     openai_proposes("", id, command, "check the password")
@@ -55,36 +39,6 @@ fn vault(dir: &std::path::Path) -> VaultOwner {
     )
 }
 
-/// The event loop in small: run the copilot's jobs, apply their messages, pump the panes,
-/// until `done` holds.
-async fn drive(app: &mut App, what: &str, mut done: impl FnMut(&App) -> bool) {
-    let (bus, mut inbox) = Bus::channel();
-    let deadline = tokio::time::Instant::now() + SETTLE;
-    let mut queue = Vec::new();
-    loop {
-        queue.extend(app.take_effects());
-        for effect in std::mem::take(&mut queue) {
-            if let Effect::Ai(job) = effect {
-                tokio::spawn(job.report_to(bus.clone()));
-            }
-        }
-        while let Ok(msg) = inbox.try_recv() {
-            queue.extend(app.update(msg));
-        }
-        while app.pump() {}
-        app.tick(std::time::Instant::now());
-        if done(app) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}:\n{}",
-            common::app::screen(app)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear() {
     let Some(sshd) = Sshd::start("") else {
@@ -97,48 +51,12 @@ async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear
     ])
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let opts = sshd.client_options(dir.path());
-    let (prompter, _asked) = auto_answer(Answers::default());
-    let connector = Connector::new(opts, prompter);
-    let mut options = AppOptions::new(Box::new(LiveSpawner::new(
-        PtyCommand::new("/bin/sh"),
-        connector.clone(),
-    )));
-    options.size = (140, 40);
-    options.connector = Some(connector.clone());
-    options.vault = vault(dir.path());
-    options.ai = Some(AiSetup {
-        config: AiConfig::with_profile(Profile {
-            provider: ProviderKind::OpenAiCompatible,
-            model: "m".into(),
-            base_url: Some(format!("{}/v1", fake.url())),
-            api_key: None,
-            prices: None,
-        }),
-        demo: false,
-        workspace_dir: Some(dir.path().join("workspace")),
-    });
-    let mut app = App::new(options);
-    let target = Target::new(lumen::ssh::target::local_user(), "127.0.0.1", sshd.port);
-    app.new_tab(PaneSpec::Ssh {
-        name: "db".into(),
-        target,
-        plan: None,
-    });
-    let terminal = app.focused().unwrap();
-    typed(&mut app, "echo ready-$((6*7))\r");
-    drive(&mut app, "the shell", |app| {
-        app.panes[&terminal]
-            .pane
-            .as_terminal()
-            .is_some_and(|t| t.screen_text().contains("ready-42"))
+    let (mut app, terminal) = ssh_app(&sshd, &fake, dir.path(), "db", |o| {
+        o.vault = vault(dir.path());
     })
     .await;
 
-    key(&mut app, KeyCode::Char('b'), KeyModifiers::CONTROL);
-    key(&mut app, KeyCode::Char('a'), KeyModifiers::NONE);
-    typed(&mut app, "is the db password right?");
-    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    ask_copilot(&mut app, "is the db password right?");
     drive(&mut app, "the first card", |app| {
         app.layers.approval().is_some()
     })

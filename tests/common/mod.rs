@@ -6,6 +6,7 @@ pub mod app;
 pub mod fake_ai;
 pub mod fake_host;
 pub mod leak_corpus;
+pub mod live;
 pub mod tmux;
 
 use lumen::ssh::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};
