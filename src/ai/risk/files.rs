@@ -256,6 +256,9 @@ fn copy_like(ctx: &mut Ctx<'_>, name: &str) {
         Some(d) if paths::is_system(d) => {
             ctx.high(format!("{name} writes into system files ({d})"))
         }
+        Some(d) if paths::is_shell_startup(d) => {
+            ctx.high(format!("{name} replaces the shell start-up file {d}"))
+        }
         _ => ctx.medium(format!("{name} {}", verb(name))),
     }
 }
@@ -376,7 +379,8 @@ pub(super) fn write_finding(f: &mut super::Findings, target: &str, append: bool,
     {
         f.medium(format!("{by} {verb} {target}"));
     } else if paths::is_shell_startup(target) {
-        f.medium(format!("{by} changes the shell start-up file {target}"));
+        // What it adds runs in every new shell, with no keystroke then.
+        f.high(format!("{by} changes the shell start-up file {target}"));
     } else if target.contains('$') || target.contains('`') {
         f.medium(format!("{by} writes to a file named at run time"));
     } else {

@@ -194,6 +194,15 @@ pub fn is_shell_startup(path: &str) -> bool {
             | ".bash_login"
             | ".zshenv"
             | ".bash_logout"
+            | ".bash_aliases"
+            | ".zlogin"
+            | ".zlogout"
+            | ".kshrc"
+            | ".mkshrc"
+            | ".cshrc"
+            | ".tcshrc"
+            | ".inputrc"
+            | "config.fish"
     )
 }
 

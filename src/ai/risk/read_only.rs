@@ -496,11 +496,12 @@ fn date_operands(ops: &[&str]) -> Result<(), String> {
     }
 }
 
-/// `ps aux`, `ps -ef`, `ps axjf`: BSD letters without a dash; no PIDs to act on anyway.
+/// `ps aux`, `ps -ef`, `ps axjf`: BSD letters without a dash, but not `e` (it prints every
+/// process's environment, passwords and tokens with it).
 fn ps_operands(ops: &[&str]) -> Result<(), String> {
     let ok = ops.iter().all(|o| {
         o.chars()
-            .all(|c| "auxefwjlvmrTHLSZcnhAgOoUps0123456789,".contains(c))
+            .all(|c| "auxfwjlvmrTHLSZcnhAgOoUps0123456789,".contains(c))
     });
     if ok {
         Ok(())

@@ -135,7 +135,15 @@ pub(super) fn check(script: &Script, found: &mut Findings) {
 
 /// `name` set (or exported) in the shell itself; `value` when known.
 fn assigned(found: &mut Findings, name: &str, value: Option<&Word>, declared: bool) {
-    let name = name.trim_end_matches('+');
+    // `PROMPT_COMMAND+=…`, `PROMPT_COMMAND[1]=…`: the same variable.
+    let name = name.split('[').next().unwrap_or(name).trim_end_matches('+');
+    // `declare -n ref=PS1`: from now on, setting `ref` sets PS1.
+    if declared
+        && let Some(target) = value.map(|v| v.value.as_str())
+        && (SHELL_HOOKS.contains(&target) || PROGRAM_VARS.contains(&target))
+    {
+        found.high(format!("makes {name} another name for {target}"));
+    }
     let shown = value.map(|v| v.value.as_str()).unwrap_or("");
     if SHELL_HOOKS.contains(&name) {
         found.high(format!(
