@@ -112,6 +112,20 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
             }
         }
         "tar" | "bsdtar" => tar(ctx),
+        // They rewrite the files they are given.
+        "patch" | "sponge" | "fallocate" | "ed" | "ex" => {
+            let mut files: Vec<String> = ctx.operands().iter().map(|s| s.to_string()).collect();
+            if name == "fallocate" {
+                // `-l 1G FILE`: only the last operand is a file.
+                files = files.split_off(files.len().saturating_sub(1));
+            }
+            if files.is_empty() {
+                ctx.medium(format!("{name} changes files"));
+            }
+            for f in files {
+                write_target(ctx, &f, false, name);
+            }
+        }
         "unzip" | "7z" | "7za" | "unrar" | "cpio" | "gunzip" | "gzip" | "bzip2" | "bunzip2"
         | "xz" | "unxz" | "zstd" | "unzstd" | "lz4" | "zip" => archive(ctx, name),
         "find" => {
@@ -470,12 +484,16 @@ fn archive(ctx: &mut Ctx<'_>, name: &str) {
 }
 
 /// The value of `-o VALUE`, `-oVALUE`, `--output VALUE` or `--output=VALUE`.
-fn option_value(ctx: &Ctx<'_>, short: char, long: &str) -> Option<String> {
+pub(super) fn option_value(ctx: &Ctx<'_>, short: char, long: &str) -> Option<String> {
     let args = &ctx.args;
     args.iter().enumerate().find_map(|(i, a)| {
-        if *a == long || (is_short_group(a) && a.ends_with(short)) {
+        if !long.is_empty() && *a == long || (is_short_group(a) && a.ends_with(short)) {
             args.get(i + 1).map(|s| s.to_string())
-        } else if let Some(v) = a.strip_prefix(long).and_then(|r| r.strip_prefix('=')) {
+        } else if let Some(v) = a
+            .strip_prefix(long)
+            .and_then(|r| r.strip_prefix('='))
+            .filter(|_| !long.is_empty())
+        {
             Some(v.to_string())
         } else if a.starts_with('-') && !a.starts_with("--") && a.len() > 2 {
             a[1..].find(short).map(|p| a[p + 2..].to_string())
@@ -608,4 +626,18 @@ fn is_output_long(opt: &str) -> bool {
         opt,
         "--output" | "--outfile" | "--out-file" | "--output-file" | "--output-document" | "--out"
     )
+}
+
+/// `rsync SRC… DEST`, `scp SRC… DEST`: a local destination (no `host:`) is written.
+pub(super) fn local_destination(ctx: &mut Ctx<'_>, name: &str) {
+    let ops = ctx.operands();
+    if ops.len() < 2 {
+        return;
+    }
+    if let Some(dest) = ops.last().map(|d| d.to_string())
+        && !dest.contains(':')
+        && (paths::is_system(&dest) || paths::is_device(&dest) || paths::is_shell_startup(&dest))
+    {
+        write_target(ctx, &dest, false, name);
+    }
 }
