@@ -26,6 +26,8 @@ const SHELL_HOOKS: &[&str] = &[
     "chpwd_functions",
     "BASH_XTRACEFD",
     "BASH_LOADABLES_PATH",
+    "MAILPATH",
+    "INPUTRC",
 ];
 
 /// Variables naming a program (or options that name one) that later commands start.
@@ -159,7 +161,7 @@ fn assigned(found: &mut Findings, name: &str, value: Option<&Word>, declared: bo
         }
     } else if PROGRAM_VARS.contains(&name) {
         found.high(format!(
-            "sets {name} in your shell: later commands start what it names ({shown})"
+            "sets {name} in your shell: later commands run or load what it names ({shown})"
         ));
         if declared
             && runs_as_command(name)
