@@ -225,3 +225,65 @@ fn read_only_auto_says_why_it_asks() {
         assert!(err.contains(why), "{cmd:?}: {err}");
     }
 }
+
+fn labelled(label: &str) -> Vec<String> {
+    corpus()
+        .into_iter()
+        .filter(|(l, _)| *l == label)
+        .map(|(_, c)| c)
+        .collect()
+}
+
+proptest::proptest! {
+    // A fixed seed, so CI runs the same cases every time.
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x6c75_6d65_6e00_0017),
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// A command that asks still asks when joined to commands that run by themselves, before
+    /// or after them, by any list or pipe operator.
+    #[test]
+    fn asking_is_not_lost_by_joining(
+        a in 0usize..1000,
+        b in 0usize..1000,
+        join in proptest::sample::select(vec!["; ", " && ", " || ", " | ", "\n", " |& "]),
+        first in proptest::bool::ANY,
+    ) {
+        let auto = labelled("auto");
+        let asks = labelled("asks");
+        let (safe, bad) = (&auto[a % auto.len()], &asks[b % asks.len()]);
+        let joined = if first {
+            format!("{bad}{join}{safe}")
+        } else {
+            format!("{safe}{join}{bad}")
+        };
+        proptest::prop_assert!(read_only(&joined).is_err(), "{joined:?} would run by itself");
+    }
+
+    /// Any text: a verdict, never a panic.
+    #[test]
+    fn any_text_gets_a_verdict(text in "\\PC{0,80}") {
+        let _ = assess(&text);
+        let _ = read_only(&text);
+    }
+}
+
+/// tree-sitter-bash's scanner crashed the whole process on `{` followed by U+E01A1 (C's ctype
+/// functions read out of bounds); non-ASCII text is now parsed as the word characters it is.
+#[test]
+fn non_ascii_text_is_parsed_not_crashed() {
+    for text in [
+        "{\u{e01a1}",
+        "echo {\u{e01a1},\u{10ffff}}",
+        "\u{e0100}{\u{e01ef}",
+    ] {
+        let _ = assess(text);
+        assert!(read_only(text).is_err(), "{text:?}");
+    }
+    assert_eq!(assess("cat café.txt | grep 日本").risk, Risk::Low);
+    assert!(read_only("cat café.txt | grep 日本").is_ok());
+    assert_eq!(assess("rm -rf /données").risk, Risk::High);
+    let script = lumen::ai::shell::Script::parse("cat 'données ü'/é.txt");
+    assert_eq!(script.commands[0].words[1].value, "données ü/é.txt");
+}

@@ -129,7 +129,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
         "unzip" | "7z" | "7za" | "unrar" | "cpio" | "gunzip" | "gzip" | "bzip2" | "bunzip2"
         | "xz" | "unxz" | "zstd" | "unzstd" | "lz4" | "zip" => archive(ctx, name),
         "find" => {
-            if ctx.has("-delete") {
+            // `{-delete,-print}` brace-expands to the option too.
+            if ctx.args.iter().any(|a| a.contains("-delete")) {
                 ctx.high("find -delete deletes what it matches");
             }
             if ["-fprint", "-fprint0", "-fprintf", "-fls"]

@@ -12,7 +12,7 @@
 //! assert!(read_only("find / -name x -delete").is_err());
 //! ```
 
-use crate::ai::shell::{Command, RedirOp, Redirect, Script, node_kinds};
+use crate::ai::shell::{Command, RedirOp, Redirect, Script, Word, node_kinds};
 
 /// What the operands of a program may be.
 #[derive(Debug, Clone, Copy)]
@@ -177,16 +177,7 @@ fn simple(c: &Command, source: &str) -> Result<(), String> {
     if let Raw(check) = p.operands {
         let mut words = Vec::new();
         for w in c.args() {
-            if w.dynamic || !w.subs.is_empty() {
-                return Err(format!(
-                    "{name} is given {}, known only at run time",
-                    w.value
-                ));
-            }
-            if w.glob && w.value.starts_with(['*', '?', '[', '-']) {
-                return Err(format!("{} may expand to an option of {name}", w.value));
-            }
-            words.push(w.value.as_str());
+            words.push(fixed_word(w, source, name)?);
         }
         return check(&words);
     }
@@ -195,18 +186,8 @@ fn simple(c: &Command, source: &str) -> Result<(), String> {
     let mut i = 0;
     let mut rest = false;
     while i < args.len() {
-        let w = &args[i];
+        let v = fixed_word(&args[i], source, name)?;
         i += 1;
-        if w.dynamic || !w.subs.is_empty() {
-            return Err(format!(
-                "{name} is given {}, known only at run time",
-                w.value
-            ));
-        }
-        let v = w.value.as_str();
-        if w.glob && v.starts_with(['*', '?', '[', '-']) {
-            return Err(format!("{v} may expand to an option of {name}"));
-        }
         if rest || !v.starts_with('-') || v == "-" {
             operands.push(v);
             continue;
@@ -253,6 +234,28 @@ fn simple(c: &Command, source: &str) -> Result<(), String> {
         },
         Custom(check) | Raw(check) => check(&operands),
     }
+}
+
+/// The value of an argument that is the same whenever it runs: no expansion, no substitution,
+/// no glob or brace expansion that could turn into an option (`find . {-delete,-print}`).
+fn fixed_word<'w>(w: &'w Word, source: &str, name: &str) -> Result<&'w str, String> {
+    let v = w.value.as_str();
+    if w.dynamic || !w.subs.is_empty() {
+        return Err(format!("{name} is given {v}, known only at run time"));
+    }
+    if w.glob && v.starts_with(['*', '?', '[', '-']) {
+        return Err(format!("{v} may expand to an option of {name}"));
+    }
+    let typed = source.get(w.span.clone()).unwrap_or("{");
+    let quoted = typed.len() > 1
+        && (typed.starts_with('\'') && typed.ends_with('\'')
+            || typed.starts_with('"') && typed.ends_with('"'));
+    if typed.contains('{') && !quoted {
+        return Err(format!(
+            "{typed} is a brace expansion: it may expand to options of {name}"
+        ));
+    }
+    Ok(v)
 }
 
 /// `--name`, `--name=value`: whether the value is the next word.
