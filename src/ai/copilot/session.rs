@@ -155,6 +155,9 @@ pub struct Session {
     calls: Vec<Call>,
     /// Injection warnings about the context of the request in flight.
     injection: Vec<String>,
+    /// A typed command was still running when its time was up: what is running in the pane now
+    /// would read the next command typed, so nothing runs by itself until a prompt is back.
+    auto_held: bool,
 }
 
 impl Session {
@@ -166,6 +169,7 @@ impl Session {
             policy,
             max_steps: max_steps.max(1),
             max_scrollback,
+            auto_held: false,
             items: Vec::new(),
             proposals: Vec::new(),
             messages: Vec::new(),
@@ -368,6 +372,13 @@ impl Session {
     fn propose(&mut self, n: usize) -> Vec<Do> {
         let p = &self.proposals[n];
         let allowed = crate::ai::risk::read_only(&p.command);
+        let allowed = match allowed {
+            Ok(()) if self.auto_held => Err(
+                "the last command is still running in the pane, and would read what is typed"
+                    .to_string(),
+            ),
+            other => other,
+        };
         let auto = self.policy == AiPolicy::ReadOnlyAuto
             && allowed.is_ok()
             && p.assessment.risk == Risk::Low
@@ -476,6 +487,16 @@ impl Session {
     }
 
     /// Proposal `n` ran; `output` is what it printed, already redacted.
+    /// A typed command's time ran out before the prompt came back: later proposals ask.
+    pub fn hold_auto_run(&mut self) {
+        self.auto_held = true;
+    }
+
+    /// The prompt came back after a typed command: read-only-auto may type again.
+    pub fn release_auto_run(&mut self) {
+        self.auto_held = false;
+    }
+
     pub fn command_finished(&mut self, n: usize, output: String) -> Vec<Do> {
         let Some(p) = self.proposals.get(n) else {
             return Vec::new();

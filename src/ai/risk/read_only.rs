@@ -74,6 +74,8 @@ fn parse_line(line: &'static str) -> Result<Program, String> {
         ("ps", _) => Custom(ps_operands),
         ("ip", _) => Custom(ip_operands),
         ("kubectl", _) => Custom(kubectl_operands),
+        ("lookup", _) => Custom(lookup_operands),
+        ("interval", _) => Custom(interval_operands),
         ("find", _) => Raw(find_expression),
         (other, _) => return Err(format!("{line:?}: unknown operands {other}")),
     };
@@ -102,8 +104,8 @@ pub fn read_only(command: &str) -> Result<(), String> {
     if script.error || !script.functions.is_empty() || !script.opaque.is_empty() {
         return Err("it defines or builds code at run time".into());
     }
-    for c in &script.commands {
-        simple(c, command)?;
+    for (i, c) in script.commands.iter().enumerate() {
+        simple(c, command, script.prints_to_terminal(i))?;
     }
     Ok(())
 }
@@ -140,7 +142,18 @@ const SYNTAX: &[&str] = &[
     "\n",
 ];
 
-fn simple(c: &Command, source: &str) -> Result<(), String> {
+/// Programs that show long output in a pager (`less`) when it goes to the terminal. A pager
+/// reads the next command lumen types if this one is still open, and runs `!cmd` in it.
+const PAGED: &[&str] = &[
+    "systemctl",
+    "journalctl",
+    "loginctl",
+    "timedatectl",
+    "hostnamectl",
+    "systemd-analyze",
+];
+
+fn simple(c: &Command, source: &str, to_terminal: bool) -> Result<(), String> {
     if !c.assignments.is_empty() || c.declaration {
         return Err("it sets a variable".into());
     }
@@ -174,6 +187,18 @@ fn simple(c: &Command, source: &str) -> Result<(), String> {
             "{name} is not on lumen's list of read-only programs"
         ));
     };
+    options_and_operands(c, p, source)?;
+    if PAGED.contains(&name) && to_terminal && !c.args().iter().any(|w| w.value == "--no-pager") {
+        return Err(format!(
+            "{name} opens a pager on the terminal; add --no-pager or pipe it"
+        ));
+    }
+    Ok(())
+}
+
+/// Every option of `c` is a safe one of `p`, and its operands are what `p` allows.
+fn options_and_operands(c: &Command, p: &Program, source: &str) -> Result<(), String> {
+    let name = p.name;
     if let Raw(check) = p.operands {
         let mut words = Vec::new();
         for w in c.args() {
@@ -488,6 +513,28 @@ fn find_expression(words: &[&str]) -> Result<(), String> {
         secret_path(w)?;
     }
     Ok(())
+}
+
+/// `nslookup NAME [SERVER]`: without a name it reads commands from the terminal.
+fn lookup_operands(ops: &[&str]) -> Result<(), String> {
+    match ops.len() {
+        1 | 2 => Ok(()),
+        _ => Err("nslookup without a name waits for commands typed at it".into()),
+    }
+}
+
+/// `vmstat`, `iostat DEV… [DELAY [COUNT]]`: a delay without a count repeats forever, and what
+/// lumen types next would go nowhere useful.
+fn interval_operands(ops: &[&str]) -> Result<(), String> {
+    let numbers = ops
+        .iter()
+        .rev()
+        .take_while(|o| o.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .count();
+    match numbers {
+        0 | 2 => Ok(()),
+        _ => Err("a delay without a count repeats until it is stopped".into()),
+    }
 }
 
 /// `date` prints with `+FORMAT`; any other operand sets the clock.

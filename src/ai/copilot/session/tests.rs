@@ -150,6 +150,35 @@ fn read_only_auto_runs_only_low_risk_commands() {
 }
 
 #[test]
+fn read_only_auto_waits_for_the_prompt_after_a_command_that_did_not_finish() {
+    let mut s = Session::new("db1", AiPolicy::ReadOnlyAuto, 10, 500);
+    s.ask("go", "go".into()).unwrap_or_else(|e| panic!("{e}"));
+    s.on_event(propose("c1", "uptime"));
+    assert!(matches!(
+        s.on_event(done(StopReason::ToolUse))[..],
+        [Do::Type { .. }]
+    ));
+    // Its time ran out: whatever is still running would read what is typed next.
+    s.hold_auto_run();
+    assert_eq!(s.command_finished(0, "…".into()), vec![Do::Request]);
+    s.on_event(propose("c2", "uptime"));
+    assert_eq!(
+        s.on_event(done(StopReason::ToolUse)),
+        vec![Do::Ask { proposal: 1 }]
+    );
+    assert!(matches!(s.items().last(), Some(Item::Notice(n)) if n.contains("still running")));
+    // Approved, it runs; the prompt comes back: read-only commands run by themselves again.
+    assert!(matches!(s.approve(1, None), Ok(Do::Type { .. })));
+    s.release_auto_run();
+    assert_eq!(s.command_finished(1, "up".into()), vec![Do::Request]);
+    s.on_event(propose("c3", "uptime"));
+    assert!(matches!(
+        s.on_event(done(StopReason::ToolUse))[..],
+        [Do::Type { .. }]
+    ));
+}
+
+#[test]
 fn injected_screens_make_every_proposal_high() {
     let mut s = Session::new("db1", AiPolicy::ReadOnlyAuto, 10, 500);
     s.ask("help", "help".into())
