@@ -230,13 +230,7 @@ fn options_and_operands(c: &Command, p: &Program, source: &str) -> Result<(), St
         };
         if taken {
             let value = args.get(i).ok_or(format!("{name} {v} needs a value"))?;
-            if value.dynamic || !value.subs.is_empty() {
-                return Err(format!(
-                    "{name} is given {}, known only at run time",
-                    value.value
-                ));
-            }
-            secret_path(&value.value)?;
+            secret_path(fixed_word(value, source, name)?)?;
             i += 1;
         }
     }
