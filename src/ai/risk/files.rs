@@ -274,6 +274,9 @@ fn copy_like(ctx: &mut Ctx<'_>, name: &str) {
         Some(d) if paths::is_shell_startup(d) => {
             ctx.high(format!("{name} replaces the shell start-up file {d}"))
         }
+        Some(d) if paths::is_user_program_dir(d) => ctx.high(format!(
+            "{name} puts a program into {d}, which runs in place of the command of that name"
+        )),
         _ => ctx.medium(format!("{name} {}", verb(name))),
     }
 }
@@ -393,6 +396,10 @@ pub(super) fn write_finding(f: &mut super::Findings, target: &str, append: bool,
         || paths::is_system(target)
     {
         f.medium(format!("{by} {verb} {target}"));
+    } else if paths::is_user_program_dir(target) {
+        f.high(format!(
+            "{by} writes a program into {target}, which runs in place of the command of that name"
+        ));
     } else if paths::is_shell_startup(target) {
         // What it adds runs in every new shell, with no keystroke then.
         f.high(format!("{by} changes the shell start-up file {target}"));
@@ -610,9 +617,11 @@ pub(super) fn output_options(ctx: &mut Ctx<'_>, name: &str) {
             None
         };
         if let Some((by, v)) = value
-            && v.starts_with('/')
-            && (paths::is_device(&v) || paths::is_system(&v) || paths::is_sensitive(&v))
-            && !paths::is_sink(&v)
+            && (v.starts_with('/')
+                && (paths::is_device(&v) || paths::is_system(&v) || paths::is_sensitive(&v))
+                && !paths::is_sink(&v)
+                || paths::is_user_program_dir(&v)
+                || paths::is_shell_startup(&v))
         {
             hits.push((by, v));
         }

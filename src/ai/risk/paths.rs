@@ -206,6 +206,25 @@ pub fn is_shell_startup(path: &str) -> bool {
     )
 }
 
+/// A directory of programs in the user's own PATH (`~/bin`, `~/.local/bin`): a file put there
+/// runs in place of a command of that name from then on.
+pub fn is_user_program_dir(path: &str) -> bool {
+    let p = normalize(path);
+    let home = ["~/", "$HOME/", "${HOME}/", "/root/"]
+        .iter()
+        .find_map(|h| p.strip_prefix(h))
+        .or_else(|| {
+            p.strip_prefix("/home/")
+                .and_then(|r| r.split_once('/').map(|(_, rest)| rest))
+        });
+    home.is_some_and(|rest| {
+        rest == "bin"
+            || rest.starts_with("bin/")
+            || rest == ".local/bin"
+            || rest.starts_with(".local/bin/")
+    })
+}
+
 pub fn is_history(path: &str) -> bool {
     let base = crate::ai::shell::basename(path);
     HISTORY_FILES.contains(&base) || path.contains("HISTFILE")

@@ -156,7 +156,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
             if ctx.flag('r', "") {
                 ctx.high("crontab -r removes the crontab");
             } else if !ctx.flag('l', "") {
-                ctx.medium("crontab replaces the crontab");
+                ctx.high("crontab installs jobs that run by themselves later");
             }
         }
         "at" | "batch" => ctx.medium(format!("{name} schedules a job")),
