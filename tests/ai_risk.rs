@@ -288,3 +288,38 @@ fn non_ascii_text_is_parsed_not_crashed() {
     let script = lumen::ai::shell::Script::parse("cat 'données ü'/é.txt");
     assert_eq!(script.commands[0].words[1].value, "données ü/é.txt");
 }
+
+/// A proposal is typed into the pane as it is: a control character in it is a keystroke that
+/// runs or rewrites the line (`ls\rrm x` runs rm; `ls #^Urm -rf ~` erases the line and runs
+/// rm). The card must not show one command while the shell runs another.
+#[test]
+fn control_characters_that_act_as_keys_are_high_and_ask() {
+    for cmd in [
+        "ls\rrm x",
+        "ls -l /etc #\x15rm -rf ~",
+        "ls -l /etc\x7f\x7f\x7f\x7f",
+        "ls \x1b\x7f",
+        "ls /etc/pas\t",
+        "uptime\x03",
+        "ls\u{9b}31m",
+        "ls /etc\u{202e}fr- mr",
+        "l\u{200b}s",
+    ] {
+        let a = assess(cmd);
+        assert_eq!(a.risk, Risk::High, "{cmd:?}: {:?}", a.reasons);
+        assert!(
+            a.reasons[0].text.contains("as it is typed"),
+            "{cmd:?}: {:?}",
+            a.reasons
+        );
+        assert!(read_only(cmd).is_err(), "{cmd:?}");
+    }
+    assert_eq!(
+        assess("ls #\x15rm").reasons[0].text,
+        "holds Ctrl-U, which edits or runs the line as it is typed into the shell"
+    );
+    assert!(
+        read_only("uptime\nls -l /etc").is_ok(),
+        "a newline ends a line"
+    );
+}

@@ -80,8 +80,45 @@ pub struct Assessment {
 pub fn assess(command: &str) -> Assessment {
     let script = Script::parse(command);
     let mut found = Findings::default();
+    if let Some(key) = typed_control(command) {
+        found.high(format!(
+            "holds {key}, which edits or runs the line as it is typed into the shell"
+        ));
+    }
     check_script(&script, &mut found);
     found.finish()
+}
+
+/// The first control character in `command` that would act as a key when the command is typed
+/// into a terminal (`Enter`, `Ctrl-U`, `Esc`, …), named as a key. A newline only ends a line.
+pub(crate) fn typed_control(command: &str) -> Option<String> {
+    let c = command
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' || is_invisible(*c))?;
+    Some(match c {
+        '\r' => "a carriage return (Enter)".to_string(),
+        '\t' => "a tab (completion)".to_string(),
+        '\x1b' => "an escape (Esc)".to_string(),
+        '\x7f' => "a delete (Backspace)".to_string(),
+        '\x01'..='\x1a' => format!("Ctrl-{}", char::from(b'A' + (c as u8) - 1)),
+        other if is_invisible(other) => format!(
+            "the invisible character U+{:04X} (the command may not run as it reads)",
+            u32::from(other)
+        ),
+        other => format!("the control character U+{:04X}", u32::from(other)),
+    })
+}
+
+/// Zero-width and text-direction characters: what the card shows is not what runs.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// Scripts inside other languages (`python -c "os.system('…')"`, `echo '…' | sh`) are assessed

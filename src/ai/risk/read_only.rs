@@ -94,6 +94,9 @@ pub fn read_only(command: &str) -> Result<(), String> {
     if command.trim().is_empty() {
         return Err("there is nothing to run".into());
     }
+    if let Some(key) = super::typed_control(command) {
+        return Err(format!("it holds {key}, which acts as a key when typed"));
+    }
     let kinds = node_kinds(command).ok_or("lumen cannot parse it as a shell command")?;
     if let Some(k) = kinds.iter().find(|k| !SYNTAX.contains(k)) {
         return Err(format!(
