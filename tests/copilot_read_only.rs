@@ -1,9 +1,9 @@
 //! `ai = "read-only-auto"` against a real `sshd` and a recording fake provider: commands that
-//! arm the operator's shell (`PROMPT_COMMAND`, `trap`, `alias`, `PS1`, `export PAGER`) and
-//! Low commands that are not on the read-only allow-list wait on the approval card and never
-//! reach the shell (the files their payloads would create never appear, even after later
-//! prompts); read-only commands (`ls -l /etc`, `uptime`) still run by themselves and their
-//! output goes back to the model.
+//! arm the operator's shell (`PROMPT_COMMAND`, `trap`, `alias`, `PS1`, `export PAGER`), a
+//! command holding keys (Ctrl-U, Enter) and Low commands not on the read-only allow-list wait
+//! on the approval card and never reach the shell (the files their payloads would create never
+//! appear, even after later prompts); read-only commands (`ls -l /etc`, `uptime`) still run by
+//! themselves and their output goes back to the model.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -54,6 +54,8 @@ async fn read_only_auto_asks_for_what_arms_the_shell_and_runs_only_read_only_com
         format!("PS1='$(touch {m}/ps1)$ '"),
         format!("export PAGER='touch {m}/pager'"),
         format!("FOO=1 ls {m}"),
+        // Typed byte for byte, Ctrl-U would erase the line and Enter run what follows.
+        format!("ls -l /etc #\u{15}touch {m}/ctrl-u\rtouch {m}/enter"),
     ];
     let mut replies: Vec<_> = probes
         .iter()
