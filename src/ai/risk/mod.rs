@@ -2,6 +2,11 @@
 //! built at run time), High (destroys data, stops the machine or its services, changes the
 //! firewall, accounts or permissions, runs downloads, opens reverse shells). Each level comes
 //! with short reasons naming what triggered it. Lumen decides this itself, never the model.
+//! High also covers what arms the shell for later (`PROMPT_COMMAND`, `trap`, `alias`, …, see
+//! `shell_state`) and keys hidden in the text (Ctrl-U, Enter) that rewrite it as it is typed.
+//!
+//! Separately, [`read_only`] decides by an allow-list whether a command may run with no
+//! keystroke under `ai = "read-only-auto"`; a Low command can still need the keystroke.
 //!
 //! ```
 //! use lumen::ai::risk::{assess, Risk};
