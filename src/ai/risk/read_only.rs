@@ -243,9 +243,14 @@ fn options_and_operands(c: &Command, p: &Program, source: &str) -> Result<(), St
     match p.operands {
         Any => Ok(()),
         Zero if operands.is_empty() => Ok(()),
-        Zero => Err(format!("{name} is given {}", operands.join(" "))),
+        Zero => Err(format!(
+            "{name} only reads without operands (it is given {})",
+            operands.join(" ")
+        )),
         Max(n) if operands.len() <= n => Ok(()),
-        Max(_) => Err(format!("{name} is given more than it only reads")),
+        Max(n) => Err(format!(
+            "{name} only reads with at most {n} operands (more are written or acted on)"
+        )),
         Sub(list) => match operands.first() {
             Some(s) if list.split(',').any(|x| x == *s) => Ok(()),
             Some(s) => Err(format!(
