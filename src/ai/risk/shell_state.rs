@@ -99,6 +99,15 @@ pub(super) fn check(script: &Script, found: &mut Findings) {
         // `X=1 prog`: the variable is set for that one program only (its value is checked by
         // the wrapper unwrapping); alone, or through export/declare, it stays in the shell.
         let persistent = c.words.is_empty() || c.declaration;
+        // `PS4='$(id)' bash -x …`, `env BASH_ENV=f bash -c …`: the shell it starts runs them.
+        if let Some(shell) = c.program().filter(|p| super::inline::SHELLS.contains(p)) {
+            for a in c.assignments.iter().filter(|a| is_hook(&a.name)) {
+                found.high(format!(
+                    "sets {} for the {shell} it starts, which runs or expands it by itself",
+                    a.name
+                ));
+            }
+        }
         if persistent {
             for a in &c.assignments {
                 assigned(found, &a.name, Some(&a.value), c.declaration);
@@ -133,6 +142,10 @@ pub(super) fn check(script: &Script, found: &mut Findings) {
             found.high(format!("{} is a hook the shell runs by itself", f.name));
         }
     }
+}
+
+fn is_hook(name: &str) -> bool {
+    SHELL_HOOKS.contains(&name.split('[').next().unwrap_or(name).trim_end_matches('+'))
 }
 
 /// `name` set (or exported) in the shell itself; `value` when known.
