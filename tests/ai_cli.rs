@@ -113,6 +113,58 @@ fn assess_reports_and_exits_zero() {
     assert!(!help.status.success(), "a command is required");
 }
 
+/// Issue 17's probes through the binary: commands that arm the shell and writes to disks or
+/// system files are High with a reason, and none would run by itself under read-only-auto;
+/// read-only commands would.
+#[test]
+fn assess_rates_the_issue_17_probes_high_and_never_auto() {
+    const PROBES: &[&str] = &[
+        "PROMPT_COMMAND='rm -rf ~'",
+        "PROMPT_COMMAND='touch /tmp/lumen-marker'",
+        "trap 'rm -rf /' EXIT",
+        "trap 'rm -rf /' DEBUG",
+        "alias ls='rm -rf ~'; ls",
+        "PS1='$(rm -rf ~)$ '",
+        "PS0='$(touch /tmp/x)'",
+        "hash -p /tmp/evil ls",
+        "export EDITOR=/tmp/evil",
+        "export PAGER='sh -c id'",
+        "export GIT_SSH_COMMAND='touch /tmp/x'",
+        "export LESSOPEN='|/tmp/x %s'",
+        "export BASH_ENV=/tmp/x",
+        "export ENV=/tmp/x",
+        "tar -cf /dev/sda .",
+        "sort -o /etc/passwd /etc/passwd",
+        "gzip /etc/passwd",
+    ];
+    let env = Env::new();
+    let input = PROBES.join("\n") + "\nuptime\nls -l /etc\n";
+    let out = env.ok(&["ai", "assess", "--json", "-"], Some(input.as_bytes()));
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), PROBES.len() + 2);
+    for (probe, v) in PROBES.iter().zip(&lines) {
+        assert_eq!(v["command"], *probe);
+        assert_eq!(v["risk"], "high", "{v}");
+        assert!(
+            v["reasons"][0].as_str().is_some_and(|r| !r.is_empty()),
+            "{v}"
+        );
+        assert_eq!(v["auto_run"], false, "{v}");
+        assert!(v["asks_because"].is_string(), "{v}");
+    }
+    for v in &lines[PROBES.len()..] {
+        assert_eq!(v["risk"], "low", "{v}");
+        assert_eq!(v["auto_run"], true, "{v}");
+        assert!(v.get("asks_because").is_none(), "{v}");
+    }
+    let text = env.ok(&["ai", "assess", "--", "PROMPT_COMMAND='rm -rf ~'"], None);
+    assert!(text.starts_with("high "), "{text}");
+    assert!(text.contains("- sets PROMPT_COMMAND"), "{text}");
+}
+
 #[test]
 fn redact_prints_what_the_model_sees() {
     let env = Env::new();

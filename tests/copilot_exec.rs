@@ -7,15 +7,13 @@
 
 mod common;
 
-use common::copilot::{ai_setup, drive, key, typed};
+use common::Sshd;
+use common::copilot::{ask_copilot, drive, key, ssh_app, typed};
 use common::fake_ai::{FakeServer, Reply, openai_proposes, openai_says};
-use common::{Answers, Sshd, auto_answer};
 use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::ai::copilot::{Item, ProposalState};
+use lumen::app::App;
 use lumen::app::layout::PaneId;
-use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
-use lumen::pty::PtyCommand;
-use lumen::ssh::{Connector, Target};
 use lumen::vault::{Kind, NewEntry, VaultOwner};
 use secrecy::SecretString;
 
@@ -45,42 +43,7 @@ fn vault(dir: &std::path::Path) -> VaultOwner {
 /// An app with an SSH tab on `sshd` named "db" (the host `db/pass` is bound to), its copilot
 /// talking to `fake`, its history under `dir/workspace`; the shell is up.
 async fn app_on(sshd: &Sshd, fake: &FakeServer, dir: &std::path::Path) -> (App, PaneId) {
-    let opts = sshd.client_options(dir);
-    let (prompter, _asked) = auto_answer(Answers::default());
-    let connector = Connector::new(opts, prompter);
-    let mut options = AppOptions::new(Box::new(LiveSpawner::new(
-        PtyCommand::new("/bin/sh"),
-        connector.clone(),
-    )));
-    options.size = (140, 40);
-    options.connector = Some(connector.clone());
-    options.vault = vault(dir);
-    options.ai = Some(ai_setup(fake, &dir.join("workspace")));
-    let mut app = App::new(options);
-    let target = Target::new(lumen::ssh::target::local_user(), "127.0.0.1", sshd.port);
-    app.new_tab(PaneSpec::Ssh {
-        name: "db".into(),
-        target,
-        plan: None,
-    });
-    let terminal = app.focused().unwrap();
-    typed(&mut app, "echo ready-$((6*7))\r");
-    drive(&mut app, "the shell", |app| {
-        app.panes[&terminal]
-            .pane
-            .as_terminal()
-            .is_some_and(|t| t.screen_text().contains("ready-42"))
-    })
-    .await;
-    (app, terminal)
-}
-
-/// Open the copilot beside the terminal and ask `question`.
-fn ask(app: &mut App, question: &str) {
-    key(app, KeyCode::Char('b'), KeyModifiers::CONTROL);
-    key(app, KeyCode::Char('a'), KeyModifiers::NONE);
-    typed(app, question);
-    key(app, KeyCode::Enter, KeyModifiers::NONE);
+    ssh_app(sshd, fake, dir, "db", |o| o.vault = vault(dir)).await
 }
 
 /// Enter on the card, and the host's name when it is High.
@@ -113,7 +76,7 @@ async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear
     let dir = tempfile::tempdir().unwrap();
     let (mut app, terminal) = app_on(&sshd, &fake, dir.path()).await;
 
-    ask(&mut app, "is the db password right?");
+    ask_copilot(&mut app, "is the db password right?");
     drive(&mut app, "the first card", |app| {
         app.layers.approval().is_some()
     })
@@ -296,7 +259,7 @@ async fn every_probe_is_refused_before_it_runs() {
     let fake = FakeServer::start(replies).await;
     let dir = tempfile::tempdir().unwrap();
     let (mut app, terminal) = app_on(&host.sshd, &fake, dir.path()).await;
-    ask(&mut app, "check the db password");
+    ask_copilot(&mut app, "check the db password");
     for n in 0..probes.len() {
         drive(&mut app, "the next card", |app| {
             app.layers.approval().is_some_and(|c| c.proposal == n)
@@ -352,7 +315,7 @@ async fn output_of_a_command_given_a_value_is_withheld_until_released() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let (mut app, terminal) = app_on(&host.sshd, &fake, dir.path()).await;
-    ask(&mut app, "restart it as root");
+    ask_copilot(&mut app, "restart it as root");
     drive(&mut app, "the card", |app| app.layers.approval().is_some()).await;
     approve(&mut app, terminal);
     let answered = |text: &'static str| {

@@ -995,11 +995,18 @@ impl App {
             let proposal = *proposal;
             let output = match capture.poll(&lines, &cursor, now) {
                 CaptureState::Running => continue,
-                CaptureState::Finished(out) => out,
-                CaptureState::TimedOut(out) => format!(
-                    "{out}\n[still running after {} s; this is the output so far]",
-                    COMMAND_TIMEOUT.as_secs()
-                ),
+                CaptureState::Finished(out) => {
+                    c.session.release_auto_run();
+                    out
+                }
+                CaptureState::TimedOut(out) => {
+                    // What still runs (top, a pager) would read the next command typed.
+                    c.session.hold_auto_run();
+                    format!(
+                        "{out}\n[still running after {} s; this is the output so far]",
+                        COMMAND_TIMEOUT.as_secs()
+                    )
+                }
             };
             c.capture = None;
             self.command_output(terminal, proposal, &output);

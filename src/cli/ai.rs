@@ -54,7 +54,8 @@ pub enum AiCommand {
 
 #[derive(Debug, Args)]
 pub struct AssessArgs {
-    /// Print one JSON object per command: {"command", "risk", "reasons"}.
+    /// Print one JSON object per command: {"command", "risk", "reasons", "auto_run"}, and
+    /// "asks_because" when a host with `ai = "read-only-auto"` would still ask before it runs.
     #[arg(long)]
     pub json: bool,
     /// The command (its words are joined with spaces), or `-` to read one command per line
@@ -107,6 +108,10 @@ struct AssessLine<'a> {
     command: &'a str,
     risk: Risk,
     reasons: Vec<&'a str>,
+    /// Runs without a keystroke under `read-only-auto` (lumen's read-only allow-list).
+    auto_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    asks_because: Option<String>,
 }
 
 /// The most `lumen ai assess -` reads from stdin (commands, one a line).
@@ -133,11 +138,14 @@ fn run_assess(a: &AssessArgs) -> Result<Vec<u8>> {
     let mut out = String::new();
     for cmd in commands {
         let verdict = assess(&cmd);
+        let allowed = crate::ai::risk::read_only(&cmd);
         if a.json {
             let line = AssessLine {
                 command: &cmd,
                 risk: verdict.risk,
                 reasons: verdict.reasons.iter().map(|r| r.text.as_str()).collect(),
+                auto_run: verdict.risk == Risk::Low && allowed.is_ok(),
+                asks_because: allowed.err(),
             };
             out += &crate::text::escape_json_controls(&serde_json::to_string(&line)?);
             out.push('\n');

@@ -125,3 +125,47 @@ pub fn sent(fake: &FakeServer) -> String {
     let raw: Vec<u8> = fake.requests().into_iter().flat_map(|r| r.raw).collect();
     String::from_utf8_lossy(&raw).into_owned()
 }
+
+/// An app with one tab, `host`, logged in to `sshd` as the local user, its shell ready; the
+/// copilot uses `fake`, its histories under `dir/workspace`. `adjust` changes the options
+/// first (vault, inventory). Returns the app and the terminal pane.
+pub async fn ssh_app(
+    sshd: &super::Sshd,
+    fake: &FakeServer,
+    dir: &Path,
+    host: &str,
+    adjust: impl FnOnce(&mut AppOptions),
+) -> (App, PaneId) {
+    let opts = sshd.client_options(dir);
+    let (prompter, _asked) = super::auto_answer(super::Answers::default());
+    let connector = Connector::new(opts, prompter);
+    let mut options = AppOptions::new(Box::new(LiveSpawner::new(
+        PtyCommand::new("/bin/sh"),
+        connector.clone(),
+    )));
+    options.size = (140, 40);
+    options.connector = Some(connector.clone());
+    options.ai = Some(ai_setup(fake, &dir.join("workspace")));
+    adjust(&mut options);
+    let mut app = App::new(options);
+    let target = lumen::ssh::Target::new(lumen::ssh::target::local_user(), "127.0.0.1", sshd.port);
+    app.new_tab(PaneSpec::Ssh {
+        name: host.into(),
+        target,
+        plan: None,
+    });
+    let terminal = app.focused().unwrap();
+    typed(&mut app, "echo ready-$((6*7))\r");
+    drive(&mut app, "the shell", |app| {
+        screen_of(app, terminal).contains("ready-42")
+    })
+    .await;
+    (app, terminal)
+}
+
+/// `C-b a`, the question, Enter.
+pub fn ask_copilot(app: &mut App, question: &str) {
+    prefix(app, 'a');
+    typed(app, question);
+    key(app, KeyCode::Enter, KeyModifiers::NONE);
+}

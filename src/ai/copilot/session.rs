@@ -184,6 +184,9 @@ pub struct Session {
     injection: Vec<String>,
     /// Why the last answer was none (a refusal, a filter, nothing said), if it was none.
     unanswered: Option<String>,
+    /// A typed command was still running when its time was up: what is running in the pane now
+    /// would read the next command typed, so nothing runs by itself until a prompt is back.
+    auto_held: bool,
 }
 
 impl Session {
@@ -195,6 +198,7 @@ impl Session {
             policy,
             max_steps: max_steps.max(1),
             max_scrollback,
+            auto_held: false,
             items: Vec::new(),
             proposals: Vec::new(),
             messages: Vec::new(),
@@ -440,15 +444,30 @@ impl Session {
     }
 
     /// A new proposal: run it at once if the host allows read-only commands to run without a
-    /// keystroke and lumen finds it Low (and harmless to show: no vault value); else ask.
+    /// keystroke, the command is on lumen's read-only allow-list and lumen finds it Low (and
+    /// harmless to show: no vault value); else ask.
     fn propose(&mut self, n: usize) -> Vec<Do> {
         let p = &self.proposals[n];
+        let allowed = crate::ai::risk::read_only(&p.command);
+        let allowed = match allowed {
+            Ok(()) if self.auto_held => Err(
+                "the last command is still running in the pane, and would read what is typed"
+                    .to_string(),
+            ),
+            other => other,
+        };
         let auto = self.policy == AiPolicy::ReadOnlyAuto
+            && allowed.is_ok()
             && p.assessment.risk == Risk::Low
             && !p.uses_vault()
             && p.injection.is_empty();
+        let command = p.command.clone();
+        if self.policy == AiPolicy::ReadOnlyAuto
+            && let Err(why) = allowed
+        {
+            self.note(format!("asks before running: {why}"));
+        }
         if auto {
-            let command = p.command.clone();
             self.set_state(n, ProposalState::Running { auto: true });
             self.note(format!(
                 "ran without asking (read-only-auto, low risk): {command}"
@@ -547,6 +566,16 @@ impl Session {
     }
 
     /// Proposal `n` ran; `output` is what it printed, already redacted.
+    /// A typed command's time ran out before the prompt came back: later proposals ask.
+    pub fn hold_auto_run(&mut self) {
+        self.auto_held = true;
+    }
+
+    /// The prompt came back after a typed command: read-only-auto may type again.
+    pub fn release_auto_run(&mut self) {
+        self.auto_held = false;
+    }
+
     pub fn command_finished(&mut self, n: usize, output: String) -> Vec<Do> {
         let Some(p) = self.proposals.get(n) else {
             return Vec::new();

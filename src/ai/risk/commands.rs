@@ -275,6 +275,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         return; // assignments and run-time program names: see flows
     }
     let name = ctx.name.clone();
+    if name != "dd" {
+        files::output_options(ctx, &name);
+    }
     let known = init_script(ctx)
         || wrapper(ctx, &name)
         || files::check(ctx, &name)
@@ -286,7 +289,18 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         return;
     }
     let first = ctx.cmd.words[0].value.clone();
-    if first.contains('/') {
+    // `prog /dev/sda`, `prog --device=/dev/nvme0n1`: a program lumen has no rule for, on a disk.
+    let disk = ctx
+        .args
+        .iter()
+        .map(|a| a.split_once('=').map_or(*a, |(_, v)| v))
+        .find(|a| paths::is_device(a))
+        .map(str::to_string);
+    if let Some(d) = disk {
+        ctx.high(format!(
+            "gives the disk {d} to {name}, which lumen does not know to only read it"
+        ));
+    } else if first.contains('/') {
         ctx.medium(format!("runs the program {first}"));
     } else {
         ctx.medium(format!("runs {name}, which lumen does not know"));

@@ -82,10 +82,13 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
                 .skip(1)
                 .map(|s| s.to_string())
                 .collect();
-            if files
-                .iter()
-                .any(|f| paths::is_sensitive(f) || paths::is_log(f) || paths::is_history(f))
-            {
+            if files.iter().any(|f| {
+                paths::is_sensitive(f)
+                    || paths::is_system(f)
+                    || paths::is_device(f)
+                    || paths::is_log(f)
+                    || paths::is_history(f)
+            }) {
                 ctx.high(format!("{name} -i rewrites {}", files.join(" ")));
             } else {
                 ctx.medium(format!("{name} -i edits files in place"));
@@ -95,15 +98,39 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
             }
         }
         "touch" | "mkdir" | "mkfifo" | "mknod" | "split" | "csplit" | "rename" | "mktemp" => {
-            if name != "mktemp" {
-                ctx.medium(format!("{name} creates or changes files"));
+            let system = ctx
+                .operands()
+                .iter()
+                .find(|f| paths::is_system_config(f) || paths::is_device(f))
+                .map(|s| s.to_string());
+            match system {
+                Some(f) if name != "mktemp" => {
+                    ctx.high(format!("{name} creates or changes system files ({f})"))
+                }
+                _ if name != "mktemp" => ctx.medium(format!("{name} creates or changes files")),
+                _ => {}
             }
         }
         "tar" | "bsdtar" => tar(ctx),
+        // They rewrite the files they are given.
+        "patch" | "sponge" | "fallocate" | "ed" | "ex" => {
+            let mut files: Vec<String> = ctx.operands().iter().map(|s| s.to_string()).collect();
+            if name == "fallocate" {
+                // `-l 1G FILE`: only the last operand is a file.
+                files = files.split_off(files.len().saturating_sub(1));
+            }
+            if files.is_empty() {
+                ctx.medium(format!("{name} changes files"));
+            }
+            for f in files {
+                write_target(ctx, &f, false, name);
+            }
+        }
         "unzip" | "7z" | "7za" | "unrar" | "cpio" | "gunzip" | "gzip" | "bzip2" | "bunzip2"
         | "xz" | "unxz" | "zstd" | "unzstd" | "lz4" | "zip" => archive(ctx, name),
         "find" => {
-            if ctx.has("-delete") {
+            // `{-delete,-print}` brace-expands to the option too.
+            if ctx.args.iter().any(|a| a.contains("-delete")) {
                 ctx.high("find -delete deletes what it matches");
             }
             if ["-fprint", "-fprint0", "-fprintf", "-fls"]
@@ -113,8 +140,14 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
                 ctx.medium("find writes a file");
             }
         }
-        "sort" if ctx.flag('o', "--output") => ctx.medium("sort writes a file"),
-        "uniq" if ctx.operands().len() > 1 => ctx.medium("uniq writes a file"),
+        "sort" if ctx.flag('o', "--output") => {
+            let out = option_value(ctx, 'o', "--output");
+            write_target(ctx, out.as_deref().unwrap_or("a file"), false, "sort -o");
+        }
+        "uniq" if ctx.operands().len() > 1 => {
+            let out = ctx.operands()[1].to_string();
+            write_target(ctx, &out, false, "uniq");
+        }
         "yq" if ctx.flag('i', "--inplace") => ctx.medium("yq -i edits files in place"),
         _ => return false,
     }
@@ -238,6 +271,12 @@ fn copy_like(ctx: &mut Ctx<'_>, name: &str) {
         Some(d) if paths::is_system(d) => {
             ctx.high(format!("{name} writes into system files ({d})"))
         }
+        Some(d) if paths::is_shell_startup(d) => {
+            ctx.high(format!("{name} replaces the shell start-up file {d}"))
+        }
+        Some(d) if paths::is_user_program_dir(d) => ctx.high(format!(
+            "{name} puts a program into {d}, which runs in place of the command of that name"
+        )),
         _ => ctx.medium(format!("{name} {}", verb(name))),
     }
 }
@@ -350,13 +389,20 @@ pub(super) fn write_finding(f: &mut super::Findings, target: &str, append: bool,
         f.high(format!("{by} {verb} {target}"));
     } else if paths::is_system(target) && !append {
         f.high(format!("{by} overwrites the system file {target}"));
+    } else if paths::is_system_config(target) {
+        f.high(format!("{by} changes the system file {target}"));
     } else if target.starts_with("/proc/")
         || target.starts_with("/sys/")
         || paths::is_system(target)
     {
         f.medium(format!("{by} {verb} {target}"));
+    } else if paths::is_user_program_dir(target) {
+        f.high(format!(
+            "{by} writes a program into {target}, which runs in place of the command of that name"
+        ));
     } else if paths::is_shell_startup(target) {
-        f.medium(format!("{by} changes the shell start-up file {target}"));
+        // What it adds runs in every new shell, with no keystroke then.
+        f.high(format!("{by} changes the shell start-up file {target}"));
     } else if target.contains('$') || target.contains('`') {
         f.medium(format!("{by} writes to a file named at run time"));
     } else {
@@ -398,7 +444,10 @@ fn tar(ctx: &mut Ctx<'_>) {
             _ => ctx.medium("tar extracts files"),
         }
     } else if create {
-        ctx.medium("tar writes an archive");
+        match tar_archive(ctx) {
+            Some(f) if f != "-" => write_target(ctx, &f, false, "tar"),
+            _ => ctx.medium("tar writes an archive"),
+        }
     }
     if ctx.has("--remove-files") {
         ctx.high("tar --remove-files deletes the files it archives");
@@ -414,6 +463,21 @@ fn archive(ctx: &mut Ctx<'_>, name: &str) {
     if lists {
         return;
     }
+    if matches!(
+        name,
+        "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" | "lz4"
+    ) {
+        // They replace each file with its (de)compressed copy, in its own directory.
+        let hit = ctx
+            .operands()
+            .iter()
+            .find(|f| paths::is_system(f) || paths::is_device(f) || paths::is_sensitive(f))
+            .map(|s| s.to_string());
+        if let Some(f) = hit {
+            ctx.high(format!("{name} replaces {f} with a (de)compressed copy"));
+            return;
+        }
+    }
     let dir = ctx
         .args
         .iter()
@@ -424,5 +488,166 @@ fn archive(ctx: &mut Ctx<'_>, name: &str) {
             ctx.high(format!("{name} extracts over system files in {d}"))
         }
         _ => ctx.medium(format!("{name} writes or replaces files")),
+    }
+}
+
+/// The value of `-o VALUE`, `-oVALUE`, `--output VALUE` or `--output=VALUE`.
+pub(super) fn option_value(ctx: &Ctx<'_>, short: char, long: &str) -> Option<String> {
+    let args = &ctx.args;
+    args.iter().enumerate().find_map(|(i, a)| {
+        if !long.is_empty() && *a == long || (is_short_group(a) && a.ends_with(short)) {
+            args.get(i + 1).map(|s| s.to_string())
+        } else if let Some(v) = a
+            .strip_prefix(long)
+            .and_then(|r| r.strip_prefix('='))
+            .filter(|_| !long.is_empty())
+        {
+            Some(v.to_string())
+        } else if a.starts_with('-') && !a.starts_with("--") && a.len() > 2 {
+            a[1..].find(short).map(|p| a[p + 2..].to_string())
+        } else {
+            None
+        }
+    })
+}
+
+/// The archive `tar` writes: `-f X`, `-cfX`, `--file X`, `--file=X`, or with the old bundle
+/// (`tar cf X …`) the word after the bundle.
+fn tar_archive(ctx: &Ctx<'_>) -> Option<String> {
+    let args = &ctx.args;
+    let first = args.first().copied().unwrap_or("");
+    if !first.starts_with('-') && first.contains('f') {
+        // Old style: each value-taking letter takes the next word, in order.
+        let before_f = first
+            .chars()
+            .take_while(|c| *c != 'f')
+            .filter(|c| "bCgKLNTVX".contains(*c))
+            .count();
+        return args.get(1 + before_f).map(|s| s.to_string());
+    }
+    option_value(ctx, 'f', "--file")
+}
+
+/// Options that name a file a program writes, whatever the program: `--output=F`, `--output F`,
+/// `--outfile`, `--output-file`, `-out F`, `-o F`, `of=F`. Used to raise writes to disks and
+/// system files to High for programs lumen has no rule for.
+pub(super) fn output_options(ctx: &mut Ctx<'_>, name: &str) {
+    /// Programs whose `-o` is not an output file (a format, a field list, "or", an option).
+    const O_IS_NOT_OUTPUT: &[&str] = &[
+        "ps",
+        "ls",
+        "grep",
+        "egrep",
+        "fgrep",
+        "zgrep",
+        "rg",
+        "journalctl",
+        "systemctl",
+        "ssh",
+        "scp",
+        "sftp",
+        "mount",
+        "umount",
+        "lsblk",
+        "findmnt",
+        "blkid",
+        "mpstat",
+        "sar",
+        "top",
+        "ip",
+        "kubectl",
+        "iostat",
+        "lsof",
+        "ss",
+        "netstat",
+        "unzip",
+        "7z",
+        "7za",
+        "cpio",
+        "bash",
+        "sh",
+        "zsh",
+        "set",
+        "find",
+        "test",
+        "[",
+        "[[",
+        "rsync",
+        "tar",
+        "mysql",
+        "ping",
+        "dig",
+        "ssh-keygen",
+        "sudo",
+        "docker",
+        "podman",
+        "helm",
+        "crictl",
+        "iptables",
+        "ip6tables",
+        "nft",
+        "sort",
+    ];
+    // wget's output file is `-O`; everyone else's `-o`.
+    let letter = if matches!(name, "wget" | "wget2") {
+        'O'
+    } else {
+        'o'
+    };
+    let args: Vec<String> = ctx.args.iter().map(|s| s.to_string()).collect();
+    let mut hits = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        let next = args.get(i + 1).cloned();
+        let value = if let Some(v) = a.strip_prefix("of=") {
+            Some((format!("{name} of="), v.to_string()))
+        } else if let Some((opt, v)) = a.split_once('=')
+            && is_output_long(opt)
+        {
+            Some((format!("{name} {opt}"), v.to_string()))
+        } else if is_output_long(a) || a == "-out" {
+            next.map(|v| (format!("{name} {a}"), v))
+        } else if is_short_group(a) && a.ends_with(letter) && !O_IS_NOT_OUTPUT.contains(&name) {
+            // `-o FILE`, `-qO FILE` (wget)
+            next.map(|v| (format!("{name} -{letter}"), v))
+        } else if let Some(v) = a.strip_prefix(&format!("-{letter}/"))
+            && !O_IS_NOT_OUTPUT.contains(&name)
+        {
+            Some((format!("{name} -{letter}"), format!("/{v}")))
+        } else {
+            None
+        };
+        if let Some((by, v)) = value
+            && (v.starts_with('/')
+                && (paths::is_device(&v) || paths::is_system(&v) || paths::is_sensitive(&v))
+                && !paths::is_sink(&v)
+                || paths::is_user_program_dir(&v)
+                || paths::is_shell_startup(&v))
+        {
+            hits.push((by, v));
+        }
+    }
+    for (by, v) in hits {
+        write_target(ctx, &v, false, &by);
+    }
+}
+
+fn is_output_long(opt: &str) -> bool {
+    matches!(
+        opt,
+        "--output" | "--outfile" | "--out-file" | "--output-file" | "--output-document" | "--out"
+    )
+}
+
+/// `rsync SRC… DEST`, `scp SRC… DEST`: a local destination (no `host:`) is written.
+pub(super) fn local_destination(ctx: &mut Ctx<'_>, name: &str) {
+    let ops = ctx.operands();
+    if ops.len() < 2 {
+        return;
+    }
+    if let Some(dest) = ops.last().map(|d| d.to_string())
+        && !dest.contains(':')
+        && (paths::is_system(&dest) || paths::is_device(&dest) || paths::is_shell_startup(&dest))
+    {
+        write_target(ctx, &dest, false, name);
     }
 }

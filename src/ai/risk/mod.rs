@@ -2,6 +2,11 @@
 //! built at run time), High (destroys data, stops the machine or its services, changes the
 //! firewall, accounts or permissions, runs downloads, opens reverse shells). Each level comes
 //! with short reasons naming what triggered it. Lumen decides this itself, never the model.
+//! High also covers what arms the shell for later (`PROMPT_COMMAND`, `trap`, `alias`, …, see
+//! `shell_state`) and keys hidden in the text (Ctrl-U, Enter) that rewrite it as it is typed.
+//!
+//! Separately, [`read_only`] decides by an allow-list whether a command may run with no
+//! keystroke under `ai = "read-only-auto"`; a Low command can still need the keystroke.
 //!
 //! ```
 //! use lumen::ai::risk::{assess, Risk};
@@ -18,12 +23,15 @@ mod inline;
 mod network;
 mod packages;
 mod paths;
+mod read_only;
 mod services;
+mod shell_state;
 
 use crate::ai::shell::{Command, Script};
 use serde::Serialize;
 
 pub use paths::is_world_readable;
+pub use read_only::read_only;
 
 /// Ordered: `Low < Medium < High`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -77,8 +85,45 @@ pub struct Assessment {
 pub fn assess(command: &str) -> Assessment {
     let script = Script::parse(command);
     let mut found = Findings::default();
+    if let Some(key) = typed_control(command) {
+        found.high(format!(
+            "holds {key}, which edits or runs the line as it is typed into the shell"
+        ));
+    }
     check_script(&script, &mut found);
     found.finish()
+}
+
+/// The first control character in `command` that would act as a key when the command is typed
+/// into a terminal (`Enter`, `Ctrl-U`, `Esc`, …), named as a key. A newline only ends a line.
+pub(crate) fn typed_control(command: &str) -> Option<String> {
+    let c = command
+        .chars()
+        .find(|c| c.is_control() && *c != '\n' || is_invisible(*c))?;
+    Some(match c {
+        '\r' => "a carriage return (Enter)".to_string(),
+        '\t' => "a tab (completion)".to_string(),
+        '\x1b' => "an escape (Esc)".to_string(),
+        '\x7f' => "a delete (Backspace)".to_string(),
+        '\x01'..='\x1a' => format!("Ctrl-{}", char::from(b'A' + (c as u8) - 1)),
+        other if is_invisible(other) => format!(
+            "the invisible character U+{:04X} (the command may not run as it reads)",
+            u32::from(other)
+        ),
+        other => format!("the control character U+{:04X}", u32::from(other)),
+    })
+}
+
+/// Zero-width and text-direction characters: what the card shows is not what runs.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// Scripts inside other languages (`python -c "os.system('…')"`, `echo '…' | sh`) are assessed
@@ -140,6 +185,7 @@ fn check_script(script: &Script, found: &mut Findings) {
         commands::check(&mut ctx);
     }
     flows::check(script, found);
+    shell_state::check(script, found);
 }
 
 /// One command being checked, with helpers for its options.

@@ -151,8 +151,14 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
         "curl" => curl(ctx),
         "wget" | "wget2" => wget(ctx, name),
         "aria2c" | "axel" | "lwp-download" | "fetch" | "ftp" | "tftp" | "lftp" | "sftp" | "scp"
-        | "rclone" | "s3cmd" | "smbclient" => ctx.medium(format!("{name} transfers files")),
+        | "rclone" | "s3cmd" | "smbclient" => {
+            if name == "scp" {
+                super::files::local_destination(ctx, name);
+            }
+            ctx.medium(format!("{name} transfers files"))
+        }
         "rsync" => {
+            super::files::local_destination(ctx, name);
             if ctx
                 .args
                 .iter()

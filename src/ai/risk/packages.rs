@@ -539,10 +539,61 @@ fn git(ctx: &mut Ctx<'_>) {
                 "config" => subs.len() > 2 && !ctx.flag(' ', "--get"),
                 _ => false,
             };
+            if sub == "config"
+                && writes
+                && let Some(key) = git_command_key(&subs)
+            {
+                ctx.high(format!(
+                    "git config sets {key}: git runs it by itself later"
+                ));
+            }
             if writes {
                 ctx.medium(format!("git {sub} changes the repository"));
             }
         }
         _ => ctx.medium(format!("git {sub} changes the repository")),
     }
+}
+
+/// `git config [--global] KEY VALUE` where git runs VALUE as a program later (pager, editor,
+/// hooks path, filters, `!` aliases): the key, lower-cased.
+fn git_command_key(subs: &[&str]) -> Option<String> {
+    let (key, value) = match subs {
+        [_, key, value, ..] => (key.to_ascii_lowercase(), *value),
+        _ => return None,
+    };
+    const KEYS: &[&str] = &[
+        "core.pager",
+        "core.editor",
+        "core.sshcommand",
+        "core.fsmonitor",
+        "core.askpass",
+        "core.gitproxy",
+        "core.hookspath",
+        "diff.external",
+        "sequence.editor",
+        "gpg.program",
+        "gpg.ssh.program",
+        "credential.helper",
+        "uploadpack.packobjectshook",
+        "include.path",
+    ];
+    const SUFFIXES: &[&str] = &[
+        ".textconv",
+        ".command",
+        ".cmd",
+        ".driver",
+        ".process",
+        ".clean",
+        ".smudge",
+        ".helper",
+        ".program",
+        ".path",
+    ];
+    let runs = KEYS.contains(&key.as_str())
+        || key.starts_with("pager.")
+        || key.starts_with("includeif.")
+        || key.starts_with("alias.") && value.trim_start().starts_with('!')
+        || SUFFIXES.iter().any(|s| key.ends_with(s));
+    runs.then_some(key)
 }

@@ -108,6 +108,23 @@ const WORLD_READABLE: &[&str] = &[
     "/mnt",
 ];
 
+/// Directories any local user can create files in.
+const WORLD_WRITABLE: &[&str] = &[
+    "/tmp",
+    "/var/tmp",
+    "/dev/shm",
+    "/run/shm",
+    "/run/lock",
+    "/var/lock",
+    "/var/crash",
+];
+
+/// Where the system's configuration, boot files and programs live: any write there, even an
+/// append, changes how the machine boots, runs or lets people in.
+const SYSTEM_CONFIG: &[&str] = &[
+    "/etc", "/boot", "/efi", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+];
+
 /// `//a/./b/` → `/a/b`; `~` and `$HOME` stay as they are.
 pub fn normalize(path: &str) -> String {
     let absolute = path.starts_with('/');
@@ -145,6 +162,18 @@ pub fn is_system(path: &str) -> bool {
     SYSTEM_TOPS.contains(&p.as_str()) || SYSTEM_DIRS.iter().any(|d| under(&p, d)) && !is_sink(&p)
 }
 
+/// Under a directory any local user can write to (`/tmp`, `/dev/shm`, …).
+pub fn is_world_writable(path: &str) -> bool {
+    let p = normalize(path);
+    WORLD_WRITABLE.iter().any(|d| under(&p, d))
+}
+
+/// The system's configuration, boot files or programs (`/etc`, `/boot`, `/usr`, …).
+pub fn is_system_config(path: &str) -> bool {
+    let p = normalize(path);
+    SYSTEM_CONFIG.iter().any(|d| under(&p, d))
+}
+
 pub fn is_sensitive(path: &str) -> bool {
     let p = normalize(path);
     SENSITIVE.iter().any(|d| under(&p, d))
@@ -165,7 +194,35 @@ pub fn is_shell_startup(path: &str) -> bool {
             | ".bash_login"
             | ".zshenv"
             | ".bash_logout"
+            | ".bash_aliases"
+            | ".zlogin"
+            | ".zlogout"
+            | ".kshrc"
+            | ".mkshrc"
+            | ".cshrc"
+            | ".tcshrc"
+            | ".inputrc"
+            | "config.fish"
     )
+}
+
+/// A directory of programs in the user's own PATH (`~/bin`, `~/.local/bin`): a file put there
+/// runs in place of a command of that name from then on.
+pub fn is_user_program_dir(path: &str) -> bool {
+    let p = normalize(path);
+    let home = ["~/", "$HOME/", "${HOME}/", "/root/"]
+        .iter()
+        .find_map(|h| p.strip_prefix(h))
+        .or_else(|| {
+            p.strip_prefix("/home/")
+                .and_then(|r| r.split_once('/').map(|(_, rest)| rest))
+        });
+    home.is_some_and(|rest| {
+        rest == "bin"
+            || rest.starts_with("bin/")
+            || rest == ".local/bin"
+            || rest.starts_with(".local/bin/")
+    })
 }
 
 pub fn is_history(path: &str) -> bool {

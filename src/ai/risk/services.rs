@@ -156,7 +156,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
             if ctx.flag('r', "") {
                 ctx.high("crontab -r removes the crontab");
             } else if !ctx.flag('l', "") {
-                ctx.medium("crontab replaces the crontab");
+                ctx.high("crontab installs jobs that run by themselves later");
             }
         }
         "at" | "batch" => ctx.medium(format!("{name} schedules a job")),
@@ -211,7 +211,12 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
                 || ctx.flag('y', "")
                 || ctx.flag('L', ""))
             {
-                ctx.medium("ssh-keygen writes key files");
+                match super::files::option_value(ctx, 'f', "") {
+                    Some(f) if super::paths::is_system(&f) || super::paths::is_sensitive(&f) => {
+                        ctx.high(format!("ssh-keygen writes the key file {f}"))
+                    }
+                    _ => ctx.medium("ssh-keygen writes key files"),
+                }
             }
         }
         "update-alternatives" | "alternatives" => {

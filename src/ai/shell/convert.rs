@@ -24,8 +24,58 @@ fn parse_tree(source: &str) -> Option<Tree> {
                 .ok()?;
             *slot = Some(parser);
         }
-        slot.as_mut()?.parse(source, None)
+        slot.as_mut()?.parse(ascii_shadow(source).as_bytes(), None)
     })
+}
+
+/// `source` with every non-ASCII character replaced by `a`s, one per byte. tree-sitter-bash's
+/// scanner hands characters to C's `<ctype.h>` functions, which read out of bounds and crash
+/// the process on some code points (`{` followed by U+E01A1). Bash treats every non-ASCII
+/// character as an ordinary word character, as it does `a`, so the tree is the same; byte
+/// offsets are unchanged, and all text is read from `source` itself.
+fn ascii_shadow(source: &str) -> std::borrow::Cow<'_, str> {
+    if source.is_ascii() {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    let mut out = String::with_capacity(source.len());
+    for c in source.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.extend(std::iter::repeat_n('a', c.len_utf8()));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The kind of every node of the syntax tree of `source` (named ones like `command` and
+/// `subshell`, and tokens like `&&` or `&`), in document order. `None` when it does not parse.
+/// For allow-lists of syntax: anything not listed is something lumen did not vet.
+pub fn node_kinds(source: &str) -> Option<Vec<&'static str>> {
+    if source.len() > MAX_SOURCE_LEN {
+        return None;
+    }
+    let tree = parse_tree(source)?;
+    let root = tree.root_node();
+    if root.has_error() {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        out.push(cursor.node().kind());
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return Some(out);
+            }
+        }
+    }
 }
 
 /// How the shell reads the text at `range` of `source` (the innermost quoting around it).

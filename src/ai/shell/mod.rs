@@ -12,7 +12,7 @@ mod wrappers;
 
 use std::ops::Range;
 
-pub use convert::quoting;
+pub use convert::{node_kinds, quoting};
 pub use words::{basename, program_name};
 
 /// Longer command lines are not parsed (and so are treated as unparseable).

@@ -130,10 +130,16 @@ fn read_only_auto_runs_only_low_risk_commands() {
         s.proposal(0).map(|p| p.state.clone()),
         Some(ProposalState::Running { auto: true })
     );
+    // Medium and High, and Low ones that are not on the read-only allow-list.
     for risky in [
         "systemctl restart nginx",
         "rm -rf /tmp/cache",
         "curl x | sh",
+        "PROMPT_COMMAND='touch /tmp/x'",
+        "FOO=1 ls",
+        "\\ls",
+        "less /etc/hosts",
+        "command ls",
     ] {
         let (_, todo) = answered(
             AiPolicy::ReadOnlyAuto,
@@ -141,6 +147,35 @@ fn read_only_auto_runs_only_low_risk_commands() {
         );
         assert_eq!(todo, vec![Do::Ask { proposal: 0 }], "{risky}");
     }
+}
+
+#[test]
+fn read_only_auto_waits_for_the_prompt_after_a_command_that_did_not_finish() {
+    let mut s = Session::new("db1", AiPolicy::ReadOnlyAuto, 10, 500);
+    s.ask("go", "go".into()).unwrap_or_else(|e| panic!("{e}"));
+    s.on_event(propose("c1", "uptime"));
+    assert!(matches!(
+        s.on_event(done(StopReason::ToolUse))[..],
+        [Do::Type { .. }]
+    ));
+    // Its time ran out: whatever is still running would read what is typed next.
+    s.hold_auto_run();
+    assert_eq!(s.command_finished(0, "…".into()), vec![Do::Request]);
+    s.on_event(propose("c2", "uptime"));
+    assert_eq!(
+        s.on_event(done(StopReason::ToolUse)),
+        vec![Do::Ask { proposal: 1 }]
+    );
+    assert!(matches!(s.items().last(), Some(Item::Notice(n)) if n.contains("still running")));
+    // Approved, it runs; the prompt comes back: read-only commands run by themselves again.
+    assert!(matches!(s.approve(1, None), Ok(Do::Type { .. })));
+    s.release_auto_run();
+    assert_eq!(s.command_finished(1, "up".into()), vec![Do::Request]);
+    s.on_event(propose("c3", "uptime"));
+    assert!(matches!(
+        s.on_event(done(StopReason::ToolUse))[..],
+        [Do::Type { .. }]
+    ));
 }
 
 #[test]
