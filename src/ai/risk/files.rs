@@ -133,14 +133,26 @@ pub(super) fn check(ctx: &mut Ctx<'_>, name: &str) -> bool {
             if ctx.args.iter().any(|a| a.contains("-delete")) {
                 ctx.high("find -delete deletes what it matches");
             }
-            if ["-fprint", "-fprint0", "-fprintf", "-fls"]
-                .iter()
-                .any(|f| ctx.has(f))
+            let written: Vec<String> = ctx
+                .args
+                .windows(2)
+                .filter(|w| ["-fprint", "-fprint0", "-fprintf", "-fls"].contains(&w[0]))
+                .map(|w| w[1].to_string())
+                .collect();
+            if written.is_empty()
+                && ["-fprint", "-fprint0", "-fprintf", "-fls"]
+                    .iter()
+                    .any(|f| ctx.has(f))
             {
                 ctx.medium("find writes a file");
             }
+            for file in written {
+                ctx.medium("find writes a file");
+                write_target(ctx, &file, false, "find -fprint");
+            }
         }
-        "sort" if ctx.flag('o', "--output") => {
+        // `-o FILE`, `-oFILE`, `-ro FILE`, `--output=FILE`: every form names the file.
+        "sort" if ctx.flag('o', "--output") || option_value(ctx, 'o', "--output").is_some() => {
             let out = option_value(ctx, 'o', "--output");
             write_target(ctx, out.as_deref().unwrap_or("a file"), false, "sort -o");
         }

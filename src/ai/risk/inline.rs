@@ -561,14 +561,64 @@ fn sed(ctx: &mut Ctx<'_>) {
                 }
             }
         }
-        let writes = s.split([';', '\n']).any(|c| {
-            let c = c.trim();
-            c.starts_with("w ") || (c.starts_with('s') && substitute_flags(c).contains('w'))
-        });
-        if writes {
+        // `w FILE`, `wFILE`, `W FILE` after any address (`1`, `$`, `/re/`), or `s///w FILE`.
+        let mut written = Vec::new();
+        for c in s.split([';', '\n']) {
+            let c = sed_strip_address(c.trim());
+            if let Some(file) = c.strip_prefix(['w', 'W']) {
+                written.push(file.trim().to_string());
+            } else if c.starts_with('s') {
+                let flags = substitute_flags(c);
+                if let Some(at) = flags.find('w') {
+                    written.push(flags[at + 1..].trim().to_string());
+                }
+            }
+        }
+        if !written.is_empty() {
             ctx.medium("sed writes a file (w)");
         }
+        for file in written.iter().filter(|f| !f.is_empty()) {
+            super::files::write_target(ctx, file, false, "sed w");
+        }
     }
+}
+
+/// A sed command without its address: `1,5`, `$`, `/re/`, `\%re%`, `addr!`.
+fn sed_strip_address(cmd: &str) -> &str {
+    let mut rest = cmd;
+    for _ in 0..2 {
+        rest = rest.trim_start_matches(|ch: char| {
+            ch.is_ascii_digit() || ch == '$' || ch == ' ' || ch == '~' || ch == '+'
+        });
+        let delim = match rest.chars().next() {
+            Some('/') => Some('/'),
+            Some('\\') => rest.chars().nth(1),
+            _ => None,
+        };
+        if let Some(d) = delim {
+            let body = if rest.starts_with('\\') {
+                &rest[1 + d.len_utf8()..]
+            } else {
+                &rest[1..]
+            };
+            let mut escaped = false;
+            let end = body.char_indices().find(|(_, c)| {
+                let hit = !escaped && *c == d;
+                escaped = !escaped && *c == '\\';
+                hit
+            });
+            rest = match end {
+                Some((i, _)) => &body[i + d.len_utf8()..],
+                None => "",
+            };
+        }
+        rest = rest.trim_start_matches([' ', 'I', 'M']);
+        match rest.strip_prefix(',') {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    rest.trim_start_matches(['!', ' '])
 }
 
 /// The flags after the last delimiter of `s/a/b/flags`.

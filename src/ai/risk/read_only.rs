@@ -354,6 +354,12 @@ fn harmless_redirect(r: &Redirect) -> bool {
 /// Files whose content is a secret: reading them is not for a command nobody looked at.
 fn secret_path(path: &str) -> Result<(), String> {
     let lower = path.to_ascii_lowercase();
+    // A device's raw content (a disk, memory, a terminal) may hold anything.
+    if lower.starts_with("/dev/") && !matches!(lower.as_str(), "/dev/null" | "/dev/zero") {
+        return Err(format!(
+            "{path} is a device: its raw content may hold secrets"
+        ));
+    }
     let base = crate::ai::shell::basename(&lower);
     let parts: Vec<&str> = lower.split('/').collect();
     let secret_dir = parts.iter().any(|p| {
