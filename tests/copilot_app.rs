@@ -289,7 +289,7 @@ async fn edit_is_assessed_again_and_reject_runs_nothing() {
         .cloned()
         .unwrap();
     assert_eq!(p.command, "rm -rf /srv/data");
-    assert!(p.edited);
+    assert!(p.edited());
     assert_eq!(p.assessment.risk, Risk::High, "lumen assessed the edit");
 
     // High: Enter asks for the host's name; a wrong one runs nothing.

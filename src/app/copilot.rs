@@ -8,7 +8,8 @@ use crate::ai::config::AiConfig;
 use crate::ai::copilot::parse_facts;
 use crate::ai::copilot::{
     AiPolicy, COMMAND_TIMEOUT, Capture, CaptureState, Context, Do, HistoryRecord, HostFacts, Item,
-    KEY_LOOKBEHIND, ProposalState, Session, build_request, redact_question, redact_scrollback,
+    KEY_LOOKBEHIND, Proposal, ProposalState, Session, SessionError, build_request, redact_question,
+    redact_scrollback,
 };
 use crate::ai::provider::{ApiKey, ChatEvent, KeySource, Provider};
 use crate::ai::redact::{Secrets, prepare};
@@ -680,8 +681,10 @@ impl App {
         t.type_text("\r");
         let capture = Capture::start(&prompt, command, Instant::now(), COMMAND_TIMEOUT);
         self.convo(terminal).capture = Some((proposal, capture));
-        let host = self.pane_host(terminal);
-        self.history(terminal, vec![decision_record(&host, command, "approved")]);
+        self.history(
+            terminal,
+            vec![self.decision_record(terminal, proposal, command, "approved")],
+        );
         Vec::new()
     }
 
@@ -698,7 +701,10 @@ impl App {
         // Where the placeholders stand needs no vault: refuse before asking to unlock it.
         let host = self.pane_host(terminal);
         if let Err(refusal) = crate::ai::placeholders::check_placement(command, &host) {
-            self.history(terminal, vec![decision_record(&host, command, "refused")]);
+            self.history(
+                terminal,
+                vec![self.decision_record(terminal, proposal, command, "refused")],
+            );
             return self
                 .convo(terminal)
                 .session
@@ -730,7 +736,10 @@ impl App {
         });
         match resolved {
             Ok(Ok(approved)) => {
-                self.history(terminal, vec![decision_record(&host, command, "approved")]);
+                self.history(
+                    terminal,
+                    vec![self.decision_record(terminal, proposal, command, "approved")],
+                );
                 self.convo(terminal).quiet.insert(proposal, approved.quiet);
                 self.effects.push(Effect::Ai(Box::new(AiJob::Exec {
                     pane: terminal,
@@ -743,7 +752,10 @@ impl App {
             }
             Ok(Err(refusal)) => {
                 let why = refusal.to_string();
-                self.history(terminal, vec![decision_record(&host, command, "refused")]);
+                self.history(
+                    terminal,
+                    vec![self.decision_record(terminal, proposal, command, "refused")],
+                );
                 self.convo(terminal).session.refuse(proposal, &why)
             }
             Err(locked) => self
@@ -1038,7 +1050,12 @@ impl App {
         };
         let host = self.pane_host(terminal);
         match outcome {
-            ApprovalOutcome::Stay => {}
+            ApprovalOutcome::Stay => {
+                let area = crate::app::ui::card_area(self, terminal);
+                if let Some(a) = self.layers.approval_mut() {
+                    a.clamp_scroll(area, &self.theme, &proposal, &host);
+                }
+            }
             ApprovalOutcome::Run { confirmation } => {
                 let approved = self
                     .convo(terminal)
@@ -1051,7 +1068,12 @@ impl App {
                     }
                     Err(e) => {
                         if let Some(a) = self.layers.approval_mut() {
-                            a.confirmation_failed(e.to_string());
+                            match e {
+                                SessionError::ConfirmationNeeded { host } => {
+                                    a.wrong_host(confirmation.as_deref().unwrap_or(""), &host)
+                                }
+                                other => a.confirmation_failed(other.to_string()),
+                            }
                         }
                     }
                 }
@@ -1065,7 +1087,7 @@ impl App {
                 self.layers.remove_approval();
                 self.history(
                     terminal,
-                    vec![decision_record(&host, &proposal.command, "rejected")],
+                    vec![decision_record(&host, &proposal, "rejected")],
                 );
                 match self.convo(terminal).session.reject(card.proposal) {
                     Ok(todo) => self.copilot_do(terminal, todo),
@@ -1076,14 +1098,38 @@ impl App {
                 self.copy(proposal.command.clone());
             }
             ApprovalOutcome::Stop => {
-                self.history(
-                    terminal,
-                    vec![decision_record(&host, &proposal.command, "stopped")],
-                );
+                self.history(terminal, vec![decision_record(&host, &proposal, "stopped")]);
                 self.copilot_stop(terminal);
             }
         }
         self.dirty = true;
+    }
+
+    /// The history line for `decision` on proposal `n`, whose command is `command` now.
+    fn decision_record(
+        &self,
+        terminal: PaneId,
+        n: usize,
+        command: &str,
+        decision: &str,
+    ) -> HistoryRecord {
+        let host = self.pane_host(terminal);
+        let mut proposal = self
+            .copilot
+            .session(terminal)
+            .and_then(|s| s.proposal(n))
+            .cloned();
+        match &mut proposal {
+            Some(p) => {
+                p.command = command.to_string();
+                decision_record(&host, p, decision)
+            }
+            None => {
+                let mut r = HistoryRecord::new(&host, "proposal", command);
+                r.decision = Some(decision.to_string());
+                r
+            }
+        }
     }
 
     /// Append one text of `kind` ("question", "answer", "output"), already redacted, to the
@@ -1122,9 +1168,20 @@ impl App {
     }
 }
 
-fn decision_record(host: &str, command: &str, decision: &str) -> HistoryRecord {
-    let mut r = HistoryRecord::new(host, "proposal", command);
-    r.risk = Some(crate::ai::risk::assess(command).risk.as_str().to_string());
+/// The history line for the operator's `decision` on `proposal`: an edited command is
+/// recorded as the operator's, beside the model's own.
+fn decision_record(host: &str, proposal: &Proposal, decision: &str) -> HistoryRecord {
+    let mut r = HistoryRecord::new(host, "proposal", &proposal.command);
+    r.risk = Some(
+        crate::ai::risk::assess(&proposal.command)
+            .risk
+            .as_str()
+            .to_string(),
+    );
     r.decision = Some(decision.to_string());
+    if let Some(model) = &proposal.original {
+        r.edited_from = Some(model.clone());
+        r.author = Some("operator".into());
+    }
     r
 }

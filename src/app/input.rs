@@ -106,10 +106,14 @@ impl App {
                 self.unlock_key(key);
                 return;
             }
-            Some(Layer::Approval(_)) => {
+            // The prefix passes the card (zoom, focus, help…); nothing there answers it.
+            Some(Layer::Approval(_))
+                if !self.prefix_pending && !self.config.keymap.is_prefix(key) =>
+            {
                 self.approval_key(key);
                 return;
             }
+            Some(Layer::Approval(_)) => {}
             Some(Layer::Popup(popup)) => {
                 let outcome = popup.handle_key(key);
                 if outcome != PopupOutcome::Stay {

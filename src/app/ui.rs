@@ -54,7 +54,7 @@ fn draw_layers(app: &App, frame: &mut Frame) {
             Layer::Unlock(u) => u.dialog.render(body, buf, &app.theme),
             Layer::Popup(p) => p.render(body, buf, &app.theme, &app.config.keymap),
             Layer::Approval(a) => {
-                let area = copilot_area(app, a.pane).unwrap_or(body);
+                let area = card_area(app, a.pane);
                 if let Some(proposal) = app
                     .copilot
                     .session(a.pane)
@@ -76,11 +76,19 @@ fn draw_layers(app: &App, frame: &mut Frame) {
     }
 }
 
-/// Where the copilot pane talking about `terminal` is on screen, if it is.
+/// Where the card for `terminal`'s proposal goes: over the copilot pane talking about it when
+/// that pane is on screen (not hidden by another pane's zoom), else over the whole body.
+pub(crate) fn card_area(app: &App, terminal: crate::app::layout::PaneId) -> Rect {
+    copilot_area(app, terminal).unwrap_or_else(|| app.body())
+}
+
 fn copilot_area(app: &App, terminal: crate::app::layout::PaneId) -> Option<Rect> {
     let tab = app.tabs.get(app.active)?;
+    let zoomed = tab.layout.zoomed();
     tab.layout.panes().into_iter().find_map(|id| {
-        (app.copilot.bound(id) == Some(terminal)).then(|| app.panes.get(&id).map(|s| s.inner))?
+        let shown = zoomed.is_none_or(|z| z == id);
+        (shown && app.copilot.bound(id) == Some(terminal))
+            .then(|| app.panes.get(&id).map(|s| s.inner))?
     })
 }
 

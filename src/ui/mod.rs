@@ -79,3 +79,36 @@ pub fn cell_right(s: &str, cols: usize) -> String {
         " ".repeat(cols.saturating_sub(fitted.width()))
     )
 }
+
+/// `text` broken into lines of at most `width` columns, at spaces where possible.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for raw in text.split('\n') {
+        let mut line = String::new();
+        for word in raw.split(' ') {
+            let w = word.width();
+            if !line.is_empty() && line.width() + 1 + w > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if w > width {
+                // A word longer than the line (a path, a hash) is cut.
+                let mut chunk = String::new();
+                for c in word.chars() {
+                    if chunk.width() + c.to_string().width() > width {
+                        out.push(std::mem::take(&mut chunk));
+                    }
+                    chunk.push(c);
+                }
+                line = chunk;
+                continue;
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
+}

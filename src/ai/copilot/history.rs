@@ -24,6 +24,12 @@ pub struct HistoryRecord {
     /// For a proposal: approved, rejected, refused, ran-automatically, stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// For a proposal the operator edited: the model's own command (`text` is the operator's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_from: Option<String>,
+    /// For a proposal: whose command `text` is, "operator" when edited (absent: the model's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 impl HistoryRecord {
@@ -37,6 +43,8 @@ impl HistoryRecord {
             text: text.into(),
             risk: None,
             decision: None,
+            edited_from: None,
+            author: None,
         }
     }
 }

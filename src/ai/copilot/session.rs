@@ -65,7 +65,9 @@ pub struct Proposal {
     /// the vault): `Ok(quiet)` when they are all where a known program takes a secret
     /// (`quiet`: its output may go to the model unasked), `Err(why)` when lumen will refuse it.
     pub placement: Option<Result<bool, String>>,
-    pub edited: bool,
+    /// The model's own command when the operator edited it: `command` is then the operator's,
+    /// and `explanation` still speaks of this one.
+    pub original: Option<String>,
     pub state: ProposalState,
 }
 
@@ -86,7 +88,7 @@ impl Proposal {
             assessment,
             injection,
             placement,
-            edited: false,
+            original: None,
             state: ProposalState::Pending,
         }
     }
@@ -94,6 +96,22 @@ impl Proposal {
     /// Whether it needs the host's name typed before it runs.
     pub fn needs_confirmation(&self) -> bool {
         self.assessment.risk == Risk::High
+    }
+
+    /// Whether the operator changed the model's command.
+    pub fn edited(&self) -> bool {
+        self.original.is_some()
+    }
+
+    /// What the model hears before a command's output: whose command ran.
+    fn whose(&self) -> String {
+        match &self.original {
+            Some(model) => format!(
+                "The operator edited your command before running it (you proposed `{model}`); \
+                 this is what ran:\n"
+            ),
+            None => String::new(),
+        }
     }
 
     /// Whether it runs on an exec channel (it uses a vault placeholder).
@@ -527,14 +545,16 @@ impl Session {
         })
     }
 
-    /// The operator edited proposal `n`'s command: lumen assesses it again.
+    /// The operator edited proposal `n`'s command: lumen assesses it again. The model's own
+    /// command is kept beside it (an edit back to it is no edit).
     pub fn edit(&mut self, n: usize, command: &str) -> Result<(), SessionError> {
         let host = self.host.clone();
         let p = self.pending_mut(n)?;
+        let model = p.original.take().unwrap_or_else(|| p.command.clone());
         p.command = command.trim().to_string();
         p.assessment = verdict(&p.command, &p.injection);
         p.placement = placement(&p.command, &host);
-        p.edited = true;
+        p.original = (p.command != model).then_some(model);
         let state = p.state.clone();
         self.set_state(n, state);
         Ok(())
@@ -580,13 +600,13 @@ impl Session {
         let Some(p) = self.proposals.get(n) else {
             return Vec::new();
         };
-        let (id, command) = (p.call_id.clone(), p.command.clone());
+        let (id, command, whose) = (p.call_id.clone(), p.command.clone(), p.whose());
         self.set_state(n, ProposalState::Done);
         self.items.push(Item::Output {
             command: command.clone(),
             text: output.clone(),
         });
-        self.tool_result(&id, format!("$ {command}\n{output}"))
+        self.tool_result(&id, format!("{whose}$ {command}\n{output}"))
     }
 
     /// Proposal `n` received a vault value and ran; `shown` (redacted) is for the operator
@@ -595,14 +615,14 @@ impl Session {
         let Some(p) = self.proposals.get(n) else {
             return Vec::new();
         };
-        let (id, command) = (p.call_id.clone(), p.command.clone());
+        let (id, command, whose) = (p.call_id.clone(), p.command.clone(), p.whose());
         self.set_state(n, ProposalState::Done);
         self.items.push(Item::Withheld {
             command: command.clone(),
             text: shown,
             released: false,
         });
-        self.tool_result(&id, format!("$ {command}\n{OUTPUT_WITHHELD}"))
+        self.tool_result(&id, format!("{whose}$ {command}\n{OUTPUT_WITHHELD}"))
     }
 
     /// The operator releases the newest withheld output to the model, through `redact`; the

@@ -6,50 +6,17 @@ use super::CopilotPane;
 use crate::ai::copilot::{Item, ProposalState};
 use crate::ai::risk::Risk;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::wrap;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
-use unicode_width::UnicodeWidthStr;
 
 /// Output lines shown per command (the model gets them all).
 const OUTPUT_LINES: usize = 12;
 /// Rows the prompt box takes at most.
 const INPUT_ROWS: u16 = 5;
-
-/// `text` broken into lines of at most `width` columns, at spaces where possible.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out = Vec::new();
-    for raw in text.split('\n') {
-        let mut line = String::new();
-        for word in raw.split(' ') {
-            let w = word.width();
-            if !line.is_empty() && line.width() + 1 + w > width {
-                out.push(std::mem::take(&mut line));
-            }
-            if w > width {
-                // A word longer than the line (a path, a hash) is cut.
-                let mut chunk = String::new();
-                for c in word.chars() {
-                    if chunk.width() + c.to_string().width() > width {
-                        out.push(std::mem::take(&mut chunk));
-                    }
-                    chunk.push(c);
-                }
-                line = chunk;
-                continue;
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        out.push(line);
-    }
-    out
-}
 
 fn risk_role(risk: Risk) -> Role {
     match risk {
@@ -126,8 +93,13 @@ pub fn transcript_lines(items: &[Item], width: usize, theme: &Theme) -> Vec<Line
                     ProposalState::Refused(why) => format!("refused: {why}"),
                     ProposalState::Stopped => "stopped".into(),
                 };
+                let whose = if p.edited() {
+                    "your edit of the model's command "
+                } else {
+                    "proposed "
+                };
                 out.push(Line::from(vec![
-                    Span::styled("proposed ", muted),
+                    Span::styled(whose, muted),
                     Span::styled(badge, theme.style(risk_role(p.assessment.risk))),
                     Span::styled(format!(" {state}"), muted),
                 ]));
@@ -137,10 +109,25 @@ pub fn transcript_lines(items: &[Item], width: usize, theme: &Theme) -> Vec<Line
                         theme.style(Role::DialogHighlight),
                     ));
                 }
-                if !p.explanation.is_empty() {
-                    for l in wrap(&p.explanation, width) {
-                        out.push(Line::raw(l));
+                match &p.original {
+                    // The explanation speaks of the model's command, not of the edit.
+                    Some(model) => {
+                        for l in wrap(&format!("the model proposed: {model}"), width) {
+                            out.push(Line::styled(l, muted));
+                        }
+                        if !p.explanation.is_empty() {
+                            let text = format!("its explanation of that: {}", p.explanation);
+                            for l in wrap(&text, width) {
+                                out.push(Line::styled(l, muted));
+                            }
+                        }
                     }
+                    None if !p.explanation.is_empty() => {
+                        for l in wrap(&p.explanation, width) {
+                            out.push(Line::raw(l));
+                        }
+                    }
+                    None => {}
                 }
                 for r in p.assessment.reasons.iter().take(3) {
                     out.push(Line::styled(format!("· {}", r.text), muted));

@@ -104,7 +104,7 @@ fn editing_reassesses_and_rejecting_tells_the_model() {
     );
     s.edit(0, "rm -rf /tmp/x").unwrap_or_else(|e| panic!("{e}"));
     let p = s.proposal(0).cloned().unwrap_or_else(|| panic!("proposal"));
-    assert!(p.edited);
+    assert!(p.edited());
     assert_eq!(p.assessment.risk, Risk::High);
     assert_eq!(s.reject(0), Ok(vec![Do::Request]));
     assert!(matches!(
