@@ -250,3 +250,31 @@ async fn an_edit_is_recorded_as_the_operators_not_the_models() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn every_size_from_80x24_up_keeps_risk_command_input_and_keys_on_the_card() {
+    let long = "rm -rf /var/lib/mysql && find /var/log -name '*.gz' -mtime +30 -delete && \
+                systemctl restart rsyslog";
+    let mut f = card(80, 24, long, vec![]).await;
+    press(&mut f.app, KeyCode::Enter);
+    typed(&mut f.app, "web");
+    for w in [80, 81, 97, 120, 160, 211] {
+        for h in [24, 25, 31, 45, 60] {
+            f.app.handle_event(crossterm::event::Event::Resize(w, h));
+            let s = screen(&f.app);
+            assert!(
+                shows(
+                    &s,
+                    &[
+                        "HIGH RISK",
+                        "$ rm -rf /var/lib/mysql",
+                        "> web",
+                        "Enter run",
+                        "Esc back"
+                    ]
+                ),
+                "{w}x{h}:\n{s}"
+            );
+        }
+    }
+}

@@ -465,22 +465,18 @@ fn body(width: usize, theme: &Theme, proposal: &Proposal) -> Vec<Line<'static>> 
         }
         None => {}
     }
-    match &proposal.original {
-        Some(_) => {
-            if !proposal.explanation.is_empty() {
-                text(
-                    &format!(
-                        "the model's explanation of its command (not of your edit): {}",
-                        proposal.explanation
-                    ),
-                    muted,
-                );
-            }
+    if !proposal.explanation.is_empty() {
+        match proposal.original {
+            // The explanation speaks of the model's command, not of the edit.
+            Some(_) => text(
+                &format!(
+                    "the model's explanation of its command (not of your edit): {}",
+                    proposal.explanation
+                ),
+                muted,
+            ),
+            None => text(&proposal.explanation, theme.style(Role::Dialog)),
         }
-        None if !proposal.explanation.is_empty() => {
-            text(&proposal.explanation, theme.style(Role::Dialog))
-        }
-        None => {}
     }
     lines
 }
