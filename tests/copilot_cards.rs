@@ -177,6 +177,14 @@ async fn prefix_z_zooms_the_copilot_pane_under_its_card() {
     );
     prefix(&mut f.app, 'z');
     assert_eq!(f.app.tabs[0].layout.zoomed(), None);
+    // A dialog would hide under the card: it is not opened, and the status says why.
+    prefix(&mut f.app, '?');
+    assert!(f.app.layers.popup().is_none());
+    assert!(
+        screen(&f.app).contains("waits on its card"),
+        "{}",
+        screen(&f.app)
+    );
     // The card still answers its keys: nothing ran on the prefix.
     assert!(written(&f.backends, 0).0.is_empty());
     press(&mut f.app, KeyCode::Char('x'));

@@ -87,6 +87,24 @@ impl App {
         self.dirty = true;
     }
 
+    /// A prefix action while a card may wait: zoom, focus and tabs work under it, but a dialog
+    /// it would open would hide below the card, so it is not opened and the status says why.
+    fn run_action_under_card(&mut self, action: crate::app::keymap::Action) {
+        let card = matches!(self.layers.top(), Some(Layer::Approval(_)));
+        let before = self.layers.len();
+        self.run_action(action);
+        if card
+            && self.layers.len() > before
+            && matches!(self.layers.top(), Some(Layer::Approval(_)))
+            && self.layers.remove_newest_popup().is_some()
+        {
+            self.say(
+                "a proposed command waits on its card: answer it first (x rejects, Esc stops \
+                 the task)",
+            );
+        }
+    }
+
     /// Show a dialog above the panes (and below any question).
     pub(crate) fn open_popup(&mut self, popup: Popup) {
         self.layers.push(Layer::Popup(popup));
@@ -128,7 +146,7 @@ impl App {
         if self.prefix_pending {
             self.prefix_pending = false;
             match self.config.keymap.action(key) {
-                Some(a) => self.run_action(a),
+                Some(a) => self.run_action_under_card(a),
                 None if key.code == crossterm::event::KeyCode::Esc => {}
                 None => self.say(format!(
                     "{} {} is not bound; {} ? lists the keys",

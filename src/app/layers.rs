@@ -101,6 +101,18 @@ impl Layers {
         })
     }
 
+    /// Close the popup opened last (the highest one; popups stack in the order opened).
+    pub fn remove_newest_popup(&mut self) -> Option<Popup> {
+        let i = self
+            .stack
+            .iter()
+            .rposition(|l| matches!(l, Layer::Popup(_)))?;
+        match self.stack.remove(i) {
+            Layer::Popup(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// The unlock dialog, if open.
     pub fn unlock(&self) -> Option<&UnlockState> {
         self.stack.iter().find_map(|l| match l {
