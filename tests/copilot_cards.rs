@@ -95,7 +95,10 @@ async fn a_low_card_shows_risk_command_and_keys_and_scrolls_its_explanation() {
             }
             let end = screen(&f.app);
             assert!(
-                shows(&end, &["logrotate.d", "PgUp", "Enter run", "$ ls -la"]),
+                shows(
+                    &end,
+                    &["logrotate.d", "as well.", "PgUp", "Enter run", "$ ls -la"]
+                ),
                 "{end}"
             );
             // Scrolling is kept within the text: one PgUp leaves the end.

@@ -189,23 +189,24 @@ impl Approval {
             r if r > body.len() => (body.len(), r - body.len()),
             r => (r - 1, 1),
         };
-        let max_scroll = body.len().saturating_sub(view);
+        // When the body does not fit, its last row in view is a cue saying there is more.
+        let overflow = body.len() > view;
+        let content = if overflow && view > 1 { view - 1 } else { view };
+        let max_scroll = body.len().saturating_sub(content);
         let scroll = self.scroll.min(max_scroll);
-        let mut shown: Vec<Line<'static>> = body.iter().skip(scroll).take(view).cloned().collect();
-        if max_scroll > 0
-            && let Some(last) = shown.last_mut()
-        {
-            // The last row of the view says there is more and how to reach it.
-            let below = body.len() - scroll - view;
+        let mut shown: Vec<Line<'static>> =
+            body.iter().skip(scroll).take(content).cloned().collect();
+        if content < view {
+            let below = body.len() - scroll - content;
             let cue = match (scroll, below) {
                 (0, n) => format!("↓ {n} more rows: PgDn"),
                 (_, 0) => "↑ PgUp for the start".to_string(),
                 (_, n) => format!("↑↓ {n} more rows: PgUp/PgDn"),
             };
-            *last = Line::styled(
+            shown.push(Line::styled(
                 crate::ui::fit(&cue, inner_width),
                 theme.style(Role::StatusKey),
-            );
+            ));
         }
         let mut lines = head;
         let command_row = lines.len().saturating_sub(1);
