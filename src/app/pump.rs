@@ -112,6 +112,7 @@ impl App {
             self.program_copy(&spec, text);
         }
         for spec in first_output {
+            self.ssh_connected |= spec.is_ssh();
             self.note_state(&spec, HostState::Connected);
         }
         for (id, reason, spec, connected) in closed {
@@ -119,6 +120,7 @@ impl App {
             let state = if connected {
                 HostState::Ended(reason.clone())
             } else {
+                self.ssh_failed |= spec.is_ssh();
                 HostState::Failed(reason.clone())
             };
             self.note_state(&spec, state);
