@@ -158,7 +158,7 @@ pub struct App {
     pub(crate) echo_frame: bool,
     /// The copilot: its setup, conversations per terminal pane, side-pane bindings.
     pub copilot: crate::app::copilot::CopilotHub,
-    /// Whether any SSH session ever connected, and whether one failed before it did (for
+    /// Whether any SSH session ever connected, and whether one could not be started (for
     /// ssh's exit code 255 when `lumen connect`'s only connection failed).
     pub(crate) ssh_connected: bool,
     pub(crate) ssh_failed: bool,
