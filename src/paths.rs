@@ -53,7 +53,12 @@ impl Paths {
     }
 
     pub fn workspace_dir(&self, name: &str) -> PathBuf {
-        self.data_dir.join("workspaces").join(name)
+        self.workspaces_dir().join(name)
+    }
+
+    /// The directory holding one directory per workspace.
+    pub fn workspaces_dir(&self) -> PathBuf {
+        self.data_dir.join("workspaces")
     }
 }
 

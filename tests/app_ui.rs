@@ -692,3 +692,36 @@ fn a_program_setting_the_clipboard_is_asked_about_per_host() {
             .is_some_and(|m| m.text.contains("refused"))
     );
 }
+
+#[test]
+fn prefix_page_up_enters_copy_mode_one_page_up() {
+    let lines: String = (0..200).map(|i| format!("line {i}\r\n")).collect();
+    let terminal = |app: &lumen::app::App| {
+        let id = app.focused().unwrap();
+        let t = app.panes[&id].pane.as_terminal().unwrap();
+        (t.in_copy_mode(), t.scroll_offset(), t.screen_text())
+    };
+    let (mut app, b) = app(80, 24);
+    output(&mut app, &b, 0, lines.as_bytes());
+    let (_, _, bottom) = terminal(&app);
+    assert!(bottom.contains("line 199"), "{bottom}");
+    prefix_key(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
+    let (copying, offset, page) = terminal(&app);
+    assert!(copying, "C-b PgUp enters copy mode");
+    assert!(offset > 0 && !page.contains("line 199"), "{page}");
+    assert!(
+        written(&b, 0).0.is_empty(),
+        "nothing was sent to the program"
+    );
+    // The same page as copy mode's own PgUp (C-b [ then PgUp).
+    let (mut other, ob) = common::app::app(80, 24);
+    output(&mut other, &ob, 0, lines.as_bytes());
+    prefix(&mut other, '[');
+    key(&mut other, KeyCode::PageUp, KeyModifiers::NONE);
+    assert_eq!(terminal(&other), (true, offset, page.clone()));
+    // Again: one more page up, as in copy mode.
+    prefix_key(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
+    key(&mut other, KeyCode::PageUp, KeyModifiers::NONE);
+    assert_eq!(terminal(&app), terminal(&other));
+    assert!(terminal(&app).1 > offset);
+}

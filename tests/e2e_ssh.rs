@@ -263,3 +263,50 @@ fn a_typed_password_logs_in_and_is_written_nowhere() {
         );
     }
 }
+
+/// `lumen connect HOST COMMAND` runs COMMAND in the one tab (like `ssh -t host cmd`) instead
+/// of opening a second tab to a host named after the command.
+#[test]
+fn connect_host_command_runs_the_command_in_one_tab() {
+    let sshd = Sshd::start("").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("id_ed25519");
+    keygen(&key, "ed25519", "");
+    sshd.authorize(&key.with_extension("pub"));
+    let env = env(dir.path());
+    std::fs::create_dir_all(dir.path().join("home/.ssh")).unwrap();
+    sshd.known_hosts_file(&dir.path().join("home/.ssh/known_hosts"));
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let user = lumen::ssh::target::local_user();
+    let cmd = format!(
+        "{lumen} connect -i {} -p {} {user}@127.0.0.1 echo tab-'$((5*5))' '&&' tty '&&' sleep 30; \
+         echo LUMEN_EXIT=$?; sleep 30",
+        key.display(),
+        sshd.port
+    );
+    let t = Tmux::start(dir.path(), 110, 30, &env, &cmd);
+    // `tty` prints the command's terminal: it runs on a PTY, as with `ssh -t`.
+    let s = t.wait_text("/dev/pts/");
+    assert!(s.contains("tab-25"), "{s}");
+    assert!(!s.contains("1:echo"), "no tab for a host named echo: {s}");
+    assert!(!s.contains("1:"), "one tab only: {s}");
+}
+
+/// As ssh, `lumen connect` exits 255 when its only host could not be connected to.
+#[test]
+fn connect_exits_255_when_the_only_host_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let cmd = format!("{lumen} connect -p {port} 127.0.0.1; echo LUMEN_EXIT=$?; sleep 30");
+    let t = Tmux::start(dir.path(), 110, 30, &env(dir.path()), &cmd);
+    t.wait_text("r to reconnect");
+    t.keys(&["C-b", "d"]);
+    t.wait_text("Quit lumen?");
+    t.keys(&["y"]);
+    let s = t.wait_text("LUMEN_EXIT=");
+    assert!(s.contains("LUMEN_EXIT=255"), "{s}");
+}

@@ -376,3 +376,40 @@ fn binary_resolve_equals_ssh_g() {
     }
     assert!(lumen.contains("userknownhostsfile"));
 }
+
+/// `hosts resolve` shows what `lumen connect` would use (the inventory over ssh_config);
+/// `--ssh-only` shows exactly `ssh -G`'s view, which ignores the inventory.
+#[test]
+fn resolve_merges_the_inventory_and_ssh_only_is_ssh_g() {
+    let s = Sandbox::new();
+    let cfg = s.dir.path().join("cfg");
+    std::fs::write(&cfg, "Host db1\n  User cfguser\n").unwrap();
+    let cfg = cfg.to_str().unwrap();
+    s.ok(&["add", "db1", "--hostname", "10.0.0.7", "--port", "2222"]);
+    let merged = s.ok(&["resolve", "--ssh-config", cfg, "db1"]);
+    assert!(
+        merged.contains("\nhostname 10.0.0.7\n") && merged.contains("\nport 2222\n"),
+        "{merged}"
+    );
+    assert!(merged.contains("\nuser cfguser\n"), "{merged}");
+    let ssh_only = s.ok(&["resolve", "--ssh-only", "--ssh-config", cfg, "db1"]);
+    let ssh_g = Command::new("ssh")
+        .args(["-G", "-F", cfg, "db1"])
+        .env("HOME", s.home())
+        .output()
+        .unwrap();
+    let ssh_g = String::from_utf8(ssh_g.stdout).unwrap();
+    assert!(ssh_only.contains("\nport 22\n"), "{ssh_only}");
+    // (ssh takes its home from passwd, not $HOME: compare the lines that do not name it.)
+    for keyword in ["hostname", "port", "user"] {
+        let pick = |text: &str| {
+            text.lines()
+                .find(|l| l.split_whitespace().next() == Some(keyword))
+                .map(str::to_string)
+        };
+        assert_eq!(pick(&ssh_only), pick(&ssh_g), "{ssh_only}\n---\n{ssh_g}");
+    }
+    // `:PORT` and -p are lumen connect's, and win over the inventory.
+    let out = s.ok(&["resolve", "--ssh-config", cfg, "db1:2200"]);
+    assert!(out.contains("\nport 2200\n"), "{out}");
+}

@@ -212,3 +212,40 @@ fn saved_keys_are_found_by_ssh_keygen_and_forgotten_by_the_cli() {
     let t = Target::parse("db2", Some("u"), None).unwrap();
     assert_eq!(t.known_hosts_name(), "db2");
 }
+
+/// `hosts forget -p PORT HOST`, as with ssh's `-p`; a port given twice must agree.
+#[test]
+fn forget_takes_the_port_as_dash_p() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("lumen");
+    let paths = lumen::paths::Paths::under(&home);
+    let k1 = PublicKey::from_openssh(K1).unwrap();
+    known_hosts::add(&paths.known_hosts(), "db1", 2222, &k1).unwrap();
+    known_hosts::add(&paths.known_hosts(), "db1", 22, &k1).unwrap();
+    let forget = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lumen"))
+            .args(["hosts", "forget"])
+            .args(args)
+            .env("LUMEN_HOME", &home)
+            .env("HOME", dir.path().join("home"))
+            .output()
+            .unwrap()
+    };
+    let out = forget(&["db1:22", "-p", "2222"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give the port once"));
+    let out = forget(&["-p", "2222", "db1"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("[db1]:2222: removed 1 key(s)"), "{stdout}");
+    assert!(keygen_lines(&paths.known_hosts(), "[db1]:2222").is_empty());
+    assert_eq!(
+        keygen_lines(&paths.known_hosts(), "db1"),
+        BTreeSet::from([1]),
+        "port 22's key stays (now the first line)"
+    );
+}

@@ -90,13 +90,18 @@ impl App {
                     self.open_popup(Popup::Confirm(Confirm::ClosePane(f)));
                 }
             }
-            Action::CopyMode => {
+            Action::CopyMode | Action::CopyModePageUp => {
                 if let Some(t) = self
                     .focused()
                     .and_then(|id| self.panes.get_mut(&id))
                     .and_then(|s| s.pane.as_terminal_mut())
                 {
-                    t.enter_copy_mode();
+                    if a == Action::CopyModePageUp {
+                        t.enter_copy_mode_page_up();
+                    } else {
+                        t.enter_copy_mode();
+                    }
+                    self.dirty = true;
                 }
             }
             Action::Paste => match self.clipboard.clone() {

@@ -30,7 +30,7 @@ mod update;
 pub mod vault;
 
 pub use msg::{AsyncTask, Bus, Effect, Msg, Task};
-pub use run::{RunOptions, run, run_async};
+pub use run::{RunOptions, SSH_FAILED, run, run_async};
 pub use spawner::LiveSpawner;
 pub use state::{App, AppOptions, PaneSpec, Spawner};
 pub use terminal::restore_terminal;

@@ -86,11 +86,15 @@ impl App {
             }
             notices.extend(t.take_notices());
             if !was_closed && let Some(reason) = t.closed() {
+                self.ssh_failed |=
+                    slot.spec.is_ssh() && matches!(reason, crate::stream::CloseReason::Failed(_));
                 closed.push((*id, reason.to_string(), slot.spec.clone(), slot.connected));
             }
             if activity && !slot.connected {
                 slot.connected = true;
-                first_output.push(slot.spec.clone());
+                // A connection that failed prints why and ends in the same turn: that output
+                // is lumen's, not the host's.
+                first_output.push((slot.spec.clone(), t.closed().is_none()));
             }
             if activity && visible.contains(id) {
                 self.dirty = true;
@@ -111,7 +115,8 @@ impl App {
         for (spec, text) in copied {
             self.program_copy(&spec, text);
         }
-        for spec in first_output {
+        for (spec, live) in first_output {
+            self.ssh_connected |= live && spec.is_ssh();
             self.note_state(&spec, HostState::Connected);
         }
         for (id, reason, spec, connected) in closed {

@@ -56,6 +56,9 @@ pub struct RunOptions {
     pub ai: Option<crate::ai::config::AiConfig>,
     /// The copilot talks to the scripted demo model (labelled so everywhere).
     pub ai_demo: bool,
+    /// Exit 255, as ssh does, when no SSH session connected and one failed (`lumen connect`
+    /// to one host).
+    pub exit_255_if_unconnected: bool,
 }
 
 impl RunOptions {
@@ -74,6 +77,7 @@ impl RunOptions {
             resolve: None,
             ai: None,
             ai_demo: false,
+            exit_255_if_unconnected: false,
         }
     }
 }
@@ -116,6 +120,9 @@ pub fn load_settings(paths: &Paths, theme_flag: Option<&str>) -> (Config, Theme,
     });
     (config, theme, problems)
 }
+
+/// ssh's exit status when it could not connect.
+pub const SSH_FAILED: u8 = 255;
 
 /// Run the TUI until the last tab closes or the user quits.
 pub fn run(opts: RunOptions) -> anyhow::Result<ExitCode> {
@@ -308,12 +315,17 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
     spawn_input_reader(bus.clone());
     watch_for_hangup(bus.clone());
     let result = event_loop(&mut app, &mut screen, &guard, &mut inbox, &waker, &bus).await;
+    let code = if opts.exit_255_if_unconnected && app.no_ssh_connection_made() {
+        ExitCode::from(SSH_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    };
     // Whatever ended the loop, the panes' programs hear a hangup, as from a closing terminal.
     crate::pty::hang_up_all();
     drop(app);
     drop(screen);
     drop(guard);
-    result.map(|()| ExitCode::SUCCESS)
+    result.map(|()| code)
 }
 
 /// Wait for something, apply every message that is ready, parse the panes' output within its

@@ -49,9 +49,14 @@ pub enum PaneSpec {
 }
 
 impl PaneSpec {
+    /// A session on a host over SSH.
+    pub fn is_ssh(&self) -> bool {
+        matches!(self, PaneSpec::Ssh { .. })
+    }
+
     /// Whether the pane stays after its stream ends (to show why, and to reconnect).
     pub(crate) fn keeps_pane_on_close(&self) -> bool {
-        matches!(self, PaneSpec::Ssh { .. })
+        self.is_ssh()
     }
 }
 
@@ -153,6 +158,10 @@ pub struct App {
     pub(crate) echo_frame: bool,
     /// The copilot: its setup, conversations per terminal pane, side-pane bindings.
     pub copilot: crate::app::copilot::CopilotHub,
+    /// Whether any SSH session ever connected, and whether one could not be started (for
+    /// ssh's exit code 255 when `lumen connect`'s only connection failed).
+    pub(crate) ssh_connected: bool,
+    pub(crate) ssh_failed: bool,
 }
 
 /// Everything `App::new` needs; nothing is set on the app afterwards. Start from
@@ -208,6 +217,11 @@ impl AppOptions {
 }
 
 impl App {
+    /// No SSH session connected and at least one failed to: what ssh reports with exit 255.
+    pub fn no_ssh_connection_made(&self) -> bool {
+        self.ssh_failed && !self.ssh_connected
+    }
+
     pub fn new(opts: AppOptions) -> Self {
         let mut host_names = opts.host_names;
         for h in &opts.inventory.hosts {
@@ -249,6 +263,8 @@ impl App {
             awaiting_echo: false,
             echo_frame: false,
             copilot: crate::app::copilot::CopilotHub::new(opts.ai, opts.ai_unavailable),
+            ssh_connected: false,
+            ssh_failed: false,
         }
     }
 

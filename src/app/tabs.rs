@@ -65,13 +65,24 @@ impl App {
     }
 
     /// Split the focused pane; the new one runs what the focused one runs (a host opens
-    /// another session to it; the vault or the host list opens a local shell).
+    /// another login shell on it, not the remote command the pane was opened with; the vault
+    /// or the host list opens a local shell).
     pub(crate) fn split(&mut self, split: Split) {
         let Some(tab) = self.tabs.get(self.active) else {
             return;
         };
         let spec = match self.panes.get(&tab.focused).map(|s| &s.spec) {
-            Some(spec @ (PaneSpec::LocalShell | PaneSpec::Ssh { .. })) => spec.clone(),
+            Some(PaneSpec::Ssh { name, target, plan }) => PaneSpec::Ssh {
+                name: name.clone(),
+                target: target.clone(),
+                plan: plan.as_ref().map(|p| {
+                    std::sync::Arc::new(crate::ssh::Plan {
+                        command: None,
+                        ..p.as_ref().clone()
+                    })
+                }),
+            },
+            Some(spec @ PaneSpec::LocalShell) => spec.clone(),
             _ => PaneSpec::LocalShell,
         };
         self.split_with(spec, split);

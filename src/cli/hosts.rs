@@ -1,4 +1,5 @@
-//! `lumen hosts …`: the inventory (list/add/edit/rm/show/import) and `resolve`, an `ssh -G`.
+//! `lumen hosts …`: the inventory (list/add/edit/rm/show/import) and `resolve`, what lumen would
+//! connect to (or, with `--ssh-only`, an `ssh -G`).
 
 use crate::paths::Paths;
 use crate::ssh::config::{self, ResolveOptions, Resolved};
@@ -58,10 +59,14 @@ pub enum HostsCommand {
     },
     /// Import every concrete Host alias of ~/.ssh/config (or FILE); re-importing updates.
     Import { file: Option<PathBuf> },
-    /// Print the effective ssh_config options for [USER@]HOST, like `ssh -G`.
+    /// Print what `lumen connect [USER@]HOST` would use, as `ssh -G` lines: the workspace's
+    /// hosts.toml over ssh_config. With --ssh-only, ssh_config alone (exactly `ssh -G`).
     Resolve {
-        #[arg(value_name = "[USER@]HOST")]
+        #[arg(value_name = "[USER@]HOST[:PORT]")]
         target: String,
+        /// Ignore the workspace's hosts.toml: what `ssh -G` prints.
+        #[arg(long)]
+        ssh_only: bool,
         /// Read this file instead of ~/.ssh/config and /etc/ssh/ssh_config (ssh -F).
         #[arg(long, value_name = "FILE")]
         ssh_config: Option<PathBuf>,
@@ -184,7 +189,17 @@ pub fn run(args: HostsArgs, paths: &Paths) -> ExitCode {
 }
 
 fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
-    let file = HostsFile::for_workspace(paths, &args.workspace)?;
+    // Adding or importing hosts creates a workspace; everything else reads one, so a misspelt
+    // name is an error rather than an empty list.
+    let creates = matches!(
+        args.command,
+        HostsCommand::Add { .. } | HostsCommand::Import { .. } | HostsCommand::Forget(_)
+    );
+    let file = if creates {
+        HostsFile::for_workspace(paths, &args.workspace)?
+    } else {
+        HostsFile::existing(paths, &args.workspace)?
+    };
     match args.command {
         HostsCommand::Forget(forget) => super::hosts_forget::run(&forget, paths)?,
         HostsCommand::List { json, tag, group } => list(&file.load()?, json, tag, group)?,
@@ -231,6 +246,7 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
         HostsCommand::Import { file: source } => import(&file, source)?,
         HostsCommand::Resolve {
             target,
+            ssh_only,
             ssh_config,
             port,
             jump,
@@ -243,12 +259,29 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
                 config_file: ssh_config,
                 ..ResolveOptions::from_env()
             };
-            let r = config::resolve(&target, &opts)?;
+            let r = if ssh_only {
+                config::resolve(&target, &opts)?
+            } else {
+                resolve_as_connect(&target, &file.load()?, opts)?
+            };
             print_warnings(&r);
             print!("{}", crate::text::escape_lines(&r.to_ssh_g()));
         }
     }
     Ok(())
+}
+
+/// What `lumen connect TARGET` resolves: `:PORT` as lumen's `-p`, the inventory over
+/// ssh_config ([`crate::ssh::plan_destination`] does the same). An unreadable ssh config is an
+/// error here, as with `ssh -G`, where connecting would warn and use the defaults.
+fn resolve_as_connect(target: &str, inv: &Inventory, opts: ResolveOptions) -> Result<Resolved> {
+    let (name, port) = crate::ssh::split_port(target)?;
+    let opts = ResolveOptions {
+        port: port.or(opts.port),
+        ..opts
+    };
+    config::resolve(&name, &opts)?;
+    Ok(config::effective(&name, inv, &opts))
 }
 
 fn print_warnings(r: &Resolved) {

@@ -47,7 +47,8 @@ pub enum Command {
     /// Try lumen with nothing to configure: two tabs on an embedded SSH server on loopback,
     /// in a throw-away home.
     Demo,
-    /// Open a tab per host over SSH.
+    /// Open a tab per host over SSH, or run a command there (ssh's DEST [COMMAND…]).
+    #[command(after_help = connect::GRAMMAR)]
     Connect(connect::ConnectArgs),
     /// Manage the host inventory (hosts.toml), resolve ssh_config like `ssh -G`, forget keys.
     Hosts(hosts::HostsArgs),

@@ -285,7 +285,8 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
         config: args.config.clone(),
         options: args.options.clone(),
         workspace: args.workspace.clone(),
-        destinations: names,
+        no_tty: false,
+        words: connect::destination_words(names),
     };
     let base = connect::options(&connect_args, paths);
     let resolve = connect::resolve_options(&connect_args)?;

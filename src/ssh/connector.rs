@@ -95,7 +95,7 @@ impl Connector {
         self.pool.open_connections()
     }
 
-    /// A login shell on a PTY over the destination's shared connection. Returns at once; a
+    /// A login shell (or the plan's command) on a PTY over the destination's shared connection. Returns at once; a
     /// failure to connect ends the stream with `CloseReason::Failed(message)`. A new
     /// connection's warnings arrive as `StreamEvent::Notice`s.
     pub fn session(&self, plan: &Plan, size: (u16, u16), waker: &Waker) -> Stream {
@@ -105,7 +105,8 @@ impl Connector {
             let started = async {
                 let (shared, new) = this.pool.shared(&plan, &this.prompter).await?;
                 let conn = shared.conn().ok_or_else(|| closed(&plan))?;
-                let channel = start_pty(conn, &plan.target.options, size, None).await?;
+                let channel =
+                    start_pty(conn, &plan.target.options, size, plan.command.as_deref()).await?;
                 let warnings = if new {
                     conn.warnings.clone()
                 } else {

@@ -38,8 +38,8 @@ pub use resolve::{Plan, PlannedHop, plan, plan_destination, split_port};
 
 pub use server::{CannedExec, CannedReply, EmbeddedServer, EmbeddedServerOptions, KiRound};
 pub use session::{
-    Output, exec, exec_on, open_command, open_planned_session, open_session, spawn_planned_session,
-    spawn_session,
+    Output, exec, exec_on, exec_streaming, open_command, open_planned_session, open_session,
+    spawn_planned_session, spawn_session,
 };
 pub use target::{ConnectOptions, Target};
 pub use vault_login::VaultCredentials;

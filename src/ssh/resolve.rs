@@ -62,6 +62,8 @@ pub struct Plan {
     pub target: PlannedHop,
     /// ssh_config lines lumen ignored, as `file:line: message`.
     pub warnings: Vec<String>,
+    /// What a session runs on its PTY instead of the login shell (`ssh -t host COMMAND`).
+    pub command: Option<String>,
 }
 
 impl Plan {
@@ -71,6 +73,7 @@ impl Plan {
             jumps: Vec::new(),
             target: PlannedHop::direct(name, target, options),
             warnings: Vec::new(),
+            command: None,
         }
     }
 
@@ -129,6 +132,7 @@ pub fn plan(
         jumps,
         target,
         warnings,
+        command: None,
     })
 }
 

@@ -296,6 +296,30 @@ pub async fn exec(
 
 /// Run one command on an existing connection (scans reuse one connection).
 pub async fn exec_on(conn: &Connection, command: &str) -> Result<Output, SshError> {
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let status = exec_streaming(conn, command, |to_stderr, data| {
+        if to_stderr {
+            stderr.extend_from_slice(data)
+        } else {
+            stdout.extend_from_slice(data)
+        }
+    })
+    .await?;
+    Ok(Output {
+        stdout,
+        stderr,
+        status,
+    })
+}
+
+/// Run one command without a PTY, handing each chunk of its output to `output` as it arrives
+/// (`true`: stderr) — `ssh -T host COMMAND`. Returns the exit status (None: killed by a
+/// signal, or the server sent none).
+pub async fn exec_streaming(
+    conn: &Connection,
+    command: &str,
+    mut output: impl FnMut(bool, &[u8]),
+) -> Result<Option<u32>, SshError> {
     let mut channel = conn
         .handle
         .channel_open_session()
@@ -314,19 +338,16 @@ pub async fn exec_on(conn: &Connection, command: &str) -> Result<Output, SshErro
             what: format!("to run {command:?}"),
             why: e.to_string(),
         })?;
-    let mut out = Output {
-        stdout: Vec::new(),
-        stderr: Vec::new(),
-        status: None,
-    };
+    let _ = channel.eof().await;
+    let mut status = None;
     while let Some(msg) = channel.wait().await {
         match msg {
-            ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
-            ChannelMsg::ExtendedData { data, .. } => out.stderr.extend_from_slice(&data),
-            ChannelMsg::ExitStatus { exit_status } => out.status = Some(exit_status),
+            ChannelMsg::Data { data } => output(false, &data),
+            ChannelMsg::ExtendedData { data, .. } => output(true, &data),
+            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
             ChannelMsg::Close => break,
             _ => {}
         }
     }
-    Ok(out)
+    Ok(status)
 }

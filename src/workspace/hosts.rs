@@ -180,6 +180,12 @@ pub enum InventoryError {
     Duplicate(String),
     #[error("{0}")]
     Rejected(String),
+    #[error(
+        "no workspace named {name:?}; known workspaces: {}. A workspace is created by its first \
+         host: `lumen hosts add NAME --workspace {name}`",
+        known.join(", ")
+    )]
+    UnknownWorkspace { name: String, known: Vec<String> },
 }
 
 #[derive(Deserialize)]

@@ -32,6 +32,24 @@ pub fn check_workspace_name(name: &str) -> Result<(), InventoryError> {
     }
 }
 
+/// The workspaces that exist under `paths` (a directory each), sorted; the default one is
+/// always there, even before its first host.
+pub fn known_workspaces(paths: &Paths) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(paths.workspaces_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| check_workspace_name(n).is_ok())
+        .collect();
+    if !names.iter().any(|n| n == DEFAULT_WORKSPACE) {
+        names.push(DEFAULT_WORKSPACE.to_string());
+    }
+    names.sort();
+    names
+}
+
 impl HostsFile {
     pub fn new(path: PathBuf) -> Self {
         Self { path }
@@ -41,6 +59,20 @@ impl HostsFile {
     pub fn for_workspace(paths: &Paths, name: &str) -> Result<Self, InventoryError> {
         check_workspace_name(name)?;
         Ok(Self::new(paths.workspace_dir(name).join("hosts.toml")))
+    }
+
+    /// `hosts.toml` of an existing workspace: an unknown name (a typo) is an error naming the
+    /// known ones, where [`HostsFile::for_workspace`] would quietly read an empty inventory.
+    pub fn existing(paths: &Paths, name: &str) -> Result<Self, InventoryError> {
+        let file = Self::for_workspace(paths, name)?;
+        let known = known_workspaces(paths);
+        if !known.iter().any(|k| k == name) {
+            return Err(InventoryError::UnknownWorkspace {
+                name: name.to_string(),
+                known,
+            });
+        }
+        Ok(file)
     }
 
     pub fn path(&self) -> &Path {

@@ -74,6 +74,7 @@ actions! {
     Zoom, "zoom", ["z"], "zoom pane / unzoom";
     ClosePane, "close_pane", ["x"], "close pane (asks)";
     CopyMode, "copy_mode", ["["], "copy mode: scroll, search, select";
+    CopyModePageUp, "copy_mode_page_up", ["PageUp"], "copy mode, one page up (as tmux)";
     Paste, "paste", ["]"], "paste the last copied text";
     Help, "help", ["?"], "key help";
     Palette, "palette", [":"], "command palette";

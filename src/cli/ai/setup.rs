@@ -315,7 +315,8 @@ fn host_facts(
         config: None,
         options: Vec::new(),
         workspace: args.workspace.clone(),
-        destinations: vec![host.to_string()],
+        no_tty: false,
+        words: vec![host.to_string()],
     };
     let base = connect::options(&connect_args, paths);
     let resolve = connect::resolve_options(&connect_args)?;

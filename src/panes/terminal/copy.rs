@@ -60,6 +60,13 @@ impl TerminalPane {
         }
     }
 
+    /// Start copy mode one page up (tmux's `copy-mode -u`, on prefix PageUp); already in it,
+    /// go one page further up.
+    pub fn enter_copy_mode_page_up(&mut self) {
+        self.enter_copy_mode();
+        self.copy_key(&KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE));
+    }
+
     pub fn in_copy_mode(&self) -> bool {
         self.copy.is_some()
     }
