@@ -46,13 +46,14 @@ impl Popup {
             Popup::Notice { title, lines, .. } => {
                 notice_title = format!(" {title} ");
                 let longest = lines.iter().map(|l| l.width()).max().unwrap_or(0);
-                // The lines, a blank, the hint, and the border; long lines wrap.
-                let width = (longest + 4).clamp(30, 100);
+                // The lines, a blank, the hint, and the border; long lines wrap. As tall as
+                // the screen allows: a long notice scrolls only when it must.
+                let width = (longest + 4).clamp(36, 100);
                 let wrapped = wrap_rows(lines, width - 2).len();
                 (
                     notice_title.as_str(),
                     width as u16,
-                    (wrapped + 4).min(30) as u16,
+                    u16::try_from(wrapped + 4).unwrap_or(u16::MAX),
                 )
             }
         };
@@ -234,12 +235,13 @@ impl Popup {
                 let hint = if rows_total <= room {
                     "Esc or Enter closes this".to_string()
                 } else {
-                    format!(
-                        "rows {}–{} of {}: ↑↓ PgUp PgDn Home End scroll; Esc or Enter closes",
-                        first + 1,
-                        first + room,
-                        rows_total
-                    )
+                    let cue = scroll_cue(first, room, rows_total);
+                    let close = "   Esc closes";
+                    if cue.width() + close.width() <= usize::from(inner.width) {
+                        cue + close
+                    } else {
+                        cue
+                    }
                 };
                 out.push(Line::from(Span::styled(hint, theme.style(Role::Muted))));
                 out
@@ -255,12 +257,7 @@ impl Popup {
                 let first = scroll.first_row(total, room);
                 let mut out: Vec<Line> = rows.into_iter().skip(first).take(room).collect();
                 if cut {
-                    let last = (first + room).min(total);
-                    let cue = if last < total {
-                        format!("↓ more (PgDn)   rows {}–{last} of {total}", first + 1)
-                    } else {
-                        format!("↑ more (PgUp)   rows {}–{last} of {total}", first + 1)
-                    };
+                    let cue = scroll_cue(first, room, total);
                     out.push(Line::from(Span::styled(cue, theme.style(Role::Muted))));
                 }
                 out
@@ -287,6 +284,18 @@ impl Popup {
         let x = rect.x + 1 + 2 + input.window(input_width(rect.width)).1 as u16;
         (x < rect.right().saturating_sub(1) && rect.height > 2).then_some((x, rect.y + 1))
     }
+}
+
+/// What a cut popup says on its last row: which way there is more, the key that shows it,
+/// and which of the rows are shown.
+fn scroll_cue(first: usize, room: usize, total: usize) -> String {
+    let last = (first + room).min(total);
+    let way = if last < total {
+        "↓ more (PgDn)"
+    } else {
+        "↑ more (PgUp)"
+    };
+    format!("{way}   rows {}–{last} of {total}", first + 1)
 }
 
 /// The key help's widest; narrower screens get all of theirs.
@@ -505,6 +514,18 @@ mod tests {
             "{last}"
         );
         assert!(last.contains("of 40"), "{last}");
+    }
+
+    #[test]
+    fn a_long_notice_uses_a_tall_screen() {
+        let p = notice(40, false);
+        let area = Rect::new(0, 1, 160, 43);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 160, 45));
+        p.render(area, &mut buf, &Theme::builtin(), &Keymap::default());
+        let shown = text(&buf);
+        // 43 rows hold the border, 39 lines, a blank and the cue.
+        assert!(shown.contains("line 38"), "{shown}");
+        assert!(shown.contains("↓ more (PgDn)   rows 1–39 of 40"), "{shown}");
     }
 
     #[test]
