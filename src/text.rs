@@ -104,6 +104,21 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// A TOML parse error's message in a config author's words: "expected a whole number", not
+/// "expected i64".
+pub fn toml_message(e: &toml::de::Error) -> String {
+    // serde names Rust types ("expected i64"); a config file's author thinks in numbers.
+    const WHOLE: [&str; 10] = [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize",
+    ];
+    let mut msg = e.message().trim().to_string();
+    for t in WHOLE {
+        msg = msg.replace(&format!("expected {t}"), "expected a whole number");
+    }
+    msg.replace("expected f64", "expected a number")
+        .replace("expected f32", "expected a number")
+}
+
 /// `text` in double quotes with unsafe characters escaped, for messages.
 pub fn quoted(text: &str) -> String {
     format!("\"{}\"", escape_controls(text))

@@ -725,3 +725,147 @@ fn prefix_page_up_enters_copy_mode_one_page_up() {
     assert_eq!(terminal(&app), terminal(&other));
     assert!(terminal(&app).1 > offset);
 }
+
+/// The rows of `s` (as `screen` prints them) without the quotes.
+fn rows(s: &str) -> Vec<String> {
+    s.lines().map(|l| l.trim_matches('"').to_string()).collect()
+}
+
+#[test]
+fn the_key_help_uses_the_height_and_shows_lumens_keys_first() {
+    for (w, h, name) in [(80, 24, "help_80x24"), (160, 45, "help_160x45")] {
+        let (mut app, _b) = app(w, h);
+        prefix(&mut app, '?');
+        let s = screen(&app);
+        insta::assert_snapshot!(name, s);
+        let rows = rows(&s);
+        for key in ["C-b a ", "C-b S ", "C-b v ", "C-b h ", "C-b d "] {
+            assert!(s.contains(key), "{key} on the first page at {w}x{h}:\n{s}");
+        }
+        if w == 80 {
+            // Cut, the popup runs from under the tab bar to over the status bar, and says so.
+            assert!(rows[1].contains("┌ Keys"), "{s}");
+            assert!(rows[h as usize - 2].contains('┘'), "{s}");
+            assert!(s.contains("↓ more (PgDn)"), "a cut help says so:\n{s}");
+            // At its end the cue points back up.
+            key(&mut app, KeyCode::End, KeyModifiers::NONE);
+            assert!(screen(&app).contains("↑ more (PgUp)"), "{}", screen(&app));
+        } else {
+            // 45 rows hold all of it, down to the copy-mode keys, with nothing to scroll.
+            assert!(
+                s.contains("arrows/hjkl move") && !s.contains("more (Pg"),
+                "{s}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_wrapped_help_line_keeps_its_indent() {
+    let (mut app, _b) = app(48, 30);
+    prefix(&mut app, '?');
+    let s = screen(&app);
+    let rows = rows(&s);
+    let at = rows
+        .iter()
+        .position(|r| r.contains("C-b S"))
+        .unwrap_or_else(|| panic!("{s}"));
+    let col = rows[at].find("C-b S").unwrap();
+    let what = rows[at].find("scan").unwrap();
+    let next = &rows[at + 1];
+    // The description goes on under itself, not under the keys.
+    assert_eq!(
+        next[col..what].trim(),
+        "",
+        "continuation under the keys:\n{s}"
+    );
+    assert!(
+        next[what..].starts_with(|c: char| c.is_alphanumeric()),
+        "continuation starts in the description column:\n{s}"
+    );
+}
+
+#[test]
+fn palette_descriptions_stop_before_their_keys() {
+    for (w, h, name) in [
+        (80, 24, Some("palette_80x24")),
+        (160, 45, Some("palette_160x45")),
+        (44, 24, None),
+    ] {
+        let (mut app, _b) = app(w, h);
+        prefix(&mut app, ':');
+        for c in "vault".chars() {
+            ch(&mut app, c);
+        }
+        let s = screen(&app);
+        if let Some(name) = name {
+            insta::assert_snapshot!(name, s);
+        }
+        let row = rows(&s)
+            .into_iter()
+            .find(|r| r.contains("C-b v"))
+            .unwrap_or_else(|| panic!("{s}"));
+        let before = &row[..row.find("C-b v").unwrap()];
+        assert!(
+            before.ends_with("  "),
+            "a gap before the keys at {w}x{h}: {row}"
+        );
+        if w < 60 {
+            assert!(before.contains('…'), "cut with …: {row}");
+        } else {
+            assert!(before.contains("(asks to unlock)"), "{row}");
+        }
+    }
+}
+
+#[test]
+fn side_by_side_panes_share_one_border_column() {
+    let (mut app, b) = app(100, 30);
+    prefix(&mut app, '%');
+    let (_, left) = written(&b, 0);
+    let (_, right) = written(&b, 1);
+    let (lc, lr) = *left.last().unwrap();
+    let (rc, rr) = *right.last().unwrap();
+    // Three border columns in all: left edge, one shared separator, right edge.
+    assert_eq!(lc + rc + 3, 100, "{left:?} {right:?}");
+    assert_eq!((lr, rr), (26, 26));
+    output(&mut app, &b, 0, b"L");
+    output(&mut app, &b, 1, b"R");
+    let s = screen(&app);
+    assert!(!s.contains("││") && !s.contains("┐┌"), "{s}");
+    let first = &rows(&s)[2];
+    let chars: Vec<char> = first.chars().collect();
+    // Each program's column 0 is drawn right after the border the PTY size allows for.
+    assert_eq!(chars[1], 'L', "{first}");
+    assert_eq!(chars[usize::from(lc) + 2], 'R', "{first}");
+    assert_eq!(chars[usize::from(lc) + 1], '│', "{first}");
+    // A click in the right pane's first column focuses it and reaches it at column 0.
+    prefix_key(&mut app, KeyCode::Left, KeyModifiers::NONE);
+    let right_id = app.tabs[0].layout.panes()[1];
+    app.handle_event(crossterm::event::Event::Mouse(
+        crossterm::event::MouseEvent {
+            kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+            column: lc + 2,
+            row: 2,
+            modifiers: KeyModifiers::NONE,
+        },
+    ));
+    assert_eq!(app.tabs[0].focused, right_id);
+}
+
+#[test]
+fn the_split_snapshot_at_80x24_draws_single_separators() {
+    let (mut app, b) = app(80, 24);
+    prefix(&mut app, '%');
+    prefix(&mut app, '"');
+    output(&mut app, &b, 0, b"left\r\n$ ");
+    output(&mut app, &b, 1, b"top right\r\n$ ");
+    output(&mut app, &b, 2, b"bottom right\r\n$ ");
+    let s = screen(&app);
+    insta::assert_snapshot!("split_80x24", s);
+    assert!(!s.contains("││"), "{s}");
+    assert!(
+        s.contains('┬') && s.contains('┴') && s.contains('├') && s.contains('┤'),
+        "{s}"
+    );
+}

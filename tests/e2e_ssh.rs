@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::tmux::Tmux;
+use common::tmux::{Tmux, panes_drawn};
 use common::{Sshd, keygen, keygen_fingerprint};
 
 fn env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
@@ -55,7 +55,7 @@ fn demo_connects_two_tabs_and_a_command_round_trips() {
     t.keys(&["Space", "Down", "Space", "Enter"]);
     t.wait_text("3:demo-");
     t.wait_for("two panes with prompts", |s| {
-        s.matches('┌').count() == 2 && s.matches("│$").count() >= 2
+        panes_drawn(s) == 2 && s.matches("│$").count() >= 2
     });
     t.keys(&["C-b", "d"]);
     t.wait_text("Quit lumen?");

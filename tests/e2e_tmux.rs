@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::tmux::Tmux;
+use common::tmux::{Tmux, panes_drawn};
 
 #[test]
 fn shell_split_tab_zoom_and_exit() {
@@ -34,7 +34,7 @@ fn shell_split_tab_zoom_and_exit() {
     t.wait_text("one-42");
 
     t.keys(&["C-b", "%"]);
-    t.wait_for("two panes", |s| s.matches('┌').count() == 2);
+    t.wait_for("two panes", |s| panes_drawn(s) == 2);
     t.type_text("echo two-$((50+5))");
     t.keys(&["Enter"]);
     let s = t.wait_text("two-55");
@@ -55,10 +55,10 @@ fn shell_split_tab_zoom_and_exit() {
     t.wait_text("one-42");
     t.keys(&["C-b", "z"]);
     let s = t.wait_text("0:sh*Z");
-    assert_eq!(s.matches('┌').count(), 0, "zoomed pane fills the tab:\n{s}");
+    assert_eq!(panes_drawn(&s), 0, "zoomed pane fills the tab:\n{s}");
     assert!(s.contains("two-55") && !s.contains("one-42"), "{s}");
     t.keys(&["C-b", "z"]);
-    t.wait_for("unzoomed", |s| s.matches('┌').count() == 2);
+    t.wait_for("unzoomed", |s| panes_drawn(s) == 2);
 
     // Close everything: both panes of tab 0, then tab 1.
     for _ in 0..2 {
@@ -142,7 +142,7 @@ fn broken_config_is_shown_and_lumen_starts_anyway() {
     // Defaults apply: C-b still splits.
     t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
     t.keys(&["C-b", "%"]);
-    t.wait_for("two panes", |s| s.matches('┌').count() == 2);
+    t.wait_for("two panes", |s| panes_drawn(s) == 2);
 }
 
 #[test]
@@ -151,9 +151,9 @@ fn broadcast_to_three_panes_and_confirm_a_destructive_paste() {
     let t = start(dir.path(), "");
     t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
     t.keys(&["C-b", "%"]);
-    t.wait_for("two panes", |s| s.matches('┌').count() == 2);
+    t.wait_for("two panes", |s| panes_drawn(s) == 2);
     t.keys(&["C-b", "\""]);
-    t.wait_for("three panes", |s| s.matches('┌').count() == 3);
+    t.wait_for("three panes", |s| panes_drawn(s) == 3);
     t.keys(&["C-b", "b"]);
     t.wait_text("BROADCAST: 3 panes");
     t.type_text("echo bc-$((20+22))");

@@ -296,7 +296,7 @@ impl AiConfig {
         let p = Parser { file, text };
         let whole: Whole = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            p.err(offset, format!("[ai]: {}", e.message().trim()))
+            p.err(offset, format!("[ai]: {}", crate::text::toml_message(&e)))
         })?;
         let Some(ai) = whole.ai else { return Ok(None) };
         let at = ai.span().start;

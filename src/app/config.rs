@@ -113,7 +113,7 @@ impl Config {
         };
         let parsed: ConfigFile = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            err(offset, e.message().trim().to_string())
+            err(offset, crate::text::toml_message(&e))
         })?;
         let mut cfg = Config::default();
         if parsed.ai.is_some() {
@@ -187,6 +187,23 @@ impl Config {
 mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    #[test]
+    fn a_number_of_the_wrong_type_is_asked_for_as_a_whole_number() {
+        for text in ["vault_auto_lock_minutes = \"ten\"\n", "scrollback = 1.5\n"] {
+            let e = Config::parse("c.toml", text).unwrap_err();
+            assert!(
+                e.message.contains("a whole number"),
+                "{text}: {}",
+                e.message
+            );
+            assert!(
+                !e.message.contains("i64") && !e.message.contains("usize"),
+                "{}",
+                e.message
+            );
+        }
+    }
 
     #[test]
     fn empty_file_is_the_defaults() {

@@ -258,6 +258,27 @@ impl Layout {
     }
 }
 
+/// The rectangle a pane's border is drawn on when a tab shows several panes: its own
+/// rectangle grown by one column to the right and one row down where another pane follows,
+/// so two neighbours share one border line (tmux draws one separator) instead of two.
+pub fn frame(rect: Rect, area: Rect) -> Rect {
+    let wider = u16::from(rect.right() < area.right());
+    let taller = u16::from(rect.bottom() < area.bottom());
+    Rect::new(rect.x, rect.y, rect.width + wider, rect.height + taller)
+}
+
+/// Inside the border [`frame`] draws: what the pane's program gets (its PTY size). It lies
+/// within the pane's own rectangle, so the insides of two panes never overlap.
+pub fn framed_inner(rect: Rect, area: Rect) -> Rect {
+    let f = frame(rect, area);
+    Rect::new(
+        f.x + 1,
+        f.y + 1,
+        f.width.saturating_sub(2),
+        f.height.saturating_sub(2),
+    )
+}
+
 fn span_overlap(a: u16, alen: u16, b: u16, blen: u16) -> u16 {
     let start = a.max(b);
     let end = (a + alen).min(b + blen);
@@ -430,6 +451,21 @@ mod tests {
                     prop_assert!(a.y >= area.y && a.bottom() <= area.bottom());
                     for (_, b) in &rects[i + 1..] {
                         prop_assert!(a.intersection(*b).is_empty(), "{:?} overlaps {:?}", a, b);
+                    }
+                }
+                // Framed, neighbours share their border line and keep their insides apart.
+                for (_, a) in &rects {
+                    let (fa, ia) = (frame(*a, area), framed_inner(*a, area));
+                    prop_assert!(fa.right() <= area.right() && fa.bottom() <= area.bottom());
+                    prop_assert!(ia.is_empty() || a.contains(ia.as_position()) && ia.right() <= a.right() && ia.bottom() <= a.bottom());
+                    for (_, b) in &rects {
+                        let fb = frame(*b, area);
+                        if a.right() == b.x && !a.is_empty() && !b.is_empty() {
+                            prop_assert_eq!(fa.right() - 1, fb.x, "one shared column");
+                        }
+                        if a.bottom() == b.y && !a.is_empty() && !b.is_empty() {
+                            prop_assert_eq!(fa.bottom() - 1, fb.y, "one shared row");
+                        }
                     }
                 }
                 let mut ids = l.panes();

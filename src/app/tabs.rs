@@ -177,12 +177,7 @@ impl App {
                 continue;
             };
             let inner = if bordered {
-                Rect::new(
-                    rect.x + 1,
-                    rect.y + 1,
-                    rect.width.saturating_sub(2),
-                    rect.height.saturating_sub(2),
-                )
+                crate::app::layout::framed_inner(rect, body)
             } else {
                 rect
             };

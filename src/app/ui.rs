@@ -8,6 +8,7 @@ use crate::ui::theme::Role;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::symbols::merge::MergeStrategy;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 use unicode_width::UnicodeWidthStr;
@@ -159,8 +160,11 @@ fn draw_panes(app: &App, buf: &mut Buffer) {
     let Some(tab) = app.tabs.get(app.active) else {
         return;
     };
-    let rects = tab.layout.rects(app.body());
+    let body = app.body();
+    let mut rects = tab.layout.rects(body);
     let bordered = rects.len() > 1;
+    // Neighbours share a border line; the focused pane draws last so that line shows it.
+    rects.sort_by_key(|(id, _)| *id == tab.focused);
     for (id, rect) in rects {
         let Some(slot) = app.panes.get(&id) else {
             continue;
@@ -202,8 +206,9 @@ fn draw_panes(app: &App, buf: &mut Buffer) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(style)
+                .merge_borders(MergeStrategy::Exact)
                 .title(Line::from(spans))
-                .render(rect, buf);
+                .render(crate::app::layout::frame(rect, body), buf);
         }
         if slot.inner.is_empty() {
             continue;

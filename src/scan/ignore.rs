@@ -75,7 +75,7 @@ impl IgnoreList {
         };
         let doc: FileDoc = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(1, |s| line_of(text, s.start));
-            err(line, e.message().to_string())
+            err(line, crate::text::toml_message(&e))
         })?;
         let mut entries = Vec::new();
         for spanned in doc.ignore {

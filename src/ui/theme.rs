@@ -258,7 +258,7 @@ impl Theme {
         };
         let parsed: ThemeFile = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            err(offset, e.message().to_string())
+            err(offset, crate::text::toml_message(&e))
         })?;
         let mut theme = base.cloned().unwrap_or_else(Self::bare);
         if let Some(name) = parsed.name {

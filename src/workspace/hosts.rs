@@ -325,7 +325,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
             .nth(line_of(text, offset) - 1)
             .unwrap_or("")
             .trim();
-        invalid(offset, format!("{} (in `{source}`)", e.message().trim()))
+        invalid(
+            offset,
+            format!("{} (in `{source}`)", crate::text::toml_message(&e)),
+        )
     })?;
     let mut entries: Vec<(Spanned<String>, Spanned<Record>)> = doc.hosts.into_iter().collect();
     entries.sort_by_key(|(k, _)| k.span().start);

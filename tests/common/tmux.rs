@@ -165,3 +165,12 @@ impl Drop for Tmux {
         self.run(&["kill-server"]);
     }
 }
+
+/// How many bordered panes `screen` shows. Neighbouring panes share their border lines, so
+/// each pane's top-left corner is wherever a border turns right and down: `┌ ┬ ├ ┼`.
+pub fn panes_drawn(screen: &str) -> usize {
+    screen
+        .chars()
+        .filter(|c| matches!(c, '┌' | '┬' | '├' | '┼'))
+        .count()
+}

@@ -42,6 +42,13 @@ macro_rules! actions {
 }
 
 actions! {
+    // What lumen adds to tmux comes first, so the help shows it before the tmux keys.
+    Copilot, "copilot", ["a"], "AI copilot beside this pane: open, focus, close";
+    ScanResults, "scan_results", ["S"], "scan results: findings per host, scan the focused host";
+    Vault, "vault", ["v"], "vault: passwords, keys, TOTP codes (asks to unlock)";
+    Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
+    LockVault, "lock_vault", ["L"], "lock the vault now";
+    Quit, "quit", ["d"], "quit lumen (asks)";
     NewTab, "new_tab", ["c"], "new tab: a host or a local shell";
     CloseTab, "close_tab", ["&"], "close tab (asks)";
     NextTab, "next_tab", ["n"], "next tab";
@@ -81,12 +88,6 @@ actions! {
     SendPrefix, "send_prefix", [], "send the prefix key to the program";
     ToggleBroadcast, "toggle_broadcast", ["b"], "broadcast keys to every pane of the tab / stop";
     BroadcastPane, "broadcast_pane", ["B"], "add / remove this pane from the broadcast";
-    Vault, "vault", ["v"], "vault: passwords, keys, TOTP codes (asks to unlock)";
-    LockVault, "lock_vault", ["L"], "lock the vault now";
-    Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
-    Copilot, "copilot", ["a"], "AI copilot beside this pane: open, focus, close";
-    ScanResults, "scan_results", ["S"], "scan results: findings per host, scan the focused host";
-    Quit, "quit", ["d"], "quit lumen (asks)";
 }
 
 impl Action {

@@ -30,19 +30,30 @@ impl Popup {
             ),
             Popup::Clipboard { .. } => (" Clipboard ", 72, 9),
             Popup::Rename(_) => (" Rename tab ", 44, 5),
-            Popup::Palette { .. } => (" Command palette ", 64, 20),
+            Popup::Palette { .. } => {
+                let (w, h) = palette_size(area);
+                (" Command palette ", w, h)
+            }
             Popup::NewTab { .. } => (" New tab: host or local shell ", 60, 12),
-            Popup::Help { .. } => (" Keys ", 64, 30),
+            Popup::Help { .. } => {
+                // As tall as the text needs, up to the whole body; the scroll cue takes the
+                // last row when it does not fit.
+                let width = HELP_WIDTH.min(area.width);
+                let rows = help_rows(keymap, theme, usize::from(width.saturating_sub(2))).len();
+                let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+                (" Keys ", width, height)
+            }
             Popup::Notice { title, lines, .. } => {
                 notice_title = format!(" {title} ");
                 let longest = lines.iter().map(|l| l.width()).max().unwrap_or(0);
-                // The lines, a blank, the hint, and the border; long lines wrap.
-                let width = (longest + 4).clamp(30, 100);
+                // The lines, a blank, the hint, and the border; long lines wrap. As tall as
+                // the screen allows: a long notice scrolls only when it must.
+                let width = (longest + 4).clamp(36, 100);
                 let wrapped = wrap_rows(lines, width - 2).len();
                 (
                     notice_title.as_str(),
                     width as u16,
-                    (wrapped + 4).min(30) as u16,
+                    u16::try_from(wrapped + 4).unwrap_or(u16::MAX),
                 )
             }
         };
@@ -130,9 +141,31 @@ impl Popup {
                 let matches = palette_matches(input.text());
                 let room = inner.height.saturating_sub(2) as usize;
                 let first = selected.saturating_sub(room.saturating_sub(1));
-                for (i, a) in matches.iter().enumerate().skip(first).take(room) {
-                    let keys = binding_text(keymap, &prefix, *a);
-                    let text = format!("{:<36}{keys}", a.describe());
+                let shown: Vec<(usize, Action, String)> = matches
+                    .iter()
+                    .enumerate()
+                    .skip(first)
+                    .take(room)
+                    .map(|(i, a)| (i, *a, binding_text(keymap, &prefix, *a)))
+                    .collect();
+                // The keys get a column of their own at the right; a description that does
+                // not fit before it is cut with `…` rather than running into it.
+                let width = usize::from(inner.width);
+                let keys_w = shown
+                    .iter()
+                    .map(|(_, _, k)| k.width())
+                    .max()
+                    .unwrap_or(0)
+                    .min(width / 3);
+                let what_w = width.saturating_sub(keys_w + PALETTE_GAP);
+                for (i, a, keys) in shown {
+                    let text = format!(
+                        "{}{:gap$}{}",
+                        crate::ui::cell(a.describe(), what_w),
+                        "",
+                        crate::ui::fit(&keys, keys_w),
+                        gap = PALETTE_GAP
+                    );
                     let style = if i == *selected {
                         theme.style(Role::DialogHighlight)
                     } else {
@@ -202,62 +235,32 @@ impl Popup {
                 let hint = if rows_total <= room {
                     "Esc or Enter closes this".to_string()
                 } else {
-                    format!(
-                        "rows {}–{} of {}: ↑↓ PgUp PgDn Home End scroll; Esc or Enter closes",
-                        first + 1,
-                        first + room,
-                        rows_total
-                    )
+                    let cue = scroll_cue(first, room, rows_total);
+                    let close = "   Esc closes";
+                    if cue.width() + close.width() <= usize::from(inner.width) {
+                        cue + close
+                    } else {
+                        cue
+                    }
                 };
                 out.push(Line::from(Span::styled(hint, theme.style(Role::Muted))));
                 out
             }
             Popup::Help { scroll } => {
-                let mut lines = vec![
-                    Line::from(format!(
-                        "Press the prefix {prefix}, then a key. Esc or q closes this."
-                    )),
-                    Line::from(""),
-                ];
-                let digits_default = (0..10).all(|i| {
-                    Action::ALL
-                        .iter()
-                        .find(|a| a.go_to_tab() == Some(i))
-                        .is_some_and(|a| {
-                            keymap
-                                .keys_for(*a)
-                                .iter()
-                                .any(|k| k.to_string() == i.to_string())
-                        })
-                });
-                for a in Action::ALL.iter().copied() {
-                    let mut keys = binding_text(keymap, &prefix, a);
-                    let mut what = a.describe().to_string();
-                    if digits_default && let Some(i) = a.go_to_tab() {
-                        if i > 0 {
-                            continue;
-                        }
-                        keys = format!("{prefix} 0…9");
-                        what = "go to tab 0…9".into();
-                    }
-                    if keys.is_empty() {
-                        continue;
-                    }
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("{keys:<16}"), key_style),
-                        Span::raw(what),
-                    ]));
+                let rows = help_rows(keymap, theme, usize::from(inner.width));
+                let total = rows.len();
+                let mut room = usize::from(inner.height);
+                let cut = total > room;
+                if cut {
+                    room = room.saturating_sub(1);
                 }
-                lines.push(Line::from(""));
-                lines.push(Line::from(
-                    "Copy mode: arrows/hjkl move, / ? search, n N next, v select, y copy, q leave",
-                ));
-                // Rows as if cut at the width; the paragraph wraps these short lines at words
-                // into as many, so End shows the last one.
-                let width = usize::from(inner.width.max(1));
-                let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
-                let first = scroll.first_row(rows, usize::from(inner.height));
-                lines.into_iter().skip(first).collect()
+                let first = scroll.first_row(total, room);
+                let mut out: Vec<Line> = rows.into_iter().skip(first).take(room).collect();
+                if cut {
+                    let cue = scroll_cue(first, room, total);
+                    out.push(Line::from(Span::styled(cue, theme.style(Role::Muted))));
+                }
+                out
             }
         };
         Paragraph::new(lines)
@@ -270,7 +273,10 @@ impl Popup {
     pub fn cursor(&self, area: Rect) -> Option<(u16, u16)> {
         let (input, width, height) = match self {
             Popup::Rename(i) => (i, 44, 5),
-            Popup::Palette { input, .. } => (input, 64, 20),
+            Popup::Palette { input, .. } => {
+                let (w, h) = palette_size(area);
+                (input, w, h)
+            }
             Popup::NewTab { input, .. } => (input, 60, 12),
             _ => return None,
         };
@@ -279,6 +285,114 @@ impl Popup {
         (x < rect.right().saturating_sub(1) && rect.height > 2).then_some((x, rect.y + 1))
     }
 }
+
+/// What a cut popup says on its last row: which way there is more, the key that shows it,
+/// and which of the rows are shown.
+fn scroll_cue(first: usize, room: usize, total: usize) -> String {
+    let last = (first + room).min(total);
+    let way = if last < total {
+        "↓ more (PgDn)"
+    } else {
+        "↑ more (PgUp)"
+    };
+    format!("{way}   rows {}–{last} of {total}", first + 1)
+}
+
+/// The key help's widest; narrower screens get all of theirs.
+const HELP_WIDTH: u16 = 90;
+/// Columns between a palette entry's description and its keys.
+const PALETTE_GAP: usize = 2;
+
+/// The palette's width and height over `area`: wide enough for the descriptions where the
+/// screen allows.
+fn palette_size(area: Rect) -> (u16, u16) {
+    (area.width.saturating_sub(4).clamp(40, 96), 20)
+}
+
+/// The key help as rows at most `width` columns wide: the keys in a column of their own and
+/// each description wrapped within the column beside it, so a wrapped line keeps its indent.
+fn help_rows(keymap: &Keymap, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let prefix = keymap.prefix.to_string();
+    let dialog = theme.style(Role::Dialog);
+    let key_style = theme
+        .style(Role::StatusKey)
+        .bg(dialog.bg.unwrap_or_default());
+    let digits_default = (0..10).all(|i| {
+        Action::ALL
+            .iter()
+            .find(|a| a.go_to_tab() == Some(i))
+            .is_some_and(|a| {
+                keymap
+                    .keys_for(*a)
+                    .iter()
+                    .any(|k| k.to_string() == i.to_string())
+            })
+    });
+    let mut entries: Vec<(String, String)> = Vec::new();
+    for a in Action::ALL.iter().copied() {
+        let mut keys = binding_text(keymap, &prefix, a);
+        let mut what = a.describe().to_string();
+        if digits_default && let Some(i) = a.go_to_tab() {
+            if i > 0 {
+                continue;
+            }
+            keys = format!("{prefix} 0…9");
+            what = "go to tab 0…9".into();
+        }
+        if !keys.is_empty() {
+            entries.push((keys, what));
+        }
+    }
+    let width = width.max(1);
+    let mut rows: Vec<Line<'static>> = wrap_rows(
+        &[format!(
+            "Press the prefix {prefix}, then a key. Esc or q closes this."
+        )],
+        width,
+    )
+    .into_iter()
+    .map(Line::from)
+    .collect();
+    rows.push(Line::from(""));
+    let keys_w = entries
+        .iter()
+        .map(|(k, _)| k.width() + 2)
+        .max()
+        .unwrap_or(0)
+        .clamp(HELP_KEYS_MIN, HELP_KEYS_MIN.max(width / 2));
+    let push = |keys: &str, what: &str, rows: &mut Vec<Line<'static>>| {
+        let indent = if keys_w < width { keys_w } else { 0 };
+        let mut first_key = Some(keys);
+        if keys.width() + 1 > indent {
+            // Keys too long for their column get a row of their own.
+            rows.push(Line::from(Span::styled(
+                crate::ui::fit(keys, width),
+                key_style,
+            )));
+            first_key = None;
+        }
+        for row in wrap_rows(&[what.to_string()], width - indent) {
+            let lead = match first_key.take() {
+                Some(k) => Span::styled(crate::ui::cell(k, indent), key_style),
+                None => Span::raw(" ".repeat(indent)),
+            };
+            rows.push(Line::from(vec![lead, Span::raw(row)]));
+        }
+    };
+    for (keys, what) in &entries {
+        push(keys, what, &mut rows);
+    }
+    rows.push(Line::from(""));
+    push(
+        "copy mode",
+        "arrows/hjkl move, / ? search, n N next, v select, y copy, q leave",
+        &mut rows,
+    );
+    rows
+}
+
+/// The narrowest key column in the help (wide enough for `C-b C-Right`).
+const HELP_KEYS_MIN: usize = 16;
 
 fn binding_text(keymap: &Keymap, prefix: &str, a: Action) -> String {
     keymap
@@ -403,17 +517,29 @@ mod tests {
     }
 
     #[test]
+    fn a_long_notice_uses_a_tall_screen() {
+        let p = notice(40, false);
+        let area = Rect::new(0, 1, 160, 43);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 160, 45));
+        p.render(area, &mut buf, &Theme::builtin(), &Keymap::default());
+        let shown = text(&buf);
+        // 43 rows hold the border, 39 lines, a blank and the cue.
+        assert!(shown.contains("line 38"), "{shown}");
+        assert!(shown.contains("↓ more (PgDn)   rows 1–39 of 40"), "{shown}");
+    }
+
+    #[test]
     fn the_key_help_scrolls_to_its_last_line_and_no_further() {
         let mut p = Popup::Help {
             scroll: Default::default(),
         };
         let first = text(&draw(&p));
         assert!(first.contains("Press the prefix"), "{first}");
-        assert!(!first.contains("Copy mode"), "{first}");
+        assert!(!first.contains("copy mode"), "{first}");
         let key = |code| crossterm::event::KeyEvent::from(code);
         p.handle_key(&key(crossterm::event::KeyCode::End));
         let last = text(&draw(&p));
-        assert!(last.contains("Copy mode"), "{last}");
+        assert!(last.contains("copy mode"), "{last}");
         // Further down stays at the end instead of scrolling into blank rows; Up moves back.
         for _ in 0..5 {
             p.handle_key(&key(crossterm::event::KeyCode::PageDown));

@@ -2,7 +2,7 @@
 //! opening or saving a vault found about its log.
 
 use super::{Ctx, Unlock, esc, to_json};
-use crate::vault::{AuditLog, Notice, REMEDY, Scope, Vault, VaultError};
+use crate::vault::{AuditLog, Event, Notice, REMEDY, Scope, Vault, VaultError};
 use anyhow::{Result, bail};
 
 impl Ctx {
@@ -24,23 +24,7 @@ impl Ctx {
                 .collect();
             return to_json(&v);
         }
-        let mut out = String::new();
-        for (s, e) in events {
-            out += &format!(
-                "{:<6} {} {:<9} {:<10} {:<24} {}",
-                e.seq,
-                esc(&e.time),
-                s.as_str(),
-                e.action.as_str(),
-                esc(e.entry.as_deref().unwrap_or("-")),
-                esc(e.host.as_deref().unwrap_or("-"))
-            );
-            if let Some(d) = &e.detail {
-                out += &format!("  ({})", esc(d));
-            }
-            out += "\n";
-        }
-        Ok(out)
+        Ok(table(&events))
     }
 
     /// `audit --verify`: each vault's log checked with the vault's key and against its anchor.
@@ -140,6 +124,36 @@ impl Ctx {
 }
 
 /// Save, then say if an audit log had to be kept aside (a format 1 log found damaged).
+/// The events as aligned columns. Times and entry names vary in width (RFC 3339 drops
+/// trailing zeros of the fraction), so each column is as wide as its widest cell.
+fn table(events: &[(Scope, Event)]) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let entry = |e: &Event| esc(e.entry.as_deref().unwrap_or("-")).into_owned();
+    let time_w = events.iter().map(|(_, e)| esc(&e.time).width()).max();
+    let entry_w = events.iter().map(|(_, e)| entry(e).width()).max();
+    let (time_w, entry_w) = (time_w.unwrap_or(0), entry_w.unwrap_or(0).max(ENTRY_MIN));
+    let mut out = String::new();
+    for (s, e) in events {
+        out += &format!(
+            "{:<6} {} {:<9} {:<10} {} {}",
+            e.seq,
+            crate::ui::cell(&esc(&e.time), time_w),
+            s.as_str(),
+            e.action.as_str(),
+            crate::ui::cell(&entry(e), entry_w),
+            esc(e.host.as_deref().unwrap_or("-"))
+        );
+        if let Some(d) = &e.detail {
+            out += &format!("  ({})", esc(d));
+        }
+        out += "\n";
+    }
+    out
+}
+
+/// The entry column's narrowest, so short names still line up with the usual ones.
+const ENTRY_MIN: usize = 24;
+
 pub(super) fn save(scope: Scope, vault: &mut Vault) -> Result<()> {
     vault.save()?;
     let set_aside = vault
@@ -169,5 +183,46 @@ pub(super) fn warn(scope: Scope, vault: &Vault) {
     }
     if audit {
         eprintln!("lumen: {REMEDY}; until then changes to this vault are refused");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{Action, Seal};
+
+    fn event(seq: u64, time: &str, entry: &str) -> (Scope, Event) {
+        let e = Event {
+            seq,
+            time: time.into(),
+            entry: Some(entry.into()),
+            action: Action::Reveal,
+            host: Some("db1".into()),
+            pid: 1,
+            generation: None,
+            detail: None,
+            prev: String::new(),
+            seal: Seal::Mac(String::new()),
+        };
+        (Scope::Personal, e)
+    }
+
+    #[test]
+    fn columns_line_up_whatever_the_fraction_and_name_widths() {
+        let out = table(&[
+            event(1, "2026-12-06T17:20:01.123456789Z", "db"),
+            event(
+                2,
+                "2026-12-06T17:20:02.12345678Z",
+                "a-rather-long-entry-name-for-db",
+            ),
+            event(3, "2026-12-06T17:20:03Z", "x"),
+        ]);
+        let at =
+            |needle: &str| -> Vec<usize> { out.lines().map(|l| l.find(needle).unwrap()).collect() };
+        for col in ["personal", "reveal", "db1"] {
+            let cols = at(col);
+            assert!(cols.windows(2).all(|w| w[0] == w[1]), "{col}:\n{out}");
+        }
     }
 }

@@ -61,6 +61,32 @@ pub(crate) fn first_line_of_file(path: &Path) -> Result<SecretString> {
     Ok(SecretString::from(line))
 }
 
+/// What to say when no passphrase can be asked for.
+const NO_TERMINAL: &str =
+    "no terminal to ask for the passphrase: use --passphrase-file F or --passphrase-stdin";
+
+/// A line typed at a prompt, without its line end. End of input before any Enter (a closed
+/// or absent terminal, Ctrl-D) is an error saying so, rather than an empty passphrase that
+/// would be reported as a wrong one.
+fn read_typed_line(r: &mut impl Read) -> Result<SecretString> {
+    let mut line = Zeroizing::new(Vec::new());
+    let mut byte = [0u8; 1];
+    loop {
+        if r.read(&mut byte)? == 0 {
+            if line.is_empty() {
+                bail!("{NO_TERMINAL} (the terminal's input ended)");
+            }
+            break;
+        }
+        if byte[0] == b'\n' {
+            break;
+        }
+        line.push(byte[0]);
+    }
+    let text = std::str::from_utf8(&line).context("the passphrase is not UTF-8")?;
+    Ok(SecretString::from(text.trim_end_matches('\r')))
+}
+
 /// Prompt on the controlling terminal with echo off. Never reads argv or the environment.
 pub(crate) fn prompt_hidden(prompt: &str) -> Result<SecretString> {
     use std::os::unix::io::AsRawFd;
@@ -68,14 +94,12 @@ pub(crate) fn prompt_hidden(prompt: &str) -> Result<SecretString> {
         .read(true)
         .write(true)
         .open("/dev/tty")
-        .context(
-            "no terminal to ask for the passphrase; use --passphrase-file F or --passphrase-stdin",
-        )?;
+        .context(NO_TERMINAL)?;
     let fd = tty.as_raw_fd();
     // SAFETY: termios is plain data; tcgetattr fills it for our own descriptor.
     let mut term: libc::termios = unsafe { std::mem::zeroed() };
     if unsafe { libc::tcgetattr(fd, &mut term) } != 0 {
-        bail!("cannot read the terminal settings; use --passphrase-file F");
+        bail!("{NO_TERMINAL} (cannot read the terminal settings)");
     }
     let saved = term;
     term.c_lflag &= !libc::ECHO;
@@ -85,15 +109,29 @@ pub(crate) fn prompt_hidden(prompt: &str) -> Result<SecretString> {
     let result = (|| -> Result<SecretString> {
         tty.write_all(prompt.as_bytes())?;
         tty.flush()?;
-        let mut line = Zeroizing::new(Vec::new());
-        let mut byte = [0u8; 1];
-        while tty.read(&mut byte)? == 1 && byte[0] != b'\n' {
-            line.push(byte[0]);
-        }
-        let text = std::str::from_utf8(&line).context("the passphrase is not UTF-8")?;
-        Ok(SecretString::from(text.trim_end_matches('\r')))
+        read_typed_line(&mut tty)
     })();
     // SAFETY: restoring the settings saved above.
     unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn input_that_ends_before_enter_says_there_is_no_terminal() {
+        let e = read_typed_line(&mut std::io::empty()).unwrap_err();
+        assert!(e.to_string().contains("--passphrase-file"), "{e}");
+        assert!(!e.to_string().contains("wrong"), "{e}");
+        let typed = read_typed_line(&mut &b"s3cret\r\nnext"[..]).unwrap();
+        assert_eq!(typed.expose_secret(), "s3cret");
+        // An empty line typed with Enter is a real (empty) answer.
+        assert_eq!(
+            read_typed_line(&mut &b"\n"[..]).unwrap().expose_secret(),
+            ""
+        );
+    }
 }
