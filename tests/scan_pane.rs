@@ -242,6 +242,42 @@ fn snapshot_host_view() {
     insta::assert_snapshot!("host_view", screen(&p, 100, 20));
 }
 
+/// The OS is named short (`Debian 12`, not `Debian GNU/Linux 12 (bookworm)`) even with room
+/// to spare; at 80 columns what does not fit ends in `…` rather than a cut word.
+#[test]
+fn snapshot_host_view_160_and_80_columns() {
+    let wide = screen(&host_pane(160, 20), 160, 20);
+    assert!(
+        wide.contains(" · Debian 12 · kernel 6.1.0-18-amd64"),
+        "{wide}"
+    );
+    assert!(!wide.contains("GNU/Linux"), "{wide}");
+    insta::assert_snapshot!("host_view_160", wide);
+    let narrow = screen(&host_pane(80, 24), 80, 24);
+    assert!(!narrow.contains("GNU/Linux"), "{narrow}");
+    // Each line that reaches the right edge was cut, and says so.
+    let cut: Vec<&str> = narrow
+        .lines()
+        .filter(|l| l.chars().count() >= 80 && !l.ends_with('…'))
+        .collect();
+    assert!(cut.is_empty(), "cut with no ellipsis: {cut:#?}\n{narrow}");
+    assert!(narrow.contains('…'), "{narrow}");
+    insta::assert_snapshot!("host_view_80", narrow);
+}
+
+/// One host is "1 host".
+#[test]
+fn one_host_is_singular() {
+    let mut p = ScanPane::new(None);
+    p.resize(110, 12);
+    let mut one = snapshot(None);
+    one.fleet.truncate(1);
+    p.loaded(None, one);
+    let s = screen(&p, 110, 12);
+    assert!(s.contains("scan results · 1 host"), "{s}");
+    assert!(!s.contains("1 hosts"), "{s}");
+}
+
 #[test]
 fn snapshot_detail_panel() {
     let mut p = host_pane(100, 24);

@@ -13,7 +13,7 @@ use crate::scan::runner::{RunError, RunOptions, Runner};
 use hardening::Verdict;
 pub use packages::InstalledPackage;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const OS_RELEASE_COMMAND: &str = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release";
 pub const UNAME_COMMAND: &str = "uname -r; uname -m";
@@ -36,6 +36,17 @@ pub struct Collected {
     pub suid_files: Option<Vec<String>>,
     pub config_findings: Vec<ConfigFinding>,
     pub errors: Vec<String>,
+    /// How long each collector's command took, in the order they were started.
+    #[serde(default)]
+    pub timings: Vec<Timing>,
+}
+
+/// How long one collector took (`lumen scan --timings`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    /// The collector, in words ("packages", "SUID/SGID files").
+    pub what: String,
+    pub seconds: f64,
 }
 
 /// One host's command runner with the scan's limits, remembering failures.
@@ -43,6 +54,7 @@ struct Host<'a> {
     runner: &'a dyn Runner,
     opts: &'a ScanOptions,
     errors: Vec<String>,
+    timings: Vec<Timing>,
     /// Set when the connection dropped: nothing more is run.
     gone: bool,
 }
@@ -58,8 +70,23 @@ impl<'a> Host<'a> {
             runner,
             opts,
             errors: Vec::new(),
+            timings: Vec::new(),
             gone: false,
         }
+    }
+
+    /// Another line of work on the same host, run beside this one (its own errors and
+    /// timings, merged back in a fixed order by [`Host::absorb`]).
+    fn fork(&self) -> Host<'a> {
+        let mut h = Host::new(self.runner, self.opts);
+        h.gone = self.gone;
+        h
+    }
+
+    fn absorb(&mut self, other: Host<'_>) {
+        self.errors.extend(other.errors);
+        self.timings.extend(other.timings);
+        self.gone |= other.gone;
     }
 
     async fn run(&mut self, what: &str, command: &str, timeout: Duration) -> Option<String> {
@@ -80,6 +107,25 @@ impl<'a> Host<'a> {
             return None;
         }
         self.runner.step(what);
+        let started = Instant::now();
+        let out = self
+            .run_timed(what, command, timeout, stdin, privileged)
+            .await;
+        self.timings.push(Timing {
+            what: what.to_string(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        out
+    }
+
+    async fn run_timed(
+        &mut self,
+        what: &str,
+        command: &str,
+        timeout: Duration,
+        stdin: Option<Vec<u8>>,
+        privileged: bool,
+    ) -> Option<String> {
         let opts = RunOptions {
             timeout,
             max_output: self.opts.max_output,
@@ -187,14 +233,36 @@ fn throwaway_host_key() -> Option<Vec<u8>> {
         .map(|k| k.as_bytes().to_vec())
 }
 
-/// Run every collector on the host.
+/// Run every collector on the host. The slow ones (the SUID search, pending updates) run on
+/// their own channels beside the rest, so a scan takes about as long as its slowest command
+/// rather than the sum; errors and timings are merged in the same order every time.
 pub async fn collect(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
     let mut host = Host::new(runner, opts);
-    let mut c = Collected::default();
-    let family = collect_release_and_packages(&mut host, &mut c).await;
-    collect_state(&mut host, &mut c, family).await;
-    collect_hardening(&mut host, &mut c, family).await;
+    let mut suid_host = host.fork();
+    let main = async {
+        let mut c = Collected::default();
+        let family = collect_release_and_packages(&mut host, &mut c).await;
+        let mut state_host = host.fork();
+        let mut state = Collected::default();
+        let mut hardening_host = host.fork();
+        let os = c.os.clone();
+        let (_, found) = tokio::join!(
+            collect_state(&mut state_host, &mut state, family),
+            collect_hardening(&mut hardening_host, os.as_ref(), family),
+        );
+        c.reboot_reasons = state.reboot_reasons;
+        c.security_updates = state.security_updates;
+        c.listening = state.listening;
+        c.config_findings = found;
+        host.absorb(state_host);
+        host.absorb(hardening_host);
+        c
+    };
+    let (mut c, suid) = tokio::join!(main, collect_suid(&mut suid_host));
+    c.suid_files = suid;
+    host.absorb(suid_host);
     c.errors = host.errors;
+    c.timings = host.timings;
     c
 }
 
@@ -205,6 +273,7 @@ pub async fn collect_packages_only(runner: &dyn Runner, opts: &ScanOptions) -> C
     let mut c = Collected::default();
     collect_release_and_packages(&mut host, &mut c).await;
     c.errors = host.errors;
+    c.timings = host.timings;
     c
 }
 
@@ -317,7 +386,12 @@ async fn collect_state(host: &mut Host<'_>, c: &mut Collected, family: Option<Fa
     }
 }
 
-async fn collect_hardening(host: &mut Host<'_>, c: &mut Collected, family: Option<Family>) {
+/// The hardening checks' failures, most severe first.
+async fn collect_hardening(
+    host: &mut Host<'_>,
+    os: Option<&OsRelease>,
+    family: Option<Family>,
+) -> Vec<ConfigFinding> {
     let t = host.opts.timeout;
     let mut found = Vec::new();
     let key = throwaway_host_key();
@@ -361,21 +435,26 @@ async fn collect_hardening(host: &mut Host<'_>, c: &mut Collected, family: Optio
         let v = hardening::check_auto_updates(family, &text);
         host.verdicts(&mut found, [v]);
     }
-    if let Some(os) = &c.os {
+    if let Some(os) = os {
         let v = hardening::check_end_of_life(os, host.opts.today);
         host.verdicts(&mut found, [v]);
     }
-    if let Some(text) = host
+    ConfigFinding::sort_by_severity(&mut found);
+    found
+}
+
+/// SUID/SGID files in the standard trees, or None when the search did not finish within
+/// [`hardening::SUID_TIMEOUT`] (a partial list would show files as removed next time).
+async fn collect_suid(host: &mut Host<'_>) -> Option<Vec<String>> {
+    let limit = hardening::SUID_TIMEOUT.min(host.opts.slow_timeout);
+    let text = host
         .run_with(
             "SUID/SGID files",
             hardening::SUID_COMMAND,
-            host.opts.slow_timeout,
+            limit,
             None,
             true,
         )
-        .await
-    {
-        c.suid_files = Some(hardening::parse_suid(&text));
-    }
-    c.config_findings = found;
+        .await?;
+    Some(hardening::parse_suid(&text))
 }
