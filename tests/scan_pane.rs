@@ -130,7 +130,7 @@ fn fleet() -> Vec<FleetRow> {
     vec![
         FleetRow {
             host: "db1".into(),
-            os: Some("Rocky Linux 9.3 (Blue Onyx)".into()),
+            os: Some("Rocky 9.3".into()),
             counts: vec![
                 (Severity::Critical, 0),
                 (Severity::High, 2),
@@ -146,7 +146,7 @@ fn fleet() -> Vec<FleetRow> {
         },
         FleetRow {
             host: "web1".into(),
-            os: Some("Debian GNU/Linux 12 (bookworm)".into()),
+            os: Some("Debian 12".into()),
             counts: vec![
                 (Severity::Critical, 1),
                 (Severity::High, 1),

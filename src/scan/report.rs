@@ -55,7 +55,7 @@ pub struct ConfigFinding {
 impl ConfigFinding {
     /// Most severe first; checks of the same severity keep their order.
     pub fn sort_by_severity(list: &mut [ConfigFinding]) {
-        list.sort_by(|a, b| b.severity.cmp(&a.severity));
+        list.sort_by_key(|c| std::cmp::Reverse(c.severity));
     }
 }
 
