@@ -114,7 +114,7 @@ fn prefix_s_on_a_session_opens_its_hosts_results() {
     key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     settle(&mut app);
     let s = screen(&app);
-    assert!(s.contains("scan results · 1 hosts"), "{s}");
+    assert!(s.contains("scan results · 1 host "), "{s}");
     assert!(s.contains("web1"), "{s}");
 }
 

@@ -250,16 +250,35 @@ fn scans_this_machine_with_dpkg_as_the_oracle_and_keeps_history() {
         keys(host),
         [
             "config_findings",
+            "duration_seconds",
             "errors",
             "findings",
             "host",
             "kernel",
             "new",
             "os",
+            "packages",
             "reboot_required",
             "resolved",
+            "security_updates",
             "vulnerabilities_checked"
         ]
+    );
+    // The package count is dpkg's; the time is the scan's own.
+    let installed = Command::new("sh")
+        .args(["-c", DPKG_COMMAND])
+        .output()
+        .unwrap();
+    assert_eq!(
+        host["packages"].as_u64().unwrap() as usize,
+        parse_dpkg(&String::from_utf8_lossy(&installed.stdout))
+            .packages
+            .len()
+    );
+    assert!(host["duration_seconds"].as_f64().unwrap() > 0.0, "{host}");
+    assert!(
+        host["security_updates"].is_u64(),
+        "apt-get -s upgrade answers on this Debian: {host}"
     );
     assert_eq!(host["vulnerabilities_checked"], true);
     let first = &host["findings"][0];
@@ -424,6 +443,22 @@ fn no_osv_data_is_not_checked_and_merged_usr_path_is_clean() {
         "this test expects a merged-/usr Debian"
     );
     assert!(!checks.contains(&"path.world_writable"), "{checks:?}");
+    // Most severe first, as the pane and the human report show them.
+    let rank = |s: &str| {
+        ["unknown", "low", "medium", "high", "critical"]
+            .iter()
+            .position(|r| *r == s)
+    };
+    let severities: Vec<usize> = host["config_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| rank(f["severity"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(
+        severities.windows(2).all(|w| w[0] >= w[1]),
+        "{checks:?} {severities:?}"
+    );
 
     let port = env.sshd.port.to_string();
     let key = env.key.display().to_string();
@@ -827,4 +862,37 @@ async fn escapes_from_a_scanned_host_never_reach_a_real_terminal() {
             "{raw:?} reached the terminal: {text:?}"
         );
     }
+}
+
+/// `--timings` says how long each collector took: per host on stderr, or in `--json` as a
+/// `timings` object; without it the JSON has no `timings`.
+#[test]
+fn timings_are_reported_on_request() {
+    let env = setup();
+    let (report, _) = env.scan(&["--timings"], &[]);
+    let timings = report["hosts"][0]["timings"].as_object().unwrap();
+    for what in ["OS release", "packages", "sshd settings", "SUID/SGID files"] {
+        assert!(
+            timings[what].as_f64().unwrap() >= 0.0,
+            "{what}: {timings:?}"
+        );
+    }
+    let (report, _) = env.scan(&[], &[]);
+    assert!(report["hosts"][0].get("timings").is_none(), "{report}");
+
+    let port = env.sshd.port.to_string();
+    let key = env.key.display().to_string();
+    let out = env.lumen(
+        &["scan", "--timings", "-i", &key, "-p", &port, "127.0.0.1"],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("lumen scan: 127.0.0.1: ") && l.contains(" s in all; "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains("SUID/SGID files ") && line.contains("packages "),
+        "{line}"
+    );
 }

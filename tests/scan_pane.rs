@@ -130,7 +130,7 @@ fn fleet() -> Vec<FleetRow> {
     vec![
         FleetRow {
             host: "db1".into(),
-            os: Some("Rocky Linux 9.3 (Blue Onyx)".into()),
+            os: Some("Rocky 9.3".into()),
             counts: vec![
                 (Severity::Critical, 0),
                 (Severity::High, 2),
@@ -146,7 +146,7 @@ fn fleet() -> Vec<FleetRow> {
         },
         FleetRow {
             host: "web1".into(),
-            os: Some("Debian GNU/Linux 12 (bookworm)".into()),
+            os: Some("Debian 12".into()),
             counts: vec![
                 (Severity::Critical, 1),
                 (Severity::High, 1),
@@ -240,6 +240,42 @@ fn snapshot_fleet() {
 fn snapshot_host_view() {
     let p = host_pane(100, 20);
     insta::assert_snapshot!("host_view", screen(&p, 100, 20));
+}
+
+/// The OS is named short (`Debian 12`, not `Debian GNU/Linux 12 (bookworm)`) even with room
+/// to spare; at 80 columns what does not fit ends in `…` rather than a cut word.
+#[test]
+fn snapshot_host_view_160_and_80_columns() {
+    let wide = screen(&host_pane(160, 20), 160, 20);
+    assert!(
+        wide.contains(" · Debian 12 · kernel 6.1.0-18-amd64"),
+        "{wide}"
+    );
+    assert!(!wide.contains("GNU/Linux"), "{wide}");
+    insta::assert_snapshot!("host_view_160", wide);
+    let narrow = screen(&host_pane(80, 24), 80, 24);
+    assert!(!narrow.contains("GNU/Linux"), "{narrow}");
+    // Each line that reaches the right edge was cut, and says so.
+    let cut: Vec<&str> = narrow
+        .lines()
+        .filter(|l| l.chars().count() >= 80 && !l.ends_with('…'))
+        .collect();
+    assert!(cut.is_empty(), "cut with no ellipsis: {cut:#?}\n{narrow}");
+    assert!(narrow.contains('…'), "{narrow}");
+    insta::assert_snapshot!("host_view_80", narrow);
+}
+
+/// One host is "1 host".
+#[test]
+fn one_host_is_singular() {
+    let mut p = ScanPane::new(None);
+    p.resize(110, 12);
+    let mut one = snapshot(None);
+    one.fleet.truncate(1);
+    p.loaded(None, one);
+    let s = screen(&p, 110, 12);
+    assert!(s.contains("scan results · 1 host"), "{s}");
+    assert!(!s.contains("1 hosts"), "{s}");
 }
 
 #[test]

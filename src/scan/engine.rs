@@ -6,7 +6,7 @@ use crate::scan::ignore::IgnoreList;
 use crate::scan::kernel;
 use crate::scan::matcher::match_packages;
 use crate::scan::osv::AdvisoryLookup;
-use crate::scan::report::HostScan;
+use crate::scan::report::{ConfigFinding, HostScan};
 use crate::scan::runner::{DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT, Runner};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -71,9 +71,11 @@ pub fn assess(
         security_updates,
         listening,
         suid_files,
-        config_findings,
+        mut config_findings,
         mut errors,
+        timings,
     } = collected;
+    ConfigFinding::sort_by_severity(&mut config_findings);
     let family = os.as_ref().and_then(|o| o.family());
     let spec = os.as_ref().and_then(|o| o.ecosystem(esm));
     let package_count = packages.len();
@@ -125,6 +127,7 @@ pub fn assess(
         ignored,
         errors,
         warnings,
+        timings,
     }
 }
 
@@ -167,4 +170,44 @@ pub async fn scan_host(
     let started = now();
     let collected = collect(runner, opts).await;
     assess(host, started, collected, lookup, ignore, opts.today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::severity::Severity;
+
+    fn check(name: &str, severity: Severity) -> ConfigFinding {
+        ConfigFinding {
+            check: name.into(),
+            title: name.into(),
+            severity,
+            expected: String::new(),
+            actual: String::new(),
+            fix: String::new(),
+        }
+    }
+
+    #[test]
+    fn configuration_findings_come_most_severe_first() {
+        let collected = Collected {
+            config_findings: vec![
+                check("sysctl.a", Severity::Low),
+                check("sshd.b", Severity::High),
+                check("path.c", Severity::Medium),
+                check("eol.d", Severity::Critical),
+                check("sysctl.e", Severity::Low),
+            ],
+            ..Collected::default()
+        };
+        let today = time::macros::date!(2026 - 12 - 01);
+        let scan = assess("h", now(), collected, None, &IgnoreList::default(), today);
+        let order: Vec<&str> = scan
+            .config_findings
+            .iter()
+            .map(|c| c.check.as_str())
+            .collect();
+        // Same severity keeps the order the checks ran in.
+        assert_eq!(order, ["eol.d", "sshd.b", "path.c", "sysctl.a", "sysctl.e"]);
+    }
 }

@@ -4,7 +4,8 @@
 
 use crate::scan::ScanError;
 use crate::scan::collect::hardening;
-use crate::scan::report::HostScan;
+use crate::scan::os::OsRelease;
+use crate::scan::report::{ConfigFinding, HostScan};
 use crate::scan::severity::Severity;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -135,6 +136,7 @@ impl Store {
         let d = diff(previous.as_ref(), scan);
         if let Some(f) = hardening::suid_added(&d.suid_added) {
             scan.config_findings.push(f);
+            ConfigFinding::sort_by_severity(&mut scan.config_findings);
         }
         let body = serde_json::to_string(scan).map_err(|e| self.fail(e))?;
         let diff_json = serde_json::to_string(&d).map_err(|e| self.fail(e))?;
@@ -229,7 +231,7 @@ impl Store {
             };
             out.push(FleetRow {
                 host,
-                os: scan.os.as_ref().map(|o| o.pretty_name.clone()),
+                os: scan.os.as_ref().map(OsRelease::short_name),
                 counts: scan.counts().to_vec(),
                 config_findings: scan.config_findings.len(),
                 reboot_required: scan.reboot_required,
@@ -270,6 +272,18 @@ mod tests {
             suid_files: suid.iter().map(|s| s.to_string()).collect(),
             ..HostScan::default()
         }
+    }
+
+    #[test]
+    fn the_fleet_shows_the_short_os_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("scans.sqlite")).unwrap();
+        let mut s = scan("web1", &[], &[]);
+        s.os = Some(OsRelease::parse(
+            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n",
+        ));
+        store.record(&mut s).unwrap();
+        assert_eq!(store.fleet().unwrap()[0].os.as_deref(), Some("Debian 12"));
     }
 
     #[test]

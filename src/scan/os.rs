@@ -21,6 +21,9 @@ pub struct OsRelease {
     pub pretty_name: String,
     #[serde(default)]
     pub codename: String,
+    /// `NAME`, e.g. `Debian GNU/Linux`.
+    #[serde(default)]
+    pub name: String,
 }
 
 /// The package manager a family of distros shares.
@@ -87,11 +90,44 @@ impl OsRelease {
                 "VERSION_ID" => os.version_id = v,
                 "VERSION" => os.version = v,
                 "PRETTY_NAME" => os.pretty_name = v,
+                "NAME" => os.name = v,
                 "VERSION_CODENAME" => os.codename = v,
                 _ => {}
             }
         }
         os
+    }
+
+    /// A short name for narrow columns: `Debian 12`, `Ubuntu 24.04`, `Rocky 9.3`, `RHEL 9.3`
+    /// (from `NAME` or `ID`, and `VERSION_ID`), rather than `Debian GNU/Linux 12 (bookworm)`.
+    pub fn short_name(&self) -> String {
+        let known = match self.id.as_str() {
+            "rhel" => Some("RHEL"),
+            "sles" => Some("SLES"),
+            "amzn" => Some("Amazon Linux"),
+            "ol" => Some("Oracle Linux"),
+            _ => None,
+        };
+        let from_name = || {
+            let n = self.name.trim();
+            let n = n.strip_suffix(" GNU/Linux").unwrap_or(n);
+            let n = n.strip_suffix(" Linux").unwrap_or(n);
+            (!n.is_empty()).then(|| n.to_string())
+        };
+        let from_id = || {
+            let mut c = self.id.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+        };
+        let name = known
+            .map(str::to_string)
+            .or_else(from_name)
+            .or_else(from_id);
+        match (name, self.version_id.trim()) {
+            (Some(n), "") => n,
+            (Some(n), v) => format!("{n} {v}"),
+            (None, _) => self.pretty_name.clone(),
+        }
     }
 
     fn is(&self, id: &str) -> bool {
@@ -277,6 +313,36 @@ mod tests {
         assert_eq!(eco(leap, false).unwrap(), ["openSUSE:Leap 15.5"]);
         assert_eq!(eco("ID=fedora\nVERSION_ID=39\n", false), None);
         assert_eq!(eco("garbage\n\0\n", false), None);
+    }
+
+    #[test]
+    fn short_names() {
+        let short = |t: &str| OsRelease::parse(t).short_name();
+        assert_eq!(
+            short(
+                "NAME=\"Debian GNU/Linux\"\nID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\""
+            ),
+            "Debian 12"
+        );
+        assert_eq!(
+            short("NAME=\"Ubuntu\"\nID=ubuntu\nVERSION_ID=\"24.04\""),
+            "Ubuntu 24.04"
+        );
+        assert_eq!(
+            short("NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"9.3\""),
+            "Rocky 9.3"
+        );
+        assert_eq!(
+            short("NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nVERSION_ID=\"9.3\""),
+            "RHEL 9.3"
+        );
+        assert_eq!(
+            short("NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1"),
+            "Alpine 3.19.1"
+        );
+        // An older stored scan has no NAME: the ID stands in.
+        assert_eq!(short("ID=debian\nVERSION_ID=\"12\""), "Debian 12");
+        assert_eq!(short("ID=arch"), "Arch");
     }
 
     #[test]

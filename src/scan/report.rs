@@ -1,10 +1,12 @@
 //! What a scan found: [`HostScan`] with its package [`Finding`]s and [`ConfigFinding`]s, and the
 //! `--json` document built from it.
 
+pub use crate::scan::collect::Timing;
 use crate::scan::history::{Diff, FindingKey};
 use crate::scan::os::{Family, OsRelease};
 use crate::scan::severity::Severity;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A vulnerable package (one per advisory group and source package).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +52,13 @@ pub struct ConfigFinding {
     pub fix: String,
 }
 
+impl ConfigFinding {
+    /// Most severe first; checks of the same severity keep their order.
+    pub fn sort_by_severity(list: &mut [ConfigFinding]) {
+        list.sort_by_key(|c| std::cmp::Reverse(c.severity));
+    }
+}
+
 /// How an error about matching advisories starts ([`HostScan::vulnerabilities_unchecked`]).
 pub const VULNERABILITIES_ERROR: &str = "vulnerabilities:";
 
@@ -86,9 +95,22 @@ pub struct HostScan {
     /// Local warnings: stale OSV data, expired ignore entries, skipped records.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// How long each collector took.
+    #[serde(default)]
+    pub timings: Vec<Timing>,
 }
 
 impl HostScan {
+    /// Seconds from the start of the scan to its end, when both times are known.
+    pub fn duration_seconds(&self) -> Option<f64> {
+        use time::format_description::well_known::Rfc3339;
+        let start = time::OffsetDateTime::parse(&self.started_at, &Rfc3339).ok()?;
+        let end = time::OffsetDateTime::parse(&self.finished_at, &Rfc3339).ok()?;
+        let secs = (end - start).as_seconds_f64();
+        // Milliseconds are precision enough, and keep the JSON short.
+        Some((secs * 1000.0).round() / 1000.0)
+    }
+
     /// Findings per severity, most severe first (the fleet view's columns).
     pub fn counts(&self) -> [(Severity, usize); 5] {
         Severity::ALL.map(|s| (s, self.findings.iter().filter(|f| f.severity == s).count()))
@@ -222,6 +244,15 @@ pub struct JsonHost {
     /// unknown): `findings` being empty then means "not checked", not "clean".
     pub vulnerabilities_checked: bool,
     pub errors: Vec<String>,
+    /// Installed packages read from the host (None: not scanned).
+    pub packages: Option<usize>,
+    /// Pending security updates, when the package manager tells.
+    pub security_updates: Option<usize>,
+    /// How long the scan of this host took (None: not scanned).
+    pub duration_seconds: Option<f64>,
+    /// Seconds per collector; only with `--timings`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<BTreeMap<String, f64>>,
 }
 
 /// `lumen scan --json`: `{"hosts": [...]}`.
@@ -249,7 +280,22 @@ impl JsonHost {
             resolved: diff.map(|d| d.resolved.clone()).unwrap_or_default(),
             vulnerabilities_checked: scan.vulnerabilities_unchecked().is_none(),
             errors: scan.errors.clone(),
+            packages: Some(scan.packages),
+            security_updates: scan.security_updates,
+            duration_seconds: scan.duration_seconds(),
+            timings: None,
         }
+    }
+
+    /// With `--timings`: seconds per collector.
+    pub fn with_timings(mut self, scan: &HostScan) -> Self {
+        self.timings = Some(
+            scan.timings
+                .iter()
+                .map(|t| (t.what.clone(), (t.seconds * 1000.0).round() / 1000.0))
+                .collect(),
+        );
+        self
     }
 
     /// A host that could not be scanned at all.
@@ -265,6 +311,10 @@ impl JsonHost {
             resolved: Vec::new(),
             vulnerabilities_checked: false,
             errors: vec![error],
+            packages: None,
+            security_updates: None,
+            duration_seconds: None,
+            timings: None,
         }
     }
 }

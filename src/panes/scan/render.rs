@@ -217,7 +217,66 @@ fn selected_line(lines: &[HostLine], selected: usize) -> usize {
         .unwrap_or(0)
 }
 
-fn pad(mut spans: Vec<Span<'static>>, width: usize, style: Style) -> Line<'static> {
+/// `spans` cut to `width` columns, ending in `…` (in the cut span's style) when something
+/// did not fit, so a cut word never passes for a whole one.
+fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    let total: usize = spans.iter().map(|s| s.content.width()).sum();
+    if total <= width {
+        return spans;
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let w = span.content.width();
+        if used + w < width {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        // `fit` keeps one column for the `…` it adds.
+        out.push(Span::styled(
+            fit(&format!("{}…", span.content), width - used),
+            span.style,
+        ));
+        break;
+    }
+    out
+}
+
+/// A key help line (`key what · key what · …`) in `width` columns: whole items only, then
+/// `…` when some did not fit, so no key is shown half-named.
+fn fit_help(help: &str, width: u16) -> String {
+    let width = usize::from(width);
+    if help.width() <= width {
+        return help.to_string();
+    }
+    let mut out = String::new();
+    for item in help.split(" · ") {
+        let next = if out.is_empty() {
+            item.to_string()
+        } else {
+            format!("{out} · {item}")
+        };
+        // Room is kept for the closing " · …".
+        if next.width() + 4 > width {
+            break;
+        }
+        out = next;
+    }
+    if out.is_empty() {
+        fit(help, width)
+    } else {
+        format!("{out} · …")
+    }
+}
+
+/// A line of `spans` fitted to `width` (see [`fit_spans`]).
+fn fit_line(spans: Vec<Span<'static>>, width: u16) -> Line<'static> {
+    Line::from(fit_spans(spans, usize::from(width)))
+}
+
+fn pad(spans: Vec<Span<'static>>, width: usize, style: Style) -> Line<'static> {
+    let mut spans = fit_spans(spans, width);
     let used: usize = spans.iter().map(|s| s.content.width()).sum();
     if used < width {
         spans.push(Span::styled(" ".repeat(width - used), style));
@@ -351,18 +410,19 @@ impl ScanPane {
         let layout = fleet_layout(self, area);
         let lines = self.fleet_lines();
         let mut title = vec![Span::styled(
-            format!("scan results · {} hosts", self.fleet.len()),
+            format!("scan results · {}", plural(self.fleet.len(), "host")),
             fg(theme, Role::DialogTitle),
         )];
         let osv = self.osv_label();
         if !osv.is_empty() {
             title.push(Span::styled(format!(" · {osv}"), fg(theme, Role::Muted)));
         }
-        Paragraph::new(Line::from(title)).render(layout.title, buf);
+        Paragraph::new(fit_line(title, layout.title.width)).render(layout.title, buf);
         self.render_notice(layout.notice, buf, theme);
         Paragraph::new(self.filter_line(Vec::new(), "/ filters hosts", theme))
             .render(layout.filter, buf);
-        Paragraph::new(Span::styled(FLEET_HELP, fg(theme, Role::Muted))).render(layout.footer, buf);
+        let help = fit_help(FLEET_HELP, layout.footer.width);
+        Paragraph::new(Span::styled(help, fg(theme, Role::Muted))).render(layout.footer, buf);
         let table = layout.table;
         if table.is_empty() {
             return;
@@ -484,12 +544,15 @@ impl ScanPane {
     fn render_host(&self, host: &str, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let layout = host_layout(self, area);
         let muted = fg(theme, Role::Muted);
-        Paragraph::new(self.title_line(host, theme)).render(layout.title, buf);
-        Paragraph::new(self.status_line(host, theme)).render(layout.status, buf);
+        let title = self.title_line(host, theme).spans;
+        Paragraph::new(fit_line(title, layout.title.width)).render(layout.title, buf);
+        let status = self.status_line(host, theme).spans;
+        Paragraph::new(fit_line(status, layout.status.width)).render(layout.status, buf);
         self.render_notice(layout.notice, buf, theme);
         let prefix = vec![Span::styled(self.query_prefix(), muted)];
         Paragraph::new(self.filter_line(prefix, "/ package, ID", theme)).render(layout.query, buf);
-        Paragraph::new(Span::styled(HOST_HELP, muted)).render(layout.footer, buf);
+        let help = fit_help(HOST_HELP, layout.footer.width);
+        Paragraph::new(Span::styled(help, muted)).render(layout.footer, buf);
         let table = layout.table;
         if table.is_empty() {
             return;
@@ -559,7 +622,7 @@ impl ScanPane {
             }
             let mut facts = Vec::new();
             if let Some(os) = &scan.os {
-                facts.push(os.pretty_name.clone());
+                facts.push(os.short_name());
             }
             if let Some(k) = &scan.kernel {
                 facts.push(format!("kernel {k}"));

@@ -23,8 +23,14 @@ pub const PASSWD_COMMAND: &str = "cat /etc/passwd";
 /// `lrwxrwxrwx`) is judged by the directory it points to, as the shell's lookup would be.
 pub const PATH_COMMAND: &str = "printf 'PATH=%s\\n' \"$PATH\"; IFS=:; for d in $PATH; do \
      if [ -d \"$d\" ]; then find -L \"$d\" -maxdepth 0 -perm -0002 -print 2>/dev/null; fi; done; true";
-pub const SUID_COMMAND: &str =
-    "find / -xdev \\( -perm -4000 -o -perm -2000 \\) -type f 2>/dev/null; true";
+/// SUID/SGID files in the trees where programs and users' files live, each on its own file
+/// system only (`-xdev`: no network mounts, /proc or container layers). /root is left out:
+/// only root can reach a file in it (mode 0700), and it often holds large build trees. The
+/// same host gives the same list, so scans can be compared.
+pub const SUID_COMMAND: &str = "find /bin /sbin /lib /lib32 /lib64 /libx32 /usr /opt /etc /var /srv /home /boot /tmp \
+     -xdev \\( -perm -4000 -o -perm -2000 \\) -type f 2>/dev/null; true";
+/// The SUID search gives up after this; the list is then unknown rather than partial.
+pub const SUID_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub const SYSCTL_COMMAND: &str = "for k in kernel/randomize_va_space fs/protected_symlinks \
      fs/protected_hardlinks fs/suid_dumpable; do printf '%s=' \"$k\"; cat \"/proc/sys/$k\" 2>/dev/null || echo; done";
 pub const TIME_COMMAND: &str = "timedatectl show -p NTP -p NTPSynchronized 2>/dev/null; echo ---; \

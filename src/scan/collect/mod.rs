@@ -13,7 +13,7 @@ use crate::scan::runner::{RunError, RunOptions, Runner};
 use hardening::Verdict;
 pub use packages::InstalledPackage;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const OS_RELEASE_COMMAND: &str = "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release";
 pub const UNAME_COMMAND: &str = "uname -r; uname -m";
@@ -36,13 +36,28 @@ pub struct Collected {
     pub suid_files: Option<Vec<String>>,
     pub config_findings: Vec<ConfigFinding>,
     pub errors: Vec<String>,
+    /// How long each collector's command took, in the order they were started.
+    #[serde(default)]
+    pub timings: Vec<Timing>,
 }
+
+/// How long one collector took (`lumen scan --timings`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    /// The collector, in words ("packages", "SUID/SGID files").
+    pub what: String,
+    pub seconds: f64,
+}
+
+/// How the error for a lost connection ends.
+const CONNECTION_LOST: &str = "; everything after it is unknown";
 
 /// One host's command runner with the scan's limits, remembering failures.
 struct Host<'a> {
     runner: &'a dyn Runner,
     opts: &'a ScanOptions,
     errors: Vec<String>,
+    timings: Vec<Timing>,
     /// Set when the connection dropped: nothing more is run.
     gone: bool,
 }
@@ -58,8 +73,27 @@ impl<'a> Host<'a> {
             runner,
             opts,
             errors: Vec::new(),
+            timings: Vec::new(),
             gone: false,
         }
+    }
+
+    /// Another line of work on the same host, run beside this one (its own errors and
+    /// timings, merged back in a fixed order by [`Host::absorb`]).
+    fn fork(&self) -> Host<'a> {
+        let mut h = Host::new(self.runner, self.opts);
+        h.gone = self.gone;
+        h
+    }
+
+    fn absorb(&mut self, other: Host<'_>) {
+        // A lost connection is said once, by the first line of work in merge order.
+        let lost = |e: &String| e.ends_with(CONNECTION_LOST);
+        let said = self.errors.iter().any(lost);
+        self.errors
+            .extend(other.errors.into_iter().filter(|e| !(said && lost(e))));
+        self.timings.extend(other.timings);
+        self.gone |= other.gone;
     }
 
     async fn run(&mut self, what: &str, command: &str, timeout: Duration) -> Option<String> {
@@ -80,6 +114,25 @@ impl<'a> Host<'a> {
             return None;
         }
         self.runner.step(what);
+        let started = Instant::now();
+        let out = self
+            .run_timed(what, command, timeout, stdin, privileged)
+            .await;
+        self.timings.push(Timing {
+            what: what.to_string(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        out
+    }
+
+    async fn run_timed(
+        &mut self,
+        what: &str,
+        command: &str,
+        timeout: Duration,
+        stdin: Option<Vec<u8>>,
+        privileged: bool,
+    ) -> Option<String> {
         let opts = RunOptions {
             timeout,
             max_output: self.opts.max_output,
@@ -127,7 +180,7 @@ impl<'a> Host<'a> {
             Err(RunError::Disconnected(e)) => {
                 self.gone = true;
                 self.errors.push(format!(
-                    "{what}: the connection was lost ({e}); everything after it is unknown"
+                    "{what}: the connection was lost ({e}){CONNECTION_LOST}"
                 ));
                 None
             }
@@ -187,14 +240,53 @@ fn throwaway_host_key() -> Option<Vec<u8>> {
         .map(|k| k.as_bytes().to_vec())
 }
 
-/// Run every collector on the host.
+/// Run every collector on the host, in lines of work side by side, each on its own channel:
+/// the SUID search and apt's pending updates from the start (apt's simulation is the slowest
+/// command on Debian, and `apt-get` exists on few other hosts: its answer is used only when the
+/// OS release says Debian or Ubuntu); after the OS release, the packages with the rest of the
+/// host's state, the hardening checks, and dnf's pending updates on RPM hosts. A scan so takes
+/// about as long as its slowest command rather than the sum. Errors and timings are merged in
+/// the same order every time.
 pub async fn collect(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
     let mut host = Host::new(runner, opts);
-    let mut c = Collected::default();
-    let family = collect_release_and_packages(&mut host, &mut c).await;
-    collect_state(&mut host, &mut c, family).await;
-    collect_hardening(&mut host, &mut c, family).await;
+    let mut suid_host = host.fork();
+    let mut apt_host = host.fork();
+    let main = async {
+        let mut c = Collected::default();
+        collect_release(&mut host, &mut c).await;
+        let family = c.os.as_ref().and_then(OsRelease::family);
+        let (mut packages_host, mut updates_host, mut hardening_host) =
+            (host.fork(), host.fork(), host.fork());
+        let os = c.os.clone();
+        let (_, dnf, found) = tokio::join!(
+            async {
+                collect_kernel_and_packages(&mut packages_host, &mut c, family).await;
+                collect_state(&mut packages_host, &mut c, family).await;
+            },
+            collect_dnf_updates(&mut updates_host, family),
+            collect_hardening(&mut hardening_host, os.as_ref(), family),
+        );
+        c.security_updates = dnf;
+        c.config_findings = found;
+        host.absorb(packages_host);
+        host.absorb(updates_host);
+        host.absorb(hardening_host);
+        (c, family)
+    };
+    let ((mut c, family), apt, suid) = tokio::join!(
+        main,
+        collect_apt_updates(&mut apt_host),
+        collect_suid(&mut suid_host)
+    );
+    // Elsewhere apt's answer (usually "command not found", at once) is not this host's.
+    if family == Some(Family::Debian) {
+        c.security_updates = apt;
+        host.absorb(apt_host);
+    }
+    c.suid_files = suid;
+    host.absorb(suid_host);
     c.errors = host.errors;
+    c.timings = host.timings;
     c
 }
 
@@ -203,12 +295,15 @@ pub async fn collect(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
 pub async fn collect_packages_only(runner: &dyn Runner, opts: &ScanOptions) -> Collected {
     let mut host = Host::new(runner, opts);
     let mut c = Collected::default();
-    collect_release_and_packages(&mut host, &mut c).await;
+    collect_release(&mut host, &mut c).await;
+    let family = c.os.as_ref().and_then(OsRelease::family);
+    collect_kernel_and_packages(&mut host, &mut c, family).await;
     c.errors = host.errors;
+    c.timings = host.timings;
     c
 }
 
-async fn collect_release_and_packages(host: &mut Host<'_>, c: &mut Collected) -> Option<Family> {
+async fn collect_release(host: &mut Host<'_>, c: &mut Collected) {
     let t = host.opts.timeout;
     if let Some(text) = host.run("OS release", OS_RELEASE_COMMAND, t).await {
         let os = OsRelease::parse(&text);
@@ -219,6 +314,14 @@ async fn collect_release_and_packages(host: &mut Host<'_>, c: &mut Collected) ->
             c.os = Some(os);
         }
     }
+}
+
+async fn collect_kernel_and_packages(
+    host: &mut Host<'_>,
+    c: &mut Collected,
+    family: Option<Family>,
+) {
+    let t = host.opts.timeout;
     if let Some(text) = host.run("kernel", UNAME_COMMAND, t).await {
         let mut lines = text.lines().map(str::trim);
         c.kernel = lines
@@ -231,7 +334,6 @@ async fn collect_release_and_packages(host: &mut Host<'_>, c: &mut Collected) ->
                 .push("kernel: `uname -r` printed nothing usable (unknown)".into());
         }
     }
-    let family = c.os.as_ref().and_then(OsRelease::family);
     collect_packages(host, c, family).await;
     if c.os.as_ref().is_some_and(|o| o.id == "ubuntu") {
         if let Some(text) = host.run("Ubuntu Pro (ESM)", ESM_COMMAND, t).await {
@@ -239,7 +341,6 @@ async fn collect_release_and_packages(host: &mut Host<'_>, c: &mut Collected) ->
         }
         c.esm |= c.packages.iter().any(|p| p.version.contains("+esm"));
     }
-    family
 }
 
 async fn collect_packages(host: &mut Host<'_>, c: &mut Collected, family: Option<Family>) {
@@ -274,40 +375,33 @@ async fn collect_packages(host: &mut Host<'_>, c: &mut Collected, family: Option
     c.packages_known = true;
 }
 
+/// Pending security updates from apt's simulated upgrade (slow: apt rebuilds its cache).
+async fn collect_apt_updates(host: &mut Host<'_>) -> Option<usize> {
+    let slow = host.opts.slow_timeout;
+    host.run("security updates", system::APT_UPDATES_COMMAND, slow)
+        .await
+        .map(|text| system::parse_apt_updates(&text))
+}
+
+/// Pending security advisories from dnf's (or yum's) local cache, on RPM hosts.
+async fn collect_dnf_updates(host: &mut Host<'_>, family: Option<Family>) -> Option<usize> {
+    if family != Some(Family::Rpm) {
+        return None;
+    }
+    let slow = host.opts.slow_timeout;
+    host.run("security updates", system::DNF_UPDATES_COMMAND, slow)
+        .await
+        .map(|text| system::parse_dnf_updates(&text))
+}
+
 async fn collect_state(host: &mut Host<'_>, c: &mut Collected, family: Option<Family>) {
     let t = host.opts.timeout;
-    match family {
-        Some(Family::Debian) => {
-            if let Some(text) = host
-                .run("reboot flag", system::REBOOT_DEBIAN_COMMAND, t)
-                .await
-            {
-                c.reboot_reasons.extend(system::parse_reboot_debian(&text));
-            }
-            if let Some(text) = host
-                .run(
-                    "security updates",
-                    system::APT_UPDATES_COMMAND,
-                    host.opts.slow_timeout,
-                )
-                .await
-            {
-                c.security_updates = Some(system::parse_apt_updates(&text));
-            }
-        }
-        Some(Family::Rpm) => {
-            if let Some(text) = host
-                .run(
-                    "security updates",
-                    system::DNF_UPDATES_COMMAND,
-                    host.opts.slow_timeout,
-                )
-                .await
-            {
-                c.security_updates = Some(system::parse_dnf_updates(&text));
-            }
-        }
-        _ => {}
+    if family == Some(Family::Debian)
+        && let Some(text) = host
+            .run("reboot flag", system::REBOOT_DEBIAN_COMMAND, t)
+            .await
+    {
+        c.reboot_reasons.extend(system::parse_reboot_debian(&text));
     }
     if let Some(text) = host
         .run("listening sockets", system::SOCKETS_COMMAND, t)
@@ -317,7 +411,12 @@ async fn collect_state(host: &mut Host<'_>, c: &mut Collected, family: Option<Fa
     }
 }
 
-async fn collect_hardening(host: &mut Host<'_>, c: &mut Collected, family: Option<Family>) {
+/// The hardening checks' failures, most severe first.
+async fn collect_hardening(
+    host: &mut Host<'_>,
+    os: Option<&OsRelease>,
+    family: Option<Family>,
+) -> Vec<ConfigFinding> {
     let t = host.opts.timeout;
     let mut found = Vec::new();
     let key = throwaway_host_key();
@@ -361,21 +460,26 @@ async fn collect_hardening(host: &mut Host<'_>, c: &mut Collected, family: Optio
         let v = hardening::check_auto_updates(family, &text);
         host.verdicts(&mut found, [v]);
     }
-    if let Some(os) = &c.os {
+    if let Some(os) = os {
         let v = hardening::check_end_of_life(os, host.opts.today);
         host.verdicts(&mut found, [v]);
     }
-    if let Some(text) = host
+    ConfigFinding::sort_by_severity(&mut found);
+    found
+}
+
+/// SUID/SGID files in the standard trees, or None when the search did not finish within
+/// [`hardening::SUID_TIMEOUT`] (a partial list would show files as removed next time).
+async fn collect_suid(host: &mut Host<'_>) -> Option<Vec<String>> {
+    let limit = hardening::SUID_TIMEOUT.min(host.opts.slow_timeout);
+    let text = host
         .run_with(
             "SUID/SGID files",
             hardening::SUID_COMMAND,
-            host.opts.slow_timeout,
+            limit,
             None,
             true,
         )
-        .await
-    {
-        c.suid_files = Some(hardening::parse_suid(&text));
-    }
-    c.config_findings = found;
+        .await?;
+    Some(hardening::parse_suid(&text))
 }
