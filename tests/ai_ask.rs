@@ -267,3 +267,40 @@ async fn read_scrollback_is_served_redacted_and_the_answer_follows() {
         assert!(!r.raw.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()));
     }
 }
+
+/// On a terminal, `lumen ai ask` says why it asks for the vault's passphrase before asking,
+/// then asks the model once the vault is open (issue 21: it asked without saying why).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_says_why_it_wants_the_vault_passphrase() {
+    let env = Env::new();
+    env.vault_with_secret().await;
+    let fake = FakeServer::start(vec![common::fake_ai::openai_says("the answer is 42")]).await;
+    env.config(&fake, "");
+    let vars = [
+        ("HOME", env.home().display().to_string()),
+        ("LUMEN_HOME", env.lumen_home().display().to_string()),
+        ("SSH_AUTH_SOCK", String::new()),
+    ];
+    let command = format!(
+        "{} ai ask 'what now?'; sleep 30",
+        env!("CARGO_BIN_EXE_lumen")
+    );
+    let dir = env.file("tmux");
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = tokio::task::spawn_blocking(move || {
+        let t = common::tmux::Tmux::start(&dir, 160, 20, &vars, &command);
+        let s = t.wait_text("passphrase for the personal vault");
+        assert!(
+            s.contains("masks the personal vault's values in what it sends to the model"),
+            "{s}"
+        );
+        t.type_text(VAULT_PASS);
+        t.keys(&["Enter"]);
+        t.wait_text("the answer is 42");
+        t
+    })
+    .await
+    .unwrap();
+    drop(t);
+    assert_eq!(fake.attempts(), 1);
+}

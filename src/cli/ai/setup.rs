@@ -275,13 +275,18 @@ pub fn open_vaults(
     for (scope, path) in candidates.into_iter().filter(|(_, p)| p.exists()) {
         let pass = match &from_file {
             Some(p) => p.clone(),
-            None => prompt_hidden(&format!("passphrase for the {} vault: ", scope.as_str()))
-                .with_context(|| {
-                    format!(
-                        "the {} vault must be unlocked so its values can be masked",
-                        scope.as_str()
-                    )
-                })?,
+            // Say why: the question itself needs no secret, but its text must be masked.
+            None => prompt_hidden(&format!(
+                "lumen masks the {scope} vault's values in what it sends to the model; \
+                 passphrase for the {scope} vault: ",
+                scope = scope.as_str()
+            ))
+            .with_context(|| {
+                format!(
+                    "the {} vault must be unlocked so its values can be masked",
+                    scope.as_str()
+                )
+            })?,
         };
         out.push((scope, Vault::open(&path, &pass)?));
     }
