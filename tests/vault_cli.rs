@@ -434,6 +434,34 @@ fn calibrated_init_raises_the_time_cost() {
     env.ok(&["list"]);
 }
 
+/// A weak new passphrase is warned about (on stderr, with the way out) but not refused; a
+/// phrase of unrelated words is not; `passwd` checks the new one too.
+#[test]
+fn a_weak_passphrase_is_warned_about() {
+    let weak = Env::new("abcde\n");
+    let out = weak.run(&FAST_INIT);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("this passphrase is weak") && err.contains("lumen vault passwd"),
+        "{err}"
+    );
+    weak.ok(&["list"]);
+
+    let strong = Env::new("tundra violin mosaic plover\n");
+    let out = strong.run(&FAST_INIT);
+    assert!(out.status.success());
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("weak"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = strong.input("new", "password1\n");
+    let out = strong.run(&["passwd", "--new-passphrase-file", new.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("this passphrase is weak"));
+}
+
 const TMUX_STEP: Duration = Duration::from_millis(300);
 
 /// The passphrase prompt on a real terminal (tmux): typed twice, never echoed, and the vault

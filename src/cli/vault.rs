@@ -213,6 +213,7 @@ impl Ctx {
             }
             _ => self.passphrase("")?,
         };
+        weak_passphrase_warning(&pass);
         if a.kdf_calibrate {
             kdf = crate::vault::format::calibrate(kdf, crate::vault::format::CALIBRATION_TARGET)?;
         }
@@ -412,6 +413,7 @@ impl Ctx {
                 bail!("give the new passphrase with --new-passphrase-file F")
             }
         };
+        weak_passphrase_warning(&new);
         vault.change_passphrase(&new, None)?;
         save(scope, &mut vault)?;
         Ok(format!(
@@ -477,4 +479,52 @@ fn date(unix: i64) -> String {
                 .ok()
         })
         .unwrap_or_else(|| unix.to_string())
+}
+
+/// Below this zxcvbn score (0–4) a new passphrase is called weak.
+const STRONG_ENOUGH: u8 = 3;
+
+/// Warn (on stderr, without refusing) when a new passphrase is easy to guess: anyone with a
+/// copy of the vault file can try passphrases offline, so its strength is the vault's.
+fn weak_passphrase_warning(pass: &SecretString) {
+    if let Some(warning) = weak_passphrase(pass.expose_secret()) {
+        crate::errln!("lumen vault: warning: {warning}");
+    }
+}
+
+fn weak_passphrase(pass: &str) -> Option<String> {
+    let estimate = zxcvbn::zxcvbn(pass, &["lumen", "vault"]);
+    let score = u8::from(estimate.score());
+    (score < STRONG_ENOUGH).then(|| {
+        format!(
+            "this passphrase is weak (strength {score} of 4, about 10^{:.0} guesses): anyone \
+             with a copy of the vault file can try passphrases offline. A phrase of four or \
+             more unrelated words is strong; 'lumen vault passwd' changes it.",
+            estimate.guesses_log10()
+        )
+    })
+}
+
+#[cfg(test)]
+mod strength_tests {
+    use super::weak_passphrase;
+
+    #[test]
+    fn short_or_common_passphrases_are_weak_long_phrases_are_not() {
+        for weak in [
+            "abcde",
+            "password1",
+            "lumenvault",
+            "qwerty123",
+            "Summer2024!",
+        ] {
+            assert!(weak_passphrase(weak).is_some(), "{weak}");
+        }
+        for strong in [
+            "correct horse battery staple",
+            "tundra-violin-mosaic-plover-41",
+        ] {
+            assert!(weak_passphrase(strong).is_none(), "{strong}");
+        }
+    }
 }
