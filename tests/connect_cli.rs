@@ -5,47 +5,22 @@
 
 mod common;
 
-use common::{Sshd, keygen};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use common::CliHost;
+use std::process::Output;
 
-struct Env {
-    dir: tempfile::TempDir,
-    sshd: Sshd,
-    key: PathBuf,
+fn setup() -> CliHost {
+    CliHost::start()
 }
 
-fn setup() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let sshd = Sshd::start("").unwrap();
-    let key = dir.path().join("id_ed25519");
-    keygen(&key, "ed25519", "");
-    sshd.authorize(&key.with_extension("pub"));
-    let ssh_dir = dir.path().join("home/.ssh");
-    std::fs::create_dir_all(&ssh_dir).unwrap();
-    sshd.known_hosts_file(&ssh_dir.join("known_hosts"));
-    Env { dir, sshd, key }
+trait Connect {
+    fn lumen_here(&self, args: &[&str]) -> Output;
+    fn exec(&self, words: &[&str]) -> Output;
 }
 
-impl Env {
-    fn lumen(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
-        cmd.args(args)
-            .env("HOME", self.dir.path().join("home"))
-            .env("LUMEN_HOME", self.dir.path().join("lumen"))
-            .env("LUMEN_SSH_SYSTEM_CONFIG", "none")
-            .env("SSH_AUTH_SOCK", "")
-            .stdin(Stdio::null());
-        // No controlling terminal: no question can be asked.
-        // SAFETY: setsid is async-signal-safe and touches only the child.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            cmd.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
-        cmd.output().unwrap()
+impl Connect for CliHost {
+    /// lumen without the machine's /etc/ssh/ssh_config.
+    fn lumen_here(&self, args: &[&str]) -> Output {
+        self.lumen(args, &[("LUMEN_SSH_SYSTEM_CONFIG", "none")])
     }
 
     /// `lumen connect -T -i KEY -p PORT 127.0.0.1 WORDS…`
@@ -54,7 +29,7 @@ impl Env {
         let key = self.key.display().to_string();
         let mut args = vec!["connect", "-T", "-i", &key, "-p", &port, "127.0.0.1"];
         args.extend_from_slice(words);
-        self.lumen(&args)
+        self.lumen_here(&args)
     }
 }
 
@@ -90,7 +65,7 @@ fn an_unreachable_only_host_exits_255_as_ssh() {
         l.local_addr().unwrap().port().to_string()
     };
     let key = env.key.display().to_string();
-    let out = env.lumen(&[
+    let out = env.lumen_here(&[
         "connect",
         "-T",
         "-i",
@@ -112,14 +87,14 @@ fn an_unreachable_only_host_exits_255_as_ssh() {
 #[test]
 fn an_unknown_workspace_is_an_error_naming_the_known_ones() {
     let env = setup();
-    let add = env.lumen(&["hosts", "add", "db1", "--workspace", "team"]);
+    let add = env.lumen_here(&["hosts", "add", "db1", "--workspace", "team"]);
     assert!(add.status.success());
     for args in [
         &["connect", "--workspace", "nope", "db1"][..],
         &["hosts", "list", "--workspace", "nope"],
         &["hosts", "resolve", "--workspace", "nope", "db1"],
     ] {
-        let out = env.lumen(args);
+        let out = env.lumen_here(args);
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(

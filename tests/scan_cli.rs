@@ -8,57 +8,22 @@
 
 mod common;
 
-use common::{Sshd, keygen};
 use lumen::scan::collect::packages::{DPKG_COMMAND, parse_dpkg};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-struct Env {
-    dir: tempfile::TempDir,
-    sshd: Sshd,
-    key: PathBuf,
-}
+type Env = common::CliHost;
 
 fn setup() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let sshd = Sshd::start("").unwrap();
-    let key = dir.path().join("id_ed25519");
-    keygen(&key, "ed25519", "");
-    sshd.authorize(&key.with_extension("pub"));
-    let ssh_dir = dir.path().join("home/.ssh");
-    std::fs::create_dir_all(&ssh_dir).unwrap();
-    sshd.known_hosts_file(&ssh_dir.join("known_hosts"));
-    Env { dir, sshd, key }
+    Env::start()
 }
 
 impl Env {
-    fn lumen(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
-        cmd.args(args)
-            .env("HOME", self.dir.path().join("home"))
-            .env("LUMEN_HOME", self.dir.path().join("lumen"))
-            .env("SSH_AUTH_SOCK", "")
-            .env_remove("LUMEN_OSV_API_URL")
-            .stdin(Stdio::null());
-        for (k, v) in extra_env {
-            cmd.env(k, v);
-        }
-        // No controlling terminal, as under cron: questions cannot be asked.
-        // SAFETY: setsid is async-signal-safe and touches only the child.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
-        cmd.output().unwrap()
-    }
-
     fn scan(&self, extra: &[&str], env: &[(&str, &str)]) -> (Value, Output) {
         let port = self.sshd.port.to_string();
         let key = self.key.display().to_string();

@@ -449,3 +449,49 @@ pub fn unlocked_vault(
     owner.unlock(&pass).unwrap();
     owner
 }
+
+/// The `lumen` binary against a real sshd, as a script or cron would run it: a throw-away
+/// home whose `~/.ssh/known_hosts` trusts the server, a fresh authorized key, no agent, no
+/// controlling terminal (nothing can be asked) and no standard input.
+pub struct CliHost {
+    pub dir: tempfile::TempDir,
+    pub sshd: Sshd,
+    pub key: PathBuf,
+}
+
+impl CliHost {
+    pub fn start() -> CliHost {
+        let dir = tempfile::tempdir().unwrap();
+        let sshd = Sshd::start("").unwrap();
+        let key = dir.path().join("id_ed25519");
+        keygen(&key, "ed25519", "");
+        sshd.authorize(&key.with_extension("pub"));
+        let ssh_dir = dir.path().join("home/.ssh");
+        std::fs::create_dir_all(&ssh_dir).unwrap();
+        sshd.known_hosts_file(&ssh_dir.join("known_hosts"));
+        CliHost { dir, sshd, key }
+    }
+
+    /// `lumen ARGS…` with `extra_env` set.
+    pub fn lumen(&self, args: &[&str], extra_env: &[(&str, &str)]) -> std::process::Output {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
+        cmd.args(args)
+            .env("HOME", self.dir.path().join("home"))
+            .env("LUMEN_HOME", self.dir.path().join("lumen"))
+            .env("SSH_AUTH_SOCK", "")
+            .env_remove("LUMEN_OSV_API_URL")
+            .stdin(Stdio::null());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        // SAFETY: setsid is async-signal-safe and touches only the child.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        cmd.output().unwrap()
+    }
+}
