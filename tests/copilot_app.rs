@@ -139,19 +139,7 @@ fn files_under(dir: &Path) -> Vec<u8> {
 }
 
 fn unlocked_vault(o: &mut AppOptions, dir: &Path) {
-    use lumen::vault::{Kind, NewEntry};
-    o.vault = common::unlocked_vault(
-        &dir.join("vault.lumen"),
-        vec![(
-            "db/root",
-            NewEntry {
-                kind: Some(Kind::Password),
-                username: Some("root".into()),
-                secret: Some(secrecy::SecretString::from(SECRET)),
-                ..NewEntry::default()
-            },
-        )],
-    );
+    o.vault = common::copilot::root_vault(dir, SECRET);
 }
 
 #[tokio::test]

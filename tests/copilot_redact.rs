@@ -16,7 +16,7 @@ use lumen::ai::copilot::Item;
 use lumen::app::App;
 use lumen::app::layout::PaneId;
 use lumen::app::popup::Popup;
-use lumen::vault::{Kind, NewEntry, VaultOwner};
+use lumen::vault::VaultOwner;
 use std::path::Path;
 
 const SECRET: &str = "hunter2-the-secret";
@@ -26,18 +26,7 @@ const WINDOW: usize = 12;
 
 /// A vault at `dir/vault.lumen` holding `db/root` = [`SECRET`], unlocked.
 fn vault(dir: &Path) -> VaultOwner {
-    common::unlocked_vault(
-        &dir.join("vault.lumen"),
-        vec![(
-            "db/root",
-            NewEntry {
-                kind: Some(Kind::Password),
-                username: Some("root".into()),
-                secret: Some(secrecy::SecretString::from(SECRET)),
-                ..NewEntry::default()
-            },
-        )],
-    )
+    common::copilot::root_vault(dir, SECRET)
 }
 
 /// [`SECRET`] as it may be printed: plain, base64, hex.

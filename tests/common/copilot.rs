@@ -169,3 +169,21 @@ pub fn ask_copilot(app: &mut App, question: &str) {
     typed(app, question);
     key(app, KeyCode::Enter, KeyModifiers::NONE);
 }
+
+/// A vault at `dir/vault.lumen` holding the password `db/root` (user root) = `secret`,
+/// unlocked, bound to no host in particular.
+pub fn root_vault(dir: &Path, secret: &str) -> lumen::vault::VaultOwner {
+    use lumen::vault::{Kind, NewEntry};
+    super::unlocked_vault(
+        &dir.join("vault.lumen"),
+        vec![(
+            "db/root",
+            NewEntry {
+                kind: Some(Kind::Password),
+                username: Some("root".into()),
+                secret: Some(secrecy::SecretString::from(secret)),
+                ..NewEntry::default()
+            },
+        )],
+    )
+}
