@@ -46,6 +46,15 @@ async fn app_on(sshd: &Sshd, fake: &FakeServer, dir: &std::path::Path) -> (App, 
     ssh_app(sshd, fake, dir, "db", |o| o.vault = vault(dir)).await
 }
 
+/// The model's last words, "done", are in the copilot pane.
+fn said_done(app: &App, terminal: PaneId) -> bool {
+    app.copilot.session(terminal).is_some_and(|s| {
+        s.items()
+            .iter()
+            .any(|i| matches!(i, Item::Assistant(t) if t == "done"))
+    })
+}
+
 /// Enter on the card, and the host's name when it is High.
 fn approve(app: &mut App, terminal: PaneId) {
     let card = app.layers.approval().unwrap().proposal;
@@ -98,11 +107,7 @@ async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear
     assert_eq!(proposal(&app, 0).state, ProposalState::Done);
     approve(&mut app, terminal);
     drive(&mut app, "the end of the task", |app| {
-        app.copilot.session(terminal).is_some_and(|s| {
-            s.items()
-                .iter()
-                .any(|i| matches!(i, Item::Assistant(t) if t == "done"))
-        })
+        said_done(app, terminal)
     })
     .await;
     let ProposalState::Refused(why) = proposal(&app, 1).state else {
@@ -277,11 +282,7 @@ async fn every_probe_is_refused_before_it_runs() {
         approve(&mut app, terminal);
     }
     drive(&mut app, "the end of the task", |app| {
-        app.copilot.session(terminal).is_some_and(|s| {
-            s.items()
-                .iter()
-                .any(|i| matches!(i, Item::Assistant(t) if t == "done"))
-        })
+        said_done(app, terminal)
     })
     .await;
     let session = app.copilot.session(terminal).unwrap();
