@@ -7,7 +7,7 @@
 use crate::ai::config::AiConfig;
 use crate::ai::copilot::parse_facts;
 use crate::ai::copilot::{
-    AiPolicy, COMMAND_TIMEOUT, Capture, CaptureState, Context, Do, HistoryRecord, HostFacts, Item,
+    COMMAND_TIMEOUT, Capture, CaptureState, Context, Do, HistoryRecord, HostFacts, Item,
     KEY_LOOKBEHIND, Proposal, ProposalState, Session, SessionError, build_request, redact_question,
     redact_scrollback,
 };
@@ -22,6 +22,7 @@ use crate::app::state::{App, PaneSlot, PaneSpec};
 use crate::panes::Pane;
 use crate::panes::copilot::CopilotOutcome;
 use crate::ssh::Plan;
+use crate::workspace::AiPolicy;
 use crossterm::event::KeyEvent;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -62,14 +62,14 @@ pub struct Host {
     pub options: HostOptions,
     /// What the copilot may do here (`ask`, `read-only-auto`, `off`); None: the groups' or ask.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ai: Option<crate::ai::copilot::AiPolicy>,
+    pub ai: Option<crate::workspace::AiPolicy>,
 }
 
 /// Settings for every host in a group (`[groups.NAME]` in hosts.toml).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ai: Option<crate::ai::copilot::AiPolicy>,
+    pub ai: Option<crate::workspace::AiPolicy>,
 }
 
 /// All hosts of a workspace, in file order, and per-group settings.
@@ -87,13 +87,13 @@ impl Inventory {
 
     /// What the copilot may do on `name`: the host's own `ai`, else the strictest of its
     /// groups', else ask. A name the inventory does not list gets ask.
-    pub fn ai_policy(&self, name: &str) -> crate::ai::copilot::AiPolicy {
+    pub fn ai_policy(&self, name: &str) -> crate::workspace::AiPolicy {
         let host = self.get(name);
         let groups = host
             .into_iter()
             .flat_map(|h| h.groups.iter())
             .filter_map(|g| self.groups.get(g).and_then(|s| s.ai));
-        crate::ai::copilot::AiPolicy::effective(host.and_then(|h| h.ai), groups)
+        crate::workspace::AiPolicy::effective(host.and_then(|h| h.ai), groups)
     }
 
     /// Hosts having the tag and the group (each filter optional).
@@ -342,16 +342,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
         let user_at = rec.user.as_ref().map_or(rec_at, |u| u.span().start);
         let jump_at: Vec<usize> = rec.jump.iter().map(|j| j.span().start).collect();
         let options_at = rec.options.as_ref().map_or(rec_at, |o| o.span().start);
-        let ai = match rec.ai {
-            Some(a) => Some(
-                a.get_ref()
-                    .parse::<crate::ai::copilot::AiPolicy>()
-                    .map_err(|m| {
-                        invalid(a.span().start, format!("host {:?}: {m}", key.get_ref()))
-                    })?,
-            ),
-            None => None,
-        };
+        let ai =
+            match rec.ai {
+                Some(a) => Some(a.get_ref().parse::<crate::workspace::AiPolicy>().map_err(
+                    |m| invalid(a.span().start, format!("host {:?}: {m}", key.get_ref())),
+                )?),
+                None => None,
+            };
         let host = Host {
             name: key.into_inner(),
             hostname: rec.hostname.map(Spanned::into_inner),
@@ -380,16 +377,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
     }
     let mut groups = BTreeMap::new();
     for (name, g) in doc.groups {
-        let ai = match g.ai {
-            Some(a) => Some(
-                a.get_ref()
-                    .parse::<crate::ai::copilot::AiPolicy>()
-                    .map_err(|m| {
-                        invalid(a.span().start, format!("group {:?}: {m}", name.get_ref()))
-                    })?,
-            ),
-            None => None,
-        };
+        let ai =
+            match g.ai {
+                Some(a) => Some(a.get_ref().parse::<crate::workspace::AiPolicy>().map_err(
+                    |m| invalid(a.span().start, format!("group {:?}: {m}", name.get_ref())),
+                )?),
+                None => None,
+            };
         groups.insert(name.into_inner(), GroupSettings { ai });
     }
     Ok(Inventory { hosts, groups })
@@ -441,7 +435,7 @@ mod tests {
 
     #[test]
     fn ai_policy_per_host_and_group() {
-        use crate::ai::copilot::AiPolicy;
+        use crate::workspace::AiPolicy;
         let text = "[hosts.db1]\ngroups = [\"prod\"]\n[hosts.web1]\ngroups = [\"prod\"]\nai = \"read-only-auto\"\n\
                     [hosts.dev1]\n[groups.prod]\nai = \"off\"\n";
         let inv = parse(text, Path::new("h")).unwrap();

@@ -3,8 +3,10 @@
 
 pub mod hosts;
 pub mod import;
+pub mod policy;
 pub mod store;
 
 pub use hosts::{Host, HostOptions, Inventory, InventoryError, load_or_report};
 pub use import::{ImportReport, import};
+pub use policy::AiPolicy;
 pub use store::{DEFAULT_WORKSPACE, Editor, HostsFile};

@@ -249,7 +249,7 @@ pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ai::copilot::AiPolicy;
+    use crate::workspace::AiPolicy;
 
     fn lines(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("line {i}")).collect()

@@ -21,50 +21,6 @@ pub use facts::{FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT, parse_facts};
 pub use history::{HistoryRecord, append as append_history, history_path, read as read_history};
 pub use session::{Do, OUTPUT_WITHHELD, Proposal, ProposalState, Session, SessionError};
 
-use serde::{Deserialize, Serialize};
-
-/// What the copilot may do on a host (`ai = …` in hosts.toml, per host or group).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AiPolicy {
-    /// Low-risk commands run without a keystroke and are listed; Medium and High still ask.
-    ReadOnlyAuto,
-    /// Every command needs the operator's keystroke (the default).
-    Ask,
-    /// Nothing from this host is ever sent to a model.
-    Off,
-}
-
-impl AiPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AiPolicy::ReadOnlyAuto => "read-only-auto",
-            AiPolicy::Ask => "ask",
-            AiPolicy::Off => "off",
-        }
-    }
-
-    /// A host's policy: its own setting wins; else the strictest of its groups'; else ask.
-    pub fn effective(own: Option<AiPolicy>, groups: impl IntoIterator<Item = AiPolicy>) -> Self {
-        own.or_else(|| groups.into_iter().max())
-            .unwrap_or(AiPolicy::Ask)
-    }
-}
-
-impl std::str::FromStr for AiPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "ask" => Ok(AiPolicy::Ask),
-            "read-only-auto" => Ok(AiPolicy::ReadOnlyAuto),
-            "off" => Ok(AiPolicy::Off),
-            other => Err(format!(
-                "ai = {other:?}: use \"ask\", \"read-only-auto\" or \"off\""
-            )),
-        }
-    }
-}
-
 /// One thing the copilot pane shows, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
@@ -87,19 +43,4 @@ pub enum Item {
     Notice(String),
     /// A failure the operator can act on (bad key, no route, quota…).
     Error(String),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn policy_host_wins_then_strictest_group() {
-        use AiPolicy::*;
-        assert_eq!(AiPolicy::effective(None, []), Ask);
-        assert_eq!(AiPolicy::effective(None, [ReadOnlyAuto, Off]), Off);
-        assert_eq!(AiPolicy::effective(Some(ReadOnlyAuto), [Off]), ReadOnlyAuto);
-        assert_eq!("read-only-auto".parse(), Ok(ReadOnlyAuto));
-        assert!("auto".parse::<AiPolicy>().is_err());
-    }
 }

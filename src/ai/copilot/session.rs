@@ -1,12 +1,13 @@
 //! One conversation and its bounded task loop. The app feeds it model events and the
 //! operator's decisions and carries out the [`Do`]s it returns; nothing here runs anything.
 
-use super::{AiPolicy, Item};
+use super::Item;
 use crate::ai::provider::{
     ChatEvent, Message, PROPOSE_COMMAND_TOOL, ProposeCommand, READ_SCROLLBACK_TOOL, ReadScrollback,
     StopReason, ToolCall, Usage,
 };
 use crate::ai::risk::{Assessment, Reason, Risk, assess};
+use crate::workspace::AiPolicy;
 
 /// The text of a placeholder's start: a command holding one runs on an exec channel.
 const PLACEHOLDER_START: &str = "{{vault:";

@@ -5,12 +5,13 @@
 
 use super::setup::{CopilotArgs, Setup, gather};
 use crate::ai::copilot::{
-    AiPolicy, Do, HistoryRecord, Item, Proposal, Session, append_history, history_path,
+    Do, HistoryRecord, Item, Proposal, Session, append_history, history_path,
 };
 use crate::ai::provider::{ChatEvent, Usage, connect};
 use crate::ai::redact::prepare;
 use crate::ai::risk::Risk;
 use crate::paths::Paths;
+use crate::workspace::AiPolicy;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use futures::StreamExt;

@@ -4,10 +4,11 @@
 //! [`crate::ai::provider::request_body`], the function the provider posts.
 
 use super::setup::{CopilotArgs, gather};
-use crate::ai::copilot::{AiPolicy, Built, Session};
+use crate::ai::copilot::{Built, Session};
 pub use crate::ai::copilot::{MESSAGES_HEADING, SYSTEM_HEADING, TOOLS_HEADING};
 use crate::ai::provider::{Message, request_body, request_url};
 use crate::paths::Paths;
+use crate::workspace::AiPolicy;
 use anyhow::Result;
 use clap::Args;
 use serde::Serialize;

@@ -5,9 +5,8 @@
 
 use crate::ai::config::{AiConfig, DEFAULT_CONTEXT_LINES, DEFAULT_PROFILE, Profile};
 use crate::ai::copilot::{
-    AiPolicy, Built, Context as AiContext, FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT,
-    HostFacts, Session, SessionError, build_request, parse_facts, redact_question,
-    redact_scrollback,
+    Built, Context as AiContext, FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT, HostFacts,
+    Session, SessionError, build_request, parse_facts, redact_question, redact_scrollback,
 };
 use crate::ai::demo::DEMO_MODEL;
 use crate::ai::provider::{ApiKey, KeySource};
@@ -17,6 +16,7 @@ use crate::cli::vault::input::{first_line_of_file, prompt_hidden};
 use crate::paths::Paths;
 use crate::ssh::{Connector, ExecOptions};
 use crate::vault::{Action, Kind, Scope, Vault, VaultError};
+use crate::workspace::AiPolicy;
 use crate::workspace::{DEFAULT_WORKSPACE, HostsFile, Inventory};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
