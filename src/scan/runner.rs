@@ -2,9 +2,8 @@
 //! ([`SshRunner`]) or locally ([`LocalRunner`], for benchmarks and tests). Every run has a
 //! timeout and an output cap; the caller turns a failure into "unknown".
 
-use crate::ssh::Connection;
+use crate::ssh::{Connection, ExecFailure, ExecOptions};
 use futures::future::BoxFuture;
-use russh::ChannelMsg;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -16,9 +15,6 @@ pub const DEFAULT_MAX_OUTPUT: usize = 32 * 1024 * 1024;
 /// How long to wait, after a command ended without a status, to see whether the connection
 /// itself ended.
 const CLOSED_CHECK: Duration = Duration::from_millis(50);
-
-/// After the output cap, how long to keep reading (and dropping) what is still in flight.
-const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
 /// Limits of one run, and what to feed the command's stdin.
 #[derive(Debug, Clone)]
@@ -95,33 +91,6 @@ pub trait Runner: Send + Sync {
     fn step(&self, _what: &str) {}
 }
 
-/// Output collected up to a cap.
-#[derive(Default)]
-struct Capped {
-    out: RunOutput,
-    /// Set once the cap was reached and the channel close requested.
-    closing: Option<bool>,
-}
-
-impl Capped {
-    /// Append; false once the cap is reached (the caller stops the command).
-    fn push(&mut self, data: &[u8], stderr: bool, max: usize) -> bool {
-        let buf = if stderr {
-            &mut self.out.stderr
-        } else {
-            &mut self.out.stdout
-        };
-        let room = max.saturating_sub(buf.len());
-        if data.len() > room {
-            buf.extend_from_slice(&data[..room]);
-            self.out.truncated = true;
-            return false;
-        }
-        buf.extend_from_slice(data);
-        true
-    }
-}
-
 /// Commands over an authenticated SSH connection, one exec channel each (no PTY).
 pub struct SshRunner {
     conn: Connection,
@@ -142,69 +111,34 @@ impl SshRunner {
     }
 
     async fn exec(&self, command: &str, opts: RunOptions) -> Result<RunOutput, RunError> {
-        let gone = |e: russh::Error| RunError::Disconnected(e.to_string());
-        let mut channel = self
-            .conn
-            .handle
-            .channel_open_session()
-            .await
-            .map_err(gone)?;
-        channel.exec(true, command).await.map_err(gone)?;
-        let work = async {
-            if let Some(input) = &opts.stdin {
-                channel.data(&input[..]).await.map_err(gone)?;
-            }
-            channel.eof().await.map_err(gone)?;
-            let mut got = Capped::default();
-            let mut capped = false;
-            loop {
-                let msg = if capped {
-                    match tokio::time::timeout(DRAIN_GRACE, channel.wait()).await {
-                        Ok(m) => m,
-                        Err(_) => break, // the host has not stopped yet; enough was kept
-                    }
-                } else {
-                    channel.wait().await
-                };
-                let Some(msg) = msg else { break };
-                match msg {
-                    ChannelMsg::Data { data } if !capped => {
-                        capped = !got.push(&data, false, opts.max_output);
-                    }
-                    ChannelMsg::ExtendedData { data, .. } if !capped => {
-                        capped = !got.push(&data, true, opts.max_output);
-                    }
-                    ChannelMsg::ExitStatus { exit_status } => got.out.status = Some(exit_status),
-                    ChannelMsg::Failure => {
-                        return Err(RunError::Refused("exec request failed".into()));
-                    }
-                    ChannelMsg::Close => break,
-                    _ => {}
-                }
-                if capped && got.closing.is_none() {
-                    // Ask the host to stop, and keep reading (and dropping) what is already
-                    // on its way, so the connection's flow control never stalls.
-                    got.closing = Some(channel.close().await.is_ok());
-                }
-            }
-            if got.out.status.is_none() {
-                // No status: killed by a signal, or the connection went away under it.
-                tokio::time::sleep(CLOSED_CHECK).await;
-                if self.conn.handle.is_closed() {
-                    return Err(RunError::Disconnected(
-                        "the host closed the connection".into(),
-                    ));
-                }
-            }
-            Ok(got.out)
+        let exec = ExecOptions {
+            timeout: opts.timeout,
+            max_output: opts.max_output,
+            stdin: opts.stdin,
         };
-        let result = tokio::time::timeout(opts.timeout, work).await;
-        // Closing tells sshd to hang up on the command (a timeout or a cap reached).
-        let _ = channel.close().await;
-        match result {
-            Ok(r) => r,
-            Err(_) => Err(RunError::Timeout(opts.timeout)),
+        let out = match crate::ssh::exec::run(&self.conn, command, &exec).await {
+            Ok(out) => out,
+            Err(ExecFailure::Channel { why, .. }) => return Err(RunError::Disconnected(why)),
+            Err(ExecFailure::Refused) => {
+                return Err(RunError::Refused("exec request failed".into()));
+            }
+            Err(ExecFailure::TimedOut) => return Err(RunError::Timeout(opts.timeout)),
+        };
+        if out.status.is_none() {
+            // No status: killed by a signal, or the connection went away under it.
+            tokio::time::sleep(CLOSED_CHECK).await;
+            if self.conn.handle.is_closed() {
+                return Err(RunError::Disconnected(
+                    "the host closed the connection".into(),
+                ));
+            }
         }
+        Ok(RunOutput {
+            status: out.status,
+            stdout: out.stdout,
+            stderr: out.stderr,
+            truncated: out.truncated,
+        })
     }
 }
 

@@ -318,36 +318,9 @@ pub async fn exec_on(conn: &Connection, command: &str) -> Result<Output, SshErro
 pub async fn exec_streaming(
     conn: &Connection,
     command: &str,
-    mut output: impl FnMut(bool, &[u8]),
+    output: impl FnMut(bool, &[u8]),
 ) -> Result<Option<u32>, SshError> {
-    let mut channel = conn
-        .handle
-        .channel_open_session()
+    super::exec::stream(conn, command, output)
         .await
-        .map_err(|e| SshError::Channel {
-            what: "a session channel".into(),
-            why: e.to_string(),
-        })?;
-    if conn.forward_agent {
-        let _ = channel.agent_forward(false).await;
-    }
-    channel
-        .exec(true, command)
-        .await
-        .map_err(|e| SshError::Channel {
-            what: format!("to run {command:?}"),
-            why: e.to_string(),
-        })?;
-    let _ = channel.eof().await;
-    let mut status = None;
-    while let Some(msg) = channel.wait().await {
-        match msg {
-            ChannelMsg::Data { data } => output(false, &data),
-            ChannelMsg::ExtendedData { data, .. } => output(true, &data),
-            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-            ChannelMsg::Close => break,
-            _ => {}
-        }
-    }
-    Ok(status)
+        .map_err(|f| f.into_ssh_error(&conn.target.host, command, Duration::ZERO))
 }
