@@ -231,7 +231,8 @@ async fn an_edit_is_recorded_as_the_operators_not_the_models() {
         "{s}"
     );
 
-    // The history records the operator's command beside the model's.
+    // The history records the operator's command beside the model's (written off the UI task).
+    settle_async(&mut f.app, |_| {}).await;
     let history = std::fs::read_to_string(f.dir.path().join("workspace/ai/web1.jsonl")).unwrap();
     let approved: serde_json::Value = history
         .lines()

@@ -7,17 +7,18 @@
 use crate::ai::config::AiConfig;
 use crate::ai::copilot::parse_facts;
 use crate::ai::copilot::{
-    COMMAND_TIMEOUT, Capture, CaptureState, Context, Do, HistoryRecord, HostFacts, Item,
-    KEY_LOOKBEHIND, Proposal, ProposalState, Session, SessionError, build_request, redact_question,
-    redact_scrollback,
+    COMMAND_TIMEOUT, Capture, CaptureState, Context, Do, HistoryQueue, HistoryRecord, HostFacts,
+    Item, KEY_LOOKBEHIND, Proposal, ProposalState, Session, SessionError, build_request,
+    redact_question, redact_scrollback,
 };
 use crate::ai::provider::{ApiKey, ChatEvent, KeySource, Provider};
 use crate::ai::redact::{Secrets, prepare};
 use crate::app::ai_jobs::AiJob;
 use crate::app::approval::{Approval, ApprovalOutcome};
+use crate::app::disk::DiskJob;
 use crate::app::layers::Layer;
 use crate::app::layout::{PaneId, Split};
-use crate::app::msg::Effect;
+use crate::app::msg::{Effect, Task};
 use crate::app::state::{App, PaneSlot, PaneSpec};
 use crate::panes::Pane;
 use crate::panes::copilot::CopilotOutcome;
@@ -48,6 +49,8 @@ enum Waiting {
     Facts,
     /// The vault holds the API key (or a value to substitute) and is locked.
     Vault,
+    /// The host's last scan is being read for the request.
+    Scan,
 }
 
 /// Work held back while the vault is locked: nothing goes to the model while lumen cannot mask
@@ -79,6 +82,10 @@ struct Convo {
     quiet: HashMap<usize, bool>,
     /// Work held back until the vault opens, so its values can be masked.
     held: Vec<Held>,
+    /// The host's last scan as last read (None: never scanned), and whether it was read for
+    /// the request being prepared (each request reads it afresh, off the UI task).
+    scan: Option<String>,
+    scan_read: bool,
 }
 
 /// All copilot state of the app.
@@ -93,6 +100,8 @@ pub struct CopilotHub {
     convos: HashMap<PaneId, Convo>,
     /// Copilot pane → the terminal pane it talks about.
     bindings: HashMap<PaneId, PaneId>,
+    /// History lines on their way to disk.
+    history: HistoryQueue,
 }
 
 impl CopilotHub {
@@ -285,6 +294,8 @@ impl App {
                 waiting: None,
                 quiet: HashMap::new(),
                 held: Vec::new(),
+                scan: None,
+                scan_read: false,
             })
     }
 
@@ -518,10 +529,26 @@ impl App {
                 return Vec::new();
             }
         };
+        if !self.convo(terminal).scan_read
+            && let Some(setup) = self.scans.clone()
+        {
+            // scans.sqlite may be busy (a scan saving): read it off the UI task, then go on.
+            let host = self.pane_host(terminal);
+            self.convo(terminal).waiting = Some((Waiting::Scan, vec![Do::Request]));
+            self.effects
+                .push(Effect::Spawn(Box::new(Task::Disk(DiskJob::ScanSummary {
+                    setup,
+                    pane: terminal,
+                    host,
+                }))));
+            return Vec::new();
+        }
         let Some(built) = self.copilot_build(terminal) else {
             return Vec::new();
         };
         let c = self.convo(terminal);
+        // The next request reads the last scan again.
+        c.scan_read = false;
         c.session.set_injection(built.injection);
         c.generation += 1;
         let (cancel, cancelled) = tokio::sync::oneshot::channel();
@@ -566,8 +593,8 @@ impl App {
             .get(&terminal)
             .and_then(|c| c.facts.clone())
             .and_then(Result::ok);
-        let scan = self.last_scan_summary(&host);
         let c = self.convo(terminal);
+        let scan = c.scan.clone();
         Some(build_request(
             &c.session,
             &Context {
@@ -897,6 +924,19 @@ impl App {
         }
     }
 
+    /// The host's last scan was read for `terminal`'s next request: the request goes on.
+    pub(crate) fn copilot_scan_summary(&mut self, terminal: PaneId, summary: Option<String>) {
+        let Some(c) = self.copilot.convos.get_mut(&terminal) else {
+            return;
+        };
+        c.scan = summary;
+        c.scan_read = true;
+        match c.waiting.take() {
+            Some((Waiting::Scan, todo)) => self.copilot_do(terminal, todo),
+            other => c.waiting = other,
+        }
+    }
+
     /// An exec'd command finished: its output (redacted) goes to the pane, and to the model
     /// only when the command is of a shape known not to print the vault values it got (no
     /// redaction can recognise every transformation of a value).
@@ -1140,8 +1180,8 @@ impl App {
         self.history(terminal, vec![HistoryRecord::new(&host, kind, redacted)]);
     }
 
-    /// Append to the host's redacted history (errors only go to the log: the conversation
-    /// goes on).
+    /// Append to the host's redacted history, off the UI task and in order (errors only go
+    /// to the log: the conversation goes on).
     fn history(&mut self, terminal: PaneId, records: Vec<HistoryRecord>) {
         let Some(dir) = self
             .copilot
@@ -1153,8 +1193,10 @@ impl App {
         };
         let host = self.pane_host(terminal);
         let path = crate::ai::copilot::history_path(&dir, &host);
-        if let Err(e) = crate::ai::copilot::append_history(&path, &records) {
-            tracing::warn!("cannot write {}: {e}", path.display());
+        if self.copilot.history.push(path, records) {
+            let queue = self.copilot.history.clone();
+            self.effects
+                .push(Effect::Spawn(Box::new(Task::Disk(DiskJob::History(queue)))));
         }
     }
 

@@ -66,6 +66,8 @@ pub enum Msg {
         proposal: usize,
         output: Result<String, String>,
     },
+    /// Disk work handed off the UI task finished.
+    Disk(crate::app::disk::DiskDone),
 }
 
 /// The signals lumen acts on.
@@ -111,6 +113,8 @@ pub enum Task {
         setup: Arc<ScanSetup>,
         host: Option<String>,
     },
+    /// Disk work `update` must not wait for: histories, scans.sqlite, the vault.
+    Disk(crate::app::disk::DiskJob),
 }
 
 impl std::fmt::Debug for Task {
@@ -119,6 +123,7 @@ impl std::fmt::Debug for Task {
             Task::UnlockVault { .. } => f.write_str("UnlockVault"),
             Task::SaveHost { host, .. } => write!(f, "SaveHost({})", host.name),
             Task::LoadScans { host, .. } => write!(f, "LoadScans({host:?})"),
+            Task::Disk(job) => write!(f, "Disk({job:?})"),
         }
     }
 }
@@ -149,6 +154,7 @@ impl Task {
                     .map_err(|e| e.to_string());
                 Msg::ScansLoaded { host, result }
             }
+            Task::Disk(job) => Msg::Disk(job.run()),
         }
     }
 }

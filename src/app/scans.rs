@@ -1,6 +1,6 @@
 //! Scans in the app: opening the scan-results pane (prefix S on a session, Ctrl-s in the host
 //! list), loading what it shows off the UI task, starting a host's scan over the session's
-//! shared connection, its progress and result, and the last scan's summary for the copilot.
+//! shared connection, its progress and result, and the last scan's summary.
 
 use crate::app::layout::PaneId;
 use crate::app::msg::{AsyncTask, Effect, Task};
@@ -193,8 +193,9 @@ impl App {
         }
     }
 
-    /// A few lines about `host`'s latest scan for the copilot's context, None when it was
-    /// never scanned. Reads scans.sqlite (one quick query).
+    /// A few lines about `host`'s latest scan, None when it was never scanned. Blocking (it
+    /// opens scans.sqlite): never from `update`, where the copilot reads it through
+    /// [`DiskJob::ScanSummary`](crate::app::disk::DiskJob::ScanSummary).
     pub fn last_scan_summary(&self, host: &str) -> Option<String> {
         self.scans.as_ref()?.last_scan_summary(host)
     }

@@ -31,6 +31,7 @@ impl App {
             Msg::ScansLoaded { host, result } => self.scans_loaded(host, result),
             Msg::ScanProgress { host, step } => self.scan_progress(&host, step),
             Msg::ScanFinished { host, result } => self.scan_finished(host, result),
+            Msg::Disk(done) => self.disk_done(done),
             // The event loop acts on signals (they concern the outer terminal).
             Msg::Signal(_) => {}
         }

@@ -82,8 +82,24 @@ pub fn screen_of(app: &App, pane: PaneId) -> String {
 }
 
 /// The event loop in small: run the app's jobs (the copilot's, the vault's unlock), apply
-/// their messages, pump the panes, until `done` holds.
-pub async fn drive(app: &mut App, what: &str, mut done: impl FnMut(&App) -> bool) {
+/// their messages, pump the panes, until `done` holds. Blocking tasks run here and now.
+pub async fn drive(app: &mut App, what: &str, done: impl FnMut(&App) -> bool) {
+    drive_with(app, what, done, false).await
+}
+
+/// Like [`drive`], with blocking tasks (disk work, the vault's unlock) on blocking threads as
+/// the real loop runs them: the app goes on while they wait. What a task still running when
+/// `done` holds reports later goes nowhere, so let `done` wait for it.
+pub async fn drive_threaded(app: &mut App, what: &str, done: impl FnMut(&App) -> bool) {
+    drive_with(app, what, done, true).await
+}
+
+async fn drive_with(
+    app: &mut App,
+    what: &str,
+    mut done: impl FnMut(&App) -> bool,
+    off_thread: bool,
+) {
     let (bus, mut inbox) = Bus::channel();
     let deadline = tokio::time::Instant::now() + SETTLE;
     let mut queue = Vec::new();
@@ -97,6 +113,10 @@ pub async fn drive(app: &mut App, what: &str, mut done: impl FnMut(&App) -> bool
                     }
                     Effect::SpawnAsync(task) => {
                         tokio::spawn((*task).run(bus.clone()));
+                    }
+                    Effect::Spawn(task) if off_thread => {
+                        let bus = bus.clone();
+                        tokio::task::spawn_blocking(move || bus.send((*task).run_blocking()));
                     }
                     Effect::Spawn(task) => queue.extend(app.update((*task).run_blocking())),
                     _ => {}

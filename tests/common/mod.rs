@@ -7,6 +7,7 @@ pub mod copilot;
 pub mod fake_ai;
 pub mod fake_host;
 pub mod leak_corpus;
+pub mod scans;
 pub mod tmux;
 
 use lumen::ssh::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};

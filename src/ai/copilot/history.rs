@@ -3,8 +3,10 @@
 //! for the model (or lumen's own words) is written.
 
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The largest history file read back.
 const MAX_HISTORY: u64 = 64 * 1024 * 1024;
@@ -87,6 +89,53 @@ pub fn append(path: &Path, records: &[HistoryRecord]) -> std::io::Result<()> {
     f.sync_data()
 }
 
+/// History lines waiting to be written, in the order they were made. One writer at a time
+/// drains the queue (what is queued while it writes included), so each file's lines stay in
+/// order while whoever queues them never waits on the disk.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQueue(Arc<Mutex<Queued>>);
+
+#[derive(Debug, Default)]
+struct Queued {
+    pending: VecDeque<(PathBuf, Vec<HistoryRecord>)>,
+    /// A writer is draining the queue.
+    writing: bool,
+}
+
+impl HistoryQueue {
+    /// Queue `records` for the history at `path`. True when no writer is at work: the caller
+    /// must start one ([`HistoryQueue::write_all`], off its own thread).
+    pub fn push(&self, path: PathBuf, records: Vec<HistoryRecord>) -> bool {
+        if records.is_empty() {
+            return false;
+        }
+        let mut q = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        q.pending.push_back((path, records));
+        !std::mem::replace(&mut q.writing, true)
+    }
+
+    /// Append everything queued, in order, until the queue is empty. Blocking (it fsyncs).
+    /// Returns what could not be written, in words.
+    pub fn write_all(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        loop {
+            let next = {
+                let mut q = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+                let next = q.pending.pop_front();
+                // Decided under the lock, so a push after this sees no writer and starts one.
+                q.writing = next.is_some();
+                next
+            };
+            let Some((path, records)) = next else {
+                return failures;
+            };
+            if let Err(e) = append(&path, &records) {
+                failures.push(format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
+}
+
 /// Every record of a history file; unreadable lines are skipped and counted.
 pub fn read(path: &Path) -> std::io::Result<(Vec<HistoryRecord>, usize)> {
     let bytes = match crate::text::read_capped(path, MAX_HISTORY) {
@@ -127,5 +176,36 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn the_queue_writes_in_order_with_one_writer_at_a_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = history_path(dir.path(), "db1");
+        let q = HistoryQueue::default();
+        let line = |n: usize| vec![HistoryRecord::new("db1", "output", format!("line {n}"))];
+        assert!(
+            q.push(path.clone(), line(0)),
+            "the first push starts a writer"
+        );
+        assert!(!q.push(path.clone(), line(1)), "one writer at a time");
+        let writer = {
+            let q = q.clone();
+            std::thread::spawn(move || q.write_all())
+        };
+        for n in 2..200 {
+            if q.push(path.clone(), line(n)) {
+                assert!(q.write_all().is_empty());
+            }
+        }
+        assert!(writer.join().expect("writer").is_empty());
+        // Whatever the writer left for a later one is written by it.
+        if q.push(path.clone(), line(200)) {
+            assert!(q.write_all().is_empty());
+        }
+        let (records, bad) = read(&path).expect("read");
+        let texts: Vec<String> = records.into_iter().map(|r| r.text).collect();
+        let expected: Vec<String> = (0..=200).map(|n| format!("line {n}")).collect();
+        assert_eq!((texts, bad), (expected, 0));
     }
 }

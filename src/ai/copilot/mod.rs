@@ -18,7 +18,9 @@ pub use context::{
     SYSTEM_PROMPT, TOOLS_HEADING, build_request, redact_question, redact_scrollback, trim_lines,
 };
 pub use facts::{FACTS_COMMAND, FACTS_MAX_OUTPUT, FACTS_TIMEOUT, parse_facts};
-pub use history::{HistoryRecord, append as append_history, history_path, read as read_history};
+pub use history::{
+    HistoryQueue, HistoryRecord, append as append_history, history_path, read as read_history,
+};
 pub use session::{Do, OUTPUT_WITHHELD, Proposal, ProposalState, Session, SessionError};
 
 /// One thing the copilot pane shows, in order.

@@ -1,0 +1,96 @@
+//! Disk work leaves `update`: the copilot's history lines are written off the UI task and in
+//! order, a busy scans.sqlite (another lumen saving a scan) holds up neither keys nor drawing,
+//! and the vault browser's audited reads and saves run as background tasks.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::app::{app_spec_with, output, screen};
+use common::copilot::{ai_setup, ask_copilot, drive_threaded, key, sent, typed};
+use common::fake_ai::{FakeServer, openai_says};
+use common::scans::{scanned_workspace, session};
+use crossterm::event::{KeyCode, KeyModifiers};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_scans_database_holds_up_neither_keys_nor_drawing() {
+    let (dir, setup) = scanned_workspace();
+    let db = setup.db.clone();
+    let fake = FakeServer::start(vec![openai_says("web1 needs openssl 3.0.13")]).await;
+    let workspace = dir.path().join("workspace");
+    let (mut app, backends, _) = app_spec_with(150, 40, session("web1"), |o| {
+        o.scans = Some(setup);
+        o.ai = Some(ai_setup(&fake, &workspace));
+    });
+    output(&mut app, &backends, 0, b"ops@web1:~$ ");
+
+    // Another lumen is saving a scan: it holds scans.sqlite's write lock.
+    let saving = rusqlite::Connection::open(&db).unwrap();
+    saving.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    ask_copilot(&mut app, "is web1 patched?");
+    typed(&mut app, "and then");
+    let mut busy = Some(saving);
+    drive_threaded(&mut app, "the answer", |app| {
+        let s = screen(app);
+        if let Some(saving) = &busy {
+            // While it is busy the app still takes keys and draws; the request waits for
+            // the last scan, not the UI.
+            if s.contains("is web1 patched?") && s.contains("and then") {
+                assert!(fake.requests().is_empty(), "sent before the scan was read");
+                // The scan is saved: the request goes, with the host's last scan in it.
+                saving.execute_batch("COMMIT").unwrap();
+                busy = None;
+            }
+            return false;
+        }
+        s.contains("web1 needs openssl 3.0.13")
+    })
+    .await;
+    let body = sent(&fake);
+    assert!(body.contains("CVE-2024-0727"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_copilot_history_is_written_off_the_ui_task_every_line_in_order() {
+    let fake = FakeServer::start(vec![
+        openai_says("first answer"),
+        openai_says("second answer"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("workspace");
+    let (mut app, backends, _) = app_spec_with(150, 40, session("web1"), |o| {
+        o.ai = Some(ai_setup(&fake, &workspace));
+    });
+    output(&mut app, &backends, 0, b"ops@web1:~$ ");
+    let path = lumen::ai::copilot::history_path(&workspace, "web1");
+
+    ask_copilot(&mut app, "first question");
+    assert!(
+        !path.exists(),
+        "update wrote the history itself instead of handing it to a task"
+    );
+    drive_threaded(&mut app, "the first answer", |app| {
+        screen(app).contains("first answer")
+    })
+    .await;
+    typed(&mut app, "second question");
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let lines = |path: &std::path::Path| {
+        lumen::ai::copilot::read_history(path)
+            .map(|(records, _)| records)
+            .unwrap_or_default()
+    };
+    drive_threaded(&mut app, "four history lines", |_| lines(&path).len() >= 4).await;
+
+    let got: Vec<(String, String)> = lines(&path).into_iter().map(|r| (r.kind, r.text)).collect();
+    let want: Vec<(String, String)> = [
+        ("question", "first question"),
+        ("answer", "first answer"),
+        ("question", "second question"),
+        ("answer", "second answer"),
+    ]
+    .iter()
+    .map(|(k, t)| (k.to_string(), t.to_string()))
+    .collect();
+    assert_eq!(got, want);
+}
