@@ -5,11 +5,13 @@
 
 mod common;
 
-use common::app::{app_spec_with, output, screen};
-use common::copilot::{ai_setup, ask_copilot, drive_threaded, key, sent, typed};
+use common::app::{app_spec_with, output, screen, settle};
+use common::copilot::{ai_setup, ask_copilot, drive_threaded, key, prefix, root_vault, sent, typed};
 use common::fake_ai::{FakeServer, openai_says};
 use common::scans::{scanned_workspace, session};
 use crossterm::event::{KeyCode, KeyModifiers};
+use lumen::app::PaneSpec;
+use std::path::Path;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_scans_database_holds_up_neither_keys_nor_drawing() {
@@ -93,4 +95,33 @@ async fn the_copilot_history_is_written_off_the_ui_task_every_line_in_order() {
     .map(|(k, t)| (k.to_string(), t.to_string()))
     .collect();
     assert_eq!(got, want);
+}
+
+#[test]
+fn the_vault_browser_reads_and_saves_off_the_ui_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = root_vault(dir.path(), "s3cret-value-1");
+    let (mut app, _b, _) = app_spec_with(120, 30, PaneSpec::LocalShell, |o| o.vault = vault);
+    let (file, log) = (dir.path().join("vault.lumen"), dir.path().join("vault.audit.jsonl"));
+    let bytes = |p: &Path| std::fs::read(p).unwrap();
+    prefix(&mut app, 'v');
+    let (saved, audited) = (bytes(&file), bytes(&log));
+
+    // Revealing reads the secret, which appends to the audit log: a task does it.
+    key(&mut app, KeyCode::Char('r'), KeyModifiers::NONE);
+    assert_eq!(bytes(&log), audited, "update wrote the audit log itself");
+    assert!(!screen(&app).contains("s3cret-value-1"));
+    settle(&mut app);
+    let s = screen(&app);
+    assert!(s.contains("s3cret-value-1"), "{s}");
+    assert!(bytes(&log).len() > audited.len(), "the reveal is audited");
+
+    // Deleting saves the vault file: a task does that too.
+    key(&mut app, KeyCode::Char('d'), KeyModifiers::NONE);
+    key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(bytes(&file), saved, "update saved the vault itself");
+    settle(&mut app);
+    assert_ne!(bytes(&file), saved);
+    let s = screen(&app);
+    assert!(s.contains("deleted db/root"), "{s}");
 }

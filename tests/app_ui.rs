@@ -475,7 +475,8 @@ mod vault_pane {
         assert!(s.contains("1:vault*") && s.contains("db/root"), "{s}");
         assert!(!s.contains("hunter2"), "the secret is masked:\n{s}");
         ch(&mut app, 'c');
-        let effects = app.take_effects();
+        // The copy reads the secret (audited) off the UI task, then sets the clipboard.
+        let effects = common::app::settle(&mut app);
         assert!(
             matches!(&effects[..], [Effect::SetClipboardSecret(s)] if s.expose_secret() == "hunter2-the-secret"),
             "{effects:?}"

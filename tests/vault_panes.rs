@@ -110,6 +110,15 @@ fn owner(dir: &Path) -> VaultOwner {
     owner
 }
 
+/// A key for the browser; the disk work it asks for (an audited read, a save) runs here and
+/// now, as the app runs it off the UI task, and the browser gets its result.
+fn press(b: &mut VaultBrowser, key: &KeyEvent, now: Instant) -> BrowserOutcome {
+    match b.handle_key(key, now) {
+        BrowserOutcome::Work(work) => b.work_done(work.run(), now),
+        other => other,
+    }
+}
+
 fn browser(dir: &Path, now: Instant) -> VaultBrowser {
     VaultBrowser::new(owner(dir), now, UNIX, AUTO_LOCK_DEFAULT)
 }
@@ -128,7 +137,7 @@ fn reveal_hides_after_ten_seconds_and_is_audited() {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Instant::now();
     let mut b = browser(dir.path(), t0);
-    b.handle_key(&ch('r'), t0);
+    press(&mut b, &ch('r'), t0);
     let shown = draw_browser(&b);
     assert!(shown.contains(PASSWORD));
     insta::assert_snapshot!("browser_revealed", shown);
@@ -157,7 +166,7 @@ fn totp_code_with_countdown() {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Instant::now();
     let mut b = browser(dir.path(), t0);
-    b.handle_key(&ch('j'), t0);
+    press(&mut b, &ch('j'), t0);
     let s = draw_browser(&b);
     let expected = lumen::vault::totp_code(TOTP_SECRET, UNIX).unwrap();
     assert!(s.contains(&expected.code), "{s}");
@@ -174,7 +183,7 @@ fn copy_then_clipboard_clear_after_twenty_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Instant::now();
     let mut b = browser(dir.path(), t0);
-    match b.handle_key(&ch('c'), t0) {
+    match press(&mut b, &ch('c'), t0) {
         BrowserOutcome::Copy(s) => assert_eq!(s.expose_secret(), PASSWORD),
         other => panic!("{other:?}"),
     }
@@ -193,8 +202,8 @@ fn copy_then_clipboard_clear_after_twenty_seconds() {
     ));
     assert!(AuditLogOf(dir.path()).actions().contains(&Action::Copy));
     // A TOTP entry copies its current code.
-    b.handle_key(&ch('j'), t0);
-    match b.handle_key(&ch('c'), t0) {
+    press(&mut b, &ch('j'), t0);
+    match press(&mut b, &ch('c'), t0) {
         BrowserOutcome::Copy(s) => {
             assert_eq!(
                 s.expose_secret(),
@@ -211,14 +220,14 @@ fn auto_lock_and_lock_key_drop_everything() {
     let t0 = Instant::now();
     let owner = owner(dir.path());
     let mut b = VaultBrowser::new(owner.clone(), t0, UNIX, AUTO_LOCK_DEFAULT);
-    b.handle_key(&ch('r'), t0);
-    b.handle_key(&ch('c'), t0);
+    press(&mut b, &ch('r'), t0);
+    press(&mut b, &ch('c'), t0);
     assert!(matches!(
         b.tick(t0 + AUTO_LOCK_DEFAULT - ONE_SECOND),
         BrowserOutcome::ClearClipboard
     ));
     let later = t0 + AUTO_LOCK_DEFAULT - ONE_SECOND;
-    b.handle_key(&key(KeyCode::Down), later);
+    press(&mut b, &key(KeyCode::Down), later);
     assert!(!b.is_locked(), "a key resets the idle timer");
     match b.tick(later + AUTO_LOCK_DEFAULT) {
         BrowserOutcome::Locked { .. } => {}
@@ -229,7 +238,7 @@ fn auto_lock_and_lock_key_drop_everything() {
     assert!(!s.contains("db/root") && !s.contains(PASSWORD));
     insta::assert_snapshot!("browser_locked", s);
     assert!(matches!(
-        b.handle_key(&key(KeyCode::Enter), later),
+        press(&mut b, &key(KeyCode::Enter), later),
         BrowserOutcome::UnlockRequested
     ));
     // Locking the browser locked the one owner (logins lose the vault too).
@@ -240,7 +249,7 @@ fn auto_lock_and_lock_key_drop_everything() {
     assert!(!b.is_locked());
     let ctrl_l = KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL);
     assert!(matches!(
-        b.handle_key(&ctrl_l, later),
+        press(&mut b, &ctrl_l, later),
         BrowserOutcome::Locked { .. }
     ));
 }
@@ -251,7 +260,7 @@ fn filter_narrows_the_list() {
     let t0 = Instant::now();
     let mut b = browser(dir.path(), t0);
     for k in ['/', 'o', 'p', 'e', 'n'] {
-        b.handle_key(&ch(k), t0);
+        press(&mut b, &ch(k), t0);
     }
     let s = draw_browser(&b);
     assert!(s.contains("ai/openai") && !s.contains("db/root"));
@@ -260,7 +269,7 @@ fn filter_narrows_the_list() {
 
 fn type_text(b: &mut VaultBrowser, text: &str, now: Instant) {
     for c in text.chars() {
-        b.handle_key(&ch(c), now);
+        press(b, &ch(c), now);
     }
 }
 
@@ -269,16 +278,16 @@ fn add_edit_delete_through_forms() {
     let dir = tempfile::tempdir().unwrap();
     let t0 = Instant::now();
     let mut b = browser(dir.path(), t0);
-    b.handle_key(&ch('a'), t0);
+    press(&mut b, &ch('a'), t0);
     type_text(&mut b, "web/admin", t0);
     for _ in 0..3 {
-        b.handle_key(&key(KeyCode::Tab), t0);
+        press(&mut b, &key(KeyCode::Tab), t0);
     }
     type_text(&mut b, "admin", t0);
-    b.handle_key(&key(KeyCode::Tab), t0);
+    press(&mut b, &key(KeyCode::Tab), t0);
     type_text(&mut b, "web1, web2", t0);
     for _ in 0..4 {
-        b.handle_key(&key(KeyCode::Tab), t0);
+        press(&mut b, &key(KeyCode::Tab), t0);
     }
     type_text(&mut b, "form-typed-secret", t0);
     let s = draw_browser(&b);
@@ -287,7 +296,7 @@ fn add_edit_delete_through_forms() {
         "the secret field is masked"
     );
     insta::assert_snapshot!("browser_add_form", s);
-    b.handle_key(&key(KeyCode::Enter), t0);
+    press(&mut b, &key(KeyCode::Enter), t0);
     let reopened = Vault::open(
         &dir.path().join("personal.lumen"),
         &SecretString::from("pw"),
@@ -303,12 +312,12 @@ fn add_edit_delete_through_forms() {
         "form-typed-secret"
     );
     // Edit the new entry's username; the empty secret field keeps the secret.
-    b.handle_key(&ch('e'), t0);
+    press(&mut b, &ch('e'), t0);
     for _ in 0..5 {
-        b.handle_key(&key(KeyCode::Backspace), t0);
+        press(&mut b, &key(KeyCode::Backspace), t0);
     }
     type_text(&mut b, "root", t0);
-    b.handle_key(&key(KeyCode::Enter), t0);
+    press(&mut b, &key(KeyCode::Enter), t0);
     let reopened = Vault::open(
         &dir.path().join("personal.lumen"),
         &SecretString::from("pw"),
@@ -326,9 +335,9 @@ fn add_edit_delete_through_forms() {
         "form-typed-secret"
     );
     // Delete with confirmation.
-    b.handle_key(&ch('d'), t0);
+    press(&mut b, &ch('d'), t0);
     insta::assert_snapshot!("browser_confirm_delete", draw_browser(&b));
-    b.handle_key(&ch('y'), t0);
+    press(&mut b, &ch('y'), t0);
     let reopened = Vault::open(
         &dir.path().join("personal.lumen"),
         &SecretString::from("pw"),
@@ -336,18 +345,18 @@ fn add_edit_delete_through_forms() {
     .unwrap();
     assert!(reopened.get("web/admin").is_err());
     // A bad TOTP secret is an error in the form, nothing saved.
-    b.handle_key(&ch('a'), t0);
+    press(&mut b, &ch('a'), t0);
     type_text(&mut b, "bad-otp", t0);
-    b.handle_key(&key(KeyCode::Tab), t0);
+    press(&mut b, &key(KeyCode::Tab), t0);
     for _ in 0.."password".len() {
-        b.handle_key(&key(KeyCode::Backspace), t0);
+        press(&mut b, &key(KeyCode::Backspace), t0);
     }
     type_text(&mut b, "totp", t0);
     for _ in 0..7 {
-        b.handle_key(&key(KeyCode::Tab), t0);
+        press(&mut b, &key(KeyCode::Tab), t0);
     }
     type_text(&mut b, "!!!", t0);
-    b.handle_key(&key(KeyCode::Enter), t0);
+    press(&mut b, &key(KeyCode::Enter), t0);
     assert!(draw_browser(&b).contains("bad TOTP secret"));
 }
 
@@ -421,19 +430,19 @@ fn pasting_a_private_key_into_the_add_form() {
     let key_text = std::fs::read_to_string(&key_path).unwrap();
     let t0 = Instant::now();
     let mut b = browser(dir.path(), t0);
-    b.handle_key(&ch('a'), t0);
+    press(&mut b, &ch('a'), t0);
     b.handle_paste("deploy\n", t0);
-    b.handle_key(&key(KeyCode::Tab), t0);
+    press(&mut b, &key(KeyCode::Tab), t0);
     for _ in 0.."password".len() {
-        b.handle_key(&key(KeyCode::Backspace), t0);
+        press(&mut b, &key(KeyCode::Backspace), t0);
     }
     type_text(&mut b, "ssh-key", t0);
     for _ in 0..7 {
-        b.handle_key(&key(KeyCode::Tab), t0);
+        press(&mut b, &key(KeyCode::Tab), t0);
     }
     b.handle_paste(&key_text, t0);
     assert!(!draw_browser(&b).contains("PRIVATE KEY"));
-    b.handle_key(&key(KeyCode::Enter), t0);
+    press(&mut b, &key(KeyCode::Enter), t0);
     let v = Vault::open(
         &dir.path().join("personal.lumen"),
         &SecretString::from("pw"),

@@ -15,7 +15,7 @@ use crate::ai::provider::{ApiKey, ChatEvent, KeySource, Provider};
 use crate::ai::redact::{Secrets, prepare};
 use crate::app::ai_jobs::AiJob;
 use crate::app::approval::{Approval, ApprovalOutcome};
-use crate::app::disk::DiskJob;
+use crate::app::disk::{DiskJob, Resolution};
 use crate::app::layers::Layer;
 use crate::app::layout::{PaneId, Split};
 use crate::app::msg::{Effect, Task};
@@ -51,6 +51,8 @@ enum Waiting {
     Vault,
     /// The host's last scan is being read for the request.
     Scan,
+    /// The API key is being read from the vault.
+    Key,
 }
 
 /// Work held back while the vault is locked: nothing goes to the model while lumen cannot mask
@@ -102,6 +104,10 @@ pub struct CopilotHub {
     bindings: HashMap<PaneId, PaneId>,
     /// History lines on their way to disk.
     history: HistoryQueue,
+    /// The API key read from the vault for a profile, until its provider is made; whether a
+    /// read is under way.
+    key: Option<(String, secrecy::SecretString)>,
+    reading_key: bool,
 }
 
 impl CopilotHub {
@@ -518,6 +524,11 @@ impl App {
         }
         let provider = match self.copilot_provider() {
             Ok(Some(p)) => p,
+            Ok(None) if self.copilot.reading_key => {
+                // The key is being read (an audited read, off the UI task): then go on.
+                self.convo(terminal).waiting = Some((Waiting::Key, vec![Do::Request]));
+                return Vec::new();
+            }
             Ok(None) => {
                 // The key is in the vault, which is locked: ask, then go on.
                 self.convo(terminal).waiting = Some((Waiting::Vault, vec![Do::Request]));
@@ -611,7 +622,8 @@ impl App {
         ))
     }
 
-    /// The provider for the current profile; Ok(None) when its key is in the locked vault.
+    /// The provider for the current profile; Ok(None) when its key is in the vault, locked
+    /// or being read (`reading_key`).
     fn copilot_provider(&mut self) -> Result<Option<Arc<dyn Provider>>, String> {
         if let Some((profile, p)) = &self.copilot.provider
             && *profile == self.copilot.profile
@@ -632,16 +644,26 @@ impl App {
                 ApiKey::resolve(&KeySource::Env(name.clone()), None).map_err(|e| e.to_string())?,
             ),
             Some(KeySource::Vault(name)) => {
-                if !self.vault.is_unlocked() {
-                    return Ok(None);
-                }
-                let provider_name = profile.provider.as_str().to_string();
-                let value = self
-                    .vault
-                    .with_entry(name, |v| {
-                        v.secret(name, crate::vault::Action::Auth, Some(&provider_name))
-                    })
-                    .map_err(|e| format!("the API key: {e}"))?;
+                let value = match self.copilot.key.take() {
+                    Some((p, value)) if p == self.copilot.profile => value,
+                    _ => {
+                        if !self.vault.is_unlocked() {
+                            return Ok(None);
+                        }
+                        if !self.copilot.reading_key {
+                            // Reading a secret appends to the audit log: not here.
+                            self.copilot.reading_key = true;
+                            let job = DiskJob::ApiKey {
+                                owner: self.vault.clone(),
+                                profile: self.copilot.profile.clone(),
+                                entry: name.clone(),
+                                provider: profile.provider.as_str().to_string(),
+                            };
+                            self.effects.push(Effect::Spawn(Box::new(Task::Disk(job))));
+                        }
+                        return Ok(None);
+                    }
+                };
                 Some(
                     ApiKey::resolve(&KeySource::Vault(name.clone()), Some(value))
                         .map_err(|e| e.to_string())?,
@@ -653,6 +675,46 @@ impl App {
                 .map_err(|e| e.to_string())?;
         self.copilot.provider = Some((self.copilot.profile.clone(), provider.clone()));
         Ok(Some(provider))
+    }
+
+    /// The API key was read from the vault (or not): requests waiting for it go on, or fail
+    /// with the reason.
+    pub(crate) fn copilot_key_read(
+        &mut self,
+        profile: String,
+        key: Result<secrecy::SecretString, String>,
+    ) {
+        self.copilot.reading_key = false;
+        self.dirty = true;
+        let waiting: Vec<(PaneId, Vec<Do>)> = self
+            .copilot
+            .convos
+            .iter_mut()
+            .filter_map(|(id, c)| match c.waiting.take() {
+                Some((Waiting::Key, todo)) => Some((*id, todo)),
+                other => {
+                    c.waiting = other;
+                    None
+                }
+            })
+            .collect();
+        match key {
+            Ok(value) => {
+                self.copilot.key = Some((profile, value));
+                for (terminal, todo) in waiting {
+                    self.copilot_do(terminal, todo);
+                }
+                // Unused (no request waited, or the profile changed): not kept.
+                self.copilot.key = None;
+            }
+            Err(why) => {
+                for (terminal, _) in waiting {
+                    self.convo(terminal)
+                        .session
+                        .on_error(&format!("the API key: {why}"));
+                }
+            }
+        }
     }
 
     /// Ctrl-p: the next `[ai.profiles]` profile (the provider is made again on next use).
@@ -719,8 +781,7 @@ impl App {
     /// Run an approved command holding vault placeholders on its own exec channel, after
     /// substituting the values for this host (or refusing, with the reason).
     fn copilot_exec(&mut self, terminal: PaneId, proposal: usize, command: &str) -> Vec<Do> {
-        let (Some(connector), Some(plan)) = (self.connector.clone(), self.pane_plan(terminal))
-        else {
+        if self.pane_plan(terminal).is_none() {
             return self.convo(terminal).session.refuse(
                 proposal,
                 "vault values are only used on SSH hosts, over their own channel",
@@ -754,16 +815,46 @@ impl App {
             .get(&host)
             .map(|h| h.groups.clone())
             .unwrap_or_default();
-        let host_ref = crate::ai::placeholders::HostRef {
-            name: host.clone(),
-            groups,
+        // Substituting reads each value, which appends to the audit log: off the UI task.
+        let job = DiskJob::Resolve {
+            owner: self.vault.clone(),
+            pane: terminal,
+            proposal,
+            command: command.to_string(),
+            host: crate::ai::placeholders::HostRef { name: host, groups },
         };
-        let resolved = self.vault.read(|vs| {
-            let refs: Vec<&crate::vault::Vault> = vs.iter().map(|s| &s.vault).collect();
-            crate::ai::placeholders::resolve_for_host(command, &host_ref, &refs)
-        });
-        match resolved {
-            Ok(Ok(approved)) => {
+        self.effects.push(Effect::Spawn(Box::new(Task::Disk(job))));
+        Vec::new()
+    }
+
+    /// An approved command's vault values were substituted (or refused): it runs on its exec
+    /// channel, or the model hears why not.
+    pub(crate) fn copilot_resolved(
+        &mut self,
+        terminal: PaneId,
+        proposal: usize,
+        command: &str,
+        resolution: Resolution,
+    ) {
+        // Stopped (or its pane closed) while the values were read: it does not run.
+        let running = self
+            .copilot
+            .session(terminal)
+            .and_then(|s| s.proposal(proposal))
+            .is_some_and(|p| matches!(p.state, ProposalState::Running { .. }));
+        if !running {
+            return;
+        }
+        let (Some(connector), Some(plan)) = (self.connector.clone(), self.pane_plan(terminal))
+        else {
+            let todo = self.convo(terminal).session.refuse(
+                proposal,
+                "vault values are only used on SSH hosts, over their own channel",
+            );
+            return self.copilot_do(terminal, todo);
+        };
+        let todo = match resolution {
+            Resolution::Approved(approved) => {
                 self.history(
                     terminal,
                     vec![self.decision_record(terminal, proposal, command, "approved")],
@@ -778,19 +869,16 @@ impl App {
                 })));
                 Vec::new()
             }
-            Ok(Err(refusal)) => {
-                let why = refusal.to_string();
+            Resolution::Refused(why) => {
                 self.history(
                     terminal,
                     vec![self.decision_record(terminal, proposal, command, "refused")],
                 );
                 self.convo(terminal).session.refuse(proposal, &why)
             }
-            Err(locked) => self
-                .convo(terminal)
-                .session
-                .refuse(proposal, &locked.to_string()),
-        }
+            Resolution::Locked(why) => self.convo(terminal).session.refuse(proposal, &why),
+        };
+        self.copilot_do(terminal, todo);
     }
 
     fn ask_unlock_for_copilot(&mut self) {

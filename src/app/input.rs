@@ -4,7 +4,7 @@
 
 use crate::app::layers::Layer;
 use crate::app::layout::PaneId;
-use crate::app::msg::Effect;
+use crate::app::msg::{Effect, Task};
 use crate::app::popup::{Confirm, Popup, PopupOutcome};
 use crate::app::prompt::PromptDialog;
 use crate::app::state::{App, PaneSpec};
@@ -245,6 +245,9 @@ impl App {
             Outcome::ClearClipboard => self.effects.push(Effect::ClearSecretClipboard),
             Outcome::Unlock => self.ask_unlock(Some(id)),
             Outcome::Close => self.close_pane(id),
+            Outcome::Vault(work) => self.effects.push(Effect::Spawn(Box::new(Task::Disk(
+                crate::app::disk::DiskJob::Vault { pane: id, work },
+            )))),
         }
     }
 

@@ -29,6 +29,8 @@ pub enum Outcome {
     Unlock,
     /// The pane asks to be closed.
     Close,
+    /// The vault browser's disk work (an audited read, a save), to run off the UI task.
+    Vault(vault::VaultWork),
 }
 
 /// What every pane can do.
@@ -170,7 +172,7 @@ impl PaneView for TerminalPane {
     }
 }
 
-fn browser_outcome(o: BrowserOutcome) -> Outcome {
+pub(crate) fn browser_outcome(o: BrowserOutcome) -> Outcome {
     match o {
         BrowserOutcome::None => Outcome::Done,
         BrowserOutcome::Copy(secret) => Outcome::CopySecret(secret),
@@ -184,6 +186,7 @@ fn browser_outcome(o: BrowserOutcome) -> Outcome {
         }
         BrowserOutcome::UnlockRequested => Outcome::Unlock,
         BrowserOutcome::Close => Outcome::Close,
+        BrowserOutcome::Work(work) => Outcome::Vault(work),
     }
 }
 

@@ -6,6 +6,7 @@
 use super::{Scope, Vault, VaultError};
 use secrecy::SecretString;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -37,6 +38,9 @@ struct State {
 pub struct VaultOwner {
     files: Arc<Vec<(Scope, PathBuf)>>,
     state: Arc<Mutex<State>>,
+    /// Whether `state` holds open vaults, readable without waiting for the lock (which a
+    /// save or an audited read off the UI task may hold a while).
+    open: Arc<AtomicBool>,
     unlock_sink: Option<UnlockSink>,
 }
 
@@ -55,6 +59,7 @@ impl VaultOwner {
         Self {
             files: Arc::new(files),
             state: Arc::default(),
+            open: Arc::default(),
             unlock_sink: None,
         }
     }
@@ -79,7 +84,7 @@ impl VaultOwner {
     }
 
     pub fn is_unlocked(&self) -> bool {
-        self.state.lock().is_ok_and(|s| s.open.is_some())
+        self.open.load(Ordering::SeqCst)
     }
 
     /// Open every vault file that exists with one passphrase: one key derivation per file,
@@ -120,6 +125,7 @@ impl VaultOwner {
             .lock()
             .map_err(|_| "the vault is unavailable".to_string())?;
         state.open = Some(opened);
+        self.open.store(true, Ordering::SeqCst);
         Ok(notices)
     }
 
@@ -127,6 +133,7 @@ impl VaultOwner {
     pub fn put(&self, vaults: Vec<ScopedVault>) {
         if let Ok(mut s) = self.state.lock() {
             s.open = Some(vaults);
+            self.open.store(true, Ordering::SeqCst);
         }
     }
 
@@ -134,7 +141,10 @@ impl VaultOwner {
     pub fn lock(&self) -> bool {
         self.state
             .lock()
-            .map(|mut s| s.open.take().is_some())
+            .map(|mut s| {
+                self.open.store(false, Ordering::SeqCst);
+                s.open.take().is_some()
+            })
             .unwrap_or(false)
     }
 

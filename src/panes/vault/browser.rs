@@ -3,7 +3,8 @@
 //! add/edit/delete, and auto-lock after idle.
 
 use super::form::{EntryForm, FormData, FormEvent};
-use crate::vault::{Action, Entry, Kind, Scope, ScopedVault, TotpCode, Vault, VaultOwner};
+use super::work::{VaultWork, WorkDone};
+use crate::vault::{Entry, Kind, Scope, ScopedVault, TotpCode, Vault, VaultOwner};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::SecretString;
 use std::time::{Duration, Instant};
@@ -31,6 +32,9 @@ pub enum BrowserOutcome {
     UnlockRequested,
     /// Close the pane.
     Close,
+    /// Run this off the UI task (it reads a secret, audited, or saves the vault file) and
+    /// hand the result to [`VaultBrowser::work_done`].
+    Work(VaultWork),
 }
 
 #[derive(Debug)]
@@ -67,6 +71,9 @@ pub struct VaultBrowser {
     clock_base: (Instant, u64),
     pub(super) status: Option<String>,
     pub(super) locked: bool,
+    /// Work is running off the UI task: keys wait for it (all but lock), and ticks leave the
+    /// vault alone, which the work holds meanwhile.
+    working: bool,
 }
 
 impl VaultBrowser {
@@ -90,6 +97,7 @@ impl VaultBrowser {
             clock_base: (now, unix_now),
             status: None,
             locked,
+            working: false,
         };
         b.refresh_rows();
         b.refresh_totp(now);
@@ -124,6 +132,7 @@ impl VaultBrowser {
         self.totp = None;
         self.mode = Mode::List;
         self.locked = true;
+        self.working = false;
         self.status = Some("locked".into());
         let clear_clipboard = self.clipboard_until.take().is_some();
         BrowserOutcome::Locked { clear_clipboard }
@@ -145,7 +154,9 @@ impl VaultBrowser {
                 self.reveal_secs_left = super::ceil_secs(until - now);
             }
         }
-        self.refresh_totp(now);
+        if !self.working {
+            self.refresh_totp(now);
+        }
         if self.clipboard_until.is_some_and(|until| now >= until) {
             self.clipboard_until = None;
             self.status = Some("clipboard cleared".into());
@@ -167,11 +178,14 @@ impl VaultBrowser {
         if ctrl && key.code == KeyCode::Char('l') {
             return self.lock();
         }
+        if self.working {
+            return BrowserOutcome::None;
+        }
         match &mut self.mode {
             Mode::Form(form) => match form.handle_key(key) {
                 FormEvent::Pending => {}
                 FormEvent::Cancel => self.mode = Mode::List,
-                FormEvent::Submit(data) => self.save_form(*data),
+                FormEvent::Submit(data) => return self.save_form(*data),
             },
             Mode::Filter => match key.code {
                 KeyCode::Enter | KeyCode::Esc => self.mode = Mode::List,
@@ -182,10 +196,10 @@ impl VaultBrowser {
                 }
             },
             Mode::ConfirmDelete => {
-                if key.code == KeyCode::Char('y') {
-                    self.delete_selected();
-                }
                 self.mode = Mode::List;
+                if key.code == KeyCode::Char('y') {
+                    return self.delete_selected();
+                }
             }
             Mode::List => return self.list_key(key, now),
         }
@@ -211,7 +225,7 @@ impl VaultBrowser {
             KeyCode::Down | KeyCode::Char('j') => self.select(self.selected as isize + 1, now),
             KeyCode::Up | KeyCode::Char('k') => self.select(self.selected as isize - 1, now),
             KeyCode::Char('/') => self.mode = Mode::Filter,
-            KeyCode::Enter | KeyCode::Char('r') => self.reveal(now),
+            KeyCode::Enter | KeyCode::Char('r') => return self.reveal(),
             KeyCode::Char('c') | KeyCode::Char('y') => return self.copy(now),
             KeyCode::Char('a') => {
                 let scope = self
@@ -252,6 +266,13 @@ impl VaultBrowser {
             .flatten()
     }
 
+    /// Start `work` off the UI task, saying what is going on meanwhile.
+    fn start(&mut self, work: VaultWork, doing: &str) -> BrowserOutcome {
+        self.working = true;
+        self.status = Some(doing.to_string());
+        BrowserOutcome::Work(work)
+    }
+
     fn select(&mut self, index: isize, now: Instant) {
         let max = self.rows.len().saturating_sub(1) as isize;
         let index = index.clamp(0, max) as usize;
@@ -263,112 +284,88 @@ impl VaultBrowser {
         self.refresh_totp(now);
     }
 
-    fn reveal(&mut self, now: Instant) {
-        let Some(result) = self.with_current(|vault, name| {
-            vault
-                .secret(name, Action::Reveal, None)
-                .map(|s| (name.to_string(), s))
-        }) else {
-            return;
+    fn reveal(&mut self) -> BrowserOutcome {
+        let Some((scope, entry)) = self.current() else {
+            return BrowserOutcome::None;
         };
-        match result {
-            Ok(revealed) => {
-                self.revealed = Some(revealed);
-                self.reveal_until = Some(now + REVEAL_FOR);
-                self.reveal_secs_left = REVEAL_FOR.as_secs();
-            }
-            Err(e) => self.status = Some(e.to_string()),
-        }
+        let work = VaultWork::reveal(&self.owner, scope, &entry.name);
+        self.start(work, "revealing…")
     }
 
     fn copy(&mut self, now: Instant) -> BrowserOutcome {
-        let unix = self.unix_at(now);
-        let Some((name, result)) = self.with_current(|vault, name| {
-            let is_totp = vault
-                .get(name)
-                .map(|e| e.kind == Kind::Totp)
-                .unwrap_or(false);
-            let result = if is_totp {
-                // For a TOTP entry the useful thing to paste is the current code.
-                vault
-                    .totp_at(name, unix)
-                    .and_then(|c| vault.record(name, Action::Copy, None).map(|_| c))
-                    .map(|c| SecretString::from(c.code))
-            } else {
-                vault.secret(name, Action::Copy, None)
-            };
-            (name.to_string(), result)
-        }) else {
+        let Some((scope, entry)) = self.current() else {
             return BrowserOutcome::None;
         };
-        match result {
-            Ok(text) => {
-                self.clipboard_until = Some(now + CLIPBOARD_CLEAR_AFTER);
-                self.status = Some(format!(
-                    "copied {name}; clipboard clears in {} s",
-                    CLIPBOARD_CLEAR_AFTER.as_secs()
-                ));
-                BrowserOutcome::Copy(text)
-            }
-            Err(e) => {
-                self.status = Some(e.to_string());
-                BrowserOutcome::None
-            }
-        }
+        let work = VaultWork::copy(&self.owner, scope, &entry.name, self.unix_at(now));
+        self.start(work, "copying…")
     }
 
-    fn delete_selected(&mut self) {
-        let Some(row) = self.rows.get(self.selected) else {
-            return;
+    fn delete_selected(&mut self) -> BrowserOutcome {
+        let Some((scope, entry)) = self.current() else {
+            return BrowserOutcome::None;
         };
-        let (scope, name) = (row.scope, row.entry.name.clone());
-        let result = self.owner.write(|vaults| {
-            let sv = vaults
-                .iter_mut()
-                .find(|v| v.scope == scope)
-                .ok_or_else(|| format!("the {} vault is not open", scope.as_str()))?;
-            sv.vault
-                .remove(&name)
-                .and_then(|_| sv.vault.save())
-                .map_err(|e| e.to_string())
-        });
-        self.status = Some(match result {
-            Ok(Ok(())) => format!("deleted {name}"),
-            Ok(Err(e)) => e,
-            Err(locked) => locked.to_string(),
-        });
-        self.refresh_rows();
+        let work = VaultWork::delete(&self.owner, scope, &entry.name);
+        self.start(work, "deleting…")
     }
 
-    fn save_form(&mut self, data: FormData) {
+    fn save_form(&mut self, data: FormData) -> BrowserOutcome {
         let name = data.name.clone();
-        let scope = data.scope;
-        let result = self.owner.write(|vaults| {
-            let Some(sv) = vaults.iter_mut().find(|v| v.scope == scope) else {
-                return Err(format!("no {} vault is open", scope.as_str()));
-            };
-            match &data.editing {
-                Some(old) => sv.vault.edit(old, data.entry),
-                None => sv.vault.add(&data.name, data.entry),
-            }
-            .and_then(|_| sv.vault.save())
-            .map_err(|e| e.to_string())
-        });
-        match result.map_err(|locked| locked.to_string()).and_then(|r| r) {
-            Ok(()) => {
-                self.mode = Mode::List;
-                self.status = Some(format!("saved {name}"));
+        let work = VaultWork::save(&self.owner, data);
+        self.start(work, &format!("saving {name}…"))
+    }
+
+    /// The work [`BrowserOutcome::Work`] asked for is done. Dropped if the browser was locked
+    /// meanwhile (a revealed or copied secret with it).
+    pub fn work_done(&mut self, done: WorkDone, now: Instant) -> BrowserOutcome {
+        if self.locked {
+            return BrowserOutcome::None;
+        }
+        self.working = false;
+        self.status = None;
+        match done {
+            WorkDone::Revealed { name, result } => match result {
+                Ok(secret) => {
+                    self.revealed = Some((name, secret));
+                    self.reveal_until = Some(now + REVEAL_FOR);
+                    self.reveal_secs_left = REVEAL_FOR.as_secs();
+                }
+                Err(e) => self.status = Some(e),
+            },
+            WorkDone::Copied { name, result } => match result {
+                Ok(text) => {
+                    self.clipboard_until = Some(now + CLIPBOARD_CLEAR_AFTER);
+                    self.status = Some(format!(
+                        "copied {name}; clipboard clears in {} s",
+                        CLIPBOARD_CLEAR_AFTER.as_secs()
+                    ));
+                    return BrowserOutcome::Copy(text);
+                }
+                Err(e) => self.status = Some(e),
+            },
+            WorkDone::Saved { name, result } => match result {
+                Ok(()) => {
+                    self.mode = Mode::List;
+                    self.status = Some(format!("saved {name}"));
+                    self.refresh_rows();
+                    if let Some(i) = self.rows.iter().position(|r| r.entry.name == name) {
+                        self.selected = i;
+                    }
+                }
+                Err(e) => match &mut self.mode {
+                    Mode::Form(f) => f.error = Some(e),
+                    _ => self.status = Some(e),
+                },
+            },
+            WorkDone::Deleted { name, result } => {
+                self.status = Some(match result {
+                    Ok(()) => format!("deleted {name}"),
+                    Err(e) => e,
+                });
                 self.refresh_rows();
-                if let Some(i) = self.rows.iter().position(|r| r.entry.name == name) {
-                    self.selected = i;
-                }
-            }
-            Err(e) => {
-                if let Mode::Form(f) = &mut self.mode {
-                    f.error = Some(e);
-                }
             }
         }
+        self.refresh_totp(now);
+        BrowserOutcome::None
     }
 
     fn refilter(&mut self, now: Instant) {

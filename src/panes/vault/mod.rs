@@ -8,11 +8,13 @@ mod browser;
 mod form;
 mod render;
 mod unlock;
+mod work;
 
 pub use browser::{
     AUTO_LOCK_DEFAULT, BrowserOutcome, CLIPBOARD_CLEAR_AFTER, REVEAL_FOR, VaultBrowser,
 };
 pub use unlock::{MAX_TRIES, UNLOCK_DELAY, UnlockDialog, UnlockOutcome};
+pub use work::{VaultWork, WorkDone};
 
 use ratatui::layout::Rect;
 
