@@ -6,7 +6,9 @@
 mod common;
 
 use common::app::{app_spec_with, output, screen, settle};
-use common::copilot::{ai_setup, ask_copilot, drive_threaded, key, prefix, root_vault, sent, typed};
+use common::copilot::{
+    ai_setup, ask_copilot, drive_threaded, key, prefix, root_vault, sent, typed,
+};
 use common::fake_ai::{FakeServer, openai_says};
 use common::scans::{scanned_workspace, session};
 use crossterm::event::{KeyCode, KeyModifiers};
@@ -102,7 +104,10 @@ fn the_vault_browser_reads_and_saves_off_the_ui_task() {
     let dir = tempfile::tempdir().unwrap();
     let vault = root_vault(dir.path(), "s3cret-value-1");
     let (mut app, _b, _) = app_spec_with(120, 30, PaneSpec::LocalShell, |o| o.vault = vault);
-    let (file, log) = (dir.path().join("vault.lumen"), dir.path().join("vault.audit.jsonl"));
+    let (file, log) = (
+        dir.path().join("vault.lumen"),
+        dir.path().join("vault.audit.jsonl"),
+    );
     let bytes = |p: &Path| std::fs::read(p).unwrap();
     prefix(&mut app, 'v');
     let (saved, audited) = (bytes(&file), bytes(&log));
