@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::app::{app_spec_with, output, screen, settle};
+use common::app::{app_spec_with, output, screen, settle, settle_async};
 use common::copilot::{
     ai_setup, ask_copilot, drive_threaded, key, prefix, root_vault, sent, typed,
 };
@@ -129,4 +129,51 @@ fn the_vault_browser_reads_and_saves_off_the_ui_task() {
     assert_ne!(bytes(&file), saved);
     let s = screen(&app);
     assert!(s.contains("deleted db/root"), "{s}");
+}
+
+#[tokio::test]
+async fn the_copilots_api_key_is_read_from_the_vault_off_the_ui_task() {
+    let fake = FakeServer::start(vec![openai_says("hello from the model")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = ai_setup(&fake, &dir.path().join("workspace"));
+    setup.config.profile.api_key = Some(lumen::ai::provider::KeySource::Vault("ai/key".into()));
+    let vault = common::unlocked_vault(
+        &dir.path().join("vault.lumen"),
+        vec![(
+            "ai/key",
+            lumen::vault::NewEntry {
+                kind: Some(lumen::vault::Kind::ApiKey),
+                secret: Some(secrecy::SecretString::from("test-key-not-real-0002")),
+                ..Default::default()
+            },
+        )],
+    );
+    let (mut app, _b, _) = app_spec_with(120, 40, PaneSpec::LocalShell, |o| {
+        o.ai = Some(setup);
+        o.vault = vault;
+    });
+    let audit = dir.path().join("vault.audit.jsonl");
+    let audited = std::fs::read(&audit).unwrap();
+
+    ask_copilot(&mut app, "hi");
+    // The first message back is the shell's facts; applying it asks for the key, which a
+    // task reads (an audited read) after it.
+    let mut after_facts = None;
+    settle_async(&mut app, |_| {
+        after_facts.get_or_insert_with(|| std::fs::read(&audit).unwrap());
+    })
+    .await;
+    assert_eq!(
+        after_facts.unwrap(),
+        audited,
+        "update read the API key itself"
+    );
+    assert!(std::fs::read(&audit).unwrap().len() > audited.len());
+    let s = screen(&app);
+    assert!(s.contains("hello from the model"), "{s}");
+    let auth = fake.requests()[0]
+        .header("authorization")
+        .unwrap()
+        .to_string();
+    assert!(auth.contains("test-key-not-real-0002"), "{auth}");
 }

@@ -98,12 +98,21 @@ async fn placeholders_run_over_exec_only_for_their_host_and_never_leave_in_clear
             .unwrap()
     };
     assert!(proposal(&app, 0).uses_vault());
+    let audit = dir.path().join("vault.audit.jsonl");
+    let audited = std::fs::read(&audit).unwrap();
     approve(&mut app, terminal);
+    // Substituting reads the value, an audited read: a task does it, not update.
+    assert_eq!(
+        std::fs::read(&audit).unwrap(),
+        audited,
+        "update read the value"
+    );
     // It ran on exec; its output was withheld; then the second card.
     drive(&mut app, "the second card", |app| {
         app.layers.approval().is_some_and(|c| c.proposal == 1)
     })
     .await;
+    assert!(std::fs::read(&audit).unwrap().len() > audited.len());
     assert_eq!(proposal(&app, 0).state, ProposalState::Done);
     approve(&mut app, terminal);
     drive(&mut app, "the end of the task", |app| {
