@@ -53,6 +53,26 @@ async fn a_busy_scans_database_holds_up_neither_keys_nor_drawing() {
     assert!(body.contains("CVE-2024-0727"), "{body}");
 }
 
+#[tokio::test]
+async fn ctrl_o_shows_the_last_scan_as_a_request_would_carry_it() {
+    let (dir, setup) = scanned_workspace();
+    let fake = FakeServer::start(Vec::new()).await;
+    let workspace = dir.path().join("workspace");
+    let (mut app, _b, _) = app_spec_with(150, 50, session("web1"), |o| {
+        o.scans = Some(setup);
+        o.ai = Some(ai_setup(&fake, &workspace));
+    });
+    prefix(&mut app, 'a');
+    key(&mut app, KeyCode::Char('o'), KeyModifiers::CONTROL);
+    // The view waits for scans.sqlite, read off the UI task.
+    assert!(!screen(&app).contains("What the model would see"));
+    settle(&mut app);
+    let s = screen(&app);
+    assert!(s.contains("What the model would see"), "{s}");
+    assert!(s.contains("CVE-2024-0727"), "{s}");
+    assert!(fake.requests().is_empty(), "nothing is sent");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_copilot_history_is_written_off_the_ui_task_every_line_in_order() {
     let fake = FakeServer::start(vec![

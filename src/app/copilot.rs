@@ -88,6 +88,9 @@ struct Convo {
     /// the request being prepared (each request reads it afresh, off the UI task).
     scan: Option<String>,
     scan_read: bool,
+    /// A read of the last scan is under way; Ctrl-o's view waits for it.
+    scan_reading: bool,
+    show_after_scan: bool,
 }
 
 /// All copilot state of the app.
@@ -302,6 +305,8 @@ impl App {
                 held: Vec::new(),
                 scan: None,
                 scan_read: false,
+                scan_reading: false,
+                show_after_scan: false,
             })
     }
 
@@ -540,18 +545,8 @@ impl App {
                 return Vec::new();
             }
         };
-        if !self.convo(terminal).scan_read
-            && let Some(setup) = self.scans.clone()
-        {
-            // scans.sqlite may be busy (a scan saving): read it off the UI task, then go on.
-            let host = self.pane_host(terminal);
+        if self.read_last_scan(terminal) {
             self.convo(terminal).waiting = Some((Waiting::Scan, vec![Do::Request]));
-            self.effects
-                .push(Effect::Spawn(Box::new(Task::Disk(DiskJob::ScanSummary {
-                    setup,
-                    pane: terminal,
-                    host,
-                }))));
             return Vec::new();
         }
         let Some(built) = self.copilot_build(terminal) else {
@@ -738,6 +733,11 @@ impl App {
         if self.copilot.setup.is_some() && !self.can_mask_vault() {
             self.convo(terminal).held.push(Held::ShowContext);
             self.ask_unlock_for_copilot();
+            return;
+        }
+        // As the request would carry it: the last scan read afresh.
+        if self.copilot.setup.is_some() && self.read_last_scan(terminal) {
+            self.convo(terminal).show_after_scan = true;
             return;
         }
         let Some(built) = self.copilot_build(terminal) else {
@@ -1012,16 +1012,44 @@ impl App {
         }
     }
 
-    /// The host's last scan was read for `terminal`'s next request: the request goes on.
+    /// Whether `terminal`'s host's last scan must be read for the next request (or Ctrl-o's
+    /// view of it); the read is started unless it is under way. scans.sqlite may be busy (a
+    /// scan saving), so it is read off the UI task and the request goes on when it is back.
+    fn read_last_scan(&mut self, terminal: PaneId) -> bool {
+        let Some(setup) = self.scans.clone() else {
+            return false;
+        };
+        if self.convo(terminal).scan_read {
+            return false;
+        }
+        if !std::mem::replace(&mut self.convo(terminal).scan_reading, true) {
+            let host = self.pane_host(terminal);
+            self.effects
+                .push(Effect::Spawn(Box::new(Task::Disk(DiskJob::ScanSummary {
+                    setup,
+                    pane: terminal,
+                    host,
+                }))));
+        }
+        true
+    }
+
+    /// The host's last scan was read for `terminal`'s next request: the request (or Ctrl-o's
+    /// view) goes on.
     pub(crate) fn copilot_scan_summary(&mut self, terminal: PaneId, summary: Option<String>) {
         let Some(c) = self.copilot.convos.get_mut(&terminal) else {
             return;
         };
         c.scan = summary;
         c.scan_read = true;
+        c.scan_reading = false;
+        let show = std::mem::take(&mut c.show_after_scan);
         match c.waiting.take() {
             Some((Waiting::Scan, todo)) => self.copilot_do(terminal, todo),
             other => c.waiting = other,
+        }
+        if show {
+            self.copilot_show_context(terminal);
         }
     }
 
