@@ -429,6 +429,7 @@ model = "qwen2.5-coder"
         let cost = c.profile.prices.unwrap().cost(Usage {
             input_tokens: 1_000_000,
             output_tokens: 2_000_000,
+            cached_input_tokens: 0,
         });
         assert!((cost - 5.3).abs() < 1e-9, "{cost}");
     }

@@ -123,7 +123,7 @@ impl CopilotHub {
             .min()
     }
 
-    /// The pane title: host, provider and model, what it cost.
+    /// The pane title: host, what it cost (tokens, of which cached, money), provider and model.
     pub fn title(&self, terminal: Option<PaneId>, host: &str) -> String {
         let Some(setup) = &self.setup else {
             return format!("copilot · {host} · not configured");
@@ -141,13 +141,16 @@ impl CopilotHub {
             .and_then(|t| self.session(t))
             .map(|s| s.usage())
             .unwrap_or_default();
-        let tokens = usage.input_tokens + usage.output_tokens;
-        let cost = profile
-            .prices
-            .as_ref()
-            .map(|p| format!(" (${:.4})", p.cost(usage)))
-            .unwrap_or_default();
-        format!("copilot · {host} · {who} · {tokens} tokens{cost}")
+        let mut spent = format!("{} tokens", usage.input_tokens + usage.output_tokens);
+        // Read from the provider's prompt cache: the part of the input billed at a discount.
+        if usage.cached_input_tokens > 0 {
+            spent.push_str(&format!(", {} cached", usage.cached_input_tokens));
+        }
+        if let Some(p) = &profile.prices {
+            spent.push_str(&format!(", ${:.4}", p.cost(usage)));
+        }
+        // What it costs before who answers: a narrow pane's title is cut at its right end.
+        format!("copilot · {host} · {spent} · {who}")
     }
 }
 

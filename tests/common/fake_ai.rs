@@ -468,6 +468,7 @@ pub fn conversation() -> lumen::ai::provider::ChatRequest {
             },
             Message::User("What now?".into()),
         ],
+        context: None,
         tools: vec![PROPOSE_COMMAND.clone(), READ_SCROLLBACK.clone()],
         max_tokens: 1024,
     }
