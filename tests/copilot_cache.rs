@@ -223,45 +223,14 @@ fn small_screen(n: usize) -> Vec<String> {
     ]
 }
 
-/// A text answer in `kind`'s wire format.
-fn says(kind: ProviderKind, text: &str) -> Reply {
-    match kind {
-        ProviderKind::Anthropic => Reply::sse(&named_events(&[
-            (
-                "message_start",
-                json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"input_tokens":10,"output_tokens":1}}}),
-            ),
-            (
-                "content_block_start",
-                json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
-            ),
-            (
-                "content_block_delta",
-                json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":text}}),
-            ),
-            (
-                "content_block_stop",
-                json!({"type":"content_block_stop","index":0}),
-            ),
-            (
-                "message_delta",
-                json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}),
-            ),
-            ("message_stop", json!({"type":"message_stop"})),
-        ])),
-        ProviderKind::Gemini => Reply::sse(&format!(
-            "data: {}\n\n",
-            json!({"candidates":[{"content":{"role":"model","parts":[{"text":text}]},"finishReason":"STOP"}],
-                   "usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":5}})
-        )),
-        _ => openai_says(text),
-    }
-}
-
 /// Two questions in a row, each sent with the screen of its moment, through a fake `kind`
 /// provider: the two request bodies as recorded.
 async fn two_requests(kind: ProviderKind) -> (Value, Value) {
-    let fake = FakeServer::start(vec![says(kind, "Load is low."), says(kind, "Still fine.")]).await;
+    let fake = FakeServer::start(vec![
+        says_as(kind, "Load is low."),
+        says_as(kind, "Still fine."),
+    ])
+    .await;
     let p = provider(kind, &fake.url(), "m", Some("test-key-not-real"));
     let facts = HostFacts { text: FACTS.into() };
     let mut session = Session::new("web1", AiPolicy::Ask, 10, 2000);

@@ -98,6 +98,66 @@ impl AiConfig {
     }
 }
 
+/// A ready `[ai]` section for each provider lumen speaks to: (who, the section). Shown in the
+/// copilot pane and by the command line when there is none; each parses (a test checks).
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "Anthropic",
+        "[ai]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\napi_key = \"vault:anthropic\"",
+    ),
+    (
+        "OpenAI",
+        "[ai]\nprovider = \"openai\"\nmodel = \"gpt-5\"\napi_key = \"env:OPENAI_API_KEY\"",
+    ),
+    (
+        "Google Gemini",
+        "[ai]\nprovider = \"gemini\"\nmodel = \"gemini-2.5-flash\"\napi_key = \"env:GEMINI_API_KEY\"",
+    ),
+    (
+        "xAI",
+        "[ai]\nprovider = \"xai\"\nmodel = \"grok-4\"\napi_key = \"env:XAI_API_KEY\"",
+    ),
+    (
+        "Ollama on this machine (no key)",
+        "[ai]\nprovider = \"openai-compatible\"\nbase_url = \"http://127.0.0.1:11434/v1\"\nmodel = \"qwen2.5-coder\"",
+    ),
+    (
+        "llama.cpp's llama-server on this machine (no key)",
+        "[ai]\nprovider = \"openai-compatible\"\nbase_url = \"http://127.0.0.1:8080/v1\"\nmodel = \"local\"",
+    ),
+];
+
+/// The example of [`EXAMPLES`] for `kind` (its model, and for openai-compatible a local
+/// server's base_url): what `lumen ai setup` offers.
+pub fn example_profile(kind: ProviderKind) -> Option<Profile> {
+    EXAMPLES
+        .iter()
+        .filter_map(|(_, section)| AiConfig::parse("example", section).ok().flatten())
+        .map(|c| c.profile)
+        .find(|p| p.provider == kind)
+}
+
+/// What to do when config.toml (`file`, when known) has no `[ai]` section: an example for
+/// each provider, then where to put it and how `lumen ai setup` writes it instead. The
+/// instructions come last, where a bottom-anchored pane shows them first.
+pub fn setup_help(file: Option<&Path>) -> String {
+    let mut text = String::from("Ready [ai] sections, one per provider:");
+    for (who, section) in EXAMPLES {
+        text.push_str(&format!("\n\n# {who}\n{section}"));
+    }
+    let file = file.map_or_else(
+        || "config.toml (lumen --privacy shows where)".to_string(),
+        |f| f.display().to_string(),
+    );
+    text.push_str(&format!(
+        "\n\napi_key = \"vault:NAME\" names a vault api-key entry (lumen vault add NAME --kind \
+         api-key); \"env:NAME\" an environment variable.\n\nThe copilot is off: there is no [ai] \
+         section in {file}. Run `lumen ai setup` to write one (the key goes in the vault), or \
+         paste one of the above there and restart lumen."
+    ));
+    text
+}
+
 /// A bad `[ai]` section: where and why. lumen runs without the copilot until it is fixed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}: {message} (the copilot is off until this is fixed)")]
@@ -411,6 +471,23 @@ model = "qwen2.5-coder"
         assert_eq!(local.base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
         assert_eq!(local.api_key, None);
         assert_eq!(c.profile_named("default"), Some(&c.profile));
+    }
+
+    #[test]
+    fn every_example_parses_as_its_provider() {
+        for (who, section) in EXAMPLES {
+            let c = AiConfig::parse("config.toml", section)
+                .unwrap_or_else(|e| panic!("{who}: {e}"))
+                .unwrap_or_else(|| panic!("{who}: no [ai]"));
+            assert!(
+                who.contains(&c.profile.provider.to_string())
+                    || c.profile.provider == ProviderKind::OpenAiCompatible,
+                "{who}"
+            );
+        }
+        let help = setup_help(Some(Path::new("/home/op/.config/lumen/config.toml")));
+        assert!(help.contains("/home/op/.config/lumen/config.toml"));
+        assert!(help.contains("lumen ai setup"));
     }
 
     #[test]

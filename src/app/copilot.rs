@@ -86,6 +86,8 @@ pub struct CopilotHub {
     setup: Option<AiSetup>,
     /// Why the copilot cannot run (a broken `[ai]` section), shown when it is opened.
     unavailable: Option<String>,
+    /// config.toml, named when it has no `[ai]` section.
+    config_file: Option<PathBuf>,
     /// The current profile (`default` or an `[ai.profiles]` name).
     profile: String,
     provider: Option<(String, Arc<dyn Provider>)>,
@@ -95,11 +97,17 @@ pub struct CopilotHub {
 }
 
 impl CopilotHub {
-    /// `setup` from config (None: no `[ai]` section); `unavailable` says why when it is broken.
-    pub fn new(setup: Option<AiSetup>, unavailable: Option<String>) -> Self {
+    /// `setup` from config (None: no `[ai]` section); `unavailable` says why when it is broken;
+    /// `config_file` is where an `[ai]` section goes.
+    pub fn new(
+        setup: Option<AiSetup>,
+        unavailable: Option<String>,
+        config_file: Option<PathBuf>,
+    ) -> Self {
         Self {
             setup,
             unavailable,
+            config_file,
             profile: crate::ai::config::DEFAULT_PROFILE.to_string(),
             ..Self::default()
         }
@@ -149,8 +157,13 @@ impl CopilotHub {
         if let Some(p) = &profile.prices {
             spent.push_str(&format!(", ${:.4}", p.cost(usage)));
         }
-        // What it costs before who answers: a narrow pane's title is cut at its right end.
-        format!("copilot · {host} · {spent} · {who}")
+        // A narrow pane's title is cut at its right end: what it costs comes before who
+        // answers, except that the demo says first that it is no AI.
+        if setup.demo {
+            format!("copilot · {host} · {who} · {spent}")
+        } else {
+            format!("copilot · {host} · {spent} · {who}")
+        }
     }
 }
 
@@ -206,10 +219,10 @@ impl App {
                 "the copilot is off: {why}; fix the [ai] section of config.toml and restart"
             ));
         } else if self.copilot.setup.is_none() {
-            self.convo(focused).session.note(
-                "no [ai] section in config.toml: add one (provider, model, api_key) to use \
-                 the copilot; see the README",
-            );
+            let help = crate::ai::config::setup_help(self.copilot.config_file.as_deref());
+            self.convo(focused)
+                .session
+                .note(format!("{help} PageUp scrolls up to the examples."));
         }
         self.relayout();
     }
@@ -321,9 +334,14 @@ impl App {
             return;
         }
         if self.copilot.setup.is_none() {
-            self.convo(terminal)
-                .session
-                .note("no [ai] section in config.toml: nothing was sent");
+            let file = self
+                .copilot
+                .config_file
+                .as_ref()
+                .map_or("config.toml".into(), |f| f.display().to_string());
+            self.convo(terminal).session.note(format!(
+                "nothing was sent: there is no [ai] section in {file}; `lumen ai setup` writes one"
+            ));
             return;
         }
         // A host with `ai = "off"` sends nothing anyway: the session says so below.
@@ -468,8 +486,23 @@ impl App {
         }
     }
 
-    /// Send the conversation with fresh context, once the facts and the provider are ready.
+    /// Send the conversation with fresh context, once the provider (its key) and the facts
+    /// are ready.
     fn copilot_request(&mut self, terminal: PaneId) -> Vec<Do> {
+        // The key first: a missing one is said before anything is asked of the host.
+        let provider = match self.copilot_provider() {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                // The key is in the vault, which is locked: ask, then go on.
+                self.convo(terminal).waiting = Some((Waiting::Vault, vec![Do::Request]));
+                self.ask_unlock_for_copilot();
+                return Vec::new();
+            }
+            Err(why) => {
+                self.convo(terminal).session.on_error(&why);
+                return Vec::new();
+            }
+        };
         // Facts are gathered once per session, before the first request.
         let needs_facts = {
             let c = self.convo(terminal);
@@ -507,19 +540,6 @@ impl App {
             self.hold_for_vault(terminal, Do::Request);
             return Vec::new();
         }
-        let provider = match self.copilot_provider() {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                // The key is in the vault, which is locked: ask, then go on.
-                self.convo(terminal).waiting = Some((Waiting::Vault, vec![Do::Request]));
-                self.ask_unlock_for_copilot();
-                return Vec::new();
-            }
-            Err(why) => {
-                self.convo(terminal).session.on_error(&why);
-                return Vec::new();
-            }
-        };
         let Some(built) = self.copilot_build(terminal) else {
             return Vec::new();
         };
