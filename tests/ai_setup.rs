@@ -231,3 +231,43 @@ async fn ask_says_a_missing_env_key_before_it_connects_to_the_host() {
     assert_eq!(connections.load(Ordering::SeqCst), 0, "{err}");
     assert_eq!(fake.attempts(), 0);
 }
+
+/// On a terminal `lumen ai setup` asks for what the flags leave out: the provider, the model
+/// (a current one offered), the key with echo off, the vault's passphrase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_asks_on_a_terminal_and_never_shows_the_key() {
+    let env = Env::new();
+    empty_vault(&env).await;
+    let t = common::tmux::Tmux::lumen(
+        env.file("").as_path(),
+        120,
+        30,
+        "ai setup; echo SETUP_EXIT=$?; sleep 30",
+    );
+    t.wait_text("provider (anthropic, openai, gemini, xai, openai-compatible):");
+    t.type_text("openai");
+    t.keys(&["Enter"]);
+    t.wait_text("model [gpt-5]:");
+    t.keys(&["Enter"]);
+    t.wait_text("OpenAI API key (kept in the vault, never in config.toml):");
+    t.type_text(KEY);
+    t.keys(&["Enter"]);
+    t.wait_text("passphrase for the personal vault:");
+    t.type_text(VAULT_PASS);
+    t.keys(&["Enter"]);
+    let s = t.wait_text("SETUP_EXIT=");
+    assert!(s.contains("SETUP_EXIT=0"), "{s}");
+    assert!(!s.contains(KEY) && !s.contains(VAULT_PASS), "{s}");
+    t.kill_server();
+    let config = env.lumen_home().join("config/config.toml");
+    let ai = AiConfig::parse("c", &std::fs::read_to_string(&config).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(ai.profile.provider, ProviderKind::OpenAi);
+    assert_eq!(ai.profile.model, "gpt-5");
+    assert_eq!(ai.profile.api_key, Some(KeySource::Vault("openai".into())));
+    assert_eq!(
+        files_holding(env.file("").as_path(), KEY),
+        Vec::<String>::new()
+    );
+}

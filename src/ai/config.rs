@@ -43,17 +43,22 @@ pub struct Profile {
     pub prices: Option<Prices>,
 }
 
-/// `price_per_mtok = { input = 3.0, output = 15.0 }`: money per million tokens, for showing
-/// what a session cost. lumen does not know prices by itself.
+/// `price_per_mtok = { input = 3.0, output = 15.0, cached_input = 0.3 }`: money per million
+/// tokens, for showing what a session cost. lumen does not know prices by itself.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prices {
     pub input: f64,
     pub output: f64,
+    /// Input read from the provider's prompt cache; the input price when not given.
+    pub cached_input: Option<f64>,
 }
 
 impl Prices {
     pub fn cost(&self, usage: Usage) -> f64 {
-        (usage.input_tokens as f64 * self.input + usage.output_tokens as f64 * self.output)
+        let cached = usage.cached_input_tokens.min(usage.input_tokens);
+        ((usage.input_tokens - cached) as f64 * self.input
+            + cached as f64 * self.cached_input.unwrap_or(self.input)
+            + usage.output_tokens as f64 * self.output)
             / 1_000_000.0
     }
 }
@@ -205,6 +210,7 @@ struct RawProfile {
 struct RawPrices {
     input: f64,
     output: f64,
+    cached_input: Option<f64>,
 }
 
 struct Parser<'a> {
@@ -294,14 +300,20 @@ impl Parser<'_> {
         };
         let prices = match raw.price_per_mtok {
             Some(p) => {
-                let (input, output) = (p.get_ref().input, p.get_ref().output);
-                if !(input.is_finite() && output.is_finite() && input >= 0.0 && output >= 0.0) {
+                let raw = p.get_ref();
+                let (input, output, cached_input) = (raw.input, raw.output, raw.cached_input);
+                let fine = |n: f64| n.is_finite() && n >= 0.0;
+                if !(fine(input) && fine(output) && cached_input.is_none_or(fine)) {
                     return Err(self.err(
                         p.span().start,
-                        "price_per_mtok input and output must be numbers of 0 or more",
+                        "price_per_mtok input, output and cached_input must be numbers of 0 or more",
                     ));
                 }
-                Some(Prices { input, output })
+                Some(Prices {
+                    input,
+                    output,
+                    cached_input,
+                })
             }
             None => None,
         };
@@ -509,6 +521,22 @@ model = "qwen2.5-coder"
             cached_input_tokens: 0,
         });
         assert!((cost - 5.3).abs() < 1e-9, "{cost}");
+        // Input read from the prompt cache at its own price, when one is given.
+        let c = AiConfig::parse("c.toml", "[ai]\nprovider = \"anthropic\"\nmodel = \"m\"\napi_key = \"env:K\"\nprice_per_mtok = { input = 3.0, output = 15.0, cached_input = 0.3 }\n")
+            .unwrap()
+            .unwrap();
+        let usage = Usage {
+            input_tokens: 1_000_000,
+            output_tokens: 0,
+            cached_input_tokens: 800_000,
+        };
+        let cost = c.profile.prices.unwrap().cost(usage);
+        assert!((cost - (0.2 * 3.0 + 0.8 * 0.3)).abs() < 1e-9, "{cost}");
+        let full = Prices {
+            cached_input: None,
+            ..c.profile.prices.unwrap()
+        };
+        assert!((full.cost(usage) - 3.0).abs() < 1e-9);
     }
 
     #[test]
