@@ -7,8 +7,9 @@
 mod common;
 
 use common::app::{app_spec_with, output, screen};
-use common::copilot::{ask_copilot, drive, prefix, ssh_app};
+use common::copilot::{drive, key, prefix, ssh_app, typed};
 use common::fake_ai::FakeServer;
+use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::ai::config::{AiConfig, Profile};
 use lumen::ai::copilot::Item;
 use lumen::ai::provider::{KeySource, ProviderKind};
@@ -143,7 +144,17 @@ async fn a_missing_env_key_is_said_before_the_host_is_asked_anything() {
     })
     .await;
     assert!(sshd.log_count("req shell") >= 1, "{}", sshd.log());
-    ask_copilot(&mut app, "why is it slow?");
+    // Said as the pane opens, before any question.
+    prefix(&mut app, 'a');
+    let opened = app.copilot.session(terminal).unwrap().items().to_vec();
+    assert!(
+        opened
+            .iter()
+            .any(|i| matches!(i, Item::Notice(n) if n.contains(unset))),
+        "{opened:?}"
+    );
+    typed(&mut app, "why is it slow?");
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
     drive(&mut app, "the error", |app| {
         let items = app.copilot.session(terminal).unwrap().items();
         items.iter().any(|i| matches!(i, Item::Error(_)))

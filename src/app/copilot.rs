@@ -131,6 +131,22 @@ impl CopilotHub {
             .min()
     }
 
+    /// Why the current profile's `env:` key cannot be read, if it cannot (a vault key is only
+    /// read once the vault is open).
+    fn missing_env_key(&self) -> Option<String> {
+        let setup = self.setup.as_ref()?;
+        let profile = setup
+            .config
+            .profile_named(&self.profile)
+            .unwrap_or(&setup.config.profile);
+        match &profile.api_key {
+            Some(source @ KeySource::Env(_)) => {
+                ApiKey::resolve(source, None).err().map(|e| e.to_string())
+            }
+            _ => None,
+        }
+    }
+
     /// The pane title: host, what it cost (tokens, of which cached, money), provider and model.
     pub fn title(&self, terminal: Option<PaneId>, host: &str) -> String {
         let Some(setup) = &self.setup else {
@@ -223,6 +239,9 @@ impl App {
             self.convo(focused)
                 .session
                 .note(format!("{help} PageUp scrolls up to the examples."));
+        } else if let Some(why) = self.copilot.missing_env_key() {
+            // Said on opening, before a question is typed (and asked again at each question).
+            self.convo(focused).session.note(why);
         }
         self.relayout();
     }
