@@ -172,6 +172,20 @@ async fn setup_keeps_an_existing_section_and_asks_nothing_without_a_terminal() {
         stderr(&out)
     );
     assert!(!config.exists());
+    // No terminal to ask for the key on: which flags give it.
+    let out = env
+        .lumen(
+            &["ai", "setup", "--provider", "openai", "--model", "gpt-5"],
+            None,
+        )
+        .await;
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--key-stdin") && stderr(&out).contains("--key-env"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!config.exists());
     // A key for the vault with no vault yet: what to do, and nothing written.
     let out = env
         .lumen(

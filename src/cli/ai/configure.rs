@@ -119,7 +119,7 @@ pub fn run(args: &SetupArgs, paths: &Paths) -> Result<()> {
                 "; the key is in the personal vault as the api-key entry '{name}'"
             ));
         }
-        said.push_str(&format!(", named by api_key = \"{source}\""));
+        said.push_str(&format!("; api_key = \"{source}\""));
     }
     if let Some(dir) = file.parent() {
         crate::paths::ensure_private_dir(dir)
@@ -186,7 +186,13 @@ fn key_source(
     } else {
         prompt_hidden(&format!(
             "{kind} API key (kept in the vault, never in config.toml): "
-        ))?
+        ))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot ask for the API key ({e:#}): pipe it in with --key-stdin, or name an \
+                 environment variable with --key-env NAME (nothing was changed)"
+            )
+        })?
     };
     if secret.expose_secret().trim().is_empty() {
         bail!("the API key is empty; nothing was changed");
