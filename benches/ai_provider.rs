@@ -53,6 +53,7 @@ fn first_delta(c: &mut Criterion) {
     let request = ChatRequest {
         system: "You help an operator.".into(),
         messages: vec![Message::User("What is on my screen?".into())],
+        context: None,
         tools: vec![PROPOSE_COMMAND.clone()],
         max_tokens: 256,
     };

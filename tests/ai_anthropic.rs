@@ -20,7 +20,7 @@ fn tool_use_stream(text: &str) -> String {
     named_events(&[
         (
             "message_start",
-            json!({"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","model":MODEL,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":472,"output_tokens":2}}}),
+            json!({"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","model":MODEL,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":472,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,"output_tokens":2}}}),
         ),
         (
             "content_block_start",
@@ -87,8 +87,11 @@ async fn tool_use_streams_and_the_request_is_the_documented_one() {
                 signature: None,
             }),
             ChatEvent::Usage(Usage {
-                input_tokens: 472,
-                output_tokens: 89
+                // Anthropic's input_tokens leave out what was read from (or written to) the
+                // cache; lumen counts every input token and says which were cached.
+                input_tokens: 2272,
+                output_tokens: 89,
+                cached_input_tokens: 1800,
             }),
             ChatEvent::Done {
                 stop_reason: StopReason::ToolUse
@@ -110,7 +113,10 @@ async fn tool_use_streams_and_the_request_is_the_documented_one() {
             "model": MODEL,
             "max_tokens": 1024,
             "stream": true,
-            "system": "You help an operator on host web1.",
+            // The stable part is marked for Anthropic's prompt cache: the system text (after
+            // the tools) and the last block of the conversation.
+            "system": [{"type": "text", "text": "You help an operator on host web1.",
+                        "cache_control": {"type": "ephemeral"}}],
             "messages": [
                 {"role": "user", "content": "Is the disk full?"},
                 {"role": "assistant", "content": [
@@ -120,7 +126,7 @@ async fn tool_use_streams_and_the_request_is_the_documented_one() {
                 ]},
                 {"role": "user", "content": [
                     {"type": "tool_result", "tool_use_id": "call-1", "content": "/dev/sda1 50G 49G 1G 98% /"},
-                    {"type": "text", "text": "What now?"},
+                    {"type": "text", "text": "What now?", "cache_control": {"type": "ephemeral"}},
                 ]},
             ],
             "tools": [

@@ -247,13 +247,19 @@ async fn read_scrollback_is_served_redacted_and_the_answer_follows() {
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
     let first = requests[0].json();
-    let system = first["messages"][0]["content"].as_str().unwrap();
+    // The pane text rides in the latest user turn.
+    let screen = first["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap();
+    assert!(screen.contains("last line"), "{screen}");
     assert!(
-        !system.contains("log line 250\n"),
+        !screen.contains("log line 250\n"),
         "more than context_lines were sent"
     );
     let second = requests[1].json();
     let messages = second["messages"].as_array().unwrap();
+    let (screen, messages) = messages.split_last().unwrap();
+    assert_eq!(screen["role"], "user");
     let result = messages.last().unwrap();
     assert_eq!(result["role"], "tool");
     assert_eq!(result["tool_call_id"], "call_s");

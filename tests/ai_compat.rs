@@ -94,6 +94,7 @@ async fn the_demo_model_follows_its_script_through_the_real_provider() {
     let mut request = ChatRequest {
         system: "You are lumen's copilot.".into(),
         messages: vec![Message::User("What is on my screen?".into())],
+        context: None,
         tools: vec![PROPOSE_COMMAND.clone(), READ_SCROLLBACK.clone()],
         max_tokens: 1024,
     };

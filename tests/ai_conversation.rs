@@ -397,10 +397,12 @@ async fn gemini_calls_without_ids_are_answered_under_their_own_names_turn_after_
         if called.is_empty() {
             continue;
         }
+        // The screen's text part follows the responses in the same user turn.
         let answered: Vec<&Value> = pair[1]["parts"]
             .as_array()
             .unwrap()
             .iter()
+            .filter(|p| p.get("functionResponse").is_some())
             .map(|p| &p["functionResponse"]["name"])
             .collect();
         assert_eq!(called, answered, "{body}");

@@ -32,7 +32,7 @@ fn answer() -> String {
                   {"functionCall":{"name":"propose_command","args":{"command":"journalctl --vacuum-size=200M","explanation":"Logs kürzen"}},
                    "thoughtSignature":"c2lnLTE="}],"role":"model"},
                "finishReason":"STOP","index":0}],
-               "usageMetadata":{"promptTokenCount":300,"candidatesTokenCount":40,"thoughtsTokenCount":12,"totalTokenCount":352},"modelVersion":MODEL}),
+               "usageMetadata":{"promptTokenCount":300,"cachedContentTokenCount":256,"candidatesTokenCount":40,"thoughtsTokenCount":12,"totalTokenCount":352},"modelVersion":MODEL}),
     ])
 }
 
@@ -84,7 +84,9 @@ async fn text_and_function_calls_stream_and_the_request_is_the_documented_one() 
             }),
             ChatEvent::Usage(Usage {
                 input_tokens: 300,
-                output_tokens: 52
+                output_tokens: 52,
+                // usageMetadata.cachedContentTokenCount: part of promptTokenCount.
+                cached_input_tokens: 256,
             }),
             ChatEvent::Done {
                 stop_reason: StopReason::ToolUse
@@ -158,6 +160,7 @@ async fn ids_lumen_made_up_never_reach_gemini() {
                 content: "ok".into(),
             },
         ],
+        context: None,
         tools: vec![],
         max_tokens: 10,
     };

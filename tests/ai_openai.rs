@@ -55,7 +55,7 @@ fn fragments_stream() -> String {
         ),
         chunk(json!({}), json!("tool_calls")),
         json!({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":MODEL,"choices":[],
-               "usage":{"prompt_tokens":812,"completion_tokens":64,"total_tokens":876}}),
+               "usage":{"prompt_tokens":812,"completion_tokens":64,"total_tokens":876,"prompt_tokens_details":{"cached_tokens":768}}}),
     ])
 }
 
@@ -76,6 +76,8 @@ fn expected_calls() -> Vec<ChatEvent> {
         ChatEvent::Usage(Usage {
             input_tokens: 812,
             output_tokens: 64,
+            // usage.prompt_tokens_details.cached_tokens: part of prompt_tokens.
+            cached_input_tokens: 768,
         }),
         ChatEvent::Done {
             stop_reason: StopReason::ToolUse,

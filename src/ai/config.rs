@@ -43,17 +43,22 @@ pub struct Profile {
     pub prices: Option<Prices>,
 }
 
-/// `price_per_mtok = { input = 3.0, output = 15.0 }`: money per million tokens, for showing
-/// what a session cost. lumen does not know prices by itself.
+/// `price_per_mtok = { input = 3.0, output = 15.0, cached_input = 0.3 }`: money per million
+/// tokens, for showing what a session cost. lumen does not know prices by itself.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prices {
     pub input: f64,
     pub output: f64,
+    /// Input read from the provider's prompt cache; the input price when not given.
+    pub cached_input: Option<f64>,
 }
 
 impl Prices {
     pub fn cost(&self, usage: Usage) -> f64 {
-        (usage.input_tokens as f64 * self.input + usage.output_tokens as f64 * self.output)
+        let cached = usage.cached_input_tokens.min(usage.input_tokens);
+        ((usage.input_tokens - cached) as f64 * self.input
+            + cached as f64 * self.cached_input.unwrap_or(self.input)
+            + usage.output_tokens as f64 * self.output)
             / 1_000_000.0
     }
 }
@@ -96,6 +101,66 @@ impl AiConfig {
     pub fn settings(&self) -> ProviderSettings {
         ProviderSettings::from_env(self.ca_file.clone())
     }
+}
+
+/// A ready `[ai]` section for each provider lumen speaks to: (who, the section). Shown in the
+/// copilot pane and by the command line when there is none; each parses (a test checks).
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "Anthropic",
+        "[ai]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\napi_key = \"vault:anthropic\"",
+    ),
+    (
+        "OpenAI",
+        "[ai]\nprovider = \"openai\"\nmodel = \"gpt-5\"\napi_key = \"env:OPENAI_API_KEY\"",
+    ),
+    (
+        "Google Gemini",
+        "[ai]\nprovider = \"gemini\"\nmodel = \"gemini-2.5-flash\"\napi_key = \"env:GEMINI_API_KEY\"",
+    ),
+    (
+        "xAI",
+        "[ai]\nprovider = \"xai\"\nmodel = \"grok-4\"\napi_key = \"env:XAI_API_KEY\"",
+    ),
+    (
+        "Ollama on this machine (no key)",
+        "[ai]\nprovider = \"openai-compatible\"\nbase_url = \"http://127.0.0.1:11434/v1\"\nmodel = \"qwen2.5-coder\"",
+    ),
+    (
+        "llama.cpp's llama-server on this machine (no key)",
+        "[ai]\nprovider = \"openai-compatible\"\nbase_url = \"http://127.0.0.1:8080/v1\"\nmodel = \"local\"",
+    ),
+];
+
+/// The example of [`EXAMPLES`] for `kind` (its model, and for openai-compatible a local
+/// server's base_url): what `lumen ai setup` offers.
+pub fn example_profile(kind: ProviderKind) -> Option<Profile> {
+    EXAMPLES
+        .iter()
+        .filter_map(|(_, section)| AiConfig::parse("example", section).ok().flatten())
+        .map(|c| c.profile)
+        .find(|p| p.provider == kind)
+}
+
+/// What to do when config.toml (`file`, when known) has no `[ai]` section: an example for
+/// each provider, then where to put it and how `lumen ai setup` writes it instead. The
+/// instructions come last, where a bottom-anchored pane shows them first.
+pub fn setup_help(file: Option<&Path>) -> String {
+    let mut text = String::from("Ready [ai] sections, one per provider:");
+    for (who, section) in EXAMPLES {
+        text.push_str(&format!("\n\n# {who}\n{section}"));
+    }
+    let file = file.map_or_else(
+        || "config.toml (lumen --privacy shows where)".to_string(),
+        |f| f.display().to_string(),
+    );
+    text.push_str(&format!(
+        "\n\napi_key = \"vault:NAME\" names a vault api-key entry (lumen vault add NAME --kind \
+         api-key); \"env:NAME\" an environment variable.\n\nThe copilot is off: there is no [ai] \
+         section in {file}. Run `lumen ai setup` to write one (the key goes in the vault), or \
+         paste one of the above there and restart lumen."
+    ));
+    text
 }
 
 /// A bad `[ai]` section: where and why. lumen runs without the copilot until it is fixed.
@@ -145,6 +210,7 @@ struct RawProfile {
 struct RawPrices {
     input: f64,
     output: f64,
+    cached_input: Option<f64>,
 }
 
 struct Parser<'a> {
@@ -234,14 +300,20 @@ impl Parser<'_> {
         };
         let prices = match raw.price_per_mtok {
             Some(p) => {
-                let (input, output) = (p.get_ref().input, p.get_ref().output);
-                if !(input.is_finite() && output.is_finite() && input >= 0.0 && output >= 0.0) {
+                let raw = p.get_ref();
+                let (input, output, cached_input) = (raw.input, raw.output, raw.cached_input);
+                let fine = |n: f64| n.is_finite() && n >= 0.0;
+                if !(fine(input) && fine(output) && cached_input.is_none_or(fine)) {
                     return Err(self.err(
                         p.span().start,
-                        "price_per_mtok input and output must be numbers of 0 or more",
+                        "price_per_mtok input, output and cached_input must be numbers of 0 or more",
                     ));
                 }
-                Some(Prices { input, output })
+                Some(Prices {
+                    input,
+                    output,
+                    cached_input,
+                })
             }
             None => None,
         };
@@ -414,6 +486,23 @@ model = "qwen2.5-coder"
     }
 
     #[test]
+    fn every_example_parses_as_its_provider() {
+        for (who, section) in EXAMPLES {
+            let c = AiConfig::parse("config.toml", section)
+                .unwrap_or_else(|e| panic!("{who}: {e}"))
+                .unwrap_or_else(|| panic!("{who}: no [ai]"));
+            assert!(
+                who.contains(&c.profile.provider.to_string())
+                    || c.profile.provider == ProviderKind::OpenAiCompatible,
+                "{who}"
+            );
+        }
+        let help = setup_help(Some(Path::new("/home/op/.config/lumen/config.toml")));
+        assert!(help.contains("/home/op/.config/lumen/config.toml"));
+        assert!(help.contains("lumen ai setup"));
+    }
+
+    #[test]
     fn no_section_is_no_copilot_and_defaults_fill_in() {
         assert_eq!(
             AiConfig::parse("c.toml", "theme = \"x\"\n[keys]\n"),
@@ -429,8 +518,25 @@ model = "qwen2.5-coder"
         let cost = c.profile.prices.unwrap().cost(Usage {
             input_tokens: 1_000_000,
             output_tokens: 2_000_000,
+            cached_input_tokens: 0,
         });
         assert!((cost - 5.3).abs() < 1e-9, "{cost}");
+        // Input read from the prompt cache at its own price, when one is given.
+        let c = AiConfig::parse("c.toml", "[ai]\nprovider = \"anthropic\"\nmodel = \"m\"\napi_key = \"env:K\"\nprice_per_mtok = { input = 3.0, output = 15.0, cached_input = 0.3 }\n")
+            .unwrap()
+            .unwrap();
+        let usage = Usage {
+            input_tokens: 1_000_000,
+            output_tokens: 0,
+            cached_input_tokens: 800_000,
+        };
+        let cost = c.profile.prices.unwrap().cost(usage);
+        assert!((cost - (0.2 * 3.0 + 0.8 * 0.3)).abs() < 1e-9, "{cost}");
+        let full = Prices {
+            cached_input: None,
+            ..c.profile.prices.unwrap()
+        };
+        assert!((full.cost(usage) - 3.0).abs() < 1e-9);
     }
 
     #[test]

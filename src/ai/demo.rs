@@ -135,17 +135,21 @@ fn error(status: StatusCode, message: &str) -> Response<Body> {
     response
 }
 
-/// Which step of the script a request is at: tool results since the user last spoke.
+/// Which step of the script a request is at: tool results since the user last spoke. The
+/// screen each request carries last (fenced as untrusted data) is not the user speaking.
 fn step(chat: &Value) -> usize {
     let messages = chat
         .get("messages")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let last_user = messages
-        .iter()
-        .rposition(|m| m["role"] == "user")
-        .unwrap_or(0);
+    let spoke = |m: &Value| {
+        m["role"] == "user"
+            && !m["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("<<<untrusted-data"))
+    };
+    let last_user = messages.iter().rposition(spoke).unwrap_or(0);
     messages[last_user..]
         .iter()
         .filter(|m| m["role"] == "tool")
@@ -229,6 +233,9 @@ mod tests {
             1
         );
         assert_eq!(step(&json!({"messages": [user, tool, tool]})), 2);
+        let screen =
+            json!({"role": "user", "content": "<<<untrusted-data 1a2b source=\"the terminal\">>>"});
+        assert_eq!(step(&json!({"messages": [user, tool, screen]})), 1);
         assert_eq!(
             step(&json!({"messages": [user, tool, tool, user]})),
             0,

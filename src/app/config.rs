@@ -28,6 +28,9 @@ pub struct Config {
     /// The `[ai]` section: none, usable, or broken (then lumen runs without the copilot and
     /// shows the error; the rest of the file still applies).
     pub ai: Result<Option<crate::ai::config::AiConfig>, crate::ai::config::AiConfigError>,
+    /// The file this was read from, or would be (it need not exist): the copilot names it
+    /// when there is no `[ai]` section. None for the defaults alone.
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// The vault locks itself after 15 minutes idle unless the config says otherwise.
@@ -44,6 +47,7 @@ impl Default for Config {
             vault_auto_lock: DEFAULT_VAULT_AUTO_LOCK,
             clipboard: ClipboardPolicy::Ask,
             ai: Ok(None),
+            file: None,
         }
     }
 }
@@ -94,7 +98,7 @@ enum KeyList {
 impl Config {
     /// Read the config file. A missing file is the defaults; a broken one is an error.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        match crate::text::read_capped_string(path, crate::text::SETTINGS_FILE_LIMIT) {
+        let loaded = match crate::text::read_capped_string(path, crate::text::SETTINGS_FILE_LIMIT) {
             Ok(text) => Self::parse(&path.display().to_string(), &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(ConfigError {
@@ -102,7 +106,11 @@ impl Config {
                 line: 0,
                 message: format!("cannot read: {e}"),
             }),
-        }
+        };
+        loaded.map(|c| Self {
+            file: Some(path.to_path_buf()),
+            ..c
+        })
     }
 
     pub fn parse(file: &str, text: &str) -> Result<Self, ConfigError> {

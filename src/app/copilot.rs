@@ -99,6 +99,8 @@ pub struct CopilotHub {
     setup: Option<AiSetup>,
     /// Why the copilot cannot run (a broken `[ai]` section), shown when it is opened.
     unavailable: Option<String>,
+    /// config.toml, named when it has no `[ai]` section.
+    config_file: Option<PathBuf>,
     /// The current profile (`default` or an `[ai.profiles]` name).
     profile: String,
     provider: Option<(String, Arc<dyn Provider>)>,
@@ -114,11 +116,17 @@ pub struct CopilotHub {
 }
 
 impl CopilotHub {
-    /// `setup` from config (None: no `[ai]` section); `unavailable` says why when it is broken.
-    pub fn new(setup: Option<AiSetup>, unavailable: Option<String>) -> Self {
+    /// `setup` from config (None: no `[ai]` section); `unavailable` says why when it is broken;
+    /// `config_file` is where an `[ai]` section goes.
+    pub fn new(
+        setup: Option<AiSetup>,
+        unavailable: Option<String>,
+        config_file: Option<PathBuf>,
+    ) -> Self {
         Self {
             setup,
             unavailable,
+            config_file,
             profile: crate::ai::config::DEFAULT_PROFILE.to_string(),
             ..Self::default()
         }
@@ -142,7 +150,23 @@ impl CopilotHub {
             .min()
     }
 
-    /// The pane title: host, provider and model, what it cost.
+    /// Why the current profile's `env:` key cannot be read, if it cannot (a vault key is only
+    /// read once the vault is open).
+    fn missing_env_key(&self) -> Option<String> {
+        let setup = self.setup.as_ref()?;
+        let profile = setup
+            .config
+            .profile_named(&self.profile)
+            .unwrap_or(&setup.config.profile);
+        match &profile.api_key {
+            Some(source @ KeySource::Env(_)) => {
+                ApiKey::resolve(source, None).err().map(|e| e.to_string())
+            }
+            _ => None,
+        }
+    }
+
+    /// The pane title: host, what it cost (tokens, of which cached, money), provider and model.
     pub fn title(&self, terminal: Option<PaneId>, host: &str) -> String {
         let Some(setup) = &self.setup else {
             return format!("copilot · {host} · not configured");
@@ -160,13 +184,21 @@ impl CopilotHub {
             .and_then(|t| self.session(t))
             .map(|s| s.usage())
             .unwrap_or_default();
-        let tokens = usage.input_tokens + usage.output_tokens;
-        let cost = profile
-            .prices
-            .as_ref()
-            .map(|p| format!(" (${:.4})", p.cost(usage)))
-            .unwrap_or_default();
-        format!("copilot · {host} · {who} · {tokens} tokens{cost}")
+        let mut spent = format!("{} tokens", usage.input_tokens + usage.output_tokens);
+        // Read from the provider's prompt cache: the part of the input billed at a discount.
+        if usage.cached_input_tokens > 0 {
+            spent.push_str(&format!(", {} cached", usage.cached_input_tokens));
+        }
+        if let Some(p) = &profile.prices {
+            spent.push_str(&format!(", ${:.4}", p.cost(usage)));
+        }
+        // A narrow pane's title is cut at its right end: what it costs comes before who
+        // answers, except that the demo says first that it is no AI.
+        if setup.demo {
+            format!("copilot · {host} · {who} · {spent}")
+        } else {
+            format!("copilot · {host} · {spent} · {who}")
+        }
     }
 }
 
@@ -222,10 +254,13 @@ impl App {
                 "the copilot is off: {why}; fix the [ai] section of config.toml and restart"
             ));
         } else if self.copilot.setup.is_none() {
-            self.convo(focused).session.note(
-                "no [ai] section in config.toml: add one (provider, model, api_key) to use \
-                 the copilot; see the README",
-            );
+            let help = crate::ai::config::setup_help(self.copilot.config_file.as_deref());
+            self.convo(focused)
+                .session
+                .note(format!("{help} PageUp scrolls up to the examples."));
+        } else if let Some(why) = self.copilot.missing_env_key() {
+            // Said on opening, before a question is typed (and asked again at each question).
+            self.convo(focused).session.note(why);
         }
         self.relayout();
     }
@@ -341,9 +376,14 @@ impl App {
             return;
         }
         if self.copilot.setup.is_none() {
-            self.convo(terminal)
-                .session
-                .note("no [ai] section in config.toml: nothing was sent");
+            let file = self
+                .copilot
+                .config_file
+                .as_ref()
+                .map_or("config.toml".into(), |f| f.display().to_string());
+            self.convo(terminal).session.note(format!(
+                "nothing was sent: there is no [ai] section in {file}; `lumen ai setup` writes one"
+            ));
             return;
         }
         // A host with `ai = "off"` sends nothing anyway: the session says so below.
@@ -488,8 +528,28 @@ impl App {
         }
     }
 
-    /// Send the conversation with fresh context, once the facts and the provider are ready.
+    /// Send the conversation with fresh context, once the provider (its key) and the facts
+    /// are ready.
     fn copilot_request(&mut self, terminal: PaneId) -> Vec<Do> {
+        // The key first: a missing one is said before anything is asked of the host.
+        let provider = match self.copilot_provider() {
+            Ok(Some(p)) => p,
+            Ok(None) if self.copilot.reading_key => {
+                // The key is being read (an audited read, off the UI task): then go on.
+                self.convo(terminal).waiting = Some((Waiting::Key, vec![Do::Request]));
+                return Vec::new();
+            }
+            Ok(None) => {
+                // The key is in the vault, which is locked: ask, then go on.
+                self.convo(terminal).waiting = Some((Waiting::Vault, vec![Do::Request]));
+                self.ask_unlock_for_copilot();
+                return Vec::new();
+            }
+            Err(why) => {
+                self.convo(terminal).session.on_error(&why);
+                return Vec::new();
+            }
+        };
         // Facts are gathered once per session, before the first request.
         let needs_facts = {
             let c = self.convo(terminal);
@@ -527,24 +587,6 @@ impl App {
             self.hold_for_vault(terminal, Do::Request);
             return Vec::new();
         }
-        let provider = match self.copilot_provider() {
-            Ok(Some(p)) => p,
-            Ok(None) if self.copilot.reading_key => {
-                // The key is being read (an audited read, off the UI task): then go on.
-                self.convo(terminal).waiting = Some((Waiting::Key, vec![Do::Request]));
-                return Vec::new();
-            }
-            Ok(None) => {
-                // The key is in the vault, which is locked: ask, then go on.
-                self.convo(terminal).waiting = Some((Waiting::Vault, vec![Do::Request]));
-                self.ask_unlock_for_copilot();
-                return Vec::new();
-            }
-            Err(why) => {
-                self.convo(terminal).session.on_error(&why);
-                return Vec::new();
-            }
-        };
         if self.read_last_scan(terminal) {
             self.convo(terminal).waiting = Some((Waiting::Scan, vec![Do::Request]));
             return Vec::new();

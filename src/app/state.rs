@@ -223,6 +223,7 @@ impl App {
     }
 
     pub fn new(opts: AppOptions) -> Self {
+        let config_file = opts.config.file.clone();
         let mut host_names = opts.host_names;
         for h in &opts.inventory.hosts {
             if !host_names.contains(&h.name) {
@@ -262,7 +263,11 @@ impl App {
             pump_rotation: 0,
             awaiting_echo: false,
             echo_frame: false,
-            copilot: crate::app::copilot::CopilotHub::new(opts.ai, opts.ai_unavailable),
+            copilot: crate::app::copilot::CopilotHub::new(
+                opts.ai,
+                opts.ai_unavailable,
+                config_file,
+            ),
             ssh_connected: false,
             ssh_failed: false,
         }

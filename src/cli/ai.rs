@@ -1,15 +1,17 @@
 //! `lumen ai …`: the AI safety layer and the copilot on the command line. `assess` classifies
 //! shell commands; `redact` prints what the model would see of a file or stdin; `ask` puts one
 //! question to the configured model (it never runs anything); `context` shows what `ask` would
-//! send; `history` lists the saved conversations. Each subcommand is one variant of
-//! [`AiCommand`] and one function (or file under `ai/`) here.
+//! send; `history` lists the saved conversations; `setup` writes the `[ai]` section. Each
+//! subcommand is one variant of [`AiCommand`] and one function (or file under `ai/`) here.
 
 mod ask;
+mod configure;
 mod context;
 mod history;
 mod setup;
 
 pub use ask::{AskArgs, NOT_RUN};
+pub use configure::SetupArgs;
 pub use context::{ContextArgs, MESSAGES_HEADING, SYSTEM_HEADING, TOOLS_HEADING};
 pub use history::HistoryArgs;
 pub use setup::{CopilotArgs, NO_HOST};
@@ -50,6 +52,10 @@ pub enum AiCommand {
     Context(ContextArgs),
     /// List the saved copilot conversations: one line per host, or one host's records.
     History(HistoryArgs),
+    /// Write config.toml's [ai] section (provider, model, where the key is) and keep the API
+    /// key in the personal vault, never in config.toml. Asks for what the flags leave out.
+    #[command(alias = "config")]
+    Setup(SetupArgs),
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +101,7 @@ pub fn run(args: AiArgs, paths: &Paths) -> Result<ExitCode> {
         AiCommand::Ask(a) => return ask::run(&a, paths).map(|()| ExitCode::SUCCESS),
         AiCommand::Context(a) => return context::run(&a, paths).map(|()| ExitCode::SUCCESS),
         AiCommand::History(a) => return history::run(&a, paths).map(|()| ExitCode::SUCCESS),
+        AiCommand::Setup(a) => return configure::run(&a, paths).map(|()| ExitCode::SUCCESS),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&out)?;

@@ -6,6 +6,7 @@ mod audit;
 pub(crate) mod input;
 
 pub use args::{EntryFields, InitArgs, ScopeArg, VaultArgs, VaultCommand};
+pub(crate) use audit::save as save_vault;
 use audit::{save, warn};
 use input::{clean_secret, first_line_of_file, prompt_hidden, read_secret_file, read_stdin};
 

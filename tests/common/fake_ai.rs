@@ -391,6 +391,42 @@ pub fn openai_says(text: &str) -> Reply {
     ]))
 }
 
+/// A text answer in `kind`'s wire format.
+pub fn says_as(kind: lumen::ai::provider::ProviderKind, text: &str) -> Reply {
+    use lumen::ai::provider::ProviderKind;
+    match kind {
+        ProviderKind::Anthropic => Reply::sse(&named_events(&[
+            (
+                "message_start",
+                json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"input_tokens":10,"output_tokens":1}}}),
+            ),
+            (
+                "content_block_start",
+                json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+            ),
+            (
+                "content_block_delta",
+                json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":text}}),
+            ),
+            (
+                "content_block_stop",
+                json!({"type":"content_block_stop","index":0}),
+            ),
+            (
+                "message_delta",
+                json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}),
+            ),
+            ("message_stop", json!({"type":"message_stop"})),
+        ])),
+        ProviderKind::Gemini => Reply::sse(&format!(
+            "data: {}\n\n",
+            json!({"candidates":[{"content":{"role":"model","parts":[{"text":text}]},"finishReason":"STOP"}],
+                   "usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":5}})
+        )),
+        _ => openai_says(text),
+    }
+}
+
 /// An OpenAI-format answer: `text` (none when empty), then `propose_command` with `command`
 /// and `explanation` as call `id`.
 pub fn openai_proposes(text: &str, id: &str, command: &str, explanation: &str) -> Reply {
@@ -468,6 +504,7 @@ pub fn conversation() -> lumen::ai::provider::ChatRequest {
             },
             Message::User("What now?".into()),
         ],
+        context: None,
         tools: vec![PROPOSE_COMMAND.clone(), READ_SCROLLBACK.clone()],
         max_tokens: 1024,
     }

@@ -2,6 +2,12 @@
 //! through redaction: the rules, the host's facts, its last scan summary, the pane's last lines
 //! (head and tail kept when trimmed), and the names of the vault entries bound to the host.
 //! Everything taken from the host is fenced as data, never instructions.
+//!
+//! The stable part (rules, facts, scan, entry names) is the system text, identical from one
+//! request of a conversation to the next so that providers' prompt caches serve it; the screen
+//! changes every time and goes in the request's `context`, after the conversation, in the
+//! latest user turn. Earlier screens are not repeated: the model has seen what mattered of them
+//! as command output.
 
 use super::session::Session;
 use crate::ai::inject::{detect, wrap_untrusted};
@@ -74,6 +80,9 @@ pub struct Built {
     pub system: String,
 }
 
+/// Starts, in the readable form, what only this request carries (the screen).
+pub const CONTEXT_LABEL: &str = "user, this request only:";
+
 /// Starts the system text in the readable form of a request.
 pub const SYSTEM_HEADING: &str = "=== system ===";
 /// Starts the conversation in the readable form.
@@ -107,6 +116,9 @@ impl Built {
                 }
                 Message::ToolResult { content, .. } => writeln!(text, "tool result: {content}"),
             };
+        }
+        if let Some(context) = &r.context {
+            let _ = writeln!(text, "{CONTEXT_LABEL} {context}");
         }
         let _ = writeln!(text, "{TOOLS_HEADING}");
         for t in &r.tools {
@@ -195,7 +207,8 @@ pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
         );
     } else {
         system.push_str(&format!(
-            "\n\nThe terminal is connected to host {}.",
+            "\n\nThe terminal is connected to host {}. Its screen as it is now comes at the \
+             end of the latest user turn.",
             ctx.host
         ));
     }
@@ -222,19 +235,19 @@ pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
             list.join(", ")
         ));
     }
-    system.push_str("\n\n");
-    system.push_str(&wrap_untrusted(
-        "the terminal's screen and scrollback (last lines last)",
+    let mut context = wrap_untrusted(
+        "the terminal's screen and scrollback now (last lines last)",
         &screen,
-    ));
+    );
     if masked > 0 {
-        system.push_str(&format!(
+        context.push_str(&format!(
             "\n\n{masked} secret values in this context were masked before you saw it."
         ));
     }
     let request = ChatRequest {
         system: system.clone(),
         messages: session.messages().to_vec(),
+        context: Some(context),
         tools: vec![PROPOSE_COMMAND.clone(), READ_SCROLLBACK.clone()],
         max_tokens: MAX_TOKENS,
     };
@@ -293,8 +306,9 @@ mod tests {
                 demo: false,
             },
         );
-        assert!(built.system.contains("[redacted:private-key]"));
-        assert!(body.iter().all(|l| !built.system.contains(&l[..16])));
+        let context = built.request.context.clone().unwrap_or_default();
+        assert!(context.contains("[redacted:private-key]"));
+        assert!(body.iter().all(|l| !context.contains(&l[..16])));
         let scrollback = redact_scrollback(&all, 130, &Secrets::new());
         assert!(body.iter().all(|l| !scrollback.contains(&l[..16])));
         assert!(
@@ -331,7 +345,7 @@ mod tests {
                 demo: false,
             },
         );
-        let all = serde_json::to_string(&built.request.system).unwrap_or_default();
+        let all = format!("{:?}", built.request);
         assert!(!all.contains("hunter2"), "{all}");
         assert!(built.system.contains("{{vault:db/root}} (password)"));
         assert!(built.system.contains("<<<untrusted-data"));

@@ -336,6 +336,7 @@ impl Session {
             ChatEvent::Usage(u) => {
                 self.usage.input_tokens += u.input_tokens;
                 self.usage.output_tokens += u.output_tokens;
+                self.usage.cached_input_tokens += u.cached_input_tokens;
                 Vec::new()
             }
             ChatEvent::Retrying {

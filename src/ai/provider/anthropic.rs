@@ -39,11 +39,26 @@ impl Provider for Anthropic {
     }
 }
 
+/// Anthropic's mark for "cache the prompt up to and including this block".
+fn cache_mark() -> Value {
+    json!({"type": "ephemeral"})
+}
+
 /// The request JSON. Roles must alternate, so tool results and the user's next words share
 /// one user message (results first, as the API asks). An assistant turn with nothing in it
 /// is left out: the API refuses empty content (and blank text blocks).
+///
+/// Prompt caching: the system text (after the tools, which come first in Anthropic's cache
+/// order) and the last block of the stored conversation carry `cache_control`, so the next
+/// request reads both from the cache; the request's `context` (the screen) follows, uncached.
+/// Two of the four breakpoints the API allows.
 pub(crate) fn request_body(model: &str, request: &ChatRequest) -> Value {
     let mut messages: Vec<(&str, Vec<Value>)> = Vec::new();
+    let mut add = |role, blocks: Vec<Value>| match messages.last_mut() {
+        Some((last, existing)) if *last == role => existing.extend(blocks),
+        _ if blocks.is_empty() => {}
+        _ => messages.push((role, blocks)),
+    };
     for message in &request.messages {
         let (role, blocks) = match message {
             Message::User(text) => ("user", vec![json!({"type": "text", "text": text})]),
@@ -64,19 +79,28 @@ pub(crate) fn request_body(model: &str, request: &ChatRequest) -> Value {
                 ("assistant", blocks)
             }
         };
-        if blocks.is_empty() {
-            continue;
-        }
+        add(role, blocks);
+    }
+    if let Some(block) = messages
+        .last_mut()
+        .and_then(|(_, blocks)| blocks.last_mut())
+    {
+        block["cache_control"] = cache_mark();
+    }
+    if let Some(context) = &request.context {
+        let block = json!({"type": "text", "text": context});
         match messages.last_mut() {
-            Some((last, existing)) if *last == role => existing.extend(blocks),
-            _ => messages.push((role, blocks)),
+            Some(("user", blocks)) => blocks.push(block),
+            _ => messages.push(("user", vec![block])),
         }
     }
     let messages: Vec<Value> = messages
         .into_iter()
         .map(|(role, blocks)| match blocks.as_slice() {
-            // A lone text block is sent the short way.
-            [only] if only["type"] == "text" => json!({"role": role, "content": only["text"]}),
+            // A lone unmarked text block is sent the short way.
+            [only] if only["type"] == "text" && only.get("cache_control").is_none() => {
+                json!({"role": role, "content": only["text"]})
+            }
             _ => json!({"role": role, "content": blocks}),
         })
         .collect();
@@ -87,7 +111,8 @@ pub(crate) fn request_body(model: &str, request: &ChatRequest) -> Value {
         "stream": true,
     });
     if !request.system.is_empty() {
-        body["system"] = json!(request.system);
+        body["system"] =
+            json!([{"type": "text", "text": request.system, "cache_control": cache_mark()}]);
     }
     if !request.tools.is_empty() {
         body["tools"] = request
@@ -113,6 +138,7 @@ pub(crate) struct Events {
     called_tools: bool,
     input_tokens: u64,
     output_tokens: u64,
+    cached_input_tokens: u64,
     stop: Option<StopReason>,
     done: bool,
 }
@@ -161,6 +187,7 @@ impl Decoder for Events {
                 self.input_tokens = count("input_tokens")
                     + count("cache_creation_input_tokens")
                     + count("cache_read_input_tokens");
+                self.cached_input_tokens = count("cache_read_input_tokens");
                 self.output_tokens = count("output_tokens");
             }
             "content_block_start" => {
@@ -241,6 +268,7 @@ impl Decoder for Events {
                 out.push(ChatEvent::Usage(Usage {
                     input_tokens: self.input_tokens,
                     output_tokens: self.output_tokens,
+                    cached_input_tokens: self.cached_input_tokens,
                 }));
                 let stop = self.stop.take().unwrap_or(StopReason::EndTurn);
                 out.push(ChatEvent::Done {

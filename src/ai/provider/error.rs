@@ -109,7 +109,10 @@ pub enum ProviderError {
         "{provider} needs an API key: set api_key = \"vault:NAME\" or \"env:NAME\" in the [ai] section of config.toml"
     )]
     NoKey { provider: ProviderKind },
-    #[error("the environment variable {name} that api_key names is not set (or is not UTF-8)")]
+    #[error(
+        "the environment variable {name} that api_key names is not set (or is not UTF-8): \
+         export it before starting lumen, or keep the key in the vault instead (lumen ai setup)"
+    )]
     MissingEnvKey { name: String },
     #[error(
         "api_key names the vault entry '{name}', but no key from it was given; unlock the vault"

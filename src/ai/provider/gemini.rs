@@ -107,6 +107,14 @@ pub(crate) fn request_body(request: &ChatRequest) -> Value {
             _ => contents.push((role, parts)),
         }
     }
+    // Last, after the stable prefix Gemini caches by itself.
+    if let Some(context) = &request.context {
+        let part = json!({"text": context});
+        match contents.last_mut() {
+            Some(("user", parts)) => parts.push(part),
+            _ => contents.push(("user", vec![part])),
+        }
+    }
     let contents: Vec<Value> = contents
         .into_iter()
         .map(|(role, parts)| json!({"role": role, "parts": parts}))
@@ -194,6 +202,7 @@ impl Decoder for Candidates {
             self.usage = Some(Usage {
                 input_tokens: count("promptTokenCount"),
                 output_tokens: count("candidatesTokenCount") + count("thoughtsTokenCount"),
+                cached_input_tokens: count("cachedContentTokenCount"),
             });
         }
         let Some(candidate) = chunk.pointer("/candidates/0") else {

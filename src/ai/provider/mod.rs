@@ -117,10 +117,17 @@ pub enum Message {
 }
 
 /// Everything one request sends. Callers build it fresh, already redacted.
+///
+/// The order is the providers' prompt-cache order: tools, `system` and the stored `messages`
+/// are the stable part, byte-identical from one request of a conversation to the next, so a
+/// provider's prefix cache can serve them; `context` (the terminal's screen, which changes
+/// every time) goes last, in the latest user turn, and is never kept in the conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
     pub system: String,
     pub messages: Vec<Message>,
+    /// What this request alone carries, sent as the last text of the latest user turn.
+    pub context: Option<String>,
     pub tools: Vec<ToolSpec>,
     pub max_tokens: u32,
 }
@@ -128,8 +135,13 @@ pub struct ChatRequest {
 /// Tokens one request used, as the provider counted them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Usage {
+    /// Every input token, those read from the provider's prompt cache included.
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The part of `input_tokens` read from the prompt cache (billed at a discount):
+    /// Anthropic's `cache_read_input_tokens`, OpenAI's (and xAI's)
+    /// `prompt_tokens_details.cached_tokens`, Gemini's `cachedContentTokenCount`.
+    pub cached_input_tokens: u64,
 }
 
 /// Why the model stopped.
@@ -256,13 +268,14 @@ mod tests {
                 },
                 Message::User("b".into()),
             ],
+            context: None,
             tools: Vec::new(),
             max_tokens: 10,
         };
         let anthropic = request_body(ProviderKind::Anthropic, "m", &request);
         assert_eq!(
             anthropic["messages"],
-            json!([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}])
+            json!([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b", "cache_control": {"type": "ephemeral"}}]}])
         );
         let gemini = request_body(ProviderKind::Gemini, "m", &request);
         assert_eq!(

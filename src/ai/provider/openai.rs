@@ -77,6 +77,10 @@ pub(crate) fn request_body(kind: ProviderKind, model: &str, request: &ChatReques
             }
         });
     }
+    // Last, after the stable prefix OpenAI caches by itself.
+    if let Some(context) = &request.context {
+        messages.push(json!({"role": "user", "content": context}));
+    }
     let mut body = json!({
         "model": model,
         "messages": messages,
@@ -296,6 +300,10 @@ impl Decoder for Chunks {
             self.usage = Some(Usage {
                 input_tokens: count("prompt_tokens"),
                 output_tokens: count("completion_tokens"),
+                cached_input_tokens: usage
+                    .pointer("/prompt_tokens_details/cached_tokens")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
             });
         }
         let Some(choice) = chunk.pointer("/choices/0") else {

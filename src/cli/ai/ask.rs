@@ -220,6 +220,8 @@ struct JsonProposal<'a> {
 struct JsonUsage {
     input_tokens: u64,
     output_tokens: u64,
+    /// Of `input_tokens`, those read from the provider's prompt cache.
+    cached_input_tokens: u64,
     /// Money, when config.toml gives the profile's prices.
     #[serde(skip_serializing_if = "Option::is_none")]
     cost: Option<f64>,
@@ -301,6 +303,7 @@ impl Output {
                 usage: JsonUsage {
                     input_tokens: usage.input_tokens,
                     output_tokens: usage.output_tokens,
+                    cached_input_tokens: usage.cached_input_tokens,
                     cost,
                 },
             };
@@ -372,10 +375,14 @@ fn proposal_text(p: &Proposal) -> String {
 }
 
 fn usage_line(usage: Usage, cost: Option<f64>) -> String {
-    let mut s = format!(
-        "tokens: {} in, {} out",
-        usage.input_tokens, usage.output_tokens
-    );
+    let mut s = format!("tokens: {} in", usage.input_tokens);
+    if usage.cached_input_tokens > 0 {
+        s.push_str(&format!(
+            " ({} from the prompt cache)",
+            usage.cached_input_tokens
+        ));
+    }
+    s.push_str(&format!(", {} out", usage.output_tokens));
     if let Some(c) = cost {
         s.push_str(&format!(" (about {c:.4} in the configured currency)"));
     }

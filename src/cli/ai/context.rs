@@ -109,9 +109,11 @@ fn generic_body(built: &Built) -> serde_json::Value {
         .messages
         .iter()
         .filter_map(|m| match m {
-            Message::User(q) => Some(serde_json::json!({"role": "user", "content": q})),
+            Message::User(q) => Some(q),
             _ => None,
         })
+        .chain(&built.request.context)
+        .map(|q| serde_json::json!({"role": "user", "content": q}))
         .collect();
     let tools: Vec<serde_json::Value> = built
         .request

@@ -122,7 +122,23 @@ impl Setup {
         Ok(Some(ApiKey::resolve(source, value)?))
     }
 
+    /// Whether the profile's key can be had, without reading it: a missing environment
+    /// variable or vault entry is reported before anything is asked of a host.
+    fn check_key(&self) -> Result<()> {
+        match self.profile.as_ref().and_then(|p| p.api_key.as_ref()) {
+            Some(source @ KeySource::Env(_)) => ApiKey::resolve(source, None).map(drop)?,
+            Some(KeySource::Vault(name)) => self.key_vault(name).map(drop)?,
+            None => {}
+        }
+        Ok(())
+    }
+
     fn vault_key(&self, name: &str) -> Result<secrecy::SecretString> {
+        Ok(self.key_vault(name)?.secret(name, Action::Auth, None)?)
+    }
+
+    /// The unlocked vault holding the api-key entry `name`.
+    fn key_vault(&self, name: &str) -> Result<&Vault> {
         if self.vaults.is_empty() {
             bail!(
                 "config.toml's api_key = \"vault:{name}\" but there is no vault; create one and \
@@ -138,7 +154,7 @@ impl Setup {
                         entry.kind
                     );
                 }
-                return Ok(vault.secret(name, Action::Auth, None)?);
+                return Ok(vault);
             }
         }
         Err(VaultError::NotFound { name: name.into() }.into())
@@ -178,10 +194,8 @@ pub fn gather(args: &CopilotArgs, paths: &Paths, need_ai: bool) -> Result<Setup>
     let ai = ai_config(paths)?;
     if need_ai && ai.is_none() {
         bail!(
-            "{} has no [ai] section, so there is no model to ask; add one, e.g.\n\
-             [ai]\nprovider = \"anthropic\"\nmodel = \"claude-sonnet-4-5\"\n\
-             api_key = \"vault:anthropic\"   # or \"env:ANTHROPIC_API_KEY\"",
-            paths.config_file().display()
+            "there is no model to ask.\n{}",
+            crate::ai::config::setup_help(Some(&paths.config_file()))
         );
     }
     let profile = match &ai {
@@ -227,6 +241,9 @@ pub fn gather(args: &CopilotArgs, paths: &Paths, need_ai: bool) -> Result<Setup>
         vaults,
         warnings: Vec::new(),
     };
+    if need_ai {
+        setup.check_key()?;
+    }
     if let Some(host) = &args.host {
         let groups = inventory
             .get(host)

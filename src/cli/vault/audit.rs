@@ -154,7 +154,7 @@ fn table(events: &[(Scope, Event)]) -> String {
 /// The entry column's narrowest, so short names still line up with the usual ones.
 const ENTRY_MIN: usize = 24;
 
-pub(super) fn save(scope: Scope, vault: &mut Vault) -> Result<()> {
+pub(crate) fn save(scope: Scope, vault: &mut Vault) -> Result<()> {
     vault.save()?;
     let set_aside = vault
         .notices()

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 /// Largest secret read from a file or stdin: far beyond any key or note, small enough that
 /// `/dev/zero` or an endless pipe is refused instead of filling memory.
-pub(super) const MAX_SECRET_FILE: u64 = MIB;
+pub(crate) const MAX_SECRET_FILE: u64 = MIB;
 /// Largest passphrase file (only its first line is used).
 pub(super) const MAX_PASSPHRASE_FILE: u64 = 64 * 1024;
 
@@ -24,7 +24,7 @@ pub(super) fn read_secret_file(path: &Path) -> Result<Zeroizing<String>> {
 }
 
 /// All of stdin as text, up to `limit` bytes, wiped on drop.
-pub(super) fn read_stdin(limit: u64) -> Result<Zeroizing<String>> {
+pub(crate) fn read_stdin(limit: u64) -> Result<Zeroizing<String>> {
     let bytes =
         Zeroizing::new(read_capped_from(std::io::stdin().lock(), limit).context("reading stdin")?);
     utf8(bytes).context("reading stdin (it must be UTF-8 text)")
@@ -43,7 +43,7 @@ fn utf8(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>> {
 }
 
 /// Keys and notes keep their text; one-line secrets lose a trailing newline.
-pub(super) fn clean_secret(text: &str, kind: Option<Kind>) -> SecretString {
+pub(crate) fn clean_secret(text: &str, kind: Option<Kind>) -> SecretString {
     match kind {
         Some(Kind::SshKey) | Some(Kind::Note) => SecretString::from(text),
         _ => SecretString::from(text.trim_end_matches(['\n', '\r'])),

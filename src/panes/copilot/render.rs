@@ -12,11 +12,45 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use unicode_width::UnicodeWidthStr;
 
 /// Output lines shown per command (the model gets them all).
 const OUTPUT_LINES: usize = 12;
 /// Rows the prompt box takes at most.
 const INPUT_ROWS: u16 = 5;
+/// The pane's keys, shown over the prompt box.
+const HINTS: [&str; 6] = [
+    "Enter send",
+    "Alt-Enter newline",
+    "Esc stop",
+    "C-o context",
+    "C-p profile",
+    "C-r release",
+];
+/// What an empty pane says.
+const INTRO: &str = "Ask about this terminal's host. The copilot reads its screen (secrets \
+                     masked) and proposes commands; each runs only after you approve it.";
+
+/// The key hints in lines of at most `width` columns, a hint cut only when it alone is wider.
+fn hint_lines(width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for hint in HINTS {
+        if !line.is_empty() && line.width() + 3 + hint.width() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if line.is_empty() {
+            let mut pieces = wrap(hint, width);
+            line = pieces.pop().unwrap_or_default();
+            out.extend(pieces);
+        } else {
+            line.push_str(" · ");
+            line.push_str(hint);
+        }
+    }
+    out.push(line);
+    out
+}
 
 fn risk_role(risk: Risk) -> Role {
     match risk {
@@ -202,9 +236,19 @@ impl CopilotPane {
         if area.height < 4 || area.width < 10 {
             return None;
         }
-        let input_rows = (self.input.line_count() as u16).clamp(1, INPUT_ROWS) + 2;
-        let transcript = Rect::new(area.x, area.y, area.width, area.height - input_rows);
-        let prompt = Rect::new(area.x, area.y + transcript.height, area.width, input_rows);
+        let input_rows =
+            ((self.input.line_count() as u16).clamp(1, INPUT_ROWS) + 2).min(area.height - 1);
+        let hints = hint_lines(area.width as usize);
+        // The transcript keeps a row at least; hints beyond that are left out.
+        let hint_rows = (hints.len() as u16).min(area.height.saturating_sub(input_rows + 1));
+        let transcript = Rect::new(
+            area.x,
+            area.y,
+            area.width,
+            area.height - input_rows - hint_rows,
+        );
+        let hint_area = Rect::new(area.x, area.y + transcript.height, area.width, hint_rows);
+        let prompt = Rect::new(area.x, hint_area.y + hint_rows, area.width, input_rows);
         let mut lines = transcript_lines(items, transcript.width as usize, theme);
         if busy {
             lines.push(Line::styled(
@@ -213,11 +257,9 @@ impl CopilotPane {
             ));
         }
         if lines.is_empty() {
-            lines.push(Line::styled(
-                "Ask about this terminal's host. The copilot reads its screen (secrets masked) \
-                 and proposes commands; each runs only after you approve it.",
-                theme.style(Role::Muted),
-            ));
+            for l in wrap(INTRO, transcript.width as usize) {
+                lines.push(Line::styled(l, theme.style(Role::Muted)));
+            }
         }
         let room = transcript.height as usize;
         let end = lines
@@ -225,13 +267,15 @@ impl CopilotPane {
             .saturating_sub(self.scroll.min(lines.len().saturating_sub(room)));
         let start = end.saturating_sub(room);
         Paragraph::new(lines[start..end].to_vec()).render(transcript, buf);
+        let hints: Vec<Line> = hints
+            .into_iter()
+            .take(hint_rows as usize)
+            .map(|h| Line::styled(h, theme.style(Role::Muted)))
+            .collect();
+        Paragraph::new(hints).render(hint_area, buf);
         let block = Block::default()
             .borders(Borders::TOP)
-            .border_style(theme.style(Role::Border))
-            .title(Span::styled(
-                " Enter send · Alt-Enter newline · Esc stop · C-o context · C-p profile · C-r release ",
-                theme.style(Role::Muted),
-            ));
+            .border_style(theme.style(Role::Border));
         let inner = block.inner(prompt);
         block.render(prompt, buf);
         let mut input = self.input_view();
@@ -256,6 +300,27 @@ mod tests {
         let long = wrap(&"y".repeat(20), 8);
         assert_eq!(long, ["yyyyyyyy", "yyyyyyyy", "yyyy"]);
         assert_eq!(wrap("one\ntwo", 10), ["one", "two"]);
+    }
+
+    #[test]
+    fn key_hints_fill_lines_and_never_lose_a_key() {
+        for width in [1, 8, 20, 30, 45, 80, 200] {
+            let lines = hint_lines(width);
+            assert!(
+                lines.iter().all(|l| l.width() <= width),
+                "{width}: {lines:?}"
+            );
+            let all = lines.join(" ");
+            for hint in HINTS {
+                let words: Vec<&str> = hint.split(' ').collect();
+                let squeezed: String = all.split_whitespace().collect();
+                assert!(
+                    squeezed.contains(&words.concat()),
+                    "{width}: {hint} in {lines:?}"
+                );
+            }
+        }
+        assert_eq!(hint_lines(200).len(), 1);
     }
 
     #[test]
