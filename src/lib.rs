@@ -11,6 +11,7 @@ pub mod pty;
 pub mod scan;
 pub mod ssh;
 pub mod stream;
+pub mod term;
 pub mod text;
 pub mod ui;
 pub mod vault;

@@ -2,6 +2,7 @@
 //! else to the prefix, then the focused pane (or every broadcasting one). A mouse event never
 //! passes a dialog.
 
+use crate::app::frontend::{ClientEffect, ClipboardRequest};
 use crate::app::layers::Layer;
 use crate::app::layout::PaneId;
 use crate::app::msg::Effect;
@@ -239,10 +240,14 @@ impl App {
             Outcome::Done => {}
             Outcome::Copy(text) => self.copy(text),
             Outcome::CopySecret(secret) => {
-                self.effects.push(Effect::SetClipboardSecret(secret));
+                self.effects.push(Effect::Client(ClientEffect::Clipboard(
+                    ClipboardRequest::SetSecret(secret),
+                )));
                 self.say("copied; the clipboard is cleared in 20 s");
             }
-            Outcome::ClearClipboard => self.effects.push(Effect::ClearSecretClipboard),
+            Outcome::ClearClipboard => self.effects.push(Effect::Client(ClientEffect::Clipboard(
+                ClipboardRequest::ClearSecret,
+            ))),
             Outcome::Unlock => self.ask_unlock(Some(id)),
             Outcome::Close => self.close_pane(id),
         }

@@ -347,7 +347,7 @@ fn run_tabs(
     });
     opts.host_names = planned.iter().map(|p| p.target.name.clone()).collect();
     opts.exit_255_if_unconnected = planned.len() == 1;
-    crate::app::run(opts)
+    crate::term::run(opts)
 }
 
 #[cfg(test)]

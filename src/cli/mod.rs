@@ -73,9 +73,9 @@ pub fn main() -> ExitCode {
             // The home tab: the workspace's hosts.
             let mut opts = crate::app::RunOptions::new(paths, cli.theme, Vec::new());
             opts.hosts_tab = true;
-            crate::app::run(opts)
+            crate::term::run(opts)
         }
-        Some(Command::Shell) => crate::app::run(crate::app::RunOptions::new(
+        Some(Command::Shell) => crate::term::run(crate::app::RunOptions::new(
             paths,
             cli.theme,
             vec![crate::app::PaneSpec::LocalShell],
