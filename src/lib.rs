@@ -9,6 +9,7 @@ pub mod panes;
 pub mod paths;
 pub mod pty;
 pub mod scan;
+pub mod server;
 pub mod ssh;
 pub mod stream;
 pub mod term;

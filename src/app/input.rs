@@ -220,6 +220,16 @@ impl App {
                     tab.name = (!name.is_empty()).then_some(name);
                 }
             }
+            PopupOutcome::SessionRenamed(name) => {
+                if !name.is_empty() {
+                    self.effects
+                        .push(Effect::Client(ClientEffect::RenameSession(name)));
+                }
+            }
+            PopupOutcome::SwitchSession(name) => {
+                self.effects
+                    .push(Effect::Client(ClientEffect::SwitchSession(name)));
+            }
             PopupOutcome::Run(a) => self.run_action(a),
             PopupOutcome::Open(target) => self.open_target(&target),
             PopupOutcome::PasteConfirmed(text) => {
