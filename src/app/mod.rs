@@ -10,6 +10,7 @@ pub mod config;
 pub mod copilot;
 mod effects;
 pub mod frontend;
+pub mod headless;
 pub mod hosts;
 pub mod input;
 pub mod keymap;

@@ -99,9 +99,11 @@ impl Server {
                 return Ok(s);
             }
             if let Ok(Some(status)) = child.try_wait() {
+                let log = crate::paths::Paths::from_env().logs_dir().join("lumen.log");
+                let why = last_error(&log).unwrap_or_default();
                 return Err(format!(
-                    "the lumen server exited at once ({status}); see its log in {}",
-                    crate::paths::Paths::from_env().logs_dir().display()
+                    "the lumen server exited at once ({status}){why}; see its log, {}",
+                    log.display()
                 ));
             }
             if std::time::Instant::now() > deadline {
@@ -110,6 +112,14 @@ impl Server {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// The last error line of the server's log, as `: why`.
+fn last_error(log: &Path) -> Option<String> {
+    let text = crate::text::read_capped_string(log, crate::text::SETTINGS_FILE_LIMIT).ok()?;
+    let line = text.lines().rev().find(|l| l.contains("ERROR"))?;
+    let why = line.split_once("ERROR").map_or(line, |(_, w)| w).trim();
+    Some(format!(": {}", crate::text::escape_controls(why)))
 }
 
 fn hello(request: Request, any_build: bool) -> Hello {

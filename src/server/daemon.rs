@@ -74,6 +74,9 @@ async fn listen(
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let started = std::time::Instant::now();
+    // Connections being answered: the server waits for them before it exits (the answer to
+    // `kill-server` among them).
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tokio::select! {
@@ -82,10 +85,14 @@ async fn listen(
                     let registry = registry.clone();
                     let paths = paths.clone();
                     let runtime = runtime.clone();
+                    let socket = (socket.to_path_buf(), inode);
+                    let in_flight = in_flight.clone();
+                    in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     tokio::spawn(async move {
-                        if let Err(e) = serve_connection(stream, &registry, paths, runtime).await {
+                        if let Err(e) = serve_connection(stream, &registry, paths, runtime, socket).await {
                             tracing::warn!("a client connection: {e}");
                         }
+                        in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                     });
                 }
                 Err(e) => tracing::warn!("accept: {e}"),
@@ -117,6 +124,12 @@ async fn listen(
     }
     if socket_inode(socket) == inode {
         let _ = std::fs::remove_file(socket);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     Ok(())
 }
@@ -156,6 +169,7 @@ async fn serve_connection(
     registry: &Arc<Registry>,
     paths: Paths,
     runtime: tokio::runtime::Handle,
+    (socket, inode): (PathBuf, Option<u64>),
 ) -> std::io::Result<()> {
     let peer = stream.peer_cred()?;
     // SAFETY: getuid cannot fail.
@@ -204,11 +218,13 @@ async fn serve_connection(
             reply(&mut stream, &Reply::Sessions { sessions }).await
         }
         Request::KillServer => {
-            let r = reply(&mut stream, &Reply::Done { message: None }).await;
-            for (_, route) in registry.routes() {
-                let _ = route.events.send(SessionEvent::Kill(Exit::ServerKilled));
+            // Done means done: the sessions have ended and the socket is gone, so the next
+            // command finds no server.
+            kill_all(registry, "lumen kill-server").await;
+            if socket_inode(&socket) == inode {
+                let _ = std::fs::remove_file(&socket);
             }
-            r
+            reply(&mut stream, &Reply::Done { message: None }).await
         }
         Request::KillSession { target } => match registry.find(Some(&target)) {
             Some((session, route)) => {
