@@ -39,6 +39,10 @@ pub struct Cli {
     #[arg(short = 'L', global = true, value_name = "NAME")]
     pub socket_name: Option<String>,
 
+    /// Run this session in this process, without the server: it ends with the terminal.
+    #[arg(long, global = true)]
+    pub in_process: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -88,12 +92,20 @@ pub fn main() -> ExitCode {
     }
     let paths = crate::paths::Paths::from_env();
     let socket_name = cli.socket_name.clone();
+    // A new session: in the server, from the words typed after `lumen`, or here.
+    let session = |command: Option<Command>| {
+        if cli.in_process {
+            in_process(command, cli.theme.clone(), paths.clone())
+        } else {
+            sessions::start(socket_name.as_deref(), &paths)
+        }
+    };
     let result = match cli.command {
-        // A new session in the server, from the words typed after `lumen`.
-        None | Some(Command::Shell) => Ok(sessions::start(socket_name.as_deref(), &paths)),
+        None => Ok(session(None)),
+        Some(Command::Shell) => Ok(session(Some(Command::Shell))),
         Some(Command::Demo) => demo::run(cli.theme),
         Some(Command::Connect(args)) => connect::run(&args, paths.clone(), || {
-            sessions::start(socket_name.as_deref(), &paths)
+            session(Some(Command::Connect(args.clone())))
         }),
         Some(Command::Hosts(args)) => return hosts::run(args, &paths),
         Some(Command::Vault(args)) => vault::run(&paths, *args).map(|()| ExitCode::SUCCESS),
@@ -130,18 +142,50 @@ pub fn session_options(
 ) -> Result<crate::app::RunOptions, String> {
     let words = std::iter::once("lumen".to_string()).chain(args.iter().cloned());
     let cli = Cli::try_parse_from(words).map_err(|e| e.to_string().trim().to_string())?;
+    options_for(cli.command, cli.theme, paths, cwd, Some(agent))
+}
+
+/// `lumen --in-process [shell|connect …]`: the session in this process.
+fn in_process(
+    command: Option<Command>,
+    theme: Option<String>,
+    paths: crate::paths::Paths,
+) -> ExitCode {
+    let result = options_for(command, theme, paths, None, None)
+        .map_err(anyhow::Error::msg)
+        .and_then(crate::term::run);
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            crate::errln!("lumen: {}", crate::text::error_chain(e.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A session's options from its command (none: the host list; `shell`; `connect …`), in
+/// `cwd`; in the server the agent follows its clients (`agent`).
+fn options_for(
+    command: Option<Command>,
+    theme: Option<String>,
+    paths: crate::paths::Paths,
+    cwd: Option<std::path::PathBuf>,
+    agent: Option<crate::server::registry::AgentEnv>,
+) -> Result<crate::app::RunOptions, String> {
     let follow = |c: &mut crate::ssh::ConnectOptions| {
-        c.agent_socket = None;
-        c.agent_follows = Some(agent.clone());
+        if let Some(agent) = &agent {
+            c.agent_socket = None;
+            c.agent_follows = Some(agent.clone());
+        }
     };
-    let mut opts = match cli.command {
+    let mut opts = match command {
         None => {
-            let mut o = crate::app::RunOptions::new(paths, cli.theme, Vec::new());
+            let mut o = crate::app::RunOptions::new(paths, theme, Vec::new());
             o.hosts_tab = true;
             o
         }
         Some(Command::Shell) => {
-            crate::app::RunOptions::new(paths, cli.theme, vec![crate::app::PaneSpec::LocalShell])
+            crate::app::RunOptions::new(paths, theme, vec![crate::app::PaneSpec::LocalShell])
         }
         Some(Command::Connect(mut a)) => {
             // Relative paths are the client's, not the server's.
@@ -152,13 +196,15 @@ pub fn session_options(
                     }
                 }
             }
-            connect::tab_options(&a, paths, cli.theme, &follow)?
+            connect::tab_options(&a, paths, theme, &follow)?
         }
         Some(_) => {
             return Err("a session starts from `lumen`, `lumen shell` or `lumen connect …`".into());
         }
     };
     follow(&mut opts.connect);
-    opts.cwd = cwd;
+    if cwd.is_some() {
+        opts.cwd = cwd;
+    }
     Ok(opts)
 }

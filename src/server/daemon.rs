@@ -25,6 +25,13 @@ pub fn serve(socket: PathBuf, paths: Paths) -> anyhow::Result<ExitCode> {
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
     crate::app::setup::init_logging(&paths);
+    // A session that panics ends alone (its clients are told the server went away); the
+    // panic is in the log, since nobody sees the server's stderr.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -146,6 +146,17 @@ impl Tmux {
 }
 
 impl Tmux {
+    /// Quit lumen (the session and its panes) as a user would: the palette's `quit`, then
+    /// yes. (`C-b d` detaches from a server's session; in the demo it asks to quit.)
+    pub fn quit_lumen(&self) {
+        self.keys(&["C-b", ":"]);
+        self.type_text("quit");
+        self.wait_text("end this session");
+        self.keys(&["Enter"]);
+        self.wait_text("Quit lumen?");
+        self.keys(&["y"]);
+    }
+
     /// End the tmux server now: every pane's terminal disappears.
     pub fn kill_server(&self) {
         self.run(&["kill-server"]);

@@ -48,7 +48,7 @@ actions! {
     Vault, "vault", ["v"], "vault: passwords, keys, TOTP codes (asks to unlock)";
     Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
     LockVault, "lock_vault", ["L"], "lock the vault now";
-    Detach, "detach", ["d"], "detach: leave the session running, `lumen attach` returns";
+    Detach, "detach", ["d"], "detach: the session goes on (lumen attach)";
     ChooseSession, "choose_session", ["s"], "sessions: switch to another";
     RenameSession, "rename_session", ["$"], "rename this session";
     Quit, "quit", [], "quit: end this session and its panes (asks)";

@@ -366,6 +366,26 @@ fn help_rows(keymap: &Keymap, theme: &Theme, width: usize) -> Vec<Line<'static>>
                     .any(|k| k.to_string() == i.to_string())
             })
     });
+    // The four arrows (and Ctrl-arrows) take one row each when they are the defaults.
+    let group_default = |group: &[Action]| {
+        group.iter().all(|a| {
+            binding_text(keymap, &prefix, *a) == format!("{prefix} {}", a.default_keys()[0])
+        })
+    };
+    const FOCUS: [Action; 4] = [
+        Action::FocusLeft,
+        Action::FocusRight,
+        Action::FocusUp,
+        Action::FocusDown,
+    ];
+    const RESIZE: [Action; 4] = [
+        Action::ResizeLeft,
+        Action::ResizeRight,
+        Action::ResizeUp,
+        Action::ResizeDown,
+    ];
+    let focus_default = group_default(&FOCUS);
+    let resize_default = group_default(&RESIZE);
     let mut entries: Vec<(String, String)> = Vec::new();
     for a in Action::ALL.iter().copied() {
         let mut keys = binding_text(keymap, &prefix, a);
@@ -376,6 +396,24 @@ fn help_rows(keymap: &Keymap, theme: &Theme, width: usize) -> Vec<Line<'static>>
             }
             keys = format!("{prefix} 0…9");
             what = "go to tab 0…9".into();
+        }
+        for (group, on, arrows, said) in [
+            (&FOCUS, focus_default, "arrows", "focus the pane that way"),
+            (
+                &RESIZE,
+                resize_default,
+                "C-arrows",
+                "move the pane border that way",
+            ),
+        ] {
+            if on && let Some(at) = group.iter().position(|g| *g == a) {
+                if at > 0 {
+                    keys.clear();
+                } else {
+                    keys = format!("{prefix} {arrows}");
+                    what = said.into();
+                }
+            }
         }
         if !keys.is_empty() {
             entries.push((keys, what));
