@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end comparisons with tmux, in one run, reported as ratios (never asserted in tests):
+#  (lumen runs in-process here, `--in-process`; benches/server.rs measures the server)
 #  1. throughput: `cat` of a large coloured file in a `lumen shell` pane inside tmux vs the
 #     same `cat` in a plain tmux pane;
 #  2. memory: RSS of lumen with 20 panes whose scrollback is full vs a tmux server with 20
@@ -39,7 +40,7 @@ $T new-session -d -s plain -x 200 -y 50 "sh -c '$timed_cat $WORK/t_tmux; sleep 6
 wait_file "$WORK/t_tmux"
 $T kill-session -t plain
 # 1b. lumen pane inside tmux
-$T new-session -d -s lumen -x 200 -y 50 "$LUMEN shell"
+$T new-session -d -s lumen -x 200 -y 50 "$LUMEN --in-process shell"
 sleep 1
 $T send-keys -t lumen "$timed_cat $WORK/t_lumen" Enter
 wait_file "$WORK/t_lumen"
@@ -72,7 +73,7 @@ wait_fills() {
 # lumen in a W-column window: prints "RSS_BEFORE_FILL RSS_AFTER_FILL IDLE_TICKS" (KiB, KiB, ticks)
 lumen_mem() {
     local w=$1
-    $T new-session -d -s mem -x "$w" -y 50 "$LUMEN shell"
+    $T new-session -d -s mem -x "$w" -y 50 "$LUMEN --in-process shell"
     sleep 1
     for _ in $(seq 2 $PANES); do $T send-keys -t mem C-b c Enter; sleep 0.2; done
     sleep 1

@@ -18,6 +18,8 @@ pub struct PtyCommand {
     pub cwd: Option<PathBuf>,
     /// Extra environment, on top of the inherited one (TERM is always set).
     pub env: Vec<(String, String)>,
+    /// The programs started from this command that still run (shared by its clones).
+    pub children: Children,
 }
 
 impl PtyCommand {
@@ -27,6 +29,7 @@ impl PtyCommand {
             args: Vec::new(),
             cwd: None,
             env: Vec::new(),
+            children: Children::default(),
         }
     }
 }
@@ -63,40 +66,55 @@ fn is_executable(p: &std::path::Path) -> bool {
         .unwrap_or(false)
 }
 
-/// The programs lumen started on PTYs and that have not exited yet, by process id.
-static LIVE_CHILDREN: std::sync::Mutex<BTreeSet<u32>> = std::sync::Mutex::new(BTreeSet::new());
+/// The programs started on PTYs (by one app: one session of the server) that have not exited
+/// yet, by process id. Clones share the set; two sets are equal only if they are the same.
+#[derive(Debug, Clone, Default)]
+pub struct Children(std::sync::Arc<std::sync::Mutex<BTreeSet<u32>>>);
 
-fn live_children<T>(f: impl FnOnce(&mut BTreeSet<u32>) -> T) -> Option<T> {
-    LIVE_CHILDREN.lock().ok().map(|mut set| f(&mut set))
+impl PartialEq for Children {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
-/// How long lumen waits, as it ends, for its panes' programs to act on the hangup.
+impl Eq for Children {}
+
+/// How long lumen waits, as a session ends, for its panes' programs to act on the hangup.
 const HANGUP_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Send SIGHUP to every program still running on a PTY lumen opened, as a terminal that
-/// closes does: shells pass it on to their jobs, so nothing is left orphaned when lumen ends
-/// (on quit, on a signal, or because its own terminal disappeared).
-///
-/// Then wait, at most [`HANGUP_GRACE`], for them to exit while their terminals are still
-/// open. Closing the terminals at once races the signal: a shell that reads end-of-file
-/// before it handles SIGHUP exits as if told `exit`, and leaves its background jobs running.
-pub fn hang_up_all() {
-    let pids = live_children(|set| set.clone()).unwrap_or_default();
-    for &pid in &pids {
-        let Ok(pid) = libc::pid_t::try_from(pid) else {
-            continue;
-        };
-        // SAFETY: kill(2) with a pid lumen spawned and has not reaped yet.
-        unsafe {
-            libc::kill(pid, libc::SIGHUP);
-        }
+impl Children {
+    fn with<T>(&self, f: impl FnOnce(&mut BTreeSet<u32>) -> T) -> Option<T> {
+        self.0.lock().ok().map(|mut set| f(&mut set))
     }
-    // The waiter threads take each program off the set as they reap it.
-    let deadline = std::time::Instant::now() + HANGUP_GRACE;
-    while std::time::Instant::now() < deadline
-        && live_children(|set| pids.iter().any(|pid| set.contains(pid))).unwrap_or(false)
-    {
-        std::thread::sleep(std::time::Duration::from_millis(5));
+
+    /// Send SIGHUP to every program still running on these PTYs, as a terminal that closes
+    /// does: shells pass it on to their jobs, so nothing is left orphaned when a session ends
+    /// (on quit, on a signal, or because its own terminal disappeared).
+    ///
+    /// Then wait, at most [`HANGUP_GRACE`], for them to exit while their terminals are still
+    /// open. Closing the terminals at once races the signal: a shell that reads end-of-file
+    /// before it handles SIGHUP exits as if told `exit`, and leaves its background jobs
+    /// running.
+    pub fn hang_up(&self) {
+        let pids = self.with(|set| set.clone()).unwrap_or_default();
+        for &pid in &pids {
+            let Ok(pid) = libc::pid_t::try_from(pid) else {
+                continue;
+            };
+            // SAFETY: kill(2) with a pid lumen spawned and has not reaped yet.
+            unsafe {
+                libc::kill(pid, libc::SIGHUP);
+            }
+        }
+        // The waiter threads take each program off the set as they reap it.
+        let deadline = std::time::Instant::now() + HANGUP_GRACE;
+        while std::time::Instant::now() < deadline
+            && self
+                .with(|set| pids.iter().any(|pid| set.contains(pid)))
+                .unwrap_or(false)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 }
 
@@ -143,8 +161,9 @@ pub fn spawn(cmd: &PtyCommand, cols: u16, rows: u16, waker: &Waker) -> Result<St
         .map_err(|e| fail(e.to_string()))?;
     drop(pty.slave);
     let pid = child.process_id();
+    let children = cmd.children.clone();
     if let Some(pid) = pid {
-        live_children(|set| set.insert(pid));
+        children.with(|set| set.insert(pid));
     }
     let mut reader = pty
         .master
@@ -192,7 +211,7 @@ pub fn spawn(cmd: &PtyCommand, cols: u16, rows: u16, waker: &Waker) -> Result<St
         .spawn(move || {
             let status = child.wait().ok().map(|s| s.exit_code() as i32);
             if let Some(pid) = pid {
-                live_children(|set| set.remove(&pid));
+                children.with(|set| set.remove(&pid));
             }
             let _ = exit_tx.send(status);
         })

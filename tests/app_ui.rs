@@ -400,7 +400,7 @@ fn risky_broadcast_pastes_ask_first() {
 
 mod vault_pane {
     use super::*;
-    use lumen::app::Effect;
+    use lumen::app::{ClientEffect, ClipboardRequest, Effect};
     use lumen::vault::{KdfParams, Kind, NewEntry, Scope, Vault, VaultOwner};
     use secrecy::{ExposeSecret, SecretString};
 
@@ -478,7 +478,7 @@ mod vault_pane {
         // The copy reads the secret (audited) off the UI task, then sets the clipboard.
         let effects = common::app::settle(&mut app);
         assert!(
-            matches!(&effects[..], [Effect::SetClipboardSecret(s)] if s.expose_secret() == "hunter2-the-secret"),
+            matches!(&effects[..], [Effect::Client(ClientEffect::Clipboard(ClipboardRequest::SetSecret(s)))] if s.expose_secret() == "hunter2-the-secret"),
             "{effects:?}"
         );
         assert_eq!(app.clipboard, None, "a secret is never kept for paste");
@@ -639,12 +639,12 @@ fn a_click_under_a_dialog_reaches_no_pane() {
 
 #[test]
 fn a_program_setting_the_clipboard_is_asked_about_per_host() {
-    use lumen::app::Effect;
+    use lumen::app::{ClientEffect, ClipboardRequest, Effect};
     let clip = |app: &mut lumen::app::App| -> Vec<String> {
         app.take_effects()
             .into_iter()
             .filter_map(|e| match e {
-                Effect::SetClipboard(t) => Some(t),
+                Effect::Client(ClientEffect::Clipboard(ClipboardRequest::Set(t))) => Some(t),
                 _ => None,
             })
             .collect()

@@ -1,7 +1,9 @@
 //! Signals and a vanishing terminal, the real binary in tmux: every terminating signal
 //! (also during an output flood) restores the outer terminal at once; SIGTSTP gives the
-//! terminal back and SIGCONT takes it again and redraws; when the terminal disappears lumen
-//! exits without a panic and its panes' programs hear a hangup, so no job is left behind.
+//! terminal back and SIGCONT takes it again and redraws; when the terminal disappears an
+//! in-process lumen exits without a panic and its panes' programs hear a hangup, so no job is
+//! left behind, while a client of the server only detaches: the pane's job lives on in the
+//! server until the session ends, and then hears the hangup.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -126,7 +128,7 @@ fn sigtstp_suspends_and_sigcont_redraws() {
 }
 
 #[test]
-fn a_vanished_terminal_ends_lumen_and_hangs_up_its_panes() {
+fn a_vanished_terminal_ends_an_in_process_lumen_and_hangs_up_its_panes() {
     let dir = tempfile::tempdir().unwrap();
     let lumen = env!("CARGO_BIN_EXE_lumen");
     // setsid: lumen keeps the pane as its output but not as its controlling terminal, so when
@@ -136,7 +138,7 @@ fn a_vanished_terminal_ends_lumen_and_hangs_up_its_panes() {
         90,
         24,
         &bash_env(dir.path()),
-        &format!("setsid -w {lumen} shell"),
+        &format!("setsid -w {lumen} --in-process shell"),
     );
     t.wait_text("0:bash*");
     t.wait_for("a prompt", |s| {
@@ -169,5 +171,70 @@ fn a_vanished_terminal_ends_lumen_and_hangs_up_its_panes() {
     });
     let log =
         std::fs::read_to_string(dir.path().join("lumen/data/logs/lumen.log")).unwrap_or_default();
+    assert!(!log.contains("panic"), "{log}");
+}
+
+#[test]
+fn a_vanished_terminal_detaches_and_the_pane_job_lives_until_the_server_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    let home = dir.path().join("lumen");
+    let t = Tmux::start(
+        dir.path(),
+        90,
+        24,
+        &bash_env(dir.path()),
+        &format!("setsid -w {lumen} shell"),
+    );
+    t.wait_text("0:bash*");
+    t.wait_for("a prompt", |s| {
+        s.lines().any(|l| l.trim_end().ends_with(['$', '#']))
+    });
+    let client = Command::new("pgrep")
+        .args(["-P", &t.format("#{pane_pid}")])
+        .output()
+        .unwrap();
+    let client = String::from_utf8_lossy(&client.stdout).trim().to_string();
+    assert!(client.parse::<u32>().is_ok(), "{client:?}");
+    // The pane's shell names its job's pid and its parent's, which is now the server.
+    let jobfile = dir.path().join("job.pid");
+    let serverfile = dir.path().join("server.pid");
+    t.type_text(&format!(
+        "sleep 1000 & echo $PPID > {}; echo $! > {}",
+        serverfile.display(),
+        jobfile.display()
+    ));
+    t.keys(&["Enter"]);
+    let read_pid = |file: &Path| {
+        wait_until("a pid file", || {
+            std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
+        });
+        std::fs::read_to_string(file).unwrap().trim().to_string()
+    };
+    let server = read_pid(&serverfile);
+    let job = read_pid(&jobfile);
+    assert_ne!(
+        server, client,
+        "the shell runs in the server, not in the client"
+    );
+    t.kill_server();
+    wait_until("the client to exit", || !alive(&client));
+    let ls = common::tmux::lumen_in(&home)
+        .args(["ls", "--json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    assert_eq!(v["sessions"][0]["attached"], 0, "{v}");
+    assert!(alive(&server) && alive(&job), "detached, not ended");
+    let killed = common::tmux::lumen_in(&home)
+        .arg("kill-server")
+        .output()
+        .unwrap();
+    assert!(killed.status.success());
+    wait_until("the server to exit", || !alive(&server));
+    wait_until("the pane's background job to hear the hangup", || {
+        !alive(&job)
+    });
+    let log = std::fs::read_to_string(home.join("data/logs/lumen.log")).unwrap_or_default();
     assert!(!log.contains("panic"), "{log}");
 }

@@ -242,9 +242,7 @@ fn a_typed_password_logs_in_and_is_written_nowhere() {
     t.type_text("echo logged-$((20+3))");
     t.keys(&["Enter"]);
     t.wait_text("logged-23");
-    t.keys(&["C-b", "d"]);
-    t.wait_text("Quit lumen?");
-    t.keys(&["y"]);
+    t.quit_lumen();
     t.wait_text("LUMEN_EXIT=0");
     drop(t);
     let files = files_under(dir.path());
@@ -304,9 +302,7 @@ fn connect_exits_255_when_the_only_host_is_unreachable() {
     let cmd = format!("{lumen} connect -p {port} 127.0.0.1; echo LUMEN_EXIT=$?; sleep 30");
     let t = Tmux::start(dir.path(), 110, 30, &env(dir.path()), &cmd);
     t.wait_text("r to reconnect");
-    t.keys(&["C-b", "d"]);
-    t.wait_text("Quit lumen?");
-    t.keys(&["y"]);
+    t.quit_lumen();
     let s = t.wait_text("LUMEN_EXIT=");
     assert!(s.contains("LUMEN_EXIT=255"), "{s}");
 }

@@ -177,23 +177,7 @@ fn broadcast_to_three_panes_and_confirm_a_destructive_paste() {
 #[test]
 fn a_panic_restores_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let env = [
-        ("HOME", home.display().to_string()),
-        ("LUMEN_HOME", dir.path().join("lumen").display().to_string()),
-        ("SHELL", "/bin/sh".to_string()),
-        ("LUMEN_DEBUG_PANIC", "1".to_string()),
-        ("RUST_BACKTRACE", "0".to_string()),
-    ];
-    let lumen = env!("CARGO_BIN_EXE_lumen");
-    let t = Tmux::start(
-        dir.path(),
-        90,
-        24,
-        &env,
-        &format!("{lumen} shell; echo LUMEN_EXIT=$?; stty -a; sleep 30"),
-    );
+    let t = panicking(dir.path(), "--in-process shell");
     let s = t.wait_text("LUMEN_EXIT=");
     assert!(s.contains("LUMEN_EXIT=101"), "{s}");
     assert!(
@@ -201,6 +185,41 @@ fn a_panic_restores_the_terminal() {
         "the panic message is readable:\n{s}"
     );
     assert_terminal_sane(&t);
+}
+
+/// A session that panics in the server: its client gives the terminal back and says the
+/// server went away; the server's log has the panic.
+#[test]
+fn a_panic_in_the_server_restores_the_clients_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = panicking(dir.path(), "shell");
+    let s = t.wait_text("LUMEN_EXIT=");
+    assert!(s.contains("LUMEN_EXIT=1"), "{s}");
+    assert!(s.contains("lost the lumen server"), "{s}");
+    assert_terminal_sane(&t);
+    let log = std::fs::read_to_string(dir.path().join("lumen/data/logs/lumen.log")).unwrap();
+    assert!(log.contains("panicking on purpose"), "{log}");
+}
+
+/// lumen ARGS with LUMEN_DEBUG_PANIC set (debug builds panic after the first frame).
+fn panicking(dir: &std::path::Path, args: &str) -> Tmux {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let env = [
+        ("HOME", home.display().to_string()),
+        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
+        ("SHELL", "/bin/sh".to_string()),
+        ("LUMEN_DEBUG_PANIC", "1".to_string()),
+        ("RUST_BACKTRACE", "0".to_string()),
+    ];
+    let lumen = env!("CARGO_BIN_EXE_lumen");
+    Tmux::start(
+        dir,
+        90,
+        24,
+        &env,
+        &format!("{lumen} {args}; echo LUMEN_EXIT=$?; stty -a; sleep 30"),
+    )
 }
 
 /// Issue 17: a tab moves the outer terminal's cursor without writing the cells it passes, so

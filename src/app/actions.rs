@@ -1,7 +1,9 @@
 //! Actions: what each key binding and palette entry does.
 
+use crate::app::frontend::ClientEffect;
 use crate::app::keymap::Action;
 use crate::app::layout::Split;
+use crate::app::msg::Effect;
 use crate::app::popup::{Confirm, Popup};
 use crate::app::state::{App, RESIZE_STEP};
 use crate::panes::PaneView;
@@ -151,7 +153,24 @@ impl App {
             Action::ScanResults => self.open_scans(),
             Action::LockVault => self.lock_vaults(),
             Action::Quit => self.open_popup(Popup::Confirm(Confirm::Quit)),
+            Action::Detach => self.effects.push(Effect::Client(ClientEffect::Detach)),
+            Action::ChooseSession => self
+                .effects
+                .push(Effect::Client(ClientEffect::ChooseSession)),
+            Action::RenameSession => self.open_popup(Popup::RenameSession(TextInput::new(""))),
             _ => {}
         }
+    }
+}
+
+impl App {
+    /// `C-b s` in the server: the sessions to switch between, this one selected.
+    pub fn choose_session(&mut self, names: Vec<String>, current: String) {
+        let selected = names.iter().position(|n| *n == current).unwrap_or(0);
+        self.open_popup(Popup::Sessions {
+            names,
+            current,
+            selected,
+        });
     }
 }

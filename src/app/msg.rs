@@ -19,8 +19,6 @@ use tokio::sync::mpsc;
 pub enum Msg {
     /// A key, paste, mouse event or resize from the terminal.
     Input(Event),
-    /// The terminal's input failed (it went away): lumen ends.
-    InputClosed(String),
     /// An SSH session asks the user something (host key, password, passphrase, a
     /// keyboard-interactive round).
     Prompt(PromptRequest),
@@ -47,8 +45,6 @@ pub enum Msg {
         host: String,
         result: Result<Box<Snapshot>, String>,
     },
-    /// A signal arrived. The event loop acts on it before the app sees it.
-    Signal(Signal),
     /// An event of the copilot's answer for terminal pane `pane` (its request `generation`).
     Ai {
         pane: PaneId,
@@ -70,27 +66,11 @@ pub enum Msg {
     Disk(crate::app::disk::DiskDone),
 }
 
-/// The signals lumen acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// SIGTERM, SIGHUP, SIGINT, SIGQUIT: restore the terminal and end.
-    Terminate(&'static str),
-    /// SIGTSTP: give the terminal back and stop, as full-screen programs do.
-    Suspend,
-    /// SIGCONT: take the terminal again and redraw everything.
-    Continue,
-}
-
 /// Work the event loop carries out for the app.
 #[derive(Debug)]
 pub enum Effect {
-    /// Set the outer terminal's clipboard (OSC 52).
-    SetClipboard(String),
-    /// The same for a secret, which is never kept.
-    SetClipboardSecret(SecretString),
-    /// A copied secret's time is up: overwrite it wherever it went (the outer clipboard, and
-    /// tmux's buffer when lumen runs inside tmux).
-    ClearSecretClipboard,
+    /// Something for the client using the app (clipboard, detach, sessions).
+    Client(crate::app::frontend::ClientEffect),
     /// Run this off the UI task; its result comes back as a message.
     Spawn(Box<Task>),
     /// Copilot work that talks to a provider or a host (async).

@@ -9,10 +9,6 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Input(ev) => self.handle_event(ev),
-            Msg::InputClosed(why) => {
-                tracing::warn!("terminal input ended: {why}");
-                self.quit = true;
-            }
             Msg::Prompt(req) => self.ask(req),
             Msg::UnlockForLogin(reply) => self.unlock_for_login(reply),
             Msg::VaultUnlocked(result) => self.vault_unlocked(result),
@@ -32,8 +28,6 @@ impl App {
             Msg::ScanProgress { host, step } => self.scan_progress(&host, step),
             Msg::ScanFinished { host, result } => self.scan_finished(host, result),
             Msg::Disk(done) => self.disk_done(done),
-            // The event loop acts on signals (they concern the outer terminal).
-            Msg::Signal(_) => {}
         }
         self.take_effects()
     }

@@ -3,6 +3,7 @@
 //!
 //! [`VaultOwner`]: crate::vault::VaultOwner
 
+use crate::app::frontend::{ClientEffect, ClipboardRequest};
 use crate::app::layers::Layer;
 use crate::app::layout::PaneId;
 use crate::app::msg::{Effect, Task};
@@ -218,7 +219,9 @@ impl App {
             }
         }
         if clear_clipboard {
-            self.effects.push(Effect::ClearSecretClipboard);
+            self.effects.push(Effect::Client(ClientEffect::Clipboard(
+                ClipboardRequest::ClearSecret,
+            )));
         }
         self.say(if was_open {
             "vault locked"

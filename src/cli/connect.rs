@@ -237,7 +237,13 @@ fn inventory(
 }
 
 /// Open the TUI with a tab per destination, or with `-T` run the command over exec.
-pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::Result<ExitCode> {
+/// `lumen connect`: checks the destinations here (usage errors exit 2, as ssh's), runs `-T`
+/// over exec, and otherwise starts the tabs with `tabs` (a session in the server).
+pub fn run(
+    args: &ConnectArgs,
+    paths: Paths,
+    tabs: impl FnOnce() -> ExitCode,
+) -> anyhow::Result<ExitCode> {
     let usage = |e: &dyn std::fmt::Display| {
         crate::errln!("lumen connect: {e}");
         Ok(ExitCode::from(2))
@@ -268,7 +274,23 @@ pub fn run(args: &ConnectArgs, paths: Paths, theme: Option<String>) -> anyhow::R
         };
     }
     warn(&planned);
-    run_tabs(paths, theme, planned, resolve, base)
+    Ok(tabs())
+}
+
+/// What a session started by `lumen connect` opens: a tab per destination. `adjust` changes
+/// the connection options before planning (the server makes the agent follow its clients).
+pub fn tab_options(
+    args: &ConnectArgs,
+    paths: Paths,
+    theme: Option<String>,
+    adjust: &dyn Fn(&mut ConnectOptions),
+) -> Result<crate::app::RunOptions, String> {
+    let mut base = options(args, &paths);
+    adjust(&mut base);
+    let inventory = inventory(&paths, &args.workspace).map_err(|e| e.to_string())?;
+    let resolve = resolve_options(args).map_err(|e| e.to_string())?;
+    let planned = plans(args, &inventory, &resolve, &base).map_err(|e| e.to_string())?;
+    Ok(run_tabs(paths, theme, planned, resolve, base))
 }
 
 fn warn(planned: &[Plan]) {
@@ -316,14 +338,14 @@ fn run_exec(plan: &Plan, command: &str) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The TUI with a tab per plan.
+/// The TUI's options with a tab per plan.
 fn run_tabs(
     paths: Paths,
     theme: Option<String>,
     planned: Vec<Plan>,
     resolve: ResolveOptions,
     base: ConnectOptions,
-) -> anyhow::Result<ExitCode> {
+) -> crate::app::RunOptions {
     let mut opts = crate::app::RunOptions::new(
         paths.clone(),
         theme,
@@ -347,7 +369,7 @@ fn run_tabs(
     });
     opts.host_names = planned.iter().map(|p| p.target.name.clone()).collect();
     opts.exit_255_if_unconnected = planned.len() == 1;
-    crate::app::run(opts)
+    opts
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
             crate::ai::demo::DemoModel::profile(model_addr),
         ));
         opts.ai_demo = true;
-        let code = crate::app::run_async(opts).await;
+        let code = crate::term::run_async(opts).await;
         drop(model);
         drop(server);
         code

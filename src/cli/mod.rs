@@ -10,6 +10,7 @@ pub mod hosts;
 pub mod hosts_forget;
 pub mod scan;
 mod scan_output;
+pub mod sessions;
 mod tty_prompt;
 pub mod vault;
 
@@ -33,6 +34,14 @@ pub struct Cli {
     /// Colour theme (a file in the config dir's themes/, or a shipped one: default, light).
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+
+    /// The server's socket name, as tmux's -L: servers on different names are separate.
+    #[arg(short = 'L', global = true, value_name = "NAME")]
+    pub socket_name: Option<String>,
+
+    /// Run this session in this process, without the server: it ends with the terminal.
+    #[arg(long, global = true)]
+    pub in_process: bool,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -59,6 +68,20 @@ pub enum Command {
     /// The AI copilot and safety layer: ask a model, see what it would be sent, the saved
     /// conversations, a command's risk, what a model would see of a file.
     Ai(ai::AiArgs),
+    /// List the server's sessions: name, creation time, panes, hosts, attached clients.
+    Ls(sessions::LsArgs),
+    /// Start a new session in the server (`-s NAME`, `-d` to leave it in the background),
+    /// from `shell` or `connect …` words, or the host list without.
+    New(sessions::NewArgs),
+    /// Attach this terminal to a session (the most recently used without -t).
+    Attach(sessions::AttachArgs),
+    /// End a session and everything in it.
+    KillSession(sessions::TargetArgs),
+    /// End the server and every session in it.
+    KillServer,
+    /// Run the server (started by the first client; not for typing).
+    #[command(hide = true)]
+    Server(sessions::ServerArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -68,24 +91,36 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let paths = crate::paths::Paths::from_env();
-    let result = match cli.command {
-        None => {
-            // The home tab: the workspace's hosts.
-            let mut opts = crate::app::RunOptions::new(paths, cli.theme, Vec::new());
-            opts.hosts_tab = true;
-            crate::app::run(opts)
+    let socket_name = cli.socket_name.clone();
+    // A new session: in the server, from the words typed after `lumen`, or here.
+    let session = |command: Option<Command>| {
+        if cli.in_process {
+            in_process(command, cli.theme.clone(), paths.clone())
+        } else {
+            sessions::start(socket_name.as_deref(), &paths)
         }
-        Some(Command::Shell) => crate::app::run(crate::app::RunOptions::new(
-            paths,
-            cli.theme,
-            vec![crate::app::PaneSpec::LocalShell],
-        )),
+    };
+    let result = match cli.command {
+        None => Ok(session(None)),
+        Some(Command::Shell) => Ok(session(Some(Command::Shell))),
         Some(Command::Demo) => demo::run(cli.theme),
-        Some(Command::Connect(args)) => connect::run(&args, paths, cli.theme),
+        Some(Command::Connect(args)) => connect::run(&args, paths.clone(), || {
+            session(Some(Command::Connect(args.clone())))
+        }),
         Some(Command::Hosts(args)) => return hosts::run(args, &paths),
         Some(Command::Vault(args)) => vault::run(&paths, *args).map(|()| ExitCode::SUCCESS),
         Some(Command::Scan(args)) => return scan::run(*args, &paths),
         Some(Command::Ai(args)) => ai::run(args, &paths),
+        Some(Command::Ls(args)) => return sessions::ls(socket_name.as_deref(), &args),
+        Some(Command::New(args)) => return sessions::new(socket_name.as_deref(), &paths, args),
+        Some(Command::Attach(args)) => {
+            return sessions::attach(socket_name.as_deref(), &paths, &args);
+        }
+        Some(Command::KillSession(args)) => {
+            return sessions::kill_session(socket_name.as_deref(), &args);
+        }
+        Some(Command::KillServer) => return sessions::kill_server(socket_name.as_deref()),
+        Some(Command::Server(args)) => sessions::serve(socket_name.as_deref(), paths, &args),
     };
     match result {
         Ok(code) => code,
@@ -94,4 +129,82 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The options of a session the server starts from the words a client typed after `lumen`
+/// (none: the host list; `shell`; `connect …`), run in the client's `cwd`, with the agent
+/// following the server's clients.
+pub fn session_options(
+    args: &[String],
+    paths: crate::paths::Paths,
+    cwd: Option<std::path::PathBuf>,
+    agent: crate::server::registry::AgentEnv,
+) -> Result<crate::app::RunOptions, String> {
+    let words = std::iter::once("lumen".to_string()).chain(args.iter().cloned());
+    let cli = Cli::try_parse_from(words).map_err(|e| e.to_string().trim().to_string())?;
+    options_for(cli.command, cli.theme, paths, cwd, Some(agent))
+}
+
+/// `lumen --in-process [shell|connect …]`: the session in this process.
+fn in_process(
+    command: Option<Command>,
+    theme: Option<String>,
+    paths: crate::paths::Paths,
+) -> ExitCode {
+    let result = options_for(command, theme, paths, None, None)
+        .map_err(anyhow::Error::msg)
+        .and_then(crate::term::run);
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            crate::errln!("lumen: {}", crate::text::error_chain(e.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A session's options from its command (none: the host list; `shell`; `connect …`), in
+/// `cwd`; in the server the agent follows its clients (`agent`).
+fn options_for(
+    command: Option<Command>,
+    theme: Option<String>,
+    paths: crate::paths::Paths,
+    cwd: Option<std::path::PathBuf>,
+    agent: Option<crate::server::registry::AgentEnv>,
+) -> Result<crate::app::RunOptions, String> {
+    let follow = |c: &mut crate::ssh::ConnectOptions| {
+        if let Some(agent) = &agent {
+            c.agent_socket = None;
+            c.agent_follows = Some(agent.clone());
+        }
+    };
+    let mut opts = match command {
+        None => {
+            let mut o = crate::app::RunOptions::new(paths, theme, Vec::new());
+            o.hosts_tab = true;
+            o
+        }
+        Some(Command::Shell) => {
+            crate::app::RunOptions::new(paths, theme, vec![crate::app::PaneSpec::LocalShell])
+        }
+        Some(Command::Connect(mut a)) => {
+            // Relative paths are the client's, not the server's.
+            if let Some(dir) = &cwd {
+                for f in a.identity.iter_mut().chain(a.config.iter_mut()) {
+                    if f.is_relative() {
+                        *f = dir.join(&*f);
+                    }
+                }
+            }
+            connect::tab_options(&a, paths, theme, &follow)?
+        }
+        Some(_) => {
+            return Err("a session starts from `lumen`, `lumen shell` or `lumen connect …`".into());
+        }
+    };
+    follow(&mut opts.connect);
+    if cwd.is_some() {
+        opts.cwd = cwd;
+    }
+    Ok(opts)
 }

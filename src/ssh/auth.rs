@@ -248,7 +248,7 @@ impl Auth<'_> {
     }
 
     async fn agent(&mut self) -> Result<Option<Step>, SshError> {
-        let Some(socket) = self.opts.agent_socket.clone() else {
+        let Some(socket) = self.opts.agent_socket_now() else {
             return Ok(None);
         };
         let mut agent = match AgentClient::connect_uds(&socket).await {

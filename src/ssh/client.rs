@@ -117,7 +117,7 @@ where
         lumen_known_hosts: opts.lumen_known_hosts.clone(),
         prompter: prompter.clone(),
         verdict: verdict.clone(),
-        agent_socket: opts.agent_socket.clone(),
+        agent_socket: opts.agent_socket_now(),
         forward_agent: opts.forward_agent,
         strict: opts.strict_host_key_checking,
     };

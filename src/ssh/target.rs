@@ -156,8 +156,12 @@ pub struct ConnectOptions {
     pub keys: Vec<Arc<PrivateKey>>,
     /// The user's `~/.ssh` (default identities and known_hosts); None: use neither.
     pub ssh_dir: Option<PathBuf>,
-    /// `SSH_AUTH_SOCK`; None: no agent.
+    /// `SSH_AUTH_SOCK` (or ssh_config's agent socket); None: no agent, unless it follows
+    /// the clients (`agent_follows`).
     pub agent_socket: Option<PathBuf>,
+    /// In the server: `SSH_AUTH_SOCK` of the last client to attach, used when no socket is
+    /// set above.
+    pub agent_follows: Option<crate::server::registry::AgentEnv>,
     /// Forward the agent to the server (`-A`).
     pub forward_agent: bool,
     /// lumen's own known_hosts, where accepted keys are saved.
@@ -207,6 +211,13 @@ impl std::fmt::Debug for ConnectOptions {
 }
 
 impl ConnectOptions {
+    /// The agent to use now: the one set, else the one the last attached client has.
+    pub fn agent_socket_now(&self) -> Option<PathBuf> {
+        self.agent_socket
+            .clone()
+            .or_else(|| self.agent_follows.as_ref().and_then(|a| a.get()))
+    }
+
     /// Options for the real user: `~/.ssh`, `SSH_AUTH_SOCK`, `LANG`/`LC_*` from the environment.
     pub fn from_env(paths: &Paths) -> Self {
         let ssh_dir = directories::BaseDirs::new().map(|b| b.home_dir().join(".ssh"));
@@ -231,6 +242,7 @@ impl ConnectOptions {
             keys: Vec::new(),
             ssh_dir: None,
             agent_socket: None,
+            agent_follows: None,
             forward_agent: false,
             lumen_known_hosts: lumen_known_hosts.to_path_buf(),
             connect_timeout: CONNECT_TIMEOUT,

@@ -155,8 +155,84 @@ pub struct Header {
     pub anchor: Anchor,
 }
 
-/// A 256-bit key that is wiped when dropped.
-pub type Key = Zeroizing<[u8; KEY_LEN]>;
+/// A 256-bit key on a memory page of its own, locked in memory where the system allows it
+/// (never written to swap), and wiped when dropped.
+pub struct Key(Box<KeyPage>);
+
+/// One page, so locking and unlocking one key never touches another's.
+#[repr(C, align(4096))]
+struct KeyPage {
+    key: [u8; KEY_LEN],
+    rest: [u8; 4096 - KEY_LEN],
+}
+
+impl Key {
+    /// A key of zeros, to be filled in.
+    pub fn zeroed() -> Self {
+        let page = Box::new(KeyPage {
+            key: [0; KEY_LEN],
+            rest: [0; 4096 - KEY_LEN],
+        });
+        // Where RLIMIT_MEMLOCK allows it; without it the key may be swapped like any memory.
+        // SAFETY: mlock on the one page this box owns.
+        let locked = unsafe {
+            libc::mlock(
+                (&raw const *page).cast::<libc::c_void>(),
+                std::mem::size_of::<KeyPage>(),
+            )
+        };
+        if locked != 0 {
+            tracing::debug!("the vault key's page could not be locked in memory");
+        }
+        Key(page)
+    }
+
+    /// This key, copied from `bytes` (which the caller wipes).
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        let mut k = Self::zeroed();
+        k.0.key = bytes;
+        k
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = [u8; KEY_LEN];
+    fn deref(&self) -> &[u8; KEY_LEN] {
+        &self.0.key
+    }
+}
+
+impl std::ops::DerefMut for Key {
+    fn deref_mut(&mut self) -> &mut [u8; KEY_LEN] {
+        &mut self.0.key
+    }
+}
+
+impl AsRef<[u8]> for Key {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.key
+    }
+}
+
+impl AsMut<[u8]> for Key {
+    fn as_mut(&mut self) -> &mut [u8] {
+        &mut self.0.key
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.0.key.zeroize();
+        // SAFETY: munlock on the page this box owns (harmless if it was never locked).
+        unsafe {
+            libc::munlock(
+                (&raw const *self.0).cast::<libc::c_void>(),
+                std::mem::size_of::<KeyPage>(),
+            );
+        }
+    }
+}
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
@@ -186,7 +262,7 @@ pub fn derive_kek(passphrase: &[u8], salt: &[u8; SALT_LEN], kdf: KdfParams) -> R
             }
         })?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    let mut out = Key::zeroed();
     argon
         .hash_password_into(passphrase, salt, out.as_mut())
         .map_err(|e| VaultError::KdfOutOfBounds {
@@ -261,7 +337,7 @@ impl Header {
                 )
                 .ok()?,
         );
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        let mut key = Key::zeroed();
         if pt.len() != KEY_LEN {
             return None;
         }
@@ -484,7 +560,7 @@ pub fn calibrate(base: KdfParams, target: std::time::Duration) -> Result<KdfPara
 pub fn fuzz_one(bytes: &[u8]) {
     let path = Path::new("fuzz.lumen");
     if let Ok(header) = parse(path, bytes) {
-        let key: Key = Zeroizing::new([0u8; KEY_LEN]);
+        let key = Key::zeroed();
         let _ = header.unwrap_key(&key);
         let _ = open_payload(path, &header, &key, bytes);
     }

@@ -78,7 +78,9 @@ impl Vault {
                 path: path.to_path_buf(),
             });
         }
-        let data_key: Key = zeroize::Zeroizing::new(format::random_bytes());
+        let mut bytes: [u8; format::KEY_LEN] = format::random_bytes();
+        let data_key = Key::from_bytes(bytes);
+        zeroize::Zeroize::zeroize(&mut bytes);
         let mut header = format::Header::new(kdf);
         let kek = format::derive_kek(passphrase.expose_secret().as_bytes(), &header.salt, kdf)?;
         header.wrap(&kek, &data_key)?;

@@ -4,8 +4,6 @@
 use lumen::app::config::Config;
 use lumen::app::{App, AppOptions, Bus, Effect, PaneSpec, Spawner};
 use lumen::stream::{self, Stream, StreamCmd, StreamEnds, StreamEvent, Waker};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -187,9 +185,7 @@ pub fn written(backends: &Backends, i: usize) -> (Vec<u8>, Vec<(u16, u16)>) {
     (input, sizes)
 }
 
+/// The whole app drawn through the headless frontend (the event loop's port), as text.
 pub fn screen(app: &App) -> String {
-    let (w, h) = app.size;
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    t.draw(|f| lumen::app::ui::draw(app, f)).expect("draw");
-    t.backend().to_string()
+    lumen::app::headless::Headless::frame(app)
 }

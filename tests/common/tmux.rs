@@ -11,6 +11,8 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Tmux {
     socket: PathBuf,
     pub target: String,
+    /// The `LUMEN_HOME` its lumen runs with: that home's lumen server is ended with it.
+    lumen_home: Option<PathBuf>,
 }
 
 impl Tmux {
@@ -42,9 +44,14 @@ impl Tmux {
             .status()
             .expect("tmux runs (scripts/install-test-deps.sh installs it)");
         assert!(status.success(), "tmux new-session failed");
+        let lumen_home = env
+            .iter()
+            .find(|(k, _)| *k == "LUMEN_HOME")
+            .map(|(_, v)| PathBuf::from(v));
         let t = Tmux {
             socket,
             target: "t".into(),
+            lumen_home,
         };
         t.run(&["set-option", "-g", "remain-on-exit", "on"]);
         t
@@ -139,6 +146,17 @@ impl Tmux {
 }
 
 impl Tmux {
+    /// Quit lumen (the session and its panes) as a user would: the palette's `quit`, then
+    /// yes. (`C-b d` detaches from a server's session; in the demo it asks to quit.)
+    pub fn quit_lumen(&self) {
+        self.keys(&["C-b", ":"]);
+        self.type_text("quit");
+        self.wait_text("end this session");
+        self.keys(&["Enter"]);
+        self.wait_text("Quit lumen?");
+        self.keys(&["y"]);
+    }
+
     /// End the tmux server now: every pane's terminal disappears.
     pub fn kill_server(&self) {
         self.run(&["kill-server"]);
@@ -163,7 +181,19 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         self.run(&["kill-server"]);
+        // The sessions this test's lumen started live in a server of its home: end it too.
+        if let Some(home) = &self.lumen_home {
+            let _ = lumen_in(home).arg("kill-server").output();
+        }
     }
+}
+
+/// The lumen binary as a command with `LUMEN_HOME` set to `home` (its own server, config
+/// and data).
+pub fn lumen_in(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
+    cmd.env("LUMEN_HOME", home);
+    cmd
 }
 
 /// How many bordered panes `screen` shows. Neighbouring panes share their border lines, so

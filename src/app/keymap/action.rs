@@ -48,7 +48,10 @@ actions! {
     Vault, "vault", ["v"], "vault: passwords, keys, TOTP codes (asks to unlock)";
     Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
     LockVault, "lock_vault", ["L"], "lock the vault now";
-    Quit, "quit", ["d"], "quit lumen (asks)";
+    Detach, "detach", ["d"], "detach: the session goes on (lumen attach)";
+    ChooseSession, "choose_session", ["s"], "sessions: switch to another";
+    RenameSession, "rename_session", ["$"], "rename this session";
+    Quit, "quit", [], "quit: end this session and its panes (asks)";
     NewTab, "new_tab", ["c"], "new tab: a host or a local shell";
     CloseTab, "close_tab", ["&"], "close tab (asks)";
     NextTab, "next_tab", ["n"], "next tab";

@@ -55,6 +55,14 @@ impl Scroll {
 pub enum Popup {
     Confirm(Confirm),
     Rename(TextInput),
+    /// `C-b $`: the session's new name.
+    RenameSession(TextInput),
+    /// `C-b s`: the server's sessions, to switch to one.
+    Sessions {
+        names: Vec<String>,
+        current: String,
+        selected: usize,
+    },
     Palette {
         input: TextInput,
         selected: usize,
@@ -101,6 +109,8 @@ pub enum PopupOutcome {
     Cancel,
     Confirmed(Confirm),
     Renamed(String),
+    SessionRenamed(String),
+    SwitchSession(String),
     Run(Action),
     /// Open a tab on this host (empty: a local shell).
     Open(String),
@@ -156,6 +166,30 @@ impl Popup {
                     input.key(key);
                     PopupOutcome::Stay
                 }
+            },
+            Popup::RenameSession(input) => match key.code {
+                KeyCode::Enter => PopupOutcome::SessionRenamed(input.text().trim().to_string()),
+                _ => {
+                    input.key(key);
+                    PopupOutcome::Stay
+                }
+            },
+            Popup::Sessions {
+                names, selected, ..
+            } => match key.code {
+                KeyCode::Up | KeyCode::Char('k') => {
+                    *selected = selected.saturating_sub(1);
+                    PopupOutcome::Stay
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    *selected = (*selected + 1).min(names.len().saturating_sub(1));
+                    PopupOutcome::Stay
+                }
+                KeyCode::Enter => names.get(*selected).map_or(PopupOutcome::Cancel, |n| {
+                    PopupOutcome::SwitchSession(n.clone())
+                }),
+                KeyCode::Char('q') => PopupOutcome::Cancel,
+                _ => PopupOutcome::Stay,
             },
             Popup::Palette { input, selected } => {
                 let matches = palette_matches(input.text());
@@ -241,9 +275,11 @@ impl Popup {
 
     pub fn paste(&mut self, text: &str) {
         match self {
-            Popup::Rename(input) | Popup::Palette { input, .. } | Popup::NewTab { input, .. } => {
-                input.paste(text)
-            }
+            Popup::Rename(input)
+            | Popup::RenameSession(input)
+            | Popup::Palette { input, .. }
+            | Popup::NewTab { input, .. } => input.paste(text),
+            Popup::Sessions { .. } => {}
             Popup::Confirm(_)
             | Popup::Help { .. }
             | Popup::Notice { .. }

@@ -30,6 +30,12 @@ impl Popup {
             ),
             Popup::Clipboard { .. } => (" Clipboard ", 72, 9),
             Popup::Rename(_) => (" Rename tab ", 44, 5),
+            Popup::RenameSession(_) => (" Rename session ", 44, 5),
+            Popup::Sessions { names, .. } => (
+                " Sessions ",
+                44,
+                u16::try_from(names.len() + 4).unwrap_or(u16::MAX),
+            ),
             Popup::Palette { .. } => {
                 let (w, h) = palette_size(area);
                 (" Command palette ", w, h)
@@ -136,6 +142,38 @@ impl Popup {
                     theme.style(Role::Muted),
                 )),
             ],
+            Popup::RenameSession(input) => vec![
+                input_line(input, theme, rect.width),
+                Line::from(Span::styled(
+                    "Enter to rename the session (lumen attach -t NAME)",
+                    theme.style(Role::Muted),
+                )),
+            ],
+            Popup::Sessions {
+                names,
+                current,
+                selected,
+            } => {
+                let mut lines: Vec<Line> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        let mark = if n == current { " (this one)" } else { "" };
+                        let text = format!("{} {n}{mark}", if i == *selected { ">" } else { " " });
+                        if i == *selected {
+                            Line::from(Span::styled(text, theme.style(Role::Selection)))
+                        } else {
+                            Line::from(text)
+                        }
+                    })
+                    .collect();
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(
+                    "Enter switch  ↑/↓ choose  Esc close",
+                    theme.style(Role::Muted),
+                )));
+                lines
+            }
             Popup::Palette { input, selected } => {
                 let mut lines = vec![input_line(input, theme, rect.width), Line::from("")];
                 let matches = palette_matches(input.text());
@@ -272,7 +310,7 @@ impl Popup {
     /// Where the text cursor goes, for popups with an input line.
     pub fn cursor(&self, area: Rect) -> Option<(u16, u16)> {
         let (input, width, height) = match self {
-            Popup::Rename(i) => (i, 44, 5),
+            Popup::Rename(i) | Popup::RenameSession(i) => (i, 44, 5),
             Popup::Palette { input, .. } => {
                 let (w, h) = palette_size(area);
                 (input, w, h)
@@ -328,6 +366,26 @@ fn help_rows(keymap: &Keymap, theme: &Theme, width: usize) -> Vec<Line<'static>>
                     .any(|k| k.to_string() == i.to_string())
             })
     });
+    // The four arrows (and Ctrl-arrows) take one row each when they are the defaults.
+    let group_default = |group: &[Action]| {
+        group.iter().all(|a| {
+            binding_text(keymap, &prefix, *a) == format!("{prefix} {}", a.default_keys()[0])
+        })
+    };
+    const FOCUS: [Action; 4] = [
+        Action::FocusLeft,
+        Action::FocusRight,
+        Action::FocusUp,
+        Action::FocusDown,
+    ];
+    const RESIZE: [Action; 4] = [
+        Action::ResizeLeft,
+        Action::ResizeRight,
+        Action::ResizeUp,
+        Action::ResizeDown,
+    ];
+    let focus_default = group_default(&FOCUS);
+    let resize_default = group_default(&RESIZE);
     let mut entries: Vec<(String, String)> = Vec::new();
     for a in Action::ALL.iter().copied() {
         let mut keys = binding_text(keymap, &prefix, a);
@@ -338,6 +396,24 @@ fn help_rows(keymap: &Keymap, theme: &Theme, width: usize) -> Vec<Line<'static>>
             }
             keys = format!("{prefix} 0…9");
             what = "go to tab 0…9".into();
+        }
+        for (group, on, arrows, said) in [
+            (&FOCUS, focus_default, "arrows", "focus the pane that way"),
+            (
+                &RESIZE,
+                resize_default,
+                "C-arrows",
+                "move the pane border that way",
+            ),
+        ] {
+            if on && let Some(at) = group.iter().position(|g| *g == a) {
+                if at > 0 {
+                    keys.clear();
+                } else {
+                    keys = format!("{prefix} {arrows}");
+                    what = said.into();
+                }
+            }
         }
         if !keys.is_empty() {
             entries.push((keys, what));

@@ -1,8 +1,8 @@
-//! The outer terminal: lumen's modes on (raw, alternate screen, bracketed paste, mouse) and
+//! The terminal guard: lumen's modes on (raw, alternate screen, bracketed paste, mouse) and
 //! always off again, exactly once, on exit, error, panic and every terminating signal;
 //! suspend on SIGTSTP and resume on SIGCONT; the signals forwarded onto the message bus.
 
-use crate::app::msg::{Bus, Msg, Signal};
+use crate::term::{LocalEvent, Signal};
 use crossterm::event::{
     DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
     EnableMouseCapture,
@@ -12,16 +12,17 @@ use crossterm::terminal::{
 };
 use crossterm::{cursor, execute};
 use std::io::Write;
-use tokio::signal::unix::{SignalKind, signal};
+pub use tokio::signal::unix::SignalKind;
+use tokio::signal::unix::signal;
 
 /// Puts the outer terminal in lumen's modes and always puts it back: on drop, and from the
 /// panic hook.
-pub(crate) struct TerminalGuard {
+pub struct TerminalGuard {
     mouse: bool,
 }
 
 impl TerminalGuard {
-    pub(crate) fn enter(mouse: bool) -> std::io::Result<Self> {
+    pub fn enter(mouse: bool) -> std::io::Result<Self> {
         install_panic_hook();
         TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
         enable_raw_mode()?;
@@ -66,7 +67,7 @@ pub fn restore_terminal() {
 impl TerminalGuard {
     /// Give the terminal back and stop the process (SIGTSTP), as full-screen programs do;
     /// when the shell continues it (`fg`), take the terminal again. The caller redraws.
-    pub(crate) fn suspend(&self) -> std::io::Result<()> {
+    pub fn suspend(&self) -> std::io::Result<()> {
         restore_terminal();
         // SAFETY: raising SIGSTOP on our own process; execution continues here after SIGCONT.
         unsafe {
@@ -76,7 +77,7 @@ impl TerminalGuard {
     }
 
     /// Put lumen's modes back (after a suspend, or a SIGCONT from elsewhere).
-    pub(crate) fn resume(&self) -> std::io::Result<()> {
+    pub fn resume(&self) -> std::io::Result<()> {
         TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
         enable_raw_mode()?;
         let mut out = std::io::stdout();
@@ -114,23 +115,19 @@ fn install_panic_hook_now() {
     }));
 }
 
-/// Forward the signals lumen acts on to the bus, each as a [`Msg::Signal`], so the loop sees
-/// them every turn whatever the panes are doing.
-pub(crate) fn forward_signals(bus: &Bus) -> std::io::Result<()> {
-    let kinds = [
-        (SignalKind::terminate(), Signal::Terminate("SIGTERM")),
-        (SignalKind::hangup(), Signal::Terminate("SIGHUP")),
-        (SignalKind::interrupt(), Signal::Terminate("SIGINT")),
-        (SignalKind::quit(), Signal::Terminate("SIGQUIT")),
-        (SignalKind::from_raw(libc::SIGTSTP), Signal::Suspend),
-        (SignalKind::from_raw(libc::SIGCONT), Signal::Continue),
-    ];
-    for (kind, what) in kinds {
+/// Forward the signals lumen acts on, each as a [`LocalEvent::Signal`], so the loop sees them
+/// every turn whatever the panes are doing. A client passes its own table: there SIGHUP
+/// detaches instead of ending.
+pub fn forward_signals(
+    events: &tokio::sync::mpsc::UnboundedSender<LocalEvent>,
+    kinds: &[(SignalKind, Signal)],
+) -> std::io::Result<()> {
+    for &(kind, what) in kinds {
         let mut stream = signal(kind)?;
-        let bus = bus.clone();
+        let events = events.clone();
         tokio::spawn(async move {
             while stream.recv().await.is_some() {
-                if !bus.send(Msg::Signal(what)) {
+                if events.send(LocalEvent::Signal(what)).is_err() {
                     break;
                 }
             }
@@ -138,3 +135,13 @@ pub(crate) fn forward_signals(bus: &Bus) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The signals an in-process lumen acts on: the terminating ones end it.
+pub const IN_PROCESS_SIGNALS: [(SignalKind, Signal); 6] = [
+    (SignalKind::terminate(), Signal::Terminate("SIGTERM")),
+    (SignalKind::hangup(), Signal::Terminate("SIGHUP")),
+    (SignalKind::interrupt(), Signal::Terminate("SIGINT")),
+    (SignalKind::quit(), Signal::Terminate("SIGQUIT")),
+    (SignalKind::from_raw(libc::SIGTSTP), Signal::Suspend),
+    (SignalKind::from_raw(libc::SIGCONT), Signal::Continue),
+];
