@@ -8,9 +8,10 @@ mod common;
 
 use common::copilot::{ai_setup, ask_copilot, drive, shell_app};
 use common::fake_ai::*;
-use lumen::ai::copilot::{AiPolicy, Context, Do, HostFacts, Session, build_request};
+use lumen::ai::copilot::{Context, Do, HostFacts, Session, build_request};
 use lumen::ai::provider::{ChatEvent, ProviderKind, StopReason, ToolCall, request_body};
 use lumen::ai::redact::Secrets;
+use lumen::workspace::AiPolicy;
 use serde_json::{Value, json};
 
 const FACTS: &str = "os: Debian GNU/Linux 12 (bookworm)\nkernel: Linux 6.1.0-28-amd64 x86_64\n\

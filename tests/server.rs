@@ -24,14 +24,30 @@ fn env(dir: &Path) -> Vec<(&'static str, String)> {
 
 /// Another terminal (its own tmux) on the same lumen home, running `lumen ARGS`.
 fn terminal(dir: &Path, name: &str, w: u16, h: u16, args: &str) -> Tmux {
+    terminal_with(dir, name, (w, h), &[], args)
+}
+
+/// [`terminal`] with some variables changed (`SSH_AUTH_SOCK`…).
+fn terminal_with(
+    dir: &Path,
+    name: &str,
+    (w, h): (u16, u16),
+    changed: &[(&'static str, String)],
+    args: &str,
+) -> Tmux {
     let own = dir.join(name);
     std::fs::create_dir_all(&own).unwrap();
     let lumen = env!("CARGO_BIN_EXE_lumen");
+    let mut vars = env(dir);
+    for (k, v) in changed {
+        vars.retain(|(name, _)| name != k);
+        vars.push((k, v.clone()));
+    }
     Tmux::start(
         &own,
         w,
         h,
-        &env(dir),
+        &vars,
         &format!("{lumen} {args}; echo LUMEN_EXIT=$?; sleep 60"),
     )
 }
@@ -359,4 +375,81 @@ fn with_lock_when_detached_the_vault_asks_again_after_a_detach() {
     t2.type_text("correct horse");
     t2.keys(&["Enter"]);
     t2.wait_text("db/root");
+}
+
+#[test]
+fn prefix_s_switches_sessions_and_prefix_dollar_renames_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("lumen");
+    let t = terminal(dir.path(), "first", 100, 30, "new -s main shell");
+    t.wait_for("a prompt", prompt);
+    let other = lumen_in(&home)
+        .args(["new", "-d", "-s", "other", "shell"])
+        .env("HOME", dir.path().join("home"))
+        .env("SHELL", "/bin/sh")
+        .env("PS1", "$ ")
+        .output()
+        .unwrap();
+    assert!(other.status.success(), "{}", stderr(&other));
+    t.type_text("echo IN-$((1+1))-MAIN");
+    t.keys(&["Enter"]);
+    t.wait_text("IN-2-MAIN");
+    t.keys(&["C-b", "s"]);
+    let s = t.wait_text("Sessions");
+    assert!(s.contains("main (this one)") && s.contains("other"), "{s}");
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("the other session's screen", |s| {
+        !s.contains("IN-2-MAIN") && !s.contains("Sessions") && prompt(s)
+    });
+    let attached = |name: &str| {
+        let v: serde_json::Value = serde_json::from_slice(
+            &lumen_in(&home)
+                .args(["ls", "--json"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        v["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .map(|s| s["attached"].as_u64().unwrap())
+    };
+    assert_eq!(attached("other"), Some(1));
+    assert_eq!(attached("main"), Some(0));
+    t.keys(&["C-b", "$"]);
+    t.wait_text("Rename session");
+    t.type_text("renamed");
+    t.keys(&["Enter"]);
+    t.wait_text("session renamed to renamed");
+    assert_eq!(attached("renamed"), Some(1));
+    assert_eq!(attached("other"), None);
+    t.keys(&["C-b", "d"]);
+    t.wait_text("[detached (from session renamed)]");
+}
+
+#[test]
+fn new_logins_use_the_agent_of_the_client_that_attached_last() {
+    let host = CliHost::start();
+    let dir = host.dir.path();
+    // The key is only in the agent: lumen has no identity file to try.
+    let agent = common::TestAgent::start(dir, &[&host.key]);
+    let t = terminal(dir, "first", 100, 30, "shell");
+    t.wait_for("a prompt", prompt);
+    t.keys(&["C-b", "d"]);
+    t.wait_text("[detached (from session 0)]");
+    let with_agent = [("SSH_AUTH_SOCK", agent.socket.display().to_string())];
+    let t2 = terminal_with(dir, "second", (100, 30), &with_agent, "attach");
+    t2.wait_for("a prompt", prompt);
+    t2.keys(&["C-b", "c"]);
+    t2.wait_text("New tab");
+    let user = lumen::ssh::target::local_user();
+    t2.type_text(&format!("{user}@127.0.0.1:{}", host.sshd.port));
+    t2.keys(&["Enter"]);
+    t2.wait_for("a remote prompt", |s| s.contains("127.0.0.1*") && prompt(s));
+    t2.type_text("echo AGENT-$((2+3))");
+    t2.keys(&["Enter"]);
+    t2.wait_text("AGENT-5");
 }

@@ -113,6 +113,8 @@ pub struct CopilotHub {
     /// read is under way.
     key: Option<(String, secrecy::SecretString)>,
     reading_key: bool,
+    /// Nobody is attached to the session (the server's): nothing runs without a keystroke.
+    unwatched: bool,
 }
 
 impl CopilotHub {
@@ -325,11 +327,16 @@ impl App {
                 crate::ai::config::DEFAULT_MAX_STEPS,
                 crate::ai::config::DEFAULT_MAX_SCROLLBACK_LINES,
             ));
+        let unwatched = self.copilot.unwatched;
         self.copilot
             .convos
             .entry(terminal)
             .or_insert_with(|| Convo {
-                session: Session::new(&host, policy, steps, scroll),
+                session: {
+                    let mut s = Session::new(&host, policy, steps, scroll);
+                    s.set_watched(!unwatched);
+                    s
+                },
                 facts: None,
                 gathering: false,
                 cancel: None,
@@ -514,6 +521,15 @@ impl App {
             .get(&terminal)
             .and_then(|s| s.pane.as_terminal())
             .map(|t| t.last_lines(n))
+    }
+
+    /// Whether anyone is attached to this app's session: while nobody is, read-only-auto runs
+    /// nothing by itself (cards wait for the operator).
+    pub fn set_attached(&mut self, attached: bool) {
+        self.copilot.unwatched = !attached;
+        for c in self.copilot.convos.values_mut() {
+            c.session.set_watched(attached);
+        }
     }
 
     /// The pane's destination as a connection plan (SSH panes only).

@@ -238,6 +238,7 @@ impl ServerFrontend {
         });
         self.detach_count += 1;
         self.registry.touch(self.id);
+        app.set_attached(true);
         self.publish(app);
         app.dirty = true;
         self.refit(app)
@@ -263,6 +264,7 @@ impl ServerFrontend {
         }
         if self.clients.is_empty() {
             self.detach_count += 1;
+            app.set_attached(false);
             self.lock_later();
         }
         self.publish(app);
@@ -603,6 +605,7 @@ impl Frontend for ServerFrontend {
                 let _ = target.events.send(SessionEvent::Adopt(Box::new(wired)));
                 if self.clients.is_empty() {
                     self.detach_count += 1;
+                    app.set_attached(false);
                     self.lock_later();
                 }
                 self.publish(app);
@@ -660,6 +663,8 @@ async fn run(
     named: std::sync::mpsc::Sender<Result<String, String>>,
 ) {
     let mut world = crate::app::setup::build(opts, size);
+    // Nobody is attached until the first client is.
+    world.app.set_attached(false);
     let (tx, events) = mpsc::unbounded_channel();
     let route = Route {
         events: tx.clone(),

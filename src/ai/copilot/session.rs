@@ -206,6 +206,8 @@ pub struct Session {
     /// A typed command was still running when its time was up: what is running in the pane now
     /// would read the next command typed, so nothing runs by itself until a prompt is back.
     auto_held: bool,
+    /// Nobody is attached to the session (the server's): nothing runs by itself.
+    unwatched: bool,
 }
 
 impl Session {
@@ -218,6 +220,7 @@ impl Session {
             max_steps: max_steps.max(1),
             max_scrollback,
             auto_held: false,
+            unwatched: false,
             items: Vec::new(),
             proposals: Vec::new(),
             messages: Vec::new(),
@@ -474,6 +477,9 @@ impl Session {
                 "the last command is still running in the pane, and would read what is typed"
                     .to_string(),
             ),
+            Ok(()) if self.unwatched => Err(
+                "nobody is attached to this session; it waits for you to approve it".to_string(),
+            ),
             other => other,
         };
         let auto = self.policy == AiPolicy::ReadOnlyAuto
@@ -591,6 +597,12 @@ impl Session {
     /// A typed command's time ran out before the prompt came back: later proposals ask.
     pub fn hold_auto_run(&mut self) {
         self.auto_held = true;
+    }
+
+    /// Whether someone is attached to the session: with nobody, read-only-auto runs nothing
+    /// by itself (every proposal waits for a keystroke).
+    pub fn set_watched(&mut self, watched: bool) {
+        self.unwatched = !watched;
     }
 
     /// The prompt came back after a typed command: read-only-auto may type again.

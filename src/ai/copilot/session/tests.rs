@@ -398,3 +398,25 @@ fn a_refusal_or_an_empty_answer_is_said_and_never_stored_as_a_turn() {
         assert!(matches!(s.items().last(), Some(Item::Error(e)) if e.starts_with(said)));
     }
 }
+
+#[test]
+fn read_only_auto_runs_nothing_while_nobody_is_attached() {
+    let mut s = Session::new("db1", AiPolicy::ReadOnlyAuto, 10, 500);
+    s.set_watched(false);
+    s.ask("go", "go".into()).unwrap_or_else(|e| panic!("{e}"));
+    s.on_event(propose("c1", "uptime"));
+    assert_eq!(
+        s.on_event(done(StopReason::ToolUse)),
+        vec![Do::Ask { proposal: 0 }]
+    );
+    assert!(matches!(s.items().last(), Some(Item::Notice(n)) if n.contains("nobody is attached")));
+    // Attached again, the next read-only proposal runs by itself.
+    s.set_watched(true);
+    assert!(matches!(s.approve(0, None), Ok(Do::Type { .. })));
+    assert_eq!(s.command_finished(0, "up".into()), vec![Do::Request]);
+    s.on_event(propose("c2", "uptime"));
+    assert!(matches!(
+        s.on_event(done(StopReason::ToolUse))[..],
+        [Do::Type { proposal: 1, .. }]
+    ));
+}
