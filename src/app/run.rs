@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub ai: Option<crate::ai::config::AiConfig>,
     /// The copilot talks to the scripted demo model (labelled so everywhere).
     pub ai_demo: bool,
+    /// A line for the vault's unlock dialog (the demo's passphrase).
+    pub vault_hint: Option<String>,
     /// Exit 255, as ssh does, when no SSH session connected and one failed (`lumen connect`
     /// to one host).
     pub exit_255_if_unconnected: bool,
@@ -77,6 +79,7 @@ impl RunOptions {
             resolve: None,
             ai: None,
             ai_demo: false,
+            vault_hint: None,
             exit_255_if_unconnected: false,
         }
     }
@@ -286,6 +289,7 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         ai_unavailable,
         waker: waker.clone(),
         vault,
+        vault_hint: opts.vault_hint,
         inventory,
         hosts_file: inventory_file.ok(),
         inventory_error,

@@ -125,6 +125,8 @@ pub struct App {
     pub host_names: Vec<String>,
     /// The one owner of the unlocked vaults (browser, logins, copilot).
     pub vault: VaultOwner,
+    /// A line for the unlock dialog (the demo shows its passphrase there).
+    pub(crate) vault_hint: Option<String>,
     /// The workspace's hosts, the error loading them had, and where they are saved.
     pub inventory: crate::workspace::Inventory,
     pub(crate) inventory_error: Option<String>,
@@ -174,6 +176,8 @@ pub struct AppOptions {
     pub waker: Waker,
     /// The vaults the browser and logins use (no files: no vault).
     pub vault: VaultOwner,
+    /// A line for the unlock dialog (the demo's passphrase).
+    pub vault_hint: Option<String>,
     /// The workspace's hosts, where they are saved, and the error loading them had.
     pub inventory: crate::workspace::Inventory,
     pub hosts_file: Option<crate::workspace::HostsFile>,
@@ -203,6 +207,7 @@ impl AppOptions {
             spawner,
             waker: Waker::new(),
             vault: VaultOwner::new(Vec::new()),
+            vault_hint: None,
             inventory: Default::default(),
             hosts_file: None,
             inventory_error: None,
@@ -243,6 +248,7 @@ impl App {
             message: None,
             host_names,
             vault: opts.vault,
+            vault_hint: opts.vault_hint,
             inventory: opts.inventory,
             inventory_error: opts.inventory_error,
             hosts_file: opts.hosts_file,

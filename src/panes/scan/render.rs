@@ -409,8 +409,14 @@ impl ScanPane {
     fn render_fleet(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let layout = fleet_layout(self, area);
         let lines = self.fleet_lines();
+        let listed = self.fleet_hosts();
+        let count = if listed > self.fleet.len() {
+            format!("{} of {} scanned", self.fleet.len(), plural(listed, "host"))
+        } else {
+            plural(self.fleet.len(), "host")
+        };
         let mut title = vec![Span::styled(
-            format!("scan results · {}", plural(self.fleet.len(), "host")),
+            format!("scan results · {count}"),
             fg(theme, Role::DialogTitle),
         )];
         let osv = self.osv_label();
@@ -536,6 +542,11 @@ impl ScanPane {
             spans.push(Span::styled(
                 format!("  ✗ {}", fit(first, 60)),
                 style(fg(theme, Role::TabBell)),
+            ));
+        } else if line.row.is_none() {
+            spans.push(Span::styled(
+                "  not scanned yet · s scans it",
+                style(fg(theme, Role::Muted)),
             ));
         }
         pad(spans, width, base)
