@@ -235,6 +235,12 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         }
         Err(e) => (Default::default(), Some(e.to_string())),
     };
+    let state_file = crate::workspace::StateFile::for_workspace(&opts.paths, &workspace).ok();
+    let (workspace_state, state_error) = state_file
+        .as_ref()
+        .map(|f| f.load_or_report())
+        .unwrap_or_default();
+    problems.extend(state_error.map(|e| e.to_string()));
     let mut connect = opts.connect;
     connect.credentials = Some(std::sync::Arc::new(
         ssh::VaultCredentials::new(vault.clone()).with_groups(host_groups(&inventory)),
@@ -292,6 +298,8 @@ pub async fn run_async(opts: RunOptions) -> anyhow::Result<ExitCode> {
         vault_hint: opts.vault_hint,
         inventory,
         hosts_file: inventory_file.ok(),
+        workspace_state,
+        state_file,
         inventory_error,
         host_names,
         planner,

@@ -53,15 +53,7 @@ pub(crate) fn severity_style(theme: &Theme, s: Severity) -> Style {
     }
 }
 
-/// `2026-12-01 14:03` from an RFC 3339 time (UTC as stored), or the text as it is.
-pub(crate) fn short_time(rfc3339: &str) -> String {
-    use time::format_description::well_known::Rfc3339;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    time::OffsetDateTime::parse(rfc3339, &Rfc3339)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| rfc3339.to_string())
-}
+pub(crate) use crate::ui::short_time;
 
 /// Where the host view's parts go.
 #[derive(Debug, Clone, Copy)]
