@@ -1,5 +1,6 @@
-//! `lumen demo`: lumen against its embedded SSH server on loopback, in a throw-away home that
-//! is removed on exit. Nothing to install or configure.
+//! `lumen demo`: lumen against its embedded SSH server on loopback, with a demo vault and a
+//! scripted model, in a throw-away home that is removed on exit. Nothing to install or
+//! configure.
 
 use crate::app::{PaneSpec, RunOptions};
 use crate::paths::Paths;
@@ -56,8 +57,12 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
         // The demo trusts its own server's key, as if the user had accepted it before.
         let connect = server.client_options(&paths.known_hosts())?;
         write_workspace(&paths, server.port())?;
+        // Without its vault the demo still runs: the browser then says there is none.
         let vault_path = paths.personal_vault();
-        tokio::task::spawn_blocking(move || write_vault(&vault_path)).await??;
+        let vault = tokio::task::spawn_blocking(move || write_vault(&vault_path)).await?;
+        if let Err(e) = &vault {
+            tracing::warn!("demo vault: {e:#}");
+        }
         // The scan pane matches against a few made-up advisories for packages installed here
         // (the demo hosts are this machine), so findings show without downloading OSV data.
         let scans = crate::scan::ScanSetup::for_workspace(&paths, "default");
@@ -83,7 +88,9 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
             crate::ai::demo::DemoModel::profile(model_addr),
         ));
         opts.ai_demo = true;
-        opts.vault_hint = Some(format!("the demo's passphrase is {DEMO_PASSPHRASE}"));
+        if vault.is_ok() {
+            opts.vault_hint = Some(format!("the demo's passphrase is {DEMO_PASSPHRASE}"));
+        }
         let code = crate::app::run_async(opts).await;
         drop(model);
         drop(server);
