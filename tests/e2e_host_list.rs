@@ -22,11 +22,15 @@ fn env(dir: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// `lumen ARGS` in tmux over `dir`; after it exits the pane prints `LUMEN_EXIT=<code>`.
-fn lumen_in_tmux(dir: &Path, args: &str) -> Tmux {
+/// `lumen ARGS` in tmux over `dir`, its tmux server's socket in `dir/run` (a run's own, so
+/// the next does not meet a server still going away); after lumen exits the pane prints
+/// `LUMEN_EXIT=<code>`.
+fn lumen_in_tmux(dir: &Path, run: &str, args: &str) -> Tmux {
     let lumen = env!("CARGO_BIN_EXE_lumen");
+    let socket_dir = dir.join(run);
+    std::fs::create_dir_all(&socket_dir).unwrap();
     Tmux::start(
-        dir,
+        &socket_dir,
         120,
         30,
         &env(dir),
@@ -80,7 +84,7 @@ fn the_host_list_shows_a_live_connection_and_remembers_the_last_one() {
     let before = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap();
-    let t = lumen_in_tmux(dir, "connect web1");
+    let t = lumen_in_tmux(dir, "first", "connect web1");
     t.type_text("echo up-$((40+2))");
     t.keys(&["Enter"]);
     t.wait_text("up-42");
@@ -116,7 +120,7 @@ fn the_host_list_shows_a_live_connection_and_remembers_the_last_one() {
     assert!(before <= at && at <= after, "{at} not in {before}..{after}");
 
     // Started again: the home tab lists web1 with that time; db1 was never connected.
-    let t = lumen_in_tmux(dir, "");
+    let t = lumen_in_tmux(dir, "second", "");
     let s = t.wait_text("db1");
     let shown = at
         .format(time::macros::format_description!(
