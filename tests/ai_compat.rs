@@ -6,7 +6,7 @@
 mod common;
 
 use common::fake_ai::*;
-use lumen::ai::demo::{DemoModel, HARMLESS_COMMAND, RISKY_COMMAND};
+use lumen::ai::demo::{DemoModel, HARMLESS_COMMAND, RISKY_COMMAND, vault_command};
 use lumen::ai::provider::{
     ChatEvent, ChatRequest, Message, PROPOSE_COMMAND, ProposeCommand, ProviderError, ProviderKind,
     ProxyEnv, READ_SCROLLBACK, StopReason, ToolCall,
@@ -85,21 +85,22 @@ async fn reused_indexes_give_separate_calls_and_no_key_sends_no_auth() {
     assert_eq!(body["model"], json!(MODEL));
 }
 
-/// Drive the demo model through the ordinary OpenAI-compatible provider, turn by turn.
+/// Drive the demo model through the ordinary OpenAI-compatible provider, turn by turn: its
+/// third proposal uses the vault entry the system prompt names, as lumen lists it.
 #[tokio::test]
 async fn the_demo_model_follows_its_script_through_the_real_provider() {
     let (addr, _demo) = DemoModel::start().await.unwrap();
     let profile = DemoModel::profile(addr);
     let p = lumen::ai::provider::connect(profile.endpoint(None), &settings()).unwrap();
     let mut request = ChatRequest {
-        system: "You are lumen's copilot.".into(),
+        system: "You are lumen's copilot.\n\nVault entries bound to this host, usable as placeholders in proposed commands: {{vault:web/deploy-key}} (ssh-key), {{vault:db/app}} (password).".into(),
         messages: vec![Message::User("What is on my screen?".into())],
         context: None,
         tools: vec![PROPOSE_COMMAND.clone(), READ_SCROLLBACK.clone()],
         max_tokens: 1024,
     };
     let mut proposed = Vec::new();
-    for turn in 0..3 {
+    for turn in 0..4 {
         let (events, error) = collect(p.stream(request.clone())).await;
         assert!(error.is_none(), "turn {turn}: {error:?}");
         let said = text(&events);
@@ -123,10 +124,11 @@ async fn the_demo_model_follows_its_script_through_the_real_provider() {
                 );
             }
             1 => assert!(said.contains("risky on purpose"), "{said}"),
+            2 => assert!(said.contains("never its value"), "{said}"),
             _ => assert!(said.contains("whole script"), "{said}"),
         }
         let stop = events.last().unwrap();
-        if turn < 2 {
+        if turn < 3 {
             assert_eq!(
                 stop,
                 &ChatEvent::Done {
@@ -158,7 +160,15 @@ async fn the_demo_model_follows_its_script_through_the_real_provider() {
             assert!(calls.is_empty());
         }
     }
-    assert_eq!(proposed, vec![HARMLESS_COMMAND, RISKY_COMMAND]);
+    assert_eq!(
+        proposed,
+        vec![
+            HARMLESS_COMMAND.to_string(),
+            RISKY_COMMAND.to_string(),
+            vault_command("db/app")
+        ]
+    );
+    assert!(proposed[2].contains("{{vault:db/app}}"), "{}", proposed[2]);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! The scan-results pane in the app: prefix S on a session opens its host's results, Ctrl-s
-//! in the host list opens the selected host's, prefix S elsewhere the fleet; the data is
+//! The scan-results pane in the app: prefix S on a session (or the copilot beside it) opens its
+//! host's results, Ctrl-s or prefix S in the host list the selected host's, prefix S elsewhere
+//! the fleet, with the workspace's hosts never scanned; the data is
 //! loaded off the UI task from the workspace's scans.sqlite; the last scan's summary is there
 //! for the copilot.
 #![allow(clippy::unwrap_used)]
@@ -165,4 +166,49 @@ fn the_action_is_in_the_table_help_and_palette() {
         key(&mut app, KeyCode::Down, KeyModifiers::NONE);
     }
     assert!(seen, "the help lists the action");
+}
+
+/// Prefix S from any pane: the copilot means the session it sits beside, the host list its
+/// selected host; where no host is in sight, the fleet, which lists the workspace's hosts
+/// never scanned (so `s` can scan them from there).
+#[test]
+fn prefix_s_from_any_pane_opens_the_host_in_sight() {
+    let (_dir, setup) = workspace();
+    let (mut app, _b, _) = app_spec_with(110, 30, session("db1"), |o| {
+        o.scans = Some(setup);
+        o.inventory = lumen::workspace::Inventory {
+            hosts: ["db1", "cache1"]
+                .map(|name| lumen::workspace::Host {
+                    name: name.into(),
+                    hostname: Some("10.0.0.9".into()),
+                    ..Default::default()
+                })
+                .into(),
+            ..Default::default()
+        };
+    });
+    prefix(&mut app, 'a');
+    assert!(matches!(
+        app.panes[&app.focused().unwrap()].pane,
+        Pane::Copilot(_)
+    ));
+    prefix(&mut app, 'S');
+    settle(&mut app);
+    assert_eq!(scan_pane(&app).view(), &View::Host("db1".into()));
+    app.open_hosts();
+    let selected = match &app.panes[&app.focused().unwrap()].pane {
+        Pane::Hosts(p) => p.selected_entry().unwrap().1.name.clone(),
+        _ => panic!("the host list is not focused"),
+    };
+    prefix(&mut app, 'S');
+    settle(&mut app);
+    assert_eq!(scan_pane(&app).view(), &View::Host(selected));
+    app.new_tab(PaneSpec::LocalShell);
+    prefix(&mut app, 'S');
+    settle(&mut app);
+    assert_eq!(scan_pane(&app).view(), &View::Fleet);
+    let s = screen(&app);
+    assert!(s.contains("1 of 3 hosts scanned"), "{s}");
+    let cache1 = s.lines().find(|l| l.contains("cache1")).unwrap();
+    assert!(cache1.contains("not scanned yet"), "{s}");
 }

@@ -520,3 +520,30 @@ fn stale_osv_data_is_said() {
     let s = screen(&p, 100, 12);
     assert!(s.contains("imported 61 days ago"), "{s}");
 }
+
+#[test]
+fn the_fleet_lists_known_hosts_never_scanned_and_s_scans_one() {
+    let mut fleet = ScanPane::new(None);
+    fleet.set_known_hosts(vec!["web1".into(), "db1".into()]);
+    fleet.loaded(
+        None,
+        Snapshot {
+            fleet: Vec::new(),
+            host: None,
+            osv: OsvStatus::Missing,
+        },
+    );
+    let s = screen(&fleet, 90, 14);
+    assert!(s.contains("0 of 2 hosts scanned"), "{s}");
+    assert!(!s.contains("No host has been scanned"), "{s}");
+    assert_eq!(
+        s.lines().filter(|l| l.contains("not scanned yet")).count(),
+        2,
+        "{s}"
+    );
+    key(&mut fleet, KeyCode::Char('j'));
+    assert_eq!(
+        key(&mut fleet, KeyCode::Char('s')),
+        ScanOutcome::Scan("db1".into())
+    );
+}

@@ -188,10 +188,18 @@ fn an_ssh_pane_keeps_its_remote_shell_across_detach_and_a_killed_client() {
 
 #[test]
 fn two_clients_of_different_sizes_share_a_session_and_the_last_typist_sets_the_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let big = terminal(dir.path(), "big", 120, 40, "shell");
-    big.wait_for("a prompt", prompt);
-    let small = terminal(dir.path(), "small", 80, 24, "attach");
+    // The pane is an SSH session: the remote window follows the client that typed last.
+    let host = CliHost::start();
+    let user = lumen::ssh::target::local_user();
+    let args = format!(
+        "connect -i {} -p {} {user}@127.0.0.1",
+        host.key.display(),
+        host.sshd.port
+    );
+    let dir = host.dir.path();
+    let big = terminal(dir, "big", 120, 40, &args);
+    big.wait_for("a remote prompt", |s| s.contains("127.0.0.1*") && prompt(s));
+    let small = terminal(dir, "small", 80, 24, "attach");
     small.wait_for("a prompt", prompt);
     small.type_text("echo SMALL=$(stty size | tr ' ' x)");
     small.keys(&["Enter"]);
@@ -448,7 +456,8 @@ fn new_logins_use_the_agent_of_the_client_that_attached_last() {
     let user = lumen::ssh::target::local_user();
     t2.type_text(&format!("{user}@127.0.0.1:{}", host.sshd.port));
     t2.keys(&["Enter"]);
-    t2.wait_for("a remote prompt", |s| s.contains("127.0.0.1*") && prompt(s));
+    let tab = format!("127.0.0.1:{}*", host.sshd.port);
+    t2.wait_for("a remote prompt", |s| s.contains(&tab) && prompt(s));
     t2.type_text("echo AGENT-$((2+3))");
     t2.keys(&["Enter"]);
     t2.wait_text("AGENT-5");

@@ -31,7 +31,10 @@ const EXPLAIN: &str = "This is lumen's scripted demo, not an AI: your terminal s
 const EXPLAIN_HARMLESS: &str = "Prints how long the host has been up, who is logged in and the load averages; it changes nothing.";
 const WARN: &str = "Next the script proposes something risky on purpose, so you can see how lumen flags it: read the card, and reject it with x.";
 const EXPLAIN_RISKY: &str = "Deletes the demo's cache directory and everything in it, without asking. Destructive on purpose: lumen rates it High and asks you to type the host's name.";
-const SUMMARY: &str = "That is the whole script: one harmless command and one risky one, each shown as a card that ran only if you approved it. To ask your own questions, set up a real model in the [ai] section of config.toml.";
+const VAULT: &str = "Last, a command that needs a password: the script names the vault entry bound to this host, never its value. lumen fills the value in on the host, after you approve.";
+const EXPLAIN_VAULT: &str = "Asks the local PostgreSQL server for its version with the password from the vault, which lumen puts in on the host, out of sight. The demo has no database: psql will say it cannot connect (or is not installed).";
+const NO_VAULT: &str = "No vault entry is bound to this host, so the script skips its last step (a command that uses a vault password without the model seeing it).";
+const SUMMARY: &str = "That is the whole script: a harmless command, a risky one and one using a vault password, each shown as a card that ran only if you approved it. To ask your own questions, set up a real model in the [ai] section of config.toml.";
 
 /// The running demo model. Dropping the handle stops it and every connection it serves.
 pub struct DemoModel;
@@ -156,13 +159,45 @@ fn step(chat: &Value) -> usize {
         .count()
 }
 
+/// The first password entry the request says is bound to the host, as a real model would
+/// read it: lumen lists `{{vault:NAME}} (KIND)` in the system prompt, names and kinds only.
+fn bound_entry(chat: &Value) -> Option<String> {
+    const LIST: &str = "Vault entries bound to this host";
+    let system = chat
+        .get("messages")?
+        .as_array()?
+        .iter()
+        .filter(|m| m["role"] == "system")
+        .find_map(|m| m["content"].as_str().filter(|c| c.contains(LIST)))?;
+    let list = &system[system.find(LIST)?..];
+    let list = &list[..list.find('\n').unwrap_or(list.len())];
+    list.split("{{vault:").skip(1).find_map(|item| {
+        let (name, rest) = item.split_once("}}")?;
+        rest.trim_start()
+            .starts_with("(password)")
+            .then(|| name.to_string())
+    })
+}
+
+/// The command the script proposes with the vault entry `name`: a database client's
+/// password, one of the places lumen lets a value stand.
+pub fn vault_command(name: &str) -> String {
+    format!(
+        "PGPASSWORD={{{{vault:{name}}}}} psql -X -h localhost -U postgres -c 'select version()'"
+    )
+}
+
 /// The server-sent events of one answer: words of text, then maybe a `propose_command`
 /// call sent in fragments (as real servers do), then usage and `[DONE]`.
 fn script(chat: &Value, request_bytes: usize) -> Vec<String> {
     let step = step(chat);
-    let (text, call) = match step {
-        0 => (EXPLAIN, Some((HARMLESS_COMMAND, EXPLAIN_HARMLESS))),
-        1 => (WARN, Some((RISKY_COMMAND, EXPLAIN_RISKY))),
+    let vault_command = bound_entry(chat).map(|name| vault_command(&name));
+    let no_vault = format!("{NO_VAULT}\n\n{SUMMARY}");
+    let (text, call) = match (step, &vault_command) {
+        (0, _) => (EXPLAIN, Some((HARMLESS_COMMAND, EXPLAIN_HARMLESS))),
+        (1, _) => (WARN, Some((RISKY_COMMAND, EXPLAIN_RISKY))),
+        (2, Some(command)) => (VAULT, Some((command.as_str(), EXPLAIN_VAULT))),
+        (2, None) => (no_vault.as_str(), None),
         _ => (SUMMARY, None),
     };
     let chunk = |delta: Value, finish: Value| {
@@ -233,6 +268,7 @@ mod tests {
             1
         );
         assert_eq!(step(&json!({"messages": [user, tool, tool]})), 2);
+        assert_eq!(step(&json!({"messages": [user, tool, tool, tool]})), 3);
         let screen =
             json!({"role": "user", "content": "<<<untrusted-data 1a2b source=\"the terminal\">>>"});
         assert_eq!(step(&json!({"messages": [user, tool, screen]})), 1);
@@ -241,5 +277,39 @@ mod tests {
             0,
             "a new question starts over"
         );
+    }
+
+    /// The script reads the entry's name where lumen puts it, and its command is one lumen
+    /// accepts for that host.
+    #[test]
+    fn the_vault_step_uses_the_bound_entry_in_an_allowed_place() {
+        use crate::ai::copilot::{AiPolicy, Context, Session, build_request};
+        let session = Session::new("demo-web", AiPolicy::Ask, 10, 2000);
+        let built = build_request(
+            &session,
+            &Context {
+                host: "demo-web",
+                facts: None,
+                scan_summary: None,
+                lines: &["$ ".to_string()],
+                max_lines: 200,
+                lookbehind: 0,
+                vault_entries: &[
+                    ("demo-db/totp".into(), crate::vault::Kind::Totp),
+                    ("demo-db/postgres".into(), crate::vault::Kind::Password),
+                ],
+                secrets: &crate::ai::redact::Secrets::new(),
+                demo: true,
+            },
+        );
+        let chat = json!({"messages": [{"role": "system", "content": built.request.system}]});
+        assert_eq!(bound_entry(&chat).as_deref(), Some("demo-db/postgres"));
+        let command = vault_command("demo-db/postgres");
+        assert!(
+            crate::ai::placeholders::check_placement(&command, "demo-web").is_ok(),
+            "{command}"
+        );
+        let none = json!({"messages": [{"role": "system", "content": "No vault entries are bound to this host."}]});
+        assert_eq!(bound_entry(&none), None);
     }
 }

@@ -47,7 +47,13 @@ impl App {
             }
             return;
         }
-        let picker = HostPicker::new(self.inventory.clone(), self.inventory_error.clone());
+        let mut picker = HostPicker::new(self.inventory.clone(), self.inventory_error.clone());
+        for (host, state) in &self.host_states {
+            picker.set_state(host, state.clone());
+        }
+        for (host, at) in &self.last_connected {
+            picker.set_last_connected(host, at);
+        }
         let id = self.alloc_pane();
         let body = self.body();
         self.push_tab(
@@ -165,13 +171,62 @@ impl App {
             .unwrap_or_default()
     }
 
-    /// Show a session's state on its host's row.
+    /// Show a session's state on its host's row: a host stays connected while any of its
+    /// sessions is.
     pub(crate) fn note_state(&mut self, spec: &PaneSpec, state: HostState) {
-        if let PaneSpec::Ssh { name, .. } = spec
-            && let Some(p) = self.picker_mut()
-        {
+        let PaneSpec::Ssh { name, .. } = spec else {
+            return;
+        };
+        let ended = matches!(state, HostState::Ended(_) | HostState::Failed(_));
+        let state = if ended && self.live_session(name) {
+            HostState::Connected
+        } else {
+            state
+        };
+        self.host_states.insert(name.clone(), state.clone());
+        if let Some(p) = self.picker_mut() {
             p.set_state(name, state);
             self.dirty = true;
+        }
+    }
+
+    /// Whether a session to `host` is open and has connected.
+    fn live_session(&self, host: &str) -> bool {
+        self.panes.values().any(|s| {
+            matches!(&s.spec, PaneSpec::Ssh { name, .. } if name == host)
+                && s.connected
+                && s.pane.as_terminal().is_some_and(|t| t.closed().is_none())
+        })
+    }
+
+    /// A session to an inventory host connected: remember when, in the workspace's
+    /// state.toml (off the UI task), and show it.
+    pub(crate) fn record_connected(&mut self, spec: &PaneSpec) {
+        let PaneSpec::Ssh { name, .. } = spec else {
+            return;
+        };
+        if self.inventory.get(name).is_none() {
+            return;
+        }
+        let at = crate::workspace::state::now_rfc3339();
+        self.last_connected.insert(name.clone(), at.clone());
+        if let Some(p) = self.picker_mut() {
+            p.set_last_connected(name, &at);
+        }
+        if let Some(file) = self.state_file.clone() {
+            self.effects
+                .push(Effect::Spawn(Box::new(Task::RecordConnected {
+                    file,
+                    host: name.clone(),
+                    at,
+                })));
+        }
+    }
+
+    /// state.toml was written, or not (the time is still shown this run).
+    pub(crate) fn connected_recorded(&mut self, host: &str, result: Result<(), String>) {
+        if let Err(e) = result {
+            self.error(format!("cannot remember when {host} was connected: {e}"));
         }
     }
 }

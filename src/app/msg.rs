@@ -7,7 +7,7 @@ use crate::app::layout::PaneId;
 use crate::scan::{ScanSetup, Snapshot, Step};
 use crate::ssh::{PromptRequest, Prompter};
 use crate::vault::{UnlockRequest, VaultOwner};
-use crate::workspace::{Host, HostsFile, Inventory};
+use crate::workspace::{Host, HostsFile, Inventory, StateFile};
 use crossterm::event::Event;
 use futures::future::BoxFuture;
 use secrecy::SecretString;
@@ -30,6 +30,11 @@ pub enum Msg {
     HostSaved {
         name: String,
         result: Result<Inventory, String>,
+    },
+    /// When `host` last connected was written to the workspace's state.toml, or why not.
+    ConnectedRecorded {
+        host: String,
+        result: Result<(), String>,
     },
     /// What the scan-results pane asked to load: the fleet and, with a name, that host's
     /// latest scan; or why the scans database could not be read.
@@ -88,6 +93,12 @@ pub enum Task {
     },
     /// Write an edited host to hosts.toml under its lock, then read the file back.
     SaveHost { file: HostsFile, host: Box<Host> },
+    /// Write when `host` last connected (`at`, RFC 3339) to state.toml under its lock.
+    RecordConnected {
+        file: StateFile,
+        host: String,
+        at: String,
+    },
     /// Read what the scan-results pane shows from scans.sqlite (the fleet; `host`'s scans).
     LoadScans {
         setup: Arc<ScanSetup>,
@@ -102,6 +113,7 @@ impl std::fmt::Debug for Task {
         match self {
             Task::UnlockVault { .. } => f.write_str("UnlockVault"),
             Task::SaveHost { host, .. } => write!(f, "SaveHost({})", host.name),
+            Task::RecordConnected { host, .. } => write!(f, "RecordConnected({host})"),
             Task::LoadScans { host, .. } => write!(f, "LoadScans({host:?})"),
             Task::Disk(job) => write!(f, "Disk({job:?})"),
         }
@@ -126,6 +138,10 @@ impl Task {
                     name: host.name,
                     result,
                 }
+            }
+            Task::RecordConnected { file, host, at } => {
+                let result = file.record_connected(&host, &at).map_err(|e| e.to_string());
+                Msg::ConnectedRecorded { host, result }
             }
             Task::LoadScans { setup, host } => {
                 let result = setup

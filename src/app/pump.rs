@@ -118,6 +118,9 @@ impl App {
         for (spec, live) in first_output {
             self.ssh_connected |= live && spec.is_ssh();
             self.note_state(&spec, HostState::Connected);
+            if live {
+                self.record_connected(&spec);
+            }
         }
         for (id, reason, spec, connected) in closed {
             tracing::info!("pane {} ended: {reason}", id.0);

@@ -24,22 +24,32 @@ impl App {
         })
     }
 
-    /// Prefix S: the scan results of the focused session's host, or the fleet when the
-    /// focused pane is no session (the scan pane itself is reloaded as it is).
+    /// Prefix S, from any pane: the scan results of the host it is about (a session, the
+    /// copilot beside one, the host list's selected host, the scan pane's host), else of the
+    /// tab's first session; the fleet only when no host is in sight (it lists every
+    /// workspace host, so `s` scans one from there too).
     pub fn open_scans(&mut self) {
-        let focused = self.focused().and_then(|id| self.panes.get(&id));
-        let host = match focused {
-            Some(PaneSlot {
-                spec: PaneSpec::Ssh { name, .. },
-                ..
-            }) => Some(name.clone()),
-            Some(PaneSlot {
-                pane: Pane::Scan(p),
-                ..
-            }) => p.host().map(str::to_string),
+        let host = self.focused().and_then(|id| self.host_in_sight(id));
+        self.open_scan_view(host);
+    }
+
+    /// The host a pane is about, for prefix S.
+    fn host_in_sight(&self, id: PaneId) -> Option<String> {
+        let session = |id: PaneId| match self.panes.get(&id).map(|s| &s.spec) {
+            Some(PaneSpec::Ssh { name, .. }) => Some(name.clone()),
             _ => None,
         };
-        self.open_scan_view(host);
+        let slot = self.panes.get(&id)?;
+        let own = match &slot.pane {
+            Pane::Scan(p) => return p.host().map(str::to_string),
+            Pane::Hosts(p) => p.selected_entry().map(|(_, h)| h.name.clone()),
+            _ if matches!(slot.spec, PaneSpec::Copilot) => self.copilot.bound(id).and_then(session),
+            _ => session(id),
+        };
+        own.or_else(|| {
+            let tab = self.tabs.iter().find(|t| t.layout.contains(id))?;
+            tab.layout.panes().into_iter().find_map(session)
+        })
     }
 
     /// Show `host`'s scan results (or the fleet's) in the scan pane, opening it as a tab if
@@ -72,8 +82,31 @@ impl App {
                 },
             );
         }
+        let known = self.scannable_hosts();
+        if let Some(p) = self.scan_pane_mut() {
+            p.set_known_hosts(known);
+        }
         self.effects
             .push(Effect::Spawn(Box::new(Task::LoadScans { setup, host })));
+    }
+
+    /// Hosts the fleet view offers to scan before they ever were: the workspace's, and
+    /// those of open sessions.
+    fn scannable_hosts(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .inventory
+            .hosts
+            .iter()
+            .map(|h| h.name.clone())
+            .collect();
+        for slot in self.panes.values() {
+            if let PaneSpec::Ssh { name, .. } = &slot.spec
+                && !names.contains(name)
+            {
+                names.push(name.clone());
+            }
+        }
+        names
     }
 
     /// What the scan pane asked for after a key.

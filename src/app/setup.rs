@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub ai: Option<crate::ai::config::AiConfig>,
     /// The copilot talks to the scripted demo model (labelled so everywhere).
     pub ai_demo: bool,
+    /// A line for the vault's unlock dialog (the demo's passphrase).
+    pub vault_hint: Option<String>,
     /// Exit 255, as ssh does, when no SSH session connected and one failed (`lumen connect`
     /// to one host).
     pub exit_255_if_unconnected: bool,
@@ -62,6 +64,7 @@ impl RunOptions {
             resolve: None,
             ai: None,
             ai_demo: false,
+            vault_hint: None,
             exit_255_if_unconnected: false,
         }
     }
@@ -171,6 +174,12 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
         }
         Err(e) => (Default::default(), Some(e.to_string())),
     };
+    let state_file = crate::workspace::StateFile::for_workspace(&opts.paths, &workspace).ok();
+    let (workspace_state, state_error) = state_file
+        .as_ref()
+        .map(|f| f.load_or_report())
+        .unwrap_or_default();
+    problems.extend(state_error.map(|e| e.to_string()));
     let mut connect = opts.connect;
     connect.credentials = Some(std::sync::Arc::new(
         ssh::VaultCredentials::new(vault.clone()).with_groups(host_groups(&inventory)),
@@ -225,8 +234,11 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
         ai_unavailable,
         waker: waker.clone(),
         vault,
+        vault_hint: opts.vault_hint,
         inventory,
         hosts_file: inventory_file.ok(),
+        workspace_state,
+        state_file,
         inventory_error,
         host_names,
         planner,

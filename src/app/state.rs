@@ -125,10 +125,18 @@ pub struct App {
     pub host_names: Vec<String>,
     /// The one owner of the unlocked vaults (browser, logins, copilot).
     pub vault: VaultOwner,
+    /// A line for the unlock dialog (the demo shows its passphrase there).
+    pub(crate) vault_hint: Option<String>,
     /// The workspace's hosts, the error loading them had, and where they are saved.
     pub inventory: crate::workspace::Inventory,
     pub(crate) inventory_error: Option<String>,
     pub(crate) hosts_file: Option<crate::workspace::HostsFile>,
+    /// Each host's session state this run, shown in the host list (kept while it is closed).
+    pub(crate) host_states: HashMap<String, crate::panes::hosts::HostState>,
+    /// Host name → when a session to it last connected (RFC 3339), this run or earlier.
+    pub(crate) last_connected: HashMap<String, String>,
+    /// Where the last connections are remembered; None: not remembered (tests).
+    pub(crate) state_file: Option<crate::workspace::StateFile>,
     /// Resolves a host name into a connection plan (ssh_config + inventory); None in tests
     /// and the demo, where names connect directly.
     pub(crate) planner: Option<Planner>,
@@ -174,10 +182,15 @@ pub struct AppOptions {
     pub waker: Waker,
     /// The vaults the browser and logins use (no files: no vault).
     pub vault: VaultOwner,
+    /// A line for the unlock dialog (the demo's passphrase).
+    pub vault_hint: Option<String>,
     /// The workspace's hosts, where they are saved, and the error loading them had.
     pub inventory: crate::workspace::Inventory,
     pub hosts_file: Option<crate::workspace::HostsFile>,
     pub inventory_error: Option<String>,
+    /// The workspace's own state (last connections) and the file it is kept in.
+    pub workspace_state: crate::workspace::WorkspaceState,
+    pub state_file: Option<crate::workspace::StateFile>,
     /// More names for the new-tab dialog (ssh_config aliases, `lumen connect` arguments).
     pub host_names: Vec<String>,
     /// Host name → connection plan; None connects names directly.
@@ -203,9 +216,12 @@ impl AppOptions {
             spawner,
             waker: Waker::new(),
             vault: VaultOwner::new(Vec::new()),
+            vault_hint: None,
             inventory: Default::default(),
             hosts_file: None,
             inventory_error: None,
+            workspace_state: Default::default(),
+            state_file: None,
             host_names: Vec::new(),
             planner: None,
             connector: None,
@@ -244,9 +260,13 @@ impl App {
             message: None,
             host_names,
             vault: opts.vault,
+            vault_hint: opts.vault_hint,
             inventory: opts.inventory,
             inventory_error: opts.inventory_error,
             hosts_file: opts.hosts_file,
+            host_states: HashMap::new(),
+            last_connected: opts.workspace_state.last_connected.into_iter().collect(),
+            state_file: opts.state_file,
             planner: opts.planner,
             connector: opts.connector,
             scans: opts.scans.map(std::sync::Arc::new),

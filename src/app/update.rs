@@ -13,6 +13,7 @@ impl App {
             Msg::UnlockForLogin(reply) => self.unlock_for_login(reply),
             Msg::VaultUnlocked(result) => self.vault_unlocked(result),
             Msg::HostSaved { name, result } => self.host_saved(name, result),
+            Msg::ConnectedRecorded { host, result } => self.connected_recorded(&host, result),
             Msg::Ai {
                 pane,
                 generation,

@@ -81,7 +81,7 @@ impl App {
             return;
         }
         self.layers.push(Layer::Unlock(UnlockState {
-            dialog: UnlockDialog::new(what),
+            dialog: UnlockDialog::new(what).with_hint(self.vault_hint.clone()),
             purpose,
             busy: false,
         }));

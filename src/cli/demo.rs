@@ -1,5 +1,6 @@
-//! `lumen demo`: lumen against its embedded SSH server on loopback, in a throw-away home that
-//! is removed on exit. Nothing to install or configure.
+//! `lumen demo`: lumen against its embedded SSH server on loopback, with a demo vault and a
+//! scripted model, in a throw-away home that is removed on exit. Nothing to install or
+//! configure.
 
 use crate::app::{PaneSpec, RunOptions};
 use crate::paths::Paths;
@@ -9,6 +10,12 @@ use std::process::ExitCode;
 
 /// The demo workspace's hosts: both are the embedded server.
 const DEMO_HOSTS: [&str; 2] = ["demo-web", "demo-db"];
+/// The demo vault's passphrase, shown on the welcome screen and in the unlock dialog: the
+/// vault is as strong as any (real parameters), only its passphrase is public, like its
+/// throw-away home.
+pub const DEMO_PASSPHRASE: &str = "lumen-demo";
+/// The demo vault's one entry, bound to both demo hosts, for the copilot's `{{vault:…}}`.
+pub const DEMO_ENTRY: &str = "demo-db/postgres";
 
 /// Keys shown over the first screen.
 fn welcome() -> Vec<String> {
@@ -20,13 +27,16 @@ fn welcome() -> Vec<String> {
         "  z  zoom a pane      x  close a pane       [  copy mode (scroll, search)",
         "  ?  every key        :  command palette    d  quit",
         "  a  the copilot, here a scripted demo model (not an AI) on 127.0.0.1: ask it",
-        "     something; it proposes commands that run only when you press Enter on them",
+        "     something; it proposes commands that run only when you press Enter on them,",
+        "     the last one with a vault password it names but never sees",
+        &format!("  v  the vault: its passphrase is  {DEMO_PASSPHRASE} ; one entry, {DEMO_ENTRY},"),
+        "     is bound to both demo hosts (the copilot asks to unlock it too)",
         "  S  scan results: s scans this host for known vulnerabilities and weak settings",
         "     (its advisories, LUMEN-DEMO-…, are made up; the configuration checks are real)",
         "This demo's home is temporary and is removed when lumen exits.",
     ]
     .into_iter()
-    .map(String::from)
+    .map(str::to_string)
     .collect()
 }
 
@@ -47,6 +57,12 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
         // The demo trusts its own server's key, as if the user had accepted it before.
         let connect = server.client_options(&paths.known_hosts())?;
         write_workspace(&paths, server.port())?;
+        // Without its vault the demo still runs: the browser then says there is none.
+        let vault_path = paths.personal_vault();
+        let vault = tokio::task::spawn_blocking(move || write_vault(&vault_path)).await?;
+        if let Err(e) = &vault {
+            tracing::warn!("demo vault: {e:#}");
+        }
         // The scan pane matches against a few made-up advisories for packages installed here
         // (the demo hosts are this machine), so findings show without downloading OSV data.
         let scans = crate::scan::ScanSetup::for_workspace(&paths, "default");
@@ -72,6 +88,9 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
             crate::ai::demo::DemoModel::profile(model_addr),
         ));
         opts.ai_demo = true;
+        if vault.is_ok() {
+            opts.vault_hint = Some(format!("the demo's passphrase is {DEMO_PASSPHRASE}"));
+        }
         let code = crate::term::run_async(opts).await;
         drop(model);
         drop(server);
@@ -101,5 +120,31 @@ fn write_workspace(paths: &Paths, port: u16) -> anyhow::Result<()> {
         }
         Ok(())
     })?;
+    Ok(())
+}
+
+/// The demo vault: real parameters (what `lumen vault init` writes), the public demo
+/// passphrase, one password entry bound to the demo hosts. Its value is random, so nothing
+/// on screen or in the model's requests can show it by chance.
+fn write_vault(path: &std::path::Path) -> anyhow::Result<()> {
+    use crate::vault::{KdfParams, Kind, NewEntry, Vault};
+    use secrecy::SecretString;
+    let pass = SecretString::from(DEMO_PASSPHRASE);
+    let mut vault = Vault::create(path, &pass, KdfParams::DEFAULT)?;
+    let value: [u8; 12] = crate::vault::format::random_bytes();
+    let value: String = value.iter().map(|b| format!("{b:02x}")).collect();
+    vault.add(
+        DEMO_ENTRY,
+        NewEntry {
+            kind: Some(Kind::Password),
+            username: Some("postgres".into()),
+            hosts: Some(DEMO_HOSTS.iter().map(|h| h.to_string()).collect()),
+            tags: Some(vec!["demo".into()]),
+            notes: Some("a made-up database password: the demo has no database".into()),
+            secret: Some(SecretString::from(value)),
+            ..NewEntry::default()
+        },
+    )?;
+    vault.save()?;
     Ok(())
 }

@@ -64,6 +64,16 @@ pub fn fit(s: &str, cols: usize) -> String {
     out
 }
 
+/// `2026-12-01 14:03` from an RFC 3339 time (UTC as stored), or the text as it is.
+pub fn short_time(rfc3339: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| rfc3339.to_string())
+}
+
 /// `s` fitted and padded to exactly `cols` columns.
 pub fn cell(s: &str, cols: usize) -> String {
     let mut out = fit(s, cols);

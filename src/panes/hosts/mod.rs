@@ -63,6 +63,9 @@ pub struct HostPicker {
     inventory: Inventory,
     error: Option<String>,
     states: HashMap<String, HostState>,
+    /// Host name → when a session to it last connected (RFC 3339, UTC), shown when the host
+    /// has no live state.
+    last_connected: HashMap<String, String>,
     filter: Input,
     fuzzy: Fuzzy,
     listing: Listing,
@@ -85,6 +88,7 @@ impl HostPicker {
             inventory,
             error: load_error,
             states: HashMap::new(),
+            last_connected: HashMap::new(),
             filter: Input::default(),
             fuzzy: Fuzzy::default(),
             listing: Listing::default(),
@@ -120,6 +124,15 @@ impl HostPicker {
 
     pub fn set_state(&mut self, host: &str, state: HostState) {
         self.states.insert(host.to_string(), state);
+    }
+
+    /// When a session to `host` last connected (RFC 3339, UTC), this run or an earlier one.
+    pub fn set_last_connected(&mut self, host: &str, at: &str) {
+        self.last_connected.insert(host.to_string(), at.to_string());
+    }
+
+    pub fn last_connected(&self, host: &str) -> Option<&str> {
+        self.last_connected.get(host).map(String::as_str)
     }
 
     pub fn state(&self, host: &str) -> &HostState {

@@ -87,10 +87,17 @@ fn tags(h: &Host) -> String {
         .join(" ")
 }
 
-fn state_span(state: &HostState, theme: &Theme) -> Span<'static> {
+/// The live state of this run, else when the host was last connected (any run), else never.
+fn state_span(state: &HostState, last: Option<&str>, theme: &Theme) -> Span<'static> {
     let short = |s: &str| fit(s.lines().next().unwrap_or("").trim(), STATE_CHARS);
     match state {
-        HostState::Never => Span::styled("never", fg(theme, Role::Muted)),
+        HostState::Never => match last {
+            Some(at) => Span::styled(
+                format!("last {} UTC", crate::ui::short_time(at)),
+                fg(theme, Role::Muted),
+            ),
+            None => Span::styled("never", fg(theme, Role::Muted)),
+        },
         HostState::Connecting => Span::styled("◌ connecting", fg(theme, Role::TabActivity)),
         HostState::Connected => Span::styled("● connected", fg(theme, Role::StatusMessage)),
         HostState::Failed(e) => Span::styled(format!("✗ {}", short(e)), theme.style(Role::Error)),
@@ -205,7 +212,11 @@ impl HostPicker {
             ),
             Span::styled(cell(&tags(host), tw), tag_style),
             Span::styled("  ", style),
-            state_span(self.state(&host.name), theme),
+            state_span(
+                self.state(&host.name),
+                self.last_connected(&host.name),
+                theme,
+            ),
         ];
         pad(spans, width, style)
     }

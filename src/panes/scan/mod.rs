@@ -75,6 +75,8 @@ pub(crate) struct FleetLine<'a> {
 pub struct ScanPane {
     view: View,
     fleet: Vec<FleetRow>,
+    /// Hosts the fleet lists even before their first scan (the workspace's, open sessions').
+    known: Vec<String>,
     /// None until the first load.
     osv: Option<OsvStatus>,
     /// The host view's data: None while loading or when the host was never scanned.
@@ -105,6 +107,7 @@ impl ScanPane {
         Self {
             view: host.map_or(View::Fleet, View::Host),
             fleet: Vec::new(),
+            known: Vec::new(),
             osv: None,
             record: None,
             loading: true,
@@ -179,6 +182,12 @@ impl ScanPane {
     /// The outcome of the last key given through `PaneView::handle_key`, once.
     pub fn take_outcome(&mut self) -> ScanOutcome {
         std::mem::take(&mut self.pending)
+    }
+
+    /// Hosts to list in the fleet view before their first scan, so `s` can scan them.
+    pub fn set_known_hosts(&mut self, hosts: Vec<String>) {
+        self.known = hosts;
+        self.clamp_fleet();
     }
 
     /// Show `host` (or the fleet); the app loads its data next.
@@ -306,7 +315,7 @@ impl ScanPane {
     }
 
     /// The fleet's rows, filtered by host name: scanned hosts, then hosts being scanned (or
-    /// failed) for the first time.
+    /// failed) for the first time, then known hosts never scanned.
     pub(crate) fn fleet_lines(&self) -> Vec<FleetLine<'_>> {
         let needle = self.filter.text().trim().to_lowercase();
         let wanted = |h: &str| needle.is_empty() || h.to_lowercase().contains(&needle);
@@ -323,6 +332,7 @@ impl ScanPane {
             .running
             .keys()
             .chain(self.failed.keys())
+            .chain(self.known.iter())
             .filter(|h| !self.fleet.iter().any(|r| &r.host == *h) && wanted(h));
         for host in unscanned {
             if !out.iter().any(|l| l.host == host) {
@@ -330,6 +340,14 @@ impl ScanPane {
             }
         }
         out
+    }
+
+    /// How many hosts the fleet knows of: scanned, or known to the workspace.
+    pub(crate) fn fleet_hosts(&self) -> usize {
+        let mut hosts: std::collections::BTreeSet<&str> =
+            self.fleet.iter().map(|r| r.host.as_str()).collect();
+        hosts.extend(self.known.iter().map(String::as_str));
+        hosts.len()
     }
 
     fn clamp_fleet(&mut self) {

@@ -53,15 +53,7 @@ pub(crate) fn severity_style(theme: &Theme, s: Severity) -> Style {
     }
 }
 
-/// `2026-12-01 14:03` from an RFC 3339 time (UTC as stored), or the text as it is.
-pub(crate) fn short_time(rfc3339: &str) -> String {
-    use time::format_description::well_known::Rfc3339;
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    time::OffsetDateTime::parse(rfc3339, &Rfc3339)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| rfc3339.to_string())
-}
+pub(crate) use crate::ui::short_time;
 
 /// Where the host view's parts go.
 #[derive(Debug, Clone, Copy)]
@@ -409,8 +401,14 @@ impl ScanPane {
     fn render_fleet(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
         let layout = fleet_layout(self, area);
         let lines = self.fleet_lines();
+        let listed = self.fleet_hosts();
+        let count = if listed > self.fleet.len() {
+            format!("{} of {} scanned", self.fleet.len(), plural(listed, "host"))
+        } else {
+            plural(self.fleet.len(), "host")
+        };
         let mut title = vec![Span::styled(
-            format!("scan results · {}", plural(self.fleet.len(), "host")),
+            format!("scan results · {count}"),
             fg(theme, Role::DialogTitle),
         )];
         let osv = self.osv_label();
@@ -536,6 +534,11 @@ impl ScanPane {
             spans.push(Span::styled(
                 format!("  ✗ {}", fit(first, 60)),
                 style(fg(theme, Role::TabBell)),
+            ));
+        } else if line.row.is_none() {
+            spans.push(Span::styled(
+                "  not scanned yet · s scans it",
+                style(fg(theme, Role::Muted)),
             ));
         }
         pad(spans, width, base)

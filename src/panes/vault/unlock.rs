@@ -33,6 +33,8 @@ pub struct UnlockDialog {
     waiting_until: Option<Instant>,
     seconds_left: u64,
     message: Option<String>,
+    /// Shown under the input until a try fails (the demo's passphrase).
+    hint: Option<String>,
 }
 
 /// Never prints what was typed.
@@ -57,7 +59,14 @@ impl UnlockDialog {
             waiting_until: None,
             seconds_left: 0,
             message: None,
+            hint: None,
         }
+    }
+
+    /// A line under the input, e.g. where the passphrase is written down (the demo's).
+    pub fn with_hint(mut self, hint: Option<String>) -> UnlockDialog {
+        self.hint = hint;
+        self
     }
 
     pub fn handle_key(&mut self, key: &KeyEvent) -> UnlockOutcome {
@@ -136,6 +145,8 @@ impl UnlockDialog {
             )
         } else if let Some(m) = &self.message {
             Line::styled(m.as_str(), theme.style(Role::Error))
+        } else if let Some(h) = &self.hint {
+            Line::styled(h.as_str(), theme.style(Role::Muted))
         } else {
             Line::raw("")
         };
