@@ -283,7 +283,8 @@ mod tests {
     /// accepts for that host.
     #[test]
     fn the_vault_step_uses_the_bound_entry_in_an_allowed_place() {
-        use crate::ai::copilot::{AiPolicy, Context, Session, build_request};
+        use crate::ai::copilot::{Context, Session, build_request};
+        use crate::workspace::AiPolicy;
         let session = Session::new("demo-web", AiPolicy::Ask, 10, 2000);
         let built = build_request(
             &session,
