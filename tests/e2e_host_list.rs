@@ -39,9 +39,7 @@ fn lumen_in_tmux(dir: &Path, run: &str, args: &str) -> Tmux {
 }
 
 fn quit(t: &Tmux) {
-    t.keys(&["C-b", "d"]);
-    t.wait_text("Quit lumen?");
-    t.keys(&["y"]);
+    t.quit_lumen();
     let s = t.wait_text("LUMEN_EXIT=");
     assert!(s.contains("LUMEN_EXIT=0"), "{s}");
 }
