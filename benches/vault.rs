@@ -88,7 +88,7 @@ fn thousand(c: &mut Criterion) {
         .unwrap_or(0);
     let plain = vec![b'x'; size];
     let header = format::Header::new(KdfParams::DEFAULT);
-    let key = zeroize::Zeroizing::new([7u8; format::KEY_LEN]);
+    let key = format::Key::from_bytes([7u8; format::KEY_LEN]);
     group.bench_function("seal", |b| {
         b.iter(|| black_box(format::seal(&header, &key, &plain).unwrap_or_else(|e| panic!("{e}"))))
     });
