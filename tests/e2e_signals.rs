@@ -67,6 +67,26 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Start `sleep 1000 &` in the pane's shell; the pids of the shell's parent (whoever runs the
+/// pane) and of the job, as the shell itself says them.
+fn background_job(t: &Tmux, dir: &Path) -> (String, String) {
+    let jobfile = dir.join("job.pid");
+    let parentfile = dir.join("parent.pid");
+    t.type_text(&format!(
+        "sleep 1000 & echo $PPID > {}; echo $! > {}",
+        parentfile.display(),
+        jobfile.display()
+    ));
+    t.keys(&["Enter"]);
+    let read_pid = |file: &Path| {
+        wait_until("a pid file", || {
+            std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
+        });
+        std::fs::read_to_string(file).unwrap().trim().to_string()
+    };
+    (read_pid(&parentfile), read_pid(&jobfile))
+}
+
 fn assert_terminal_sane(t: &Tmux) {
     let s = t.wait_text("icanon");
     assert!(s.contains(" icanon") && s.contains(" echo "), "{s}");
@@ -146,22 +166,7 @@ fn a_vanished_terminal_ends_an_in_process_lumen_and_hangs_up_its_panes() {
     });
     // The pane's shell names both pids: its job's and its parent's, which is this lumen. (A
     // search by command line would also find the other tests' lumens running in parallel.)
-    let jobfile = dir.path().join("job.pid");
-    let lumenfile = dir.path().join("lumen.pid");
-    t.type_text(&format!(
-        "sleep 1000 & echo $PPID > {}; echo $! > {}",
-        lumenfile.display(),
-        jobfile.display()
-    ));
-    t.keys(&["Enter"]);
-    let read_pid = |file: &Path| {
-        wait_until("a pid file", || {
-            std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
-        });
-        std::fs::read_to_string(file).unwrap().trim().to_string()
-    };
-    let pid = read_pid(&lumenfile);
-    let job = read_pid(&jobfile);
+    let (pid, job) = background_job(&t, dir.path());
     assert!(pid.parse::<u32>().is_ok() && job.parse::<u32>().is_ok());
     assert!(alive(&pid) && alive(&job));
     t.kill_server();
@@ -197,33 +202,14 @@ fn a_vanished_terminal_detaches_and_the_pane_job_lives_until_the_server_ends() {
     let client = String::from_utf8_lossy(&client.stdout).trim().to_string();
     assert!(client.parse::<u32>().is_ok(), "{client:?}");
     // The pane's shell names its job's pid and its parent's, which is now the server.
-    let jobfile = dir.path().join("job.pid");
-    let serverfile = dir.path().join("server.pid");
-    t.type_text(&format!(
-        "sleep 1000 & echo $PPID > {}; echo $! > {}",
-        serverfile.display(),
-        jobfile.display()
-    ));
-    t.keys(&["Enter"]);
-    let read_pid = |file: &Path| {
-        wait_until("a pid file", || {
-            std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
-        });
-        std::fs::read_to_string(file).unwrap().trim().to_string()
-    };
-    let server = read_pid(&serverfile);
-    let job = read_pid(&jobfile);
+    let (server, job) = background_job(&t, dir.path());
     assert_ne!(
         server, client,
         "the shell runs in the server, not in the client"
     );
     t.kill_server();
     wait_until("the client to exit", || !alive(&client));
-    let ls = common::tmux::lumen_in(&home)
-        .args(["ls", "--json"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    let v = common::tmux::sessions(&home);
     assert_eq!(v["sessions"][0]["attached"], 0, "{v}");
     assert!(alive(&server) && alive(&job), "detached, not ended");
     let killed = common::tmux::lumen_in(&home)

@@ -8,17 +8,7 @@ mod common;
 use common::tmux::{Tmux, panes_drawn};
 use common::{Sshd, keygen, keygen_fingerprint};
 
-fn env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    vec![
-        ("HOME", home.display().to_string()),
-        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
-        ("SHELL", "/bin/sh".to_string()),
-        ("PS1", "$ ".to_string()),
-        ("SSH_AUTH_SOCK", String::new()),
-    ]
-}
+use common::tmux::throwaway_env as env;
 
 #[test]
 fn demo_connects_two_tabs_and_a_command_round_trips() {

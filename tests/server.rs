@@ -7,20 +7,8 @@
 mod common;
 
 use common::CliHost;
-use common::tmux::{Tmux, lumen_in};
+use common::tmux::{Tmux, lumen_in, sessions};
 use std::path::Path;
-
-fn env(dir: &Path) -> Vec<(&'static str, String)> {
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    vec![
-        ("HOME", home.display().to_string()),
-        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
-        ("SHELL", "/bin/sh".to_string()),
-        ("PS1", "$ ".to_string()),
-        ("SSH_AUTH_SOCK", String::new()),
-    ]
-}
 
 /// Another terminal (its own tmux) on the same lumen home, running `lumen ARGS`.
 fn terminal(dir: &Path, name: &str, w: u16, h: u16, args: &str) -> Tmux {
@@ -38,7 +26,7 @@ fn terminal_with(
     let own = dir.join(name);
     std::fs::create_dir_all(&own).unwrap();
     let lumen = env!("CARGO_BIN_EXE_lumen");
-    let mut vars = env(dir);
+    let mut vars = common::tmux::throwaway_env(dir);
     for (k, v) in changed {
         vars.retain(|(name, _)| name != k);
         vars.push((k, v.clone()));
@@ -100,8 +88,7 @@ fn a_detached_shell_keeps_its_state_and_attach_comes_back_from_another_terminal(
         "{}",
         stdout(&ls)
     );
-    let json = lumen_in(&home).args(["ls", "--json"]).output().unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let v = sessions(&home);
     let s0 = &v["sessions"][0];
     assert_eq!(s0["name"], "0", "{v}");
     assert_eq!(s0["attached"], 0, "{v}");
@@ -115,14 +102,7 @@ fn a_detached_shell_keeps_its_state_and_attach_comes_back_from_another_terminal(
     t2.keys(&["Enter"]);
     t2.wait_text("X=kept-42");
     assert_eq!(value_after(&t2, "PID="), pid, "the same shell");
-    let v: serde_json::Value = serde_json::from_slice(
-        &lumen_in(&home)
-            .args(["ls", "--json"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let v: serde_json::Value = sessions(&home);
     assert_eq!(v["sessions"][0]["attached"], 1, "{v}");
 }
 
@@ -142,14 +122,7 @@ fn an_ssh_pane_keeps_its_remote_shell_across_detach_and_a_killed_client() {
     t.type_text("echo RPID=$$");
     t.keys(&["Enter"]);
     let pid = value_after(&t, "RPID=");
-    let v: serde_json::Value = serde_json::from_slice(
-        &lumen_in(&home)
-            .args(["ls", "--json"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let v: serde_json::Value = sessions(&home);
     let host = v["sessions"][0]["hosts"][0].as_str().unwrap_or_default();
     assert!(host.ends_with("127.0.0.1"), "{v}");
     t.keys(&["C-b", "d"]);
@@ -410,14 +383,7 @@ fn prefix_s_switches_sessions_and_prefix_dollar_renames_one() {
         !s.contains("IN-2-MAIN") && !s.contains("Sessions") && prompt(s)
     });
     let attached = |name: &str| {
-        let v: serde_json::Value = serde_json::from_slice(
-            &lumen_in(&home)
-                .args(["ls", "--json"])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-        .unwrap();
+        let v: serde_json::Value = sessions(&home);
         v["sessions"]
             .as_array()
             .unwrap()

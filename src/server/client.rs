@@ -237,14 +237,7 @@ pub fn list(server: &Server, json: bool) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Ok(Some(Reply::Refused {
-            reason,
-            build,
-            protocol,
-        })) => fail(&refusal(&reason, &build, protocol)),
-        Ok(Some(other)) => fail(&format!("unexpected answer from the server: {other:?}")),
-        Ok(None) => fail(&no_server(server)),
-        Err(e) => fail(&e),
+        other => not_done(server, other),
     }
 }
 
@@ -270,6 +263,20 @@ fn chrono_like(secs: u64) -> String {
     )
 }
 
+/// Any answer but the one asked for: said, exit 1.
+fn not_done(server: &Server, answer: Result<Option<Reply>, String>) -> ExitCode {
+    match answer {
+        Ok(Some(Reply::Refused {
+            reason,
+            build,
+            protocol,
+        })) => fail(&refusal(&reason, &build, protocol)),
+        Ok(Some(other)) => fail(&format!("unexpected answer from the server: {other:?}")),
+        Ok(None) => fail(&no_server(server)),
+        Err(e) => fail(&e),
+    }
+}
+
 fn fail(message: &str) -> ExitCode {
     crate::errln!("lumen: {message}");
     ExitCode::FAILURE
@@ -284,14 +291,7 @@ pub fn kill(server: &Server, request: Request) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Ok(Some(Reply::Refused {
-            reason,
-            build,
-            protocol,
-        })) => fail(&refusal(&reason, &build, protocol)),
-        Ok(Some(other)) => fail(&format!("unexpected answer from the server: {other:?}")),
-        Ok(None) => fail(&no_server(server)),
-        Err(e) => fail(&e),
+        other => not_done(server, other),
     }
 }
 
@@ -334,13 +334,7 @@ pub fn new_session(server: &Server, request: Request, mouse: bool) -> ExitCode {
             ask(&mut stream, &hello).await
         }) {
             Ok(Reply::Done { .. }) => ExitCode::SUCCESS,
-            Ok(Reply::Refused {
-                reason,
-                build,
-                protocol,
-            }) => fail(&refusal(&reason, &build, protocol)),
-            Ok(other) => fail(&format!("unexpected answer from the server: {other:?}")),
-            Err(e) => fail(&e),
+            other => not_done(server, other.map(Some)),
         };
     }
     session(stream, hello(request, server.any_build), mouse)

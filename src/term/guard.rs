@@ -24,19 +24,9 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter(mouse: bool) -> std::io::Result<Self> {
         install_panic_hook();
-        TERMINAL_TAKEN.store(true, std::sync::atomic::Ordering::SeqCst);
-        enable_raw_mode()?;
         let guard = TerminalGuard { mouse };
-        let mut out = std::io::stdout();
-        execute!(
-            out,
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            cursor::Hide
-        )?;
-        if mouse {
-            execute!(out, EnableMouseCapture)?;
-        }
+        // Once the guard exists, an error below still undoes what was set (on drop).
+        guard.resume()?;
         Ok(guard)
     }
 }

@@ -125,17 +125,8 @@ impl Tmux {
     /// `lumen ARGS…` (the rest of a shell command line: `args` may go on with `; …`) in a
     /// throw-away home under `dir`: its shell is `/bin/sh` with prompt `$ `, no agent.
     pub fn lumen(dir: &Path, w: u16, h: u16, args: &str) -> Self {
-        let home = dir.join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let env = [
-            ("HOME", home.display().to_string()),
-            ("LUMEN_HOME", dir.join("lumen").display().to_string()),
-            ("SHELL", "/bin/sh".to_string()),
-            ("PS1", "$ ".to_string()),
-            ("SSH_AUTH_SOCK", String::new()),
-        ];
         let lumen = env!("CARGO_BIN_EXE_lumen");
-        Self::start(dir, w, h, &env, &format!("{lumen} {args}"))
+        Self::start(dir, w, h, &throwaway_env(dir), &format!("{lumen} {args}"))
     }
 
     /// `lumen demo` 140×40 (see [`Tmux::lumen`]); after it exits the pane prints
@@ -186,6 +177,26 @@ impl Drop for Tmux {
             let _ = lumen_in(home).arg("kill-server").output();
         }
     }
+}
+
+/// A throw-away home under `dir` (`dir/home`, lumen's in `dir/lumen`): shell `/bin/sh` with
+/// prompt `$ `, no agent.
+pub fn throwaway_env(dir: &Path) -> Vec<(&'static str, String)> {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    vec![
+        ("HOME", home.display().to_string()),
+        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
+        ("SHELL", "/bin/sh".to_string()),
+        ("PS1", "$ ".to_string()),
+        ("SSH_AUTH_SOCK", String::new()),
+    ]
+}
+
+/// `lumen ls --json` of the server of `home`.
+pub fn sessions(home: &Path) -> serde_json::Value {
+    let out = lumen_in(home).args(["ls", "--json"]).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The lumen binary as a command with `LUMEN_HOME` set to `home` (its own server, config
