@@ -7,8 +7,10 @@
 #   oathtool         TOTP parity
 #   procps           pgrep/pkill/ps: find lumen's processes, drop an sshd's connections
 #   rpm              librpm's rpm.vercmp is the oracle for the scan's RPM version order
+#   python3-minimal  /usr/bin/python3 probes the lumen server's socket as another user
+#   util-linux       setpriv runs that probe under another uid
 set -euo pipefail
-PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm)
+PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm python3-minimal util-linux)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
