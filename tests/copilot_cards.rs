@@ -9,7 +9,7 @@
 mod common;
 
 use common::app::{Backends, app_spec_with, output, screen, settle_async, written};
-use common::copilot::{ai_setup, key, prefix, typed};
+use common::copilot::{ai_setup, ask_copilot, key, prefix, typed};
 use common::fake_ai::{FakeServer, Reply, openai_proposes, openai_says};
 use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::app::{App, PaneSpec};
@@ -47,9 +47,7 @@ async fn card(w: u16, h: u16, command: &str, then: Vec<Reply>) -> Fixture {
         o.ai = Some(ai_setup(&fake, &workspace));
     });
     output(&mut app, &backends, 0, b"ops@web1:~$ ");
-    prefix(&mut app, 'a');
-    typed(&mut app, "what is taking the space?");
-    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    ask_copilot(&mut app, "what is taking the space?");
     settle_async(&mut app, |_| {}).await;
     assert!(app.layers.approval().is_some(), "{}", screen(&app));
     Fixture {

@@ -8,7 +8,7 @@
 mod common;
 
 use base64::Engine;
-use common::copilot::{ai_setup, drive, key, prefix, screen_of, sent, shell_app, typed};
+use common::copilot::{ai_setup, ask_copilot, drive, key, screen_of, sent, shell_app, typed};
 use common::fake_ai::{FakeServer, openai_calls, openai_proposes, openai_says};
 use common::leak_corpus::{corpus, leaks};
 use crossterm::event::{KeyCode, KeyModifiers};
@@ -104,9 +104,7 @@ async fn a_locked_vault_sends_nothing_until_it_is_open_and_then_no_form_of_its_v
     run(&mut app, terminal, "cat ~/screen.txt").await;
 
     // A question: the unlock dialog, and nothing goes.
-    prefix(&mut app, 'a');
-    typed(&mut app, "what are these files?");
-    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    ask_copilot(&mut app, "what are these files?");
     drive(&mut app, "the unlock dialog or an answer", |app| {
         app.layers.unlock().is_some() || answered(app, &fake, terminal, 1)
     })
@@ -198,9 +196,7 @@ async fn output_that_comes_back_after_the_vault_locked_waits_for_it() {
     });
     let terminal = app.focused().unwrap();
     run(&mut app, terminal, "true").await;
-    prefix(&mut app, 'a');
-    typed(&mut app, "what is in app.env?");
-    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    ask_copilot(&mut app, "what is in app.env?");
     drive(&mut app, "the card", |app| app.layers.approval().is_some()).await;
     // The vault locks (its idle time) while the card waits; then the operator approves.
     app.lock_vaults();
@@ -263,9 +259,7 @@ async fn a_private_key_cut_by_context_lines_is_masked_whole() {
     });
     let terminal = app.focused().unwrap();
     run(&mut app, terminal, CAT_KEY).await;
-    prefix(&mut app, 'a');
-    typed(&mut app, "what happened?");
-    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    ask_copilot(&mut app, "what happened?");
     drive(&mut app, "the answer", |app| {
         answered(app, &fake, terminal, 1)
     })
@@ -300,9 +294,7 @@ async fn read_scrollback_masks_a_key_before_cutting_it() {
     });
     let terminal = app.focused().unwrap();
     run(&mut app, terminal, CAT_KEY).await;
-    prefix(&mut app, 'a');
-    typed(&mut app, "what happened?");
-    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    ask_copilot(&mut app, "what happened?");
     drive(&mut app, "the answer", |app| {
         answered(app, &fake, terminal, 2)
     })
@@ -330,9 +322,7 @@ async fn a_secret_masked_on_screen_is_masked_in_the_question_and_the_pane_says_s
         "mysql -h db1 -u app -pS3cr3t! 2>/dev/null || echo access denied",
     )
     .await;
-    prefix(&mut app, 'a');
-    typed(&mut app, "why is S3cr3t! refused for app?");
-    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    ask_copilot(&mut app, "why is S3cr3t! refused for app?");
     drive(&mut app, "the answer", |app| {
         answered(app, &fake, terminal, 1)
     })

@@ -13,16 +13,11 @@ use std::process::{Command, Stdio};
 const PASS: &str = "clipboard test passphrase";
 const SECRET: &str = "hunter2-clipboard-secret";
 
+/// The throw-away home, with no `ENV` file for the shell to read.
 fn env(dir: &Path) -> Vec<(&'static str, String)> {
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    vec![
-        ("HOME", home.display().to_string()),
-        ("LUMEN_HOME", dir.join("lumen").display().to_string()),
-        ("SHELL", "/bin/sh".to_string()),
-        ("PS1", "$ ".to_string()),
-        ("ENV", String::new()),
-    ]
+    let mut vars = common::tmux::throwaway_env(dir);
+    vars.push(("ENV", String::new()));
+    vars
 }
 
 fn start(dir: &Path) -> Tmux {

@@ -428,3 +428,18 @@ fn new_logins_use_the_agent_of_the_client_that_attached_last() {
     t2.keys(&["Enter"]);
     t2.wait_text("AGENT-5");
 }
+
+#[test]
+fn a_bad_or_taken_session_name_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = terminal(dir.path(), "first", 100, 30, "new -s a:b shell");
+    let s = t.wait_text("LUMEN_EXIT=");
+    assert!(s.contains("cannot name a session"), "{s}");
+    assert!(s.contains("LUMEN_EXIT=1"), "{s}");
+    let t = terminal(dir.path(), "second", 100, 30, "new -s db shell");
+    t.wait_for("a prompt", prompt);
+    let again = terminal(dir.path(), "third", 100, 30, "new -s db shell");
+    let s = again.wait_text("LUMEN_EXIT=");
+    assert!(s.contains("duplicate session: db"), "{s}");
+    assert!(s.contains("LUMEN_EXIT=1"), "{s}");
+}

@@ -293,9 +293,13 @@ async fn serve_connection(
                 };
             }
             // The stream goes to the session with the request; a refusal must come first.
-            let taken = registry.find(name.as_deref()).filter(|_| name.is_some());
-            if let Some((n, _)) = taken {
-                return reply(&mut stream, &refused(format!("duplicate session: {n}"))).await;
+            if let Some(n) = &name {
+                if let Err(why) = crate::server::registry::check_name(n) {
+                    return reply(&mut stream, &refused(why)).await;
+                }
+                if registry.find(Some(n)).is_some() {
+                    return reply(&mut stream, &refused(format!("duplicate session: {n}"))).await;
+                }
             }
             let client = NewClient {
                 id: registry.next_client_id(),

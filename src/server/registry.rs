@@ -53,7 +53,7 @@ pub struct Registry {
 }
 
 /// Whether `name` may name a session: something to type after `-t`.
-fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.chars().count() > 64 {
         return Err("a session name is 1 to 64 characters".into());
     }

@@ -88,26 +88,7 @@ pub struct Route {
     pub waker: Waker,
 }
 
-/// Where a client's frame is written before it is sent: shared with its ratatui backend.
-#[derive(Clone, Default)]
-struct Sink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Sink {
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.borrow_mut())
-    }
-}
+use crate::ui::backend::Sink;
 
 type ClientScreen = Terminal<PinnedBackend<CrosstermBackend<Sink>>>;
 
@@ -153,6 +134,8 @@ pub struct ServerFrontend {
     detach_count: u64,
     /// Why the session was killed, for the clients' exit.
     killed: Option<Exit>,
+    /// Clients, panes and the sum of pane ids last told to the registry.
+    published: Option<(usize, usize, u64)>,
 }
 
 impl ServerFrontend {
@@ -306,7 +289,18 @@ impl ServerFrontend {
     }
 
     /// What `lumen ls` says of this session.
-    fn publish(&self, app: &App) {
+    /// Cheap to call every frame: the session's line is rebuilt only when its clients or
+    /// panes changed.
+    fn publish(&mut self, app: &App) {
+        let shape = (
+            self.clients.len(),
+            app.panes.len(),
+            app.panes.keys().map(|id| id.0).sum::<u64>(),
+        );
+        if self.published == Some(shape) {
+            return;
+        }
+        self.published = Some(shape);
         let mut hosts: Vec<String> = app
             .panes
             .values()
@@ -490,6 +484,8 @@ impl Frontend for ServerFrontend {
     }
 
     fn draw(&mut self, app: &App) -> anyhow::Result<bool> {
+        // Panes change while nobody is attached too: `lumen ls` says so.
+        self.publish(app);
         if self.clients.is_empty() {
             return Ok(true);
         }
@@ -505,7 +501,7 @@ impl Frontend for ServerFrontend {
                 continue;
             }
             if c.clear {
-                c.sink.0.borrow_mut().extend_from_slice(b"\x1b[H\x1b[2J");
+                c.sink.push(b"\x1b[H\x1b[2J");
                 c.clear = false;
             }
             c.screen.draw(|f| {
@@ -543,7 +539,6 @@ impl Frontend for ServerFrontend {
                 let _ = c.out.try_send((kind::OUTPUT, bytes));
             }
         }
-        self.publish(app);
         Ok(delivered)
     }
 
@@ -697,6 +692,7 @@ async fn run(
         lock_after: world.app.config.lock_when_detached,
         detach_count: 0,
         killed: None,
+        published: None,
     };
     frontend.publish(&world.app);
     let result = event_loop(

@@ -97,25 +97,39 @@ impl<B: Backend> Backend for PinnedBackend<B> {
     }
 }
 
+/// Bytes written by a ratatui backend into memory, shared with whoever sends or checks them
+/// (the server's per-client frames, tests). Clones share one buffer.
+#[derive(Clone, Default)]
+pub struct Sink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink {
+    /// What was written since the last take.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+
+    /// Write `bytes` ahead of what a backend writes next.
+    pub fn push(&self, bytes: &[u8]) {
+        self.0.borrow_mut().extend_from_slice(bytes);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ratatui::Terminal;
     use ratatui::backend::CrosstermBackend;
-
-    /// Everything written, shared with the test.
-    #[derive(Clone, Default)]
-    struct Sink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     /// The bytes written for a frame showing `text` on a 10x1 screen.
     fn frame(text: &str) -> String {
@@ -136,7 +150,7 @@ mod tests {
             }
         })
         .unwrap_or_else(|e| panic!("draw: {e}"));
-        String::from_utf8_lossy(&sink.0.borrow()).into_owned()
+        String::from_utf8_lossy(&sink.take()).into_owned()
     }
 
     /// CSI row;col H, 1-based.
