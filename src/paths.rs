@@ -75,9 +75,19 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
 /// Write a file atomically: temp file in the same directory, fsync, rename, fsync the directory.
 /// The file is created 0600.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    atomic_write_mode(path, bytes, 0o600)
+}
+
+/// [`atomic_write`] with the file created with `mode` (before the rename, so no reader ever
+/// sees it with other permissions).
+pub fn atomic_write_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    // A bare file name has the parent "": the current directory.
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -87,9 +97,12 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .write(true)
         .create(true)
         .truncate(true)
-        .mode(0o600)
+        .mode(mode)
         .open(&tmp)?;
-    let written = f.write_all(bytes).and_then(|_| f.sync_all());
+    // The umask may have taken bits away from `mode`.
+    let written = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+        .and_then(|_| f.write_all(bytes))
+        .and_then(|_| f.sync_all());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);

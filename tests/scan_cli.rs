@@ -218,6 +218,7 @@ fn scans_this_machine_with_dpkg_as_the_oracle_and_keeps_history() {
             "duration_seconds",
             "errors",
             "findings",
+            "finished_at",
             "host",
             "kernel",
             "new",

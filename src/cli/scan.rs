@@ -3,8 +3,10 @@
 //! `lumen scan db import|status` for the offline OSV data.
 
 use super::connect::{self, ConnectArgs};
+use super::scan_export::{self, OutputFormat};
 use super::scan_output;
 use crate::paths::Paths;
+use crate::scan::export::Shard;
 use crate::scan::osv::{AdvisoryLookup, MemoryIndex, OsvDb, online, source};
 use crate::scan::report::{HostScan, JsonHost, JsonReport};
 use crate::scan::{Diff, IgnoreList, ScanOptions, Severity, SshRunner, Store, engine};
@@ -18,13 +20,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// Exit status when `--fail-on` found something at or above its level.
-const EXIT_FAIL_ON: u8 = 1;
 /// Exit status for bad arguments or unreadable local files.
 const EXIT_USAGE: u8 = 2;
-/// Exit status when some host could not be fully scanned: not reached, or its packages not
-/// matched against advisories (no OSV data); `--fail-on` did not trigger.
-const EXIT_HOST_FAILED: u8 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
@@ -35,7 +32,7 @@ pub enum FailOn {
 }
 
 impl FailOn {
-    fn severity(self) -> Severity {
+    pub fn severity(self) -> Severity {
         match self {
             FailOn::Low => Severity::Low,
             FailOn::Medium => Severity::Medium,
@@ -51,7 +48,8 @@ impl FailOn {
     after_help = "Exit status: 0 when every host was scanned (and nothing reached --fail-on), \
                   1 when a finding at or above --fail-on exists, 2 for bad arguments, 3 when \
                   a host could not be fully scanned (not reached, or vulnerabilities not \
-                  checked: no OSV data).\nA host literally named `db`: write `lumen scan -- db`."
+                  checked: no OSV data); `--fail-on` wins over 3.\nA host literally named `db` \
+                  or `merge`: write `lumen scan -- db`."
 )]
 pub struct ScanArgs {
     #[command(subcommand)]
@@ -99,13 +97,32 @@ pub struct ScanArgs {
     #[arg(long)]
     pub sudo: bool,
 
-    /// Hosts scanned at the same time.
+    /// Hosts scanned at the same time (connections in flight).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub parallel: u16,
 
-    /// Print the results as JSON on stdout.
-    #[arg(long)]
+    /// At most this many of the --parallel connections go through the same jump host, so one
+    /// bastion is not overloaded.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub per_jump: u16,
+
+    /// Scan only shard I of N (1 <= I <= N): the hosts whose name hashes there. N jobs with
+    /// I = 1…N scan every host once; `lumen scan merge` joins their --json.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+
+    /// Print the results as JSON on stdout (the same as --format json).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// Print the results on stdout as JSON, SARIF 2.1.0 (code scanning) or Prometheus text.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+
+    /// Also write the results as Prometheus text to PATH, atomically (for node_exporter's
+    /// textfile collector).
+    #[arg(long, value_name = "PATH")]
+    pub prom_file: Option<PathBuf>,
 
     /// Say how long each collector took on each host: on stderr, or with --json as each
     /// host's `timings` object (seconds per collector).
@@ -141,6 +158,8 @@ pub enum ScanCommand {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Merge the --json reports of sharded scans into one report (exit status as a scan's).
+    Merge(scan_export::MergeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +177,7 @@ pub enum DbCommand {
 pub fn run(args: ScanArgs, paths: &Paths) -> ExitCode {
     let result = match &args.command {
         Some(ScanCommand::Db { command }) => db(command, paths, &args.workspace),
+        Some(ScanCommand::Merge(merge)) => scan_export::merge(merge, paths, &args.workspace),
         None => scan(&args, paths),
     };
     match result {
@@ -169,7 +189,7 @@ pub fn run(args: ScanArgs, paths: &Paths) -> ExitCode {
     }
 }
 
-fn db_path(paths: &Paths, workspace: &str) -> Result<PathBuf> {
+pub fn db_path(paths: &Paths, workspace: &str) -> Result<PathBuf> {
     crate::workspace::store::check_workspace_name(workspace)?;
     Ok(paths.workspace_dir(workspace).join(crate::scan::DB_FILE))
 }
@@ -242,6 +262,9 @@ fn expand_targets(args: &ScanArgs, inventory: &Inventory) -> Result<Vec<String>>
         !out.is_empty(),
         "nothing to scan: name hosts, @GROUP, or --all"
     );
+    if let Some(shard) = args.shard {
+        out.retain(|name| shard.contains(name));
+    }
     Ok(out)
 }
 
@@ -276,6 +299,10 @@ fn load_inventory(paths: &Paths, workspace: &str) -> Result<Inventory> {
 }
 
 fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
+    if let Err(e) = super::limits::raise_open_files() {
+        crate::errln!("lumen scan: warning: {e}");
+    }
+    let format = args.format.or(args.json.then_some(OutputFormat::Json));
     let inventory = load_inventory(paths, &args.workspace).unwrap_or_else(|e| {
         crate::errln!("lumen scan: {e:#}; using ssh_config only");
         Inventory::default()
@@ -295,7 +322,12 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
     };
     let base = connect::options(&connect_args, paths);
     let resolve = connect::resolve_options(&connect_args)?;
-    let plans = connect::plans(&connect_args, &inventory, &resolve, &base)?;
+    // A shard can be empty: its report is then empty too.
+    let plans = if connect_args.words.is_empty() {
+        Vec::new()
+    } else {
+        connect::plans(&connect_args, &inventory, &resolve, &base)?
+    };
     for w in plans.iter().flat_map(|p| &p.warnings) {
         crate::errln!("lumen scan: warning: {w}");
     }
@@ -323,8 +355,10 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
     let results = runtime.block_on(async {
         let prompter = super::tty_prompt::terminal_prompter(move |ask| pause_bar.suspend(ask));
         let pool = JumpPool::new();
+        let per_jump = PerJump::new(&plans, usize::from(args.per_jump));
         let ctx = Ctx {
             pool: &pool,
+            per_jump: &per_jump,
             prompter: &prompter,
             source: &source,
             ignore: &ignore,
@@ -348,9 +382,6 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
     results.sort_by_key(|(n, _)| order.iter().position(|o| o == n));
     let mut report = JsonReport::default();
     let mut human = Vec::new();
-    // Hosts not fully scanned: unreachable, or their packages not matched (no OSV data).
-    let mut failed_hosts = 0;
-    let mut worst: Option<Severity> = None;
     for (name, result) in results {
         match result {
             Ok(mut scan) => {
@@ -364,16 +395,11 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
                         None
                     }
                 };
-                if scan.vulnerabilities_unchecked().is_some() {
-                    failed_hosts += 1;
-                }
                 filter_findings(&mut scan, args);
-                // A finding of unknown severity still counts for `--fail-on low`.
-                worst = worst.max(scan.worst().map(|w| w.max(Severity::Low)));
                 let mut json = JsonHost::new(&scan, diff.as_ref());
                 if args.timings {
                     json = json.with_timings(&scan);
-                    if !args.json {
+                    if format.is_none() {
                         crate::errln!("lumen scan: {}", timings_line(&scan));
                     }
                 }
@@ -381,33 +407,25 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
                 human.push((scan, diff));
             }
             Err(e) => {
-                failed_hosts += 1;
                 crate::errln!("lumen scan: {name}: {e}");
                 report.hosts.push(JsonHost::failed(&name, e.clone()));
                 human.push((failed_scan(&name, e), None::<Diff>));
             }
         }
     }
-    if args.json {
-        crate::outln!(
-            "{}",
-            crate::text::escape_json_controls(&serde_json::to_string_pretty(&report)?)
-        );
-    } else {
-        let color = std::io::stdout().is_terminal();
-        for (scan, diff) in &human {
-            print!("{}", scan_output::host(scan, diff.as_ref(), color));
+    match format {
+        Some(format) => scan_export::print(&report, format)?,
+        None => {
+            let color = std::io::stdout().is_terminal();
+            for (scan, diff) in &human {
+                print!("{}", scan_output::host(scan, diff.as_ref(), color));
+            }
         }
     }
-    if let Some(level) = args.fail_on
-        && worst.is_some_and(|w| w >= level.severity())
-    {
-        return Ok(ExitCode::from(EXIT_FAIL_ON));
+    if let Some(path) = &args.prom_file {
+        scan_export::write_prom(&report, path)?;
     }
-    if failed_hosts > 0 {
-        return Ok(ExitCode::from(EXIT_HOST_FAILED));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(scan_export::exit_status(&report, args.fail_on))
 }
 
 /// `HOST: 4.2 s in all; packages 0.1 s, SUID/SGID files 2.3 s, …` (slowest first).
@@ -469,9 +487,38 @@ pub fn hosts_word(n: usize) -> &'static str {
     if n == 1 { "host" } else { "hosts" }
 }
 
+/// A cap on connections in flight through each first jump host (`--per-jump`).
+struct PerJump {
+    limits: std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>,
+}
+
+impl PerJump {
+    fn new(plans: &[Plan], cap: usize) -> Self {
+        let limits = plans
+            .iter()
+            .filter_map(Self::key)
+            .map(|k| (k, Arc::new(tokio::sync::Semaphore::new(cap))))
+            .collect();
+        Self { limits }
+    }
+
+    /// The first hop, as `user@host:port`: what a bastion is.
+    fn key(plan: &Plan) -> Option<String> {
+        let hop = plan.jumps.first()?;
+        Some(format!("{}@{}", hop.target.user, hop.addr()))
+    }
+
+    /// Wait for room on the plan's jump host; None when it has no jump host.
+    async fn enter(&self, plan: &Plan) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let limit = self.limits.get(&Self::key(plan)?)?.clone();
+        limit.acquire_owned().await.ok()
+    }
+}
+
 /// What each host's scan shares.
 struct Ctx<'a> {
     pool: &'a JumpPool,
+    per_jump: &'a PerJump,
     prompter: &'a Prompter,
     source: &'a Advisories,
     ignore: &'a IgnoreList,
@@ -481,6 +528,8 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     async fn scan_one(&self, plan: &Plan) -> (String, Result<HostScan, String>) {
         let name = plan.target.name.clone();
+        // Held until the scan of this host ends, connection closed.
+        let _through_jump = self.per_jump.enter(plan).await;
         let conn = match self.pool.connect(plan, self.prompter).await {
             Ok(c) => c,
             Err(e) => return (name, Err(e.to_string())),

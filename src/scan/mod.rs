@@ -14,6 +14,7 @@ pub mod connector;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod history;
 pub mod ignore;
 pub mod kernel;

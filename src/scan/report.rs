@@ -250,6 +250,10 @@ pub struct JsonHost {
     pub security_updates: Option<usize>,
     /// How long the scan of this host took (None: not scanned).
     pub duration_seconds: Option<f64>,
+    /// When the scan of this host ended, RFC 3339 UTC (None: not scanned). Lets `scan merge`
+    /// keep the later of two scans and `--import` date them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
     /// Seconds per collector; only with `--timings`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timings: Option<BTreeMap<String, f64>>,
@@ -283,8 +287,52 @@ impl JsonHost {
             packages: Some(scan.packages),
             security_updates: scan.security_updates,
             duration_seconds: scan.duration_seconds(),
+            finished_at: Some(scan.finished_at.clone()).filter(|t| !t.is_empty()),
             timings: None,
         }
+    }
+
+    /// The scan this JSON describes, as far as it tells (for `scan merge --import`): no
+    /// SUID list, listening ports or timings, and the OS from its summary.
+    pub fn to_host_scan(&self) -> HostScan {
+        HostScan {
+            host: self.host.clone(),
+            started_at: self.finished_at.clone().unwrap_or_default(),
+            finished_at: self.finished_at.clone().unwrap_or_default(),
+            os: self.os.as_ref().map(|o| OsRelease {
+                id: o.id.clone(),
+                version_id: o.version_id.clone(),
+                pretty_name: o.pretty_name.clone(),
+                ..OsRelease::default()
+            }),
+            ecosystem: self.os.as_ref().and_then(|o| o.ecosystem.clone()),
+            kernel: self.kernel.clone(),
+            arch: self.os.as_ref().and_then(|o| o.arch.clone()),
+            reboot_required: self.reboot_required,
+            packages: self.packages.unwrap_or(0),
+            security_updates: self.security_updates,
+            findings: self.findings.clone(),
+            config_findings: self.config_findings.clone(),
+            errors: self.errors.clone(),
+            ..HostScan::default()
+        }
+    }
+
+    /// False when the host was not reached or its packages not matched against advisories:
+    /// `lumen scan` then exits 3.
+    pub fn fully_scanned(&self) -> bool {
+        self.packages.is_some() && self.vulnerabilities_checked
+    }
+
+    /// The most severe finding (packages and configuration); unknown counts as low, so
+    /// `--fail-on low` catches it.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .map(|f| f.severity)
+            .chain(self.config_findings.iter().map(|f| f.severity))
+            .max()
+            .map(|w| w.max(Severity::Low))
     }
 
     /// With `--timings`: seconds per collector.
@@ -314,6 +362,7 @@ impl JsonHost {
             packages: None,
             security_updates: None,
             duration_seconds: None,
+            finished_at: None,
             timings: None,
         }
     }
