@@ -57,8 +57,31 @@ pub enum HostsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Import every concrete Host alias of ~/.ssh/config (or FILE); re-importing updates.
-    Import { file: Option<PathBuf> },
+    /// Import every concrete Host alias of ~/.ssh/config (or FILE), or with `--format ansible`
+    /// an Ansible inventory (INI, or YAML when named .yml/.yaml); re-importing updates.
+    Import {
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "ssh-config")]
+        format: ImportFormat,
+    },
+    /// Print the inventory for another tool. `--format ansible`: the JSON of an Ansible
+    /// inventory script (`--list`, the default, or `--host NAME`); `--format ansible-yaml`: a
+    /// static YAML inventory. Values are resolved as OpenSSH would (ssh_config under
+    /// hosts.toml), jump chains become ProxyJump, tags become groups `tag_TAG`. No secret.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Every host and group (what `ansible-inventory` asks an inventory script).
+        #[arg(long, conflicts_with = "host")]
+        list: bool,
+        /// One host's variables.
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
+        #[arg(long, value_name = "T")]
+        tag: Option<String>,
+        #[arg(long, value_name = "G")]
+        group: Option<String>,
+    },
     /// Print what `lumen connect [USER@]HOST` would use, as `ssh -G` lines: the workspace's
     /// hosts.toml over ssh_config. With --ssh-only, ssh_config alone (exactly `ssh -G`).
     Resolve {
@@ -80,6 +103,22 @@ pub enum HostsCommand {
         #[arg(short = 'l', long)]
         login: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    /// An ssh_config file's concrete Host aliases.
+    SshConfig,
+    /// An Ansible inventory, INI or YAML.
+    Ansible,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// The JSON of an Ansible inventory script (`--list` / `--host NAME`).
+    Ansible,
+    /// A static Ansible inventory in YAML.
+    AnsibleYaml,
 }
 
 /// Values of a host given on the command line.
@@ -243,7 +282,17 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
             Ok(())
         })?,
         HostsCommand::Show { name, json } => show(&file.load()?, &name, json)?,
-        HostsCommand::Import { file: source } => import(&file, source)?,
+        HostsCommand::Import {
+            file: source,
+            format,
+        } => import(&file, source, format)?,
+        HostsCommand::Export {
+            format,
+            list: _,
+            host,
+            tag,
+            group,
+        } => export(&file.load()?, format, host, tag, group)?,
         HostsCommand::Resolve {
             target,
             ssh_only,
@@ -349,16 +398,65 @@ fn show(inv: &Inventory, name: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn import(file: &HostsFile, source: Option<PathBuf>) -> Result<()> {
-    let opts = ResolveOptions::from_env();
-    let source = source.unwrap_or_else(|| opts.home_dir.join(".ssh").join("config"));
-    if !source.exists() {
-        bail!(
-            "{} does not exist; name the ssh config to import: `lumen hosts import FILE`",
-            source.display()
-        );
+/// `hosts export`: an Ansible inventory on stdout.
+fn export(
+    inv: &Inventory,
+    format: ExportFormat,
+    host: Option<String>,
+    tag: Option<String>,
+    group: Option<String>,
+) -> Result<()> {
+    let hosts = inv.filter(tag.as_deref(), group.as_deref());
+    let out = crate::workspace::ansible::export(inv, hosts, &ResolveOptions::from_env());
+    for w in &out.warnings {
+        crate::errln!("warning: {w}");
     }
-    let report = crate::workspace::import(file, &source, &opts)?;
+    let text = match (format, host) {
+        (ExportFormat::Ansible, Some(name)) => {
+            let vars = out
+                .host_json(&name)
+                .ok_or_else(|| InventoryError::UnknownHost(name.clone()))?;
+            serde_json::to_string_pretty(&vars)?
+        }
+        (ExportFormat::Ansible, None) => serde_json::to_string_pretty(&out.to_list_json())?,
+        (ExportFormat::AnsibleYaml, Some(_)) => {
+            bail!(
+                "--host is for --format ansible (an inventory script); ansible-yaml is a whole file"
+            )
+        }
+        (ExportFormat::AnsibleYaml, None) => out.to_yaml().context("writing the YAML")?,
+    };
+    crate::outln!("{}", crate::text::escape_json_controls(text.trim_end()));
+    Ok(())
+}
+
+fn import(file: &HostsFile, source: Option<PathBuf>, format: ImportFormat) -> Result<()> {
+    let opts = ResolveOptions::from_env();
+    let report = match format {
+        ImportFormat::Ansible => {
+            let source = source.context(
+                "name the inventory to import: `lumen hosts import --format ansible FILE`",
+            )?;
+            let report = crate::workspace::import_ansible(file, &source)?;
+            print_import(&report, &source);
+            return Ok(());
+        }
+        ImportFormat::SshConfig => {
+            let source = source.unwrap_or_else(|| opts.home_dir.join(".ssh").join("config"));
+            if !source.exists() {
+                bail!(
+                    "{} does not exist; name the ssh config to import: `lumen hosts import FILE`",
+                    source.display()
+                );
+            }
+            (crate::workspace::import(file, &source, &opts)?, source)
+        }
+    };
+    print_import(&report.0, &report.1);
+    Ok(())
+}
+
+fn print_import(report: &crate::workspace::ImportReport, source: &std::path::Path) {
     for w in &report.warnings {
         crate::errln!("warning: {w}");
     }
@@ -382,5 +480,4 @@ fn import(file: &HostsFile, source: Option<PathBuf>) -> Result<()> {
         report.skipped.len(),
         source.display()
     );
-    Ok(())
 }

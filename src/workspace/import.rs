@@ -79,6 +79,17 @@ fn merge(existing: &mut Host, found: &Host) -> Vec<String> {
         changes.push(format!("jump {:?} -> {:?}", existing.jump, found.jump));
         existing.jump = found.jump.clone();
     }
+    if !found.tags.is_empty() && existing.tags != found.tags {
+        changes.push(format!("tags {:?} -> {:?}", existing.tags, found.tags));
+        existing.tags = found.tags.clone();
+    }
+    if !found.groups.is_empty() && existing.groups != found.groups {
+        changes.push(format!(
+            "groups {:?} -> {:?}",
+            existing.groups, found.groups
+        ));
+        existing.groups = found.groups.clone();
+    }
     let ids = &found.options.identity_file;
     if !ids.is_empty() && existing.options.identity_file != *ids {
         changes.push(format!(
@@ -135,8 +146,30 @@ pub fn import(
                 .push(format!("{}:{}: Host {alias}: {e}", at.file, at.line)),
         }
     }
+    save(file, &found, &mut report)?;
+    Ok(report)
+}
+
+/// Import an Ansible inventory (INI, or YAML when named `.yml`/`.yaml`/`.json`) into `file`.
+pub fn import_ansible(file: &HostsFile, source: &Path) -> Result<ImportReport, InventoryError> {
+    let text = std::fs::read_to_string(source).map_err(|e| InventoryError::Io {
+        path: source.to_path_buf(),
+        source: e,
+    })?;
+    let read = super::ansible_import::read(source, &text).map_err(InventoryError::Rejected)?;
+    let mut report = ImportReport {
+        skipped: read.skipped,
+        warnings: read.warnings,
+        ..ImportReport::default()
+    };
+    save(file, &read.hosts, &mut report)?;
+    Ok(report)
+}
+
+/// Add the hosts not there yet, merge the others; under the inventory's lock.
+fn save(file: &HostsFile, found: &[Host], report: &mut ImportReport) -> Result<(), InventoryError> {
     file.update(|inv, ed| {
-        for host in &found {
+        for host in found {
             match inv.get(&host.name) {
                 None => match ed.put(host) {
                     Ok(()) => report.added.push(host.name.clone()),
@@ -156,6 +189,5 @@ pub fn import(
             }
         }
         Ok(())
-    })?;
-    Ok(report)
+    })
 }

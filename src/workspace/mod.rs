@@ -1,6 +1,8 @@
 //! Workspace files: the host inventory (`hosts.toml`), loaded with file:line errors and saved
 //! atomically under a lock, and lumen's own state beside it (`state.toml`: last connections).
 
+pub mod ansible;
+pub mod ansible_import;
 pub mod hosts;
 pub mod import;
 pub mod policy;
@@ -8,7 +10,7 @@ pub mod state;
 pub mod store;
 
 pub use hosts::{Host, HostOptions, Inventory, InventoryError, load_or_report};
-pub use import::{ImportReport, import};
+pub use import::{ImportReport, import, import_ansible};
 pub use policy::AiPolicy;
 pub use state::{StateFile, WorkspaceState};
 pub use store::{DEFAULT_WORKSPACE, Editor, HostsFile};
