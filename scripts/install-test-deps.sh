@@ -9,8 +9,9 @@
 #   rpm              librpm's rpm.vercmp is the oracle for the scan's RPM version order
 #   python3-minimal  /usr/bin/python3 probes the lumen server's socket as another user
 #   util-linux       setpriv runs that probe under another uid
+#   python3-venv     scripts/ansible-venv.sh: ansible-core, jsonschema, prometheus_client (PyPI)
 set -euo pipefail
-PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm python3-minimal util-linux)
+PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm python3-minimal util-linux python3-venv)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -32,3 +33,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# Python packages from PyPI, in a venv outside the repository (tests/common/venv.rs finds it).
+"$(dirname "$0")/ansible-venv.sh"

@@ -69,6 +69,9 @@ pub struct EmbeddedServerOptions {
     pub banner: Option<String>,
     /// When set, exec requests are answered by it and nothing is run (a fake host).
     pub canned: Option<CannedExec>,
+    /// The client key to accept; None: a new one. Many servers sharing one key stand for a
+    /// fleet a single identity file logs into.
+    pub client_key: Option<Arc<PrivateKey>>,
 }
 
 impl Default for EmbeddedServerOptions {
@@ -78,6 +81,7 @@ impl Default for EmbeddedServerOptions {
             keyboard_interactive: Vec::new(),
             banner: None,
             canned: None,
+            client_key: None,
         }
     }
 }
@@ -114,7 +118,10 @@ impl EmbeddedServer {
     /// Bind 127.0.0.1:0 and serve in the background (inside a tokio runtime).
     pub async fn start(opts: EmbeddedServerOptions) -> Result<Self, SshError> {
         let host = ephemeral_key()?;
-        let client = ephemeral_key()?;
+        let client = match &opts.client_key {
+            Some(k) => k.clone(),
+            None => Arc::new(ephemeral_key()?),
+        };
         let host_key = host.public_key().clone();
         let client_public = client.public_key().clone();
         let config = Arc::new(server::Config {
@@ -152,7 +159,7 @@ impl EmbeddedServer {
         Ok(Self {
             addr,
             host_key,
-            client_key: Arc::new(client),
+            client_key: client,
             logins,
             stop: Some(stop),
         })

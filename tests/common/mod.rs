@@ -6,9 +6,11 @@ pub mod app;
 pub mod copilot;
 pub mod fake_ai;
 pub mod fake_host;
+pub mod fleet;
 pub mod leak_corpus;
 pub mod scans;
 pub mod tmux;
+pub mod venv;
 
 use lumen::ssh::{HostKeyDecision, PromptAnswer, PromptKind, Prompter};
 use secrecy::SecretString;
