@@ -1,0 +1,386 @@
+//! The inventory handed to Ansible (ansible-core from scripts/ansible-venv.sh's venv):
+//! `ansible-inventory` reads `lumen hosts export` through the one-line wrapper README shows, and
+//! the static YAML of `--format ansible-yaml`, and finds the hosts, ports, users and groups
+//! `lumen hosts list --json` lists; `ansible -m ping` reaches loopback sshd hosts with it,
+//! directly and through a jump host (the jump's sshd log shows the forward).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::venv;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(env.path("home")).unwrap();
+        env
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn with_env(&self, cmd: &mut Command) {
+        cmd.env("HOME", self.path("home"))
+            .env("LUMEN_HOME", self.path("lumen"))
+            .env("SSH_AUTH_SOCK", "")
+            // ansible-core refuses to run in a locale that is not UTF-8.
+            .env("LC_ALL", "C.UTF-8")
+            .env("ANSIBLE_LOCAL_TEMP", self.path("ansible-local"))
+            .env("ANSIBLE_HOME", self.path("ansible-home"))
+            .env("ANSIBLE_NOCOLOR", "1")
+            .stdin(Stdio::null());
+    }
+
+    fn lumen(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
+        cmd.args(args);
+        self.with_env(&mut cmd);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "lumen {args:?}: {}",
+            text(&out.stderr)
+        );
+        out
+    }
+
+    /// The wrapper README shows: an executable that runs `lumen hosts export --format ansible`
+    /// with the arguments Ansible gives an inventory script (`--list`, `--host NAME`).
+    fn wrapper(&self) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.path("lumen-inventory");
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\nexec '{}' hosts export --format ansible \"$@\"\n",
+                env!("CARGO_BIN_EXE_lumen")
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn ansible(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(venv::bin(program));
+        cmd.args(args);
+        self.with_env(&mut cmd);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// host → (ansible_host, ansible_port, ansible_user, groups) from `ansible-inventory --list`.
+type Seen = BTreeMap<String, (String, u64, String, BTreeSet<String>)>;
+
+fn ansible_view(list: &Value) -> Seen {
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (g, def) in list.as_object().unwrap() {
+        if g == "_meta" || g == "all" || g == "ungrouped" {
+            continue;
+        }
+        for h in def["hosts"].as_array().into_iter().flatten() {
+            groups
+                .entry(h.as_str().unwrap().to_string())
+                .or_default()
+                .insert(g.clone());
+        }
+    }
+    list["_meta"]["hostvars"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, v)| {
+            (
+                name.clone(),
+                (
+                    v["ansible_host"].as_str().unwrap().to_string(),
+                    v["ansible_port"].as_u64().unwrap(),
+                    v["ansible_user"].as_str().unwrap_or("").to_string(),
+                    groups.remove(name).unwrap_or_default(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The same, from `lumen hosts list --json`: groups as they are, tags as `tag_TAG` with the
+/// characters Ansible does not allow in a group name turned into `_`.
+fn lumen_view(list: &Value) -> Seen {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    };
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect()
+    };
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let mut groups: BTreeSet<String> =
+                strings(&h["groups"]).iter().map(|g| ident(g)).collect();
+            groups.extend(
+                strings(&h["tags"])
+                    .iter()
+                    .map(|t| format!("tag_{}", ident(t))),
+            );
+            (
+                h["name"].as_str().unwrap().to_string(),
+                (
+                    h["hostname"].as_str().unwrap().to_string(),
+                    h["port"].as_u64().unwrap_or(22),
+                    h["user"].as_str().unwrap().to_string(),
+                    groups,
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ansible_inventory_sees_the_hosts_ports_users_and_groups_of_hosts_list() {
+    let env = Env::new();
+    for args in [
+        &[
+            "web1",
+            "--hostname",
+            "10.1.0.1",
+            "--port",
+            "2201",
+            "--user",
+            "deploy",
+            "--group",
+            "web",
+            "--tag",
+            "prod",
+        ][..],
+        &[
+            "web2",
+            "--hostname",
+            "10.1.0.2",
+            "--user",
+            "deploy",
+            "--group",
+            "web",
+            "--group",
+            "eu-west",
+        ],
+        &[
+            "db.main",
+            "--hostname",
+            "10.2.0.1",
+            "--port",
+            "5022",
+            "--user",
+            "dba",
+            "--tag",
+            "prod",
+            "--tag",
+            "pci-dss",
+            "--credential",
+            "db-root-password",
+        ],
+        &["bastion", "--hostname", "10.0.0.1", "--user", "ops"],
+        &[
+            "inner",
+            "--hostname",
+            "10.9.0.1",
+            "--user",
+            "app",
+            "--jump",
+            "bastion",
+        ],
+    ] {
+        let mut a = vec!["hosts", "add"];
+        a.extend_from_slice(args);
+        env.lumen(&a);
+    }
+    let want = lumen_view(
+        &serde_json::from_slice(&env.lumen(&["hosts", "list", "--json"]).stdout).unwrap(),
+    );
+    assert_eq!(want.len(), 5);
+
+    let script = env.wrapper();
+    let yaml = env.path("inventory.yml");
+    std::fs::write(
+        &yaml,
+        env.lumen(&["hosts", "export", "--format", "ansible-yaml"])
+            .stdout,
+    )
+    .unwrap();
+    for source in [&script, &yaml] {
+        let out = env.ansible(
+            "ansible-inventory",
+            &["-i", source.to_str().unwrap(), "--list"],
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("WARNING"),
+            "ansible-inventory warned about {}: {}",
+            source.display(),
+            text(&out.stderr)
+        );
+        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(ansible_view(&list), want, "{}", source.display());
+        let inner = &list["_meta"]["hostvars"]["inner"];
+        assert_eq!(
+            inner["ansible_ssh_common_args"],
+            "-o ProxyJump=ops@10.0.0.1:22",
+            "{}",
+            source.display()
+        );
+        assert!(
+            !text(&out.stdout).contains("db-root-password"),
+            "a vault entry's name is no business of Ansible's"
+        );
+    }
+    // `--host NAME` as an inventory script answers it.
+    let out = Command::new(&script)
+        .args(["--host", "web1"])
+        .env("LUMEN_HOME", env.path("lumen"))
+        .env("HOME", env.path("home"))
+        .output()
+        .unwrap();
+    let vars: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(vars["ansible_port"], 2201);
+}
+
+/// `id -un`: sshd logs in real users only.
+fn me() -> String {
+    text(&Command::new("id").arg("-un").output().unwrap().stdout)
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn ansible_ping_reaches_loopback_hosts_directly_and_through_a_jump_host() {
+    let env = Env::new();
+    let jump = common::Sshd::start_logged("");
+    let target = common::Sshd::start("").unwrap();
+    let key = env.path("id_ed25519");
+    common::keygen(&key, "ed25519", "");
+    let public = key.with_extension("pub");
+    jump.authorize(&public);
+    target.authorize(&public);
+    let known = env.path("known_hosts");
+    let (a, b) = (env.path("kh_a"), env.path("kh_b"));
+    jump.known_hosts_file(&a);
+    target.known_hosts_file(&b);
+    std::fs::write(
+        &known,
+        std::fs::read_to_string(&a).unwrap() + &std::fs::read_to_string(&b).unwrap(),
+    )
+    .unwrap();
+    // What the operator's own ssh setup gives Ansible's ssh: key and known hosts. `-F` is
+    // passed on to the ssh that ProxyJump starts for the jump.
+    let config = env.path("ssh_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  \
+             StrictHostKeyChecking yes\n  BatchMode yes\n",
+            key.display(),
+            known.display()
+        ),
+    )
+    .unwrap();
+    let user = me();
+    let (jp, tp) = (jump.port.to_string(), target.port.to_string());
+    env.lumen(&[
+        "hosts",
+        "add",
+        "direct",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        &jp,
+        "--user",
+        &user,
+    ]);
+    env.lumen(&[
+        "hosts",
+        "add",
+        "jumpbox",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        &jp,
+        "--user",
+        &user,
+    ]);
+    env.lumen(&[
+        "hosts",
+        "add",
+        "behind",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        &tp,
+        "--user",
+        &user,
+        "--jump",
+        "jumpbox",
+    ]);
+    let script = env.wrapper();
+    let ssh_args = format!("-F {}", config.display());
+    let remote_tmp = env.path("remote-tmp");
+    let out = env.ansible(
+        "ansible",
+        &[
+            "all",
+            "-i",
+            script.to_str().unwrap(),
+            "-m",
+            "ping",
+            "-o",
+            "--limit",
+            "direct,behind",
+        ],
+        &[
+            ("ANSIBLE_SSH_ARGS", &ssh_args),
+            ("ANSIBLE_REMOTE_TMP", remote_tmp.to_str().unwrap()),
+            ("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3"),
+            ("ANSIBLE_GATHERING", "explicit"),
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    for host in ["direct", "behind"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("{host} | SUCCESS")) && l.contains("pong")),
+            "{host}: {stdout}"
+        );
+    }
+    // The way to `behind` went through the jump host's sshd.
+    assert!(
+        jump.wait_log("server_request_direct_tcpip", 1),
+        "no forward in the jump's log:\n{}",
+        jump.log()
+    );
+}
