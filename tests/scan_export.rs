@@ -451,3 +451,95 @@ fn two_hundred_hosts_with_parallel_64_all_scanned_without_emfile() {
         assert_eq!(h["vulnerabilities_checked"], true);
     }
 }
+
+/// How long the fake hosts take to answer a command: longer than the test, so every host that
+/// got a connection keeps it (nothing finishes and frees a slot).
+const HANG: Duration = Duration::from_secs(600);
+/// How long the test waits for logins that must come, and watches for ones that must not.
+const PATIENCE: Duration = Duration::from_secs(30);
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// Every fleet host behind one jump host (a real sshd that lets the fleet's key in).
+fn behind_jump(f: &FakeFleet) -> common::Sshd {
+    let jump = common::Sshd::start("").unwrap();
+    jump.authorize(&f.path("home/.ssh/id_ed25519.pub"));
+    let known = f.path("home/.ssh/known_hosts");
+    let jump_known = f.path("jump_known_hosts");
+    jump.known_hosts_file(&jump_known);
+    let all =
+        std::fs::read_to_string(&known).unwrap() + &std::fs::read_to_string(&jump_known).unwrap();
+    std::fs::write(&known, all).unwrap();
+    let port = jump.port.to_string();
+    let me = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let out = f.lumen(
+        &[
+            "hosts",
+            "add",
+            "jumpbox",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--user",
+            me.trim(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in &f.names {
+        let out = f.lumen(&["hosts", "edit", name, "--jump", "jumpbox"], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    jump
+}
+
+/// Start a scan of the fleet (not of the jump host itself), wait until `logins` hosts are
+/// logged into, and return the running scan.
+fn scan_until_logins(f: &FakeFleet, per_jump: &str, logins: usize) -> std::process::Child {
+    let mut args = vec!["scan", "--json", "--parallel", "10", "--per-jump", per_jump];
+    args.extend(f.names.iter().map(String::as_str));
+    let child = f
+        .command(&args, None)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while f.logins() < logins {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "only {} of {logins} hosts logged into",
+            f.logins()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn per_jump_caps_connections_through_one_jump_host() {
+    let f = FakeFleet::start(10, "rocky9", HANG);
+    let _jump = behind_jump(&f);
+    // --per-jump 3 with --parallel 10: three hosts are being scanned, the others wait.
+    let mut capped = scan_until_logins(&f, "3", 3);
+    std::thread::sleep(SETTLE);
+    let seen = f.logins();
+    capped.kill().unwrap();
+    capped.wait().unwrap();
+    assert_eq!(
+        seen, 3,
+        "more than --per-jump hosts at once through the jump host"
+    );
+    // The control: with room for all, all ten are logged into at once.
+    let before = f.logins();
+    let mut open = scan_until_logins(&f, "10", before + 10);
+    open.kill().unwrap();
+    open.wait().unwrap();
+}

@@ -56,6 +56,11 @@ impl FakeFleet {
         )
         .unwrap();
         std::fs::set_permissions(&id, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        std::fs::write(
+            id.with_extension("pub"),
+            key.public_key().to_openssh().unwrap() + "\n",
+        )
+        .unwrap();
         let mut known = String::new();
         for s in &servers {
             known.push_str(&format!(
@@ -140,6 +145,11 @@ impl FakeFleet {
             });
         }
         cmd
+    }
+
+    /// Logins on all the fleet's servers so far.
+    pub fn logins(&self) -> usize {
+        self.servers.iter().map(|s| s.logins()).sum()
     }
 
     /// The workspace's scans.sqlite.
