@@ -18,6 +18,20 @@ use zeroize::Zeroizing;
 
 pub use consumers::Verdict;
 pub use sinks::is_loopback;
+pub(crate) use sinks::nested_matching;
+
+/// Names of the `{{vault:NAME}}` placeholders in `text`, in order of first use, each once.
+pub fn vault_names(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for cap in PLACEHOLDER.captures_iter(text) {
+        if let Some(n) = cap.get(1)
+            && !out.iter().any(|o| o == n.as_str())
+        {
+            out.push(n.as_str().to_string());
+        }
+    }
+    out
+}
 
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     // A constant pattern; the unit tests compile it.
@@ -267,7 +281,11 @@ fn shell_safe(v: &str) -> bool {
 
 /// `value` written so the shell reads it back unchanged where the placeholder stood. Values
 /// with special characters cannot go into scripts that another shell parses again.
-fn quote(value: &str, context: Quoting, nested: bool) -> Result<Zeroizing<String>, String> {
+pub(crate) fn quote(
+    value: &str,
+    context: Quoting,
+    nested: bool,
+) -> Result<Zeroizing<String>, String> {
     if shell_safe(value) {
         return Ok(Zeroizing::new(value.to_string()));
     }
