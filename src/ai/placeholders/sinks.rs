@@ -90,10 +90,16 @@ pub fn is_loopback(host: &str) -> bool {
 
 /// Names of placeholders written inside a script that another shell parses again.
 pub(super) fn nested_names(script: &Script) -> HashSet<String> {
+    nested_matching(script, &PLACEHOLDER)
+}
+
+/// The first group of every match of `pattern` in the words of scripts that another shell
+/// parses again (`sh -c '…'`, `ssh host '…'`).
+pub(crate) fn nested_matching(script: &Script, pattern: &regex::Regex) -> HashSet<String> {
     let mut out = HashSet::new();
     for c in script.commands.iter().filter(|c| c.depth > 0) {
         for w in words_of(c) {
-            for cap in PLACEHOLDER.captures_iter(&w.value) {
+            for cap in pattern.captures_iter(&w.value) {
                 if let Some(n) = cap.get(1) {
                     out.insert(n.as_str().to_string());
                 }
