@@ -233,7 +233,7 @@ fn db(command: &DbCommand, paths: &Paths, workspace: &str) -> Result<ExitCode> {
 
 /// Destinations from the arguments: names, `@GROUP` members, globs, or the whole inventory.
 fn expand_targets(args: &ScanArgs, inventory: &Inventory) -> Result<Vec<String>> {
-    let out = crate::workspace::targets::expand(&args.targets, args.all, inventory)
+    let mut out = crate::workspace::targets::expand(&args.targets, args.all, inventory)
         .map_err(anyhow::Error::msg)?;
     anyhow::ensure!(
         !out.is_empty(),
