@@ -3,6 +3,7 @@
 //! (`plan`), fan-out over the Connector (`exec`), gathered results (`gather`) and the run
 //! history (`history`).
 
+pub mod ansible;
 pub mod catalog;
 pub mod exec;
 pub mod fill;
