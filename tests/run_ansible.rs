@@ -1,4 +1,4 @@
-//! A runbook exported as a playbook (`runbook::ansible`) and run by `ansible-playbook` (from
+//! A runbook exported as a playbook (`lumen run export`'s `playbook`) and run by `ansible-playbook` (from
 //! scripts/ansible-venv.sh's venv) against three loopback sshd hosts, through the inventory
 //! `lumen hosts export --format ansible` gives, has the same per-host results as lumen's own
 //! executor (`runbook::exec`, what `lumen run` runs) on the same hosts: which hosts succeed,
@@ -8,14 +8,14 @@
 mod common;
 
 use common::venv;
+use lumen::cli::run_export::{RunExportArgs, RunExportFormat, playbook};
+use lumen::runbook::Catalog;
 use lumen::runbook::exec::{self, RunVault};
-use lumen::runbook::format::parse_runbook;
 use lumen::runbook::plan::{Plan, Resolver};
 use lumen::ssh::config::ResolveOptions;
 use lumen::ssh::{ConnectOptions, Connector, Prompter};
 use lumen::workspace::{Host, HostsFile, Inventory};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Records every task result as a JSON line: what the comparison reads.
@@ -50,6 +50,7 @@ class CallbackModule(CallbackBase):
 /// fails on one host, a parameter as a word, one inside double quotes, one through a pipe.
 const RUNBOOK: &str = r#"
 description = "ports and greetings"
+targets = "@trio"
 parallel = 8
 on_failure = "continue"
 
@@ -121,7 +122,13 @@ fn exported_playbook_gives_the_same_per_host_results_as_lumen_run() {
     })
     .unwrap();
     let inventory: Inventory = file.load().unwrap();
-    let runbook = parse_runbook(RUNBOOK, Path::new("runbooks/ports.toml")).unwrap();
+    let runbooks = paths.workspace_dir("default").join("runbooks");
+    std::fs::create_dir_all(&runbooks).unwrap();
+    std::fs::write(runbooks.join("ports.toml"), RUNBOOK).unwrap();
+    let runbook = Catalog::load(&paths, "default")
+        .unwrap()
+        .runnable("ports")
+        .unwrap();
     let given: BTreeMap<String, String> =
         [("skip-port".to_string(), servers[1].port.to_string())].into();
 
@@ -184,7 +191,20 @@ fn exported_playbook_gives_the_same_per_host_results_as_lumen_run() {
         .collect();
 
     // ansible-playbook with the exported playbook and inventory.
-    let playbook = lumen::runbook::ansible::to_playbook(&runbook, "trio", &given).unwrap();
+    // What `lumen run export ports --format ansible -p skip-port=PORT` writes.
+    let playbook = playbook(
+        &RunExportArgs {
+            name: "ports".into(),
+            format: RunExportFormat::Ansible,
+            targets: Vec::new(),
+            params: vec![format!("skip-port={}", servers[1].port)],
+            output: None,
+            workspace: "default".into(),
+        },
+        &paths,
+    )
+    .unwrap();
+    assert!(playbook.contains("hosts: trio"), "{playbook}");
     std::fs::write(path("playbook.yml"), &playbook).unwrap();
     let wrapper = path("lumen-inventory");
     std::fs::write(

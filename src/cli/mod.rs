@@ -9,6 +9,7 @@ pub mod demo;
 pub mod hosts;
 pub mod hosts_forget;
 mod limits;
+pub mod run_export;
 pub mod scan;
 pub mod scan_export;
 mod scan_output;

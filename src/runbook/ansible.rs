@@ -167,6 +167,20 @@ fn script(
     Ok(Script { text, baked: true })
 }
 
+/// lumen target words as an Ansible host pattern: `@group` becomes the group (named as
+/// `hosts export` names it), globs and names stay as they are (Ansible matches `*` and `?`
+/// over host names too), joined with `:` (a union). None for no words.
+pub fn host_pattern(words: &[String]) -> Option<String> {
+    let parts: Vec<String> = words
+        .iter()
+        .map(|w| match w.strip_prefix('@') {
+            Some(group) => crate::workspace::ansible::group_name(group),
+            None => w.clone(),
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(":"))
+}
+
 /// The playbook for `runbook` on the Ansible host pattern `hosts`, with parameter values
 /// `given` (defaults for the rest; required ones must be given, as for `lumen run`).
 pub fn to_playbook(
@@ -357,6 +371,13 @@ run = "echo \"service {{svc-name}}\" '{% x'"
             "{y}"
         );
         assert!(y.contains("svc_name: nginx"), "{y}");
+    }
+
+    #[test]
+    fn targets_become_a_host_pattern() {
+        let w = crate::workspace::targets::words("@web-eu db1, app*");
+        assert_eq!(host_pattern(&w).as_deref(), Some("web_eu:db1:app*"));
+        assert_eq!(host_pattern(&[]), None);
     }
 
     #[test]
