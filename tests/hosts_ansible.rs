@@ -91,16 +91,28 @@ fn text(b: &[u8]) -> String {
 type Seen = BTreeMap<String, (String, u64, String, BTreeSet<String>)>;
 
 fn ansible_view(list: &Value) -> Seen {
+    // A host is in a group when it is in the group's hosts or in one of its children.
+    fn members(list: &Value, group: &str, depth: usize) -> BTreeSet<String> {
+        let def = &list[group];
+        let mut out: BTreeSet<String> = def["hosts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|h| h.as_str().unwrap().to_string())
+            .collect();
+        assert!(depth < 16, "children loop at {group}");
+        for child in def["children"].as_array().into_iter().flatten() {
+            out.extend(members(list, child.as_str().unwrap(), depth + 1));
+        }
+        out
+    }
     let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (g, def) in list.as_object().unwrap() {
+    for g in list.as_object().unwrap().keys() {
         if g == "_meta" || g == "all" || g == "ungrouped" {
             continue;
         }
-        for h in def["hosts"].as_array().into_iter().flatten() {
-            groups
-                .entry(h.as_str().unwrap().to_string())
-                .or_default()
-                .insert(g.clone());
+        for h in members(list, g, 0) {
+            groups.entry(h).or_default().insert(g.clone());
         }
     }
     list["_meta"]["hostvars"]
@@ -111,8 +123,8 @@ fn ansible_view(list: &Value) -> Seen {
             (
                 name.clone(),
                 (
-                    v["ansible_host"].as_str().unwrap().to_string(),
-                    v["ansible_port"].as_u64().unwrap(),
+                    v["ansible_host"].as_str().unwrap_or(name).to_string(),
+                    v["ansible_port"].as_u64().unwrap_or(22),
                     v["ansible_user"].as_str().unwrap_or("").to_string(),
                     groups.remove(name).unwrap_or_default(),
                 ),
@@ -382,5 +394,66 @@ fn ansible_ping_reaches_loopback_hosts_directly_and_through_a_jump_host() {
         jump.wait_log("server_request_direct_tcpip", 1),
         "no forward in the jump's log:\n{}",
         jump.log()
+    );
+}
+
+/// An INI inventory as Ansible itself reads it is what lumen imports: after
+/// `hosts import --format ansible`, `ansible-inventory` sees the same hosts, ports, users and
+/// groups through lumen's export as through the original file.
+#[test]
+fn an_imported_ini_inventory_reads_back_as_ansible_read_it() {
+    let env = Env::new();
+    let ini = env.path("hosts.ini");
+    std::fs::write(
+        &ini,
+        "# the old inventory\n\
+         bastion ansible_host=10.0.0.1 ansible_user=ops\n\
+         [web]\n\
+         web1 ansible_host=10.1.0.1 ansible_port=2201\n\
+         web2 ansible_host=10.1.0.2 ansible_user=root  # overrides the group's\n\
+         [web:vars]\n\
+         ansible_user=deploy\n\
+         [db]\n\
+         db1 ansible_host=10.2.0.1 ansible_ssh_common_args='-o ProxyJump=ops@10.0.0.1:22'\n\
+         [tag_prod:children]\n\
+         web\n\
+         db\n\
+         [all:vars]\n\
+         ansible_password=not-for-lumen\n",
+    )
+    .unwrap();
+    let out = env.lumen(&[
+        "hosts",
+        "import",
+        "--format",
+        "ansible",
+        ini.to_str().unwrap(),
+    ]);
+    let said = text(&out.stdout) + &text(&out.stderr);
+    assert!(said.contains("4 added"), "{said}");
+    assert!(!said.contains("not-for-lumen"), "{said}");
+    let toml = std::fs::read_to_string(env.path("lumen/data/workspaces/default/hosts.toml"))
+        .unwrap_or_default();
+    assert!(!toml.contains("not-for-lumen"), "{toml}");
+
+    let read = |source: &std::path::Path| -> Value {
+        let out = env.ansible(
+            "ansible-inventory",
+            &["-i", source.to_str().unwrap(), "--list"],
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let original = ansible_view(&read(&ini));
+    let through_lumen = read(&env.wrapper());
+    assert_eq!(ansible_view(&through_lumen), original);
+    assert!(
+        !through_lumen.to_string().contains("not-for-lumen"),
+        "a password in the inventory is not imported"
+    );
+    assert_eq!(
+        through_lumen["_meta"]["hostvars"]["db1"]["ansible_ssh_common_args"],
+        "-o ProxyJump=ops@10.0.0.1:22"
     );
 }
