@@ -335,6 +335,28 @@ fn on_failure_stop_skips_new_hosts_and_continue_runs_all() {
     let out = f.run(&["cont", "--parallel", "1", "--yes", "--json"]);
     let r = json_of(&out);
     assert!(status(&r).iter().all(|(_, s)| s == "failed"), "{r}");
+    // Without --json: identical outputs gathered, failures per host.
+    let out = f.run(&["stop", "--parallel", "1", "--yes"]);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("FAILED web01: step \"fail\": exit 3"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("skipped (not started): web[02-03]"),
+        "{summary}"
+    );
+    f.runbook(
+        "same",
+        "targets = \"@web\"\n[[steps]]\nname = \"s\"\nrun = \"echo active\"\n",
+    );
+    let out = f.run(&["same", "--yes"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("web[01-03] (3 hosts): active"),
+        "{summary}"
+    );
 }
 
 #[test]
