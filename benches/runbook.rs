@@ -31,6 +31,8 @@ struct Usage {
     rss_kib: i64,
 }
 
+// wait4 below reaps the child (std's wait cannot report its rusage).
+#[allow(clippy::zombie_processes)]
 fn measure(mut cmd: Command) -> Usage {
     let start = Instant::now();
     let child = cmd
