@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::fleet::FakeFleet;
+use common::fake_fleet::FakeFleet;
 use common::venv;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

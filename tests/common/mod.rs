@@ -5,6 +5,7 @@
 pub mod app;
 pub mod copilot;
 pub mod fake_ai;
+pub mod fake_fleet;
 pub mod fake_host;
 pub mod fleet;
 pub mod leak_corpus;
@@ -477,6 +478,11 @@ impl CliHost {
 
     /// `lumen ARGS…` with `extra_env` set.
     pub fn lumen(&self, args: &[&str], extra_env: &[(&str, &str)]) -> std::process::Output {
+        self.command(args, extra_env).output().unwrap()
+    }
+
+    /// The `lumen ARGS…` command, to spawn (in a session of its own, no terminal, no stdin).
+    pub fn command(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Command {
         use std::os::unix::process::CommandExt;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
         cmd.args(args)
@@ -495,6 +501,6 @@ impl CliHost {
                 Ok(())
             });
         }
-        cmd.output().unwrap()
+        cmd
     }
 }
