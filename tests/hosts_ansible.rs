@@ -30,23 +30,15 @@ impl Env {
         self.dir.path().join(name)
     }
 
-    fn with_env(&self, cmd: &mut Command) {
-        cmd.env("HOME", self.path("home"))
+    fn lumen(&self, args: &[&str]) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_lumen"))
+            .args(args)
+            .env("HOME", self.path("home"))
             .env("LUMEN_HOME", self.path("lumen"))
             .env("SSH_AUTH_SOCK", "")
-            // ansible-core refuses to run in a locale that is not UTF-8.
-            .env("LC_ALL", "C.UTF-8")
-            .env("ANSIBLE_LOCAL_TEMP", self.path("ansible-local"))
-            .env("ANSIBLE_HOME", self.path("ansible-home"))
-            .env("ANSIBLE_NOCOLOR", "1")
-            .stdin(Stdio::null());
-    }
-
-    fn lumen(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
-        cmd.args(args);
-        self.with_env(&mut cmd);
-        let out = cmd.output().unwrap();
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "lumen {args:?}: {}",
@@ -55,27 +47,18 @@ impl Env {
         out
     }
 
-    /// The wrapper README shows: an executable that runs `lumen hosts export --format ansible`
-    /// with the arguments Ansible gives an inventory script (`--list`, `--host NAME`).
     fn wrapper(&self) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
-        let path = self.path("lumen-inventory");
-        std::fs::write(
-            &path,
-            format!(
-                "#!/bin/sh\nexec '{}' hosts export --format ansible \"$@\"\n",
-                env!("CARGO_BIN_EXE_lumen")
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path
+        venv::inventory_wrapper(self.dir.path())
     }
 
     fn ansible(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(venv::bin(program));
+        let mut cmd = venv::ansible(
+            program,
+            self.dir.path(),
+            &self.path("home"),
+            &self.path("lumen"),
+        );
         cmd.args(args);
-        self.with_env(&mut cmd);
         for (k, v) in extra {
             cmd.env(k, v);
         }
@@ -307,19 +290,8 @@ fn ansible_ping_reaches_loopback_hosts_directly_and_through_a_jump_host() {
         std::fs::read_to_string(&a).unwrap() + &std::fs::read_to_string(&b).unwrap(),
     )
     .unwrap();
-    // What the operator's own ssh setup gives Ansible's ssh: key and known hosts. `-F` is
-    // passed on to the ssh that ProxyJump starts for the jump.
-    let config = env.path("ssh_config");
-    std::fs::write(
-        &config,
-        format!(
-            "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  \
-             StrictHostKeyChecking yes\n  BatchMode yes\n",
-            key.display(),
-            known.display()
-        ),
-    )
-    .unwrap();
+    // What the operator's own ssh setup gives Ansible's ssh: key and known hosts.
+    let ssh_args = venv::ssh_args(env.dir.path(), &key, &known);
     let user = me();
     let (jp, tp) = (jump.port.to_string(), target.port.to_string());
     env.lumen(&[
@@ -358,8 +330,6 @@ fn ansible_ping_reaches_loopback_hosts_directly_and_through_a_jump_host() {
         "jumpbox",
     ]);
     let script = env.wrapper();
-    let ssh_args = format!("-F {}", config.display());
-    let remote_tmp = env.path("remote-tmp");
     let out = env.ansible(
         "ansible",
         &[
@@ -372,12 +342,7 @@ fn ansible_ping_reaches_loopback_hosts_directly_and_through_a_jump_host() {
             "--limit",
             "direct,behind",
         ],
-        &[
-            ("ANSIBLE_SSH_ARGS", &ssh_args),
-            ("ANSIBLE_REMOTE_TMP", remote_tmp.to_str().unwrap()),
-            ("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3"),
-            ("ANSIBLE_GATHERING", "explicit"),
-        ],
+        &[("ANSIBLE_SSH_ARGS", &ssh_args)],
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));

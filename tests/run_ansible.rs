@@ -1,22 +1,15 @@
-//! A runbook exported as a playbook (`lumen run export`'s `playbook`) and run by `ansible-playbook` (from
-//! scripts/ansible-venv.sh's venv) against three loopback sshd hosts, through the inventory
-//! `lumen hosts export --format ansible` gives, has the same per-host results as lumen's own
-//! executor (`runbook::exec`, what `lumen run` runs) on the same hosts: which hosts succeed,
-//! which step stops a host, and each step's exit status and output.
+//! `lumen run export NAME --format ansible` writes a playbook; `ansible-playbook` (from
+//! scripts/ansible-venv.sh's venv) runs it against three loopback sshd hosts, through the
+//! inventory `lumen hosts export --format ansible` gives, and gets the same per-host results
+//! as `lumen run` on the same hosts: which hosts succeed, which step stops a host, and each
+//! step's exit status and output.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
+use common::fleet::{Fleet, json_of};
 use common::venv;
-use lumen::cli::run_export::{RunExportArgs, RunExportFormat, playbook};
-use lumen::runbook::Catalog;
-use lumen::runbook::exec::{self, RunVault};
-use lumen::runbook::plan::{Plan, Resolver};
-use lumen::ssh::config::ResolveOptions;
-use lumen::ssh::{ConnectOptions, Connector, Prompter};
-use lumen::workspace::{Host, HostsFile, Inventory};
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 
 /// Records every task result as a JSON line: what the comparison reads.
 const RECORD_CALLBACK: &str = r#"
@@ -81,182 +74,80 @@ run = "printf '%s\\n' {{greeting}} | tr a-z A-Z"
 /// host → (status, [(step, exit, stdout)]).
 type Results = BTreeMap<String, (String, Vec<(String, Option<u64>, String)>)>;
 
-fn me() -> String {
-    String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
 #[test]
 fn exported_playbook_gives_the_same_per_host_results_as_lumen_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = |n: &str| dir.path().join(n);
-    std::fs::create_dir_all(path("home")).unwrap();
-    let servers: Vec<common::Sshd> = (0..3).map(|_| common::Sshd::start("").unwrap()).collect();
-    let key = path("id_ed25519");
-    common::keygen(&key, "ed25519", "");
-    let mut known = String::new();
-    for (i, s) in servers.iter().enumerate() {
-        s.authorize(&key.with_extension("pub"));
-        let file = path(&format!("known{i}"));
-        s.known_hosts_file(&file);
-        known.push_str(&std::fs::read_to_string(&file).unwrap());
+    let mut f = Fleet::start(3);
+    for i in 0..3 {
+        f.host(&format!("h{}", i + 1), f.port(i), &["trio"]);
     }
-    std::fs::write(path("known_hosts"), known).unwrap();
-    let user = me();
-    let paths = lumen::paths::Paths::under(&path("lumen"));
-    let file = HostsFile::for_workspace(&paths, "default").unwrap();
-    file.update(|_, ed| {
-        for (i, s) in servers.iter().enumerate() {
-            ed.put(&Host {
-                name: format!("h{}", i + 1),
-                hostname: Some("127.0.0.1".into()),
-                port: Some(s.port),
-                user: Some(user.clone()),
-                groups: vec!["trio".into()],
-                ..Default::default()
-            })?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    let inventory: Inventory = file.load().unwrap();
-    let runbooks = paths.workspace_dir("default").join("runbooks");
-    std::fs::create_dir_all(&runbooks).unwrap();
-    std::fs::write(runbooks.join("ports.toml"), RUNBOOK).unwrap();
-    let runbook = Catalog::load(&paths, "default")
-        .unwrap()
-        .runnable("ports")
-        .unwrap();
-    let given: BTreeMap<String, String> =
-        [("skip-port".to_string(), servers[1].port.to_string())].into();
+    f.runbook("ports", RUNBOOK);
+    let skip = format!("skip-port={}", f.port(1));
 
-    // lumen's executor.
-    std::fs::write(path("ssh_config"), "").unwrap();
-    let resolve = ResolveOptions {
-        config_file: Some(path("ssh_config")),
-        system_config: None,
-        home_dir: path("home"),
-        local_user: user.clone(),
-        ..ResolveOptions::default()
-    };
-    let mut base = ConnectOptions::isolated(&path("lumen_known_hosts"));
-    base.identity_files = vec![key.clone()];
-    base.user_known_hosts_files = Some(vec![path("known_hosts")]);
-    let hosts = Resolver {
-        inventory: &inventory,
-        resolve: &resolve,
-        base: &base,
-    }
-    .hosts(&["@trio".to_string()], false)
-    .unwrap();
-    let plan = Plan::new(&runbook, &given, "@trio".into(), hosts).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let report = runtime.block_on(async {
-        let connector = Connector::new(base.clone(), Prompter::none());
-        let (_canceller, cancel) = exec::cancel_switch();
-        let (events, _rx) = tokio::sync::mpsc::unbounded_channel();
-        exec::run(
-            &plan,
-            &connector,
-            RunVault::none(),
-            exec::confirm_all(),
-            events,
-            cancel,
-        )
-        .await
-    });
-    let lumen: Results = report
-        .hosts
+    let out = f.run(&["ports", "-p", &skip, "--yes", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "a host failed a step");
+    let lumen: Results = json_of(&out)["hosts"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|h| {
-            let status = serde_json::to_value(h.status).unwrap();
-            let steps = h
-                .steps
+            let steps = h["steps"]
+                .as_array()
+                .unwrap()
                 .iter()
                 .map(|s| {
                     (
-                        s.name.clone(),
-                        s.exit.map(u64::from),
-                        s.stdout.trim_end().to_string(),
+                        s["name"].as_str().unwrap().to_string(),
+                        s["exit"].as_u64(),
+                        s["stdout"].as_str().unwrap().trim_end().to_string(),
                     )
                 })
                 .collect();
-            (
-                h.host.clone(),
-                (status.as_str().unwrap().to_string(), steps),
-            )
+            let status = h["status"].as_str().unwrap().to_string();
+            (h["host"].as_str().unwrap().to_string(), (status, steps))
         })
         .collect();
 
-    // ansible-playbook with the exported playbook and inventory.
-    // What `lumen run export ports --format ansible -p skip-port=PORT` writes.
-    let playbook = playbook(
-        &RunExportArgs {
-            name: "ports".into(),
-            format: RunExportFormat::Ansible,
-            targets: Vec::new(),
-            params: vec![format!("skip-port={}", servers[1].port)],
-            output: None,
-            workspace: "default".into(),
-        },
-        &paths,
-    )
-    .unwrap();
-    assert!(playbook.contains("hosts: trio"), "{playbook}");
-    std::fs::write(path("playbook.yml"), &playbook).unwrap();
-    let wrapper = path("lumen-inventory");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nexec '{}' hosts export --format ansible \"$@\"\n",
-            env!("CARGO_BIN_EXE_lumen")
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    std::fs::create_dir_all(path("callbacks")).unwrap();
-    std::fs::write(path("callbacks/record.py"), RECORD_CALLBACK).unwrap();
-    std::fs::write(
-        path("ansible_ssh_config"),
-        format!(
-            "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  \
-             StrictHostKeyChecking yes\n  BatchMode yes\n",
-            key.display(),
-            path("known_hosts").display()
-        ),
-    )
-    .unwrap();
-    let record = path("record.jsonl");
-    let out = Command::new(venv::bin("ansible-playbook"))
+    let dir = f.cli.dir.path();
+    let playbook = dir.join("playbook.yml");
+    let out = f.cli.lumen(
+        &[
+            "run",
+            "export",
+            "ports",
+            "--format",
+            "ansible",
+            "-p",
+            &skip,
+            "-o",
+            playbook.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&playbook).unwrap();
+    assert!(written.contains("hosts: trio"), "{written}");
+
+    std::fs::create_dir_all(dir.join("callbacks")).unwrap();
+    std::fs::write(dir.join("callbacks/record.py"), RECORD_CALLBACK).unwrap();
+    let record = dir.join("record.jsonl");
+    let home = dir.join("home");
+    let ssh_args = venv::ssh_args(dir, &f.cli.key, &home.join(".ssh/known_hosts"));
+    let out = venv::ansible("ansible-playbook", dir, &home, &dir.join("lumen"))
         .arg("-i")
-        .arg(&wrapper)
-        .arg(path("playbook.yml"))
-        .env("HOME", path("home"))
-        .env("LUMEN_HOME", path("lumen"))
-        .env("LC_ALL", "C.UTF-8")
-        .env("ANSIBLE_LOCAL_TEMP", path("ansible-local"))
-        .env("ANSIBLE_HOME", path("ansible-home"))
-        .env("ANSIBLE_REMOTE_TMP", path("remote-tmp"))
-        .env("ANSIBLE_PYTHON_INTERPRETER", "/usr/bin/python3")
-        .env(
-            "ANSIBLE_SSH_ARGS",
-            format!("-F {}", path("ansible_ssh_config").display()),
-        )
-        .env("ANSIBLE_CALLBACK_PLUGINS", path("callbacks"))
+        .arg(venv::inventory_wrapper(dir))
+        .arg(&playbook)
+        .env("ANSIBLE_SSH_ARGS", ssh_args)
+        .env("ANSIBLE_CALLBACK_PLUGINS", dir.join("callbacks"))
         .env("ANSIBLE_CALLBACKS_ENABLED", "record")
-        .env("ANSIBLE_NOCOLOR", "1")
         .env("LUMEN_RECORD", &record)
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     let log = format!(
-        "{}\n{}\n{playbook}",
+        "{}\n{}\n{written}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -284,10 +175,7 @@ fn exported_playbook_gives_the_same_per_host_results_as_lumen_run() {
     assert_eq!(h2.1.last().unwrap().0, "gate");
     let h1 = &lumen["h1"];
     assert_eq!(h1.0, "ok");
-    assert_eq!(
-        h1.1[0].2,
-        format!("port {} hi there, it's $me", servers[0].port)
-    );
+    assert_eq!(h1.1[0].2, format!("port {} hi there, it's $me", f.port(0)));
     assert_eq!(h1.1[1].2, "said: hi there, it's $me");
     assert_eq!(h1.1[3].2, "HI THERE, IT'S $ME");
 }
