@@ -182,6 +182,26 @@ fn sarif_is_valid_2_1_0_with_file_locations_and_stable_fingerprints() {
     );
     // A second scan: the same findings carry the same fingerprints.
     assert_eq!(fingerprints(&scan()), prints);
+
+    // A host not reached: still valid SARIF, the run marked unsuccessful with the reason.
+    add_unreachable(&f);
+    let out = f.lumen(
+        &["scan", "--all", "--osv-db", &osv, "--format", "sarif"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let failed = json(&out);
+    let (ok, why) = sarif_valid(f.dir.path(), &failed);
+    assert!(ok, "not valid SARIF 2.1.0: {why}");
+    let invocation = &failed["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("down: "),
+        "{invocation}"
+    );
 }
 
 const PARSE_PROM: &str = "
