@@ -36,8 +36,13 @@ fn secret_forms() -> Vec<String> {
     vec![SECRET.to_string(), b64, hex]
 }
 
-/// Run `command` in the shell and wait for its end (it must print `done-42` last).
+/// Run `command` in the shell and wait for its end (it must print `done-42` last). It is typed
+/// at the prompt: typed earlier, the prompt lands inside the echoed command (a slow start).
 async fn run(app: &mut App, terminal: PaneId, command: &str) {
+    drive(app, "the prompt", |app| {
+        screen_of(app, terminal).trim_end().ends_with('$')
+    })
+    .await;
     typed(app, &format!("{command}; echo done-$((6*7))\r"));
     drive(app, "the command", |app| {
         screen_of(app, terminal).contains("done-42")
