@@ -596,6 +596,18 @@ fn format_errors_name_file_line_and_key_and_list_shows_the_catalog() {
         listed.contains("disk") && listed.contains("free space"),
         "{listed}"
     );
+    // A snippet runs as a one-step runbook; the history lists both runs.
+    let out = f.run(&["disk", "web01", "--yes", "--json"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(json_of(&out)["hosts"][0]["steps"][0]["command"], "df -h");
+    let out = f.run(&["good", "web02", "--yes"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let h = f.run(&["--history"]);
+    let listed = String::from_utf8_lossy(&h.stdout);
+    assert!(
+        listed.contains("disk  1 hosts: 1 ok") && listed.contains("good  1 hosts: 1 ok"),
+        "{listed}"
+    );
     let bad = f.runbook(
         "bad",
         "description = \"x\"\n\n[[steps]]\nname = \"s\"\nrun = \"echo\"\nconfrim = true\n",
