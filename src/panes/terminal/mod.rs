@@ -154,6 +154,12 @@ impl TerminalPane {
         Self::with_history(cfg, History::new(cfg.scrollback, true))
     }
 
+    /// A pane with no backend whose scrollback stays in the emulator: for replaying a
+    /// recording to text (see [`take_scrolled_lines`](Self::take_scrolled_lines)).
+    pub fn offline(cfg: TerminalConfig) -> Self {
+        Self::with_history(cfg, History::new(cfg.scrollback, false))
+    }
+
     /// A pane whose scrollback all stays in the emulator, as before the compact store.
     #[cfg(test)]
     fn plain(cfg: TerminalConfig) -> Self {
