@@ -9,8 +9,9 @@
 #   rpm              librpm's rpm.vercmp is the oracle for the scan's RPM version order
 #   python3-minimal  /usr/bin/python3 probes the lumen server's socket as another user
 #   util-linux       setpriv runs that probe under another uid
+#   asciinema        `asciinema cat` (2.x) reads lumen's session recordings as an oracle
 set -euo pipefail
-PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm python3-minimal util-linux)
+PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm python3-minimal util-linux asciinema)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -469,7 +469,7 @@ mod tests {
         // "hunter2" then the cursor back to column 1 and the first half written over a blank.
         m.push(
             Instant::now(),
-            b"       2hunter2\r\x1b[1Ghunter\x1b[0m\x1b[31m\r\n",
+            b"      2hunter2\r\x1b[1Ghunter\x1b[0m\x1b[31m\r\n",
         );
         let out = written(&mut m, Flush::All, &secrets);
         assert!(!out.contains("hunter"), "{out:?}");

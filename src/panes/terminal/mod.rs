@@ -129,6 +129,8 @@ pub struct TerminalPane {
     copy: Option<copy::CopyState>,
     mouse: mouse::MouseState,
     emulator_errors: usize,
+    /// Where this pane's output is recorded (output only: never keys or pastes).
+    recorder: Option<crate::record::Recorder>,
 }
 
 impl TerminalPane {
@@ -210,7 +212,23 @@ impl TerminalPane {
             copy: None,
             mouse: mouse::MouseState::default(),
             emulator_errors: 0,
+            recorder: None,
         }
+    }
+
+    /// Record this pane's output from now on (None ends the recording).
+    pub fn set_recorder(&mut self, recorder: Option<crate::record::Recorder>) {
+        self.recorder = recorder;
+    }
+
+    /// Whether this pane's output is being recorded.
+    pub fn is_recorded(&self) -> bool {
+        self.recorder.is_some()
+    }
+
+    /// A marker in the recording; false when the pane is not recorded.
+    pub fn record_marker(&self, text: &str) -> bool {
+        self.recorder.as_ref().map(|r| r.marker(text)).is_some()
     }
 
     /// Reconnect this pane to a new backend; the screen and scrollback stay.
@@ -295,6 +313,9 @@ impl TerminalPane {
         self.sync_view();
         if let Some(handle) = &self.handle {
             handle.resize(cols, rows);
+        }
+        if let Some(r) = &self.recorder {
+            r.resize(cols, rows);
         }
         if self.copy.is_some() {
             self.refresh_hits();
