@@ -67,11 +67,12 @@ pub fn new_path(root: &Path, host: &str, pane: u64, now: SystemTime) -> std::io:
         t.day()
     ));
     let stem = format!("{:02}{:02}{:02}-{pane}", t.hour(), t.minute(), t.second());
-    for n in 1.. {
+    // A second file in the same second (a cut at the cap) sorts after the first.
+    for n in 1..10_000 {
         let name = if n == 1 {
             stem.clone()
         } else {
-            format!("{stem}.{n}")
+            format!("{stem}.part{n:04}")
         };
         let plain = dir.join(format!("{name}.cast"));
         let gz = dir.join(format!("{name}.cast.gz"));
