@@ -35,8 +35,31 @@ pub fn show(path: &Path, out: &mut dyn Write) -> std::io::Result<Option<String>>
     let reading = cast::read(path, |ev| {
         match ev {
             Event::Output(_, data) => {
+                let mut bytes = data.as_bytes();
+                // A screen about to be cleared, or left for a full-screen program: what it
+                // shows down to the cursor is printed first (a full-screen program's own
+                // screen is printed when it ends).
+                while !pane.alt_screen()
+                    && let Some((i, len, alt)) = next_clear(bytes)
+                {
+                    pane.feed(&bytes[..i]);
+                    let mut lines = pane.take_scrolled_lines();
+                    let shown = pane.screen_lines_to_cursor();
+                    if shown.iter().any(|l| !l.is_empty()) {
+                        lines.extend(shown);
+                    }
+                    if !emit(lines, &mut failed) {
+                        return false;
+                    }
+                    if alt {
+                        // Cleared, so those lines are not printed again when it ends.
+                        pane.feed(b"\x1b[2J\x1b[H");
+                    }
+                    pane.feed(&bytes[i..i + len]);
+                    bytes = &bytes[i + len..];
+                }
                 let was_alt = pane.alt_screen();
-                pane.feed(data.as_bytes());
+                pane.feed(bytes);
                 if !emit(pane.take_scrolled_lines(), &mut failed) {
                     return false;
                 }
@@ -64,6 +87,25 @@ pub fn show(path: &Path, out: &mut dyn Write) -> std::io::Result<Option<String>>
         Some(e) => Err(e),
         None => Ok(reading.broken),
     }
+}
+
+/// The first sequence in `bytes` that clears the screen (`ESC[2J`) or switches to the
+/// alternate screen: where it starts, its length, and whether it is the switch.
+fn next_clear(bytes: &[u8]) -> Option<(usize, usize, bool)> {
+    [
+        (&b"\x1b[2J"[..], false),
+        (b"\x1b[?1049h", true),
+        (b"\x1b[?1047h", true),
+        (b"\x1b[?47h", true),
+    ]
+    .iter()
+    .filter_map(|(seq, alt)| {
+        bytes
+            .windows(seq.len())
+            .position(|w| w == *seq)
+            .map(|i| (i, seq.len(), *alt))
+    })
+    .min()
 }
 
 /// How `lumen logs play` paces a recording.

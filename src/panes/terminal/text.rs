@@ -83,6 +83,17 @@ impl TerminalPane {
         lines
     }
 
+    /// The screen's rows from the top to the cursor's, trailing blanks trimmed.
+    pub fn screen_lines_to_cursor(&self) -> Vec<String> {
+        let cursor = self.term.grid().cursor.point.line.0.max(0);
+        (0..=cursor)
+            .map(|l| {
+                let t = self.line_text(Line(l));
+                t.trim_end_matches(' ').to_string()
+            })
+            .collect()
+    }
+
     /// The screen's lines, trailing blanks and blank lines at the bottom trimmed.
     pub fn screen_lines(&self) -> Vec<String> {
         let mut lines: Vec<String> = self.screen_text().lines().map(str::to_string).collect();
