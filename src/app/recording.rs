@@ -37,13 +37,17 @@ impl App {
         if !self.config.logs.records(ssh, setting) {
             return None;
         }
-        self.recordings.as_mut()?.start(Session {
-            host,
-            pane: id.0,
-            title,
-            cols,
-            rows,
-        })
+        let waker = self.waker.clone();
+        self.recordings.as_mut()?.start(
+            Session {
+                host,
+                pane: id.0,
+                title,
+                cols,
+                rows,
+            },
+            waker,
+        )
     }
 
     /// Write a marker (`text`, placeholders as `{{vault:NAME}}`) into pane `pane`'s

@@ -251,6 +251,10 @@ struct Scan {
     seqs: Vec<(usize, usize)>,
     /// Offsets in `text` where something was taken out (a piece of text ends there).
     breaks: Vec<usize>,
+    /// Something may have moved the cursor back over text (a lone `\r`, a backspace, a
+    /// cursor movement): only then can the screen show text the stream did not write in
+    /// order.
+    moves: bool,
 }
 
 impl Scan {
@@ -260,20 +264,30 @@ impl Scan {
             map: Vec::with_capacity(raw.len()),
             seqs: Vec::new(),
             breaks: Vec::new(),
+            moves: false,
         };
         let mut i = 0;
         while i < raw.len() {
             let b = raw[i];
             if b == 0x1b {
                 let end = sequence_end(raw, i);
+                s.moves |= moves_cursor(&raw[i..end]);
                 s.seqs.push((i, end));
                 s.gap();
                 i = end;
-            } else if b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b) {
-                s.text.push(b as char);
-                s.map.push(i);
-                i += 1;
+            } else if plain(b) {
+                // A run of printable ASCII at once.
+                let end = raw[i..]
+                    .iter()
+                    .position(|&c| !plain(c))
+                    .map_or(raw.len(), |n| i + n);
+                // Printable ASCII is UTF-8 as it is.
+                s.text
+                    .push_str(std::str::from_utf8(&raw[i..end]).unwrap_or_default());
+                s.map.extend(i..end);
+                i = end;
             } else if b < 0x80 {
+                s.moves |= b == 0x08 || (b == b'\r' && raw.get(i + 1) != Some(&b'\n'));
                 s.gap();
                 i += 1;
             } else {
@@ -322,6 +336,11 @@ impl Scan {
     }
 }
 
+/// Printable ASCII, newline or tab: text as it is.
+fn plain(b: u8) -> bool {
+    b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b)
+}
+
 /// Where the escape sequence starting at `raw[i]` (an ESC) ends: CSI up to its final byte,
 /// OSC/DCS/APC/PM/SOS up to BEL or ST, charset designations 3 bytes, others 2. An unfinished
 /// one runs to the end.
@@ -352,6 +371,17 @@ fn sequence_end(raw: &[u8], i: usize) -> usize {
     }
 }
 
+/// Whether an escape sequence may move the cursor (anything but SGR and mode settings, to
+/// be safe).
+fn moves_cursor(seq: &[u8]) -> bool {
+    match seq {
+        [0x1b, b'[', .., last] => !matches!(last, b'm' | b'h' | b'l' | b'K'),
+        [0x1b, b']' | b'P' | b'_' | b'^' | b'X', ..] => false,
+        [0x1b, b'(' | b')' | b'*' | b'+', ..] => false,
+        _ => true,
+    }
+}
+
 fn utf8_len(b: u8) -> usize {
     match b {
         0xC0..=0xDF => 2,
@@ -371,6 +401,9 @@ fn raw_spans(raw: &[u8], scan: &Scan, secrets: &Secrets) -> Vec<(usize, usize, S
             (rs, re, repl)
         })
         .collect();
+    if !scan.moves {
+        return spans; // the screen shows the text in the order the stream wrote it
+    }
     // Pass 2: as a terminal shows it.
     let shown = visible_text(raw);
     for (s, e, _) in mask_spans(&shown, secrets) {

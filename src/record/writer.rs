@@ -96,11 +96,13 @@ impl Recordings {
             });
     }
 
-    /// Start recording a pane. None (and a log line) when the writer cannot start.
-    pub fn start(&mut self, session: Session) -> Option<Recorder> {
+    /// Start recording a pane; `waker` wakes the UI loop when a pane that waited for the
+    /// writer may go on. None (and a log line) when the writer cannot start.
+    pub fn start(&mut self, session: Session, waker: crate::stream::Waker) -> Option<Recorder> {
         self.writers.retain(|(_, h)| !h.is_finished());
         let (tx, rx) = mpsc::channel();
         let in_flight = Arc::new(AtomicUsize::new(0));
+        let blocked = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let writer = Writer {
             settings: self.settings.clone(),
             session,
@@ -108,6 +110,8 @@ impl Recordings {
             masker: Masker::default(),
             file: None,
             in_flight: in_flight.clone(),
+            blocked: blocked.clone(),
+            waker,
             secrets: None,
             dropped: 0,
             serial: 0,
@@ -118,7 +122,11 @@ impl Recordings {
         match handle {
             Ok(h) => {
                 self.writers.push((tx.clone(), h));
-                Some(Recorder { tx, in_flight })
+                Some(Recorder {
+                    tx,
+                    in_flight,
+                    blocked,
+                })
             }
             Err(e) => {
                 tracing::warn!("recording not started: {e}");
@@ -149,11 +157,19 @@ impl Drop for Recordings {
 pub struct Recorder {
     tx: mpsc::Sender<Cmd>,
     in_flight: Arc<AtomicUsize>,
+    /// The pane found the writer behind and waits to be woken.
+    blocked: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Recorder {
-    /// Whether the writer can take more output now (else the pane waits a turn).
+    /// Whether the writer can take more output now. When not, the pane waits: the writer
+    /// wakes the UI loop once it has caught up.
     pub fn ready(&self) -> bool {
+        if self.in_flight.load(Ordering::Acquire) < MAX_IN_FLIGHT {
+            return true;
+        }
+        self.blocked.store(true, Ordering::Release);
+        // It may have caught up meanwhile (and found nobody blocked).
         self.in_flight.load(Ordering::Acquire) < MAX_IN_FLIGHT
     }
 
@@ -199,6 +215,8 @@ struct Writer {
     masker: Masker,
     file: Option<CastFile>,
     in_flight: Arc<AtomicUsize>,
+    blocked: Arc<std::sync::atomic::AtomicBool>,
+    waker: crate::stream::Waker,
     /// The vault generation the secrets were built for, and them.
     secrets: Option<(u64, Arc<Secrets>)>,
     /// Output dropped unwritten while the vault was locked, not yet said in the file.
@@ -237,6 +255,11 @@ impl Writer {
                 if batch < BATCH {
                     next = rx.try_recv().ok();
                 }
+            }
+            if self.in_flight.load(Ordering::Acquire) < MAX_IN_FLIGHT / 2
+                && self.blocked.swap(false, Ordering::AcqRel)
+            {
+                self.waker.wake();
             }
             self.write_out(Flush::Hold);
         }

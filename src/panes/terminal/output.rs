@@ -23,8 +23,8 @@ impl TerminalPane {
                 break;
             }
             if self.recorder.as_ref().is_some_and(|r| !r.ready()) {
-                // The recording's writer is behind: this pane waits (the others go on).
-                pump.more = self.events.as_ref().is_some_and(|rx| !rx.is_empty());
+                // The recording's writer is behind: this pane waits (the others go on) until
+                // the writer wakes the loop, without spinning.
                 break;
             }
             let Some(rx) = self.events.as_mut() else {
