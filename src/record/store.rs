@@ -243,15 +243,13 @@ pub fn prune(root: &Path, keep_days: u64, max_total: u64, now: SystemTime) -> Ve
     for (started, size, path) in &all {
         let finished = path.to_string_lossy().ends_with(".gz");
         let old = *started < limit;
-        if old || (finished && total > max_total) {
-            if std::fs::remove_file(path).is_ok() {
-                total = total.saturating_sub(*size);
-                removed.push(path.clone());
-                if let Some(day) = path.parent() {
-                    let _ = std::fs::remove_dir(day); // only when empty
-                    if let Some(host) = day.parent() {
-                        let _ = std::fs::remove_dir(host);
-                    }
+        if (old || (finished && total > max_total)) && std::fs::remove_file(path).is_ok() {
+            total = total.saturating_sub(*size);
+            removed.push(path.clone());
+            if let Some(day) = path.parent() {
+                let _ = std::fs::remove_dir(day); // only when empty
+                if let Some(host) = day.parent() {
+                    let _ = std::fs::remove_dir(host);
                 }
             }
         }
