@@ -8,6 +8,7 @@ pub mod cli;
 pub mod panes;
 pub mod paths;
 pub mod pty;
+pub mod record;
 pub mod runbook;
 pub mod scan;
 pub mod server;

@@ -44,6 +44,11 @@ impl Paths {
         self.data_dir.join("logs")
     }
 
+    /// Session recordings: `recordings/<host>/<date>/*.cast.gz`.
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.data_dir.join("recordings")
+    }
+
     pub fn known_hosts(&self) -> PathBuf {
         self.data_dir.join("known_hosts")
     }

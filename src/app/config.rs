@@ -37,6 +37,8 @@ pub struct Config {
     /// `[vault] lock_when_detached`: lock the vault this long after the last client detached
     /// from the session; None never locks for that.
     pub lock_when_detached: Option<std::time::Duration>,
+    /// `[logs]`: which panes are recorded, and how long recordings are kept.
+    pub logs: crate::record::LogsConfig,
 }
 
 /// `window_size = "latest" | "smallest" | "largest"` in config.toml.
@@ -101,6 +103,7 @@ impl Default for Config {
             file: None,
             window_size: WindowSize::Latest,
             lock_when_detached: Some(DEFAULT_LOCK_WHEN_DETACHED),
+            logs: crate::record::LogsConfig::default(),
         }
     }
 }
@@ -141,6 +144,17 @@ struct ConfigFile {
     ai: Option<serde::de::IgnoredAny>,
     window_size: Option<WindowSize>,
     vault: Option<VaultSection>,
+    logs: Option<LogsSection>,
+}
+
+/// `[logs]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogsSection {
+    record: Option<crate::record::RecordDefault>,
+    keep_days: Option<toml::Spanned<i64>>,
+    max_total: Option<toml::Spanned<String>>,
+    max_file: Option<toml::Spanned<String>>,
 }
 
 /// `[vault]`.
@@ -221,6 +235,30 @@ impl Config {
         if let Some(lock) = parsed.vault.and_then(|v| v.lock_when_detached) {
             cfg.lock_when_detached = parse_duration(lock.get_ref())
                 .map_err(|m| err(lock.span().start, format!("lock_when_detached: {m}")))?;
+        }
+        if let Some(logs) = parsed.logs {
+            if let Some(r) = logs.record {
+                cfg.logs.record = r;
+            }
+            if let Some(d) = logs.keep_days {
+                let n = *d.get_ref();
+                if !(1..=36_500).contains(&n) {
+                    return Err(err(
+                        d.span().start,
+                        format!("keep_days must be between 1 and 36500, not {n}"),
+                    ));
+                }
+                cfg.logs.keep_days = n as u64;
+            }
+            for (field, value, slot) in [
+                ("max_total", logs.max_total, &mut cfg.logs.max_total),
+                ("max_file", logs.max_file, &mut cfg.logs.max_file),
+            ] {
+                if let Some(v) = value {
+                    *slot = crate::record::parse_size(v.get_ref())
+                        .map_err(|m| err(v.span().start, format!("{field}: {m}")))?;
+                }
+            }
         }
         if let Some(c) = parsed.clipboard {
             cfg.clipboard = c;
@@ -309,6 +347,27 @@ mod tests {
                 e.message
             );
         }
+    }
+
+    #[test]
+    fn logs_section_is_read_and_bad_values_named() {
+        let c = Config::parse(
+            "c.toml",
+            "[logs]\nrecord = \"all\"\nkeep_days = 7\nmax_total = \"1GiB\"\nmax_file = \"1MiB\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.logs.record, crate::record::RecordDefault::All);
+        assert_eq!(c.logs.keep_days, 7);
+        assert_eq!(c.logs.max_total, 1 << 30);
+        assert_eq!(c.logs.max_file, 1 << 20);
+        let e = Config::parse("c.toml", "[logs]\n\nmax_total = \"2 lots\"\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("max_total"), "{e}");
+        assert!(Config::parse("c.toml", "[logs]\nrecord = \"some\"\n").is_err());
+        assert_eq!(
+            Config::default().logs.record,
+            crate::record::RecordDefault::Ssh
+        );
     }
 
     #[test]

@@ -825,6 +825,7 @@ impl App {
                 .refuse(proposal, "its session has ended; reconnect with r first");
         }
         let prompt = t.text_before_cursor();
+        t.record_marker(command);
         t.type_text(command);
         t.type_text("\r");
         let capture = Capture::start(&prompt, command, Instant::now(), COMMAND_TIMEOUT);
@@ -913,6 +914,8 @@ impl App {
         };
         let todo = match resolution {
             Resolution::Approved(approved) => {
+                // The marker shows the command as approved, placeholders and all.
+                self.record_marker(terminal, command);
                 self.history(
                     terminal,
                     vec![self.decision_record(terminal, proposal, command, "approved")],

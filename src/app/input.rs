@@ -297,12 +297,15 @@ impl App {
             let (cols, rows) = (slot.inner.width.max(2), slot.inner.height.max(2));
             match self.spawner.spawn(&spec, cols, rows, &self.waker) {
                 Ok((stream, _)) => {
+                    // The session before ended its recording; this one starts a new file.
+                    let recorder = self.recorder_for(*pane, &spec, cols, rows);
                     if let Some(t) = self
                         .panes
                         .get_mut(pane)
                         .and_then(|s| s.pane.as_terminal_mut())
                     {
                         t.set_stream(stream);
+                        t.set_recorder(recorder);
                     }
                 }
                 Err(why) => return self.error(why),

@@ -21,6 +21,7 @@ pub mod msg;
 pub mod popup;
 pub mod prompt;
 mod pump;
+mod recording;
 pub mod run;
 pub mod scan_job;
 mod scans;

@@ -246,6 +246,7 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
             &opts.paths,
             &workspace,
         )),
+        recordings_root: Some(opts.paths.recordings_dir()),
     });
     for spec in opts.initial {
         app.new_tab(spec);

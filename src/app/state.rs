@@ -170,6 +170,8 @@ pub struct App {
     /// ssh's exit code 255 when `lumen connect`'s only connection failed).
     pub(crate) ssh_connected: bool,
     pub(crate) ssh_failed: bool,
+    /// The panes' recordings (their writers finish when the app is dropped).
+    pub(crate) recordings: Option<crate::record::Recordings>,
 }
 
 /// Everything `App::new` needs; nothing is set on the app afterwards. Start from
@@ -204,6 +206,8 @@ pub struct AppOptions {
     /// Where the workspace's scans are kept and where their OSV data comes from; None: the
     /// scan-results pane says scans are unavailable.
     pub scans: Option<crate::scan::ScanSetup>,
+    /// Where session recordings go (the data dir's `recordings/`); None records nothing.
+    pub recordings_root: Option<std::path::PathBuf>,
 }
 
 impl AppOptions {
@@ -228,6 +232,7 @@ impl AppOptions {
             ai: None,
             ai_unavailable: None,
             scans: None,
+            recordings_root: None,
         }
     }
 }
@@ -240,6 +245,12 @@ impl App {
 
     pub fn new(opts: AppOptions) -> Self {
         let config_file = opts.config.file.clone();
+        let recordings = opts.recordings_root.map(|root| {
+            let r =
+                crate::record::Recordings::new(opts.config.logs.settings(root), opts.vault.clone());
+            r.prune_in_background();
+            r
+        });
         let mut host_names = opts.host_names;
         for h in &opts.inventory.hosts {
             if !host_names.contains(&h.name) {
@@ -290,6 +301,7 @@ impl App {
             ),
             ssh_connected: false,
             ssh_failed: false,
+            recordings,
         }
     }
 

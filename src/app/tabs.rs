@@ -25,7 +25,11 @@ impl App {
             scrollback: self.config.scrollback,
         };
         let (pane, default_title) = match self.spawner.spawn(spec, cols, rows, &self.waker) {
-            Ok((stream, title)) => (TerminalPane::new(stream, cfg), title),
+            Ok((stream, title)) => {
+                let mut pane = TerminalPane::new(stream, cfg);
+                pane.set_recorder(self.recorder_for(id, spec, cols, rows));
+                (pane, title)
+            }
             Err(why) => {
                 self.error(why.clone());
                 (TerminalPane::failed(&why, cfg), "failed".to_string())

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod hosts;
 pub mod hosts_forget;
 mod limits;
+pub mod logs;
 pub mod run;
 pub mod run_export;
 mod run_output;
@@ -76,6 +77,8 @@ pub enum Command {
     /// The AI copilot and safety layer: ask a model, see what it would be sent, the saved
     /// conversations, a command's risk, what a model would see of a file.
     Ai(ai::AiArgs),
+    /// Session recordings (redacted asciicast v2): list, show as text, play, export.
+    Logs(logs::LogsArgs),
     /// List the server's sessions: name, creation time, panes, hosts, attached clients.
     Ls(sessions::LsArgs),
     /// Start a new session in the server (`-s NAME`, `-d` to leave it in the background),
@@ -120,6 +123,7 @@ pub fn main() -> ExitCode {
         Some(Command::Scan(args)) => return scan::run(*args, &paths),
         Some(Command::Run(args)) => return run::run(*args, &paths),
         Some(Command::Ai(args)) => ai::run(args, &paths),
+        Some(Command::Logs(args)) => return logs::run(args, &paths),
         Some(Command::Ls(args)) => return sessions::ls(socket_name.as_deref(), &args),
         Some(Command::New(args)) => return sessions::new(socket_name.as_deref(), &paths, args),
         Some(Command::Attach(args)) => {

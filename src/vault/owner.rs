@@ -41,6 +41,9 @@ pub struct VaultOwner {
     /// Whether `state` holds open vaults, readable without waiting for the lock (which a
     /// save or an audited read off the UI task may hold a while).
     open: Arc<AtomicBool>,
+    /// Bumped on every unlock, lock and change, so a reader (the session recorder) knows
+    /// when the values it masks went stale.
+    generation: Arc<std::sync::atomic::AtomicU64>,
     unlock_sink: Option<UnlockSink>,
 }
 
@@ -60,6 +63,7 @@ impl VaultOwner {
             files: Arc::new(files),
             state: Arc::default(),
             open: Arc::default(),
+            generation: Arc::default(),
             unlock_sink: None,
         }
     }
@@ -81,6 +85,15 @@ impl VaultOwner {
     /// Whether any vault file exists (else "create one with lumen vault init").
     pub fn any_exists(&self) -> bool {
         self.files.iter().any(|(_, p)| p.exists())
+    }
+
+    /// Changes whenever the open vaults or their entries may have changed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn is_unlocked(&self) -> bool {
@@ -126,6 +139,7 @@ impl VaultOwner {
             .map_err(|_| "the vault is unavailable".to_string())?;
         state.open = Some(opened);
         self.open.store(true, Ordering::SeqCst);
+        self.bump();
         Ok(notices)
     }
 
@@ -134,6 +148,7 @@ impl VaultOwner {
         if let Ok(mut s) = self.state.lock() {
             s.open = Some(vaults);
             self.open.store(true, Ordering::SeqCst);
+            self.bump();
         }
     }
 
@@ -143,6 +158,7 @@ impl VaultOwner {
             .lock()
             .map(|mut s| {
                 self.open.store(false, Ordering::SeqCst);
+                self.bump();
                 s.open.take().is_some()
             })
             .unwrap_or(false)
@@ -157,6 +173,7 @@ impl VaultOwner {
     /// Change the unlocked vaults (add, edit, delete and save entries).
     pub fn write<T>(&self, f: impl FnOnce(&mut [ScopedVault]) -> T) -> Result<T, Locked> {
         let mut state = self.state.lock().map_err(|_| Locked)?;
+        self.bump();
         state.open.as_deref_mut().map(f).ok_or(Locked)
     }
 

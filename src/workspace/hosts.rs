@@ -63,6 +63,10 @@ pub struct Host {
     /// What the copilot may do here (`ask`, `read-only-auto`, `off`); None: the groups' or ask.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ai: Option<crate::workspace::AiPolicy>,
+    /// Whether this host's sessions are recorded; None: the groups' setting, else
+    /// config.toml's `[logs] record`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<bool>,
 }
 
 /// Settings for every host in a group (`[groups.NAME]` in hosts.toml).
@@ -70,6 +74,8 @@ pub struct Host {
 pub struct GroupSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ai: Option<crate::workspace::AiPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<bool>,
 }
 
 /// All hosts of a workspace, in file order, and per-group settings.
@@ -83,6 +89,25 @@ pub struct Inventory {
 impl Inventory {
     pub fn get(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// Whether `name`'s sessions are recorded, when hosts.toml says: the host's own `record`,
+    /// else its groups' (any group that says false wins over one that says true); None
+    /// leaves it to config.toml.
+    pub fn record(&self, name: &str) -> Option<bool> {
+        let host = self.get(name)?;
+        if host.record.is_some() {
+            return host.record;
+        }
+        let mut said = None;
+        for g in host.groups.iter().filter_map(|g| self.groups.get(g)) {
+            match g.record {
+                Some(false) => return Some(false),
+                Some(true) => said = Some(true),
+                None => {}
+            }
+        }
+        said
     }
 
     /// What the copilot may do on `name`: the host's own `ai`, else the strictest of its
@@ -201,6 +226,7 @@ struct FileDoc {
 #[serde(deny_unknown_fields)]
 struct GroupRecord {
     ai: Option<Spanned<String>>,
+    record: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +245,7 @@ struct Record {
     notes: Option<String>,
     options: Option<Spanned<HostOptions>>,
     ai: Option<Spanned<String>>,
+    record: Option<bool>,
 }
 
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
@@ -361,6 +388,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
             notes: rec.notes,
             options: rec.options.map(Spanned::into_inner).unwrap_or_default(),
             ai,
+            record: rec.record,
         };
         if let Err((field, message)) = check_host(&host) {
             let at = match field {
@@ -384,7 +412,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Inventory, InventoryError> {
                 )?),
                 None => None,
             };
-        groups.insert(name.into_inner(), GroupSettings { ai });
+        groups.insert(
+            name.into_inner(),
+            GroupSettings {
+                ai,
+                record: g.record,
+            },
+        );
     }
     Ok(Inventory { hosts, groups })
 }
@@ -445,6 +479,18 @@ mod tests {
         assert_eq!(inv.ai_policy("elsewhere"), AiPolicy::Ask);
         assert!(err_of("[hosts.a]\nai = \"yolo\"\n").starts_with("hosts.toml:2:"));
         assert!(err_of("[groups.g]\n\nai = \"maybe\"\n").starts_with("hosts.toml:3:"));
+    }
+
+    #[test]
+    fn record_per_host_and_group() {
+        let text = "[hosts.db1]\ngroups = [\"prod\", \"audit\"]\n[hosts.web1]\ngroups = [\"audit\"]\nrecord = false\n\
+                    [hosts.dev1]\n[groups.prod]\nrecord = false\n[groups.audit]\nrecord = true\n";
+        let inv = parse(text, Path::new("hosts.toml")).unwrap();
+        assert_eq!(inv.record("db1"), Some(false));
+        assert_eq!(inv.record("web1"), Some(false));
+        assert_eq!(inv.record("dev1"), None);
+        assert_eq!(inv.record("elsewhere"), None);
+        assert!(err_of("[hosts.a]\nrecord = \"yes\"\n").starts_with("hosts.toml:2:"));
     }
 
     #[test]

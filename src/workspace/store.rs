@@ -206,6 +206,7 @@ impl Editor {
         set_list(t, "groups", &host.groups);
         set_str(t, "notes", host.notes.as_ref());
         set_str(t, "ai", host.ai.map(|a| a.as_str().to_string()).as_ref());
+        set_bool(t, "record", host.record);
         let o = &host.options;
         if o.is_empty() {
             t.remove("options");

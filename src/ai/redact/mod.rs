@@ -435,6 +435,16 @@ fn spans(text: &str, mut hits: Vec<Hit>) -> Vec<Span> {
     out
 }
 
+/// Every span of `text` to mask, as (start, end, replacement), in order and not
+/// overlapping: what [`mask`] replaces, for callers that rebuild the text themselves (the
+/// session recorder masks raw terminal output with its escape sequences kept).
+pub fn mask_spans(text: &str, secrets: &Secrets) -> Vec<(usize, usize, String)> {
+    spans(text, hits(text, secrets))
+        .into_iter()
+        .map(|s| (s.start, s.end, s.replacement))
+        .collect()
+}
+
 /// Lines masked all at once (see [`mask_lines`]), to be cut afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaskedLines {

@@ -171,6 +171,7 @@ impl EditForm {
             notes: (!notes.trim().is_empty()).then(|| notes.to_string()),
             options: self.original.options.clone(),
             ai: self.original.ai,
+            record: self.original.record,
         };
         // check_host stops at the first problem: clear that field and look again, so every
         // field's problem shows at once.

@@ -129,6 +129,8 @@ pub struct TerminalPane {
     copy: Option<copy::CopyState>,
     mouse: mouse::MouseState,
     emulator_errors: usize,
+    /// Where this pane's output is recorded (output only: never keys or pastes).
+    recorder: Option<crate::record::Recorder>,
 }
 
 impl TerminalPane {
@@ -152,6 +154,12 @@ impl TerminalPane {
 
     fn detached(cfg: TerminalConfig) -> Self {
         Self::with_history(cfg, History::new(cfg.scrollback, true))
+    }
+
+    /// A pane with no backend whose scrollback stays in the emulator: for replaying a
+    /// recording to text (see [`take_scrolled_lines`](Self::take_scrolled_lines)).
+    pub fn offline(cfg: TerminalConfig) -> Self {
+        Self::with_history(cfg, History::new(cfg.scrollback, false))
     }
 
     /// A pane whose scrollback all stays in the emulator, as before the compact store.
@@ -204,7 +212,23 @@ impl TerminalPane {
             copy: None,
             mouse: mouse::MouseState::default(),
             emulator_errors: 0,
+            recorder: None,
         }
+    }
+
+    /// Record this pane's output from now on (None ends the recording).
+    pub fn set_recorder(&mut self, recorder: Option<crate::record::Recorder>) {
+        self.recorder = recorder;
+    }
+
+    /// Whether this pane's output is being recorded.
+    pub fn is_recorded(&self) -> bool {
+        self.recorder.is_some()
+    }
+
+    /// A marker in the recording; false when the pane is not recorded.
+    pub fn record_marker(&self, text: &str) -> bool {
+        self.recorder.as_ref().map(|r| r.marker(text)).is_some()
     }
 
     /// Reconnect this pane to a new backend; the screen and scrollback stay.
@@ -289,6 +313,9 @@ impl TerminalPane {
         self.sync_view();
         if let Some(handle) = &self.handle {
             handle.resize(cols, rows);
+        }
+        if let Some(r) = &self.recorder {
+            r.resize(cols, rows);
         }
         if self.copy.is_some() {
             self.refresh_hits();

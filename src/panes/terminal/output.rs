@@ -22,6 +22,11 @@ impl TerminalPane {
                 pump.more = self.events.as_ref().is_some_and(|rx| !rx.is_empty());
                 break;
             }
+            if self.recorder.as_ref().is_some_and(|r| !r.ready()) {
+                // The recording's writer is behind: this pane waits (the others go on) until
+                // the writer wakes the loop, without spinning.
+                break;
+            }
             let Some(rx) = self.events.as_mut() else {
                 break;
             };
@@ -29,12 +34,17 @@ impl TerminalPane {
                 Ok(StreamEvent::Data(bytes)) => {
                     pump.bytes += bytes.len();
                     self.feed(&bytes);
+                    if let Some(r) = &self.recorder {
+                        r.output(bytes);
+                    }
                 }
                 Ok(StreamEvent::Notice(text)) => self.notices.push(text),
                 Ok(StreamEvent::Closed(reason)) => {
                     self.show_closed(&reason);
                     self.closed = Some(reason);
                     self.events = None;
+                    // The session ended: its recording is finished and compressed.
+                    self.recorder = None;
                 }
                 Err(TryRecvError::Empty) => {
                     // Nothing else to do: compress old scrollback, a slice per turn.
@@ -47,6 +57,7 @@ impl TerminalPane {
                     self.show_closed(&reason);
                     self.closed = Some(reason);
                     self.events = None;
+                    self.recorder = None;
                 }
             }
         }

@@ -59,6 +59,50 @@ impl TerminalPane {
         lines
     }
 
+    /// The rows that scrolled off the top since the last call, oldest first, rows that
+    /// wrapped joined, trailing blanks trimmed; then forgotten (replaying a recording to text
+    /// reads them as they go, so memory stays bounded). Only for an [`offline`] pane.
+    ///
+    /// [`offline`]: TerminalPane::offline
+    pub fn take_scrolled_lines(&mut self) -> Vec<String> {
+        let n = self.term.grid().history_size() as i32;
+        let mut lines: Vec<String> = Vec::new();
+        let mut open = false;
+        for l in -n..0 {
+            let (text, wraps) = self.row_text(Line(l));
+            match lines.last_mut() {
+                Some(last) if open => last.push_str(&text),
+                _ => lines.push(text),
+            }
+            open = wraps;
+        }
+        for l in &mut lines {
+            l.truncate(l.trim_end_matches(' ').len());
+        }
+        self.term.grid_mut().clear_history();
+        lines
+    }
+
+    /// The screen's rows from the top to the cursor's, trailing blanks trimmed.
+    pub fn screen_lines_to_cursor(&self) -> Vec<String> {
+        let cursor = self.term.grid().cursor.point.line.0.max(0);
+        (0..=cursor)
+            .map(|l| {
+                let t = self.line_text(Line(l));
+                t.trim_end_matches(' ').to_string()
+            })
+            .collect()
+    }
+
+    /// The screen's lines, trailing blanks and blank lines at the bottom trimmed.
+    pub fn screen_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.screen_text().lines().map(str::to_string).collect();
+        while lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        lines
+    }
+
     /// The text of the cursor's line left of the cursor (the prompt, when a shell waits).
     pub fn text_before_cursor(&self) -> String {
         let point = self.term.grid().cursor.point;
