@@ -37,6 +37,7 @@ impl App {
                 Layer::Unlock(u) => u.dialog.handle_paste(text),
                 Layer::Popup(p) => p.paste(text),
                 Layer::Approval(a) => a.paste(text),
+                Layer::Runbook(d) => d.paste(text),
             }
             return;
         }
@@ -133,6 +134,10 @@ impl App {
                 return;
             }
             Some(Layer::Approval(_)) => {}
+            Some(Layer::Runbook(_)) => {
+                self.runbook_key(key);
+                return;
+            }
             Some(Layer::Popup(popup)) => {
                 let outcome = popup.handle_key(key);
                 if outcome != PopupOutcome::Stay {

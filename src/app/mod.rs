@@ -22,6 +22,7 @@ pub mod popup;
 pub mod prompt;
 mod pump;
 pub mod run;
+pub mod runbooks;
 pub mod scan_job;
 mod scans;
 pub mod setup;

@@ -69,6 +69,13 @@ pub enum Msg {
     },
     /// Disk work handed off the UI task finished.
     Disk(crate::app::disk::DiskDone),
+    /// The runbooks and snippets were read for the picker (prefix R in pane `target`), or
+    /// why not; `hint` says where files go.
+    RunbooksLoaded {
+        target: Option<PaneId>,
+        hint: String,
+        result: Result<Box<crate::runbook::Catalog>, String>,
+    },
 }
 
 /// Work the event loop carries out for the app.
@@ -106,6 +113,8 @@ pub enum Task {
     },
     /// Disk work `update` must not wait for: histories, scans.sqlite, the vault.
     Disk(crate::app::disk::DiskJob),
+    /// Read the runbooks and snippets for the picker.
+    LoadRunbooks(crate::app::runbooks::LoadCatalog),
 }
 
 impl std::fmt::Debug for Task {
@@ -116,6 +125,7 @@ impl std::fmt::Debug for Task {
             Task::RecordConnected { host, .. } => write!(f, "RecordConnected({host})"),
             Task::LoadScans { host, .. } => write!(f, "LoadScans({host:?})"),
             Task::Disk(job) => write!(f, "Disk({job:?})"),
+            Task::LoadRunbooks(_) => f.write_str("LoadRunbooks"),
         }
     }
 }
@@ -151,6 +161,7 @@ impl Task {
                 Msg::ScansLoaded { host, result }
             }
             Task::Disk(job) => Msg::Disk(job.run()),
+            Task::LoadRunbooks(job) => job.run(),
         }
     }
 }

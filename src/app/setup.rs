@@ -242,6 +242,10 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
         inventory_error,
         host_names,
         planner,
+        runbooks: Some(crate::app::runbooks::RunbookDirs {
+            paths: opts.paths.clone(),
+            workspace: workspace.clone(),
+        }),
         scans: Some(crate::scan::ScanSetup::for_workspace(
             &opts.paths,
             &workspace,

@@ -142,6 +142,10 @@ pub struct App {
     pub(crate) planner: Option<Planner>,
     /// The shared connections (the spawner holds a clone), for exec on hosts.
     pub connector: Option<crate::ssh::Connector>,
+    /// Where runbooks and snippets are read from; None: prefix R says there are none here.
+    pub(crate) runbook_dirs: Option<crate::app::runbooks::RunbookDirs>,
+    /// The runbooks' names and descriptions, for the copilot's context (as last read).
+    pub(crate) runbook_index: Vec<(String, String)>,
     /// The workspace's scans (history, OSV data); None: no scan pane.
     pub(crate) scans: Option<std::sync::Arc<crate::scan::ScanSetup>>,
     /// Logins waiting for the vault to be unlocked.
@@ -204,6 +208,8 @@ pub struct AppOptions {
     /// Where the workspace's scans are kept and where their OSV data comes from; None: the
     /// scan-results pane says scans are unavailable.
     pub scans: Option<crate::scan::ScanSetup>,
+    /// Where the runbooks and snippets are (prefix R); None: not available.
+    pub runbooks: Option<crate::app::runbooks::RunbookDirs>,
 }
 
 impl AppOptions {
@@ -228,6 +234,7 @@ impl AppOptions {
             ai: None,
             ai_unavailable: None,
             scans: None,
+            runbooks: None,
         }
     }
 }
@@ -270,6 +277,8 @@ impl App {
             planner: opts.planner,
             connector: opts.connector,
             scans: opts.scans.map(std::sync::Arc::new),
+            runbook_dirs: opts.runbooks,
+            runbook_index: Vec::new(),
             unlock_waiters: Vec::new(),
             last_input: Instant::now(),
             spawner: opts.spawner,

@@ -29,6 +29,11 @@ impl App {
             Msg::ScanProgress { host, step } => self.scan_progress(&host, step),
             Msg::ScanFinished { host, result } => self.scan_finished(host, result),
             Msg::Disk(done) => self.disk_done(done),
+            Msg::RunbooksLoaded {
+                target,
+                hint,
+                result,
+            } => self.runbooks_loaded(target, hint, result),
         }
         self.take_effects()
     }
