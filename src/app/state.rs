@@ -210,6 +210,8 @@ pub struct AppOptions {
     pub scans: Option<crate::scan::ScanSetup>,
     /// Where the runbooks and snippets are (prefix R); None: not available.
     pub runbooks: Option<crate::app::runbooks::RunbookDirs>,
+    /// The runbooks' names and descriptions as read at start, for the copilot's context.
+    pub runbook_index: Vec<(String, String)>,
 }
 
 impl AppOptions {
@@ -235,6 +237,7 @@ impl AppOptions {
             ai_unavailable: None,
             scans: None,
             runbooks: None,
+            runbook_index: Vec::new(),
         }
     }
 }
@@ -278,7 +281,7 @@ impl App {
             connector: opts.connector,
             scans: opts.scans.map(std::sync::Arc::new),
             runbook_dirs: opts.runbooks,
-            runbook_index: Vec::new(),
+            runbook_index: opts.runbook_index,
             unlock_waiters: Vec::new(),
             last_input: Instant::now(),
             spawner: opts.spawner,

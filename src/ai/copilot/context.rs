@@ -398,6 +398,52 @@ mod tests {
         assert!(built.system.contains("<<<untrusted-data"));
         assert!(built.masked >= 1);
         assert_eq!(built.injection.len(), 1, "{:?}", built.injection);
-        assert_eq!(built.request.tools.len(), 2);
+        assert_eq!(built.request.tools.len(), 3);
+    }
+
+    #[test]
+    fn runbooks_are_listed_in_the_stable_part_fenced_and_capped() {
+        let session = Session::new("web1", crate::workspace::AiPolicy::Ask, 10, 2000);
+        let mut runbooks: Vec<(String, String)> = (0..MAX_RUNBOOKS_LISTED + 5)
+            .map(|i| (format!("rb{i}"), "x".repeat(500)))
+            .collect();
+        runbooks[0].1 = "Restart nginx and check it answers".into();
+        let build = |screen: &str| {
+            let lines = vec![screen.to_string()];
+            build_request(
+                &session,
+                &Context {
+                    host: "web1",
+                    facts: None,
+                    scan_summary: None,
+                    lines: &lines,
+                    max_lines: 200,
+                    lookbehind: 0,
+                    vault_entries: &[],
+                    secrets: &Secrets::new(),
+                    runbooks: &runbooks,
+                    demo: false,
+                },
+            )
+        };
+        let (a, b) = (build("$ ls"), build("$ df -h"));
+        // In the system text, the same from one request to the next: the cache serves it.
+        assert_eq!(a.request.system, b.request.system);
+        assert!(
+            a.system
+                .contains("- rb0: Restart nginx and check it answers")
+        );
+        assert!(a.system.contains("source=\"the workspace's runbooks\""));
+        assert!(!a.system.contains(&format!("rb{MAX_RUNBOOKS_LISTED}:")));
+        assert!(a.system.contains("(5 more not listed)"));
+        assert!(
+            !a.system
+                .contains(&"x".repeat(RUNBOOK_DESCRIPTION_CHARS + 1))
+        );
+        let names: Vec<&str> = a.request.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["propose_command", "read_scrollback", "propose_runbook"]
+        );
     }
 }

@@ -213,10 +213,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.params["svc"], "nginx");
+        assert_eq!(r.targets.as_deref(), Some("@web"));
         let r =
             ProposeRunbook::from_arguments(&json!({"name": "x", "params": {"svc": "a"}})).unwrap();
         assert_eq!(r.params["svc"], "a");
-        assert_eq!(r.targets.as_deref(), Some("@web"));
         let r = ProposeRunbook::from_arguments(&json!({"name": "x", "targets": " "})).unwrap();
         assert_eq!(r.targets, None);
         assert!(ProposeRunbook::from_arguments(&json!({"name": ""})).is_err());

@@ -36,6 +36,15 @@ impl RunbookDirs {
     }
 }
 
+/// The runbooks' names and descriptions, as the copilot's context lists them.
+pub fn index(catalog: &Catalog) -> Vec<(String, String)> {
+    catalog
+        .runbooks
+        .iter()
+        .map(|r| (r.name.clone(), r.description.clone()))
+        .collect()
+}
+
 /// Read the catalog (a blocking [`Task`]); `target` is the pane focused when R was pressed.
 pub struct LoadCatalog {
     pub dirs: RunbookDirs,
@@ -135,6 +144,7 @@ impl App {
     ) {
         match result {
             Ok(catalog) => {
+                self.runbook_index = index(&catalog);
                 self.layers
                     .push(Layer::Runbook(Box::new(RunbookDialog::Pick {
                         picker: Box::new(Picker::new(*catalog, hint)),
