@@ -183,6 +183,35 @@ pub fn resolve_for_host(
     host: &HostRef,
     vaults: &[&Vault],
 ) -> Result<Approved, Refusal> {
+    resolve(command, host, vaults, Placement::Copilot)
+}
+
+/// Like [`resolve_for_host`] for a command people wrote and shared (a runbook step): the
+/// host binding is the rule, not the copilot's allow-list of consumers. Values are still
+/// quoted for their position (or refused where they cannot be) and every use is audited.
+pub fn resolve_bound_for_host(
+    command: &str,
+    host: &HostRef,
+    vaults: &[&Vault],
+) -> Result<Approved, Refusal> {
+    resolve(command, host, vaults, Placement::BoundOnly)
+}
+
+/// Which placement rules apply on top of the host binding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// A model wrote the command: the allow-list of consumers and the deny-list of sinks.
+    Copilot,
+    /// People wrote it: the binding only.
+    BoundOnly,
+}
+
+fn resolve(
+    command: &str,
+    host: &HostRef,
+    vaults: &[&Vault],
+    rules: Placement,
+) -> Result<Approved, Refusal> {
     let found: Vec<(usize, usize, String)> = PLACEHOLDER
         .captures_iter(command)
         .filter_map(|c| {
@@ -215,7 +244,11 @@ pub fn resolve_for_host(
         }
     }
     let script = Script::parse(command);
-    let verdict = placement(&script, command, &host.name)?;
+    let verdict = match rules {
+        Placement::Copilot => placement(&script, command, &host.name)?,
+        Placement::BoundOnly if script.error => return Err(Refusal::Unparseable),
+        Placement::BoundOnly => Verdict { quiet: false },
+    };
     let nested = sinks::nested_names(&script);
     // Check every occurrence before reading any value, so a refusal leaves no audit event.
     let mut plan = Vec::new();

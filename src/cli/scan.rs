@@ -211,33 +211,10 @@ fn db(command: &DbCommand, paths: &Paths, workspace: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Destinations from the arguments: names, `@GROUP` members, or the whole inventory.
+/// Destinations from the arguments: names, `@GROUP` members, globs, or the whole inventory.
 fn expand_targets(args: &ScanArgs, inventory: &Inventory) -> Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    let mut push = |name: String| {
-        if !out.contains(&name) {
-            out.push(name);
-        }
-    };
-    if args.all {
-        inventory.hosts.iter().for_each(|h| push(h.name.clone()));
-    }
-    for t in &args.targets {
-        match t.strip_prefix('@') {
-            Some(group) => {
-                let members: Vec<String> = inventory
-                    .filter(None, Some(group))
-                    .map(|h| h.name.clone())
-                    .collect();
-                anyhow::ensure!(
-                    !members.is_empty(),
-                    "no host is in group {group:?}; see `lumen hosts list`"
-                );
-                members.into_iter().for_each(&mut push);
-            }
-            None => push(t.clone()),
-        }
-    }
+    let out = crate::workspace::targets::expand(&args.targets, args.all, inventory)
+        .map_err(anyhow::Error::msg)?;
     anyhow::ensure!(
         !out.is_empty(),
         "nothing to scan: name hosts, @GROUP, or --all"

@@ -97,7 +97,7 @@ fn ask(kind: &PromptKind) -> Option<PromptAnswer> {
     }
 }
 
-fn read_line(prompt: &str) -> Option<String> {
+pub(crate) fn read_line(prompt: &str) -> Option<String> {
     let mut t = tty()?;
     t.write_all(escape_lines(prompt).as_bytes()).ok()?;
     t.flush().ok()?;

@@ -95,6 +95,16 @@ impl Connector {
         stream
     }
 
+    /// Open (or reuse) the destination's shared connection without running anything, so a
+    /// caller can tell "unreachable" from "the command failed". It stays open as after an
+    /// exec ([`EXEC_LINGER`]) for the commands that follow.
+    pub async fn reach(&self, plan: &Plan) -> Result<(), SshError> {
+        let (shared, _) = self.pool.shared(plan, &self.prompter).await?;
+        shared.conn().ok_or_else(|| closed(plan))?;
+        linger(shared);
+        Ok(())
+    }
+
     /// Run `command` on its own channel over the destination's shared connection (opening
     /// it, through any jump chain and with the same questions, if none is open). Dropping the
     /// returned future cancels the command.

@@ -6,6 +6,7 @@ pub mod import;
 pub mod policy;
 pub mod state;
 pub mod store;
+pub mod targets;
 
 pub use hosts::{Host, HostOptions, Inventory, InventoryError, load_or_report};
 pub use import::{ImportReport, import};
