@@ -196,6 +196,12 @@ impl App {
             self.picker_outcome(outcome);
             return;
         }
+        if let Some(id) = focused
+            && matches!(self.panes.get(&id).map(|s| &s.pane), Some(Pane::Run(_)))
+        {
+            self.run_view_key(id, key);
+            return;
+        }
         if let Some(Pane::Scan(pane)) = focused
             .and_then(|id| self.panes.get_mut(&id))
             .map(|s| &mut s.pane)

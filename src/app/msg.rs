@@ -69,12 +69,31 @@ pub enum Msg {
     },
     /// Disk work handed off the UI task finished.
     Disk(crate::app::disk::DiskDone),
-    /// The runbooks and snippets were read for the picker (prefix R in pane `target`), or
+    /// The runbooks and snippets were read (for the picker, or the copilot's proposal), or
     /// why not; `hint` says where files go.
     RunbooksLoaded {
-        target: Option<PaneId>,
+        purpose: crate::app::runbooks::Purpose,
         hint: String,
         result: Result<Box<crate::runbook::Catalog>, String>,
+    },
+    /// Run `run` of a runbook moved on (a host or a step started or ended).
+    RunbookEvent {
+        run: u64,
+        event: crate::runbook::RunEvent,
+    },
+    /// A `confirm = true` step of run `run` asks the operator before it starts.
+    RunbookConfirm {
+        run: u64,
+        step: usize,
+        reply: tokio::sync::oneshot::Sender<bool>,
+    },
+    /// Run `run` stopped without a report (its task failed).
+    RunbookFailed { run: u64, why: String },
+    /// Run `run` ended (and was kept in the history, or why not).
+    RunbookDone {
+        run: u64,
+        report: Box<crate::runbook::RunReport>,
+        history_error: Option<String>,
     },
 }
 
@@ -171,12 +190,15 @@ impl Task {
 pub enum AsyncTask {
     /// Scan a host over the app's shared connection, then match, compare and save the scan.
     Scan(crate::app::scan_job::ScanJob),
+    /// Run a runbook's approved plan over the app's shared connections.
+    Runbook(crate::app::runbooks::RunJob),
 }
 
 impl std::fmt::Debug for AsyncTask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AsyncTask::Scan(job) => write!(f, "Scan({})", job.host),
+            AsyncTask::Runbook(job) => write!(f, "Runbook({})", job.plan.runbook),
         }
     }
 }
@@ -186,6 +208,7 @@ impl AsyncTask {
     pub fn run(self, bus: Bus) -> BoxFuture<'static, ()> {
         match self {
             AsyncTask::Scan(job) => Box::pin(job.run(bus)),
+            AsyncTask::Runbook(job) => Box::pin(job.run(bus)),
         }
     }
 }

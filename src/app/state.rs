@@ -46,6 +46,8 @@ pub enum PaneSpec {
     Copilot,
     /// The scan results (made by the app).
     Scan,
+    /// A runbook's run view (made by the app).
+    Run,
 }
 
 impl PaneSpec {
@@ -144,6 +146,8 @@ pub struct App {
     pub connector: Option<crate::ssh::Connector>,
     /// Where runbooks and snippets are read from; None: prefix R says there are none here.
     pub(crate) runbook_dirs: Option<crate::app::runbooks::RunbookDirs>,
+    /// Runbook runs: their cancel switches, who asked, views left in the background.
+    pub(crate) runs: crate::app::runbooks::run::Runs,
     /// The runbooks' names and descriptions, for the copilot's context (as last read).
     pub(crate) runbook_index: Vec<(String, String)>,
     /// The workspace's scans (history, OSV data); None: no scan pane.
@@ -282,6 +286,7 @@ impl App {
             scans: opts.scans.map(std::sync::Arc::new),
             runbook_dirs: opts.runbooks,
             runbook_index: opts.runbook_index,
+            runs: Default::default(),
             unlock_waiters: Vec::new(),
             last_input: Instant::now(),
             spawner: opts.spawner,

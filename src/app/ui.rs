@@ -259,6 +259,12 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
             ));
         }
     }
+    if let Some(runs) = app.background_runs() {
+        left.push(Span::styled(
+            format!(" {runs}"),
+            theme.style(Role::StatusKey),
+        ));
+    }
     let ended = app.focused().is_some_and(|id| app.reconnectable(id));
     let right = if ended {
         vec![Span::styled(

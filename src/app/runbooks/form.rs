@@ -17,6 +17,8 @@ struct Field {
     /// The description and the pattern, as the form shows them.
     hint: String,
     input: TextInput,
+    /// The runbook's targets rather than a parameter.
+    targets: bool,
 }
 
 /// What the form decided after a key.
@@ -63,6 +65,7 @@ impl ParamForm {
                     name: p.name.clone(),
                     hint,
                     input: TextInput::new(p.default.as_deref().unwrap_or("")),
+                    targets: false,
                 }
             })
             .collect();
@@ -76,10 +79,33 @@ impl ParamForm {
         }
     }
 
+    /// A first field for the hosts to run on, holding the runbook's own targets.
+    pub fn with_targets(mut self, default: &str) -> Self {
+        self.fields.insert(
+            0,
+            Field {
+                name: "targets".into(),
+                hint: "@group, host names or globs".into(),
+                input: TextInput::new(default),
+                targets: true,
+            },
+        );
+        self
+    }
+
+    /// What the targets field holds (empty without one).
+    pub fn targets(&self) -> String {
+        self.fields
+            .iter()
+            .find(|f| f.targets)
+            .map(|f| f.input.text().trim().to_string())
+            .unwrap_or_default()
+    }
+
     pub fn values(&self) -> BTreeMap<String, String> {
         self.fields
             .iter()
-            .filter(|f| !f.input.is_empty())
+            .filter(|f| !f.targets && !f.input.is_empty())
             .map(|f| (f.name.clone(), f.input.text().to_string()))
             .collect()
     }

@@ -1,9 +1,13 @@
 //! Runbooks and snippets in the app (prefix R): the catalog loaded off the UI task, the picker,
 //! the parameter form, a snippet typed into the focused pane as a paste, and a runbook's plan,
-//! approval and run (see `run.rs`).
+//! approval and run (`card.rs`, `run.rs`).
 
+pub mod card;
 pub mod form;
 pub mod picker;
+pub(crate) mod run;
+
+pub use run::RunJob;
 
 use crate::app::layers::Layer;
 use crate::app::layout::PaneId;
@@ -45,10 +49,23 @@ pub fn index(catalog: &Catalog) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Read the catalog (a blocking [`Task`]); `target` is the pane focused when R was pressed.
+/// Why the catalog is read.
+#[derive(Debug)]
+pub enum Purpose {
+    /// Prefix R in pane `target`: the picker.
+    Pick { target: Option<PaneId> },
+    /// The copilot of `terminal` proposed a runbook in tool call `call_id`: its plan.
+    Copilot {
+        terminal: PaneId,
+        call_id: String,
+        proposal: crate::ai::provider::ProposeRunbook,
+    },
+}
+
+/// Read the catalog (a blocking [`Task`]).
 pub struct LoadCatalog {
     pub dirs: RunbookDirs,
-    pub target: Option<PaneId>,
+    pub purpose: Purpose,
 }
 
 impl LoadCatalog {
@@ -57,7 +74,7 @@ impl LoadCatalog {
             .map(Box::new)
             .map_err(|e| e.to_string());
         Msg::RunbooksLoaded {
-            target: self.target,
+            purpose: self.purpose,
             hint: self.dirs.hint(),
             result,
         }
@@ -76,13 +93,30 @@ pub enum RunbookDialog {
         snippet: Box<Snippet>,
         target: Option<PaneId>,
     },
+    /// A runbook's parameters and targets; then its plan.
+    Runbook {
+        form: ParamForm,
+        runbook: Box<Runbook>,
+    },
+    /// A runbook's plan, waiting for approval.
+    Plan(card::PlanCard),
+    /// A `confirm = true` step of run `run` asks again before it starts.
+    ConfirmStep {
+        run: u64,
+        text: String,
+        reply: Option<tokio::sync::oneshot::Sender<bool>>,
+    },
 }
 
 impl RunbookDialog {
     pub fn paste(&mut self, text: &str) {
         match self {
             RunbookDialog::Pick { picker, .. } => picker.paste(text),
-            RunbookDialog::Snippet { form, .. } => form.paste(text),
+            RunbookDialog::Snippet { form, .. } | RunbookDialog::Runbook { form, .. } => {
+                form.paste(text)
+            }
+            RunbookDialog::Plan(card) => card.paste(text),
+            RunbookDialog::ConfirmStep { .. } => {}
         }
     }
 
@@ -95,7 +129,14 @@ impl RunbookDialog {
     ) -> Option<(u16, u16)> {
         match self {
             RunbookDialog::Pick { picker, .. } => picker.render(area, buf, theme),
-            RunbookDialog::Snippet { form, .. } => form.render(area, buf, theme),
+            RunbookDialog::Snippet { form, .. } | RunbookDialog::Runbook { form, .. } => {
+                form.render(area, buf, theme)
+            }
+            RunbookDialog::Plan(card) => card.render(area, buf, theme),
+            RunbookDialog::ConfirmStep { text, .. } => {
+                run::render_confirm(text, area, buf, theme);
+                None
+            }
         }
     }
 }
@@ -131,28 +172,38 @@ impl App {
         self.effects
             .push(Effect::Spawn(Box::new(Task::LoadRunbooks(LoadCatalog {
                 dirs,
-                target,
+                purpose: Purpose::Pick { target },
             }))));
     }
 
     /// The catalog was read (or not): the picker, or why there is none.
     pub(crate) fn runbooks_loaded(
         &mut self,
-        target: Option<PaneId>,
+        purpose: Purpose,
         hint: String,
         result: Result<Box<Catalog>, String>,
     ) {
-        match result {
-            Ok(catalog) => {
-                self.runbook_index = index(&catalog);
+        if let Ok(catalog) = &result {
+            self.runbook_index = index(catalog);
+        }
+        match (purpose, result) {
+            (Purpose::Pick { target }, Ok(catalog)) => {
                 self.layers
                     .push(Layer::Runbook(Box::new(RunbookDialog::Pick {
-                        picker: Box::new(Picker::new(*catalog, hint)),
+                        picker: Box::new(Picker::new(*catalog, hint, self.background_list())),
                         target,
                     })));
                 self.dirty = true;
             }
-            Err(e) => self.notice("Runbooks", vec![e]),
+            (Purpose::Pick { .. }, Err(e)) => self.notice("Runbooks", vec![e]),
+            (
+                Purpose::Copilot {
+                    terminal,
+                    call_id,
+                    proposal,
+                },
+                result,
+            ) => self.copilot_plan(terminal, call_id, proposal, result),
         }
     }
 
@@ -167,6 +218,13 @@ impl App {
                 PickOutcome::Cancel => {
                     self.layers.pop();
                 }
+                PickOutcome::Chosen(Choice::Run(i)) => {
+                    let run = picker.runs.get(i).map(|r| r.0);
+                    self.layers.pop();
+                    if let Some(run) = run {
+                        self.show_background_run(run);
+                    }
+                }
                 PickOutcome::Chosen(choice) => {
                     let next = chosen(picker, choice, *target);
                     self.layers.pop();
@@ -176,6 +234,57 @@ impl App {
                     }
                 }
             },
+            RunbookDialog::Runbook { form, runbook } => match form.handle_key(key) {
+                FormOutcome::Stay => {}
+                FormOutcome::Cancel => {
+                    self.layers.pop();
+                }
+                FormOutcome::Submit(values) => {
+                    let targets = form.targets();
+                    let runbook = runbook.clone();
+                    match self.plan_for(&runbook, &values, targets) {
+                        Ok(plan) => {
+                            self.layers.pop();
+                            self.show_plan(plan, card::Origin::Operator);
+                        }
+                        Err(why) => {
+                            if let Some(Layer::Runbook(d)) = self.layers.top_mut()
+                                && let RunbookDialog::Runbook { form, .. } = d.as_mut()
+                            {
+                                form.problem = Some(why);
+                            }
+                        }
+                    }
+                }
+            },
+            RunbookDialog::Plan(card) => match card.handle_key(key) {
+                card::CardOutcome::Stay => {}
+                outcome => {
+                    let Some(Layer::Runbook(d)) = self.layers.pop() else {
+                        return;
+                    };
+                    if let RunbookDialog::Plan(card) = *d {
+                        self.plan_decided(card, outcome == card::CardOutcome::Approve);
+                    }
+                }
+            },
+            RunbookDialog::ConfirmStep { reply, .. } => {
+                let answer = match key.code {
+                    crossterm::event::KeyCode::Char('y') | crossterm::event::KeyCode::Char('Y') => {
+                        Some(true)
+                    }
+                    crossterm::event::KeyCode::Char('n')
+                    | crossterm::event::KeyCode::Char('N')
+                    | crossterm::event::KeyCode::Esc => Some(false),
+                    _ => None,
+                };
+                if let Some(yes) = answer {
+                    if let Some(reply) = reply.take() {
+                        let _ = reply.send(yes);
+                    }
+                    self.layers.pop();
+                }
+            }
             RunbookDialog::Snippet {
                 form,
                 snippet,
@@ -276,32 +385,26 @@ fn chosen(
                 target,
             })
         }
-        Choice::Runbook(i) => Err(runbook_unavailable(&picker.catalog.runbooks[i])),
-    }
-}
-
-fn runbook_unavailable(r: &Runbook) -> String {
-    format!("runbook {}: run it with `lumen run {}`", r.name, r.name)
-}
-
-impl App {
-    /// The copilot proposed runbook `proposal` (tool call `call_id` of `terminal`'s
-    /// conversation): its plan is shown as with prefix R; the model hears what ran, or why
-    /// nothing did.
-    pub(crate) fn copilot_runbook(
-        &mut self,
-        terminal: PaneId,
-        call_id: String,
-        proposal: crate::ai::provider::ProposeRunbook,
-    ) -> Vec<crate::ai::copilot::Do> {
-        let _ = proposal;
-        self.copilot_tool_result(
-            terminal,
-            &call_id,
-            "lumen cannot run runbooks from the copilot yet; the operator can run it with \
-             prefix R"
-                .into(),
-        );
-        Vec::new()
+        Choice::Run(_) => Err("that run is no longer kept".into()),
+        Choice::Runbook(i) => {
+            let runbook = picker.catalog.runbooks[i].clone();
+            let preview = runbook
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("{}. {}: {}", i + 1, s.name, s.run))
+                .collect();
+            let form = ParamForm::new(
+                format!("runbook {}", runbook.name),
+                preview,
+                "show the plan",
+                &runbook.params,
+            )
+            .with_targets(runbook.targets.as_deref().unwrap_or(""));
+            Ok(RunbookDialog::Runbook {
+                form,
+                runbook: Box::new(runbook),
+            })
+        }
     }
 }

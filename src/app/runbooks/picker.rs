@@ -16,6 +16,8 @@ use ratatui::widgets::{Paragraph, Widget};
 pub enum Choice {
     Runbook(usize),
     Snippet(usize),
+    /// A run left in the background (index into the picker's runs).
+    Run(usize),
 }
 
 /// What the picker decided after a key.
@@ -35,10 +37,12 @@ pub struct Picker {
     shown: Vec<Choice>,
     /// Where the files are looked for, for the hint when there are none.
     pub dirs_hint: String,
+    /// Runs left in the background: (run, runbook, progress), listed first.
+    pub runs: Vec<(u64, String, String)>,
 }
 
 impl Picker {
-    pub fn new(catalog: Catalog, dirs_hint: String) -> Self {
+    pub fn new(catalog: Catalog, dirs_hint: String, runs: Vec<(u64, String, String)>) -> Self {
         let mut p = Self {
             catalog,
             input: TextInput::default(),
@@ -46,14 +50,16 @@ impl Picker {
             fuzzy: Fuzzy::default(),
             shown: Vec::new(),
             dirs_hint,
+            runs,
         };
         p.refilter();
         p
     }
 
     fn all(&self) -> Vec<Choice> {
+        let runs = (0..self.runs.len()).map(Choice::Run);
         let runbooks = (0..self.catalog.runbooks.len()).map(Choice::Runbook);
-        runbooks
+        runs.chain(runbooks)
             .chain((0..self.catalog.snippets.len()).map(Choice::Snippet))
             .collect()
     }
@@ -68,6 +74,10 @@ impl Picker {
             Choice::Snippet(i) => {
                 let s = &self.catalog.snippets[i];
                 (&s.name, &s.description, "snippet")
+            }
+            Choice::Run(i) => {
+                let (_, name, progress) = &self.runs[i];
+                (name, progress, "run")
             }
         }
     }
