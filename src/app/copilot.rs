@@ -369,6 +369,7 @@ impl App {
             CopilotOutcome::ShowContext => self.copilot_show_context(terminal),
             CopilotOutcome::NextProfile => self.copilot_next_profile(),
             CopilotOutcome::Release => self.copilot_release(terminal),
+            CopilotOutcome::SaveRunbook => self.copilot_save_runbook(terminal),
             CopilotOutcome::Close => self.close_pane(copilot),
         }
     }

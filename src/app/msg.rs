@@ -87,6 +87,8 @@ pub enum Msg {
         step: usize,
         reply: tokio::sync::oneshot::Sender<bool>,
     },
+    /// A runbook saved from the copilot was written (its path), or why not.
+    RunbookSaved(Result<std::path::PathBuf, String>),
     /// Run `run` stopped without a report (its task failed).
     RunbookFailed { run: u64, why: String },
     /// Run `run` ended (and was kept in the history, or why not).
@@ -134,6 +136,8 @@ pub enum Task {
     Disk(crate::app::disk::DiskJob),
     /// Read the runbooks and snippets for the picker.
     LoadRunbooks(crate::app::runbooks::LoadCatalog),
+    /// Write a runbook saved from the copilot (Ctrl-s).
+    SaveRunbook(crate::app::runbooks::save::SaveRunbook),
 }
 
 impl std::fmt::Debug for Task {
@@ -145,6 +149,7 @@ impl std::fmt::Debug for Task {
             Task::LoadScans { host, .. } => write!(f, "LoadScans({host:?})"),
             Task::Disk(job) => write!(f, "Disk({job:?})"),
             Task::LoadRunbooks(_) => f.write_str("LoadRunbooks"),
+            Task::SaveRunbook(job) => write!(f, "SaveRunbook({})", job.name),
         }
     }
 }
@@ -181,6 +186,7 @@ impl Task {
             }
             Task::Disk(job) => Msg::Disk(job.run()),
             Task::LoadRunbooks(job) => job.run(),
+            Task::SaveRunbook(job) => job.run(),
         }
     }
 }

@@ -37,6 +37,7 @@ impl App {
             Msg::RunbookEvent { run, event } => self.runbook_event(run, event),
             Msg::RunbookConfirm { run, step, reply } => self.runbook_confirm(run, step, reply),
             Msg::RunbookFailed { run, why } => self.runbook_failed(run, why),
+            Msg::RunbookSaved(result) => self.runbook_saved(result),
             Msg::RunbookDone {
                 run,
                 report,

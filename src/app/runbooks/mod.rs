@@ -6,6 +6,7 @@ pub mod card;
 pub mod form;
 pub mod picker;
 pub(crate) mod run;
+pub mod save;
 
 pub use run::RunJob;
 
