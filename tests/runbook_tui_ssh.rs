@@ -1,0 +1,352 @@
+//! Runbooks run from the app against a real `sshd` on loopback (two inventory hosts, one
+//! server): the plan card comes first and nothing runs before the operator's Enter; the run
+//! view shows every host and the gathered output; the copilot's `propose_runbook`, in each
+//! provider's wire format, shows the same card and hears what ran; Ctrl-s in the copilot pane
+//! saves the commands that ran as a runbook the loader reads back.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::Sshd;
+use common::app::screen;
+use common::copilot::{ai_setup, ask_copilot, drive, key, prefix, ssh_app, typed};
+use common::fake_ai::{FakeServer, calls_as, openai_proposes, says_as};
+use crossterm::event::{KeyCode, KeyModifiers};
+use lumen::ai::config::{AiConfig, Profile};
+use lumen::ai::copilot::Item;
+use lumen::ai::provider::{KeySource, ProviderKind};
+use lumen::app::App;
+use lumen::app::layers::Layer;
+use lumen::app::layout::PaneId;
+use lumen::app::runbooks::RunbookDialog;
+use lumen::app::runbooks::RunbookDirs;
+use lumen::panes::Pane;
+use lumen::paths::Paths;
+use lumen::workspace::{Host, Inventory};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// The runbook: a parameter, a step that leaves a mark (so a test sees whether it ran) and a
+/// step whose output is gathered.
+fn runbook(marker: &Path) -> String {
+    format!(
+        r#"
+name = "greet"
+description = "Say hello on the web hosts"
+targets = "@web"
+
+[[params]]
+name = "who"
+default = "world"
+pattern = "^[a-z]+$"
+
+[[steps]]
+name = "mark"
+run = "echo {{{{who}}}} >> {}"
+
+[[steps]]
+name = "greet"
+run = "echo hello {{{{who}}}}"
+"#,
+        marker.display()
+    )
+}
+
+struct Fleet {
+    dir: tempfile::TempDir,
+    paths: Paths,
+}
+
+impl Fleet {
+    fn new() -> Fleet {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(&dir.path().join("home"));
+        let runbooks = paths.workspace_dir("default").join("runbooks");
+        std::fs::create_dir_all(&runbooks).unwrap();
+        let marker = dir.path().join("ran.log");
+        std::fs::write(runbooks.join("greet.toml"), runbook(&marker)).unwrap();
+        Fleet { dir, paths }
+    }
+
+    fn marker(&self) -> PathBuf {
+        self.dir.path().join("ran.log")
+    }
+
+    /// What the runbook's first step wrote (nothing: it did not run).
+    fn ran(&self) -> String {
+        std::fs::read_to_string(self.marker()).unwrap_or_default()
+    }
+
+    /// web1 and web2 in group web, both the loopback sshd.
+    fn inventory(sshd: &Sshd) -> Inventory {
+        let host = |name: &str| Host {
+            name: name.into(),
+            hostname: Some("127.0.0.1".into()),
+            port: Some(sshd.port),
+            user: Some(lumen::ssh::target::local_user()),
+            groups: vec!["web".into()],
+            ..Host::default()
+        };
+        Inventory {
+            hosts: vec![host("web1"), host("web2")],
+            ..Inventory::default()
+        }
+    }
+
+    /// An app with an SSH tab on web1, the inventory and the runbooks; the copilot talks to
+    /// `fake` in `kind`'s wire format.
+    async fn app(&self, sshd: &Sshd, fake: &FakeServer, kind: ProviderKind) -> (App, PaneId) {
+        let paths = self.paths.clone();
+        let inventory = Self::inventory(sshd);
+        let workspace = self.dir.path().join("workspace");
+        let ai = match kind {
+            ProviderKind::OpenAiCompatible => ai_setup(fake, &workspace),
+            kind => lumen::app::copilot::AiSetup {
+                config: AiConfig::with_profile(Profile {
+                    provider: kind,
+                    model: "m".into(),
+                    base_url: Some(fake.url()),
+                    api_key: Some(KeySource::Vault("ai/key".into())),
+                    prices: None,
+                }),
+                demo: false,
+                workspace_dir: Some(workspace),
+            },
+        };
+        let vault = common::unlocked_vault(
+            &self.dir.path().join("vault.lumen"),
+            vec![(
+                "ai/key",
+                lumen::vault::NewEntry {
+                    kind: Some(lumen::vault::Kind::ApiKey),
+                    secret: Some(secrecy::SecretString::from("test-key-not-real-0001")),
+                    ..Default::default()
+                },
+            )],
+        );
+        ssh_app(sshd, fake, self.dir.path(), "web1", move |o| {
+            o.vault = vault;
+            o.inventory = inventory;
+            o.ai = Some(ai);
+            o.runbook_index = vec![("greet".into(), "Say hello on the web hosts".into())];
+            o.runbooks = Some(RunbookDirs {
+                paths,
+                workspace: "default".into(),
+            });
+        })
+        .await
+    }
+
+    /// The screen with what changes from run to run made constant: the temporary directory
+    /// and the durations.
+    fn steady(&self, text: &str) -> String {
+        // The card's rows only: the shell above it shows the time and the user.
+        let text = match text.lines().position(|l| l.contains("┌ Runbook")) {
+            Some(top) => text
+                .lines()
+                .skip(top)
+                .take_while(|l| !l.contains('└'))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            None => text.to_string(),
+        };
+        let text = text.replace(&self.dir.path().display().to_string(), "/TMP");
+        let re = regex::Regex::new(r"\d+\.\ds").unwrap();
+        re.replace_all(&text, |c: &regex::Captures| "#".repeat(c[0].len()))
+            .into_owned()
+    }
+}
+
+fn enter(app: &mut App) {
+    key(app, KeyCode::Enter, KeyModifiers::NONE);
+}
+
+fn plan_shown(app: &App) -> bool {
+    matches!(app.layers.top(), Some(Layer::Runbook(d)) if matches!(**d, RunbookDialog::Plan(_)))
+}
+
+/// The run view on screen, and whether its run ended.
+fn run_done(app: &App) -> bool {
+    let id = app.focused().unwrap();
+    matches!(&app.panes[&id].pane, Pane::Run(v) if v.is_done())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runbook_runs_only_after_its_plan_is_approved_and_the_view_shows_each_host() {
+    let Some(sshd) = Sshd::start("") else { return };
+    let fleet = Fleet::new();
+    let fake = FakeServer::start(vec![]).await;
+    let (mut app, _) = fleet
+        .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
+        .await;
+    prefix(&mut app, 'R');
+    drive(&mut app, "the picker", |a| !a.layers.is_empty()).await;
+    typed(&mut app, "greet");
+    enter(&mut app);
+    // The form: the targets and the parameter, defaults filled in.
+    let form = screen(&app);
+    assert!(form.contains("@web") && form.contains("world"), "{form}");
+    enter(&mut app);
+    assert!(plan_shown(&app), "{}", screen(&app));
+    let card = fleet.steady(&screen(&app));
+    assert!(card.contains("on 2 hosts (@web): web[1-2]"), "{card}");
+    assert!(card.contains("echo hello world"), "{card}");
+    insta::assert_snapshot!("plan_card", card);
+    // Nothing runs on a card.
+    drive(&mut app, "a turn", |_| true).await;
+    assert_eq!(fleet.ran(), "", "a step ran before the plan was approved");
+    enter(&mut app);
+    drive(&mut app, "the run", run_done).await;
+    assert_eq!(fleet.ran(), "world\nworld\n");
+    let view = fleet.steady(&screen(&app));
+    assert!(view.contains("web[1-2] (2 hosts): hello world"), "{view}");
+    insta::assert_snapshot!("run_view", view);
+    // Enter: one host's whole output.
+    enter(&mut app);
+    let detail = fleet.steady(&screen(&app));
+    assert!(detail.contains("web1: full output"), "{detail}");
+    assert!(detail.contains("$ echo hello world"), "{detail}");
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    // The run is kept in the workspace's history.
+    let history = std::fs::read_to_string(
+        fleet
+            .paths
+            .workspace_dir("default")
+            .join(lumen::runbook::history::HISTORY_FILE),
+    )
+    .unwrap();
+    assert!(history.contains("\"runbook\":\"greet\""), "{history}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_plan_runs_nothing_and_a_bad_parameter_never_reaches_a_plan() {
+    let Some(sshd) = Sshd::start("") else { return };
+    let fleet = Fleet::new();
+    let fake = FakeServer::start(vec![]).await;
+    let (mut app, _) = fleet
+        .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
+        .await;
+    prefix(&mut app, 'R');
+    drive(&mut app, "the picker", |a| !a.layers.is_empty()).await;
+    typed(&mut app, "greet");
+    enter(&mut app);
+    // who: "world" becomes "world; id", which its pattern refuses.
+    key(&mut app, KeyCode::Tab, KeyModifiers::NONE);
+    typed(&mut app, "; id");
+    enter(&mut app);
+    let shown = screen(&app);
+    assert!(!plan_shown(&app), "{shown}");
+    assert!(shown.contains("who"), "{shown}");
+    key(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    typed(&mut app, "bob");
+    enter(&mut app);
+    assert!(plan_shown(&app), "{}", screen(&app));
+    key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
+    assert!(app.layers.is_empty());
+    drive(&mut app, "a turn", |_| true).await;
+    assert_eq!(fleet.ran(), "");
+}
+
+/// The model's last words, "done", are in the copilot pane.
+fn said_done(app: &App, terminal: PaneId) -> bool {
+    app.copilot.session(terminal).is_some_and(|s| {
+        s.items()
+            .iter()
+            .any(|i| matches!(i, Item::Assistant(t) if t == "done"))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_copilots_propose_runbook_shows_the_plan_card_in_every_wire_format() {
+    let Some(sshd) = Sshd::start("") else { return };
+    for kind in [
+        ProviderKind::OpenAiCompatible,
+        ProviderKind::Anthropic,
+        ProviderKind::Gemini,
+    ] {
+        let fleet = Fleet::new();
+        let args = json!({"name": "greet", "params": [{"name": "who", "value": "bob"}], "targets": "@web"});
+        let fake = FakeServer::start(vec![
+            calls_as(kind, "call-rb", "propose_runbook", &args),
+            says_as(kind, "done"),
+        ])
+        .await;
+        let (mut app, terminal) = fleet.app(&sshd, &fake, kind).await;
+        ask_copilot(&mut app, "say hello on the web hosts");
+        drive(&mut app, "the plan card", plan_shown).await;
+        let first = String::from_utf8_lossy(&fake.requests()[0].raw).into_owned();
+        assert!(
+            first.contains("propose_runbook"),
+            "{kind}: the tool is offered"
+        );
+        assert!(
+            first.contains("greet: Say hello on the web hosts"),
+            "{kind}: listed"
+        );
+        let card = screen(&app);
+        assert!(card.contains("echo hello bob"), "{kind}: {card}");
+        // The card waits; nothing ran and the model heard nothing yet.
+        drive(&mut app, "a turn", |_| true).await;
+        assert_eq!(fleet.ran(), "", "{kind}: ran before approval");
+        assert_eq!(fake.requests().len(), 1, "{kind}");
+        enter(&mut app);
+        drive(&mut app, "the model's answer", |a| said_done(a, terminal)).await;
+        assert_eq!(fleet.ran(), "bob\nbob\n", "{kind}");
+        let second = String::from_utf8_lossy(&fake.requests()[1].raw).into_owned();
+        assert!(
+            second.contains("web[1-2] (2 hosts): hello bob"),
+            "{kind}: the model hears what ran: {second}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_proposal_runs_nothing_and_the_model_hears_so() {
+    let Some(sshd) = Sshd::start("") else { return };
+    let fleet = Fleet::new();
+    let kind = ProviderKind::OpenAiCompatible;
+    let args = json!({"name": "greet", "params": {"who": "eve"}});
+    let fake = FakeServer::start(vec![
+        calls_as(kind, "call-rb", "propose_runbook", &args),
+        says_as(kind, "done"),
+    ])
+    .await;
+    let (mut app, terminal) = fleet.app(&sshd, &fake, kind).await;
+    ask_copilot(&mut app, "say hello");
+    drive(&mut app, "the plan card", plan_shown).await;
+    key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
+    drive(&mut app, "the model's answer", |a| said_done(a, terminal)).await;
+    assert_eq!(fleet.ran(), "");
+    let second = String::from_utf8_lossy(&fake.requests()[1].raw).into_owned();
+    assert!(second.contains("rejected this runbook"), "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_s_saves_the_commands_that_ran_as_a_runbook_the_loader_reads() {
+    let Some(sshd) = Sshd::start("") else { return };
+    let fleet = Fleet::new();
+    let fake = FakeServer::start(vec![
+        openai_proposes("", "call-1", "echo saved-$((40+2))", "a check"),
+        says_as(ProviderKind::OpenAiCompatible, "done"),
+    ])
+    .await;
+    let (mut app, terminal) = fleet
+        .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
+        .await;
+    ask_copilot(&mut app, "check something");
+    drive(&mut app, "the card", |a| a.layers.approval().is_some()).await;
+    enter(&mut app);
+    drive(&mut app, "the model's answer", |a| said_done(a, terminal)).await;
+    // Focus is on the copilot pane: Ctrl-s.
+    key(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    drive(&mut app, "the save", |a| screen(a).contains("saved ")).await;
+    let catalog = lumen::runbook::Catalog::load(&fleet.paths, "default").unwrap();
+    let saved = catalog
+        .runbooks
+        .iter()
+        .find(|r| r.name.starts_with("copilot-web1-"))
+        .unwrap_or_else(|| panic!("{:?}", catalog.runbooks));
+    let runs: Vec<&str> = saved.steps.iter().map(|s| s.run.as_str()).collect();
+    assert_eq!(runs, ["echo saved-$((40+2))"]);
+    assert_eq!(saved.targets.as_deref(), Some("web1"));
+}
