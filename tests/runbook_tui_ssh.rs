@@ -350,3 +350,56 @@ async fn ctrl_s_saves_the_commands_that_ran_as_a_runbook_the_loader_reads() {
     assert_eq!(runs, ["echo saved-$((40+2))"]);
     assert_eq!(saved.targets.as_deref(), Some("web1"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demos_runbook_and_snippet_are_offered_and_the_runbook_runs_on_the_embedded_server() {
+    use lumen::ssh::{Connector, EmbeddedServer, EmbeddedServerOptions};
+    let server = EmbeddedServer::start(EmbeddedServerOptions::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::under(&dir.path().join("home"));
+    lumen::cli::demo::write_runbooks(&paths).unwrap();
+    let opts = server
+        .client_options(&dir.path().join("known_hosts"))
+        .unwrap();
+    let (prompter, _) = common::auto_answer(common::Answers::default());
+    let connector = Connector::new(opts, prompter);
+    let host = |name: &str| Host {
+        name: name.into(),
+        hostname: Some("127.0.0.1".into()),
+        port: Some(server.port()),
+        user: Some(lumen::ssh::target::local_user()),
+        ..Host::default()
+    };
+    let inventory = Inventory {
+        hosts: vec![host("demo-web"), host("demo-db")],
+        ..Inventory::default()
+    };
+    let (mut app, _, _) = common::app::app_spec_with(
+        120,
+        30,
+        lumen::app::PaneSpec::LocalShell,
+        |o| {
+            o.connector = Some(connector);
+            o.inventory = inventory;
+            o.runbooks = Some(RunbookDirs {
+                paths,
+                workspace: "default".into(),
+            });
+        },
+    );
+    prefix(&mut app, 'R');
+    drive(&mut app, "the picker", |a| !a.layers.is_empty()).await;
+    let picker = screen(&app);
+    assert!(picker.contains("demo-health") && picker.contains("demo-follow-log"), "{picker}");
+    typed(&mut app, "demo-health");
+    enter(&mut app);
+    enter(&mut app);
+    assert!(plan_shown(&app), "{}", screen(&app));
+    enter(&mut app);
+    drive(&mut app, "the demo run", run_done).await;
+    let view = screen(&app);
+    assert!(view.contains("demo-web,demo-db (2 hosts):"), "{view}");
+    assert_eq!(view.matches(" ok ").count(), 2, "{view}");
+}
