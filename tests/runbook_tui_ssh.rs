@@ -9,7 +9,7 @@ mod common;
 
 use common::Sshd;
 use common::app::screen;
-use common::copilot::{ai_setup, ask_copilot, drive, key, prefix, ssh_app, typed};
+use common::copilot::{Driver, ai_setup, ask_copilot, key, prefix, ssh_app, typed};
 use common::fake_ai::{FakeServer, calls_as, openai_proposes, says_as};
 use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::ai::config::{AiConfig, Profile};
@@ -173,6 +173,7 @@ fn run_done(app: &App) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_runbook_runs_only_after_its_plan_is_approved_and_the_view_shows_each_host() {
+    let mut d = Driver::new();
     let Some(sshd) = Sshd::start("") else { return };
     let fleet = Fleet::new();
     let fake = FakeServer::start(vec![]).await;
@@ -180,7 +181,8 @@ async fn a_runbook_runs_only_after_its_plan_is_approved_and_the_view_shows_each_
         .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
         .await;
     prefix(&mut app, 'R');
-    drive(&mut app, "the picker", |a| !a.layers.is_empty()).await;
+    d.drive(&mut app, "the picker", |a| !a.layers.is_empty())
+        .await;
     typed(&mut app, "greet");
     enter(&mut app);
     // The form: the targets and the parameter, defaults filled in.
@@ -193,10 +195,10 @@ async fn a_runbook_runs_only_after_its_plan_is_approved_and_the_view_shows_each_
     assert!(card.contains("echo hello world"), "{card}");
     insta::assert_snapshot!("plan_card", card);
     // Nothing runs on a card.
-    drive(&mut app, "a turn", |_| true).await;
+    d.drive(&mut app, "a turn", |_| true).await;
     assert_eq!(fleet.ran(), "", "a step ran before the plan was approved");
     enter(&mut app);
-    drive(&mut app, "the run", run_done).await;
+    d.drive(&mut app, "the run", run_done).await;
     assert_eq!(fleet.ran(), "world\nworld\n");
     let view = fleet.steady(&screen(&app));
     assert!(view.contains("web[1-2] (2 hosts): hello world"), "{view}");
@@ -220,6 +222,7 @@ async fn a_runbook_runs_only_after_its_plan_is_approved_and_the_view_shows_each_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rejected_plan_runs_nothing_and_a_bad_parameter_never_reaches_a_plan() {
+    let mut d = Driver::new();
     let Some(sshd) = Sshd::start("") else { return };
     let fleet = Fleet::new();
     let fake = FakeServer::start(vec![]).await;
@@ -227,7 +230,8 @@ async fn a_rejected_plan_runs_nothing_and_a_bad_parameter_never_reaches_a_plan()
         .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
         .await;
     prefix(&mut app, 'R');
-    drive(&mut app, "the picker", |a| !a.layers.is_empty()).await;
+    d.drive(&mut app, "the picker", |a| !a.layers.is_empty())
+        .await;
     typed(&mut app, "greet");
     enter(&mut app);
     // who: "world" becomes "world; id", which its pattern refuses.
@@ -243,7 +247,7 @@ async fn a_rejected_plan_runs_nothing_and_a_bad_parameter_never_reaches_a_plan()
     assert!(plan_shown(&app), "{}", screen(&app));
     key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
     assert!(app.layers.is_empty());
-    drive(&mut app, "a turn", |_| true).await;
+    d.drive(&mut app, "a turn", |_| true).await;
     assert_eq!(fleet.ran(), "");
 }
 
@@ -258,6 +262,7 @@ fn said_done(app: &App, terminal: PaneId) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_copilots_propose_runbook_shows_the_plan_card_in_every_wire_format() {
+    let mut d = Driver::new();
     let Some(sshd) = Sshd::start("") else { return };
     for kind in [
         ProviderKind::OpenAiCompatible,
@@ -273,7 +278,7 @@ async fn the_copilots_propose_runbook_shows_the_plan_card_in_every_wire_format()
         .await;
         let (mut app, terminal) = fleet.app(&sshd, &fake, kind).await;
         ask_copilot(&mut app, "say hello on the web hosts");
-        drive(&mut app, "the plan card", plan_shown).await;
+        d.drive(&mut app, "the plan card", plan_shown).await;
         let first = String::from_utf8_lossy(&fake.requests()[0].raw).into_owned();
         assert!(
             first.contains("propose_runbook"),
@@ -286,11 +291,12 @@ async fn the_copilots_propose_runbook_shows_the_plan_card_in_every_wire_format()
         let card = screen(&app);
         assert!(card.contains("echo hello bob"), "{kind}: {card}");
         // The card waits; nothing ran and the model heard nothing yet.
-        drive(&mut app, "a turn", |_| true).await;
+        d.drive(&mut app, "a turn", |_| true).await;
         assert_eq!(fleet.ran(), "", "{kind}: ran before approval");
         assert_eq!(fake.requests().len(), 1, "{kind}");
         enter(&mut app);
-        drive(&mut app, "the model's answer", |a| said_done(a, terminal)).await;
+        d.drive(&mut app, "the model's answer", |a| said_done(a, terminal))
+            .await;
         assert_eq!(fleet.ran(), "bob\nbob\n", "{kind}");
         let second = String::from_utf8_lossy(&fake.requests()[1].raw).into_owned();
         assert!(
@@ -302,6 +308,7 @@ async fn the_copilots_propose_runbook_shows_the_plan_card_in_every_wire_format()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rejected_proposal_runs_nothing_and_the_model_hears_so() {
+    let mut d = Driver::new();
     let Some(sshd) = Sshd::start("") else { return };
     let fleet = Fleet::new();
     let kind = ProviderKind::OpenAiCompatible;
@@ -313,9 +320,10 @@ async fn a_rejected_proposal_runs_nothing_and_the_model_hears_so() {
     .await;
     let (mut app, terminal) = fleet.app(&sshd, &fake, kind).await;
     ask_copilot(&mut app, "say hello");
-    drive(&mut app, "the plan card", plan_shown).await;
+    d.drive(&mut app, "the plan card", plan_shown).await;
     key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
-    drive(&mut app, "the model's answer", |a| said_done(a, terminal)).await;
+    d.drive(&mut app, "the model's answer", |a| said_done(a, terminal))
+        .await;
     assert_eq!(fleet.ran(), "");
     let second = String::from_utf8_lossy(&fake.requests()[1].raw).into_owned();
     assert!(second.contains("rejected this runbook"), "{second}");
@@ -323,6 +331,7 @@ async fn a_rejected_proposal_runs_nothing_and_the_model_hears_so() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_s_saves_the_commands_that_ran_as_a_runbook_the_loader_reads() {
+    let mut d = Driver::new();
     let Some(sshd) = Sshd::start("") else { return };
     let fleet = Fleet::new();
     let fake = FakeServer::start(vec![
@@ -334,12 +343,15 @@ async fn ctrl_s_saves_the_commands_that_ran_as_a_runbook_the_loader_reads() {
         .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
         .await;
     ask_copilot(&mut app, "check something");
-    drive(&mut app, "the card", |a| a.layers.approval().is_some()).await;
+    d.drive(&mut app, "the card", |a| a.layers.approval().is_some())
+        .await;
     enter(&mut app);
-    drive(&mut app, "the model's answer", |a| said_done(a, terminal)).await;
+    d.drive(&mut app, "the model's answer", |a| said_done(a, terminal))
+        .await;
     // Focus is on the copilot pane: Ctrl-s.
     key(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
-    drive(&mut app, "the save", |a| screen(a).contains("saved ")).await;
+    d.drive(&mut app, "the save", |a| screen(a).contains("saved "))
+        .await;
     let catalog = lumen::runbook::Catalog::load(&fleet.paths, "default").unwrap();
     let saved = catalog
         .runbooks
@@ -353,6 +365,7 @@ async fn ctrl_s_saves_the_commands_that_ran_as_a_runbook_the_loader_reads() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demos_runbook_and_snippet_are_offered_and_the_runbook_runs_on_the_embedded_server() {
+    let mut d = Driver::new();
     use lumen::ssh::{Connector, EmbeddedServer, EmbeddedServerOptions};
     let server = EmbeddedServer::start(EmbeddedServerOptions::default())
         .await
@@ -376,30 +389,143 @@ async fn the_demos_runbook_and_snippet_are_offered_and_the_runbook_runs_on_the_e
         hosts: vec![host("demo-web"), host("demo-db")],
         ..Inventory::default()
     };
-    let (mut app, _, _) = common::app::app_spec_with(
-        120,
-        30,
-        lumen::app::PaneSpec::LocalShell,
-        |o| {
+    let (mut app, _, _) =
+        common::app::app_spec_with(120, 30, lumen::app::PaneSpec::LocalShell, |o| {
             o.connector = Some(connector);
             o.inventory = inventory;
             o.runbooks = Some(RunbookDirs {
                 paths,
                 workspace: "default".into(),
             });
-        },
-    );
+        });
     prefix(&mut app, 'R');
-    drive(&mut app, "the picker", |a| !a.layers.is_empty()).await;
+    d.drive(&mut app, "the picker", |a| !a.layers.is_empty())
+        .await;
     let picker = screen(&app);
-    assert!(picker.contains("demo-health") && picker.contains("demo-follow-log"), "{picker}");
+    assert!(
+        picker.contains("demo-health") && picker.contains("demo-follow-log"),
+        "{picker}"
+    );
     typed(&mut app, "demo-health");
     enter(&mut app);
     enter(&mut app);
     assert!(plan_shown(&app), "{}", screen(&app));
     enter(&mut app);
-    drive(&mut app, "the demo run", run_done).await;
+    d.drive(&mut app, "the demo run", run_done).await;
     let view = screen(&app);
     assert!(view.contains("demo-web,demo-db (2 hosts):"), "{view}");
     assert_eq!(view.matches(" ok ").count(), 2, "{view}");
+}
+
+/// Write runbook `name` (`toml` after its name line) into the fleet's workspace.
+fn add_runbook(fleet: &Fleet, name: &str, toml: &str) {
+    let path = fleet
+        .paths
+        .workspace_dir("default")
+        .join(format!("runbooks/{name}.toml"));
+    std::fs::write(path, format!("name = \"{name}\"\n{toml}")).unwrap();
+}
+
+/// Prefix R, the runbook `name`, Enter on its form: its plan card is up.
+async fn plan_of(d: &mut Driver, app: &mut App, name: &str) {
+    prefix(app, 'R');
+    d.drive(app, "the picker", |a| !a.layers.is_empty()).await;
+    typed(app, name);
+    enter(app);
+    enter(app);
+    assert!(plan_shown(app), "{}", screen(app));
+}
+
+fn confirm_asked(app: &App) -> bool {
+    matches!(app.layers.top(), Some(Layer::Runbook(d)) if matches!(**d, RunbookDialog::ConfirmStep { .. }))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confirm_step_asks_again_and_a_no_runs_it_nowhere() {
+    let mut d = Driver::new();
+    let Some(sshd) = Sshd::start("") else { return };
+    let fleet = Fleet::new();
+    add_runbook(
+        &fleet,
+        "careful",
+        &format!(
+            "targets = \"@web\"\n[[steps]]\nname = \"look\"\nrun = \"echo looked\"\n\
+             [[steps]]\nname = \"touch\"\nrun = \"echo touched >> {}\"\nconfirm = true\n",
+            fleet.marker().display()
+        ),
+    );
+    let fake = FakeServer::start(vec![]).await;
+    let (mut app, _) = fleet
+        .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
+        .await;
+    plan_of(&mut d, &mut app, "careful").await;
+    assert!(screen(&app).contains("asks again before it starts"));
+    enter(&mut app);
+    d.drive(&mut app, "the step's question", confirm_asked)
+        .await;
+    let asked = screen(&app);
+    assert!(asked.contains("step 2 (touch) asks again"), "{asked}");
+    key(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    d.drive(&mut app, "the run", run_done).await;
+    assert_eq!(fleet.ran(), "", "a step the operator refused ran");
+    let view = screen(&app);
+    assert_eq!(view.matches("FAILED").count(), 2, "{view}");
+    assert!(view.contains("not confirmed by the operator"), "{view}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn esc_leaves_a_run_going_in_the_background_and_r_brings_it_back() {
+    let mut d = Driver::new();
+    let Some(sshd) = Sshd::start("") else { return };
+    let fleet = Fleet::new();
+    // Each host waits for the test's go-ahead, so the run is surely still going at Esc.
+    let go = fleet.dir.path().join("go");
+    add_runbook(
+        &fleet,
+        "waits",
+        &format!(
+            "targets = \"@web\"\n[[steps]]\nname = \"wait\"\n\
+             run = \"while [ ! -e {} ]; do sleep 0.1; done; echo went\"\n",
+            go.display()
+        ),
+    );
+    let fake = FakeServer::start(vec![]).await;
+    let (mut app, _) = fleet
+        .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
+        .await;
+    plan_of(&mut d, &mut app, "waits").await;
+    enter(&mut app);
+    d.drive(&mut app, "both hosts running", |a| {
+        let id = a.focused().unwrap();
+        matches!(&a.panes[&id].pane, Pane::Run(v) if v.progress().2 == 2)
+    })
+    .await;
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    let id = app.focused().unwrap();
+    assert!(
+        !matches!(app.panes[&id].pane, Pane::Run(_)),
+        "the view closed"
+    );
+    let status = screen(&app);
+    assert!(
+        status.lines().last().unwrap().contains("waits 0/2"),
+        "{status}"
+    );
+    std::fs::write(&go, "").unwrap();
+    d.drive(&mut app, "the run's end", |a| {
+        screen(a).contains("runbook waits finished: 2 ok")
+    })
+    .await;
+    prefix(&mut app, 'R');
+    d.drive(&mut app, "the picker", |a| !a.layers.is_empty())
+        .await;
+    let picker = screen(&app);
+    assert!(
+        picker.contains("finished: 2/2 hosts done, 0 failed"),
+        "{picker}"
+    );
+    // The run is listed first.
+    enter(&mut app);
+    let view = screen(&app);
+    assert!(view.contains("web[1-2] (2 hosts): went"), "{view}");
 }

@@ -134,7 +134,10 @@ pub const DEMO_SNIPPETS: &str = include_str!("demo_runbooks/snippets.toml");
 pub fn write_runbooks(paths: &Paths) -> anyhow::Result<()> {
     let ws = paths.workspace_dir("default");
     crate::paths::ensure_private_dir(&ws.join("runbooks"))?;
-    crate::paths::atomic_write(&ws.join("runbooks/demo-health.toml"), DEMO_RUNBOOK.as_bytes())?;
+    crate::paths::atomic_write(
+        &ws.join("runbooks/demo-health.toml"),
+        DEMO_RUNBOOK.as_bytes(),
+    )?;
     crate::paths::atomic_write(&ws.join("snippets.toml"), DEMO_SNIPPETS.as_bytes())?;
     Ok(())
 }
