@@ -195,9 +195,9 @@ impl Task {
 /// with a message of its own. Self-contained, so the loop (or a test, on its runtime) can run it.
 pub enum AsyncTask {
     /// Scan a host over the app's shared connection, then match, compare and save the scan.
-    Scan(crate::app::scan_job::ScanJob),
+    Scan(Box<crate::app::scan_job::ScanJob>),
     /// Run a runbook's approved plan over the app's shared connections.
-    Runbook(crate::app::runbooks::RunJob),
+    Runbook(Box<crate::app::runbooks::RunJob>),
 }
 
 impl std::fmt::Debug for AsyncTask {
@@ -213,8 +213,8 @@ impl AsyncTask {
     /// Do the work, sending every message (progress, then the result) on `bus`.
     pub fn run(self, bus: Bus) -> BoxFuture<'static, ()> {
         match self {
-            AsyncTask::Scan(job) => Box::pin(job.run(bus)),
-            AsyncTask::Runbook(job) => Box::pin(job.run(bus)),
+            AsyncTask::Scan(job) => Box::pin((*job).run(bus)),
+            AsyncTask::Runbook(job) => Box::pin((*job).run(bus)),
         }
     }
 }

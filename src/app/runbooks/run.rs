@@ -304,14 +304,16 @@ impl App {
                 .join(history::HISTORY_FILE)
         });
         self.effects
-            .push(Effect::SpawnAsync(Box::new(AsyncTask::Runbook(RunJob {
-                run,
-                plan,
-                connector,
-                vault: RunVault::from_owner(self.vault.clone()),
-                cancel,
-                history,
-            }))));
+            .push(Effect::SpawnAsync(Box::new(AsyncTask::Runbook(Box::new(
+                RunJob {
+                    run,
+                    plan,
+                    connector,
+                    vault: RunVault::from_owner(self.vault.clone()),
+                    cancel,
+                    history,
+                },
+            )))));
         self.dirty = true;
     }
 
