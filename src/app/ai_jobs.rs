@@ -96,6 +96,8 @@ impl AiJob {
                             timeout: FACTS_TIMEOUT,
                             max_output: FACTS_MAX_OUTPUT,
                             stdin: None,
+                            cancel: None,
+                            hold_stdin: false,
                         };
                         connector
                             .exec(&plan, FACTS_COMMAND, &opts)
@@ -118,6 +120,8 @@ impl AiJob {
                     timeout: EXEC_TIMEOUT,
                     max_output: EXEC_MAX_OUTPUT,
                     stdin: None,
+                    cancel: None,
+                    hold_stdin: false,
                 };
                 let output = connector
                     .exec(&plan, command.expose_secret(), &opts)

@@ -8,7 +8,7 @@ mod ask;
 mod configure;
 mod context;
 mod history;
-mod setup;
+pub(crate) mod setup;
 
 pub use ask::{AskArgs, NOT_RUN};
 pub use configure::SetupArgs;

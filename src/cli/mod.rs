@@ -8,6 +8,8 @@ pub mod connect;
 pub mod demo;
 pub mod hosts;
 pub mod hosts_forget;
+pub mod run;
+mod run_output;
 pub mod scan;
 mod scan_output;
 pub mod sessions;
@@ -65,6 +67,9 @@ pub enum Command {
     Vault(Box<vault::VaultArgs>),
     /// Scan hosts over SSH for vulnerable packages (OSV, offline) and weak configuration.
     Scan(Box<scan::ScanArgs>),
+    /// Run a runbook or snippet on hosts: the plan first, approved once, then fanned out
+    /// over shared connections; `--list`, `--history`.
+    Run(Box<run::RunArgs>),
     /// The AI copilot and safety layer: ask a model, see what it would be sent, the saved
     /// conversations, a command's risk, what a model would see of a file.
     Ai(ai::AiArgs),
@@ -110,6 +115,7 @@ pub fn main() -> ExitCode {
         Some(Command::Hosts(args)) => return hosts::run(args, &paths),
         Some(Command::Vault(args)) => vault::run(&paths, *args).map(|()| ExitCode::SUCCESS),
         Some(Command::Scan(args)) => return scan::run(*args, &paths),
+        Some(Command::Run(args)) => return run::run(*args, &paths),
         Some(Command::Ai(args)) => ai::run(args, &paths),
         Some(Command::Ls(args)) => return sessions::ls(socket_name.as_deref(), &args),
         Some(Command::New(args)) => return sessions::new(socket_name.as_deref(), &paths, args),

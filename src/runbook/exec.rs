@@ -3,12 +3,11 @@
 //! through jump chains. Progress goes out as [`RunEvent`]s; the result is a [`RunReport`]
 //! whose JSON shape is a contract (`lumen run --json`, the run history).
 //!
-//! How a step reaches the host: the remote command line is always the fixed `sh -s`; the step's
-//! script (with vault values substituted for this host) is written to the channel's stdin. So a
-//! secret is never in any remote process's argv (`ps` shows `sh -s`), nor in the SSH exec
-//! request lumen sends. The script is wrapped in `{ …; } </dev/null` so the shell reads all of
-//! it before running anything and commands in it that read stdin see end-of-file, not the
-//! rest of the script.
+//! How a step reaches the host: the remote command line is always the fixed
+//! [`REMOTE_COMMAND`]; the step's script (with vault values substituted for this host) is
+//! written to the channel's stdin. So a secret is never in any remote process's argv (`ps`
+//! shows only the fixed text), nor in the SSH exec request lumen sends; it lives in the
+//! remote shell's memory while the step runs.
 
 use super::plan::{Plan, PlanHost, PlanStep};
 use crate::ai::placeholders::{HostRef, resolve_bound_for_host};
@@ -25,8 +24,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tokio::sync::{OnceCell, mpsc, watch};
 
-/// The one remote command of every step: a shell reading its script from stdin.
-pub const REMOTE_COMMAND: &str = "sh -s";
+/// The one remote command line of every step (fixed text: no parameter, no secret). The
+/// shell reads the script's length and the script from stdin ([`framed`]), runs it as a
+/// background job with stdin from /dev/null (so nothing in it can read the rest of the
+/// channel) and waits for it. Meanwhile a watcher reads the channel's stdin, which lumen holds
+/// open: when it ends (lumen stopped the step on a timeout, the output cap or Ctrl-C, closing
+/// the channel; or lumen or the connection went away) it stops the whole process group, so a
+/// `sleep` or `tail -f` in the step stops too. SIGTERM over SSH cannot do this: OpenSSH does
+/// not deliver signal requests for root logins. When the job ends by itself the watcher is
+/// dismissed and the job's exit status is the step's.
+pub const REMOTE_COMMAND: &str = "sh -c 'exec 3<&0
+IFS= read -r n || exit 125
+s=$(head -c \"$n\")
+eval \"$s\" </dev/null &
+p=$!
+( trap \"kill \\$c 2>/dev/null; exit 0\" TERM; cat >/dev/null <&3 & c=$!; wait $c; kill -TERM 0 ) >/dev/null 2>&1 &
+w=$!
+wait $p
+r=$?
+kill $w 2>/dev/null
+exit $r'";
 
 /// How a host's run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -368,19 +385,17 @@ impl Shared<'_> {
                 Err(e) => return not_run(step, format!("the vault lookup failed: {e}")),
             }
         };
-        let stdin = zeroize::Zeroizing::new(
-            format!("{{\n{}\n}} </dev/null\n", script.expose_secret()).into_bytes(),
-        );
+        let stdin = zeroize::Zeroizing::new(framed(script.expose_secret()).into_bytes());
         let mut opts = ExecOptions {
             timeout: self.plan.timeout,
             max_output: self.plan.max_output,
             stdin: Some(stdin.to_vec()),
+            cancel: Some(self.cancel.0.clone()),
+            hold_stdin: true,
         };
         let start = Instant::now();
-        let result = tokio::select! {
-            r = self.connector.exec(&host.ssh, REMOTE_COMMAND, &opts) => Some(r),
-            () = self.cancel.cancelled() => None,
-        };
+        let result = self.connector.exec(&host.ssh, REMOTE_COMMAND, &opts).await;
+        let result = (!self.cancel.is_cancelled()).then_some(result);
         if let Some(input) = opts.stdin.as_mut() {
             zeroize::Zeroize::zeroize(input);
         }
@@ -423,6 +438,12 @@ impl Shared<'_> {
         }
         report
     }
+}
+
+/// What the remote shell reads on stdin: the script's length in bytes on a line, then the
+/// script (see [`REMOTE_COMMAND`]).
+pub fn framed(script: &str) -> String {
+    format!("{}\n{script}", script.len())
 }
 
 fn not_run(step: &PlanStep, why: String) -> StepReport {

@@ -96,6 +96,8 @@ impl ConnectorRunner {
             timeout,
             max_output: opts.max_output,
             stdin: opts.stdin,
+            cancel: None,
+            hold_stdin: false,
         };
         let result = self.connector.exec(&self.plan, command, &exec).await;
         let mut state = self.state();

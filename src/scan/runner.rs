@@ -115,12 +115,18 @@ impl SshRunner {
             timeout: opts.timeout,
             max_output: opts.max_output,
             stdin: opts.stdin,
+            cancel: None,
+            hold_stdin: false,
         };
         let out = match crate::ssh::exec::run(&self.conn, command, &exec).await {
             Ok(out) => out,
             Err(ExecFailure::Channel { why, .. }) => return Err(RunError::Disconnected(why)),
             Err(ExecFailure::Refused) => {
                 return Err(RunError::Refused("exec request failed".into()));
+            }
+            // Scans pass no cancel switch (a dropped scan stops its execs).
+            Err(ExecFailure::Cancelled) => {
+                return Err(RunError::Disconnected("cancelled".into()));
             }
             Err(ExecFailure::TimedOut) => return Err(RunError::Timeout(opts.timeout)),
         };

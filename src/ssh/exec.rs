@@ -27,6 +27,14 @@ pub struct ExecOptions {
     pub max_output: usize,
     /// Bytes written to the command's stdin, then end-of-file.
     pub stdin: Option<Vec<u8>>,
+    /// When this turns true the command is stopped (SIGTERM, close) before the exec returns
+    /// [`ExecFailure::Cancelled`]; unlike dropping the future, the stop is sent for sure.
+    pub cancel: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Leave the command's stdin open after `stdin` until it ends, so the command can tell
+    /// that lumen stopped it (or went away) by its stdin ending: a remote shell stops
+    /// everything it started then, where SIGTERM over SSH is not delivered (OpenSSH ignores
+    /// signal requests for root logins).
+    pub hold_stdin: bool,
 }
 
 impl Default for ExecOptions {
@@ -35,6 +43,8 @@ impl Default for ExecOptions {
             timeout: EXEC_TIMEOUT,
             max_output: EXEC_MAX_OUTPUT,
             stdin: None,
+            cancel: None,
+            hold_stdin: false,
         }
     }
 }
@@ -59,6 +69,8 @@ pub enum ExecFailure {
     Refused,
     /// The time limit was reached; the command was stopped.
     TimedOut,
+    /// The caller's cancel switch turned; the command was stopped.
+    Cancelled,
 }
 
 impl ExecFailure {
@@ -72,6 +84,10 @@ impl ExecFailure {
             ExecFailure::Refused => SshError::Channel {
                 what: "the command".into(),
                 why: "the host refused to run it".into(),
+            },
+            ExecFailure::Cancelled => SshError::Channel {
+                what: "the command".into(),
+                why: "cancelled; it was stopped on the host".into(),
             },
             ExecFailure::TimedOut => SshError::ExecTimeout {
                 host: host.to_string(),
@@ -94,6 +110,8 @@ pub async fn run(
     let limits = Limits {
         stdin: opts.stdin.as_deref(),
         timeout: Some(opts.timeout),
+        cancel: opts.cancel.clone(),
+        hold_stdin: opts.hold_stdin,
     };
     let status = exec(conn, command, limits, |stderr, data| {
         let buf = if stderr {
@@ -122,6 +140,8 @@ pub async fn stream(
     let limits = Limits {
         stdin: None,
         timeout: None,
+        cancel: None,
+        hold_stdin: false,
     };
     let end = exec(conn, command, limits, |stderr, data| {
         output(stderr, data);
@@ -134,6 +154,8 @@ pub async fn stream(
 struct Limits<'a> {
     stdin: Option<&'a [u8]>,
     timeout: Option<Duration>,
+    cancel: Option<tokio::sync::watch::Receiver<bool>>,
+    hold_stdin: bool,
 }
 
 /// How the command's output ended.
@@ -178,7 +200,9 @@ async fn exec(
                 .await
                 .map_err(failed("the command's input"))?;
         }
-        let _ = channel.eof().await;
+        if !limits.hold_stdin {
+            let _ = channel.eof().await;
+        }
         let mut end = End {
             status: None,
             capped: false,
@@ -214,11 +238,23 @@ async fn exec(
         }
         Ok(end)
     };
-    let result = match limits.timeout {
-        Some(limit) => tokio::time::timeout(limit, work)
-            .await
-            .unwrap_or(Err(ExecFailure::TimedOut)),
-        None => work.await,
+    let limited = async {
+        match limits.timeout {
+            Some(limit) => tokio::time::timeout(limit, work)
+                .await
+                .unwrap_or(Err(ExecFailure::TimedOut)),
+            None => work.await,
+        }
+    };
+    let result = match limits.cancel {
+        Some(mut cancel) => {
+            tokio::select! {
+                r = limited => r,
+                // A dropped switch never cancels.
+                Ok(_) = cancel.wait_for(|c| *c) => Err(ExecFailure::Cancelled),
+            }
+        }
+        None => limited.await,
     };
     match &result {
         Ok(end) if !end.capped => running.finished(),

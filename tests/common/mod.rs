@@ -6,6 +6,7 @@ pub mod app;
 pub mod copilot;
 pub mod fake_ai;
 pub mod fake_host;
+pub mod fleet;
 pub mod leak_corpus;
 pub mod scans;
 pub mod tmux;
@@ -475,6 +476,11 @@ impl CliHost {
 
     /// `lumen ARGS…` with `extra_env` set.
     pub fn lumen(&self, args: &[&str], extra_env: &[(&str, &str)]) -> std::process::Output {
+        self.command(args, extra_env).output().unwrap()
+    }
+
+    /// The `lumen ARGS…` command, to spawn (in a session of its own, no terminal, no stdin).
+    pub fn command(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Command {
         use std::os::unix::process::CommandExt;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
         cmd.args(args)
@@ -493,6 +499,6 @@ impl CliHost {
                 Ok(())
             });
         }
-        cmd.output().unwrap()
+        cmd
     }
 }

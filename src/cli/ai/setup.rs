@@ -281,6 +281,25 @@ pub fn open_vaults(
     workspace: &str,
     passphrase_file: Option<&Path>,
 ) -> Result<Vec<(Scope, Vault)>> {
+    open_vaults_because(
+        paths,
+        workspace,
+        passphrase_file,
+        "lumen masks the {scope} vault's values in what it sends to the model",
+        "the {scope} vault must be unlocked so its values can be masked",
+    )
+}
+
+/// The existing vaults (personal, then the workspace's), unlocked with the passphrase file or
+/// a prompt per vault that says `why` (`{scope}` is replaced); `needed` words the error
+/// without a terminal.
+pub fn open_vaults_because(
+    paths: &Paths,
+    workspace: &str,
+    passphrase_file: Option<&Path>,
+    why: &str,
+    needed: &str,
+) -> Result<Vec<(Scope, Vault)>> {
     let candidates = [
         (Scope::Personal, paths.personal_vault()),
         (
@@ -295,16 +314,11 @@ pub fn open_vaults(
             Some(p) => p.clone(),
             // Say why: the question itself needs no secret, but its text must be masked.
             None => prompt_hidden(&format!(
-                "lumen masks the {scope} vault's values in what it sends to the model; \
-                 passphrase for the {scope} vault: ",
-                scope = scope.as_str()
+                "{}; passphrase for the {} vault: ",
+                why.replace("{scope}", scope.as_str()),
+                scope.as_str()
             ))
-            .with_context(|| {
-                format!(
-                    "the {} vault must be unlocked so its values can be masked",
-                    scope.as_str()
-                )
-            })?,
+            .with_context(|| needed.replace("{scope}", scope.as_str()))?,
         };
         out.push((scope, Vault::open(&path, &pass)?));
     }
@@ -358,6 +372,8 @@ fn host_facts(
             timeout: FACTS_TIMEOUT,
             max_output: FACTS_MAX_OUTPUT,
             stdin: None,
+            cancel: None,
+            hold_stdin: false,
         };
         connector.exec(&plan, FACTS_COMMAND, &opts).await
     })?;
