@@ -26,6 +26,9 @@ use lumen::workspace::{Host, Inventory};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
+/// A vault value bound to web1 only.
+const TOKEN: &str = "tok-5ecr3t-77a1";
+
 /// The runbook: a parameter, a step that leaves a mark (so a test sees whether it ran) and a
 /// step whose output is gathered.
 fn runbook(marker: &Path) -> String {
@@ -115,14 +118,25 @@ impl Fleet {
         };
         let vault = common::unlocked_vault(
             &self.dir.path().join("vault.lumen"),
-            vec![(
-                "ai/key",
-                lumen::vault::NewEntry {
-                    kind: Some(lumen::vault::Kind::ApiKey),
-                    secret: Some(secrecy::SecretString::from("test-key-not-real-0001")),
-                    ..Default::default()
-                },
-            )],
+            vec![
+                (
+                    "ai/key",
+                    lumen::vault::NewEntry {
+                        kind: Some(lumen::vault::Kind::ApiKey),
+                        secret: Some(secrecy::SecretString::from("test-key-not-real-0001")),
+                        ..Default::default()
+                    },
+                ),
+                (
+                    "web/token",
+                    lumen::vault::NewEntry {
+                        kind: Some(lumen::vault::Kind::Password),
+                        hosts: Some(vec!["web1".into()]),
+                        secret: Some(secrecy::SecretString::from(TOKEN)),
+                        ..Default::default()
+                    },
+                ),
+            ],
         );
         ssh_app(sshd, fake, self.dir.path(), "web1", move |o| {
             o.vault = vault;
@@ -528,4 +542,53 @@ async fn esc_leaves_a_run_going_in_the_background_and_r_brings_it_back() {
     enter(&mut app);
     let view = screen(&app);
     assert!(view.contains("web[1-2] (2 hosts): went"), "{view}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_taking_a_secret_is_marked_runs_only_where_bound_and_never_shows_the_value() {
+    let Some(sshd) = Sshd::start("") else { return };
+    let mut d = Driver::new();
+    let fleet = Fleet::new();
+    add_runbook(
+        &fleet,
+        "token",
+        "targets = \"@web\"\n[[steps]]\nname = \"use\"\nrun = \"echo got-{{vault:web/token}}\"\n",
+    );
+    let fake = FakeServer::start(vec![]).await;
+    let (mut app, _) = fleet
+        .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
+        .await;
+    plan_of(&mut d, &mut app, "token").await;
+    let card = screen(&app);
+    assert!(card.contains("$ echo got-{{vault:web/token}}"), "{card}");
+    assert!(card.contains("takes a secret"), "{card}");
+    enter(&mut app);
+    d.drive(&mut app, "the run", run_done).await;
+    let view = screen(&app);
+    let rows: Vec<&str> = view.lines().filter(|l| l.contains("web")).collect();
+    assert!(rows.iter().any(|r| r.contains("web1 ok")), "{view}");
+    assert!(rows.iter().any(|r| r.contains("web2 FAILED")), "{view}");
+    enter(&mut app);
+    let web1 = screen(&app);
+    assert!(web1.contains("got-"), "web1 ran it: {web1}");
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    key(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    enter(&mut app);
+    let web2 = screen(&app);
+    assert!(web2.contains("bound"), "web2 says why: {web2}");
+    let history = std::fs::read_to_string(
+        fleet
+            .paths
+            .workspace_dir("default")
+            .join(lumen::runbook::history::HISTORY_FILE),
+    )
+    .unwrap();
+    for (what, text) in [
+        ("view", &view),
+        ("web1", &web1),
+        ("web2", &web2),
+        ("history", &history),
+    ] {
+        assert!(!text.contains(TOKEN), "the value is in the {what}: {text}");
+    }
 }
