@@ -596,6 +596,18 @@ fn format_errors_name_file_line_and_key_and_list_shows_the_catalog() {
         listed.contains("disk") && listed.contains("free space"),
         "{listed}"
     );
+    // A snippet runs as a one-step runbook; the history lists both runs.
+    let out = f.run(&["disk", "web01", "--yes", "--json"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(json_of(&out)["hosts"][0]["steps"][0]["command"], "df -h");
+    let out = f.run(&["good", "web02", "--yes"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let h = f.run(&["--history"]);
+    let listed = String::from_utf8_lossy(&h.stdout);
+    assert!(
+        listed.contains("disk  1 hosts: 1 ok") && listed.contains("good  1 hosts: 1 ok"),
+        "{listed}"
+    );
     let bad = f.runbook(
         "bad",
         "description = \"x\"\n\n[[steps]]\nname = \"s\"\nrun = \"echo\"\nconfrim = true\n",
@@ -622,4 +634,51 @@ fn format_errors_name_file_line_and_key_and_list_shows_the_catalog() {
         err.contains("runbooks/good.toml and ") && err.contains("config/runbooks/good.toml"),
         "{err}"
     );
+}
+
+#[test]
+fn hosts_behind_a_jump_host_run_through_its_one_login() {
+    const FORWARD: &str = "server_request_direct_tcpip";
+    const ACCEPTED: &str = "Accepted publickey";
+    let mut f = Fleet::start(3);
+    let bastion = common::Sshd::start_logged("");
+    bastion.authorize(&f.cli.key.with_extension("pub"));
+    let kh = bastion.path("kh");
+    bastion.known_hosts_file(&kh);
+    let known = f.cli.dir.path().join("home/.ssh/known_hosts");
+    let mut all = std::fs::read_to_string(&known).unwrap();
+    all.push_str(&std::fs::read_to_string(&kh).unwrap());
+    std::fs::write(&known, all).unwrap();
+    f.host("bastion", bastion.port, &[]);
+    for i in 1..3 {
+        let port = f.port(i);
+        f.host(&format!("inner{i}"), port, &["inner"]);
+    }
+    // Route the inner hosts through the bastion (a jump hop takes the inventory's key, not
+    // -i, as with ssh -J).
+    let hosts = f.workspace().join("hosts.toml");
+    let mut routed = std::fs::read_to_string(&hosts).unwrap().replace(
+        "groups = [\"inner\"]",
+        "groups = [\"inner\"]\njump = [\"bastion\"]",
+    );
+    routed.push_str(&format!(
+        "[hosts.bastion.options]\nidentity_file = [{:?}]\n",
+        f.cli.key.display().to_string()
+    ));
+    std::fs::write(&hosts, routed).unwrap();
+    f.runbook(
+        "hi",
+        "[[steps]]\nname = \"a\"\nrun = \"echo a\"\n[[steps]]\nname = \"b\"\nrun = \"echo b\"\n",
+    );
+    let out = f.run(&["hi", "@inner", "--yes", "--json"]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert_eq!(
+        status(&json_of(&out)),
+        [
+            ("inner1".into(), "ok".into()),
+            ("inner2".into(), "ok".into())
+        ]
+    );
+    assert!(bastion.wait_log(FORWARD, 2), "{}", bastion.log());
+    assert_eq!(bastion.log_count(ACCEPTED), 1, "one login to the jump host");
 }

@@ -326,6 +326,18 @@ mod tests {
                 "{t}: {r:?}"
             );
         }
+        // Where the value would be read as code again, only plain words pass.
+        for t in [
+            "eval echo {{v}}",
+            "sh -c {{v}}",
+            "bash -c \"echo {{v}}\"",
+            "ssh web1 echo {{v}}",
+            "su -c \"echo {{v}}\" root",
+            "find / -exec sh -c 'echo {{v}}' \\;",
+        ] {
+            let r = fill(t, &v);
+            assert!(matches!(r, Err(FillError::Position { .. })), "{t}: {r:?}");
+        }
         // A shell-safe value may go into a nested script.
         let safe = fill("sh -c 'echo {{v}}'", &values(&[("v", "nginx")])).unwrap();
         assert_eq!(safe.command, "sh -c 'echo nginx'");
