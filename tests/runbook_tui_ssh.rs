@@ -592,3 +592,39 @@ async fn a_step_taking_a_secret_is_marked_runs_only_where_bound_and_never_shows_
         assert!(!text.contains(TOKEN), "the value is in the {what}: {text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_high_risk_plan_runs_only_once_its_targets_are_typed() {
+    let Some(sshd) = Sshd::start("") else { return };
+    let mut d = Driver::new();
+    let fleet = Fleet::new();
+    let scratch = fleet.dir.path().join("scratch");
+    add_runbook(
+        &fleet,
+        "wipe",
+        &format!(
+            "targets = \"@web\"\n[[steps]]\nname = \"wipe\"\nrun = \"rm -rf {} && echo wiped >> {}\"\n",
+            scratch.display(),
+            fleet.marker().display()
+        ),
+    );
+    let fake = FakeServer::start(vec![]).await;
+    let (mut app, _) = fleet
+        .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
+        .await;
+    plan_of(&mut d, &mut app, "wipe").await;
+    assert!(screen(&app).contains("high risk"), "{}", screen(&app));
+    // Enter asks for the targets; a wrong answer runs nothing and says what is wanted.
+    enter(&mut app);
+    typed(&mut app, "web");
+    enter(&mut app);
+    let shown = screen(&app);
+    assert!(plan_shown(&app), "{shown}");
+    assert!(shown.contains("is not the targets"), "{shown}");
+    d.drive(&mut app, "a turn", |_| true).await;
+    assert_eq!(fleet.ran(), "");
+    typed(&mut app, "@web");
+    enter(&mut app);
+    d.drive(&mut app, "the run", run_done).await;
+    assert_eq!(fleet.ran(), "wiped\nwiped\n");
+}
