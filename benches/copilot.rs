@@ -97,6 +97,7 @@ fn context_build(c: &mut Criterion) {
                         lookbehind: 0,
                         vault_entries: &[],
                         secrets: &secrets,
+                        runbooks: &[],
                         demo: false,
                     },
                 );

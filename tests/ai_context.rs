@@ -64,7 +64,7 @@ async fn context_prints_the_redacted_request_and_sends_nothing() {
     assert_eq!(json["body"]["model"], MODEL);
     assert_eq!(json["body"]["stream"], true);
     assert_eq!(json["body"]["messages"][1]["content"], "why full?");
-    assert_eq!(json["body"]["tools"].as_array().unwrap().len(), 2);
+    assert_eq!(json["body"]["tools"].as_array().unwrap().len(), 3);
     assert!(json["masked"].as_u64().unwrap() >= 1);
     assert!(!json.to_string().contains(SECRET));
     assert_eq!(fake.attempts(), 0, "context sent something");

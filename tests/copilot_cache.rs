@@ -51,6 +51,7 @@ fn built(session: &Session, turn: usize) -> lumen::ai::copilot::Built {
             lookbehind: 0,
             vault_entries: &[],
             secrets: &Secrets::new(),
+            runbooks: &[],
             demo: false,
         },
     )
@@ -249,6 +250,7 @@ async fn two_requests(kind: ProviderKind) -> (Value, Value) {
                 lookbehind: 0,
                 vault_entries: &[],
                 secrets: &Secrets::new(),
+                runbooks: &[],
                 demo: false,
             },
         );

@@ -300,6 +300,7 @@ mod tests {
                     ("demo-db/postgres".into(), crate::vault::Kind::Password),
                 ],
                 secrets: &crate::ai::redact::Secrets::new(),
+                runbooks: &[],
                 demo: true,
             },
         );

@@ -149,6 +149,7 @@ impl App {
             }
             Action::Vault => self.open_vault(),
             Action::Hosts => self.open_hosts(),
+            Action::Runbooks => self.open_runbooks(),
             Action::Copilot => self.toggle_copilot(),
             Action::ScanResults => self.open_scans(),
             Action::LockVault => self.lock_vaults(),

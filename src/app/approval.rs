@@ -410,7 +410,7 @@ fn input_width(width: usize) -> usize {
     width.saturating_sub(3)
 }
 
-fn risk_role(risk: Risk) -> Role {
+pub(crate) fn risk_role(risk: Risk) -> Role {
     match risk {
         Risk::Low => Role::StatusMessage,
         Risk::Medium => Role::TabActivity,

@@ -369,6 +369,7 @@ impl App {
             CopilotOutcome::ShowContext => self.copilot_show_context(terminal),
             CopilotOutcome::NextProfile => self.copilot_next_profile(),
             CopilotOutcome::Release => self.copilot_release(terminal),
+            CopilotOutcome::SaveRunbook => self.copilot_save_runbook(terminal),
             CopilotOutcome::Close => self.close_pane(copilot),
         }
     }
@@ -508,12 +509,22 @@ impl App {
                 }
                 Do::Type { proposal, command } => self.copilot_type(terminal, proposal, &command),
                 Do::Exec { proposal, command } => self.copilot_exec(terminal, proposal, &command),
+                Do::ProposeRunbook { call_id, runbook } => {
+                    self.copilot_runbook(terminal, call_id, runbook)
+                }
             };
             if !more.is_empty() {
                 self.copilot_do(terminal, more);
             }
         }
         self.dirty = true;
+    }
+
+    /// Answer tool call `call_id` of `terminal`'s conversation (a runbook's outcome), and go
+    /// on with what the session asks next.
+    pub(crate) fn copilot_tool_result(&mut self, terminal: PaneId, call_id: &str, content: String) {
+        let more = self.convo(terminal).session.tool_result(call_id, content);
+        self.copilot_do(terminal, more);
     }
 
     fn terminal_lines(&self, terminal: PaneId, n: usize) -> Option<Vec<String>> {
@@ -657,6 +668,7 @@ impl App {
             .get(&terminal)
             .and_then(|c| c.facts.clone())
             .and_then(Result::ok);
+        let runbooks = self.runbook_index.clone();
         let c = self.convo(terminal);
         let scan = c.scan.clone();
         Some(build_request(
@@ -670,6 +682,7 @@ impl App {
                 lookbehind,
                 vault_entries: &entries,
                 secrets: &secrets,
+                runbooks: &runbooks,
                 demo,
             },
         ))

@@ -37,6 +37,7 @@ impl App {
                 Layer::Unlock(u) => u.dialog.handle_paste(text),
                 Layer::Popup(p) => p.paste(text),
                 Layer::Approval(a) => a.paste(text),
+                Layer::Runbook(d) => d.paste(text),
             }
             return;
         }
@@ -133,6 +134,10 @@ impl App {
                 return;
             }
             Some(Layer::Approval(_)) => {}
+            Some(Layer::Runbook(_)) => {
+                self.runbook_key(key);
+                return;
+            }
             Some(Layer::Popup(popup)) => {
                 let outcome = popup.handle_key(key);
                 if outcome != PopupOutcome::Stay {
@@ -189,6 +194,12 @@ impl App {
         {
             let outcome = picker.handle_key(key);
             self.picker_outcome(outcome);
+            return;
+        }
+        if let Some(id) = focused
+            && matches!(self.panes.get(&id).map(|s| &s.pane), Some(Pane::Run(_)))
+        {
+            self.run_view_key(id, key);
             return;
         }
         if let Some(Pane::Scan(pane)) = focused

@@ -17,6 +17,8 @@ pub enum Layer {
     Popup(Popup),
     /// The copilot's card for a proposed command.
     Approval(Approval),
+    /// Prefix R: the runbook picker, a parameter form, a runbook's plan.
+    Runbook(Box<crate::app::runbooks::RunbookDialog>),
 }
 
 /// How urgent a layer is: a more urgent one always sits above a less urgent one.
@@ -37,7 +39,7 @@ impl Layer {
         match self {
             Layer::Prompt(_) => Rank::Question,
             Layer::Unlock(_) => Rank::Unlock,
-            Layer::Popup(_) => Rank::Popup,
+            Layer::Popup(_) | Layer::Runbook(_) => Rank::Popup,
             Layer::Approval(_) => Rank::Approval,
         }
     }

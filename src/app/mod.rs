@@ -23,6 +23,7 @@ pub mod prompt;
 mod pump;
 mod recording;
 pub mod run;
+pub mod runbooks;
 pub mod scan_job;
 mod scans;
 pub mod setup;

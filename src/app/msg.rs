@@ -69,6 +69,34 @@ pub enum Msg {
     },
     /// Disk work handed off the UI task finished.
     Disk(crate::app::disk::DiskDone),
+    /// The runbooks and snippets were read (for the picker, or the copilot's proposal), or
+    /// why not; `hint` says where files go.
+    RunbooksLoaded {
+        purpose: crate::app::runbooks::Purpose,
+        hint: String,
+        result: Result<Box<crate::runbook::Catalog>, String>,
+    },
+    /// Run `run` of a runbook moved on (a host or a step started or ended).
+    RunbookEvent {
+        run: u64,
+        event: crate::runbook::RunEvent,
+    },
+    /// A `confirm = true` step of run `run` asks the operator before it starts.
+    RunbookConfirm {
+        run: u64,
+        step: usize,
+        reply: tokio::sync::oneshot::Sender<bool>,
+    },
+    /// A runbook saved from the copilot was written (its path), or why not.
+    RunbookSaved(Result<std::path::PathBuf, String>),
+    /// Run `run` stopped without a report (its task failed).
+    RunbookFailed { run: u64, why: String },
+    /// Run `run` ended (and was kept in the history, or why not).
+    RunbookDone {
+        run: u64,
+        report: Box<crate::runbook::RunReport>,
+        history_error: Option<String>,
+    },
 }
 
 /// Work the event loop carries out for the app.
@@ -106,6 +134,10 @@ pub enum Task {
     },
     /// Disk work `update` must not wait for: histories, scans.sqlite, the vault.
     Disk(crate::app::disk::DiskJob),
+    /// Read the runbooks and snippets for the picker.
+    LoadRunbooks(crate::app::runbooks::LoadCatalog),
+    /// Write a runbook saved from the copilot (Ctrl-s).
+    SaveRunbook(crate::app::runbooks::save::SaveRunbook),
 }
 
 impl std::fmt::Debug for Task {
@@ -116,6 +148,8 @@ impl std::fmt::Debug for Task {
             Task::RecordConnected { host, .. } => write!(f, "RecordConnected({host})"),
             Task::LoadScans { host, .. } => write!(f, "LoadScans({host:?})"),
             Task::Disk(job) => write!(f, "Disk({job:?})"),
+            Task::LoadRunbooks(_) => f.write_str("LoadRunbooks"),
+            Task::SaveRunbook(job) => write!(f, "SaveRunbook({})", job.name),
         }
     }
 }
@@ -151,6 +185,8 @@ impl Task {
                 Msg::ScansLoaded { host, result }
             }
             Task::Disk(job) => Msg::Disk(job.run()),
+            Task::LoadRunbooks(job) => job.run(),
+            Task::SaveRunbook(job) => job.run(),
         }
     }
 }
@@ -159,13 +195,16 @@ impl Task {
 /// with a message of its own. Self-contained, so the loop (or a test, on its runtime) can run it.
 pub enum AsyncTask {
     /// Scan a host over the app's shared connection, then match, compare and save the scan.
-    Scan(crate::app::scan_job::ScanJob),
+    Scan(Box<crate::app::scan_job::ScanJob>),
+    /// Run a runbook's approved plan over the app's shared connections.
+    Runbook(Box<crate::app::runbooks::RunJob>),
 }
 
 impl std::fmt::Debug for AsyncTask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AsyncTask::Scan(job) => write!(f, "Scan({})", job.host),
+            AsyncTask::Runbook(job) => write!(f, "Runbook({})", job.plan.runbook),
         }
     }
 }
@@ -174,7 +213,8 @@ impl AsyncTask {
     /// Do the work, sending every message (progress, then the result) on `bus`.
     pub fn run(self, bus: Bus) -> BoxFuture<'static, ()> {
         match self {
-            AsyncTask::Scan(job) => Box::pin(job.run(bus)),
+            AsyncTask::Scan(job) => Box::pin((*job).run(bus)),
+            AsyncTask::Runbook(job) => Box::pin((*job).run(bus)),
         }
     }
 }

@@ -160,12 +160,14 @@ impl App {
             p.started(host);
         }
         self.effects
-            .push(Effect::SpawnAsync(Box::new(AsyncTask::Scan(ScanJob {
-                host: host.to_string(),
-                plan,
-                connector,
-                setup,
-            }))));
+            .push(Effect::SpawnAsync(Box::new(AsyncTask::Scan(Box::new(
+                ScanJob {
+                    host: host.to_string(),
+                    plan,
+                    connector,
+                    setup,
+                },
+            )))));
         self.say(format!(
             "scanning {host} in the background over its SSH connection…"
         ));

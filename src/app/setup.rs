@@ -224,7 +224,12 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
         demo: opts.ai_demo,
         workspace_dir: Some(workspace_dir.clone()),
     });
+    // Read once here for the copilot's context; prefix R reads the files again.
+    let runbook_index = crate::runbook::Catalog::load(&opts.paths, &workspace)
+        .map(|c| crate::app::runbooks::index(&c))
+        .unwrap_or_default();
     let mut app = App::new(AppOptions {
+        runbook_index,
         config,
         theme,
         size,
@@ -242,6 +247,10 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
         inventory_error,
         host_names,
         planner,
+        runbooks: Some(crate::app::runbooks::RunbookDirs {
+            paths: opts.paths.clone(),
+            workspace: workspace.clone(),
+        }),
         scans: Some(crate::scan::ScanSetup::for_workspace(
             &opts.paths,
             &workspace,

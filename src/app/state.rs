@@ -46,6 +46,8 @@ pub enum PaneSpec {
     Copilot,
     /// The scan results (made by the app).
     Scan,
+    /// A runbook's run view (made by the app).
+    Run,
 }
 
 impl PaneSpec {
@@ -142,6 +144,12 @@ pub struct App {
     pub(crate) planner: Option<Planner>,
     /// The shared connections (the spawner holds a clone), for exec on hosts.
     pub connector: Option<crate::ssh::Connector>,
+    /// Where runbooks and snippets are read from; None: prefix R says there are none here.
+    pub(crate) runbook_dirs: Option<crate::app::runbooks::RunbookDirs>,
+    /// Runbook runs: their cancel switches, who asked, views left in the background.
+    pub(crate) runs: crate::app::runbooks::run::Runs,
+    /// The runbooks' names and descriptions, for the copilot's context (as last read).
+    pub(crate) runbook_index: Vec<(String, String)>,
     /// The workspace's scans (history, OSV data); None: no scan pane.
     pub(crate) scans: Option<std::sync::Arc<crate::scan::ScanSetup>>,
     /// Logins waiting for the vault to be unlocked.
@@ -208,6 +216,10 @@ pub struct AppOptions {
     pub scans: Option<crate::scan::ScanSetup>,
     /// Where session recordings go (the data dir's `recordings/`); None records nothing.
     pub recordings_root: Option<std::path::PathBuf>,
+    /// Where the runbooks and snippets are (prefix R); None: not available.
+    pub runbooks: Option<crate::app::runbooks::RunbookDirs>,
+    /// The runbooks' names and descriptions as read at start, for the copilot's context.
+    pub runbook_index: Vec<(String, String)>,
 }
 
 impl AppOptions {
@@ -233,6 +245,8 @@ impl AppOptions {
             ai_unavailable: None,
             scans: None,
             recordings_root: None,
+            runbooks: None,
+            runbook_index: Vec::new(),
         }
     }
 }
@@ -281,6 +295,9 @@ impl App {
             planner: opts.planner,
             connector: opts.connector,
             scans: opts.scans.map(std::sync::Arc::new),
+            runbook_dirs: opts.runbooks,
+            runbook_index: opts.runbook_index,
+            runs: Default::default(),
             unlock_waiters: Vec::new(),
             last_input: Instant::now(),
             spawner: opts.spawner,

@@ -49,11 +49,13 @@ fn draw_layers(app: &App, frame: &mut Frame) {
     let body = app.body();
     let buf = frame.buffer_mut();
     let mut card_cursor = None;
+    let mut runbook_cursor = None;
     for layer in app.layers.iter() {
         match layer {
             Layer::Prompt(d) => d.render(body, buf, &app.theme),
             Layer::Unlock(u) => u.dialog.render(body, buf, &app.theme),
             Layer::Popup(p) => p.render(body, buf, &app.theme, &app.config.keymap),
+            Layer::Runbook(d) => runbook_cursor = d.render(body, buf, &app.theme),
             Layer::Approval(a) => {
                 let area = card_area(app, a.pane);
                 if let Some(proposal) = app
@@ -70,6 +72,9 @@ fn draw_layers(app: &App, frame: &mut Frame) {
     if let Some(Layer::Popup(p)) = app.layers.top()
         && let Some(pos) = p.cursor(body)
     {
+        frame.set_cursor_position(pos);
+    }
+    if let (Some(Layer::Runbook(_)), Some(pos)) = (app.layers.top(), runbook_cursor) {
         frame.set_cursor_position(pos);
     }
     if let (Some(Layer::Approval(_)), Some(pos)) = (app.layers.top(), card_cursor) {
@@ -253,6 +258,12 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
                 theme.style(Role::StatusKey),
             ));
         }
+    }
+    if let Some(runs) = app.background_runs() {
+        left.push(Span::styled(
+            format!(" {runs}"),
+            theme.style(Role::StatusKey),
+        ));
     }
     let ended = app.focused().is_some_and(|id| app.reconnectable(id));
     let right = if ended {

@@ -29,6 +29,20 @@ impl App {
             Msg::ScanProgress { host, step } => self.scan_progress(&host, step),
             Msg::ScanFinished { host, result } => self.scan_finished(host, result),
             Msg::Disk(done) => self.disk_done(done),
+            Msg::RunbooksLoaded {
+                purpose,
+                hint,
+                result,
+            } => self.runbooks_loaded(purpose, hint, result),
+            Msg::RunbookEvent { run, event } => self.runbook_event(run, event),
+            Msg::RunbookConfirm { run, step, reply } => self.runbook_confirm(run, step, reply),
+            Msg::RunbookFailed { run, why } => self.runbook_failed(run, why),
+            Msg::RunbookSaved(result) => self.runbook_saved(result),
+            Msg::RunbookDone {
+                run,
+                report,
+                history_error,
+            } => self.runbook_done(run, *report, history_error),
         }
         self.take_effects()
     }

@@ -31,6 +31,8 @@ fn welcome() -> Vec<String> {
         "     the last one with a vault password it names but never sees",
         &format!("  v  the vault: its passphrase is  {DEMO_PASSPHRASE} ; one entry, {DEMO_ENTRY},"),
         "     is bound to both demo hosts (the copilot asks to unlock it too)",
+        "  R  runbooks and snippets: demo-health runs on both hosts after you approve its",
+        "     plan; demo-follow-log is typed into the pane for you to run",
         "  S  scan results: s scans this host for known vulnerabilities and weak settings",
         "     (its advisories, LUMEN-DEMO-…, are made up; the configuration checks are real)",
         "This demo's home is temporary and is removed when lumen exits.",
@@ -57,6 +59,7 @@ pub fn run(theme: Option<String>) -> anyhow::Result<ExitCode> {
         // The demo trusts its own server's key, as if the user had accepted it before.
         let connect = server.client_options(&paths.known_hosts())?;
         write_workspace(&paths, server.port())?;
+        write_runbooks(&paths)?;
         // Without its vault the demo still runs: the browser then says there is none.
         let vault_path = paths.personal_vault();
         let vault = tokio::task::spawn_blocking(move || write_vault(&vault_path)).await?;
@@ -120,6 +123,22 @@ fn write_workspace(paths: &Paths, port: u16) -> anyhow::Result<()> {
         }
         Ok(())
     })?;
+    Ok(())
+}
+
+/// The demo's runbook and snippet, embedded in the binary.
+pub const DEMO_RUNBOOK: &str = include_str!("demo_runbooks/demo-health.toml");
+pub const DEMO_SNIPPETS: &str = include_str!("demo_runbooks/snippets.toml");
+
+/// The demo workspace's `runbooks/demo-health.toml` and `snippets.toml`, for prefix R.
+pub fn write_runbooks(paths: &Paths) -> anyhow::Result<()> {
+    let ws = paths.workspace_dir("default");
+    crate::paths::ensure_private_dir(&ws.join("runbooks"))?;
+    crate::paths::atomic_write(
+        &ws.join("runbooks/demo-health.toml"),
+        DEMO_RUNBOOK.as_bytes(),
+    )?;
+    crate::paths::atomic_write(&ws.join("snippets.toml"), DEMO_SNIPPETS.as_bytes())?;
     Ok(())
 }
 

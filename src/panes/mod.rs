@@ -3,6 +3,7 @@
 
 pub mod copilot;
 pub mod hosts;
+pub mod run;
 pub mod scan;
 pub mod terminal;
 pub mod vault;
@@ -67,6 +68,8 @@ pub enum Pane {
     /// Drawn by the app with its bound conversation (see `copilot::CopilotPane::render_with`).
     Copilot(Box<copilot::CopilotPane>),
     Scan(Box<scan::ScanPane>),
+    /// A runbook's run: keys go through the app (`App::run_view_key`).
+    Run(Box<run::RunView>),
 }
 
 impl Pane {
@@ -77,6 +80,7 @@ impl Pane {
             Pane::Hosts(h) => h.as_ref(),
             Pane::Copilot(c) => c.as_ref(),
             Pane::Scan(s) => s.as_ref(),
+            Pane::Run(r) => r.as_ref(),
         }
     }
 
@@ -87,6 +91,7 @@ impl Pane {
             Pane::Hosts(h) => h.as_mut(),
             Pane::Copilot(c) => c.as_mut(),
             Pane::Scan(s) => s.as_mut(),
+            Pane::Run(r) => r.as_mut(),
         }
     }
 
@@ -242,6 +247,27 @@ impl PaneView for copilot::CopilotPane {
     fn resize(&mut self, _cols: u16, _rows: u16) {}
     fn title(&self) -> Option<&str> {
         Some("copilot")
+    }
+    fn cursor(&self) -> Option<(u16, u16)> {
+        None
+    }
+}
+
+/// Keys go through the app (they may start or cancel runs); this covers the rest.
+impl PaneView for run::RunView {
+    fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        run::RunView::render(self, area, buf, theme)
+    }
+    fn handle_key(&mut self, _key: &KeyEvent) -> Outcome {
+        Outcome::Done
+    }
+    fn handle_mouse(&mut self, _ev: &MouseEvent) -> Outcome {
+        Outcome::Done
+    }
+    fn paste(&mut self, _text: &str) {}
+    fn resize(&mut self, _cols: u16, _rows: u16) {}
+    fn title(&self) -> Option<&str> {
+        None
     }
     fn cursor(&self) -> Option<(u16, u16)> {
         None

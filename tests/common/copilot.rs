@@ -94,13 +94,45 @@ pub async fn drive_threaded(app: &mut App, what: &str, done: impl FnMut(&App) ->
     drive_with(app, what, done, true).await
 }
 
-async fn drive_with(
+async fn drive_with(app: &mut App, what: &str, done: impl FnMut(&App) -> bool, off_thread: bool) {
+    let (bus, mut inbox) = Bus::channel();
+    drive_on(&bus, &mut inbox, app, what, done, off_thread).await
+}
+
+/// The event loop's channel kept from one [`Driver::drive`] to the next, for work that
+/// outlives one of them (a runbook's run that asks the operator halfway, or goes on in the
+/// background while the test acts).
+pub struct Driver {
+    bus: Bus,
+    inbox: tokio::sync::mpsc::UnboundedReceiver<lumen::app::Msg>,
+}
+
+impl Default for Driver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Driver {
+    pub fn new() -> Self {
+        let (bus, inbox) = Bus::channel();
+        Self { bus, inbox }
+    }
+
+    /// Like [`drive`], on this driver's channel.
+    pub async fn drive(&mut self, app: &mut App, what: &str, done: impl FnMut(&App) -> bool) {
+        drive_on(&self.bus, &mut self.inbox, app, what, done, false).await
+    }
+}
+
+async fn drive_on(
+    bus: &Bus,
+    inbox: &mut tokio::sync::mpsc::UnboundedReceiver<lumen::app::Msg>,
     app: &mut App,
     what: &str,
     mut done: impl FnMut(&App) -> bool,
     off_thread: bool,
 ) {
-    let (bus, mut inbox) = Bus::channel();
     let deadline = tokio::time::Instant::now() + SETTLE;
     let mut queue = Vec::new();
     loop {

@@ -455,6 +455,56 @@ pub fn openai_calls(text: &str, id: &str, name: &str, args: &Value) -> Reply {
     Reply::sse(&data_events_done(&chunks))
 }
 
+/// A call of tool `name` with `args` (call `id`) in `kind`'s wire format, ending the turn for
+/// the tool.
+pub fn calls_as(
+    kind: lumen::ai::provider::ProviderKind,
+    id: &str,
+    name: &str,
+    args: &Value,
+) -> Reply {
+    use lumen::ai::provider::ProviderKind;
+    match kind {
+        ProviderKind::Anthropic => {
+            let json = args.to_string();
+            let (a, b) = json.split_at(json.len() / 2);
+            Reply::sse(&named_events(&[
+                (
+                    "message_start",
+                    json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"input_tokens":10,"output_tokens":1}}}),
+                ),
+                (
+                    "content_block_start",
+                    json!({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":id,"name":name,"input":{}}}),
+                ),
+                (
+                    "content_block_delta",
+                    json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":a}}),
+                ),
+                (
+                    "content_block_delta",
+                    json!({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":b}}),
+                ),
+                (
+                    "content_block_stop",
+                    json!({"type":"content_block_stop","index":0}),
+                ),
+                (
+                    "message_delta",
+                    json!({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":5}}),
+                ),
+                ("message_stop", json!({"type":"message_stop"})),
+            ]))
+        }
+        ProviderKind::Gemini => Reply::sse(&format!(
+            "data: {}\n\n",
+            json!({"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"id":id,"name":name,"args":args}}]},"finishReason":"STOP"}],
+                   "usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":5}})
+        )),
+        _ => openai_calls("", id, name, args),
+    }
+}
+
 /// A provider of `kind` at `base_url` with `key` (a test key, never a real one).
 pub fn provider(
     kind: lumen::ai::provider::ProviderKind,

@@ -11,7 +11,9 @@
 
 use super::session::Session;
 use crate::ai::inject::{detect, wrap_untrusted};
-use crate::ai::provider::{ChatRequest, Message, PROPOSE_COMMAND, READ_SCROLLBACK};
+use crate::ai::provider::{
+    ChatRequest, Message, PROPOSE_COMMAND, PROPOSE_RUNBOOK, READ_SCROLLBACK,
+};
 use crate::ai::redact::{Known, Redacted, Secrets, mask_known, mask_lines, prepare};
 use crate::vault::Kind;
 
@@ -66,8 +68,41 @@ pub struct Context<'a> {
     pub vault_entries: &'a [(String, Kind)],
     /// Unlocked vault values to mask (empty when the vault is locked).
     pub secrets: &'a Secrets,
+    /// The workspace's runbooks: names and descriptions (none: the model is not told of
+    /// `propose_runbook`'s use here).
+    pub runbooks: &'a [(String, String)],
     /// The scripted demo model: it is told so it can say so.
     pub demo: bool,
+}
+
+/// At most this many runbooks are listed to the model, each description cut to
+/// [`RUNBOOK_DESCRIPTION_CHARS`]: the list sits in every request.
+pub const MAX_RUNBOOKS_LISTED: usize = 40;
+const RUNBOOK_DESCRIPTION_CHARS: usize = 100;
+
+/// The runbooks' lines for the system text (stable between requests, so it stays cached).
+fn runbook_list(runbooks: &[(String, String)]) -> Option<String> {
+    if runbooks.is_empty() {
+        return None;
+    }
+    let mut text = String::from(
+        "Runbooks in this workspace (propose one with propose_runbook; its plan is shown to \
+         the operator, who approves it):",
+    );
+    for (name, description) in runbooks.iter().take(MAX_RUNBOOKS_LISTED) {
+        let d: String = description
+            .chars()
+            .take(RUNBOOK_DESCRIPTION_CHARS)
+            .collect();
+        text.push_str(&format!("\n- {name}: {d}"));
+    }
+    if runbooks.len() > MAX_RUNBOOKS_LISTED {
+        text.push_str(&format!(
+            "\n({} more not listed)",
+            runbooks.len() - MAX_RUNBOOKS_LISTED
+        ));
+    }
+    Some(text)
 }
 
 /// The request, what was masked in it, and any text addressed to an AI found in the host's
@@ -235,6 +270,12 @@ pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
             list.join(", ")
         ));
     }
+    // Names and descriptions are the workspace's files, which teammates write: data, fenced
+    // as such, and redacted like everything else.
+    if let Some(list) = runbook_list(ctx.runbooks) {
+        system.push_str("\n\n");
+        system.push_str(&wrap_untrusted("the workspace's runbooks", &clean(&list)));
+    }
     let mut context = wrap_untrusted(
         "the terminal's screen and scrollback now (last lines last)",
         &screen,
@@ -248,7 +289,11 @@ pub fn build_request(session: &Session, ctx: &Context<'_>) -> Built {
         system: system.clone(),
         messages: session.messages().to_vec(),
         context: Some(context),
-        tools: vec![PROPOSE_COMMAND.clone(), READ_SCROLLBACK.clone()],
+        tools: vec![
+            PROPOSE_COMMAND.clone(),
+            READ_SCROLLBACK.clone(),
+            PROPOSE_RUNBOOK.clone(),
+        ],
         max_tokens: MAX_TOKENS,
     };
     Built {
@@ -303,6 +348,7 @@ mod tests {
                 lookbehind: 0,
                 vault_entries: &[],
                 secrets: &Secrets::new(),
+                runbooks: &[],
                 demo: false,
             },
         );
@@ -342,6 +388,7 @@ mod tests {
                 lookbehind: 0,
                 vault_entries: &[("db/root".into(), Kind::Password)],
                 secrets: &secrets,
+                runbooks: &[],
                 demo: false,
             },
         );
@@ -351,6 +398,52 @@ mod tests {
         assert!(built.system.contains("<<<untrusted-data"));
         assert!(built.masked >= 1);
         assert_eq!(built.injection.len(), 1, "{:?}", built.injection);
-        assert_eq!(built.request.tools.len(), 2);
+        assert_eq!(built.request.tools.len(), 3);
+    }
+
+    #[test]
+    fn runbooks_are_listed_in_the_stable_part_fenced_and_capped() {
+        let session = Session::new("web1", crate::workspace::AiPolicy::Ask, 10, 2000);
+        let mut runbooks: Vec<(String, String)> = (0..MAX_RUNBOOKS_LISTED + 5)
+            .map(|i| (format!("rb{i}"), "x".repeat(500)))
+            .collect();
+        runbooks[0].1 = "Restart nginx and check it answers".into();
+        let build = |screen: &str| {
+            let lines = vec![screen.to_string()];
+            build_request(
+                &session,
+                &Context {
+                    host: "web1",
+                    facts: None,
+                    scan_summary: None,
+                    lines: &lines,
+                    max_lines: 200,
+                    lookbehind: 0,
+                    vault_entries: &[],
+                    secrets: &Secrets::new(),
+                    runbooks: &runbooks,
+                    demo: false,
+                },
+            )
+        };
+        let (a, b) = (build("$ ls"), build("$ df -h"));
+        // In the system text, the same from one request to the next: the cache serves it.
+        assert_eq!(a.request.system, b.request.system);
+        assert!(
+            a.system
+                .contains("- rb0: Restart nginx and check it answers")
+        );
+        assert!(a.system.contains("source=\"the workspace's runbooks\""));
+        assert!(!a.system.contains(&format!("rb{MAX_RUNBOOKS_LISTED}:")));
+        assert!(a.system.contains("(5 more not listed)"));
+        assert!(
+            !a.system
+                .contains(&"x".repeat(RUNBOOK_DESCRIPTION_CHARS + 1))
+        );
+        let names: Vec<&str> = a.request.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["propose_command", "read_scrollback", "propose_runbook"]
+        );
     }
 }

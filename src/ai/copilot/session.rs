@@ -3,8 +3,8 @@
 
 use super::Item;
 use crate::ai::provider::{
-    ChatEvent, Message, PROPOSE_COMMAND_TOOL, ProposeCommand, READ_SCROLLBACK_TOOL, ReadScrollback,
-    StopReason, ToolCall, Usage,
+    ChatEvent, Message, PROPOSE_COMMAND_TOOL, PROPOSE_RUNBOOK_TOOL, ProposeCommand, ProposeRunbook,
+    READ_SCROLLBACK_TOOL, ReadScrollback, StopReason, ToolCall, Usage,
 };
 use crate::ai::risk::{Assessment, Reason, Risk, assess};
 use crate::workspace::AiPolicy;
@@ -32,6 +32,12 @@ pub enum Do {
     /// Run proposal `n`'s command (it holds `{{vault:…}}`) on an exec channel after
     /// substituting for the bound host, then call [`Session::command_finished`].
     Exec { proposal: usize, command: String },
+    /// Show the plan of the runbook the model proposed (the operator approves it or not, as
+    /// with prefix R), then call [`Session::tool_result`] with what ran where or why nothing.
+    ProposeRunbook {
+        call_id: String,
+        runbook: ProposeRunbook,
+    },
 }
 
 /// Where a proposal stands.
@@ -179,6 +185,8 @@ struct Call {
     call: ToolCall,
     /// The proposal it made, if it is `propose_command`.
     proposal: Option<usize>,
+    /// A `propose_runbook` call whose plan was handed to the app (it answers later).
+    handed_over: bool,
     result: Option<String>,
 }
 
@@ -332,6 +340,7 @@ impl Session {
                 self.calls.push(Call {
                     call,
                     proposal: None,
+                    handed_over: false,
                     result: None,
                 });
                 Vec::new()
@@ -431,8 +440,22 @@ impl Session {
                 _ => Vec::new(),
             };
         }
+        if self.calls[i].handed_over {
+            return Vec::new();
+        }
         let call = self.calls[i].call.clone();
         match call.name.as_str() {
+            PROPOSE_RUNBOOK_TOOL => match ProposeRunbook::from_arguments(&call.arguments) {
+                Ok(runbook) => {
+                    self.calls[i].handed_over = true;
+                    self.note(format!("proposes runbook {}", runbook.name));
+                    vec![Do::ProposeRunbook {
+                        call_id: call.id,
+                        runbook,
+                    }]
+                }
+                Err(e) => self.tool_result(&call.id, format!("invalid arguments: {e}")),
+            },
             READ_SCROLLBACK_TOOL => match ReadScrollback::from_arguments(&call.arguments) {
                 Ok(r) => vec![Do::ReadScrollback {
                     call_id: call.id,
@@ -461,7 +484,10 @@ impl Session {
             },
             other => self.tool_result(
                 &call.id,
-                format!("there is no tool named {other:?}; use propose_command or read_scrollback"),
+                format!(
+                    "there is no tool named {other:?}; use propose_command, propose_runbook or \
+                     read_scrollback"
+                ),
             ),
         }
     }
@@ -566,6 +592,16 @@ impl Session {
         let state = p.state.clone();
         self.set_state(n, state);
         Ok(())
+    }
+
+    /// The commands that ran in this conversation, in order (the operator approved them, or
+    /// the host's read-only-auto policy ran them): what Ctrl-s saves as a runbook.
+    pub fn ran_commands(&self) -> Vec<String> {
+        self.proposals
+            .iter()
+            .filter(|p| matches!(p.state, ProposalState::Done | ProposalState::Running { .. }))
+            .map(|p| p.command.clone())
+            .collect()
     }
 
     /// The operator rejected proposal `n`; the model hears so and may go on.

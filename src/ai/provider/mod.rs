@@ -18,8 +18,8 @@ pub use http::{CONNECT_TIMEOUT, IDLE_TIMEOUT, ProviderSettings, ProxyEnv};
 pub use key::{ApiKey, KeySource};
 pub use status::{RetryPolicy, parse_retry_after};
 pub use tools::{
-    PROPOSE_COMMAND, PROPOSE_COMMAND_TOOL, ProposeCommand, READ_SCROLLBACK, READ_SCROLLBACK_TOOL,
-    ReadScrollback, ToolArgumentsError,
+    PROPOSE_COMMAND, PROPOSE_COMMAND_TOOL, PROPOSE_RUNBOOK, PROPOSE_RUNBOOK_TOOL, ProposeCommand,
+    ProposeRunbook, READ_SCROLLBACK, READ_SCROLLBACK_TOOL, ReadScrollback, ToolArgumentsError,
 };
 pub use url::request_url;
 

@@ -47,6 +47,7 @@ actions! {
     ScanResults, "scan_results", ["S"], "scan results: findings per host, scan the focused host";
     Vault, "vault", ["v"], "vault: passwords, keys, TOTP codes (asks to unlock)";
     Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
+    Runbooks, "runbooks", ["R"], "runbooks and snippets: pick one, fill in, run or type it";
     LockVault, "lock_vault", ["L"], "lock the vault now";
     Detach, "detach", ["d"], "detach: the session goes on (lumen attach)";
     ChooseSession, "choose_session", ["s"], "sessions: switch to another";

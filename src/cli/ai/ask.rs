@@ -138,6 +138,11 @@ async fn converse(setup: &Setup, question: &str, out: &mut Output) -> Result<Ses
                 };
                 todo.extend(session.tool_result(&id, NOT_RUN.into()));
             }
+            // `lumen ai ask` runs nothing: the runbook is shown as proposed, not planned.
+            Do::ProposeRunbook { call_id, .. } => {
+                proposed = true;
+                todo.extend(session.tool_result(&call_id, NOT_RUN.into()));
+            }
         }
     }
     Ok(session)

@@ -91,6 +91,7 @@ impl Setup {
                 lookbehind: 0,
                 vault_entries: &self.vault_entries,
                 secrets: &self.secrets,
+                runbooks: &[],
                 demo: self.profile.as_ref().is_some_and(|p| p.model == DEMO_MODEL),
             },
         )

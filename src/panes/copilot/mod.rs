@@ -25,6 +25,8 @@ pub enum CopilotOutcome {
     /// Ctrl-r: send the newest withheld output (of a command that got a vault value) to the
     /// model.
     Release,
+    /// Ctrl-s: save the commands that ran in this conversation as a runbook.
+    SaveRunbook,
     /// Close the pane.
     Close,
 }
@@ -81,6 +83,7 @@ impl CopilotPane {
             KeyCode::Char('o') if ctrl => return CopilotOutcome::ShowContext,
             KeyCode::Char('p') if ctrl => return CopilotOutcome::NextProfile,
             KeyCode::Char('r') if ctrl => return CopilotOutcome::Release,
+            KeyCode::Char('s') if ctrl => return CopilotOutcome::SaveRunbook,
             KeyCode::PageUp => self.scroll = self.scroll.saturating_add(10),
             KeyCode::PageDown => self.scroll = self.scroll.saturating_sub(10),
             _ => {

@@ -19,13 +19,14 @@ const OUTPUT_LINES: usize = 12;
 /// Rows the prompt box takes at most.
 const INPUT_ROWS: u16 = 5;
 /// The pane's keys, shown over the prompt box.
-const HINTS: [&str; 6] = [
+const HINTS: [&str; 7] = [
     "Enter send",
     "Alt-Enter newline",
     "Esc stop",
     "C-o context",
     "C-p profile",
     "C-r release",
+    "C-s save as runbook",
 ];
 /// What an empty pane says.
 const INTRO: &str = "Ask about this terminal's host. The copilot reads its screen (secrets \

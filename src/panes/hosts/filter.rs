@@ -47,6 +47,11 @@ impl Fuzzy {
         fields.extend(host.hostname.as_deref());
         fields.extend(host.tags.iter().map(String::as_str));
         fields.push(group);
+        self.score_fields(pattern, &fields)
+    }
+
+    /// How well `fields` match `pattern`: every word must match one field; scores add up.
+    fn score_fields(&mut self, pattern: &Pattern, fields: &[&str]) -> Option<u32> {
         let mut total = 0u32;
         for atom in &pattern.atoms {
             let best = fields
@@ -58,14 +63,24 @@ impl Fuzzy {
         Some(total)
     }
 
+    /// The items (each a few fields: name, description…) matching `filter`, as indices, best
+    /// first; with nothing typed, all of them in their order. Other pickers (runbooks) rank
+    /// with this, so every picker matches the same way.
+    pub fn rank(&mut self, filter: &str, items: &[Vec<&str>]) -> Vec<usize> {
+        let pattern = fuzzy_pattern(filter);
+        let mut scored: Vec<(usize, u32)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, fields)| self.score_fields(&pattern, fields).map(|s| (i, s)))
+            .collect();
+        // Stable: equal scores keep their order.
+        scored.sort_by_key(|e| std::cmp::Reverse(e.1));
+        scored.into_iter().map(|(i, _)| i).collect()
+    }
+
     /// The rows of `inventory` matching `filter`.
     pub fn list(&mut self, inventory: &Inventory, filter: &str) -> Listing {
-        let pattern = Pattern::new(
-            filter,
-            CaseMatching::Smart,
-            Normalization::Smart,
-            AtomKind::Fuzzy,
-        );
+        let pattern = fuzzy_pattern(filter);
         let mut groups: Vec<&str> = inventory
             .hosts
             .iter()
@@ -112,6 +127,16 @@ impl Fuzzy {
             best,
         }
     }
+}
+
+/// Words typed into a picker as a fuzzy pattern (smart case).
+fn fuzzy_pattern(filter: &str) -> Pattern {
+    Pattern::new(
+        filter,
+        CaseMatching::Smart,
+        Normalization::Smart,
+        AtomKind::Fuzzy,
+    )
 }
 
 #[cfg(test)]

@@ -386,6 +386,12 @@ impl TerminalPane {
         self.term.mode().intersects(TermMode::MOUSE_MODE)
     }
 
+    /// The program asked for bracketed paste (a shell's line editor does): pasted text waits
+    /// for Enter, even over several lines.
+    pub fn bracketed_paste(&self) -> bool {
+        self.term.mode().contains(TermMode::BRACKETED_PASTE)
+    }
+
     /// The program is on the alternate screen (a full-screen program such as vim or htop).
     pub fn alt_screen(&self) -> bool {
         self.term.mode().contains(TermMode::ALT_SCREEN)
