@@ -58,6 +58,8 @@ run = "echo hello {{{{who}}}}"
 struct Fleet {
     dir: tempfile::TempDir,
     paths: Paths,
+    /// Where the app records its SSH panes; None: nothing is recorded.
+    recordings: Option<PathBuf>,
 }
 
 impl Fleet {
@@ -68,7 +70,11 @@ impl Fleet {
         std::fs::create_dir_all(&runbooks).unwrap();
         let marker = dir.path().join("ran.log");
         std::fs::write(runbooks.join("greet.toml"), runbook(&marker)).unwrap();
-        Fleet { dir, paths }
+        Fleet {
+            dir,
+            paths,
+            recordings: None,
+        }
     }
 
     fn marker(&self) -> PathBuf {
@@ -100,6 +106,7 @@ impl Fleet {
     /// `fake` in `kind`'s wire format.
     async fn app(&self, sshd: &Sshd, fake: &FakeServer, kind: ProviderKind) -> (App, PaneId) {
         let paths = self.paths.clone();
+        let recordings = self.recordings.clone();
         let inventory = Self::inventory(sshd);
         let workspace = self.dir.path().join("workspace");
         let ai = match kind {
@@ -147,6 +154,7 @@ impl Fleet {
                 paths,
                 workspace: "default".into(),
             });
+            o.recordings_root = recordings;
         })
         .await
     }
@@ -627,4 +635,49 @@ async fn a_high_risk_plan_runs_only_once_its_targets_are_typed() {
     enter(&mut app);
     d.drive(&mut app, "the run", run_done).await;
     assert_eq!(fleet.ran(), "wiped\nwiped\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_runbook_step_is_a_marker_in_the_recording_of_its_hosts_pane() {
+    let mut d = Driver::new();
+    let Some(sshd) = Sshd::start("") else { return };
+    let mut fleet = Fleet::new();
+    let root = fleet.dir.path().join("recordings");
+    fleet.recordings = Some(root.clone());
+    let fake = FakeServer::start(vec![]).await;
+    let (mut app, _) = fleet
+        .app(&sshd, &fake, ProviderKind::OpenAiCompatible)
+        .await;
+    prefix(&mut app, 'R');
+    d.drive(&mut app, "the picker", |a| !a.layers.is_empty())
+        .await;
+    typed(&mut app, "greet");
+    enter(&mut app);
+    enter(&mut app);
+    assert!(plan_shown(&app), "{}", screen(&app));
+    enter(&mut app);
+    d.drive(&mut app, "the run", run_done).await;
+    app.finish_recordings();
+    // The SSH tab is on web1: its recording has a marker per step that ran there, web2's
+    // steps are in no pane's recording.
+    let files = lumen::record::store::files(&root);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].0.contains("web1"), "{files:?}");
+    let mut markers = Vec::new();
+    lumen::record::cast::read(&files[0].1, |e| {
+        if let lumen::record::cast::Event::Marker(_, m) = e {
+            markers.push(m);
+        }
+        true
+    });
+    assert_eq!(
+        markers,
+        [
+            format!(
+                "runbook greet step 1 (mark): echo world >> {}",
+                fleet.marker().display()
+            ),
+            "runbook greet step 2 (greet): echo hello world".to_string(),
+        ],
+    );
 }

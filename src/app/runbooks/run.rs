@@ -330,8 +330,25 @@ impl App {
     }
 
     pub(crate) fn runbook_event(&mut self, run: u64, event: RunEvent) {
+        let mut marker = None;
         if let Some(v) = self.run_view(run) {
+            if let RunEvent::StepStarted { host, step } = &event
+                && let Some(s) = v.plan.steps.get(*step)
+            {
+                // The command as planned: placeholders, never values.
+                let text = format!(
+                    "runbook {} step {} ({}): {}",
+                    v.plan.runbook,
+                    step + 1,
+                    s.name,
+                    s.command
+                );
+                marker = Some((host.clone(), text));
+            }
             v.apply(event);
+        }
+        if let Some((host, text)) = marker {
+            self.record_marker_for_host(&host, &text);
         }
         self.dirty = true;
     }
