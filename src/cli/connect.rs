@@ -18,30 +18,12 @@ pub struct ConnectArgs {
     #[arg(short = 'p', value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Identity file (private key); repeat for several. Default: IdentityFile from
-    /// ~/.ssh/config, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
-    #[arg(short = 'i', value_name = "KEY")]
-    pub identity: Vec<PathBuf>,
-
-    /// User to log in as when a destination names none.
-    #[arg(short = 'l', value_name = "USER")]
-    pub user: Option<String>,
+    #[command(flatten)]
+    pub ssh: SshFlags,
 
     /// Forward the ssh-agent connection to the hosts.
     #[arg(short = 'A')]
     pub forward_agent: bool,
-
-    /// Jump hosts, first hop first: `[user@]host[:port][,…]`, or `none`.
-    #[arg(short = 'J', value_name = "JUMP[,JUMP…]")]
-    pub jump: Option<String>,
-
-    /// Read this ssh config instead of ~/.ssh/config and /etc/ssh/ssh_config.
-    #[arg(short = 'F', value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// An ssh_config option, as `Keyword=value`; repeat for several.
-    #[arg(short = 'o', value_name = "OPTION")]
-    pub options: Vec<String>,
 
     /// The workspace whose hosts.toml names hosts.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_WORKSPACE)]
@@ -61,6 +43,32 @@ pub struct ConnectArgs {
         allow_hyphen_values = true
     )]
     pub words: Vec<String>,
+}
+
+/// The ssh flags `lumen connect`, `lumen scan` and `lumen run` share: `-i -l -J -F -o`, as
+/// ssh takes them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SshFlags {
+    /// Identity file (private key); repeat for several. Default: IdentityFile from
+    /// ~/.ssh/config, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa.
+    #[arg(short = 'i', value_name = "KEY")]
+    pub identity: Vec<PathBuf>,
+
+    /// User to log in as when a destination names none.
+    #[arg(short = 'l', value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Jump hosts, first hop first: `[user@]host[:port][,…]`, or `none`.
+    #[arg(short = 'J', value_name = "JUMP[,JUMP…]")]
+    pub jump: Option<String>,
+
+    /// Read this ssh config instead of ~/.ssh/config and /etc/ssh/ssh_config.
+    #[arg(short = 'F', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// An ssh_config option, as `Keyword=value`; repeat for several.
+    #[arg(short = 'o', value_name = "OPTION")]
+    pub options: Vec<String>,
 }
 
 /// `lumen connect --help`'s closing words: the grammar, with examples.
@@ -173,19 +181,20 @@ fn check_jump(jump: &str) -> Result<(), SshError> {
 
 /// How to resolve each destination: the flags over the user's environment.
 pub fn resolve_options(args: &ConnectArgs) -> Result<ResolveOptions, SshError> {
-    if let Some(j) = &args.jump {
+    if let Some(j) = &args.ssh.jump {
         check_jump(j)?;
     }
     Ok(ResolveOptions {
-        user: args.user.clone(),
+        user: args.ssh.user.clone(),
         port: args.port,
-        jump: args.jump.clone(),
+        jump: args.ssh.jump.clone(),
         overrides: args
+            .ssh
             .options
             .iter()
             .map(|o| option_pair(o))
             .collect::<Result<_, _>>()?,
-        config_file: args.config.clone(),
+        config_file: args.ssh.config.clone(),
         ..ResolveOptions::from_env()
     })
 }
@@ -197,7 +206,7 @@ pub fn options(args: &ConnectArgs, paths: &Paths) -> ConnectOptions {
 
 /// `-i` and `-A` on top of `opts`.
 fn with_flags(args: &ConnectArgs, mut opts: ConnectOptions) -> ConnectOptions {
-    opts.identity_files = args.identity.clone();
+    opts.identity_files = args.ssh.identity.clone();
     opts.forward_agent = args.forward_agent;
     opts
 }

@@ -203,7 +203,7 @@ fn options_for(
         Some(Command::Connect(mut a)) => {
             // Relative paths are the client's, not the server's.
             if let Some(dir) = &cwd {
-                for f in a.identity.iter_mut().chain(a.config.iter_mut()) {
+                for f in a.ssh.identity.iter_mut().chain(a.ssh.config.iter_mut()) {
                     if f.is_relative() {
                         *f = dir.join(&*f);
                     }

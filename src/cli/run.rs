@@ -4,7 +4,7 @@
 //! secrets, runs with a progress bar on a terminal, Ctrl-C cancels, prints a gathered summary
 //! or `--json`, and keeps every run in the history. `--list` and `--history [NAME]` too.
 
-use super::connect::{self, ConnectArgs};
+use super::connect::{self, ConnectArgs, SshFlags};
 use super::run_output;
 use crate::ai::risk::Risk;
 use crate::paths::Paths;
@@ -91,25 +91,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Identity file (private key); repeat for several.
-    #[arg(short = 'i', value_name = "KEY")]
-    pub identity: Vec<PathBuf>,
-
-    /// User to log in as when a destination names none.
-    #[arg(short = 'l', value_name = "USER")]
-    pub user: Option<String>,
-
-    /// Jump hosts, first hop first: `[user@]host[:port][,…]`, or `none`.
-    #[arg(short = 'J', value_name = "JUMP[,JUMP…]")]
-    pub jump: Option<String>,
-
-    /// Read this ssh config instead of ~/.ssh/config and /etc/ssh/ssh_config.
-    #[arg(short = 'F', value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// An ssh_config option, as `Keyword=value`; repeat for several.
-    #[arg(short = 'o', value_name = "OPTION")]
-    pub options: Vec<String>,
+    #[command(flatten)]
+    pub ssh: SshFlags,
 
     /// The workspace (its hosts.toml, runbooks/, snippets.toml, vault and run history).
     #[arg(long, value_name = "NAME", default_value = DEFAULT_WORKSPACE)]
@@ -185,12 +168,8 @@ fn given_params(pairs: &[String]) -> Result<BTreeMap<String, String>> {
 fn connect_args(args: &RunArgs) -> ConnectArgs {
     ConnectArgs {
         port: args.port,
-        identity: args.identity.clone(),
-        user: args.user.clone(),
+        ssh: args.ssh.clone(),
         forward_agent: false,
-        jump: args.jump.clone(),
-        config: args.config.clone(),
-        options: args.options.clone(),
         workspace: args.workspace.clone(),
         no_tty: false,
         words: Vec::new(),

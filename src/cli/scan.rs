@@ -2,7 +2,7 @@
 //! their packages against OSV data, keep the history, print a report or `--json`; and
 //! `lumen scan db import|status` for the offline OSV data.
 
-use super::connect::{self, ConnectArgs};
+use super::connect::{self, ConnectArgs, SshFlags};
 use super::scan_export::{self, OutputFormat};
 use super::scan_output;
 use crate::paths::Paths;
@@ -59,25 +59,8 @@ pub struct ScanArgs {
     #[arg(short = 'p', value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Identity file (private key); repeat for several.
-    #[arg(short = 'i', value_name = "KEY")]
-    pub identity: Vec<PathBuf>,
-
-    /// User to log in as when a destination names none.
-    #[arg(short = 'l', value_name = "USER")]
-    pub user: Option<String>,
-
-    /// Jump hosts, first hop first: `[user@]host[:port][,…]`, or `none`.
-    #[arg(short = 'J', value_name = "JUMP[,JUMP…]")]
-    pub jump: Option<String>,
-
-    /// Read this ssh config instead of ~/.ssh/config and /etc/ssh/ssh_config.
-    #[arg(short = 'F', value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// An ssh_config option, as `Keyword=value`; repeat for several.
-    #[arg(short = 'o', value_name = "OPTION")]
-    pub options: Vec<String>,
+    #[command(flatten)]
+    pub ssh: SshFlags,
 
     /// Scan every host of the workspace's inventory.
     #[arg(long)]
@@ -287,12 +270,8 @@ fn scan(args: &ScanArgs, paths: &Paths) -> Result<ExitCode> {
     let names = expand_targets(args, &inventory)?;
     let connect_args = ConnectArgs {
         port: args.port,
-        identity: args.identity.clone(),
-        user: args.user.clone(),
+        ssh: args.ssh.clone(),
         forward_agent: false,
-        jump: args.jump.clone(),
-        config: args.config.clone(),
-        options: args.options.clone(),
         workspace: args.workspace.clone(),
         no_tty: false,
         words: connect::destination_words(names),

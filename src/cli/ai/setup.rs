@@ -345,12 +345,8 @@ fn host_facts(
 ) -> Result<HostFacts> {
     let connect_args = ConnectArgs {
         port: None,
-        identity: Vec::new(),
-        user: None,
+        ssh: Default::default(),
         forward_agent: false,
-        jump: None,
-        config: None,
-        options: Vec::new(),
         workspace: args.workspace.clone(),
         no_tty: false,
         words: vec![host.to_string()],
