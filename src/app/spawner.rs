@@ -38,9 +38,12 @@ impl Spawner for LiveSpawner {
                     .map(|s| (s, title))
                     .map_err(|e| e.to_string())
             }
-            PaneSpec::Vault | PaneSpec::Hosts | PaneSpec::Copilot | PaneSpec::Scan => {
-                Err("that pane is not a stream".into())
-            }
+            PaneSpec::Vault
+            | PaneSpec::Hosts
+            | PaneSpec::Copilot
+            | PaneSpec::Scan
+            | PaneSpec::Logs
+            | PaneSpec::Replay => Err("that pane is not a stream".into()),
             PaneSpec::Ssh { name, target, plan } => {
                 let plan = match plan {
                     Some(plan) => plan.as_ref().clone(),

@@ -3,6 +3,7 @@
 
 pub mod copilot;
 pub mod hosts;
+pub mod logs;
 pub mod scan;
 pub mod terminal;
 pub mod vault;
@@ -58,6 +59,11 @@ pub trait PaneView {
     fn ticks(&self) -> bool {
         false
     }
+    /// When the pane next wants [`PaneView::tick`], sooner than the once-a-second tick (a
+    /// replay's next event). The app's loop sleeps until then; nothing sleeps on the UI task.
+    fn wake_at(&self) -> Option<std::time::Instant> {
+        None
+    }
 }
 
 pub enum Pane {
@@ -67,6 +73,10 @@ pub enum Pane {
     /// Drawn by the app with its bound conversation (see `copilot::CopilotPane::render_with`).
     Copilot(Box<copilot::CopilotPane>),
     Scan(Box<scan::ScanPane>),
+    /// The log browser (prefix O).
+    Logs(Box<logs::LogBrowser>),
+    /// A recording replayed.
+    Replay(Box<logs::replay::ReplayPane>),
 }
 
 impl Pane {
@@ -77,6 +87,8 @@ impl Pane {
             Pane::Hosts(h) => h.as_ref(),
             Pane::Copilot(c) => c.as_ref(),
             Pane::Scan(s) => s.as_ref(),
+            Pane::Logs(l) => l.as_ref(),
+            Pane::Replay(r) => r.as_ref(),
         }
     }
 
@@ -87,6 +99,8 @@ impl Pane {
             Pane::Hosts(h) => h.as_mut(),
             Pane::Copilot(c) => c.as_mut(),
             Pane::Scan(s) => s.as_mut(),
+            Pane::Logs(l) => l.as_mut(),
+            Pane::Replay(r) => r.as_mut(),
         }
     }
 
@@ -135,6 +149,9 @@ impl PaneView for Pane {
     }
     fn ticks(&self) -> bool {
         self.view().ticks()
+    }
+    fn wake_at(&self) -> Option<std::time::Instant> {
+        self.view().wake_at()
     }
 }
 

@@ -29,7 +29,12 @@ impl Spawner for ChannelSpawner {
         let title = match spec {
             PaneSpec::LocalShell => "sh".to_string(),
             PaneSpec::Ssh { name, .. } => name.clone(),
-            PaneSpec::Vault | PaneSpec::Hosts | PaneSpec::Copilot | PaneSpec::Scan => {
+            PaneSpec::Vault
+            | PaneSpec::Hosts
+            | PaneSpec::Copilot
+            | PaneSpec::Scan
+            | PaneSpec::Logs
+            | PaneSpec::Replay => {
                 return Err("not a stream".into());
             }
         };

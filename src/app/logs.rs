@@ -1,0 +1,107 @@
+//! The log browser in the app (prefix O): opening it as a tab (or going to the open one),
+//! replaying a recording in a tab of its own, and waking replays at their next event.
+
+use crate::app::layout::PaneId;
+use crate::app::state::{App, PaneSlot, PaneSpec};
+use crate::panes::logs::replay::ReplayPane;
+use crate::panes::logs::{LogBrowser, LogsOutcome};
+use crate::panes::{Pane, PaneView};
+use std::path::Path;
+use std::time::Instant;
+
+impl App {
+    /// Prefix O: the recordings, newest first.
+    pub fn open_logs(&mut self) {
+        let Some(root) = self.recordings.as_ref().map(|r| r.settings().root.clone()) else {
+            self.error("no recordings here: this lumen keeps no session logs");
+            return;
+        };
+        let open = self
+            .panes
+            .iter()
+            .find_map(|(id, s)| matches!(s.pane, Pane::Logs(_)).then_some(*id));
+        if let Some(id) = open {
+            // Listed again: recordings may have ended since.
+            if let Some(slot) = self.panes.get_mut(&id) {
+                slot.pane = Pane::Logs(Box::new(LogBrowser::new(root)));
+            }
+            self.go_to_pane(id);
+            return;
+        }
+        self.push_app_tab(
+            Pane::Logs(Box::new(LogBrowser::new(root))),
+            PaneSpec::Logs,
+            "logs",
+        );
+    }
+
+    fn go_to_pane(&mut self, id: PaneId) {
+        if let Some(ti) = self.tabs.iter().position(|t| t.layout.contains(id)) {
+            self.tabs[ti].focused = id;
+            self.switch_to(ti);
+        }
+    }
+
+    fn push_app_tab(&mut self, pane: Pane, spec: PaneSpec, title: &str) {
+        let id = self.alloc_pane();
+        let body = self.body();
+        self.push_tab(
+            id,
+            PaneSlot {
+                pane,
+                spec,
+                default_title: title.into(),
+                rect: body,
+                inner: body,
+                connected: false,
+            },
+        );
+    }
+
+    /// What the log browser asked for after a key.
+    pub(crate) fn logs_outcome(&mut self, browser: PaneId, outcome: LogsOutcome) {
+        self.dirty = true;
+        match outcome {
+            LogsOutcome::None => {}
+            LogsOutcome::Close => self.close_pane(browser),
+            LogsOutcome::Replay(path) => self.open_replay(&path),
+        }
+    }
+
+    fn open_replay(&mut self, path: &Path) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let host = path
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let title = format!("replay {host} {}", name.trim_end_matches(".gz"));
+        match ReplayPane::open(path, title.clone(), Instant::now()) {
+            Ok(replay) => {
+                self.push_app_tab(Pane::Replay(Box::new(replay)), PaneSpec::Replay, &title)
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// Replays whose next event is due: moved on to `now`.
+    pub(crate) fn wake_panes(&mut self, now: Instant) {
+        let due: Vec<PaneId> = self
+            .panes
+            .iter()
+            .filter(|(_, s)| s.pane.wake_at().is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(slot) = self.panes.get_mut(&id) {
+                let outcome = slot.pane.tick(now);
+                self.dirty = true;
+                self.pane_outcome(id, outcome);
+            }
+        }
+    }
+}
