@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::app::{app_spec_with, screen};
+use common::app::{app_spec_with, screen, settle};
 use common::copilot::{key, prefix, typed};
 use crossterm::event::{KeyCode, KeyModifiers};
 use lumen::app::{App, PaneSpec};
@@ -95,6 +95,11 @@ fn browse_filter_search_and_replay_a_recording() {
 
     prefix(&mut app, 'O');
     assert_eq!(app.tabs.len(), 2, "the browser opens as a tab");
+    assert!(
+        screen(&app).contains("reading the recordings"),
+        "the list is read off the UI task"
+    );
+    settle(&mut app);
     let s = screen(&app);
     let at = |needle: &str| {
         s.find(needle)
@@ -113,6 +118,11 @@ fn browse_filter_search_and_replay_a_recording() {
     // `/` searches the text of db1's recordings.
     typed(&mut app, "/3 days");
     press(&mut app, KeyCode::Enter);
+    assert!(
+        screen(&app).contains("searching"),
+        "searched off the UI task"
+    );
+    settle(&mut app);
     let s = screen(&app);
     assert!(s.contains("1 found"), "{s}");
     assert!(
@@ -121,10 +131,12 @@ fn browse_filter_search_and_replay_a_recording() {
     );
     typed(&mut app, "/no such text");
     press(&mut app, KeyCode::Enter);
+    settle(&mut app);
     assert!(screen(&app).contains("no recordings match"));
     press(&mut app, KeyCode::Esc);
     typed(&mut app, "/3 days");
     press(&mut app, KeyCode::Enter);
+    settle(&mut app);
 
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.tabs.len(), 3, "the replay opens in a tab of its own");
@@ -174,6 +186,7 @@ fn a_playing_replay_asks_the_loop_to_wake_it_and_moves_on_at_ticks() {
     recordings(dir.path());
     let mut app = app_on(dir.path());
     prefix(&mut app, 'O');
+    settle(&mut app);
     press(&mut app, KeyCode::Enter);
     let id = app.focused().unwrap();
     assert!(matches!(app.panes[&id].pane, Pane::Replay(_)));
@@ -195,6 +208,7 @@ fn prefix_o_without_recordings_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = app_on(&dir.path().join("none"));
     prefix(&mut app, 'O');
+    settle(&mut app);
     assert!(
         screen(&app).contains("no recordings in"),
         "{}",

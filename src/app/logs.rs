@@ -1,12 +1,14 @@
 //! The log browser in the app (prefix O): opening it as a tab (or going to the open one),
+//! its list and searches read off the UI task,
 //! replaying a recording in a tab of its own, and waking replays at their next event.
 
 use crate::app::layout::PaneId;
+use crate::app::msg::{Effect, Task};
 use crate::app::state::{App, PaneSlot, PaneSpec};
 use crate::panes::logs::replay::ReplayPane;
-use crate::panes::logs::{LogBrowser, LogsOutcome};
+use crate::panes::logs::{LogBrowser, LogsOutcome, Row, SearchJob};
 use crate::panes::{Pane, PaneView};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 impl App {
@@ -20,19 +22,44 @@ impl App {
             .panes
             .iter()
             .find_map(|(id, s)| matches!(s.pane, Pane::Logs(_)).then_some(*id));
-        if let Some(id) = open {
-            // Listed again: recordings may have ended since.
-            if let Some(slot) = self.panes.get_mut(&id) {
-                slot.pane = Pane::Logs(Box::new(LogBrowser::new(root)));
+        let id = match open {
+            Some(id) => {
+                // Listed again: recordings may have ended since.
+                if let Some(slot) = self.panes.get_mut(&id) {
+                    slot.pane = Pane::Logs(Box::new(LogBrowser::new(root.clone())));
+                }
+                self.go_to_pane(id);
+                id
             }
-            self.go_to_pane(id);
-            return;
+            None => self.push_app_tab(
+                Pane::Logs(Box::new(LogBrowser::new(root.clone()))),
+                PaneSpec::Logs,
+                "logs",
+            ),
+        };
+        self.effects
+            .push(Effect::Spawn(Box::new(Task::ListLogs { pane: id, root })));
+    }
+
+    fn browser_mut(&mut self, id: PaneId) -> Option<&mut LogBrowser> {
+        match self.panes.get_mut(&id).map(|s| &mut s.pane) {
+            Some(Pane::Logs(b)) => Some(b.as_mut()),
+            _ => None,
         }
-        self.push_app_tab(
-            Pane::Logs(Box::new(LogBrowser::new(root))),
-            PaneSpec::Logs,
-            "logs",
-        );
+    }
+
+    pub(crate) fn logs_listed(&mut self, pane: PaneId, rows: Vec<Row>) {
+        if let Some(b) = self.browser_mut(pane) {
+            b.loaded(rows);
+            self.dirty = true;
+        }
+    }
+
+    pub(crate) fn logs_searched(&mut self, pane: PaneId, job: SearchJob, hits: Vec<PathBuf>) {
+        if let Some(b) = self.browser_mut(pane) {
+            b.searched(job, hits);
+            self.dirty = true;
+        }
     }
 
     fn go_to_pane(&mut self, id: PaneId) {
@@ -42,7 +69,7 @@ impl App {
         }
     }
 
-    fn push_app_tab(&mut self, pane: Pane, spec: PaneSpec, title: &str) {
+    fn push_app_tab(&mut self, pane: Pane, spec: PaneSpec, title: &str) -> PaneId {
         let id = self.alloc_pane();
         let body = self.body();
         self.push_tab(
@@ -56,6 +83,7 @@ impl App {
                 connected: false,
             },
         );
+        id
     }
 
     /// What the log browser asked for after a key.
@@ -65,6 +93,15 @@ impl App {
             LogsOutcome::None => {}
             LogsOutcome::Close => self.close_pane(browser),
             LogsOutcome::Replay(path) => self.open_replay(&path),
+            LogsOutcome::Search(job) => {
+                if let Some(root) = self.browser_mut(browser).map(|b| b.root().to_path_buf()) {
+                    self.effects.push(Effect::Spawn(Box::new(Task::SearchLogs {
+                        pane: browser,
+                        root,
+                        job,
+                    })));
+                }
+            }
         }
     }
 
@@ -82,7 +119,7 @@ impl App {
         let title = format!("replay {host} {}", name.trim_end_matches(".gz"));
         match ReplayPane::open(path, title.clone(), Instant::now()) {
             Ok(replay) => {
-                self.push_app_tab(Pane::Replay(Box::new(replay)), PaneSpec::Replay, &title)
+                self.push_app_tab(Pane::Replay(Box::new(replay)), PaneSpec::Replay, &title);
             }
             Err(e) => self.error(e),
         }

@@ -38,6 +38,14 @@ pub enum Msg {
     },
     /// What the scan-results pane asked to load: the fleet and, with a name, that host's
     /// latest scan; or why the scans database could not be read.
+    /// The log browser's list, read.
+    LogsListed(PaneId, Vec<crate::panes::logs::Row>),
+    /// A log browser's search, done.
+    LogsSearched {
+        pane: PaneId,
+        job: crate::panes::logs::SearchJob,
+        hits: Vec<std::path::PathBuf>,
+    },
     ScansLoaded {
         host: Option<String>,
         result: Result<Box<Snapshot>, String>,
@@ -106,6 +114,17 @@ pub enum Task {
     },
     /// Disk work `update` must not wait for: histories, scans.sqlite, the vault.
     Disk(crate::app::disk::DiskJob),
+    /// Read the recordings for the log browser `pane`.
+    ListLogs {
+        pane: PaneId,
+        root: std::path::PathBuf,
+    },
+    /// Search recordings' text for the log browser `pane`.
+    SearchLogs {
+        pane: PaneId,
+        root: std::path::PathBuf,
+        job: crate::panes::logs::SearchJob,
+    },
 }
 
 impl std::fmt::Debug for Task {
@@ -116,6 +135,8 @@ impl std::fmt::Debug for Task {
             Task::RecordConnected { host, .. } => write!(f, "RecordConnected({host})"),
             Task::LoadScans { host, .. } => write!(f, "LoadScans({host:?})"),
             Task::Disk(job) => write!(f, "Disk({job:?})"),
+            Task::ListLogs { root, .. } => write!(f, "ListLogs({})", root.display()),
+            Task::SearchLogs { job, .. } => write!(f, "SearchLogs({})", job.host),
         }
     }
 }
@@ -151,6 +172,11 @@ impl Task {
                 Msg::ScansLoaded { host, result }
             }
             Task::Disk(job) => Msg::Disk(job.run()),
+            Task::ListLogs { pane, root } => Msg::LogsListed(pane, crate::panes::logs::list(&root)),
+            Task::SearchLogs { pane, root, job } => {
+                let hits = crate::panes::logs::search(&root, &job.host, &job.files, &job.text);
+                Msg::LogsSearched { pane, job, hits }
+            }
         }
     }
 }

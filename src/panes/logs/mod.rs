@@ -31,6 +31,8 @@ pub enum LogsOutcome {
     None,
     /// Replay this recording in a new tab.
     Replay(PathBuf),
+    /// Search these recordings' text off the UI task.
+    Search(SearchJob),
     Close,
 }
 
@@ -44,6 +46,10 @@ pub struct LogBrowser {
     /// The last search run: its text, its host, and the files that hold it.
     search: Option<(String, String, Vec<PathBuf>)>,
     selected: usize,
+    /// The list is being read.
+    loading: bool,
+    /// A search is running for this text.
+    searching: Option<String>,
 }
 
 /// The first non-empty line of output of `path` (its first events only).
@@ -65,29 +71,75 @@ fn first_output_line(path: &Path) -> String {
         .to_string()
 }
 
+/// Every recording under `root`, newest first (reads each file: run off the UI task).
+pub fn list(root: &Path) -> Vec<Row> {
+    let mut rows: Vec<Row> = store::files(root)
+        .into_iter()
+        .map(|(host, path)| {
+            let (listed, _) = store::describe(root, &host, &path, None);
+            let first = listed
+                .first_marker
+                .clone()
+                .unwrap_or_else(|| first_output_line(&path));
+            Row { listed, first }
+        })
+        .collect();
+    rows.sort_by(|a, b| (b.listed.unix, &b.listed.id).cmp(&(a.listed.unix, &a.listed.id)));
+    rows
+}
+
+/// Which of `files` (recordings of `host`) hold `text`, as `lumen logs list --grep` decides
+/// (run off the UI task).
+pub fn search(root: &Path, host: &str, files: &[PathBuf], text: &str) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter(|f| store::describe(root, host, f, Some(text)).1)
+        .cloned()
+        .collect()
+}
+
+/// A search the browser asks the app to run.
+#[derive(Debug, PartialEq)]
+pub struct SearchJob {
+    pub host: String,
+    pub files: Vec<PathBuf>,
+    pub text: String,
+}
+
 impl LogBrowser {
-    /// Every recording under `root`, newest first.
+    /// An empty browser on `root`, waiting for [`LogBrowser::loaded`].
     pub fn new(root: PathBuf) -> Self {
-        let mut rows: Vec<Row> = store::files(&root)
-            .into_iter()
-            .map(|(host, path)| {
-                let (listed, _) = store::describe(&root, &host, &path, None);
-                let first = listed
-                    .first_marker
-                    .clone()
-                    .unwrap_or_else(|| first_output_line(&path));
-                Row { listed, first }
-            })
-            .collect();
-        rows.sort_by(|a, b| (b.listed.unix, &b.listed.id).cmp(&(a.listed.unix, &a.listed.id)));
         Self {
             root,
-            rows,
+            rows: Vec::new(),
+            loading: true,
+            searching: None,
             filter: String::new(),
             typing_search: None,
             search: None,
             selected: 0,
         }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The list, read.
+    pub fn loaded(&mut self, rows: Vec<Row>) {
+        self.rows = rows;
+        self.loading = false;
+        self.selected = self.selected.min(self.visible().len().saturating_sub(1));
+    }
+
+    /// A search's result: the list narrows to `hits`.
+    pub fn searched(&mut self, job: SearchJob, hits: Vec<PathBuf>) {
+        if self.searching.as_deref() != Some(job.text.as_str()) {
+            return; // a newer search (or none) is wanted now
+        }
+        self.searching = None;
+        self.search = Some((job.text, job.host, hits));
+        self.selected = 0;
     }
 
     /// The rows shown: the host filter, then the search's matches.
@@ -108,24 +160,24 @@ impl LogBrowser {
         self.visible().get(self.selected).copied()
     }
 
-    /// Search every recording of the selected row's host for `text`.
-    fn run_search(&mut self, text: String) {
+    /// Ask for every recording of the selected row's host to be searched for `text`.
+    fn run_search(&mut self, text: String) -> LogsOutcome {
+        self.search = None;
+        self.searching = None;
         if text.is_empty() {
-            self.search = None;
-            return;
+            return LogsOutcome::None;
         }
         let Some(host) = self.selected_row().map(|r| r.listed.host.clone()) else {
-            return;
+            return LogsOutcome::None;
         };
-        let hits = self
+        let files = self
             .rows
             .iter()
             .filter(|r| r.listed.host == host)
-            .filter(|r| store::describe(&self.root, &host, &r.listed.file, Some(&text)).1)
             .map(|r| r.listed.file.clone())
             .collect();
-        self.search = Some((text, host, hits));
-        self.selected = 0;
+        self.searching = Some(text.clone());
+        LogsOutcome::Search(SearchJob { host, files, text })
     }
 
     pub fn handle_key(&mut self, key: &KeyEvent) -> LogsOutcome {
@@ -134,7 +186,7 @@ impl LogBrowser {
                 KeyCode::Enter => {
                     let text = std::mem::take(typed);
                     self.typing_search = None;
-                    self.run_search(text);
+                    return self.run_search(text);
                 }
                 KeyCode::Esc => self.typing_search = None,
                 KeyCode::Backspace => {
@@ -147,7 +199,10 @@ impl LogBrowser {
         }
         let shown = self.visible().len();
         match key.code {
-            KeyCode::Esc if self.search.is_some() => self.search = None,
+            KeyCode::Esc if self.search.is_some() || self.searching.is_some() => {
+                self.search = None;
+                self.searching = None;
+            }
             KeyCode::Esc if !self.filter.is_empty() => self.filter.clear(),
             KeyCode::Esc => return LogsOutcome::Close,
             KeyCode::Enter => {
@@ -177,6 +232,8 @@ impl LogBrowser {
         if let Some(t) = &self.typing_search {
             spans.push(Span::raw("   /"));
             spans.push(Span::raw(t.as_str()));
+        } else if let Some(text) = &self.searching {
+            spans.push(Span::styled(format!("   /{text}: searching…"), muted));
         } else if let Some((text, host, hits)) = &self.search {
             spans.push(Span::styled(
                 format!("   /{text} in {host}: {} found (Esc clears)", hits.len()),
@@ -200,7 +257,9 @@ impl LogBrowser {
         };
         let rows = self.visible();
         if rows.is_empty() {
-            let why = if self.rows.is_empty() {
+            let why = if self.loading {
+                "reading the recordings…".to_string()
+            } else if self.rows.is_empty() {
                 format!("no recordings in {}", self.root.display())
             } else {
                 "no recordings match".to_string()
