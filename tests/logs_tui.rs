@@ -139,6 +139,7 @@ fn browse_filter_search_and_replay_a_recording() {
     settle(&mut app);
 
     press(&mut app, KeyCode::Enter);
+    settle(&mut app);
     assert_eq!(app.tabs.len(), 3, "the replay opens in a tab of its own");
     let id = app.focused().unwrap();
     assert!(matches!(app.panes[&id].pane, Pane::Replay(_)));
@@ -188,6 +189,7 @@ fn a_playing_replay_asks_the_loop_to_wake_it_and_moves_on_at_ticks() {
     prefix(&mut app, 'O');
     settle(&mut app);
     press(&mut app, KeyCode::Enter);
+    settle(&mut app);
     let id = app.focused().unwrap();
     assert!(matches!(app.panes[&id].pane, Pane::Replay(_)));
     // Playing: the loop has a deadline; ticking past the whole recording plays all of it.
@@ -216,4 +218,40 @@ fn prefix_o_without_recordings_says_so() {
     );
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.tabs.len(), 1, "Esc closes the browser");
+}
+
+#[test]
+fn a_damaged_recording_is_marked_and_replays_up_to_where_it_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    record(
+        dir.path(),
+        "db1.example",
+        0,
+        &[out(0.5, "BEFORE-BREAK\r\n"), out(1.0, "second line\r\n")],
+    );
+    let (_, path) = store::files(dir.path()).pop().unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"[2.0, \"o\", \"AFTER-BREAK\\r\\n\"]\n[3.0, \"o\", ")
+        .unwrap();
+    let mut app = app_on(dir.path());
+    prefix(&mut app, 'O');
+    settle(&mut app);
+    assert!(screen(&app).contains("(damaged)"), "{}", screen(&app));
+    press(&mut app, KeyCode::Enter);
+    settle(&mut app);
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Right);
+    let s = screen(&app);
+    assert!(
+        s.contains("BEFORE-BREAK") && s.contains("AFTER-BREAK"),
+        "{s}"
+    );
+    assert!(
+        status_line(&app).contains("damaged"),
+        "{}",
+        status_line(&app)
+    );
 }

@@ -5,7 +5,7 @@
 use crate::app::layout::PaneId;
 use crate::app::msg::{Effect, Task};
 use crate::app::state::{App, PaneSlot, PaneSpec};
-use crate::panes::logs::replay::ReplayPane;
+use crate::panes::logs::replay::{Recording, ReplayPane};
 use crate::panes::logs::{LogBrowser, LogsOutcome, Row, SearchJob};
 use crate::panes::{Pane, PaneView};
 use std::path::{Path, PathBuf};
@@ -92,7 +92,10 @@ impl App {
         match outcome {
             LogsOutcome::None => {}
             LogsOutcome::Close => self.close_pane(browser),
-            LogsOutcome::Replay(path) => self.open_replay(&path),
+            LogsOutcome::Replay(path) => {
+                self.effects
+                    .push(Effect::Spawn(Box::new(Task::LoadReplay(path))));
+            }
             LogsOutcome::Search(job) => {
                 if let Some(root) = self.browser_mut(browser).map(|b| b.root().to_path_buf()) {
                     self.effects.push(Effect::Spawn(Box::new(Task::SearchLogs {
@@ -105,7 +108,12 @@ impl App {
         }
     }
 
-    fn open_replay(&mut self, path: &Path) {
+    /// A recording to replay was read: its replay opens in a tab of its own.
+    pub(crate) fn replay_loaded(&mut self, path: &Path, result: Result<Box<Recording>, String>) {
+        let recording = match result {
+            Ok(r) => *r,
+            Err(e) => return self.error(e),
+        };
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -117,12 +125,8 @@ impl App {
             .map(|h| h.to_string_lossy().into_owned())
             .unwrap_or_default();
         let title = format!("replay {host} {}", name.trim_end_matches(".gz"));
-        match ReplayPane::open(path, title.clone(), Instant::now()) {
-            Ok(replay) => {
-                self.push_app_tab(Pane::Replay(Box::new(replay)), PaneSpec::Replay, &title);
-            }
-            Err(e) => self.error(e),
-        }
+        let replay = ReplayPane::new(recording, title.clone(), Instant::now());
+        self.push_app_tab(Pane::Replay(Box::new(replay)), PaneSpec::Replay, &title);
     }
 
     /// Replays whose next event is due: moved on to `now`.

@@ -38,6 +38,11 @@ pub enum Msg {
     },
     /// What the scan-results pane asked to load: the fleet and, with a name, that host's
     /// latest scan; or why the scans database could not be read.
+    /// A recording to replay, read.
+    ReplayLoaded(
+        std::path::PathBuf,
+        Result<Box<crate::panes::logs::replay::Recording>, String>,
+    ),
     /// The log browser's list, read.
     LogsListed(PaneId, Vec<crate::panes::logs::Row>),
     /// A log browser's search, done.
@@ -114,6 +119,8 @@ pub enum Task {
     },
     /// Disk work `update` must not wait for: histories, scans.sqlite, the vault.
     Disk(crate::app::disk::DiskJob),
+    /// Read a recording to replay.
+    LoadReplay(std::path::PathBuf),
     /// Read the recordings for the log browser `pane`.
     ListLogs {
         pane: PaneId,
@@ -135,6 +142,7 @@ impl std::fmt::Debug for Task {
             Task::RecordConnected { host, .. } => write!(f, "RecordConnected({host})"),
             Task::LoadScans { host, .. } => write!(f, "LoadScans({host:?})"),
             Task::Disk(job) => write!(f, "Disk({job:?})"),
+            Task::LoadReplay(path) => write!(f, "LoadReplay({})", path.display()),
             Task::ListLogs { root, .. } => write!(f, "ListLogs({})", root.display()),
             Task::SearchLogs { job, .. } => write!(f, "SearchLogs({})", job.host),
         }
@@ -172,6 +180,10 @@ impl Task {
                 Msg::ScansLoaded { host, result }
             }
             Task::Disk(job) => Msg::Disk(job.run()),
+            Task::LoadReplay(path) => {
+                let result = crate::panes::logs::replay::Recording::load(&path).map(Box::new);
+                Msg::ReplayLoaded(path, result)
+            }
             Task::ListLogs { pane, root } => Msg::LogsListed(pane, crate::panes::logs::list(&root)),
             Task::SearchLogs { pane, root, job } => {
                 let hits = crate::panes::logs::search(&root, &job.host, &job.files, &job.text);

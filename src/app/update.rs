@@ -27,6 +27,7 @@ impl App {
             } => self.copilot_exec_done(pane, proposal, output),
             Msg::ScansLoaded { host, result } => self.scans_loaded(host, result),
             Msg::LogsListed(pane, rows) => self.logs_listed(pane, rows),
+            Msg::ReplayLoaded(path, result) => self.replay_loaded(&path, result),
             Msg::LogsSearched { pane, job, hits } => self.logs_searched(pane, job, hits),
             Msg::ScanProgress { host, step } => self.scan_progress(&host, step),
             Msg::ScanFinished { host, result } => self.scan_finished(host, result),

@@ -34,6 +34,37 @@ pub fn clock(seconds: f64) -> String {
     }
 }
 
+/// A recording read into memory, for a replay (read off the UI task).
+#[derive(Debug)]
+pub struct Recording {
+    events: Vec<Event>,
+    size: (u16, u16),
+    broken: Option<String>,
+}
+
+impl Recording {
+    /// Read `path` up to where it breaks.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let mut events = Vec::new();
+        let reading = cast::read(path, |ev| {
+            events.push(ev);
+            true
+        });
+        let Some(header) = reading.header else {
+            return Err(format!(
+                "cannot replay {}: {}",
+                path.display(),
+                reading.broken.unwrap_or_else(|| "empty file".into())
+            ));
+        };
+        Ok(Self {
+            events,
+            size: (header.width.max(2), header.height.max(1)),
+            broken: reading.broken,
+        })
+    }
+}
+
 pub struct ReplayPane {
     title: String,
     events: Vec<Event>,
@@ -52,35 +83,27 @@ pub struct ReplayPane {
 }
 
 impl ReplayPane {
-    /// Load `path` (up to where it breaks) and start playing it at `now`.
-    pub fn open(path: &Path, title: String, now: Instant) -> Result<Self, String> {
-        let mut events = Vec::new();
-        let reading = cast::read(path, |ev| {
-            events.push(ev);
-            true
-        });
-        let Some(header) = reading.header else {
-            return Err(format!(
-                "cannot replay {}: {}",
-                path.display(),
-                reading.broken.unwrap_or_else(|| "empty file".into())
-            ));
-        };
-        let size = (header.width.max(2), header.height.max(1));
+    /// Start playing `recording` at `now`.
+    pub fn new(recording: Recording, title: String, now: Instant) -> Self {
+        let Recording {
+            events,
+            size,
+            broken,
+        } = recording;
         let duration = events.iter().map(Event::time).fold(0.0, f64::max);
-        Ok(Self {
+        Self {
             title,
             events,
             size,
             duration,
-            broken: reading.broken,
+            broken,
             term: Self::fresh_term(size),
             next: 0,
             pos: 0.0,
             speed: 1.0,
             paused: false,
             last: now,
-        })
+        }
     }
 
     fn fresh_term((cols, rows): (u16, u16)) -> TerminalPane {
