@@ -152,6 +152,7 @@ impl App {
             Action::Runbooks => self.open_runbooks(),
             Action::Copilot => self.toggle_copilot(),
             Action::ScanResults => self.open_scans(),
+            Action::Logs => self.open_logs(),
             Action::LockVault => self.lock_vaults(),
             Action::Quit => self.open_popup(Popup::Confirm(Confirm::Quit)),
             Action::Detach => self.effects.push(Effect::Client(ClientEffect::Detach)),

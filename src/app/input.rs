@@ -202,6 +202,20 @@ impl App {
             self.run_view_key(id, key);
             return;
         }
+        if let Some(id) = focused
+            && let Some(Pane::Logs(browser)) = self.panes.get_mut(&id).map(|s| &mut s.pane)
+        {
+            let outcome = browser.handle_key(key);
+            self.logs_outcome(id, outcome);
+            return;
+        }
+        if let Some(id) = focused
+            && let Some(Pane::Replay(replay)) = self.panes.get_mut(&id).map(|s| &mut s.pane)
+        {
+            let outcome = replay.handle_key(key, std::time::Instant::now());
+            self.pane_outcome(id, outcome);
+            return;
+        }
         if let Some(Pane::Scan(pane)) = focused
             .and_then(|id| self.panes.get_mut(&id))
             .map(|s| &mut s.pane)

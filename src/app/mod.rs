@@ -17,6 +17,7 @@ pub mod input;
 pub mod keymap;
 pub mod layers;
 pub mod layout;
+mod logs;
 pub mod msg;
 pub mod popup;
 pub mod prompt;

@@ -38,6 +38,19 @@ pub enum Msg {
     },
     /// What the scan-results pane asked to load: the fleet and, with a name, that host's
     /// latest scan; or why the scans database could not be read.
+    /// A recording to replay, read.
+    ReplayLoaded(
+        std::path::PathBuf,
+        Result<Box<crate::panes::logs::replay::Recording>, String>,
+    ),
+    /// The log browser's list, read.
+    LogsListed(PaneId, Vec<crate::panes::logs::Row>),
+    /// A log browser's search, done.
+    LogsSearched {
+        pane: PaneId,
+        job: crate::panes::logs::SearchJob,
+        hits: Vec<std::path::PathBuf>,
+    },
     ScansLoaded {
         host: Option<String>,
         result: Result<Box<Snapshot>, String>,
@@ -138,6 +151,19 @@ pub enum Task {
     LoadRunbooks(crate::app::runbooks::LoadCatalog),
     /// Write a runbook saved from the copilot (Ctrl-s).
     SaveRunbook(crate::app::runbooks::save::SaveRunbook),
+    /// Read a recording to replay.
+    LoadReplay(std::path::PathBuf),
+    /// Read the recordings for the log browser `pane`.
+    ListLogs {
+        pane: PaneId,
+        root: std::path::PathBuf,
+    },
+    /// Search recordings' text for the log browser `pane`.
+    SearchLogs {
+        pane: PaneId,
+        root: std::path::PathBuf,
+        job: crate::panes::logs::SearchJob,
+    },
 }
 
 impl std::fmt::Debug for Task {
@@ -150,6 +176,9 @@ impl std::fmt::Debug for Task {
             Task::Disk(job) => write!(f, "Disk({job:?})"),
             Task::LoadRunbooks(_) => f.write_str("LoadRunbooks"),
             Task::SaveRunbook(job) => write!(f, "SaveRunbook({})", job.name),
+            Task::LoadReplay(path) => write!(f, "LoadReplay({})", path.display()),
+            Task::ListLogs { root, .. } => write!(f, "ListLogs({})", root.display()),
+            Task::SearchLogs { job, .. } => write!(f, "SearchLogs({})", job.host),
         }
     }
 }
@@ -187,6 +216,15 @@ impl Task {
             Task::Disk(job) => Msg::Disk(job.run()),
             Task::LoadRunbooks(job) => job.run(),
             Task::SaveRunbook(job) => job.run(),
+            Task::LoadReplay(path) => {
+                let result = crate::panes::logs::replay::Recording::load(&path).map(Box::new);
+                Msg::ReplayLoaded(path, result)
+            }
+            Task::ListLogs { pane, root } => Msg::LogsListed(pane, crate::panes::logs::list(&root)),
+            Task::SearchLogs { pane, root, job } => {
+                let hits = crate::panes::logs::search(&root, &job.host, &job.files, &job.text);
+                Msg::LogsSearched { pane, job, hits }
+            }
         }
     }
 }

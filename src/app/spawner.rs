@@ -42,7 +42,9 @@ impl Spawner for LiveSpawner {
             | PaneSpec::Hosts
             | PaneSpec::Copilot
             | PaneSpec::Scan
-            | PaneSpec::Run => Err("that pane is not a stream".into()),
+            | PaneSpec::Run
+            | PaneSpec::Logs
+            | PaneSpec::Replay => Err("that pane is not a stream".into()),
             PaneSpec::Ssh { name, target, plan } => {
                 let plan = match plan {
                     Some(plan) => plan.as_ref().clone(),

@@ -48,6 +48,10 @@ pub enum PaneSpec {
     Scan,
     /// A runbook's run view (made by the app).
     Run,
+    /// The log browser (made by the app).
+    Logs,
+    /// A recording replayed (made by the app).
+    Replay,
 }
 
 impl PaneSpec {
@@ -415,10 +419,16 @@ impl App {
             .ticking()
             .then(|| Instant::now() + crate::app::vault::TICK);
         let capture = self.copilot.next_deadline(Instant::now());
-        [self.message.as_ref().map(|m| m.until), tick, capture]
-            .into_iter()
-            .flatten()
-            .min()
+        let replay = self.panes.values().filter_map(|s| s.pane.wake_at()).min();
+        [
+            self.message.as_ref().map(|m| m.until),
+            tick,
+            capture,
+            replay,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Housekeeping at a deadline.
@@ -428,6 +438,7 @@ impl App {
             self.last_tick = now;
             self.tick_panes(now);
         }
+        self.wake_panes(now);
         if self.message.as_ref().is_some_and(|m| m.until <= now) {
             self.message = None;
             self.dirty = true;

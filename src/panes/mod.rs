@@ -4,6 +4,7 @@
 pub mod copilot;
 pub mod hosts;
 pub mod run;
+pub mod logs;
 pub mod scan;
 pub mod terminal;
 pub mod vault;
@@ -59,6 +60,11 @@ pub trait PaneView {
     fn ticks(&self) -> bool {
         false
     }
+    /// When the pane next wants [`PaneView::tick`], sooner than the once-a-second tick (a
+    /// replay's next event). The app's loop sleeps until then; nothing sleeps on the UI task.
+    fn wake_at(&self) -> Option<std::time::Instant> {
+        None
+    }
 }
 
 pub enum Pane {
@@ -70,6 +76,10 @@ pub enum Pane {
     Scan(Box<scan::ScanPane>),
     /// A runbook's run: keys go through the app (`App::run_view_key`).
     Run(Box<run::RunView>),
+    /// The log browser (prefix O).
+    Logs(Box<logs::LogBrowser>),
+    /// A recording replayed.
+    Replay(Box<logs::replay::ReplayPane>),
 }
 
 impl Pane {
@@ -81,6 +91,8 @@ impl Pane {
             Pane::Copilot(c) => c.as_ref(),
             Pane::Scan(s) => s.as_ref(),
             Pane::Run(r) => r.as_ref(),
+            Pane::Logs(l) => l.as_ref(),
+            Pane::Replay(r) => r.as_ref(),
         }
     }
 
@@ -92,6 +104,8 @@ impl Pane {
             Pane::Copilot(c) => c.as_mut(),
             Pane::Scan(s) => s.as_mut(),
             Pane::Run(r) => r.as_mut(),
+            Pane::Logs(l) => l.as_mut(),
+            Pane::Replay(r) => r.as_mut(),
         }
     }
 
@@ -140,6 +154,9 @@ impl PaneView for Pane {
     }
     fn ticks(&self) -> bool {
         self.view().ticks()
+    }
+    fn wake_at(&self) -> Option<std::time::Instant> {
+        self.view().wake_at()
     }
 }
 

@@ -33,7 +33,9 @@ impl Spawner for ChannelSpawner {
             | PaneSpec::Hosts
             | PaneSpec::Copilot
             | PaneSpec::Scan
-            | PaneSpec::Run => {
+            | PaneSpec::Run
+            | PaneSpec::Logs
+            | PaneSpec::Replay => {
                 return Err("not a stream".into());
             }
         };

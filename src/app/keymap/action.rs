@@ -45,6 +45,7 @@ actions! {
     // What lumen adds to tmux comes first, so the help shows it before the tmux keys.
     Copilot, "copilot", ["a"], "AI copilot beside this pane: open, focus, close";
     ScanResults, "scan_results", ["S"], "scan results: findings per host, scan the focused host";
+    Logs, "logs", ["O"], "log browser: session recordings by host, / search, Enter replay";
     Vault, "vault", ["v"], "vault: passwords, keys, TOTP codes (asks to unlock)";
     Hosts, "hosts", ["h"], "host list: filter, mark several, open, edit";
     Runbooks, "runbooks", ["R"], "runbooks and snippets: pick one, fill in, run or type it";
