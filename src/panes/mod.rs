@@ -3,8 +3,8 @@
 
 pub mod copilot;
 pub mod hosts;
-pub mod run;
 pub mod logs;
+pub mod run;
 pub mod scan;
 pub mod terminal;
 pub mod vault;
