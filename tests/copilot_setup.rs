@@ -84,7 +84,7 @@ fn the_intro_and_key_hints_wrap_at_every_size() {
             "C-o context",
             "C-p profile",
             "C-r release",
-            "C-s save as runbook",
+            "C-s runbook",
         ] {
             assert!(text.contains(whole), "{w}x{h}: {whole:?} is cut:\n{s}");
         }

@@ -26,7 +26,7 @@ const HINTS: [&str; 7] = [
     "C-o context",
     "C-p profile",
     "C-r release",
-    "C-s save as runbook",
+    "C-s runbook",
 ];
 /// What an empty pane says.
 const INTRO: &str = "Ask about this terminal's host. The copilot reads its screen (secrets \
