@@ -10,13 +10,16 @@
 //! `cargo bench --bench ssh_pipeline -- latency` runs only the parts whose name contains the
 //! word: throughput, latency, rss).
 
+#[path = "support/floods.rs"]
+mod floods;
+
 use lumen::app::config::Config;
 use lumen::app::layout::PaneId;
 use lumen::app::run::FRAME_INTERVAL;
 use lumen::app::state::PANE_BYTE_BUDGET;
 use lumen::app::{App, AppOptions, LiveSpawner, PaneSpec};
 use lumen::pty::PtyCommand;
-use lumen::ssh::{Connector, EmbeddedServer, EmbeddedServerOptions, Prompter};
+use lumen::ssh::{Connector, EmbeddedServer, Prompter};
 use lumen::stream::Waker;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -56,20 +59,13 @@ fn main() -> Res<()> {
     let dir = tempfile::tempdir()?;
     let seq = dir.path().join("seq.txt");
     let color = dir.path().join("color.txt");
-    make_streams(&seq, &color, mb * 1_000_000)?;
+    floods::make_streams(&seq, &color, mb * 1_000_000)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let mut shell = PtyCommand::new("/bin/sh");
-        shell.env.push(("PS1".into(), "$ ".into()));
-        shell.env.push(("ENV".into(), String::new()));
-        let server = EmbeddedServer::start(EmbeddedServerOptions {
-            shell,
-            ..Default::default()
-        })
-        .await?;
+        let server = floods::sh_server().await?;
         let known = dir.path().join("known_hosts");
         let key_file = dir.path().join("client_key");
         server
@@ -106,28 +102,6 @@ fn main() -> Res<()> {
         }
         Ok::<_, Box<dyn std::error::Error>>(())
     })
-}
-
-fn make_streams(seq: &Path, color: &Path, size: usize) -> Res<()> {
-    let mut text = String::with_capacity(size + 64);
-    let mut i = 0u64;
-    while text.len() < size {
-        i += 1;
-        text.push_str(&i.to_string());
-        text.push('\n');
-    }
-    std::fs::write(seq, &text[..size])?;
-    let ls = Command::new("ls")
-        .args(["--color=always", "-laR", "/usr/share", "/usr/lib"])
-        .output()?
-        .stdout;
-    let mut out = Vec::with_capacity(size + ls.len());
-    while out.len() < size {
-        out.extend_from_slice(&ls);
-    }
-    out.truncate(size);
-    std::fs::write(color, out)?;
-    Ok(())
 }
 
 /// An App on live sessions to the embedded server, drawn into an off-screen terminal.
