@@ -56,7 +56,7 @@ impl Event {
         let v: (f64, String, String) =
             serde_json::from_str(line).map_err(|e| format!("not an event: {e}"))?;
         let (t, code, data) = v;
-        if !t.is_finite() || t < 0.0 {
+        if !(0.0..=MAX_TIME).contains(&t) {
             return Err(format!("bad time {t}"));
         }
         Ok(match code.as_str() {
@@ -104,6 +104,10 @@ pub fn header(path: &Path) -> Result<Header, String> {
         (None, None) => Err("empty file".into()),
     }
 }
+
+/// Event times past this many seconds (about 31 years) are taken as corruption: replaying
+/// them would wait longer than any timer can.
+const MAX_TIME: f64 = 1e9;
 
 /// Lines longer than this are taken as corruption (lumen writes events far shorter).
 const MAX_LINE: u64 = 16 * 1024 * 1024;
@@ -187,5 +191,14 @@ mod tests {
             let line = ev.line();
             assert_eq!(Event::parse(line.trim_end()).unwrap(), Some(ev));
         }
+    }
+
+    #[test]
+    fn a_time_no_replay_could_wait_for_is_refused() {
+        for line in [r#"[1e300, "o", "x"]"#, r#"[-1, "o", "x"]"#] {
+            let err = Event::parse(line).unwrap_err();
+            assert!(err.starts_with("bad time"), "{err}");
+        }
+        assert!(Event::parse(r#"[86400.5, "o", "x"]"#).is_ok());
     }
 }

@@ -132,7 +132,7 @@ pub fn play(path: &Path, pace: Pace, out: &mut dyn Write) -> std::io::Result<Opt
         if let Some(limit) = pace.idle_limit {
             wait = wait.min(limit.max(0.0));
         }
-        std::thread::sleep(Duration::from_secs_f64(wait / speed));
+        std::thread::sleep(Duration::try_from_secs_f64(wait / speed).unwrap_or(Duration::MAX));
         if let Event::Output(_, data) = ev
             && let Err(e) = out.write_all(data.as_bytes()).and_then(|_| out.flush())
         {
