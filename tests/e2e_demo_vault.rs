@@ -34,7 +34,10 @@ fn the_demo_vault_opens_with_the_shown_passphrase_and_feeds_the_copilot() {
     t.keys(&["Escape"]);
     t.wait_for("a prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
     t.keys(&["C-b", "v"]);
-    let s = t.wait_text("Unlock vault");
+    // The whole dialog: tmux can be read between its title and its hint line.
+    let s = t.wait_for("the unlock dialog and its hint", |s| {
+        s.contains("Unlock vault") && (s.contains("passphrase is") || s.contains("no vault yet"))
+    });
     assert!(!s.contains("no vault yet"), "{s}");
     assert_eq!(passphrase_shown(&s), passphrase, "the dialog repeats it");
     t.type_text(&passphrase);
