@@ -454,55 +454,63 @@ fn cli_passwords(text: &str, hits: &mut Vec<Hit>) {
                     .filter(|r| !r.is_empty())
                     .map(|r| (s + flag.len(), s + flag.len() + r.len()))
             };
+            // A short option may come bundled with others (`curl -sSu user:PASS`, `zip -rP PASS`):
+            // the value follows it in the same word, or is the next word when it ends the bundle.
+            let bundled = |flag: char, stops: &str| {
+                short_option(w, flag, stops).map(|at| match at {
+                    Some(off) => Some(unquote(line, (s + off, e))),
+                    None => next,
+                })
+            };
             match tool {
                 "mysql" | "mysqldump" | "mysqladmin" | "mariadb" | "mariadb-dump"
                 | "mysqlimport" | "mysqlshow" | "mysqlcheck" | "mysqlpump" => {
-                    if let Some(span) = attached("-p") {
-                        push(unquote(line, span));
+                    // `-p` alone asks for the password: only an attached value is one.
+                    if let Some(Some(off)) = short_option(w, 'p', "uhPSDeOo") {
+                        push(unquote(line, (s + off, e)));
                     }
                 }
-                "sshpass" | "7z" | "7za" => {
+                "sshpass" => {
+                    if let Some(span) = bundled('p', "fdP").flatten() {
+                        push(span);
+                    }
+                }
+                "7z" | "7za" => {
                     if let Some(span) = attached("-p") {
                         push(unquote(line, span));
-                    } else if w == "-p" && tool == "sshpass" {
-                        next.map(&mut push);
                     }
                 }
                 "redis-cli" | "valkey-cli" if w == "-a" || w == "--pass" => {
                     next.map(&mut push);
                 }
                 "ldapsearch" | "ldapadd" | "ldapmodify" | "ldapdelete" | "ldappasswd"
-                | "ldapwhoami"
-                    if w == "-w" =>
-                {
-                    next.map(&mut push);
+                | "ldapwhoami" => {
+                    if let Some(span) = bundled('w', "DHbshpfyYUXRIQOoeEaltTzZ").flatten() {
+                        push(span);
+                    }
                 }
-                "zip" | "unzip" | "sqlcmd" if w == "-P" => {
-                    next.map(&mut push);
+                "zip" | "unzip" | "sqlcmd" => {
+                    if let Some(span) = bundled('P', "bntxidZUSdq").flatten() {
+                        push(span);
+                    }
                 }
                 "mongo" | "mongosh" | "mongodump" | "mongorestore" if w == "-p" => {
                     next.map(&mut push);
                 }
-                "smbclient" if w == "-U" || w.starts_with("-U") => {
-                    let span = if w == "-U" {
-                        next
-                    } else {
-                        Some(unquote(line, (s + 2, e)))
-                    };
-                    if let Some((vs, ve)) = span
+                "smbclient" => {
+                    if let Some((vs, ve)) = bundled('U', "WIOnEpRsdlmtTDcAk").flatten()
                         && let Some(p) = line[vs..ve].find('%')
                     {
                         push((vs + p + 1, ve));
                     }
                 }
-                "curl"
-                    if matches!(w, "-u" | "--user" | "--proxy-user" | "-U")
-                        || (w.starts_with("-u") && w.len() > 2) =>
-                {
-                    let span = if w.len() > 2 && !w.starts_with("--") {
-                        Some(unquote(line, (s + 2, e)))
-                    } else {
+                "curl" => {
+                    let span = if matches!(w, "--user" | "--proxy-user") {
                         next
+                    } else {
+                        bundled('u', CURL_ARG_LETTERS)
+                            .or_else(|| bundled('U', CURL_ARG_LETTERS))
+                            .flatten()
                     };
                     if let Some((vs, ve)) = span
                         && let Some(p) = line[vs..ve].find(':')
@@ -548,6 +556,29 @@ fn cli_passwords(text: &str, hits: &mut Vec<Hit>) {
             }
         }
     }
+}
+
+/// curl's short options that take a value: in a bundle, whatever follows one of them is
+/// its value, not more options.
+const CURL_ARG_LETTERS: &str = "AbcCdDeEFHKmoPQrtTwxXyYz";
+
+/// Where `flag` stands in the short-option word `w` (`-u`, `-sSu`, `-sSuuser:pw`), read as
+/// getopt reads a bundle: `Some(Some(offset))` when its value follows in the same word (byte
+/// offset in `w`), `Some(None)` when the value is the next word, `None` when `w` does not hold
+/// the flag: not a short-option word, or the flag comes after a letter in `stops` (an option
+/// that takes the rest of the word as its own value).
+fn short_option(w: &str, flag: char, stops: &str) -> Option<Option<usize>> {
+    let letters = w.strip_prefix('-').filter(|r| !r.starts_with('-'))?;
+    for (i, c) in letters.char_indices() {
+        if c == flag {
+            let rest = 1 + i + c.len_utf8();
+            return Some((rest < w.len()).then_some(rest));
+        }
+        if !c.is_ascii_alphanumeric() || stops.contains(c) {
+            return None;
+        }
+    }
+    None
 }
 
 fn option_secrets(text: &str, ls: usize, le: usize, hits: &mut Vec<Hit>) {
@@ -685,6 +716,46 @@ mod tests {
             &*PASSWORD_TOOLS,
         ] {
             assert!(!r.as_str().is_empty());
+        }
+    }
+
+    fn cli_found(line: &str) -> Vec<&str> {
+        let mut hits = Vec::new();
+        cli_passwords(line, &mut hits);
+        hits.iter().map(|h| &line[h.start..h.end]).collect()
+    }
+
+    #[test]
+    fn bundled_short_options_give_their_value() {
+        for (line, secret) in [
+            ("curl -sSu bob:Hunter2x https://h/", "Hunter2x"),
+            ("curl -sSubob:Hunter2x https://h/", "Hunter2x"),
+            ("curl -ku 'bob:a b c' https://h/", "a b c"),
+            ("curl -fsSLU proxy:Pr0xyPw https://h/", "Pr0xyPw"),
+            ("curl --user bob:Hunter2x https://h/", "Hunter2x"),
+            ("curl -u bob:Hunter2x https://h/", "Hunter2x"),
+            ("sshpass -ep Sekr1t ssh h", "Sekr1t"),
+            ("sshpass -pSekr1t ssh h", "Sekr1t"),
+            ("mysql -uroot -hdb -pSekr1t", "Sekr1t"),
+            ("mysql -vpSekr1t", "Sekr1t"),
+            ("ldapsearch -xw Sekr1t -D cn=admin", "Sekr1t"),
+            ("zip -rP Sekr1t out.zip dir", "Sekr1t"),
+            ("smbclient -NU bob%Sekr1t //h/s", "Sekr1t"),
+        ] {
+            assert_eq!(cli_found(line), [secret], "{line}");
+        }
+    }
+
+    #[test]
+    fn a_letter_inside_another_options_value_is_not_a_flag() {
+        for line in [
+            "mysql -uprod -p",
+            "curl -o upload.txt https://h/",
+            "curl -Xput https://h/",
+            "mysql -p",
+            "zip -r out.zip dir",
+        ] {
+            assert!(cli_found(line).is_empty(), "{line}: {:?}", cli_found(line));
         }
     }
 
