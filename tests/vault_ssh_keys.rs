@@ -253,7 +253,7 @@ fn keygen_and_copy_id_place_one_line_per_host_and_the_key_logs_in() {
         "{out}"
     );
     for i in 0..2 {
-        assert_eq!(k.authorized(i), [public.clone()], "server {i}");
+        assert_eq!(k.authorized(i), std::slice::from_ref(&public), "server {i}");
         let home = k.f.remote_home(i);
         assert_eq!(mode(&home.join(".ssh")), 0o700);
         assert_eq!(mode(&home.join(".ssh/authorized_keys")), 0o600);
@@ -262,7 +262,7 @@ fn keygen_and_copy_id_place_one_line_per_host_and_the_key_logs_in() {
     // Twice: no second line, the file untouched.
     let out = k.ok(&["hosts", "copy-id", "web1", "--key", "deploy"]);
     assert!(out.contains("web1: already there"), "{out}");
-    assert_eq!(k.authorized(0), [public.clone()]);
+    assert_eq!(k.authorized(0), std::slice::from_ref(&public));
 
     let out = k.ok(&["vault", "test", "deploy"]);
     assert!(
@@ -324,7 +324,7 @@ fn rotate_key_leaves_only_the_new_key_and_the_old_is_refused() {
     let new_public = shown["public_key"].as_str().unwrap().to_string();
     assert_ne!(new_public, old_public);
     assert_eq!(k.authorized(0), [other.to_string(), new_public.clone()]);
-    assert_eq!(k.authorized(1), [new_public.clone()]);
+    assert_eq!(k.authorized(1), std::slice::from_ref(&new_public));
     assert_eq!(mode(&file0), 0o600);
 
     for i in 0..2 {
