@@ -357,3 +357,26 @@ fn rotate_key_keeps_the_old_key_when_a_host_fails() {
     let list = k.ok(&["vault", "list"]);
     assert!(list.contains("deploy.old-"), "{list}");
 }
+
+#[test]
+fn keygen_makes_keys_openssh_reads_and_refuses_a_taken_name() {
+    let k = Keys::new(1);
+    for (name, kind, prefix) in [("e", "ed25519", "ssh-ed25519 "), ("r", "rsa", "ssh-rsa ")] {
+        let public = k.ok(&["vault", "keygen", name, "--type", kind]);
+        assert!(public.starts_with(prefix), "{public}");
+        // OpenSSH derives the same public key from the private half lumen stored.
+        let private = k.reveal_to_file(name);
+        let derived = Command::new("ssh-keygen")
+            .arg("-y")
+            .arg("-f")
+            .arg(&private)
+            .output()
+            .unwrap();
+        assert!(derived.status.success(), "{}", text(&derived));
+        let derived = String::from_utf8(derived.stdout).unwrap();
+        let words = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        assert_eq!(words(&derived), words(&public));
+    }
+    let said = k.fails(&["vault", "keygen", "e"]);
+    assert!(said.contains("already exists"), "{said}");
+}
