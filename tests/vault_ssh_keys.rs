@@ -348,6 +348,13 @@ fn rotate_key_keeps_the_old_key_when_a_host_fails() {
     k.f.host("web9", common::free_port(), &["web"]);
     k.ok(&["vault", "keygen", "deploy", "--host", "@web"]);
     k.ok(&["hosts", "copy-id", "web1", "--key", "deploy"]);
+    // A target that names nothing changes nothing, in the vault or on a host.
+    let before = k.authorized(0);
+    let said = k.fails(&["vault", "rotate-key", "deploy", "@nosuchgroup"]);
+    assert!(said.contains("nosuchgroup"), "{said}");
+    assert!(!k.ok(&["vault", "list"]).contains("deploy.old-"));
+    assert_eq!(k.authorized(0), before);
+
     let said = k.fails(&["vault", "rotate-key", "deploy", "@web"]);
     assert!(said.contains("web1: new key installed"), "{said}");
     assert!(

@@ -154,51 +154,21 @@ pub(super) fn rotate(
     words: &[String],
     ssh: &SshFlags,
 ) -> Result<String> {
-    let (scope, mut vault) = ctx.find(name, true)?;
+    let (scope, vault) = ctx.find(name, true)?;
     let entry = vault.get(name)?.clone();
     let old_line = public_key(&entry)?;
-    let old_text = vault.secret(name, Action::RotateKey, None)?;
-    let old_pass = entry.key_passphrase.clone();
-    let old_key = crate::vault::decode_key(
-        old_text.expose_secret(),
-        old_pass.as_ref().map(|p| p.expose_secret()),
-    )?;
-    let kind = KeyType::of(&old_key).unwrap_or_default();
-    let stamp = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year][month][day]-[hour][minute][second]"
-        ))
-        .unwrap_or_else(|_| crate::vault::unix_now().to_string());
-    let old_name = format!("{name}.old-{stamp}");
-    // Both keys are saved before any host is touched, so neither can be lost.
-    vault.add(
-        &old_name,
-        NewEntry {
-            kind: Some(Kind::SshKey),
-            username: entry.username.clone(),
-            hosts: Some(entry.hosts.clone()),
-            tags: Some(entry.tags.clone()),
-            notes: Some(format!(
-                "the key '{name}' had before 'lumen vault rotate-key' on {stamp}; kept while \
-                 a host may still have it"
-            )),
-            secret: Some(old_text),
-            key_passphrase: old_pass,
-            ..NewEntry::default()
-        },
-    )?;
-    let new_text = crate::vault::generate_key(kind, &format!("lumen:{name}"))?;
-    let new_key = Arc::new(crate::vault::decode_key(new_text.expose_secret(), None)?);
-    vault.replace_key(name, new_text)?;
-    save(scope, &mut vault)?;
-    let new_line = public_key(vault.get(name)?)?;
-    crate::errln!(
-        "made a new {} key for '{name}'; the old one is kept as '{old_name}' until every host is done",
-        kind.as_str()
-    );
-
     let owner = owner_of(vec![ScopedVault { scope, vault }]);
+    // The hosts first: a typo in a target changes nothing.
     let mut t = targets(paths, workspace, ssh, words, false, &owner)?;
+    let made = owner
+        .write(|vs| new_pair(&mut vs[0].vault, scope, &entry))
+        .map_err(|locked| anyhow::anyhow!("{locked}"))??;
+    let NewPair {
+        old_key,
+        old_name,
+        new_key,
+        new_line,
+    } = made;
     let old_key = Arc::new(old_key);
     let total = t.hosts.len();
     let failed = runtime()?.block_on(async {
@@ -254,6 +224,70 @@ pub(super) fn rotate(
         Err(_) => {}
     }
     Ok(String::new())
+}
+
+/// What [`new_pair`] made and saved.
+struct NewPair {
+    old_key: russh::keys::PrivateKey,
+    /// Where the old key is kept meanwhile.
+    old_name: String,
+    new_key: Arc<russh::keys::PrivateKey>,
+    new_line: PublicKeyLine,
+}
+
+/// A new pair of the old one's type for `entry`, and the old key kept as `NAME.old-DATE`:
+/// both saved before any host is touched, so neither can be lost.
+fn new_pair(
+    vault: &mut Vault,
+    scope: crate::vault::Scope,
+    entry: &crate::vault::Entry,
+) -> Result<NewPair> {
+    let name = entry.name.as_str();
+    let old_text = vault.secret(name, Action::RotateKey, None)?;
+    let old_pass = entry.key_passphrase.clone();
+    let old_key = crate::vault::decode_key(
+        old_text.expose_secret(),
+        old_pass.as_ref().map(|p| p.expose_secret()),
+    )?;
+    let kind = KeyType::of(&old_key).unwrap_or_default();
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_else(|_| crate::vault::unix_now().to_string());
+    let old_name = format!("{name}.old-{stamp}");
+    vault.add(
+        &old_name,
+        NewEntry {
+            kind: Some(Kind::SshKey),
+            username: entry.username.clone(),
+            hosts: Some(entry.hosts.clone()),
+            tags: Some(entry.tags.clone()),
+            notes: Some(format!(
+                "the key '{name}' had before 'lumen vault rotate-key' on {stamp}; kept while \
+                 a host may still have it"
+            )),
+            secret: Some(old_text),
+            key_passphrase: old_pass,
+            ..NewEntry::default()
+        },
+    )?;
+    let new_text = crate::vault::generate_key(kind, &format!("lumen:{name}"))?;
+    let new_key = Arc::new(crate::vault::decode_key(new_text.expose_secret(), None)?);
+    vault.replace_key(name, new_text)?;
+    save(scope, vault)?;
+    let new_line = public_key(vault.get(name)?)?;
+    crate::errln!(
+        "made a new {} key for '{name}'; the old one is kept as '{old_name}' until every host \
+         is done",
+        kind.as_str()
+    );
+    Ok(NewPair {
+        old_key,
+        old_name,
+        new_key,
+        new_line,
+    })
 }
 
 /// One host: install the new key over the current login, log in with the new key alone, and
