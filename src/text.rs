@@ -119,6 +119,11 @@ pub fn toml_message(e: &toml::de::Error) -> String {
         .replace("expected f32", "expected a number")
 }
 
+/// `text` as one word for a POSIX shell: `'…'`, each `'` written as `'\''`.
+pub fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 /// `text` in double quotes with unsafe characters escaped, for messages.
 pub fn quoted(text: &str) -> String {
     format!("\"{}\"", escape_controls(text))

@@ -79,7 +79,7 @@ fn encrypted_key_needs_the_right_passphrase() {
         "k",
         NewEntry {
             kind: Some(Kind::SshKey),
-            hosts: Some(vec!["web1".into()]),
+            hosts: Some(vec!["web1".into(), "@db".into()]),
             secret: Some(SecretString::from(text.as_str())),
             key_passphrase: Some(SecretString::from("right")),
             ..Default::default()
@@ -96,11 +96,13 @@ fn encrypted_key_needs_the_right_passphrase() {
             .unwrap()
             .starts_with("SHA256:")
     );
-    assert!(v.private_key("k", "web1").is_ok());
+    assert!(v.private_key("k", "web1", &[]).is_ok());
     assert!(matches!(
-        v.private_key("k", "db1"),
+        v.private_key("k", "db1", &["web".into()]),
         Err(VaultError::NotBound { .. })
     ));
+    // Bound to @db: a member of the group may use it.
+    assert!(v.private_key("k", "db1", &["db".into()]).is_ok());
 }
 
 #[test]

@@ -285,6 +285,7 @@ impl App {
             ))),
             Outcome::Unlock => self.ask_unlock(Some(id)),
             Outcome::Close => self.close_pane(id),
+            Outcome::TestCredential(name) => self.test_credential(id, name),
             Outcome::Vault(work) => self.effects.push(Effect::Spawn(Box::new(Task::Disk(
                 crate::app::disk::DiskJob::Vault { pane: id, work },
             )))),

@@ -8,6 +8,7 @@ pub mod broadcast;
 mod clipboard;
 pub mod config;
 pub mod copilot;
+pub mod cred_test;
 pub mod disk;
 mod effects;
 pub mod frontend;

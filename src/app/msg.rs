@@ -46,6 +46,12 @@ pub enum Msg {
     /// The log browser's list, read.
     LogsListed(PaneId, Vec<crate::panes::logs::Row>),
     /// A log browser's search, done.
+    /// A Credential Test from the vault browser `pane` ended: each host and its verdict.
+    CredentialTested {
+        pane: PaneId,
+        name: String,
+        results: Vec<(String, crate::ssh::cred_check::Verdict)>,
+    },
     LogsSearched {
         pane: PaneId,
         job: crate::panes::logs::SearchJob,
@@ -236,6 +242,8 @@ pub enum AsyncTask {
     Scan(Box<crate::app::scan_job::ScanJob>),
     /// Run a runbook's approved plan over the app's shared connections.
     Runbook(Box<crate::app::runbooks::RunJob>),
+    /// Log in with one vault entry to the hosts it is bound to (the browser's `t`).
+    CredentialTest(Box<crate::app::cred_test::CredentialTest>),
 }
 
 impl std::fmt::Debug for AsyncTask {
@@ -243,6 +251,7 @@ impl std::fmt::Debug for AsyncTask {
         match self {
             AsyncTask::Scan(job) => write!(f, "Scan({})", job.host),
             AsyncTask::Runbook(job) => write!(f, "Runbook({})", job.plan.runbook),
+            AsyncTask::CredentialTest(job) => write!(f, "CredentialTest({})", job.name),
         }
     }
 }
@@ -253,6 +262,7 @@ impl AsyncTask {
         match self {
             AsyncTask::Scan(job) => Box::pin((*job).run(bus)),
             AsyncTask::Runbook(job) => Box::pin((*job).run(bus)),
+            AsyncTask::CredentialTest(job) => Box::pin((*job).run(bus)),
         }
     }
 }

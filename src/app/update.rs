@@ -29,6 +29,11 @@ impl App {
             Msg::LogsListed(pane, rows) => self.logs_listed(pane, rows),
             Msg::ReplayLoaded(path, result) => self.replay_loaded(&path, result),
             Msg::LogsSearched { pane, job, hits } => self.logs_searched(pane, job, hits),
+            Msg::CredentialTested {
+                pane,
+                name,
+                results,
+            } => self.credential_tested(pane, &name, results),
             Msg::ScanProgress { host, step } => self.scan_progress(&host, step),
             Msg::ScanFinished { host, result } => self.scan_finished(host, result),
             Msg::Disk(done) => self.disk_done(done),

@@ -23,6 +23,10 @@ pub struct HostsArgs {
 pub enum HostsCommand {
     /// Remove a host's saved keys from lumen's known_hosts (like `ssh-keygen -R`).
     Forget(super::hosts_forget::ForgetArgs),
+    /// Append a vault ssh-key entry's public key to each host's ~/.ssh/authorized_keys over
+    /// the current login, as ssh-copy-id does (~/.ssh 0700 and the file 0600 when missing,
+    /// modes kept, no duplicate line); reports each host. Audited.
+    CopyId(super::hosts_copy_id::CopyIdArgs),
     /// List hosts (optionally only those with a tag and/or in a group).
     List {
         #[arg(long)]
@@ -232,7 +236,10 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
     // name is an error rather than an empty list.
     let creates = matches!(
         args.command,
-        HostsCommand::Add { .. } | HostsCommand::Import { .. } | HostsCommand::Forget(_)
+        HostsCommand::Add { .. }
+            | HostsCommand::Import { .. }
+            | HostsCommand::Forget(_)
+            | HostsCommand::CopyId(_)
     );
     let file = if creates {
         HostsFile::for_workspace(paths, &args.workspace)?
@@ -241,6 +248,7 @@ fn dispatch(args: HostsArgs, paths: &Paths) -> Result<()> {
     };
     match args.command {
         HostsCommand::Forget(forget) => super::hosts_forget::run(&forget, paths)?,
+        HostsCommand::CopyId(copy) => super::hosts_copy_id::run(&copy, paths, &args.workspace)?,
         HostsCommand::List { json, tag, group } => list(&file.load()?, json, tag, group)?,
         HostsCommand::Add { name, fields } => file.update(|inv, ed| {
             if inv.get(&name).is_some() {

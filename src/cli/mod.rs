@@ -7,6 +7,7 @@ pub mod ai;
 pub mod connect;
 pub mod demo;
 pub mod hosts;
+pub mod hosts_copy_id;
 pub mod hosts_forget;
 mod limits;
 pub mod logs;

@@ -4,6 +4,7 @@
 mod args;
 mod audit;
 pub(crate) mod input;
+mod keys;
 
 pub use args::{EntryFields, InitArgs, ScopeArg, VaultArgs, VaultCommand};
 pub(crate) use audit::save as save_vault;
@@ -46,6 +47,19 @@ pub fn run(paths: &Paths, args: VaultArgs) -> Result<()> {
             (true, false) => ctx.verify()?,
             (false, false) => ctx.audit(json)?,
         },
+        VaultCommand::Test { name, host, ssh } => {
+            keys::test(&mut ctx, paths, &args.workspace, &name, host, &ssh)?
+        }
+        VaultCommand::Keygen {
+            name,
+            key_type,
+            hosts,
+            username,
+            notes,
+        } => keys::keygen(&mut ctx, &name, key_type, hosts, username, notes)?,
+        VaultCommand::RotateKey { name, targets, ssh } => {
+            keys::rotate(&mut ctx, paths, &args.workspace, &name, &targets, &ssh)?
+        }
         VaultCommand::Lock => "nothing to lock: lumen has no vault agent yet, so no unlocked \
                                vault is kept in memory between commands; each command asks for \
                                the passphrase again.\n"

@@ -33,6 +33,8 @@ pub enum Outcome {
     Close,
     /// The vault browser's disk work (an audited read, a save), to run off the UI task.
     Vault(vault::VaultWork),
+    /// The vault browser asks for a Credential Test of this entry.
+    TestCredential(String),
 }
 
 /// What every pane can do.
@@ -209,6 +211,7 @@ pub(crate) fn browser_outcome(o: BrowserOutcome) -> Outcome {
         BrowserOutcome::UnlockRequested => Outcome::Unlock,
         BrowserOutcome::Close => Outcome::Close,
         BrowserOutcome::Work(work) => Outcome::Vault(work),
+        BrowserOutcome::Test(name) => Outcome::TestCredential(name),
     }
 }
 

@@ -6,9 +6,11 @@
 //! UI answers with dialogs. [`session`] keeps one-shot, unshared connects for simple callers.
 
 pub mod auth;
+pub mod authorized_keys;
 pub mod client;
 pub mod config;
 pub mod connector;
+pub mod cred_check;
 pub mod credentials;
 pub mod error;
 pub mod exec;

@@ -69,7 +69,7 @@ impl VaultCredentials {
             let kind = vault.get(entry)?.kind;
             match kind {
                 Kind::SshKey => Ok(Some(Secret::PrivateKey(Box::new(
-                    vault.private_key(entry, host)?,
+                    vault.private_key(entry, host, &groups)?,
                 )))),
                 Kind::Password => Ok(Some(Secret::Password(vault.secret_for_host(
                     entry,

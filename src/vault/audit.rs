@@ -34,6 +34,13 @@ pub enum Action {
     Upgrade,
     /// The user accepted a vault and log that did not agree (`lumen vault audit --accept`).
     Accept,
+    /// A Credential Test: a login tried with the entry, nothing run (`lumen vault test`);
+    /// the event's detail is the verdict.
+    Test,
+    /// The entry's public key was added to a host's `authorized_keys` (`lumen hosts copy-id`).
+    CopyId,
+    /// One host's step of `lumen vault rotate-key` (detail: what was done there).
+    RotateKey,
 }
 
 impl Action {
@@ -51,6 +58,9 @@ impl Action {
             Action::Init => "init",
             Action::Upgrade => "upgrade",
             Action::Accept => "accept",
+            Action::Test => "test",
+            Action::CopyId => "copy-id",
+            Action::RotateKey => "rotate-key",
         }
     }
 }

@@ -35,7 +35,7 @@ pub use otp::{TotpCode, unix_now};
 pub use owner::{Locked, ScopedVault, UnlockRequest, VaultOwner};
 pub use persist::{AuditReport, Notice};
 pub use placeholders::placeholder;
-pub use sshkey::KeyInfo;
+pub use sshkey::{KeyInfo, KeyType, generate_key};
 pub use store::{TEST_HOOK_ENV, lock_path};
 
 use audit::AuditKey;
@@ -154,13 +154,19 @@ impl Vault {
         Ok(entry.secret.clone())
     }
 
-    /// The decoded private key of an `ssh-key` entry for logging in to `host` (audited as auth).
-    pub fn private_key(&self, name: &str, host: &str) -> Result<russh::keys::PrivateKey> {
+    /// The decoded private key of an `ssh-key` entry for logging in to `host`, a member of
+    /// `groups` (audited as auth).
+    pub fn private_key(
+        &self,
+        name: &str,
+        host: &str,
+        groups: &[String],
+    ) -> Result<russh::keys::PrivateKey> {
         let entry = self.get(name)?;
         if entry.kind != Kind::SshKey {
             return Err(wrong_kind(entry, "private key"));
         }
-        self.check_bound(entry, host, &[])?;
+        self.check_bound(entry, host, groups)?;
         let pass = entry.key_passphrase.as_ref().map(|p| p.expose_secret());
         let key = sshkey::decode(entry.secret.expose_secret(), pass)?;
         self.append(Some(name), Action::Auth, Some(host))?;
@@ -170,6 +176,21 @@ impl Vault {
     /// Append an audit event for something a front end did with an entry (e.g. a TOTP code shown).
     pub fn record(&self, name: &str, action: Action, host: Option<&str>) -> Result<()> {
         self.append(Some(name), action, host)
+    }
+
+    /// [`Vault::record`] with what came of it in words (a Credential Test's verdict, what
+    /// `copy-id` did on the host). `detail` must never hold a secret.
+    pub fn record_outcome(
+        &self,
+        name: &str,
+        action: Action,
+        host: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let mut event = NewEvent::new(action, Some(name), Some(host));
+        event.detail = Some(detail.to_string());
+        let mut log = LogFile::open_for_append(self.audit.path())?;
+        log.append(&self.audit_key, event)
     }
 
     /// Add a new entry (validated: name, non-empty secret, TOTP parses, key decodes). Call `save`.
@@ -228,6 +249,22 @@ impl Vault {
         if changes.key_passphrase.is_some() {
             entry.key_passphrase = changes.key_passphrase;
         }
+        validate(&mut entry)?;
+        entry.updated = unix_now() as i64;
+        self.payload.entries.insert(name.to_string(), entry);
+        self.note(name, Action::Edit);
+        Ok(())
+    }
+
+    /// Give an `ssh-key` entry a new private key (unencrypted, so any key passphrase is
+    /// dropped); public key and fingerprint are derived again. Call `save`.
+    pub fn replace_key(&mut self, name: &str, key_text: SecretString) -> Result<()> {
+        let mut entry = self.get(name)?.clone();
+        if entry.kind != Kind::SshKey {
+            return Err(wrong_kind(&entry, "private key"));
+        }
+        entry.secret = key_text;
+        entry.key_passphrase = None;
         validate(&mut entry)?;
         entry.updated = unix_now() as i64;
         self.payload.entries.insert(name.to_string(), entry);
@@ -322,6 +359,11 @@ impl Vault {
 /// the add forms use it to preview a code, tests use it for RFC 6238 vectors).
 pub fn totp_code(secret: &str, unix_secs: u64) -> Result<TotpCode> {
     Ok(otp::code_at(&otp::parse(secret)?, unix_secs))
+}
+
+/// Decode a private key text (an `ssh-key` entry's secret), for logging in with it.
+pub fn decode_key(key_text: &str, passphrase: Option<&str>) -> Result<russh::keys::PrivateKey> {
+    sshkey::decode(key_text, passphrase)
 }
 
 /// Public key and fingerprint of a private key text, as `add` would derive them.

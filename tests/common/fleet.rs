@@ -41,6 +41,43 @@ impl Fleet {
         }
     }
 
+    /// `servers` sshds whose logins have homes of their own in the temporary directory
+    /// (`remote_home(i)`), so keys can be placed in `~/.ssh/authorized_keys` as on real hosts.
+    pub fn start_with_homes(servers: usize) -> Fleet {
+        let dir = tempfile::tempdir().unwrap();
+        let sshds: Vec<Sshd> = (0..servers.max(1))
+            .map(|i| {
+                let home = dir.path().join(format!("remote{i}"));
+                std::fs::create_dir_all(&home).unwrap();
+                Sshd::start_with_home(&home)
+            })
+            .collect();
+        let key = dir.path().join("id_ed25519");
+        super::keygen(&key, "ed25519", "");
+        let ssh_dir = dir.path().join("home/.ssh");
+        std::fs::create_dir_all(&ssh_dir).unwrap();
+        let mut known = String::new();
+        for s in &sshds {
+            s.authorize(&key.with_extension("pub"));
+            let f = s.path("kh");
+            s.known_hosts_file(&f);
+            known.push_str(&std::fs::read_to_string(f).unwrap());
+        }
+        std::fs::write(ssh_dir.join("known_hosts"), known).unwrap();
+        let mut sshds = sshds.into_iter();
+        let sshd = sshds.next().unwrap();
+        Fleet {
+            cli: CliHost { dir, sshd, key },
+            extra: sshds.collect(),
+            hosts: Vec::new(),
+        }
+    }
+
+    /// The login home of server `i` of [`Fleet::start_with_homes`].
+    pub fn remote_home(&self, i: usize) -> PathBuf {
+        self.cli.dir.path().join(format!("remote{i}"))
+    }
+
     /// Port of server `i` (0 is `cli`'s).
     pub fn port(&self, i: usize) -> u16 {
         if i == 0 {

@@ -129,13 +129,20 @@ impl Sshd {
     /// Start sshd with `extra_config` appended to its config. A missing sshd fails the test
     /// (install it with scripts/install-test-deps.sh); the Option is for callers that skip.
     pub fn start(extra_config: &str) -> Option<Sshd> {
-        Self::launch(extra_config, false)
+        Self::launch(extra_config, false, None)
+    }
+
+    /// Like [`Sshd::start`], but logins get `$HOME` = `home` (a temporary directory, never the
+    /// real one) and `home/.ssh/authorized_keys` is read too: for tests that place keys where
+    /// users have them (`ssh-copy-id`'s file).
+    pub fn start_with_home(home: &Path) -> Sshd {
+        Self::launch("", false, Some(home)).unwrap()
     }
 
     /// Like [`Sshd::start`] but logging at DEBUG1 to `self.log_path()` (accepted logins,
     /// `direct-tcpip` forwards), for tests that prove where traffic went.
     pub fn start_logged(extra_config: &str) -> Sshd {
-        Self::launch(extra_config, true).unwrap()
+        Self::launch(extra_config, true, None).unwrap()
     }
 
     /// The log of a [`Sshd::start_logged`] server.
@@ -165,7 +172,7 @@ impl Sshd {
         false
     }
 
-    fn launch(extra_config: &str, logged: bool) -> Option<Sshd> {
+    fn launch(extra_config: &str, logged: bool, home: Option<&Path>) -> Option<Sshd> {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing; run scripts/install-test-deps.sh (openssh-server)"
@@ -182,6 +189,16 @@ impl Sshd {
         }
         let authorized_keys = dir.path().join("authorized_keys");
         std::fs::write(&authorized_keys, "").unwrap();
+        // A Match block's values win over the main section's (where the first value counts).
+        let home_lines = home
+            .map(|h| {
+                format!(
+                    "Match all\nSetEnv HOME={h}\nAuthorizedKeysFile {} {h}/.ssh/authorized_keys\n",
+                    authorized_keys.display(),
+                    h = h.display()
+                )
+            })
+            .unwrap_or_default();
         let config = dir.path().join("sshd_config");
         std::fs::write(
             &config,
@@ -189,7 +206,7 @@ impl Sshd {
                 "{host_key_lines}ListenAddress 127.0.0.1\nAuthorizedKeysFile {}\nStrictModes no\n\
                  PidFile {}\nUsePAM no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
                  PubkeyAuthentication yes\nPermitRootLogin yes\nAcceptEnv LANG LC_*\n\
-                 AllowAgentForwarding yes\nLogLevel {}\nPrintMotd no\n{extra_config}\n",
+                 AllowAgentForwarding yes\nLogLevel {}\nPrintMotd no\n{extra_config}\n{home_lines}",
                 authorized_keys.display(),
                 dir.path().join("sshd.pid").display(),
                 if logged { "DEBUG1" } else { "FATAL" },

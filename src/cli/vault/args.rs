@@ -1,5 +1,6 @@
 //! Clap definitions of `lumen vault …`.
 
+use crate::cli::connect::SshFlags;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -104,6 +105,55 @@ pub enum VaultCommand {
     },
     /// Forget cached unlocks (there is no agent yet, so nothing is cached).
     Lock,
+    /// Credential Test: log in with a password or ssh-key entry to a host it is bound to
+    /// (without HOST: every host it is bound to), run nothing, close, and say whether it
+    /// works. Only that credential is offered (no agent, no key files); the secret is never
+    /// shown. Audited.
+    Test {
+        /// Entry name.
+        name: String,
+        /// An inventory host, ssh_config alias or @GROUP the entry is bound to.
+        #[arg(value_name = "HOST")]
+        host: Option<String>,
+        #[command(flatten)]
+        ssh: SshFlags,
+    },
+    /// Make an SSH key pair inside the vault (the private half never touches the disk in
+    /// clear) and print its public key.
+    Keygen {
+        /// Name of the new ssh-key entry.
+        name: String,
+        #[arg(long = "type", value_enum, default_value = "ed25519")]
+        key_type: KeyTypeArg,
+        /// Host or @group the key may be used with (repeatable; `*` for any).
+        #[arg(long = "host", value_name = "H")]
+        hosts: Vec<String>,
+        /// Login name used with the key.
+        #[arg(long)]
+        username: Option<String>,
+        /// Notes (stored encrypted).
+        #[arg(long)]
+        notes: Option<String>,
+    },
+    /// Replace an ssh-key entry's key pair on hosts, host by host: install a new key, check a
+    /// login with it, remove the old key's line, report each. The old key is kept in the vault
+    /// as NAME.old-DATE until every host is done (deleted then, kept if any host failed).
+    RotateKey {
+        /// The ssh-key entry.
+        name: String,
+        /// Inventory hosts, ssh_config aliases, or @GROUPs.
+        #[arg(value_name = "HOST|@GROUP", required = true)]
+        targets: Vec<String>,
+        #[command(flatten)]
+        ssh: SshFlags,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KeyTypeArg {
+    Ed25519,
+    /// RSA, 3072 bits.
+    Rsa,
 }
 
 #[derive(Debug, Args)]

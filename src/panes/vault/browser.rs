@@ -35,6 +35,9 @@ pub enum BrowserOutcome {
     /// Run this off the UI task (it reads a secret, audited, or saves the vault file) and
     /// hand the result to [`VaultBrowser::work_done`].
     Work(VaultWork),
+    /// A Credential Test of this entry on the hosts it is bound to (the app has the hosts and
+    /// the SSH options); the verdicts come back through [`VaultBrowser::tested`].
+    Test(String),
 }
 
 #[derive(Debug)]
@@ -243,9 +246,32 @@ impl VaultBrowser {
                 }
             }
             KeyCode::Char('d') if self.current().is_some() => self.mode = Mode::ConfirmDelete,
+            KeyCode::Char('t') => return self.test(),
             _ => {}
         }
         BrowserOutcome::None
+    }
+
+    /// `t`: a Credential Test of the selected password or key entry.
+    fn test(&mut self) -> BrowserOutcome {
+        let Some((_, entry)) = self.current() else {
+            return BrowserOutcome::None;
+        };
+        if !matches!(entry.kind, Kind::Password | Kind::SshKey) {
+            self.status = Some(format!(
+                "{} is a {} entry; only passwords and SSH keys can be tested",
+                entry.name, entry.kind
+            ));
+            return BrowserOutcome::None;
+        }
+        let name = entry.name.clone();
+        self.status = Some(format!("testing {name}…"));
+        BrowserOutcome::Test(name)
+    }
+
+    /// What the Credential Test of `name` came to, in words, for the status line.
+    pub fn tested(&mut self, summary: String) {
+        self.status = Some(summary);
     }
 
     pub(super) fn current(&self) -> Option<(Scope, &Entry)> {

@@ -172,7 +172,7 @@ impl VaultBrowser {
                 (format!("filter: {}", self.filter.text()), Role::Muted)
             }
             _ => (
-                "j/k move · / filter · r reveal · c copy · a add · e edit · d delete · Ctrl-L lock"
+                "j/k · / filter · r reveal · c copy · t test · a add · e edit · d delete · Ctrl-L lock"
                     .into(),
                 Role::Muted,
             ),

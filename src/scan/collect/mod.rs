@@ -62,10 +62,7 @@ struct Host<'a> {
     gone: bool,
 }
 
-/// Quote for `sh -c '…'`.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
+use crate::text::sh_quote;
 
 impl<'a> Host<'a> {
     fn new(runner: &'a dyn Runner, opts: &'a ScanOptions) -> Self {
