@@ -7,7 +7,8 @@
 //! - `LUMEN_BENCH_WRITE_STREAMS=DIR`: write the streams to DIR/NAME.bin and exit;
 //! - `LUMEN_BENCH_FILE=PATH` (+ `LUMEN_BENCH_REPEAT=N`): feed the file N times through one pane
 //!   in 4 KiB chunks and print `MB/s` (for a profiler too: `perf record` on this mode);
-//!   `LUMEN_BENCH_WITHOUT_STORE=1` uses the pane without the compact store.
+//!   `LUMEN_BENCH_WITHOUT_STORE=1` uses the pane without the compact store; the compact
+//!   store's size goes to stderr.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lumen::panes::terminal::{TerminalConfig, TerminalPane};
@@ -383,6 +384,15 @@ fn script_modes() -> bool {
         black_box(pane.screen_text());
         let secs = start.elapsed().as_secs_f64();
         println!("{:.1}", (bytes.len() * repeat) as f64 / secs / 1e6);
+        // The compact store's size, on stderr: stdout's last line is the figure the script reads.
+        let stats = pane.history_stats();
+        eprintln!(
+            "history: {} lines, {} in the compact store, {} bytes ({:.1} B/line, uncompressed)",
+            stats.lines,
+            stats.cold_lines,
+            stats.cold_bytes,
+            stats.cold_bytes as f64 / stats.cold_lines.max(1) as f64
+        );
         return true;
     }
     false
