@@ -6,7 +6,9 @@
 //! Extra modes for benches/parse_vs_tmux.sh (checked before criterion runs):
 //! - `LUMEN_BENCH_WRITE_STREAMS=DIR`: write the streams to DIR/NAME.bin and exit;
 //! - `LUMEN_BENCH_FILE=PATH` (+ `LUMEN_BENCH_REPEAT=N`): feed the file N times through one pane
-//!   in 4 KiB chunks and print `MB/s`.
+//!   in 4 KiB chunks and print `MB/s` (for a profiler too: `perf record` on this mode);
+//!   `LUMEN_BENCH_WITHOUT_STORE=1` uses the pane without the compact store; the compact
+//!   store's size goes to stderr.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lumen::panes::terminal::{TerminalConfig, TerminalPane};
@@ -29,14 +31,20 @@ const STREAM_SIZE: usize = 2 << 20;
 const FRAME_DATA: usize = 8 << 10;
 const MEASURE: Duration = Duration::from_secs(3);
 
-fn pane() -> (TerminalPane, StreamEnds) {
+/// A bench-sized pane, with the compact scrollback store or (`store` false) without it.
+fn pane(store: bool) -> (TerminalPane, StreamEnds) {
     let (stream, ends) = stream::channel(&Waker::new());
     let cfg = TerminalConfig {
         cols: COLS,
         rows: ROWS,
         scrollback: SCROLLBACK,
     };
-    (TerminalPane::new(stream, cfg), ends)
+    let pane = if store {
+        TerminalPane::new(stream, cfg)
+    } else {
+        TerminalPane::new_without_compact_history(stream, cfg)
+    };
+    (pane, ends)
 }
 
 /// A small deterministic pseudo-random generator (the streams must not change between runs).
@@ -170,7 +178,7 @@ fn streams() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 fn feed_lumen(bytes: &[u8]) -> TerminalPane {
-    let (mut pane, _ends) = pane();
+    let (mut pane, _ends) = pane(true);
     for chunk in bytes.chunks(CHUNK) {
         pane.feed(chunk);
     }
@@ -179,13 +187,7 @@ fn feed_lumen(bytes: &[u8]) -> TerminalPane {
 
 /// The same pane with all its history in the emulator (no compact store), for the store's cost.
 fn feed_lumen_plain(bytes: &[u8]) -> TerminalPane {
-    let (stream, _ends) = stream::channel(&Waker::new());
-    let cfg = TerminalConfig {
-        cols: COLS,
-        rows: ROWS,
-        scrollback: SCROLLBACK,
-    };
-    let mut pane = TerminalPane::new_without_compact_history(stream, cfg);
+    let (mut pane, _ends) = pane(false);
     for chunk in bytes.chunks(CHUNK) {
         pane.feed(chunk);
     }
@@ -373,7 +375,7 @@ fn script_modes() -> bool {
             .and_then(|r| r.parse().ok())
             .unwrap_or(1);
         let start = Instant::now();
-        let (mut pane, _ends) = pane();
+        let (mut pane, _ends) = pane(std::env::var_os("LUMEN_BENCH_WITHOUT_STORE").is_none());
         for _ in 0..repeat {
             for chunk in bytes.chunks(CHUNK) {
                 pane.feed(chunk);
@@ -382,6 +384,15 @@ fn script_modes() -> bool {
         black_box(pane.screen_text());
         let secs = start.elapsed().as_secs_f64();
         println!("{:.1}", (bytes.len() * repeat) as f64 / secs / 1e6);
+        // The compact store's size, on stderr: stdout's last line is the figure the script reads.
+        let stats = pane.history_stats();
+        eprintln!(
+            "history: {} lines, {} in the compact store, {} bytes ({:.1} B/line, uncompressed)",
+            stats.lines,
+            stats.cold_lines,
+            stats.cold_bytes,
+            stats.cold_bytes as f64 / stats.cold_lines.max(1) as f64
+        );
         return true;
     }
     false

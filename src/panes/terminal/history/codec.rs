@@ -1,6 +1,7 @@
 //! One grid row as bytes and back, cell for cell: the row's text, then runs of the cells whose
 //! style differs from the default, wide-character positions and the rare per-cell extras
-//! (combining marks, underline colour, hyperlink). Trailing default cells are not stored.
+//! (combining marks, underline colour, hyperlink). Trailing default cells are not stored, nor
+//! is the spacer alacritty writes after each wide character: the record implies it.
 
 use alacritty_terminal::grid::Row;
 use alacritty_terminal::index::Column;
@@ -41,10 +42,103 @@ pub(super) fn is_default(cell: &Cell) -> bool {
 pub(super) struct Encoder {
     head: Vec<u8>,
     text: Vec<u8>,
-    styles: Vec<u8>,
-    wide: Vec<u8>,
-    spacers: Vec<u8>,
-    extras: Vec<u8>,
+    runs: Runs,
+    /// Wide characters.
+    wide: Positions,
+    /// Of these, the ones not followed by the spacer the record implies.
+    unpaired: Positions,
+    /// Spacers not implied by the wide character before them.
+    lone: Positions,
+    /// Cells with extra storage, each followed by its contents.
+    extras: Positions,
+}
+
+/// A stored list: its count, then its bytes.
+type List<'a> = (u64, &'a [u8]);
+
+/// A list of cell positions as it is stored: the gaps between them as varints.
+#[derive(Default)]
+struct Positions {
+    bytes: Vec<u8>,
+    count: u64,
+    last: usize,
+}
+
+impl Positions {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.count = 0;
+        self.last = 0;
+    }
+
+    #[inline(always)]
+    fn push(&mut self, at: usize) {
+        put_varint(&mut self.bytes, (at - self.last) as u64);
+        self.last = at;
+        self.count += 1;
+    }
+}
+
+/// The style runs of a row being encoded, and what else its styled cells say.
+#[derive(Default)]
+struct Runs {
+    bytes: Vec<u8>,
+    count: u64,
+    /// The open run: where it started and its style.
+    open: Option<(usize, Style)>,
+    /// Where the last closed run ended.
+    end: usize,
+    /// Some cell carries WRAPLINE.
+    wraps: bool,
+}
+
+impl Runs {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.count = 0;
+        self.open = None;
+        self.end = 0;
+        self.wraps = false;
+    }
+
+    /// Note cell `i`, which is not plain or follows a styled one.
+    #[inline]
+    fn note(&mut self, i: usize, cell: &Cell, extras: &mut Positions) {
+        let flags = cell.flags.difference(WIDE_FLAGS);
+        self.wraps |= flags.contains(Flags::WRAPLINE);
+        let style = Style {
+            fg: cell.fg,
+            bg: cell.bg,
+            flags,
+        };
+        match self.open {
+            Some((_, open)) if open == style => {}
+            _ => {
+                self.close(i);
+                if !style.is_default() {
+                    self.open = Some((i, style));
+                }
+            }
+        }
+        if cell.extra.is_some() {
+            extras.push(i);
+            put_extra(&mut extras.bytes, cell);
+        }
+    }
+
+    /// End the open run (if any) before cell `i`.
+    fn close(&mut self, i: usize) {
+        if let Some((start, style)) = self.open.take() {
+            put_varint(&mut self.bytes, (start - self.end) as u64);
+            put_varint(&mut self.bytes, (i - start) as u64);
+            self.bytes
+                .extend_from_slice(&style.flags.bits().to_le_bytes());
+            put_color(&mut self.bytes, style.fg);
+            put_color(&mut self.bytes, style.bg);
+            self.end = i;
+            self.count += 1;
+        }
+    }
 }
 
 /// Default colours, no attribute but the width flags, no extras: the cell needs no style run.
@@ -96,13 +190,15 @@ impl Encoder {
     /// length-prefixed record.
     ///
     /// This runs for every row that leaves the emulator, on the parse path: keep the cell
-    /// loop lean.
+    /// loop lean. A wide character and its spacer are visited in one step, the spacer's
+    /// blank left out of the text.
     pub(super) fn encode(&mut self, row: &Row<Cell>, extent: usize, out: &mut Vec<u8>) -> RowInfo {
         let cells = &row[..];
         let mut n = extent.min(cells.len());
         while n > 0 && is_default(&cells[n - 1]) {
             n -= 1;
         }
+        let cells = &cells[..n];
         self.head.clear();
         put_varint(&mut self.head, n as u64);
         if n == 0 {
@@ -116,15 +212,17 @@ impl Encoder {
         let Self {
             head,
             text,
-            styles,
-            wide: wide_bytes,
-            spacers: spacer_bytes,
-            extras: extra_bytes,
+            runs,
+            wide,
+            unpaired,
+            lone,
+            extras,
         } = self;
-        styles.clear();
-        wide_bytes.clear();
-        spacer_bytes.clear();
-        extra_bytes.clear();
+        runs.clear();
+        wide.clear();
+        unpaired.clear();
+        lone.clear();
+        extras.clear();
         // A char is at most 4 bytes in UTF-8, so the text always fits; it is written by index
         // into a slice, without a length to update or a copy per character.
         if text.len() < n * 4 {
@@ -132,87 +230,66 @@ impl Encoder {
         }
         let text_buf: &mut [u8] = text;
         let mut text_len = 0;
-        let (mut runs, mut wide, mut spacers, mut extras) = (0u64, 0u64, 0u64, 0u64);
-        let (mut last_wide, mut last_spacer, mut last_extra) = (0usize, 0usize, 0usize);
-        let mut wraps = false;
-        // The open style run: where it started and its style.
-        let mut run: Option<(usize, Style)> = None;
-        let mut run_end = 0usize;
-        for (i, cell) in cells[..n].iter().enumerate() {
+        let mut i = 0;
+        while i < n {
+            let cell = &cells[i];
             text_len += put_char(text_buf, text_len, cell.c);
+            // Cells visited in this step: a wide character's spacer goes with it.
+            let mut step = 1;
             let flags = cell.flags;
             if flags.intersects(WIDE_FLAGS) {
                 if flags.contains(Flags::WIDE_CHAR) {
-                    put_varint(wide_bytes, (i - last_wide) as u64);
-                    last_wide = i;
-                    wide += 1;
+                    wide.push(i);
+                    if cells.get(i + 1).is_some_and(implied_spacer) {
+                        step = 2;
+                    } else {
+                        unpaired.push(i);
+                    }
                 }
+                // A spacer no wide character implied (cell `i` never is an implied one).
                 if flags.contains(Flags::WIDE_CHAR_SPACER) {
-                    put_varint(spacer_bytes, (i - last_spacer) as u64);
-                    last_spacer = i;
-                    spacers += 1;
+                    lone.push(i);
                 }
             }
             // Most cells are plain text outside any run: nothing more to note.
-            if run.is_none() && is_plain(cell) {
-                continue;
+            if runs.open.is_some() || !is_plain(cell) {
+                runs.note(i, cell, extras);
             }
-            let style_flags = flags.difference(WIDE_FLAGS);
-            wraps |= flags.contains(Flags::WRAPLINE);
-            let style = Style {
-                fg: cell.fg,
-                bg: cell.bg,
-                flags: style_flags,
-            };
-            match run {
-                Some((_, open)) if open == style => {}
-                _ => {
-                    if let Some((start, open)) = run.take() {
-                        put_run(styles, start, i, run_end, open);
-                        run_end = i;
-                        runs += 1;
-                    }
-                    if !style.is_default() {
-                        run = Some((i, style));
-                    }
+            if step == 2 {
+                let spacer = &cells[i + 1];
+                if runs.open.is_some() || !is_plain(spacer) {
+                    runs.note(i + 1, spacer, extras);
                 }
             }
-            if cell.extra.is_some() {
-                put_varint(extra_bytes, (i - last_extra) as u64);
-                last_extra = i;
-                put_extra(extra_bytes, cell);
-                extras += 1;
-            }
+            i += step;
         }
-        if let Some((start, s)) = run.take() {
-            put_run(styles, start, n, run_end, s);
-            runs += 1;
-        }
+        runs.close(n);
         let text = &text_buf[..text_len];
         let mut bits = 0;
-        if wraps {
+        if runs.wraps {
             bits |= WRAPS;
         }
-        // Each optional part: its bit, its count, its bytes.
-        let sections = [
-            (HAS_STYLES, runs, &*styles, None),
+        // Each optional part: its bit, then each of its lists as a count and its bytes.
+        let sections: [(u8, &[List]); 3] = [
+            (HAS_STYLES, &[(runs.count, &runs.bytes)]),
             (
                 HAS_WIDE,
-                wide,
-                &*wide_bytes,
-                Some((spacers, &*spacer_bytes)),
+                &[
+                    (lone.count, &lone.bytes),
+                    (unpaired.count, &unpaired.bytes),
+                    (wide.count, &wide.bytes),
+                ],
             ),
-            (HAS_EXTRAS, extras, &*extra_bytes, None),
+            (HAS_EXTRAS, &[(extras.count, &extras.bytes)]),
         ];
         let mut len = 0;
-        for (bit, count, bytes, second) in &sections {
-            let present = *count > 0 || second.is_some_and(|(c, _)| c > 0);
-            if present {
+        for (bit, lists) in &sections {
+            if lists.iter().any(|(count, _)| *count > 0) {
                 bits |= bit;
-                len += varint_len(*count) + bytes.len();
-                if let Some((c, b)) = second {
-                    len += varint_len(*c) + b.len();
-                }
+                len += lists
+                    .iter()
+                    .map(|(count, bytes)| varint_len(*count) + bytes.len())
+                    .sum::<usize>();
             }
         }
         head.push(bits);
@@ -222,30 +299,29 @@ impl Encoder {
         put_varint(out, len as u64);
         out.extend_from_slice(head);
         out.extend_from_slice(text);
-        for (bit, count, bytes, second) in &sections {
+        for (bit, lists) in &sections {
             if bits & bit != 0 {
-                put_varint(out, *count);
-                out.extend_from_slice(bytes);
-                if let Some((c, b)) = second {
-                    put_varint(out, *c);
-                    out.extend_from_slice(b);
+                for (count, bytes) in lists.iter() {
+                    put_varint(out, *count);
+                    out.extend_from_slice(bytes);
                 }
             }
         }
         RowInfo {
             cells: n,
-            ends_line: !wraps,
+            ends_line: !runs.wraps,
         }
     }
 }
 
-/// A run of cells `start..end` in `style`; `prev_end` is where the previous run ended.
-fn put_run(styles: &mut Vec<u8>, start: usize, end: usize, prev_end: usize, style: Style) {
-    put_varint(styles, (start - prev_end) as u64);
-    put_varint(styles, (end - start) as u64);
-    styles.extend_from_slice(&style.flags.bits().to_le_bytes());
-    put_color(styles, style.fg);
-    put_color(styles, style.bg);
+/// The spacer alacritty writes after a wide character: the record implies it (its blank is
+/// not in the text, its position not in a list). Anything else after a wide character, left
+/// by edits that split the pair, is stored as it is.
+#[inline(always)]
+fn implied_spacer(cell: &Cell) -> bool {
+    cell.c == ' '
+        && cell.flags.contains(Flags::WIDE_CHAR_SPACER)
+        && !cell.flags.contains(Flags::WIDE_CHAR)
 }
 
 /// The colours and attributes of a cell, without its character.
@@ -302,16 +378,10 @@ pub(super) fn decode(record: &[u8], out: &mut Vec<Cell>) -> Option<()> {
     }
     let parts = r.byte()?;
     let text_len = usize::try_from(r.varint()?).ok()?;
-    let text = std::str::from_utf8(r.take(text_len)?).ok()?;
+    let mut text = std::str::from_utf8(r.take(text_len)?).ok()?.chars();
     let base = out.len();
-    out.extend(text.chars().take(n).map(|c| Cell {
-        c,
-        ..Cell::default()
-    }));
+    out.resize(base + n, Cell::default());
     let cells = &mut out[base..];
-    if cells.len() != n {
-        return None;
-    }
     if parts & HAS_STYLES != 0 {
         let mut at = 0usize;
         for _ in 0..r.varint()? {
@@ -328,14 +398,31 @@ pub(super) fn decode(record: &[u8], out: &mut Vec<Cell>) -> Option<()> {
             at = end;
         }
     }
+    // The next cell whose character comes from the text.
+    let mut at = 0usize;
     if parts & HAS_WIDE != 0 {
-        for flag in [Flags::WIDE_CHAR, Flags::WIDE_CHAR_SPACER] {
-            let mut at = 0usize;
-            for _ in 0..r.varint()? {
-                at = at.checked_add(r.count()?)?;
-                cells.get_mut(at)?.flags.insert(flag);
-            }
+        for cell in r.positions()? {
+            cells.get_mut(cell?)?.flags.insert(Flags::WIDE_CHAR_SPACER);
         }
+        let unpaired = r.positions()?.collect::<Option<Vec<usize>>>()?;
+        let mut unpaired = unpaired.into_iter().peekable();
+        for wide in r.positions()? {
+            let wide = wide?;
+            cells.get_mut(wide)?.flags.insert(Flags::WIDE_CHAR);
+            if unpaired.next_if_eq(&wide).is_some() {
+                continue;
+            }
+            // The implied spacer: a blank that takes nothing from the text.
+            let spacer = wide.checked_add(1)?;
+            for cell in cells.get_mut(at..spacer)? {
+                cell.c = text.next()?;
+            }
+            cells.get_mut(spacer)?.flags.insert(Flags::WIDE_CHAR_SPACER);
+            at = spacer + 1;
+        }
+    }
+    for cell in cells.get_mut(at..)? {
+        cell.c = text.next()?;
     }
     if parts & HAS_EXTRAS != 0 {
         let mut at = 0usize;
@@ -489,6 +576,17 @@ impl<'a> Reader<'a> {
         usize::try_from(self.varint()?).ok()
     }
 
+    /// A list of cell positions, stored as a count and the gaps between them: each item is
+    /// None once the list turns out damaged.
+    fn positions(&mut self) -> Option<impl Iterator<Item = Option<usize>> + use<'_, 'a>> {
+        let count = self.varint()?;
+        let mut at = 0usize;
+        Some((0..count).map(move |_| {
+            at = at.checked_add(self.count()?)?;
+            Some(at)
+        }))
+    }
+
     fn color(&mut self) -> Option<Color> {
         Some(match self.byte()? {
             0 => {
@@ -528,5 +626,19 @@ impl<'a> Reader<'a> {
             cell.set_hyperlink(Some(Hyperlink::new(Some(id), uri)));
         }
         Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every char, as the standard library encodes it.
+    #[test]
+    fn put_char_writes_utf8() {
+        let mut buf = [0u8; 4];
+        let mut std_buf = [0u8; 4];
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let len = super::put_char(&mut buf, 0, c);
+            assert_eq!(&buf[..len], c.encode_utf8(&mut std_buf).as_bytes(), "{c:?}");
+        }
     }
 }

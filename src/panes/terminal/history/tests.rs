@@ -93,6 +93,17 @@ enum Step {
     Compress,
 }
 
+/// Emoji as programs print them: with a variation selector (text or emoji presentation), joined
+/// by ZWJ, a regional-indicator flag, a keycap.
+const EMOJI: [&str; 6] = [
+    "❤\u{FE0F}",
+    "☃\u{FE0E}",
+    "👩\u{200D}👩\u{200D}👧",
+    "🇯🇵",
+    "1\u{FE0F}\u{20E3}",
+    "🏳\u{FE0F}\u{200D}🌈",
+];
+
 /// Pieces of terminal output that move rows into history, style them, wrap them, or clear them.
 fn piece() -> impl Strategy<Value = Vec<u8>> {
     let text = prop_oneof![
@@ -100,6 +111,10 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
         Just("日本語のテキスト".as_bytes().to_vec()),
         Just("🦀👍🏽".as_bytes().to_vec()),
         Just("e\u{301}a\u{308}".as_bytes().to_vec()),
+        // Emoji with variation selectors, a ZWJ sequence, a flag, a wide character placed at
+        // the last columns of a row (it wraps, leaving a leading spacer).
+        prop::sample::select(&EMOJI[..]).prop_map(|e| e.as_bytes().to_vec()),
+        (1u8..50).prop_map(|c| format!("\x1b[{c}G中").into_bytes()),
         "[A-Z0-9]{60,140}".prop_map(String::into_bytes),
     ];
     let sgr = prop_oneof![
@@ -443,4 +458,100 @@ fn a_reset_after_a_coloured_clear_and_an_alt_screen_resize() {
     for row in all_rows(&compact) {
         assert!(row.iter().all(codec::is_default), "{row:?}");
     }
+}
+
+/// A wide character and the spacer after it cost the character's UTF-8 and one position: the
+/// spacer is implied, neither its blank nor its position stored (issue 20).
+#[test]
+fn the_spacer_after_a_wide_character_is_not_stored() {
+    let text = "日本語のテキスト中文字符한국어".repeat(4);
+    let count = text.chars().count();
+    let mut row = Row::<Cell>::new(count * 2);
+    for (i, c) in text.chars().enumerate() {
+        row[Column(2 * i)].c = c;
+        row[Column(2 * i)].flags = Flags::WIDE_CHAR;
+        row[Column(2 * i + 1)].flags = Flags::WIDE_CHAR_SPACER;
+    }
+    let mut bytes = Vec::new();
+    let info = Encoder::default().encode(&row, row.len(), &mut bytes);
+    assert_eq!(info.cells, count * 2);
+    // The text, one byte per position, a few bytes of header.
+    assert!(
+        bytes.len() <= text.len() + count + 10,
+        "{} bytes for {count} wide characters ({} bytes of text)",
+        bytes.len(),
+        text.len()
+    );
+    let (record, _) = codec::split_record(&bytes).unwrap();
+    let mut back = Vec::new();
+    codec::decode(record, &mut back).unwrap();
+    assert_eq!(back, row[..].to_vec());
+}
+
+/// Rows whose wide characters sit at the last column, wrap onto the next row, carry
+/// variation selectors or ZWJ sequences, or lost their spacer to an erase: stored, rewrapped by
+/// resizes, and copied in copy mode exactly as the bare emulator has them.
+#[test]
+fn wide_characters_at_row_ends_through_store_resize_and_copy_mode() {
+    let cfg = TerminalConfig {
+        cols: 7,
+        rows: 4,
+        scrollback: 500,
+    };
+    let mut compact = TerminalPane::detached(cfg);
+    let mut plain = TerminalPane::plain(cfg);
+    let mut out = String::new();
+    for i in 0..60 {
+        // An odd column count puts some wide characters on the last column.
+        out.push_str(&"a".repeat(i % 4));
+        out.push_str(["日本語のテ", "🦀👍🏽中", EMOJI[i % EMOJI.len()], "e\u{301}字"][i % 4]);
+        if i % 5 == 0 {
+            // Erase a spacer, or the wide character before it: the pair is split.
+            out.push_str("\x1b[2D\x1b[X");
+        }
+        if i % 7 == 0 {
+            // Delete a cell in the middle of a pair: the rest of the row shifts left.
+            out.push_str("\x1b[3G\x1b[P");
+        }
+        out.push_str("\r\n");
+    }
+    // No selection after the resizes: a narrower width puts a spacer left alone by the erases
+    // at the start of a row, and alacritty's copy of such a row underflows a column (a debug
+    // panic in alacritty_terminal 0.26, with or without the store).
+    let steps = [
+        Step::Output(out.into_bytes()),
+        Step::CopyMode(true),
+        Step::Keys("g0vG$y".to_string()),
+        Step::CopyMode(false),
+        Step::Compress,
+        Step::Resize(5, 4),
+        Step::Resize(12, 4),
+        Step::Resize(7, 4),
+        Step::CopyMode(true),
+        Step::Keys("g?字\nnN".to_string()),
+        Step::CopyMode(false),
+    ];
+    for step in &steps {
+        let outcome = apply(&mut compact, step);
+        assert_eq!(outcome, apply(&mut plain, step), "{step:?}");
+        assert_same(&compact, &plain).unwrap();
+        if matches!(step, Step::Output(_)) {
+            assert!(
+                compact.history_stats().cold_lines > 50,
+                "the store took rows"
+            );
+        }
+    }
+    let rows = all_rows(&compact);
+    let flagged = |flag| {
+        rows.iter()
+            .flatten()
+            .filter(|c| c.flags.contains(flag))
+            .count()
+    };
+    assert!(flagged(Flags::WIDE_CHAR) > 50);
+    assert!(
+        flagged(Flags::LEADING_WIDE_CHAR_SPACER) > 0,
+        "a wide character wrapped"
+    );
 }
