@@ -88,7 +88,7 @@ pub fn open_bytes(
         path: path.to_path_buf(),
         why,
     };
-    let epoch = epoch_of(&bytes).ok_or_else(|| {
+    let epoch = epoch_of(bytes).ok_or_else(|| {
         bad(
             "not a lumen team entry (truncated or damaged); take it from the last good commit"
                 .into(),
