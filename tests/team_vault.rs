@@ -652,3 +652,105 @@ fn two_clones_merge_different_entries_cleanly_and_the_same_entry_through_the_dri
     );
     assert!(!said.contains("LUMENTE1"), "{said}");
 }
+
+#[test]
+fn a_removal_and_an_addition_on_two_branches_merge_into_a_regenerated_key_age() {
+    let world = World::new();
+    let (h1, h2) = (world.path("one"), world.path("two"));
+    let (ws1, ws2) = (world.workspace("one"), world.workspace("two"));
+    std::fs::create_dir_all(&ws1).unwrap();
+    let alice = world.person("alice", "ed25519", "");
+    let carol = world.person("carol", "ed25519", "");
+    let bob = world.person("bob", "ed25519", "");
+    let dave = world.person("dave", "rsa", "");
+    git_ok(&ws1, &alice, &["init", "-q", "-b", "main"]);
+    ok(
+        lumen(&h1, &alice, &["team", "init", "--name", "alice"]),
+        "init",
+    );
+    ok(
+        lumen(
+            &h1,
+            &alice,
+            &["team", "add", "carol", "--key", &pubkey(&carol)],
+        ),
+        "add carol",
+    );
+    ok(
+        lumen(&h1, &alice, &["team", "add", "bob", "--key", &pubkey(&bob)]),
+        "add bob",
+    );
+    add_entry(&h1, &alice, &world, "e1", "one-v1");
+    git_ok(&ws1, &alice, &["add", "-A"]);
+    git_ok(&ws1, &alice, &["commit", "-q", "-m", "team"]);
+    std::fs::create_dir_all(ws2.parent().unwrap()).unwrap();
+    git_ok(
+        &world.path("."),
+        &bob,
+        &["clone", "-q", ws1.to_str().unwrap(), ws2.to_str().unwrap()],
+    );
+    ok(
+        lumen(&h2, &bob, &["team", "verify"]),
+        "verify installs the driver",
+    );
+
+    // Alice removes Carol (a new key, every entry re-encrypted); Bob adds Dave and edits e1.
+    ok(
+        lumen(&h1, &alice, &["team", "remove", "carol", "--yes"]),
+        "remove carol",
+    );
+    git_ok(&ws1, &alice, &["commit", "-qam", "carol left"]);
+    ok(
+        lumen(&h2, &bob, &["team", "add", "dave", "--key", &pubkey(&dave)]),
+        "add dave",
+    );
+    ok(
+        lumen(
+            &h2,
+            &bob,
+            &[
+                "vault", "--scope", "team", "edit", "e1", "--notes", "from bob",
+            ],
+        ),
+        "edit",
+    );
+    git_ok(&ws2, &bob, &["commit", "-qam", "dave joined"]);
+    git_ok(&ws2, &bob, &["pull", "-q", "--no-rebase", "origin", "main"]);
+
+    let verify = ok(
+        lumen(&h2, &dave, &["team", "verify"]),
+        "dave verifies the merge",
+    );
+    assert!(
+        verify.contains("epoch 2") && !verify.contains("note:"),
+        "{verify}"
+    );
+    let shown = ok(reveal(&h2, &dave, "e1"), "dave reads e1");
+    assert!(
+        shown.contains("one-v1") && shown.contains("from bob"),
+        "{shown}"
+    );
+    let members = ok(lumen(&h2, &bob, &["team", "members"]), "members");
+    assert!(
+        members.contains("dave") && !members.contains("carol"),
+        "{members}"
+    );
+    let err = fails(reveal(&h2, &carol, "e1"), "carol after the merge");
+    assert!(err.contains("not a member"), "{err}");
+}
+
+#[test]
+fn privacy_says_what_a_removed_member_keeps_and_what_the_repository_host_sees() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lumen"))
+        .arg("--privacy")
+        .env("LUMEN_HOME", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("What a removed member can still read"),
+        "{text}"
+    );
+    assert!(text.contains("What the repository host"), "{text}");
+    assert!(text.contains("member names and public keys"), "{text}");
+}

@@ -111,21 +111,27 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     crate::text::read_capped(path, MAX_FILE).with_context(|| format!("reading {}", path.display()))
 }
 
-/// key.age as the commit being merged in has it, and as the merge base has it.
+/// key.age as the commit being merged in has it, and as the merge base has it. During a
+/// merge git names the other commit only in a `GITHEAD_<sha>` variable (MERGE_HEAD is written
+/// later); cherry-picks and rebases have their own heads.
 fn other_key_files(team: &Path) -> Vec<Vec<u8>> {
     let here = Path::new(".");
     let rel = team.join("key.age").display().to_string();
+    let mut heads: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.to_str()?.strip_prefix("GITHEAD_").map(str::to_string))
+        .filter(|sha| sha.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect();
+    heads.extend(["MERGE_HEAD", "CHERRY_PICK_HEAD", "REBASE_HEAD"].map(String::from));
     let mut out = Vec::new();
-    for head in ["MERGE_HEAD", "CHERRY_PICK_HEAD", "REBASE_HEAD"] {
+    for head in heads {
         if let Some(bytes) = git(here, &["show", &format!("{head}:{rel}")]) {
             out.push(bytes);
-            if let Some(base) = git(here, &["merge-base", "HEAD", head]) {
+            if let Some(base) = git(here, &["merge-base", "HEAD", &head]) {
                 let base = String::from_utf8_lossy(&base).trim().to_string();
                 if let Some(b) = git(here, &["show", &format!("{base}:{rel}")]) {
                     out.push(b);
                 }
             }
-            break;
         }
     }
     out
