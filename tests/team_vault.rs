@@ -754,3 +754,52 @@ fn privacy_says_what_a_removed_member_keeps_and_what_the_repository_host_sees() 
     assert!(text.contains("What the repository host"), "{text}");
     assert!(text.contains("member names and public keys"), "{text}");
 }
+
+#[test]
+fn an_unlocked_team_vault_joins_the_copilots_placeholders_bound_and_audited_by_member() {
+    use lumen::ai::placeholders::{HostRef, entries_for_host, resolve_for_host};
+    use lumen::vault::team::{MyKey, TeamDir};
+    use secrecy::{ExposeSecret, SecretString};
+    let world = World::new();
+    let home = world.path("shared");
+    let (alice, bob, _carol) = team_of_three(&world, &home);
+    add_entry(&home, &alice, &world, "db/team", "t3am-pa55");
+    let dir = TeamDir::in_workspace(&world.workspace("shared"));
+    let me = MyKey::load(&bob.key, |_| Ok(SecretString::from(""))).unwrap();
+    let team = lumen::vault::team::open(&dir, &me).unwrap();
+    let db1 = HostRef {
+        name: "db1".into(),
+        groups: vec![],
+    };
+    let names = entries_for_host(&[&team], "db1", &[]);
+    assert!(names.iter().any(|(n, _)| n == "db/team"), "{names:?}");
+    let cmd = "PGPASSWORD={{vault:db/team}} psql -X -h 127.0.0.1 -c 'select 1'";
+    let ok = resolve_for_host(cmd, &db1, &[&team]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(ok.command.expose_secret().contains("t3am-pa55"));
+    let web1 = HostRef {
+        name: "web1".into(),
+        groups: vec![],
+    };
+    assert!(
+        resolve_for_host(cmd, &web1, &[&team]).is_err(),
+        "not bound to web1"
+    );
+    let audit = ok_text(lumen(
+        &home,
+        &alice,
+        &["vault", "--scope", "team", "audit", "--json"],
+    ));
+    let events: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["member"] == "bob" && e["entry"] == "db/team" && e["host"] == "db1"),
+        "{audit}"
+    );
+}
+
+fn ok_text(out: Output) -> String {
+    ok(out, "lumen")
+}
