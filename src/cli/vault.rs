@@ -193,7 +193,9 @@ impl Ctx {
             return Err(VaultError::NoVault { path }.into());
         }
         for scope in scopes {
-            let vault = self.open(scope, write)?;
+            let Some(vault) = self.open_or_skip_team(scope, write)? else {
+                continue;
+            };
             if vault.get(name).is_ok() {
                 return Ok((scope, vault));
             }
@@ -337,7 +339,9 @@ impl Ctx {
         }
         let mut rows = Vec::new();
         for scope in scopes {
-            let vault = self.open(scope, false)?;
+            let Some(vault) = self.open_or_skip_team(scope, false)? else {
+                continue;
+            };
             rows.extend(vault.entries().map(|e| (scope, e.clone())));
         }
         if json {

@@ -38,6 +38,19 @@ impl Ctx {
         Ok(crate::vault::team::open(&self.team_dir(), &me)?)
     }
 
+    /// [`Ctx::open`], except that a team vault you cannot open (no member key here) is skipped
+    /// with a note unless `--scope team` asked for it: the other vaults still list.
+    pub(super) fn open_or_skip_team(&mut self, scope: Scope, write: bool) -> Result<Option<Vault>> {
+        match self.open(scope, write) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if scope == Scope::Team && self.scope.is_none() => {
+                eprintln!("lumen: note: the team vault was skipped: {e}");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The audit logs of `scope`: one per vault, one per member for the team.
     pub(super) fn logs(&self, scope: Scope) -> Vec<AuditLog> {
         match scope {
