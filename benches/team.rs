@@ -63,14 +63,10 @@ struct Once {
     remove_bytes: u64,
 }
 
-/// Bytes of the changed files as they are now (entry files and key.age are binary, so
-/// `--shortstat`'s line counts miss them).
+/// Size of the staged change as git would ship it: `git diff --cached --binary` (entry files
+/// and key.age are binary, so `--shortstat`'s line counts miss them).
 fn changed_bytes(ws: &Path) -> u64 {
-    git(ws, &["diff", "--cached", "--name-only"])
-        .lines()
-        .filter_map(|f| std::fs::metadata(ws.join(f)).ok())
-        .map(|m| m.len())
-        .sum()
+    git(ws, &["diff", "--cached", "--binary"]).len() as u64
 }
 
 fn once() -> Once {
@@ -159,14 +155,14 @@ fn main() {
         "team vault: {ENTRIES} entries, {MEMBERS} members, median of {RUNS} (each includes opening: key.age unwrap + every entry decrypted)"
     );
     println!(
-        "  team add    {:8.1} ms   git: {} file(s), {} bytes changed  ({})",
+        "  team add    {:8.1} ms   git: {} file(s), {} bytes of patch  ({})",
         median(runs.iter().map(|r| r.add_ms).collect()),
         last.add_files,
         last.add_bytes,
         last.add_stat
     );
     println!(
-        "  team remove {:8.1} ms   git: {} file(s), {} bytes changed  ({})",
+        "  team remove {:8.1} ms   git: {} file(s), {} bytes of patch  ({})",
         median(runs.iter().map(|r| r.remove_ms).collect()),
         last.remove_files,
         last.remove_bytes,
