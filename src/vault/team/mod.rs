@@ -401,13 +401,16 @@ impl Vault {
                 entries::seal(e, t.keys.epoch, &t.keys.key)?,
             ));
         }
-        // Every entry is now under the new key: earlier keys must not reach a new key.age.
-        t.keys.forget_previous();
+        // key.age first, still holding the earlier keys, so a crash part-way through the
+        // entries leaves every file readable; once all are under the new key, it is written
+        // again without them (a removed member must not find them in a key.age of theirs).
         t.keys.write(&t.dir.key_path(), &t.members.list)?;
         t.members.save(&t.dir.members_path())?;
         for (path, bytes) in files {
             store::atomic_write(&path, &bytes)?;
         }
+        t.keys.forget_previous();
+        t.keys.write(&t.dir.key_path(), &t.members.list)?;
         t.on_disk = digest(&t.dir);
         Ok(())
     }
