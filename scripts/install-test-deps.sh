@@ -11,8 +11,9 @@
 #   util-linux       setpriv runs that probe under another uid
 #   python3-venv     scripts/ansible-venv.sh: ansible-core, jsonschema, prometheus_client (PyPI)
 #   asciinema        `asciinema cat` (2.x) reads lumen's session recordings as an oracle
+#   git              team vault tests: real clones merging through lumen's merge driver
 set -euo pipefail
-PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm python3-minimal util-linux python3-venv asciinema)
+PACKAGES=(tmux openssh-server openssh-client libnss-wrapper oathtool procps rpm python3-minimal util-linux python3-venv asciinema git)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -164,6 +164,10 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
             crate::vault::Scope::Workspace,
             opts.paths.workspace_dir(&workspace).join("vault.lumen"),
         ),
+        (
+            crate::vault::Scope::Team,
+            opts.paths.workspace_dir(&workspace).join("team/key.age"),
+        ),
     ])
     .with_unlock_requests(bus.unlock_requests());
     let inventory_file = crate::workspace::HostsFile::for_workspace(&opts.paths, &workspace);

@@ -18,6 +18,7 @@ pub mod scan;
 pub mod scan_export;
 mod scan_output;
 pub mod sessions;
+pub mod team;
 mod tty_prompt;
 pub mod vault;
 
@@ -68,6 +69,8 @@ pub enum Command {
     Connect(connect::ConnectArgs),
     /// Manage the host inventory (hosts.toml), resolve ssh_config like `ssh -G`, forget keys.
     Hosts(hosts::HostsArgs),
+    /// A team vault in the workspace folder (for git): members, each with their own key.
+    Team(team::TeamArgs),
     /// The encrypted vault: passwords, SSH keys, TOTP secrets, API keys.
     Vault(Box<vault::VaultArgs>),
     /// Scan hosts over SSH for vulnerable packages (OSV, offline) and weak configuration.
@@ -121,6 +124,7 @@ pub fn main() -> ExitCode {
         }),
         Some(Command::Hosts(args)) => return hosts::run(args, &paths),
         Some(Command::Vault(args)) => vault::run(&paths, *args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Team(args)) => team::run(&paths, args).map(|()| ExitCode::SUCCESS),
         Some(Command::Scan(args)) => return scan::run(*args, &paths),
         Some(Command::Run(args)) => return run::run(*args, &paths),
         Some(Command::Ai(args)) => ai::run(args, &paths),

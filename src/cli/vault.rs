@@ -5,6 +5,7 @@ mod args;
 mod audit;
 pub(crate) mod input;
 mod keys;
+mod team;
 
 pub use args::{EntryFields, InitArgs, ScopeArg, VaultArgs, VaultCommand};
 pub(crate) use audit::save as save_vault;
@@ -74,6 +75,9 @@ pub fn run(paths: &Paths, args: VaultArgs) -> Result<()> {
 struct Ctx {
     personal: PathBuf,
     workspace: PathBuf,
+    /// `team/key.age` of the workspace, and the key that opens it (`--identity`).
+    team: PathBuf,
+    identity: Option<PathBuf>,
     scope: Option<Scope>,
     source: PassSource,
     stdin_lines: Option<Vec<Zeroizing<String>>>,
@@ -109,9 +113,12 @@ impl Ctx {
         Ok(Ctx {
             personal: paths.personal_vault(),
             workspace: paths.workspace_dir(&args.workspace).join("vault.lumen"),
+            team: paths.workspace_dir(&args.workspace).join("team/key.age"),
+            identity: args.identity.clone(),
             scope: args.scope.map(|s| match s {
                 ScopeArg::Personal => Scope::Personal,
                 ScopeArg::Workspace => Scope::Workspace,
+                ScopeArg::Team => Scope::Team,
             }),
             source,
             stdin_lines: None,
@@ -123,12 +130,13 @@ impl Ctx {
         match scope {
             Scope::Personal => &self.personal,
             Scope::Workspace => &self.workspace,
+            Scope::Team => &self.team,
         }
     }
 
     /// Scopes whose file exists, the chosen one only if `--scope` was given.
     fn existing(&self) -> Vec<Scope> {
-        [Scope::Personal, Scope::Workspace]
+        [Scope::Personal, Scope::Workspace, Scope::Team]
             .into_iter()
             .filter(|s| self.scope.is_none_or(|c| c == *s))
             .filter(|s| self.path(*s).exists())
@@ -174,6 +182,9 @@ impl Ctx {
     }
 
     fn unlock(&mut self, scope: Scope, how: Unlock) -> Result<Vault> {
+        if scope == Scope::Team {
+            return self.unlock_team();
+        }
         let path = self.path(scope).to_path_buf();
         if !path.exists() {
             return Err(VaultError::NoVault { path }.into());
@@ -196,7 +207,9 @@ impl Ctx {
             return Err(VaultError::NoVault { path }.into());
         }
         for scope in scopes {
-            let vault = self.open(scope, write)?;
+            let Some(vault) = self.open_or_skip_team(scope, write)? else {
+                continue;
+            };
             if vault.get(name).is_ok() {
                 return Ok((scope, vault));
             }
@@ -206,6 +219,9 @@ impl Ctx {
 
     fn init(&mut self, a: &InitArgs) -> Result<String> {
         let scope = self.target();
+        if scope == Scope::Team {
+            bail!("a team vault is created with 'lumen team init --name YOUR_NAME'");
+        }
         let path = self.path(scope).to_path_buf();
         if path.exists() {
             return Err(VaultError::AlreadyExists { path }.into());
@@ -337,7 +353,9 @@ impl Ctx {
         }
         let mut rows = Vec::new();
         for scope in scopes {
-            let vault = self.open(scope, false)?;
+            let Some(vault) = self.open_or_skip_team(scope, false)? else {
+                continue;
+            };
             rows.extend(vault.entries().map(|e| (scope, e.clone())));
         }
         if json {
@@ -412,6 +430,11 @@ impl Ctx {
 
     fn passwd(&mut self, new_file: Option<&Path>) -> Result<String> {
         let scope = self.target();
+        if scope == Scope::Team {
+            bail!(
+                "a team vault has no passphrase: each member opens it with their own key;                  'lumen team remove' and 'lumen team rekey' change the team key"
+            );
+        }
         let mut vault = self.open(scope, true)?;
         let new = match (new_file, &self.source) {
             (Some(f), _) => first_line_of_file(f)?,

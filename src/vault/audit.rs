@@ -41,6 +41,12 @@ pub enum Action {
     CopyId,
     /// One host's step of `lumen vault rotate-key` (detail: what was done there).
     RotateKey,
+    /// Team vaults: a member was added (detail names them).
+    AddMember,
+    /// Team vaults: a member was removed; a new team key, every entry re-encrypted.
+    RemoveMember,
+    /// Team vaults: a new team key for the current members, every entry re-encrypted.
+    Rekey,
 }
 
 impl Action {
@@ -61,6 +67,9 @@ impl Action {
             Action::Test => "test",
             Action::CopyId => "copy-id",
             Action::RotateKey => "rotate-key",
+            Action::AddMember => "add-member",
+            Action::RemoveMember => "remove-member",
+            Action::Rekey => "rekey",
         }
     }
 }
@@ -81,6 +90,9 @@ pub struct Event {
     /// What an `upgrade` or `accept` event took on, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Team vaults: the member (by name in `team/members.toml`) who did it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
     /// The previous event's seal (64 zeros for the first).
     pub prev: String,
     #[serde(flatten)]
@@ -171,6 +183,11 @@ impl Event {
             .as_ref()
             .map(|b| &b[..])));
         put(&opt(self.detail.as_deref().map(str::as_bytes)));
+        // Only team events carry a member; older events keep the seal they were given.
+        if let Some(member) = &self.member {
+            put(b"member");
+            put(member.as_bytes());
+        }
         Some(m)
     }
 
@@ -229,6 +246,11 @@ impl AuditLog {
         AuditLog {
             path: vault.with_extension("audit.jsonl"),
         }
+    }
+
+    /// A log at a path of its own (a team member's `team/audit/NAME.jsonl`).
+    pub fn at(path: PathBuf) -> AuditLog {
+        AuditLog { path }
     }
 
     pub fn path(&self) -> &Path {

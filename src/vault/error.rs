@@ -6,6 +6,8 @@ use std::path::PathBuf;
 /// Everything that can go wrong opening, changing or saving a vault.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
+    #[error(transparent)]
+    Team(#[from] super::team::TeamError),
     #[error("no vault at {}; create one with 'lumen vault init'", path.display())]
     NoVault { path: PathBuf },
     #[error("a vault already exists at {}; use 'lumen vault passwd' to change its passphrase", path.display())]

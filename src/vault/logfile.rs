@@ -21,6 +21,7 @@ pub(super) struct NewEvent {
     pub host: Option<String>,
     pub generation: Option<u64>,
     pub detail: Option<String>,
+    pub member: Option<String>,
 }
 
 impl NewEvent {
@@ -31,6 +32,7 @@ impl NewEvent {
             host: host.map(str::to_string),
             generation: None,
             detail: None,
+            member: None,
         }
     }
 }
@@ -240,6 +242,7 @@ impl LogFile {
                 pid,
                 generation: n.generation,
                 detail: n.detail.clone(),
+                member: n.member.clone(),
                 prev,
                 seal: Seal::Mac(String::new()),
             };

@@ -25,6 +25,7 @@ mod persist;
 mod placeholders;
 mod sshkey;
 mod store;
+pub mod team;
 
 pub use audit::{Action, AuditLog, Event, Seal};
 pub use entry::{Entry, Kind, NewEntry, Payload, check_name};
@@ -50,6 +51,8 @@ use store::WriteLock;
 pub enum Scope {
     Personal,
     Workspace,
+    /// The workspace's team vault (`team/` in the workspace folder), opened with your own key.
+    Team,
 }
 
 impl Scope {
@@ -57,6 +60,7 @@ impl Scope {
         match self {
             Scope::Personal => "personal",
             Scope::Workspace => "workspace",
+            Scope::Team => "team",
         }
     }
 }
@@ -80,6 +84,8 @@ pub struct Vault {
     pending: Vec<(String, Action)>,
     /// What opening (or creating) found that the user should hear about.
     notices: Vec<Notice>,
+    /// Set for a team vault: its members, keys and folder; saving writes entry files.
+    team: Option<Box<team::TeamState>>,
 }
 
 /// Names and metadata only: the data key and secrets print as `[redacted]`.
@@ -117,7 +123,9 @@ impl Vault {
     /// Seal and append one event for a use of an entry (no save needed).
     fn append(&self, name: Option<&str>, action: Action, host: Option<&str>) -> Result<()> {
         let mut log = LogFile::open_for_append(self.audit.path())?;
-        log.append(&self.audit_key, NewEvent::new(action, name, host))
+        let mut event = NewEvent::new(action, name, host);
+        event.member = self.team_member().map(str::to_string);
+        log.append(&self.audit_key, event)
     }
 
     /// All entries, sorted by name. Metadata only; secrets need [`Vault::secret`].
@@ -285,6 +293,13 @@ impl Vault {
     /// New passphrase (and optionally new KDF costs): fresh salt, the data key re-wrapped with
     /// a fresh nonce; the payload gets a fresh nonce when saved. Call `save`.
     pub fn change_passphrase(&mut self, new: &SecretString, kdf: Option<KdfParams>) -> Result<()> {
+        if self.team.is_some() {
+            return Err(team::TeamError::Refused {
+                why: "a team vault has no passphrase: each member opens it with their own key"
+                    .into(),
+            }
+            .into());
+        }
         if new.expose_secret().is_empty() {
             return Err(VaultError::EmptyPassphrase);
         }

@@ -107,7 +107,19 @@ impl VaultOwner {
     pub fn unlock(&self, pass: &SecretString) -> Result<Vec<String>, String> {
         let mut opened = Vec::new();
         let mut wrong = false;
+        let mut team_note = None;
         for (scope, path) in self.files.iter().filter(|(_, p)| p.exists()) {
+            if *scope == Scope::Team {
+                // Opened with your own key; a key it cannot open leaves the others unlocked.
+                match super::team::open_with_default_key(path, pass) {
+                    Ok(vault) => opened.push(ScopedVault {
+                        scope: *scope,
+                        vault,
+                    }),
+                    Err(e) => team_note = Some(format!("team vault: not opened: {e}")),
+                }
+                continue;
+            }
             match Vault::open(path, pass) {
                 Ok(vault) => opened.push(ScopedVault {
                     scope: *scope,
@@ -120,6 +132,8 @@ impl VaultOwner {
         if opened.is_empty() {
             return Err(if wrong {
                 "wrong passphrase".into()
+            } else if let Some(note) = team_note {
+                note
             } else {
                 "no vault yet: create one with `lumen vault init`".into()
             });
@@ -132,6 +146,7 @@ impl VaultOwner {
                     .iter()
                     .map(move |n| format!("{} vault: {n}", sv.scope.as_str()))
             })
+            .chain(team_note)
             .collect();
         let mut state = self
             .state

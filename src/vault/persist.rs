@@ -23,6 +23,8 @@ pub enum Notice {
     Audit(AuditProblem),
     /// An audit log that could not be continued was kept under another name.
     LogSetAside { to: PathBuf },
+    /// Team vaults: something to put right that leaves the vault readable.
+    Team(String),
 }
 
 impl std::fmt::Display for Notice {
@@ -34,6 +36,7 @@ impl std::fmt::Display for Notice {
                  --accept' (the audit log is kept)",
             ),
             Notice::Audit(p) => write!(f, "{p}"),
+            Notice::Team(what) => f.write_str(what),
             Notice::LogSetAside { to } => write!(
                 f,
                 "the audit log already there was kept as {} and a new one begun",
@@ -103,6 +106,7 @@ impl Vault {
             audit,
             pending: vec![(String::new(), Action::Init)],
             notices,
+            team: None,
         };
         vault.save()?;
         vault.lock = None;
@@ -196,6 +200,7 @@ impl Vault {
                 audit,
                 pending: Vec::new(),
                 notices,
+                team: None,
             });
         }
     }
@@ -223,7 +228,8 @@ impl Vault {
     pub fn verify_audit(&self) -> Result<AuditReport> {
         let mut log = LogFile::open_existing(self.audit.path())?;
         let old_format = self.on_disk_version < format::VERSION;
-        let anchor = (!old_format).then_some(&self.header.anchor);
+        // A team member's log is checked link by link; no vault file records its end.
+        let anchor = (!old_format && self.team.is_none()).then_some(&self.header.anchor);
         let found = integrity::verify(log.as_mut(), &self.audit_key, anchor)?;
         Ok(AuditReport {
             events: found.events,
@@ -233,6 +239,15 @@ impl Vault {
     }
 
     fn commit(&mut self, mode: Commit) -> Result<Option<String>> {
+        if self.team.is_some() {
+            if mode == Commit::Accept {
+                return Err(VaultError::Team(super::team::TeamError::Refused {
+                    why: "a team vault has no anchor to accept; 'lumen team verify' checks it"
+                        .into(),
+                }));
+            }
+            return self.team_commit().map(|()| None);
+        }
         let taken = match self.lock {
             None => Some(WriteLock::acquire(&self.path)?),
             Some(_) => None,

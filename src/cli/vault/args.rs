@@ -24,6 +24,10 @@ pub struct VaultArgs {
     /// Read the passphrase from the first line of stdin (`passwd`: the new one from the second).
     #[arg(long, global = true)]
     pub passphrase_stdin: bool,
+    /// `--scope team`: your private key (default: the first of ~/.ssh/id_ed25519, id_rsa that
+    /// is a member); the passphrase options then give that key's passphrase.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
     #[command(subcommand)]
     pub command: VaultCommand,
 }
@@ -32,6 +36,8 @@ pub struct VaultArgs {
 pub enum ScopeArg {
     Personal,
     Workspace,
+    /// The workspace's team vault (`lumen team init`), opened with your own SSH or age key.
+    Team,
 }
 
 #[derive(Debug, Subcommand)]

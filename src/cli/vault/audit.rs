@@ -10,8 +10,12 @@ impl Ctx {
     pub(super) fn audit(&mut self, json: bool) -> Result<String> {
         let mut events = Vec::new();
         for scope in self.scopes() {
-            let log = AuditLog::beside(self.path(scope));
-            events.extend(log.events()?.into_iter().map(|e| (scope, e)));
+            for log in self.logs(scope) {
+                events.extend(log.events()?.into_iter().map(|e| (scope, e)));
+            }
+        }
+        if self.scope == Some(Scope::Team) {
+            events.sort_by(|(_, a), (_, b)| a.time.cmp(&b.time));
         }
         if json {
             let v: Vec<_> = events
@@ -59,6 +63,12 @@ impl Ctx {
                     Err(e) => return Err(e),
                 },
             };
+            if scope == Scope::Team {
+                let (text, bad) = self.verify_team_logs(&vault)?;
+                out += &text;
+                broken |= bad;
+                continue;
+            }
             let report = vault.verify_audit()?;
             if report.problems.is_empty() {
                 out += &format!(
@@ -114,11 +124,12 @@ impl Ctx {
         Ok(out)
     }
 
-    /// `--scope`'s vault, or both.
+    /// `--scope`'s vault, or all (the team's only where there is one).
     fn scopes(&self) -> Vec<Scope> {
-        [Scope::Personal, Scope::Workspace]
+        [Scope::Personal, Scope::Workspace, Scope::Team]
             .into_iter()
             .filter(|s| self.scope.is_none_or(|c| c == *s))
+            .filter(|s| *s != Scope::Team || self.path(*s).exists())
             .collect()
     }
 }
@@ -143,6 +154,9 @@ fn table(events: &[(Scope, Event)]) -> String {
             crate::ui::cell(&entry(e), entry_w),
             esc(e.host.as_deref().unwrap_or("-"))
         );
+        if let Some(m) = &e.member {
+            out += &format!("  by {}", esc(m));
+        }
         if let Some(d) = &e.detail {
             out += &format!("  ({})", esc(d));
         }
@@ -201,6 +215,7 @@ mod tests {
             pid: 1,
             generation: None,
             detail: None,
+            member: None,
             prev: String::new(),
             seal: Seal::Mac(String::new()),
         };

@@ -180,7 +180,8 @@ impl EntryForm {
         let scope = match self.text(SCOPE).as_str() {
             "personal" => Scope::Personal,
             "workspace" => Scope::Workspace,
-            _ => return Err("scope is 'personal' or 'workspace'".into()),
+            "team" => Scope::Team,
+            _ => return Err("scope is 'personal', 'workspace' or 'team'".into()),
         };
         let list = |i: usize| -> Vec<String> {
             self.text(i)

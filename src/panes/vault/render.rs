@@ -17,6 +17,7 @@ fn scope_mark(scope: Scope) -> &'static str {
     match scope {
         Scope::Personal => "P",
         Scope::Workspace => "W",
+        Scope::Team => "T",
     }
 }
 
