@@ -69,18 +69,6 @@ const KEY_WIDTHS: [usize; 3] = [64, 70, 76];
 /// any such lines right above a `-----END … PRIVATE KEY-----`. A run under a header that
 /// says it is public (`-----BEGIN CERTIFICATE-----`) is left alone.
 pub(crate) fn key_runs(text: &str, hits: &mut Vec<Hit>) {
-    // A hit needs a line of a key's width or an END line below a key's last line.
-    let width = |l: &str| l.len() >= KEY_WIDTHS[0] && KEY_WIDTHS.contains(&l.trim().len());
-    if !text.contains("-----END ") && !text.split('\n').any(width) {
-        return;
-    }
-    // Each line with its text trimmed once: (start, line, trimmed).
-    let mut lines: Vec<(usize, &str, &str)> = Vec::new();
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        lines.push((pos, line, line.trim()));
-        pos += line.len();
-    }
     let b64 = |t: &str| {
         t.bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
@@ -94,7 +82,20 @@ pub(crate) fn key_runs(text: &str, hits: &mut Vec<Hit>) {
             && b.iter().any(u8::is_ascii_lowercase)
             && b.iter().any(u8::is_ascii_digit)
     };
+    // A hit needs a full line of a key's width or an END line below a key's last line.
+    let keyline =
+        |l: &str| l.len() >= KEY_WIDTHS[0] && KEY_WIDTHS.iter().any(|&w| full(l.trim(), w));
+    if !text.contains("-----END ") && !text.split('\n').any(keyline) {
+        return;
+    }
     let short = |t: &str, w: usize| !t.is_empty() && t.len() <= w && b64(t);
+    // Each line with its text trimmed once: (start, line, trimmed).
+    let mut lines: Vec<(usize, &str, &str)> = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((pos, line, line.trim()));
+        pos += line.len();
+    }
     let ends_key = |i: usize| lines.get(i).is_some_and(|l| private_end(l.2));
     let mut i = 0;
     while i < lines.len() {

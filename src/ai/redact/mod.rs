@@ -366,15 +366,22 @@ fn tokens_across_lines(
 /// (word start, line end (before any `\r`), next line start, word end); None when either
 /// side has no word.
 fn joint(text: &str, nl: usize) -> Option<(usize, usize, usize, usize)> {
-    let space = |c: char| c.is_ascii_whitespace();
+    // ASCII whitespace is never part of a longer UTF-8 character: bytes will do.
+    let b = text.as_bytes();
     let before = if text[..nl].ends_with('\r') {
         nl - 1
     } else {
         nl
     };
     let after = nl + 1;
-    let ws = text[..before].rfind(space).map_or(0, |i| i + 1);
-    let we = text[after..].find(space).map_or(text.len(), |i| after + i);
+    let ws = b[..before]
+        .iter()
+        .rposition(u8::is_ascii_whitespace)
+        .map_or(0, |i| i + 1);
+    let we = b[after..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(text.len(), |i| after + i);
     (ws != before && we != after).then_some((ws, before, after, we))
 }
 
