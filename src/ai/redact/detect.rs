@@ -4,7 +4,7 @@
 //! `mysql`, `sshpass` and the like, and base64 text that decodes to any of these.
 
 use super::{SecretKind, Secrets};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use std::sync::LazyLock;
 
 /// A span of the text to mask.
@@ -117,53 +117,180 @@ static PASSWORD_TOOLS: LazyLock<Regex> = LazyLock::new(|| {
 /// Every secret the detectors find in `text`; with `secrets`, also base64 tokens that decode
 /// to text containing a vault value.
 pub(crate) fn detect(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {
+    detect_with(text, secrets, hits, PREFILTER.as_ref());
+}
+
+/// [`detect`], the line-local patterns run on every line (`prefilter` None) or only on the
+/// lines the prefilter selects: the same hits, in the same order.
+pub(crate) fn detect_with(
+    text: &str,
+    secrets: Option<&Secrets>,
+    hits: &mut Vec<Hit>,
+    prefilter: Option<&Prefilter>,
+) {
     super::keys::pem_blocks(text, hits);
     super::keys::key_runs(text, hits);
-    tokens(text, hits);
-    for c in URL_PASSWORD.captures_iter(text) {
-        if let Some(p) = c.get(1).filter(|p| !is_placeholder(p.as_str())) {
-            hits.push(Hit::new(p.start(), p.end(), SecretKind::UrlPassword));
-        }
-    }
-    // The case-insensitive patterns are slow over megabytes: run them only on the lines
-    // that contain one of their keywords.
-    for (ls, le) in keyword_lines(text) {
-        let line = &text[ls..le];
-        for c in AUTH_HEADER.captures_iter(line) {
-            if let Some(p) = c.get(1) {
-                hits.push(Hit::new(
-                    ls + p.start(),
-                    ls + p.end(),
-                    SecretKind::Authorization,
-                ));
+    match prefilter {
+        Some(p) => {
+            for (ls, le) in p.lines(text) {
+                line_secrets(text, ls, le, hits);
             }
         }
-        for c in NETRC.captures_iter(line) {
-            if let Some(p) = c
-                .get(1)
-                .or_else(|| c.get(2))
-                .filter(|p| !is_placeholder(p.as_str()))
-            {
-                hits.push(Hit::new(ls + p.start(), ls + p.end(), SecretKind::Password));
+        None => {
+            tokens(text, hits);
+            url_passwords(text, 0, hits);
+            // The case-insensitive patterns are slow over megabytes: run them only on the
+            // lines that contain one of their keywords.
+            for (ls, le) in keyword_lines(text) {
+                keyword_line(text, ls, le, hits);
             }
+            cli_passwords(text, hits);
         }
-        key_values(text, ls, le, hits);
-        option_secrets(text, ls, le, hits);
     }
-    cli_passwords(text, hits);
     long_tokens(text, secrets, hits);
 }
 
-/// All of [`TOKENS`] at once, to rule out short texts quickly.
-static ANY_TOKEN: LazyLock<RegexSet> = LazyLock::new(|| {
-    // The same constant patterns as TOKENS; an invalid one is a bug.
-    #[allow(clippy::expect_used)]
-    RegexSet::new(TOKENS.iter().map(|(_, r)| r.as_str())).expect("valid detector patterns")
-});
+/// The line-local patterns on the line `text[ls..le]`, in the order [`detect_with`] runs
+/// them over the whole text (so hits of equal extent keep their order).
+fn line_secrets(text: &str, ls: usize, le: usize, hits: &mut Vec<Hit>) {
+    let line = &text[ls..le];
+    let from = hits.len();
+    tokens(line, hits);
+    for h in &mut hits[from..] {
+        h.start += ls;
+        h.end += ls;
+    }
+    url_passwords(line, ls, hits);
+    if KEYWORDS.is_match(line) {
+        keyword_line(text, ls, le, hits);
+    }
+    if let Some(m) = PASSWORD_TOOLS.find(line) {
+        cli_password_line(text, ls + m.start(), m.as_str(), le, hits);
+    }
+}
 
-/// Whether `text` may hold a token in a documented format.
-pub(crate) fn any_token(text: &str) -> bool {
-    ANY_TOKEN.is_match(text)
+/// Passwords in URLs in `hay`, which starts at `base` in the text.
+fn url_passwords(hay: &str, base: usize, hits: &mut Vec<Hit>) {
+    for c in URL_PASSWORD.captures_iter(hay) {
+        if let Some(p) = c.get(1).filter(|p| !is_placeholder(p.as_str())) {
+            hits.push(Hit::new(
+                base + p.start(),
+                base + p.end(),
+                SecretKind::UrlPassword,
+            ));
+        }
+    }
+}
+
+/// The slower patterns on a line that holds a keyword.
+fn keyword_line(text: &str, ls: usize, le: usize, hits: &mut Vec<Hit>) {
+    let line = &text[ls..le];
+    for c in AUTH_HEADER.captures_iter(line) {
+        if let Some(p) = c.get(1) {
+            hits.push(Hit::new(
+                ls + p.start(),
+                ls + p.end(),
+                SecretKind::Authorization,
+            ));
+        }
+    }
+    for c in NETRC.captures_iter(line) {
+        if let Some(p) = c
+            .get(1)
+            .or_else(|| c.get(2))
+            .filter(|p| !is_placeholder(p.as_str()))
+        {
+            hits.push(Hit::new(ls + p.start(), ls + p.end(), SecretKind::Password));
+        }
+    }
+    key_values(text, ls, le, hits);
+    option_secrets(text, ls, le, hits);
+}
+
+/// Which lines the line-local patterns ([`TOKENS`], [`URL_PASSWORD`], [`KEYWORDS`],
+/// [`PASSWORD_TOOLS`]) need to see, derived from the patterns themselves: every match of
+/// each starts (or ends) with one of a finite set of literals, read from the pattern's
+/// syntax, so a line holding none of them (in any case) cannot hold a match and is
+/// skipped. None of these patterns matches a line end. Also the shortest token any of
+/// [`TOKENS`] matches, for the tokens broken across lines.
+pub(crate) struct Prefilter {
+    literals: aho_corasick::AhoCorasick,
+    pub(crate) min_token: usize,
+}
+
+/// None (every line is read) if any pattern's literals cannot be derived.
+pub(crate) static PREFILTER: LazyLock<Option<Prefilter>> = LazyLock::new(Prefilter::derive);
+
+impl Prefilter {
+    fn derive() -> Option<Prefilter> {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut min_token = usize::MAX;
+        for (_, r) in TOKENS.iter() {
+            literals.extend(required_literals(r.as_str())?);
+            min_token = min_token.min(shortest_match(r.as_str())?);
+        }
+        for r in [&*URL_PASSWORD, &*KEYWORDS, &*PASSWORD_TOOLS] {
+            literals.extend(required_literals(r.as_str())?);
+        }
+        // A DFA: the literals include single bytes (`@`), so no prefilter would help the
+        // search, and a DFA takes each byte in one step.
+        let literals = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .ascii_case_insensitive(true)
+            .build(&literals)
+            .ok()?;
+        Some(Prefilter {
+            literals,
+            min_token,
+        })
+    }
+
+    /// (start, end) of each line of `text` holding one of the literals, in order.
+    fn lines(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < text.len() {
+            let input = aho_corasick::Input::new(text).range(pos..);
+            let Some(m) = self.literals.find(input) else {
+                break;
+            };
+            let ls = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+            let le = text[m.start()..]
+                .find('\n')
+                .map_or(text.len(), |i| m.start() + i);
+            out.push((ls, le));
+            pos = le + 1;
+        }
+        out
+    }
+
+    /// Whether a token of [`TOKENS`] may stand in `word` (no whitespace in it).
+    pub(crate) fn may_hold_token(&self, word: &str) -> bool {
+        word.len() >= self.min_token && self.literals.is_match(word)
+    }
+}
+
+/// Literals one of which every match of `pattern` starts with, or else ends with; None when
+/// neither set is finite (or one holds the empty string: anything may match).
+fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::parse(pattern).ok()?;
+    [ExtractKind::Prefix, ExtractKind::Suffix]
+        .into_iter()
+        .find_map(|kind| {
+            let seq = Extractor::new().kind(kind).extract(&hir);
+            let lits = seq.literals()?;
+            let all: Vec<Vec<u8>> = lits.iter().map(|l| l.as_bytes().to_vec()).collect();
+            (!all.is_empty() && all.iter().all(|l| !l.is_empty())).then_some(all)
+        })
+}
+
+/// The length of the shortest text `pattern` matches.
+fn shortest_match(pattern: &str) -> Option<usize> {
+    regex_syntax::parse(pattern)
+        .ok()?
+        .properties()
+        .minimum_len()
 }
 
 /// Tokens in a documented format ([`TOKENS`]). One glued to a word (`xsk_live_…`, `idghp_…`)
@@ -421,7 +548,7 @@ fn unquote(line: &str, (s, e): (usize, usize)) -> (usize, usize) {
     }
 }
 
-/// `mysql -pSECRET`, `sshpass -p SECRET`, `curl -u user:SECRET`, `--password SECRET`, ….
+/// `mysql -pSECRET`, `sshpass -p SECRET`, `curl -u user:SECRET`, `--password VALUE`, ….
 fn cli_passwords(text: &str, hits: &mut Vec<Hit>) {
     let mut last_line = usize::MAX;
     for m in PASSWORD_TOOLS.find_iter(text) {
@@ -433,127 +560,128 @@ fn cli_passwords(text: &str, hits: &mut Vec<Hit>) {
         let line_end = text[m.start()..]
             .find('\n')
             .map_or(text.len(), |i| m.start() + i);
-        let line = &text[m.start()..line_end];
-        let words = shell_words(line);
-        let tool = m.as_str();
-        let mut push = |(s, e): (usize, usize)| {
-            let v = &line[s..e];
-            if !v.is_empty() && !is_placeholder(v) {
-                hits.push(Hit::new(
-                    m.start() + s,
-                    m.start() + e,
-                    SecretKind::CliPassword,
-                ));
-            }
+        cli_password_line(text, m.start(), m.as_str(), line_end, hits);
+    }
+}
+
+/// The password on the command line of `tool`, which stands at `at` in a line ending at
+/// `line_end`.
+fn cli_password_line(text: &str, at: usize, tool: &str, line_end: usize, hits: &mut Vec<Hit>) {
+    let line = &text[at..line_end];
+    let words = shell_words(line);
+    let mut push = |(s, e): (usize, usize)| {
+        let v = &line[s..e];
+        if !v.is_empty() && !is_placeholder(v) {
+            hits.push(Hit::new(at + s, at + e, SecretKind::CliPassword));
+        }
+    };
+    for (i, &(s, e)) in words.iter().enumerate() {
+        let w = &line[s..e];
+        let next = words.get(i + 1).map(|&n| unquote(line, n));
+        let attached = |flag: &str| {
+            w.strip_prefix(flag)
+                .filter(|r| !r.is_empty())
+                .map(|r| (s + flag.len(), s + flag.len() + r.len()))
         };
-        for (i, &(s, e)) in words.iter().enumerate() {
-            let w = &line[s..e];
-            let next = words.get(i + 1).map(|&n| unquote(line, n));
-            let attached = |flag: &str| {
-                w.strip_prefix(flag)
-                    .filter(|r| !r.is_empty())
-                    .map(|r| (s + flag.len(), s + flag.len() + r.len()))
-            };
-            // A short option may come bundled with others (`curl -sSu user:PASS`, `zip -rP PASS`):
-            // the value follows it in the same word, or is the next word when it ends the bundle.
-            let bundled = |flag: char, stops: &str| {
-                short_option(w, flag, stops).map(|at| match at {
-                    Some(off) => Some(unquote(line, (s + off, e))),
-                    None => next,
-                })
-            };
-            match tool {
-                "mysql" | "mysqldump" | "mysqladmin" | "mariadb" | "mariadb-dump"
-                | "mysqlimport" | "mysqlshow" | "mysqlcheck" | "mysqlpump" => {
-                    // `-p` alone asks for the password: only an attached value is one.
-                    if let Some(Some(off)) = short_option(w, 'p', "uhPSDeOo") {
-                        push(unquote(line, (s + off, e)));
-                    }
+        // A short option may come bundled with others (`curl -sSu user:PASS`, `zip -rP PASS`):
+        // the value follows it in the same word, or is the next word when it ends the bundle.
+        let bundled = |flag: char, stops: &str| {
+            short_option(w, flag, stops).map(|found| match found {
+                Some(off) => Some(unquote(line, (s + off, e))),
+                None => next,
+            })
+        };
+        match tool {
+            "mysql" | "mysqldump" | "mysqladmin" | "mariadb" | "mariadb-dump" | "mysqlimport"
+            | "mysqlshow" | "mysqlcheck" | "mysqlpump" => {
+                // `-p` alone asks for the password: only an attached value is one.
+                if let Some(Some(off)) = short_option(w, 'p', "uhPSDeOo") {
+                    push(unquote(line, (s + off, e)));
                 }
-                "sshpass" => {
-                    if let Some(span) = bundled('p', "fdP").flatten() {
-                        push(span);
-                    }
-                }
-                "7z" | "7za" => {
-                    if let Some(span) = attached("-p") {
-                        push(unquote(line, span));
-                    }
-                }
-                "redis-cli" | "valkey-cli" if w == "-a" || w == "--pass" => {
-                    next.map(&mut push);
-                }
-                "ldapsearch" | "ldapadd" | "ldapmodify" | "ldapdelete" | "ldappasswd"
-                | "ldapwhoami" => {
-                    if let Some(span) = bundled('w', "DHbshpfyYUXRIQOoeEaltTzZ").flatten() {
-                        push(span);
-                    }
-                }
-                "zip" | "unzip" | "sqlcmd" => {
-                    if let Some(span) = bundled('P', "bntxidZUSdq").flatten() {
-                        push(span);
-                    }
-                }
-                "mongo" | "mongosh" | "mongodump" | "mongorestore" if w == "-p" => {
-                    next.map(&mut push);
-                }
-                "smbclient" => {
-                    if let Some((vs, ve)) = bundled('U', "WIOnEpRsdlmtTDcAk").flatten()
-                        && let Some(p) = line[vs..ve].find('%')
-                    {
-                        push((vs + p + 1, ve));
-                    }
-                }
-                "curl" => {
-                    let span = if matches!(w, "--user" | "--proxy-user") {
-                        next
-                    } else {
-                        bundled('u', CURL_ARG_LETTERS)
-                            .or_else(|| bundled('U', CURL_ARG_LETTERS))
-                            .flatten()
-                    };
-                    if let Some((vs, ve)) = span
-                        && let Some(p) = line[vs..ve].find(':')
-                    {
-                        push((vs + p + 1, ve));
-                    }
-                }
-                "openssl" if matches!(w, "-pass" | "-passin" | "-passout" | "-password" | "-k") => {
-                    if let Some((vs, ve)) = next {
-                        let v = &line[vs..ve];
-                        let skip = if v.starts_with("pass:") {
-                            5
-                        } else if w == "-k" {
-                            0
-                        } else {
-                            continue;
-                        };
-                        push((vs + skip, ve));
-                    }
-                }
-                "htpasswd"
-                    if i == words.len() - 1
-                        && words.iter().any(|&(a, b)| {
-                            line[a..b].starts_with('-') && line[a..b].contains('b')
-                        }) =>
-                {
-                    push(unquote(line, (s, e)));
-                }
-                "rabbitmqctl"
-                    if i == words.len() - 1
-                        && words.iter().any(|&(a, b)| {
-                            matches!(&line[a..b], "add_user" | "change_password")
-                        }) =>
-                {
-                    push(unquote(line, (s, e)));
-                }
-                "xfreerdp" => {
-                    if let Some(span) = attached("/p:") {
-                        push(unquote(line, span));
-                    }
-                }
-                _ => {}
             }
+            "sshpass" => {
+                if let Some(span) = bundled('p', "fdP").flatten() {
+                    push(span);
+                }
+            }
+            "7z" | "7za" => {
+                if let Some(span) = attached("-p") {
+                    push(unquote(line, span));
+                }
+            }
+            "redis-cli" | "valkey-cli" if w == "-a" || w == "--pass" => {
+                next.map(&mut push);
+            }
+            "ldapsearch" | "ldapadd" | "ldapmodify" | "ldapdelete" | "ldappasswd"
+            | "ldapwhoami" => {
+                if let Some(span) = bundled('w', "DHbshpfyYUXRIQOoeEaltTzZ").flatten() {
+                    push(span);
+                }
+            }
+            "zip" | "unzip" | "sqlcmd" => {
+                if let Some(span) = bundled('P', "bntxidZUSdq").flatten() {
+                    push(span);
+                }
+            }
+            "mongo" | "mongosh" | "mongodump" | "mongorestore" if w == "-p" => {
+                next.map(&mut push);
+            }
+            "smbclient" => {
+                if let Some((vs, ve)) = bundled('U', "WIOnEpRsdlmtTDcAk").flatten()
+                    && let Some(p) = line[vs..ve].find('%')
+                {
+                    push((vs + p + 1, ve));
+                }
+            }
+            "curl" => {
+                let span = if matches!(w, "--user" | "--proxy-user") {
+                    next
+                } else {
+                    bundled('u', CURL_ARG_LETTERS)
+                        .or_else(|| bundled('U', CURL_ARG_LETTERS))
+                        .flatten()
+                };
+                if let Some((vs, ve)) = span
+                    && let Some(p) = line[vs..ve].find(':')
+                {
+                    push((vs + p + 1, ve));
+                }
+            }
+            "openssl" if matches!(w, "-pass" | "-passin" | "-passout" | "-password" | "-k") => {
+                if let Some((vs, ve)) = next {
+                    let v = &line[vs..ve];
+                    let skip = if v.starts_with("pass:") {
+                        5
+                    } else if w == "-k" {
+                        0
+                    } else {
+                        continue;
+                    };
+                    push((vs + skip, ve));
+                }
+            }
+            "htpasswd"
+                if i == words.len() - 1
+                    && words
+                        .iter()
+                        .any(|&(a, b)| line[a..b].starts_with('-') && line[a..b].contains('b')) =>
+            {
+                push(unquote(line, (s, e)));
+            }
+            "rabbitmqctl"
+                if i == words.len() - 1
+                    && words
+                        .iter()
+                        .any(|&(a, b)| matches!(&line[a..b], "add_user" | "change_password")) =>
+            {
+                push(unquote(line, (s, e)));
+            }
+            "xfreerdp" => {
+                if let Some(span) = attached("/p:") {
+                    push(unquote(line, span));
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -623,8 +751,20 @@ fn base64_runs(b: &[u8]) -> Vec<(usize, usize)> {
 }
 
 fn is_b64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'_' | b'-')
+    B64[usize::from(c)]
 }
+
+/// Letters, digits, `+`, `/`, `_` and `-`, as a table (one look-up a byte).
+static B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-');
+        c += 1;
+    }
+    t
+};
 
 /// 40-character AWS secret keys, and base64 text that decodes to a secret.
 fn long_tokens(text: &str, secrets: Option<&Secrets>, hits: &mut Vec<Hit>) {

@@ -69,37 +69,39 @@ const KEY_WIDTHS: [usize; 3] = [64, 70, 76];
 /// any such lines right above a `-----END … PRIVATE KEY-----`. A run under a header that
 /// says it is public (`-----BEGIN CERTIFICATE-----`) is left alone.
 pub(crate) fn key_runs(text: &str, hits: &mut Vec<Hit>) {
-    let mut lines: Vec<(usize, &str)> = Vec::new();
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        lines.push((pos, line));
-        pos += line.len();
-    }
-    let full = |l: &str, w: usize| {
-        let t = l.trim();
+    let b64 = |t: &str| {
+        t.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+    };
+    // The length first: most lines are not of a key's width.
+    let full = |t: &str, w: usize| {
         let b = t.as_bytes();
         t.len() == w
-            && b.iter()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+            && b64(t)
             && b.iter().any(u8::is_ascii_uppercase)
             && b.iter().any(u8::is_ascii_lowercase)
             && b.iter().any(u8::is_ascii_digit)
     };
-    let short = |l: &str, w: usize| {
-        let t = l.trim();
-        !t.is_empty()
-            && t.len() <= w
-            && t.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
-    };
+    // A hit needs a full line of a key's width or an END line below a key's last line.
+    let keyline =
+        |l: &str| l.len() >= KEY_WIDTHS[0] && KEY_WIDTHS.iter().any(|&w| full(l.trim(), w));
+    if !text.contains("-----END ") && !text.split('\n').any(keyline) {
+        return;
+    }
+    let short = |t: &str, w: usize| !t.is_empty() && t.len() <= w && b64(t);
+    // Each line with its text trimmed once: (start, line, trimmed).
+    let mut lines: Vec<(usize, &str, &str)> = Vec::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        lines.push((pos, line, line.trim()));
+        pos += line.len();
+    }
+    let ends_key = |i: usize| lines.get(i).is_some_and(|l| private_end(l.2));
     let mut i = 0;
     while i < lines.len() {
-        let Some(&w) = KEY_WIDTHS.iter().find(|&&w| full(lines[i].1, w)) else {
+        let Some(&w) = KEY_WIDTHS.iter().find(|&&w| full(lines[i].2, w)) else {
             // The last, shorter line of a key whose other lines are gone, above its END.
-            if short(lines[i].1, 76)
-                && lines.get(i + 1).is_some_and(|(_, l)| private_end(l))
-                && !lines[i].1.trim().bytes().all(|c| c == b'=')
-            {
+            if ends_key(i + 1) && short(lines[i].2, 76) && !lines[i].2.bytes().all(|c| c == b'=') {
                 hits.push(Hit::new(
                     lines[i].0,
                     line_end(lines[i]),
@@ -110,16 +112,16 @@ pub(crate) fn key_runs(text: &str, hits: &mut Vec<Hit>) {
             continue;
         };
         let first = i;
-        while i < lines.len() && full(lines[i].1, w) {
+        while i < lines.len() && full(lines[i].2, w) {
             i += 1;
         }
         let count = i - first;
-        if i < lines.len() && short(lines[i].1, w) && !lines[i].1.contains("-----") {
+        if i < lines.len() && short(lines[i].2, w) && !lines[i].1.contains("-----") {
             i += 1;
         }
-        let ends = lines.get(i).is_some_and(|(_, l)| private_end(l));
+        let ends = ends_key(i);
         let public = first > 0 && {
-            let above = lines[first - 1].1.trim();
+            let above = lines[first - 1].2;
             above.starts_with("-----BEGIN") && !above.contains("PRIVATE KEY")
         };
         if (count >= 2 || ends) && !public {
@@ -133,12 +135,12 @@ pub(crate) fn key_runs(text: &str, hits: &mut Vec<Hit>) {
 }
 
 /// Where a line's text ends (before its newline).
-fn line_end((start, line): (usize, &str)) -> usize {
+fn line_end((start, line, _): (usize, &str, &str)) -> usize {
     start + line.trim_end_matches(['\n', '\r']).len()
 }
 
-fn private_end(line: &str) -> bool {
-    let t = line.trim();
+/// `t`: a trimmed line.
+fn private_end(t: &str) -> bool {
     t.starts_with("-----END ") && t.contains("PRIVATE KEY")
 }
 

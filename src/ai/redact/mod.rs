@@ -173,6 +173,11 @@ fn repeatable<'t>(text: &'t str, h: &Hit) -> Option<&'t str> {
 /// Every span to mask in `text`: vault values, the detectors' finds, those split across two
 /// lines, and each value a detector found wherever else it appears in the text.
 fn hits(text: &str, secrets: &Secrets) -> Vec<Hit> {
+    hits_with(text, secrets, detect::PREFILTER.as_ref())
+}
+
+/// [`hits`], with the detectors' line prefilter or without it (every line read).
+fn hits_with(text: &str, secrets: &Secrets, prefilter: Option<&detect::Prefilter>) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     for (s, e, name, form) in secrets.find(text.as_bytes()) {
         let (s, e) = match form {
@@ -186,8 +191,8 @@ fn hits(text: &str, secrets: &Secrets) -> Vec<Hit> {
             vault: Some(name.to_string()),
         });
     }
-    detect::detect(text, Some(secrets), &mut hits);
-    across_lines(text, secrets, &mut hits);
+    detect::detect_with(text, Some(secrets), &mut hits, prefilter);
+    across_lines(text, secrets, &mut hits, prefilter);
     let mut again: Vec<(SecretKind, &str)> = hits
         .iter()
         .filter_map(|h| repeatable(text, h).map(|v| (h.kind, v)))
@@ -217,7 +222,12 @@ fn occurrences(text: &str, values: &[(SecretKind, &str)]) -> Vec<Hit> {
 
 /// Vault values and tokens broken by a line end (`fold`, a hard-wrapped log line), masked on
 /// each line they touch so the lines stay lines.
-fn across_lines(text: &str, secrets: &Secrets, hits: &mut Vec<Hit>) {
+fn across_lines(
+    text: &str,
+    secrets: &Secrets,
+    hits: &mut Vec<Hit>,
+    prefilter: Option<&detect::Prefilter>,
+) {
     if !text.contains('\n') {
         return;
     }
@@ -226,7 +236,7 @@ fn across_lines(text: &str, secrets: &Secrets, hits: &mut Vec<Hit>) {
     if !secrets.is_empty() {
         vault_across_lines(text, secrets, &mut found);
     }
-    tokens_across_lines(text, &mut found);
+    tokens_across_lines(text, &mut found, prefilter);
     for (start, end, h, form) in found {
         if !text[start..end].contains('\n') {
             continue; // on one line: the first pass has it
@@ -305,44 +315,93 @@ fn vault_across_lines(
 /// Tokens broken by a line end: the last word of each line joined to the first word of the
 /// next. A token pattern would run on into any word that starts the next line
 /// (`…sk-proj-…` then `ANTHROPIC_API_KEY=…`): a broken token ends where a word does.
-fn tokens_across_lines(text: &str, found: &mut Vec<(usize, usize, Hit, secrets::Form)>) {
-    let space = |c: char| c.is_ascii_whitespace();
-    let mut joint = String::new();
+///
+/// Every joint is laid end to end in one text, one joint a line, and the token patterns run
+/// once over it: none of them matches a line end (or any whitespace), so each match lies in
+/// one joint and is the match a pass over that joint alone would find (a joint's first byte
+/// follows a line end there, not a letter or digit: no token reads as glued to a word). With
+/// the prefilter, a joint that cannot hold a token is left out.
+fn tokens_across_lines(
+    text: &str,
+    found: &mut Vec<(usize, usize, Hit, secrets::Form)>,
+    prefilter: Option<&detect::Prefilter>,
+) {
+    let mut joints = String::new();
+    // Per joint: where it starts in `joints`, and (word start, line end, next line start)
+    // in `text`.
+    let mut at: Vec<(usize, usize, usize, usize)> = Vec::new();
     for (nl, _) in text.match_indices('\n') {
-        let before = if text[..nl].ends_with('\r') {
-            nl - 1
-        } else {
-            nl
+        let Some((ws, before, after, we)) = joint(text, nl) else {
+            continue;
         };
-        let after = nl + 1;
-        let ws = text[..before].rfind(space).map_or(0, |i| i + 1);
-        let we = text[after..].find(space).map_or(text.len(), |i| after + i);
-        if ws == before || we == after {
+        if prefilter.is_some_and(|p| (before - ws) + (we - after) < p.min_token) {
             continue;
         }
-        joint.clear();
-        joint.push_str(&text[ws..before]);
-        joint.push_str(&text[after..we]);
-        if !detect::any_token(&joint) {
+        let start = joints.len();
+        joints.push_str(&text[ws..before]);
+        joints.push_str(&text[after..we]);
+        if prefilter.is_some_and(|p| !p.may_hold_token(&joints[start..])) {
+            joints.truncate(start);
             continue;
         }
-        let split = before - ws;
-        let mut t = Vec::new();
-        detect::tokens(&joint, &mut t);
-        for h in t {
-            if h.start >= split || h.end <= split {
-                continue;
-            }
-            let end = after + (h.end - split);
-            let ends_word = text[end..]
-                .chars()
-                .next()
-                .is_none_or(|c| c.is_whitespace() || "\"',;)]}>".contains(c));
-            if ends_word {
-                found.push((ws + h.start, end, h, secrets::Form::Plain));
-            }
+        at.push((start, ws, before, after));
+        joints.push('\n');
+    }
+    if at.is_empty() {
+        return;
+    }
+    let mut t = Vec::new();
+    detect::tokens(&joints, &mut t);
+    for mut h in t {
+        let i = at.partition_point(|a| a.0 <= h.start).saturating_sub(1);
+        let (js, ws, before, after) = at[i];
+        (h.start, h.end) = (h.start - js, h.end - js);
+        if let Some(span) = across_joint(text, (ws, before, after), &h) {
+            found.push((span.0, span.1, h, secrets::Form::Plain));
         }
     }
+}
+
+/// The joint at the line end `nl`: the last word before it and the first word after it, as
+/// (word start, line end (before any `\r`), next line start, word end); None when either
+/// side has no word.
+fn joint(text: &str, nl: usize) -> Option<(usize, usize, usize, usize)> {
+    // ASCII whitespace is never part of a longer UTF-8 character: bytes will do.
+    let b = text.as_bytes();
+    let before = if text[..nl].ends_with('\r') {
+        nl - 1
+    } else {
+        nl
+    };
+    let after = nl + 1;
+    let ws = b[..before]
+        .iter()
+        .rposition(u8::is_ascii_whitespace)
+        .map_or(0, |i| i + 1);
+    let we = b[after..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(text.len(), |i| after + i);
+    (ws != before && we != after).then_some((ws, before, after, we))
+}
+
+/// Where in `text` a token found in a joint (`h`, offsets in the joint) stands, when it
+/// crosses the line end and ends where a word does.
+fn across_joint(
+    text: &str,
+    (ws, before, after): (usize, usize, usize),
+    h: &Hit,
+) -> Option<(usize, usize)> {
+    let split = before - ws;
+    if h.start >= split || h.end <= split {
+        return None;
+    }
+    let end = after + (h.end - split);
+    let ends_word = text[end..]
+        .chars()
+        .next()
+        .is_none_or(|c| c.is_whitespace() || "\"',;)]}>".contains(c));
+    ends_word.then_some((ws + h.start, end))
 }
 
 /// Encoded forms are masked as the whole token they sit in.
@@ -439,7 +498,16 @@ fn spans(text: &str, mut hits: Vec<Hit>) -> Vec<Span> {
 /// overlapping: what [`mask`] replaces, for callers that rebuild the text themselves (the
 /// session recorder masks raw terminal output with its escape sequences kept).
 pub fn mask_spans(text: &str, secrets: &Secrets) -> Vec<(usize, usize, String)> {
-    spans(text, hits(text, secrets))
+    mask_spans_with(text, secrets, detect::PREFILTER.as_ref())
+}
+
+/// [`mask_spans`] with the detectors' line prefilter or without it.
+fn mask_spans_with(
+    text: &str,
+    secrets: &Secrets,
+    prefilter: Option<&detect::Prefilter>,
+) -> Vec<(usize, usize, String)> {
+    spans(text, hits_with(text, secrets, prefilter))
         .into_iter()
         .map(|s| (s.start, s.end, s.replacement))
         .collect()
@@ -542,4 +610,220 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The joints one at a time (as before they were laid end to end): the oracle for
+    /// [`tokens_across_lines`].
+    fn tokens_across_lines_one_by_one(text: &str) -> Vec<(usize, usize, SecretKind)> {
+        let mut out = Vec::new();
+        for (nl, _) in text.match_indices('\n') {
+            let Some((ws, before, after, we)) = joint(text, nl) else {
+                continue;
+            };
+            let joint = format!("{}{}", &text[ws..before], &text[after..we]);
+            let mut t = Vec::new();
+            detect::tokens(&joint, &mut t);
+            for h in t {
+                if let Some((s, e)) = across_joint(text, (ws, before, after), &h) {
+                    out.push((s, e, h.kind));
+                }
+            }
+        }
+        out.sort_by_key(|&(s, e, _)| (s, e));
+        out
+    }
+
+    fn tokens_across_lines_at_once(
+        text: &str,
+        prefilter: Option<&detect::Prefilter>,
+    ) -> Vec<(usize, usize, SecretKind)> {
+        let mut found = Vec::new();
+        tokens_across_lines(text, &mut found, prefilter);
+        let mut out: Vec<_> = found
+            .into_iter()
+            .map(|(s, e, h, _)| (s, e, h.kind))
+            .collect();
+        // In order of place (the patterns run one after another).
+        out.sort_by_key(|&(s, e, _)| (s, e));
+        out
+    }
+
+    /// Words that are, start or end tokens of every kind, and ordinary ones.
+    const WORDS: &[&str] = &[
+        "ghp_0aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1wX2",
+        "github_pat_11ABCDEFG0123456789_abcdefghijKLMNOP",
+        "glrt-9zYxWvUtSrQpOnMlKjIh",
+        "xoxe-1234567890-abcdef",
+        "https://hooks.slack.com/workflows/T000/B000/xyz",
+        "sk-svcacct-Zq81Lm02Xp93Kd74Wc65",
+        "sk-ant-api03-Q1w2E3r4T5y6U7i8O9p0",
+        "ASIAZ7Y6X5W4V3U2T1S0",
+        "GOCSPX-a1B2c3D4e5F6g7H8i9J0k",
+        "eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl",
+        "rk_test_0123456789abcdefghijKLMN",
+        "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "hvb.AbCdEfGhIjKlMnOpQrStUvWx12",
+        "1//0gAbCdEfGhIjKlMnOpQrStUvWxYz0123",
+        "sk-",
+        "ghp_",
+        "xo",
+        "12345678",
+        "disk-usage-report-2024",
+        "\"quoted\"",
+        "a",
+        "",
+    ];
+
+    fn stream() -> impl Strategy<Value = String> {
+        let piece = (0..WORDS.len(), 0..WORDS[0].len(), 0..6usize);
+        proptest::collection::vec(piece, 0..24).prop_map(|pieces| {
+            let mut s = String::new();
+            for (w, cut, sep) in pieces {
+                let w = WORDS[w];
+                // A word whole, or broken by a line end (and maybe indentation).
+                let cut = cut.min(w.len());
+                s.push_str(&w[..cut]);
+                s.push_str(["\n", "\r\n", "\n  ", "\n\t", " ", ""][sep]);
+                s.push_str(&w[cut..]);
+                s.push_str([" ", "\n", "\r\n", ", ", "\n\n", "x"][sep]);
+            }
+            s
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn joints_laid_end_to_end_find_what_one_by_one_finds(text in stream()) {
+            let one_by_one = tokens_across_lines_one_by_one(&text);
+            prop_assert_eq!(&tokens_across_lines_at_once(&text, None), &one_by_one);
+            let fast = tokens_across_lines_at_once(&text, detect::PREFILTER.as_ref());
+            prop_assert_eq!(&fast, &one_by_one);
+        }
+    }
+
+    const CORPUS: &str = include_str!("../../../tests/fixtures/ai/leak_corpus.txt");
+
+    /// Secrets of every detector kind in forms the detectors' own tests do not list, and
+    /// words that come close.
+    const HELD_OUT: &[&str] = &[
+        "ASIAQ3ZK7V2M9XW4PL6R",
+        "ABIA0123456789ABCDEF",
+        "ghu_ZxYwVuTsRqPoNmLkJiHgFeDcBa9876543210",
+        "github_pat_22ZZZZZZZ0abcdefghij_KLMNOPQRSTUVWXyz0123456789",
+        "gldt-AbCdEfGh1234IjKlMnOp",
+        "GR1348941aB3dE5gH7jK9mN1pQ3sT",
+        "xoxr-99887766-AbCdEfGhIj",
+        "xapp-1-A0B1C2D3E4F5G6",
+        "sk-proj-M4nY8pQ2rS6tU0vW3xY7zA1b",
+        "sk-ant-admin01-Kq9Lw8Me7Nr6Ot5Pu4",
+        "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+        "ya29.a0AfB_byC1d2E3f4G5h6I7j8",
+        "1//09zYxWvUtSrQpOnMlKjIhGfEdCbA98765",
+        "eyJraWQiOiIx.eyJpc3MiOiJs.QmFzZTY0U2ln",
+        "pk_live_Zz9Yy8Xx7Ww6Vv5Uu4Tt3",
+        "npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEf",
+        "SG.AbCdEfGhIjKlMnOpQrSt.UvWxYzAbCdEfGhIjKlMn",
+        "hvs.CAESIJ0abcdefGHIJKLmnopqrstUV",
+        "shpca_0123456789abcdefABCDEF0123456789",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKE",
+        "redis://:Pa55w0rd-q@cache.internal:6379",
+        "Proxy-Authorization: Negotiate YIIGhgYGKwYBBQUCoIIGejCCBnag",
+        "machine ci.example login bot password Zq8!vN2#",
+        "CLIENT_SECRET=\"9f8e7d6c5b4a\"",
+        "x_auth: t0k3n-v4lue",
+        "--vault-token s.AbCdEfGh12345678",
+        "mariadb -uroot -pS3cr3t+Db",
+        "sshpass -p 'h4rd to gu3ss' ssh host",
+        "curl -sSu deploy:Dpl0y!Key https://x",
+        "c2stcHJvai1NNG5ZOHBRMnJTNnRVMHZXM3hZN3pBMWI=",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+        "-----BEGIN EC PRIVATE KEY-----",
+        "-----END EC PRIVATE KEY-----",
+        "passwordless",
+        "tokenizer.json",
+        "libcurl.so.4",
+        "12345678901234567890",
+        "drwxr-xr-x",
+        "\u{1b}[01;34m",
+        "",
+    ];
+
+    fn mixed_text() -> impl Strategy<Value = String> {
+        let lines: Vec<&'static str> = CORPUS.lines().collect();
+        let part = prop_oneof![
+            (0..lines.len()).prop_map(move |i| lines[i].replace(['⟦', '⟧'], "")),
+            (0..HELD_OUT.len()).prop_map(|i| HELD_OUT[i].to_string()),
+            "[ -~]{0,30}",
+        ];
+        let sep = prop_oneof![
+            Just(""),
+            Just(" "),
+            Just("\n"),
+            Just("\r\n"),
+            Just("\n  "),
+            Just("=")
+        ];
+        proptest::collection::vec((part, sep), 0..20).prop_map(|v| {
+            v.into_iter()
+                .map(|(p, s)| p + s)
+                .collect::<Vec<_>>()
+                .concat()
+        })
+    }
+
+    fn vault() -> Secrets {
+        let v = secrecy::SecretString::from("Tr0ub4dor&3xyz".to_string());
+        Secrets::from_values([("db/root", &v)])
+    }
+
+    #[test]
+    fn the_prefilter_is_derived_from_the_patterns() {
+        let p = detect::PREFILTER
+            .as_ref()
+            .expect("every pattern has its literals");
+        // xoxb- and ten more characters is the shortest token there is.
+        assert_eq!(p.min_token, 15);
+        assert!(!p.may_hold_token("12345678901234567890"));
+        assert!(p.may_hold_token("xoxb-0123456789"));
+    }
+
+    #[test]
+    fn the_prefilter_masks_the_corpus_as_every_line_read_does() {
+        let text = CORPUS.replace(['⟦', '⟧'], "");
+        for secrets in [Secrets::new(), vault()] {
+            let fast = mask_spans(&text, &secrets);
+            assert!(!fast.is_empty());
+            assert_eq!(fast, mask_spans_with(&text, &secrets, None));
+        }
+        let held = HELD_OUT.join("\n");
+        let fast = mask_spans(&held, &Secrets::new());
+        assert_eq!(fast, mask_spans_with(&held, &Secrets::new(), None));
+        // Every held-out secret is masked (the near misses at the end are not secrets).
+        assert!(fast.len() >= 30, "{}", fast.len());
+    }
+
+    proptest! {
+        #[test]
+        fn the_prefilter_masks_what_every_line_read_masks(text in mixed_text()) {
+            let secrets = vault();
+            prop_assert_eq!(
+                mask_spans(&text, &secrets),
+                mask_spans_with(&text, &secrets, None)
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_broken_at_its_prefix_is_found_across_the_line_end() {
+        let text = "token s\nk-svcacct-Zq81Lm02Xp93Kd74Wc65 and more\nghp_0aB1cD2eF3gH4iJ5kL6m\nN7oP8qR9sT0uV1wX2\n";
+        let found = tokens_across_lines_at_once(text, detect::PREFILTER.as_ref());
+        assert_eq!(found, tokens_across_lines_one_by_one(text));
+        assert_eq!(found.len(), 2, "{found:?}");
+    }
 }
