@@ -264,6 +264,9 @@ impl<C> CommonSession<C> {
     }
 }
 
+/// LUMEN-PATCH: see [`Encrypted::grant_read_window`].
+const GRANT_STEP: u32 = 64 * 1024;
+
 impl Encrypted {
     pub fn byte(&mut self, channel: ChannelId, msg: u8) -> Result<(), crate::Error> {
         if let Some(channel) = self.channels.get(&channel) {
@@ -333,6 +336,58 @@ impl Encrypted {
             }
         }
         Ok(false)
+    }
+
+    /// LUMEN-PATCH: take `len` received bytes off the channel's receive
+    /// window without granting any back (see channels/credit.rs).
+    pub(crate) fn debit_read_window(&mut self, channel: ChannelId, len: usize) {
+        if let Some(channel) = self.channels.get_mut(&channel) {
+            // Ignore extra data, as `adjust_window_size` does.
+            // https://tools.ietf.org/html/rfc4254#section-5.2
+            if let Ok(len) = u32::try_from(len)
+                && len <= channel.sender_window_size
+            {
+                channel.sender_window_size -= len;
+            }
+        }
+    }
+
+    /// LUMEN-PATCH: grant back (WINDOW_ADJUST) the bytes the channel's reader
+    /// has taken, in steps of [`GRANT_STEP`] (or half the window if smaller),
+    /// never above `target`. Small steps keep the peer's output coming at the
+    /// pace the reader takes it, rather than in bursts of half a window that
+    /// arrive ahead of other channels' traffic. No channel can stall on the
+    /// step: while less than a step was taken, the peer still has more than
+    /// half the window.
+    pub(crate) fn grant_read_window(
+        &mut self,
+        channel: ChannelId,
+        credit: &crate::channels::credit::ReadCredit,
+        target: u32,
+    ) -> Result<(), crate::Error> {
+        let Some(channel) = self.channels.get_mut(&channel) else {
+            return Ok(());
+        };
+        let step = GRANT_STEP.min(target / 2).max(1);
+        if credit.pending() < step as usize {
+            return Ok(());
+        }
+        let taken = u32::try_from(credit.take()).unwrap_or(u32::MAX);
+        let amount = taken.min(target.saturating_sub(channel.sender_window_size));
+        if amount == 0 {
+            return Ok(());
+        }
+        trace!(
+            "grant_read_window, channel = {}, window = {}, amount = {}",
+            channel.sender_channel, channel.sender_window_size, amount
+        );
+        push_packet!(self.write, {
+            self.write.push(msg::CHANNEL_WINDOW_ADJUST);
+            channel.recipient_channel.encode(&mut self.write)?;
+            amount.encode(&mut self.write)?;
+        });
+        channel.sender_window_size += amount;
+        Ok(())
     }
 
     fn flush_channel(

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::sync::mpsc::Sender;
 use tokio::sync::{Mutex, Notify};
 
 use crate::{ChannelId, ChannelOpenFailure, Error, Pty, Sig};
@@ -11,6 +11,10 @@ pub mod io;
 
 mod channel_ref;
 pub use channel_ref::ChannelRef;
+
+// LUMEN-PATCH: per-channel flow control (see LUMEN-PATCH.md).
+pub(crate) mod credit;
+use credit::{ChannelReceiver, ChannelSender, ReadCredit};
 
 mod channel_stream;
 pub use channel_stream::ChannelStream;
@@ -144,7 +148,7 @@ impl WindowSizeRef {
 ///
 /// Allows you to read from a channel without borrowing the session
 pub struct ChannelReadHalf {
-    pub(crate) receiver: Receiver<ChannelMsg>,
+    pub(crate) receiver: ChannelReceiver,
 }
 
 impl std::fmt::Debug for ChannelReadHalf {
@@ -467,10 +471,13 @@ impl<S: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static> Channel<S> {
         max_packet_size: u32,
         window_size: u32,
         channel_buffer_size: usize,
+        credit: Option<ReadCredit>,
     ) -> (Self, ChannelRef) {
         let (tx, rx) = tokio::sync::mpsc::channel(channel_buffer_size);
         let window_size = WindowSizeRef::new(window_size);
-        let read_half = ChannelReadHalf { receiver: rx };
+        let read_half = ChannelReadHalf {
+            receiver: ChannelReceiver::new(rx, credit.clone()),
+        };
         let write_half = ChannelWriteHalf {
             id,
             sender,
@@ -484,7 +491,7 @@ impl<S: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static> Channel<S> {
                 read_half,
             },
             ChannelRef {
-                sender: tx,
+                queue: ChannelSender::new(tx, credit),
                 window_size,
             },
         )
@@ -831,7 +838,7 @@ mod tests {
     async fn channel_data_bytes_forwards_to_write_half() {
         let (sender, mut receiver) = mpsc::channel(8);
         let (channel, _reference) =
-            Channel::<(ChannelId, ChannelMsg)>::new(ChannelId(9), sender, 1024, 1024, 8);
+            Channel::<(ChannelId, ChannelMsg)>::new(ChannelId(9), sender, 1024, 1024, 8, None);
 
         channel.data_bytes(Bytes::from_static(b"channel")).await.unwrap();
 

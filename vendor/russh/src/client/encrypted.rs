@@ -477,6 +477,33 @@ impl Session {
         Ok(())
     }
 
+    /// LUMEN-PATCH: account for `data` received on `channel_num`. A channel
+    /// with read credit gets its window back as its reader takes the data
+    /// (`replenish_channels`); others, as before, as it arrives.
+    fn receive_channel_data<H: Handler>(
+        &mut self,
+        client: &mut H,
+        channel_num: ChannelId,
+        data: &[u8],
+    ) -> Result<(), crate::Error> {
+        let target = self.common.config.window_size;
+        let credited = self
+            .channels
+            .get(&channel_num)
+            .is_some_and(|c| c.queue.credit().is_some());
+        if let Some(ref mut enc) = self.common.encrypted {
+            if credited {
+                enc.debit_read_window(channel_num, data.len());
+            } else if enc.adjust_window_size(channel_num, data, target)? {
+                let next_window = client.adjust_window(channel_num, self.target_window_size);
+                if next_window > 0 {
+                    self.target_window_size = next_window
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn client_read_authenticated<H: Handler>(
         &mut self,
         client: &mut H,
@@ -500,15 +527,12 @@ impl Session {
                     return Err(crate::Error::Inconsistent.into());
                 };
 
-                if let Some(channel) = self.channels.get(&local_id) {
-                    channel
-                        .send(ChannelMsg::Open {
-                            id: local_id,
-                            max_packet_size: msg.maximum_packet_size,
-                            window_size: msg.initial_window_size,
-                        })
-                        .await
-                        .unwrap_or(());
+                if let Some(channel) = self.channels.get_mut(&local_id) {
+                    channel.queue.deliver(ChannelMsg::Open {
+                        id: local_id,
+                        max_packet_size: msg.maximum_packet_size,
+                        window_size: msg.initial_window_size,
+                    });
                 } else {
                     error!("no channel for id {local_id:?}");
                 }
@@ -537,10 +561,14 @@ impl Session {
                 // Forward the close to the channel before removing it, so that
                 // consumers waiting on `Channel::wait()` receive an explicit
                 // `ChannelMsg::Close` instead of just seeing `None`.
-                if let Some(chan) = self.channels.get(&channel_num) {
-                    let _ = chan.send(ChannelMsg::Close).await;
+                // LUMEN-PATCH: behind the channel's backlog, which stays with
+                // the session until its reader took it (see channels/credit.rs).
+                if let Some(mut chan) = self.channels.remove(&channel_num) {
+                    chan.queue.deliver(ChannelMsg::Close);
+                    if chan.queue.has_backlog() {
+                        self.closing_channels.push(chan);
+                    }
                 }
-                self.channels.remove(&channel_num);
                 client.channel_close(channel_num, self).await
             }
             Some((&msg::CHANNEL_EOF, mut r)) => {
@@ -550,8 +578,8 @@ impl Session {
                 if !self.common.is_established_channel(channel_num) {
                     return Ok(());
                 }
-                if let Some(chan) = self.channels.get(&channel_num) {
-                    let _ = chan.send(ChannelMsg::Eof).await;
+                if let Some(chan) = self.channels.get_mut(&channel_num) {
+                    chan.queue.deliver(ChannelMsg::Eof);
                 }
                 client.channel_eof(channel_num, self).await
             }
@@ -575,10 +603,11 @@ impl Session {
                     return Ok(());
                 }
 
-                if let Some(sender) = self.channels.remove(&channel_num) {
-                    let _ = sender
-                        .send(ChannelMsg::OpenFailure(reason_code.clone()))
-                        .await;
+                if let Some(mut sender) = self.channels.remove(&channel_num) {
+                    // LUMEN-PATCH: never waits (the channel has no data yet).
+                    sender
+                        .queue
+                        .deliver(ChannelMsg::OpenFailure(reason_code.clone()));
                 }
 
                 let _ = self.sender.send(Reply::ChannelOpenFailure);
@@ -595,21 +624,11 @@ impl Session {
                 if !self.common.is_established_channel(channel_num) {
                     return Ok(());
                 }
-                let target = self.common.config.window_size;
-                #[allow(clippy::collapsible_if)]
-                if let Some(ref mut enc) = self.common.encrypted {
-                    if enc.adjust_window_size(channel_num, &data, target)? {
-                        let next_window =
-                            client.adjust_window(channel_num, self.target_window_size);
-                        if next_window > 0 {
-                            self.target_window_size = next_window
-                        }
-                    }
+                self.receive_channel_data(client, channel_num, &data)?;
+                if let Some(chan) = self.channels.get_mut(&channel_num) {
+                    chan.queue.deliver(ChannelMsg::Data { data: data.clone() });
                 }
-
-                if let Some(chan) = self.channels.get(&channel_num) {
-                    let _ = chan.send(ChannelMsg::Data { data: data.clone() }).await;
-                }
+                self.replenish_channels()?;
 
                 client.data(channel_num, &data, self).await
             }
@@ -622,26 +641,14 @@ impl Session {
                 if !self.common.is_established_channel(channel_num) {
                     return Ok(());
                 }
-                let target = self.common.config.window_size;
-                #[allow(clippy::collapsible_if)]
-                if let Some(ref mut enc) = self.common.encrypted {
-                    if enc.adjust_window_size(channel_num, &data, target)? {
-                        let next_window =
-                            client.adjust_window(channel_num, self.target_window_size);
-                        if next_window > 0 {
-                            self.target_window_size = next_window
-                        }
-                    }
+                self.receive_channel_data(client, channel_num, &data)?;
+                if let Some(chan) = self.channels.get_mut(&channel_num) {
+                    chan.queue.deliver(ChannelMsg::ExtendedData {
+                        ext: extended_code,
+                        data: data.clone(),
+                    });
                 }
-
-                if let Some(chan) = self.channels.get(&channel_num) {
-                    let _ = chan
-                        .send(ChannelMsg::ExtendedData {
-                            ext: extended_code,
-                            data: data.clone(),
-                        })
-                        .await;
-                }
+                self.replenish_channels()?;
 
                 client
                     .extended_data(channel_num, extended_code, &data, self)
@@ -659,8 +666,8 @@ impl Session {
                         map_err!(u8::decode(&mut r))?; // should be 0.
                         let client_can_do = map_err!(u8::decode(&mut r))? != 0;
                         map_err!(ensure_end(&r))?;
-                        if let Some(chan) = self.channels.get(&channel_num) {
-                            let _ = chan.send(ChannelMsg::XonXoff { client_can_do }).await;
+                        if let Some(chan) = self.channels.get_mut(&channel_num) {
+                            chan.queue.deliver(ChannelMsg::XonXoff { client_can_do });
                         }
                         client.xon_xoff(channel_num, client_can_do, self).await
                     }
@@ -668,8 +675,8 @@ impl Session {
                         map_err!(u8::decode(&mut r))?; // should be 0.
                         let exit_status = map_err!(u32::decode(&mut r))?;
                         map_err!(ensure_end(&r))?;
-                        if let Some(chan) = self.channels.get(&channel_num) {
-                            let _ = chan.send(ChannelMsg::ExitStatus { exit_status }).await;
+                        if let Some(chan) = self.channels.get_mut(&channel_num) {
+                            chan.queue.deliver(ChannelMsg::ExitStatus { exit_status });
                         }
                         client.exit_status(channel_num, exit_status, self).await
                     }
@@ -681,15 +688,13 @@ impl Session {
                         let error_message = map_err!(String::decode(&mut r))?;
                         let lang_tag = map_err!(String::decode(&mut r))?;
                         map_err!(ensure_end(&r))?;
-                        if let Some(chan) = self.channels.get(&channel_num) {
-                            let _ = chan
-                                .send(ChannelMsg::ExitSignal {
-                                    signal_name: signal_name.clone(),
-                                    core_dumped,
-                                    error_message: error_message.to_string(),
-                                    lang_tag: lang_tag.to_string(),
-                                })
-                                .await;
+                        if let Some(chan) = self.channels.get_mut(&channel_num) {
+                            chan.queue.deliver(ChannelMsg::ExitSignal {
+                                signal_name: signal_name.clone(),
+                                core_dumped,
+                                error_message: error_message.to_string(),
+                                lang_tag: lang_tag.to_string(),
+                            });
                         }
                         client
                             .exit_signal(
@@ -818,8 +823,8 @@ impl Session {
                 if !self.common.is_established_channel(channel_num) {
                     return Ok(());
                 }
-                if let Some(chan) = self.channels.get(&channel_num) {
-                    let _ = chan.send(ChannelMsg::Success).await;
+                if let Some(chan) = self.channels.get_mut(&channel_num) {
+                    chan.queue.deliver(ChannelMsg::Success);
                 }
                 client.channel_success(channel_num, self).await
             }
@@ -829,8 +834,8 @@ impl Session {
                 if !self.common.is_established_channel(channel_num) {
                     return Ok(());
                 }
-                if let Some(chan) = self.channels.get(&channel_num) {
-                    let _ = chan.send(ChannelMsg::Failure).await;
+                if let Some(chan) = self.channels.get_mut(&channel_num) {
+                    chan.queue.deliver(ChannelMsg::Failure);
                 }
                 client.channel_failure(channel_num, self).await
             }
@@ -863,6 +868,10 @@ impl Session {
                     channel_params.recipient_maximum_packet_size,
                     channel_params.recipient_window_size,
                     self.common.config.channel_buffer_size,
+                    // LUMEN-PATCH: read credit (see channels/credit.rs).
+                    Some(crate::channels::credit::ReadCredit::new(
+                        self.channel_wake.clone(),
+                    )),
                 );
 
                 let pending = crate::PendingChannelOpen {

@@ -58,6 +58,7 @@ use tokio::sync::oneshot;
 
 pub use crate::auth::AuthResult;
 use crate::cert::PublicKeyOrCertificate;
+use crate::channels::credit::{ChannelReceiver, ReadCredit};
 use crate::channels::{
     Channel, ChannelMsg, ChannelReadHalf, ChannelRef, ChannelWriteHalf, WindowSizeRef,
 };
@@ -103,6 +104,11 @@ pub struct Session {
     server_sig_algs: Option<Vec<Algorithm>>,
     /// Number of EXT_INFO messages received (RFC 8308 allows at most two).
     ext_info_count: u8,
+    /// LUMEN-PATCH: woken when a channel's reader takes messages, to move its
+    /// backlog on and grant its window back (see channels/credit.rs).
+    channel_wake: Arc<tokio::sync::Notify>,
+    /// LUMEN-PATCH: closed channels whose backlog the reader has not taken yet.
+    closing_channels: Vec<ChannelRef>,
 }
 
 impl Drop for Session {
@@ -319,6 +325,8 @@ pub struct Handle<H: Handler> {
     join: russh_util::runtime::JoinHandle<Result<(), H::Error>>,
     channel_buffer_size: usize,
     agent_session_binding: Option<crate::keys::agent::AgentSessionBinding>,
+    /// LUMEN-PATCH: the session's wake for read credit (see channels/credit.rs).
+    channel_wake: Arc<tokio::sync::Notify>,
 }
 
 impl<H: Handler> Drop for Handle<H> {
@@ -737,10 +745,24 @@ impl<H: Handler> Handle<H> {
         }
     }
 
+    /// LUMEN-PATCH: the queue of a channel this client opens, with read
+    /// credit (see channels/credit.rs).
+    fn new_channel(&self) -> (ChannelReceiver, ChannelRef, WindowSizeRef) {
+        let (sender, receiver) = channel(self.channel_buffer_size);
+        let credit = ReadCredit::new(self.channel_wake.clone());
+        let channel_ref = ChannelRef::with_credit(sender, credit.clone());
+        let window_size_ref = channel_ref.window_size().clone();
+        (
+            ChannelReceiver::new(receiver, Some(credit)),
+            channel_ref,
+            window_size_ref,
+        )
+    }
+
     /// Wait for confirmation that a channel is open
     async fn wait_channel_confirmation(
         &self,
-        mut receiver: Receiver<ChannelMsg>,
+        mut receiver: ChannelReceiver,
         window_size_ref: WindowSizeRef,
     ) -> Result<Channel<Msg>, crate::Error> {
         loop {
@@ -842,9 +864,7 @@ impl<H: Handler> Handle<H> {
     /// usable when it's confirmed by the server, as indicated by the
     /// `confirmed` field of the corresponding `Channel`.
     pub async fn channel_open_session(&self) -> Result<Channel<Msg>, crate::Error> {
-        let (sender, receiver) = channel(self.channel_buffer_size);
-        let channel_ref = ChannelRef::new(sender);
-        let window_size_ref = channel_ref.window_size().clone();
+        let (receiver, channel_ref, window_size_ref) = self.new_channel();
 
         self.sender
             .send(Msg::ChannelOpenSession { channel_ref })
@@ -860,9 +880,7 @@ impl<H: Handler> Handle<H> {
         originator_address: A,
         originator_port: u32,
     ) -> Result<Channel<Msg>, crate::Error> {
-        let (sender, receiver) = channel(self.channel_buffer_size);
-        let channel_ref = ChannelRef::new(sender);
-        let window_size_ref = channel_ref.window_size().clone();
+        let (receiver, channel_ref, window_size_ref) = self.new_channel();
 
         self.sender
             .send(Msg::ChannelOpenX11 {
@@ -891,9 +909,7 @@ impl<H: Handler> Handle<H> {
         originator_address: B,
         originator_port: u32,
     ) -> Result<Channel<Msg>, crate::Error> {
-        let (sender, receiver) = channel(self.channel_buffer_size);
-        let channel_ref = ChannelRef::new(sender);
-        let window_size_ref = channel_ref.window_size().clone();
+        let (receiver, channel_ref, window_size_ref) = self.new_channel();
 
         self.sender
             .send(Msg::ChannelOpenDirectTcpIp {
@@ -913,9 +929,7 @@ impl<H: Handler> Handle<H> {
         &self,
         socket_path: S,
     ) -> Result<Channel<Msg>, crate::Error> {
-        let (sender, receiver) = channel(self.channel_buffer_size);
-        let channel_ref = ChannelRef::new(sender);
-        let window_size_ref = channel_ref.window_size().clone();
+        let (receiver, channel_ref, window_size_ref) = self.new_channel();
 
         self.sender
             .send(Msg::ChannelOpenDirectStreamLocal {
@@ -1257,6 +1271,7 @@ where
         session_sender,
     );
     session.begin_rekey()?;
+    let channel_wake = session.channel_wake.clone();
     let (kex_done_signal, kex_done_signal_rx) = oneshot::channel();
     let join = russh_util::runtime::spawn(session.run(stream, handler, Some(kex_done_signal)));
 
@@ -1277,6 +1292,7 @@ where
         join,
         channel_buffer_size,
         agent_session_binding,
+        channel_wake,
     })
 }
 
@@ -1335,6 +1351,8 @@ impl Session {
             open_global_requests: VecDeque::new(),
             server_sig_algs: None,
             ext_info_count: 0,
+            channel_wake: Arc::new(tokio::sync::Notify::new()),
+            closing_channels: Vec::new(),
         }
     }
 
@@ -1416,6 +1434,7 @@ impl Session {
 
         let reading = start_reading(stream_read, buffer, opening_cipher);
         pin!(reading);
+        let channel_wake = self.channel_wake.clone();
 
         #[allow(clippy::panic)] // false positive in select! macro
         while !self.common.disconnected {
@@ -1471,6 +1490,10 @@ impl Session {
 
                     std::mem::swap(&mut opening_cipher, &mut self.common.remote_to_local);
                     reading.set(start_reading(stream_read, buffer, opening_cipher));
+                }
+                () = channel_wake.notified() => {
+                    // LUMEN-PATCH: a reader took messages (see channels/credit.rs).
+                    self.replenish_channels()?;
                 }
                 () = &mut rekey_timer => {
                     // The flush after the select sees the elapsed limit.
@@ -1927,6 +1950,26 @@ impl Session {
                 self.begin_rekey()?;
             }
         }
+        Ok(())
+    }
+
+    /// LUMEN-PATCH: move each channel's backlog on as far as its queue has
+    /// room, and grant back the window its reader has freed (see
+    /// channels/credit.rs). Window adjustments queued during a key exchange
+    /// wait in `enc.write` until it ends, like every other channel message.
+    pub(crate) fn replenish_channels(&mut self) -> Result<(), crate::Error> {
+        let target = self.common.config.window_size;
+        for (id, chan) in self.channels.iter_mut() {
+            chan.queue.flush_backlog();
+            if let (Some(credit), Some(enc)) = (chan.queue.credit(), self.common.encrypted.as_mut())
+            {
+                enc.grant_read_window(*id, credit, target)?;
+            }
+        }
+        self.closing_channels.retain_mut(|chan| {
+            chan.queue.flush_backlog();
+            chan.queue.has_backlog()
+        });
         Ok(())
     }
 

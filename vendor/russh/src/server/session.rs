@@ -414,7 +414,11 @@ impl Handle {
                             max_packet_size,
                             window_size: window_size_ref,
                         },
-                        read_half: ChannelReadHalf { receiver },
+                        read_half: ChannelReadHalf {
+                            receiver: crate::channels::credit::ChannelReceiver::new(
+                                receiver, None,
+                            ),
+                        },
                     });
                 }
                 Some(ChannelMsg::OpenFailure(reason)) => {
