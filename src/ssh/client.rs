@@ -17,12 +17,12 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-/// Each channel's receive window. The server may have this much of a channel's output on its
-/// way before lumen's reader (a pane, an exec) has taken it: with the vendored russh's
-/// per-channel flow control (vendor/russh/LUMEN-PATCH.md) window is granted back only as the
-/// reader takes data, so a flood ahead of another pane's echo is bounded by this, per
-/// flooding channel. OpenSSH's size: it keeps one pane at full speed up to ~80 MB/s on a
-/// 25 ms round trip.
+/// A connection's receive window budget, and each channel's initial window. With the vendored
+/// russh's per-channel flow control (vendor/russh/LUMEN-PATCH.md) window is granted back only
+/// as a channel's reader (a pane, an exec) takes data, and the channels receiving at a time
+/// share this budget (each at least 128 KiB), so the floods ahead of another pane's echo are
+/// bounded by about this much in all, however many panes flood. OpenSSH's channel window: it
+/// keeps one flooding pane alone at full speed up to ~80 MB/s on a 25 ms round trip.
 pub const CHANNEL_WINDOW: u32 = 2 * 1024 * 1024;
 
 /// What a connection keeps alive while it lives: the jump connection it is tunnelled through,

@@ -265,7 +265,7 @@ impl<C> CommonSession<C> {
 }
 
 /// LUMEN-PATCH: see [`Encrypted::grant_read_window`].
-const GRANT_STEP: u32 = 64 * 1024;
+pub(crate) const GRANT_STEP: u32 = 64 * 1024;
 
 impl Encrypted {
     pub fn byte(&mut self, channel: ChannelId, msg: u8) -> Result<(), crate::Error> {
@@ -352,34 +352,34 @@ impl Encrypted {
         }
     }
 
-    /// LUMEN-PATCH: grant back (WINDOW_ADJUST) the bytes the channel's reader
-    /// has taken, in steps of [`GRANT_STEP`] (or half the window if smaller),
-    /// never above `target`. Small steps keep the peer's output coming at the
-    /// pace the reader takes it, rather than in bursts of half a window that
-    /// arrive ahead of other channels' traffic. No channel can stall on the
-    /// step: while less than a step was taken, the peer still has more than
-    /// half the window.
+    /// LUMEN-PATCH: top the channel's window up (WINDOW_ADJUST) so that what
+    /// the peer may send plus what the reader has not taken (`unread`) comes to
+    /// `share`, in steps of at least [`GRANT_STEP`] (or half the share if
+    /// smaller). Window is given back only as the reader takes data, so a
+    /// paused reader stalls its own channel. Small steps keep the peer's output
+    /// coming at the pace the reader takes it, rather than in bursts of half a
+    /// window that arrive ahead of other channels' traffic. A share smaller
+    /// than the window the peer holds takes effect as the peer uses it up. No
+    /// channel can stall on the step: when the reader has taken everything,
+    /// the peer has less than a step of window left or is granted the rest.
     pub(crate) fn grant_read_window(
         &mut self,
         channel: ChannelId,
-        credit: &crate::channels::credit::ReadCredit,
-        target: u32,
+        unread: usize,
+        share: u32,
     ) -> Result<(), crate::Error> {
         let Some(channel) = self.channels.get_mut(&channel) else {
             return Ok(());
         };
-        let step = GRANT_STEP.min(target / 2).max(1);
-        if credit.pending() < step as usize {
-            return Ok(());
-        }
-        let taken = u32::try_from(credit.take()).unwrap_or(u32::MAX);
-        let amount = taken.min(target.saturating_sub(channel.sender_window_size));
-        if amount == 0 {
+        let step = GRANT_STEP.min(share / 2).max(1);
+        let unread = u32::try_from(unread).unwrap_or(u32::MAX);
+        let amount = share.saturating_sub(channel.sender_window_size.saturating_add(unread));
+        if amount < step {
             return Ok(());
         }
         trace!(
-            "grant_read_window, channel = {}, window = {}, amount = {}",
-            channel.sender_channel, channel.sender_window_size, amount
+            "grant_read_window, channel = {}, window = {}, unread = {}, amount = {}",
+            channel.sender_channel, channel.sender_window_size, unread, amount
         );
         push_packet!(self.write, {
             self.write.push(msg::CHANNEL_WINDOW_ADJUST);

@@ -11,6 +11,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+use russh_util::time::Instant;
 
 use tokio::sync::Notify;
 use tokio::sync::mpsc::error::TrySendError;
@@ -38,11 +41,6 @@ impl ReadCredit {
         if bytes > 0 {
             self.taken.fetch_add(bytes, Ordering::AcqRel);
         }
-    }
-
-    /// The bytes taken and not yet granted back.
-    pub(crate) fn pending(&self) -> usize {
-        self.taken.load(Ordering::Acquire)
     }
 
     /// The bytes taken since the last call.
@@ -109,12 +107,61 @@ impl Drop for ChannelReceiver {
     }
 }
 
+/// The least window a busy channel is kept to, however many channels are busy
+/// (see [`share`]).
+pub(crate) const SHARE_FLOOR: u32 = 128 * 1024;
+
+/// The window a channel may have outstanding (in flight from the peer, or
+/// received and not yet taken by its reader) while `busy_others` other channels
+/// of the connection are receiving: an equal part of the connection's `budget`,
+/// at least [`SHARE_FLOOR`]. One flood alone gets the whole budget (full speed
+/// on a long round trip); ten floods together have about one budget in flight
+/// ahead of a quiet channel's echo rather than ten.
+pub(crate) fn share(budget: u32, busy_others: usize) -> u32 {
+    let parts = u32::try_from(busy_others.saturating_add(1)).unwrap_or(u32::MAX);
+    (budget / parts).max(SHARE_FLOOR).min(budget)
+}
+
 /// The session's side of a channel's queue: the sender and the backlog.
 #[derive(Debug)]
 pub(crate) struct ChannelSender {
     pub(crate) sender: Sender<ChannelMsg>,
     backlog: VecDeque<ChannelMsg>,
     credit: Option<ReadCredit>,
+    /// Data bytes received for the reader and not yet taken by it.
+    unread: usize,
+    /// Data bytes received lately (see [`Recent`]).
+    recent: Recent,
+}
+
+/// How long [`Recent`] counts received bytes in one period.
+const RECENT_PERIOD: Duration = Duration::from_millis(100);
+
+/// The data bytes a channel received in the current period and the one
+/// before it. A channel that received at least a grant step lately is busy:
+/// time-based, so a flood whose reader keeps up stays busy between its
+/// window top-ups (a measure of the window alone flaps, and the shares with
+/// it), and a flood that stopped is idle again within two periods.
+#[derive(Debug)]
+struct Recent {
+    start: Instant,
+    now: usize,
+    before: usize,
+}
+
+impl Recent {
+    fn roll(&mut self, at: Instant) {
+        let elapsed = at.duration_since(self.start);
+        if elapsed >= RECENT_PERIOD * 2 {
+            self.before = 0;
+        } else if elapsed >= RECENT_PERIOD {
+            self.before = self.now;
+        } else {
+            return;
+        }
+        self.now = 0;
+        self.start = at;
+    }
 }
 
 impl ChannelSender {
@@ -123,7 +170,37 @@ impl ChannelSender {
             sender,
             backlog: VecDeque::new(),
             credit,
+            unread: 0,
+            recent: Recent {
+                start: Instant::now(),
+                now: 0,
+                before: 0,
+            },
         }
+    }
+
+    /// `len` data bytes arrived for this channel's reader `at`.
+    pub(crate) fn received(&mut self, len: usize, at: Instant) {
+        self.unread = self.unread.saturating_add(len);
+        self.recent.roll(at);
+        self.recent.now = self.recent.now.saturating_add(len);
+    }
+
+    /// Account for what the reader took since the last call; returns the
+    /// bytes still unread.
+    pub(crate) fn settle(&mut self) -> usize {
+        if let Some(credit) = &self.credit {
+            self.unread = self.unread.saturating_sub(credit.take());
+        }
+        self.unread
+    }
+
+    /// Is the channel receiving, as of `at`: has it received at least `mark`
+    /// bytes in the current or the last period? A quiet channel (an echo, a
+    /// prompt) receives less.
+    pub(crate) fn is_busy(&mut self, at: Instant, mark: usize) -> bool {
+        self.recent.roll(at);
+        self.credit.is_some() && self.recent.now.max(self.recent.before) >= mark
     }
 
     /// Is the window granted back as the reader takes data (else as it arrives)?

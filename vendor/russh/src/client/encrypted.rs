@@ -494,6 +494,9 @@ impl Session {
         if let Some(ref mut enc) = self.common.encrypted {
             if credited {
                 enc.debit_read_window(channel_num, data.len());
+                if let Some(chan) = self.channels.get_mut(&channel_num) {
+                    chan.queue.received(data.len(), russh_util::time::Instant::now());
+                }
             } else if enc.adjust_window_size(channel_num, data, target)? {
                 let next_window = client.adjust_window(channel_num, self.target_window_size);
                 if next_window > 0 {

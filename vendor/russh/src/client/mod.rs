@@ -1954,16 +1954,33 @@ impl Session {
     }
 
     /// LUMEN-PATCH: move each channel's backlog on as far as its queue has
-    /// room, and grant back the window its reader has freed (see
-    /// channels/credit.rs). Window adjustments queued during a key exchange
-    /// wait in `enc.write` until it ends, like every other channel message.
+    /// room, and top up the window of each channel whose reader took data, to
+    /// its share of the connection's budget (`config.window_size`) among the
+    /// channels currently receiving (see channels/credit.rs). Window
+    /// adjustments queued during a key exchange wait in `enc.write` until it
+    /// ends, like every other channel message.
     pub(crate) fn replenish_channels(&mut self) -> Result<(), crate::Error> {
-        let target = self.common.config.window_size;
-        for (id, chan) in self.channels.iter_mut() {
+        use crate::channels::credit::share;
+        use crate::session::GRANT_STEP;
+        let budget = self.common.config.window_size;
+        let mark = GRANT_STEP as usize;
+        let at = Instant::now();
+        let mut busy = 0usize;
+        for chan in self.channels.values_mut() {
             chan.queue.flush_backlog();
-            if let (Some(credit), Some(enc)) = (chan.queue.credit(), self.common.encrypted.as_mut())
-            {
-                enc.grant_read_window(*id, credit, target)?;
+            chan.queue.settle();
+            if chan.queue.is_busy(at, mark) {
+                busy += 1;
+            }
+        }
+        if let Some(enc) = self.common.encrypted.as_mut() {
+            for (id, chan) in self.channels.iter_mut() {
+                if chan.queue.credit().is_none() {
+                    continue;
+                }
+                let me = chan.queue.is_busy(at, mark);
+                let share = share(budget, busy.saturating_sub(usize::from(me)));
+                enc.grant_read_window(*id, chan.queue.settle(), share)?;
             }
         }
         self.closing_channels.retain_mut(|chan| {
