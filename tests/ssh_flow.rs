@@ -196,11 +196,13 @@ async fn an_exec_not_being_read_stalls_only_its_own_channel() {
         max_output: 64 << 20,
         ..ExecOptions::default()
     };
-    let command = format!("seq 1 {lines}");
+    // The output starts late enough that no machine sends all of it while the exec is still
+    // polled (on an idle machine a bare `seq` finished within the first 300 ms).
+    let command = format!("sleep 0.25; seq 1 {lines}");
     let exec = connector.exec(&plan, &command, &opts);
     tokio::pin!(exec);
     tokio::select! {
-        _ = &mut exec => panic!("the exec ended before it was paused"),
+        r = &mut exec => panic!("the exec ended before it was paused: {:?}", r.map(|o| o.status)),
         () = tokio::time::sleep(Duration::from_millis(300)) => {}
     }
     tokio::time::sleep(FILL).await;
