@@ -803,3 +803,118 @@ fn an_unlocked_team_vault_joins_the_copilots_placeholders_bound_and_audited_by_m
 fn ok_text(out: Output) -> String {
     ok(out, "lumen")
 }
+
+/// A member whose key lives only in their personal vault (an `ssh-key` entry): the vault CLI
+/// opens the team with `--identity vault:NAME`, and the app's one unlock opens the personal
+/// vault and, with that entry, the team vault, with no key file under `~/.ssh`.
+#[test]
+fn a_members_key_in_their_personal_vault_opens_the_team_vault() {
+    use lumen::vault::{Scope, VaultOwner};
+    use secrecy::SecretString;
+    let world = World::new();
+    let home = world.path("shared");
+    let (alice, _bob, _carol) = team_of_three(&world, &home);
+    let dave = world.person("dave", "ed25519", "");
+    ok(
+        lumen(
+            &home,
+            &alice,
+            &["team", "add", "dave", "--key", &pubkey(&dave)],
+        ),
+        "add dave",
+    );
+    add_entry(&home, &alice, &world, "db/team", "t3am-pa55");
+    let personal_pass = world.path("dave-personal.pass");
+    std::fs::write(&personal_pass, "dave personal vault\n").unwrap();
+    let dave_vault = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lumen"));
+        cmd.env("LUMEN_HOME", &home)
+            .env("HOME", &dave.home)
+            .env_remove("SSH_AUTH_SOCK")
+            .stdin(Stdio::null())
+            .arg("vault")
+            .arg("--passphrase-file")
+            .arg(&personal_pass)
+            .args(args);
+        no_terminal(&mut cmd);
+        cmd.output().unwrap()
+    };
+    ok(
+        dave_vault(&[
+            "init",
+            "--kdf-memory",
+            "64",
+            "--kdf-time",
+            "1",
+            "--kdf-lanes",
+            "1",
+        ]),
+        "dave's personal vault",
+    );
+    let key_file = dave.key.display().to_string();
+    ok(
+        dave_vault(&[
+            "add",
+            "my-key",
+            "--kind",
+            "ssh-key",
+            "--key-file",
+            &key_file,
+        ]),
+        "dave's key into his vault",
+    );
+    std::fs::remove_file(&dave.key).unwrap();
+    std::fs::remove_file(dave.key.with_extension("pub")).unwrap();
+
+    let shown = ok(
+        dave_vault(&[
+            "--scope",
+            "team",
+            "--identity",
+            "vault:my-key",
+            "show",
+            "db/team",
+            "--reveal",
+        ]),
+        "show with the vault's key",
+    );
+    assert!(shown.contains("t3am-pa55"), "{shown}");
+    let wrong = fails(
+        dave_vault(&[
+            "--scope",
+            "team",
+            "--identity",
+            "vault:nope",
+            "show",
+            "db/team",
+        ]),
+        "a missing entry",
+    );
+    assert!(wrong.contains("nope"), "{wrong}");
+
+    let paths = lumen::paths::Paths::under(&home);
+    let owner = VaultOwner::new(vec![
+        (Scope::Personal, paths.personal_vault()),
+        (
+            Scope::Team,
+            paths.workspace_dir("default").join("team/key.age"),
+        ),
+    ]);
+    let notices = owner
+        .unlock(&SecretString::from("dave personal vault"))
+        .unwrap();
+    let scopes = owner
+        .read(|vaults| vaults.iter().map(|v| v.scope).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(scopes, [Scope::Personal, Scope::Team], "{notices:?}");
+    let secret = owner
+        .read(|vaults| {
+            vaults[1]
+                .vault
+                .secret_for_host("db/team", lumen::vault::Action::Reveal, "db1", &[])
+                .map(|s| secrecy::ExposeSecret::expose_secret(&s).to_string())
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(secret, "t3am-pa55");
+}

@@ -18,12 +18,14 @@ pub struct TeamArgs {
     /// Workspace whose `team/` folder to use.
     #[arg(long, global = true, default_value = "default", value_name = "NAME")]
     pub workspace: String,
-    /// Your private key: an OpenSSH ed25519/rsa key or an age identity file (default: the
-    /// first of ~/.ssh/id_ed25519, ~/.ssh/id_rsa that is a member). An ssh-agent cannot be
-    /// used: it signs but cannot decrypt.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Your private key: an OpenSSH ed25519/rsa key or an age identity file, or `vault:NAME`
+    /// for the SSH key entry NAME of your personal vault (default: the first of
+    /// ~/.ssh/id_ed25519, ~/.ssh/id_rsa that is a member). An ssh-agent cannot be used: it
+    /// signs but cannot decrypt.
+    #[arg(long, global = true, value_name = "FILE|vault:NAME")]
     pub identity: Option<PathBuf>,
-    /// Read your key's passphrase from the first line of a file (else it is asked).
+    /// Read your key's passphrase (with `--identity vault:NAME`: your personal vault's) from
+    /// the first line of a file (else it is asked).
     #[arg(long, global = true, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
@@ -87,18 +89,21 @@ pub fn run(paths: &Paths, args: TeamArgs) -> Result<()> {
     let dir = TeamDir::in_workspace(&paths.workspace_dir(ws));
     let pass = args.passphrase_file.clone();
     let load = |dir: &TeamDir| -> Result<MyKey> {
-        let path = identity_path(args.identity.as_deref(), dir)?;
-        Ok(MyKey::load(&path, |prompt| {
+        load_my_key(args.identity.as_deref(), dir, |prompt| {
             key_passphrase(pass.as_deref(), prompt)
-        })?)
+        })
     };
     let out = match args.command {
         TeamCommand::Init { name } => {
-            let path = match &args.identity {
-                Some(p) => p.clone(),
-                None => team::find_identity(None, home().as_deref(), None)?,
+            let me = match &args.identity {
+                Some(p) => load_my_key(Some(p), &dir, |prompt| {
+                    key_passphrase(pass.as_deref(), prompt)
+                })?,
+                None => {
+                    let path = team::find_identity(None, home().as_deref(), None)?;
+                    MyKey::load(&path, |prompt| key_passphrase(pass.as_deref(), prompt))?
+                }
             };
-            let me = MyKey::load(&path, |prompt| key_passphrase(pass.as_deref(), prompt))?;
             team::init(&dir, &name, &me)?;
             let git = merge::install(dir.root(), args.identity.as_deref());
             format!(
@@ -211,6 +216,47 @@ pub fn run(paths: &Paths, args: TeamArgs) -> Result<()> {
 
 fn home() -> Option<PathBuf> {
     std::env::var_os("HOME").map(PathBuf::from)
+}
+
+/// The `--identity` prefix that names an SSH key entry of your personal vault.
+const VAULT_IDENTITY: &str = "vault:";
+
+/// Your key as `--identity` names it: `vault:NAME` is the SSH key entry NAME of your personal
+/// vault, opened with the passphrase `passphrase` gives (the private key stays in memory; the
+/// use is audited there); anything else is a key file, by default the first member key under
+/// `~/.ssh`, its passphrase asked through `passphrase` when it has one.
+pub(crate) fn load_my_key(
+    explicit: Option<&Path>,
+    dir: &TeamDir,
+    passphrase: impl FnOnce(&str) -> Result<SecretString>,
+) -> Result<MyKey> {
+    if let Some(name) = explicit
+        .and_then(Path::to_str)
+        .and_then(|s| s.strip_prefix(VAULT_IDENTITY))
+    {
+        let path = crate::paths::Paths::from_env().personal_vault();
+        if !path.exists() {
+            bail!(
+                "--identity {VAULT_IDENTITY}{name}: there is no personal vault ({}); \
+                 create it with 'lumen vault init'",
+                path.display()
+            );
+        }
+        let pass = passphrase("passphrase of your personal vault: ")?;
+        let vault = crate::vault::Vault::open(&path, &pass)?;
+        let entry = vault.get(name)?;
+        if entry.kind != crate::vault::Kind::SshKey {
+            bail!(
+                "--identity {VAULT_IDENTITY}{name}: that entry is a {}, not an SSH key",
+                entry.kind.as_str()
+            );
+        }
+        let key = vault.private_key_for_team(name)?;
+        let label = PathBuf::from(format!("personal vault entry '{name}'"));
+        return Ok(MyKey::from_private_key(key, &label)?);
+    }
+    let path = identity_path(explicit, dir)?;
+    Ok(MyKey::load(&path, passphrase)?)
 }
 
 /// `--identity`, else the first default key that is a member of the team in `dir`.

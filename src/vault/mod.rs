@@ -181,6 +181,19 @@ impl Vault {
         Ok(key)
     }
 
+    /// The decoded private key of the `ssh-key` entry `name`, to open a team vault you are a
+    /// member of with it (audited as auth, with no host).
+    pub fn private_key_for_team(&self, name: &str) -> Result<russh::keys::PrivateKey> {
+        let entry = self.get(name)?;
+        if entry.kind != Kind::SshKey {
+            return Err(wrong_kind(entry, "private key"));
+        }
+        let pass = entry.key_passphrase.as_ref().map(|p| p.expose_secret());
+        let key = sshkey::decode(entry.secret.expose_secret(), pass)?;
+        self.append(Some(name), Action::Auth, None)?;
+        Ok(key)
+    }
+
     /// Append an audit event for something a front end did with an entry (e.g. a TOTP code shown).
     pub fn record(&self, name: &str, action: Action, host: Option<&str>) -> Result<()> {
         self.append(Some(name), action, host)

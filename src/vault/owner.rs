@@ -105,13 +105,20 @@ impl VaultOwner {
     /// are named only when none opens; a damaged file is always an error. Returns what the
     /// user must hear about the opened vaults (an out-of-step audit log, an old format).
     pub fn unlock(&self, pass: &SecretString) -> Result<Vec<String>, String> {
-        let mut opened = Vec::new();
+        let mut opened: Vec<ScopedVault> = Vec::new();
         let mut wrong = false;
         let mut team_note = None;
         for (scope, path) in self.files.iter().filter(|(_, p)| p.exists()) {
             if *scope == Scope::Team {
-                // Opened with your own key; a key it cannot open leaves the others unlocked.
-                match super::team::open_with_default_key(path, pass) {
+                // Opened with your own key: an SSH key entry of the personal vault that is a
+                // member, else your default `~/.ssh` key. A key it cannot open leaves the
+                // others unlocked.
+                let personal = opened.iter().find(|sv| sv.scope == Scope::Personal);
+                let from_entry = match personal {
+                    Some(sv) => super::team::open_with_vault_key(path, &sv.vault).transpose(),
+                    None => None,
+                };
+                match from_entry.unwrap_or_else(|| super::team::open_with_default_key(path, pass)) {
                     Ok(vault) => opened.push(ScopedVault {
                         scope: *scope,
                         vault,

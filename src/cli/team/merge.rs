@@ -4,10 +4,10 @@
 //! terminal, or fails (a conflict for git) naming the fields, never showing ciphertext or a
 //! secret. key.age is regenerated.
 
-use super::{identity_path, key_passphrase};
+use super::{key_passphrase, load_my_key};
 use crate::text::escape_controls as esc;
+use crate::vault::team::TeamDir;
 use crate::vault::team::merge::{self, EntryMerge};
-use crate::vault::team::{MyKey, TeamDir};
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -141,8 +141,7 @@ pub fn run(f: &Files, identity: Option<&Path>, pass: Option<&Path>) -> Result<St
     let (team, what) = target(f.path)?;
     let workspace = team.parent().map(Path::to_path_buf).unwrap_or_default();
     let dir = TeamDir::in_workspace(&workspace);
-    let key_path = identity_path(identity, &dir)?;
-    let me = MyKey::load(&key_path, |prompt| key_passphrase(pass, prompt))?;
+    let me = load_my_key(identity, &dir, |prompt| key_passphrase(pass, prompt))?;
     let ancestor = read(f.ancestor).ok();
     let ours = read(f.ours)?;
     let theirs = read(f.theirs)?;

@@ -25,8 +25,9 @@ pub struct VaultArgs {
     #[arg(long, global = true)]
     pub passphrase_stdin: bool,
     /// `--scope team`: your private key (default: the first of ~/.ssh/id_ed25519, id_rsa that
-    /// is a member); the passphrase options then give that key's passphrase.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// is a member), or `vault:NAME` for the SSH key entry NAME of your personal vault; the
+    /// passphrase options then give that key's (or your personal vault's) passphrase.
+    #[arg(long, global = true, value_name = "FILE|vault:NAME")]
     pub identity: Option<PathBuf>,
     #[command(subcommand)]
     pub command: VaultCommand,

@@ -21,16 +21,16 @@ impl Ctx {
     pub(super) fn team_key(&mut self) -> Result<MyKey> {
         let dir = self.team_dir();
         let identity = self.identity.clone();
-        let path = crate::cli::team::identity_path(identity.as_deref(), &dir)?;
+
         let source = match &self.source {
             PassSource::File(f) => Some(input::first_line_of_file(f)?),
             PassSource::Stdin => Some(self.stdin_line(0)?),
             PassSource::Tty => None,
         };
-        Ok(MyKey::load(&path, |prompt| match source {
+        crate::cli::team::load_my_key(identity.as_deref(), &dir, |prompt| match source {
             Some(p) => Ok(p),
             None => input::prompt_hidden(prompt),
-        })?)
+        })
     }
 
     pub(super) fn unlock_team(&mut self) -> Result<Vault> {

@@ -87,12 +87,18 @@ impl MyKey {
                 .decrypt(pass.expose_secret().as_bytes())
                 .map_err(|_| err(format!("wrong passphrase for {}", path.display())))?;
         }
+        MyKey::from_private_key(key, path)
+    }
+
+    /// A decrypted SSH private key held elsewhere (an SSH key entry of your personal vault),
+    /// named `label` in messages. It stays in memory.
+    pub fn from_private_key(key: PrivateKey, label: &Path) -> Result<MyKey, TeamError> {
         let public = key
             .public_key()
             .to_openssh()
             .map_err(|e| err(e.to_string()))
             .and_then(|l| {
-                normalize_key(&l).map_err(|why| err(format!("{}: {why}", path.display())))
+                normalize_key(&l).map_err(|why| err(format!("{}: {why}", label.display())))
             })?;
         let clear = Zeroizing::new(
             key.to_openssh(LineEnding::LF)
@@ -100,16 +106,16 @@ impl MyKey {
                 .to_string(),
         );
         let id = age::ssh::Identity::from_buffer(clear.as_bytes(), None)
-            .map_err(|e| err(format!("{}: {e}", path.display())))?;
+            .map_err(|e| err(format!("{}: {e}", label.display())))?;
         if !matches!(id, age::ssh::Identity::Unencrypted(_)) {
             return Err(err(format!(
                 "{}: age cannot decrypt with this kind of key",
-                path.display()
+                label.display()
             )));
         }
         Ok(MyKey {
             public,
-            path: path.to_path_buf(),
+            path: label.to_path_buf(),
             ssh: Some(key),
             age: Box::new(id),
         })

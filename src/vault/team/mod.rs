@@ -521,6 +521,31 @@ pub fn open_with_default_key(key_path: &Path, passphrase: &secrecy::SecretString
     open(&dir, &me)
 }
 
+/// Open the team vault whose `key.age` is `key_path` with an SSH key entry of your unlocked
+/// `personal` vault that is one of the team's members (its private key never leaves memory;
+/// the use is audited in the personal vault). `None` when no entry there is a member.
+pub fn open_with_vault_key(key_path: &Path, personal: &Vault) -> Result<Option<Vault>> {
+    let root = key_path.parent().unwrap_or(Path::new("."));
+    let dir = TeamDir {
+        root: root.to_path_buf(),
+    };
+    let members = dir.load_members()?;
+    let is_member = |e: &&super::Entry| {
+        e.kind == super::Kind::SshKey
+            && e.public_key
+                .as_deref()
+                .and_then(|line| normalize_key(line).ok())
+                .is_some_and(|public| members.by_key(&public).is_some())
+    };
+    if let Some(entry) = personal.entries().find(is_member) {
+        let key = personal.private_key_for_team(&entry.name)?;
+        let label = PathBuf::from(format!("personal vault entry '{}'", entry.name));
+        let me = MyKey::from_private_key(key, &label)?;
+        return Ok(Some(open(&dir, &me)?));
+    }
+    Ok(None)
+}
+
 impl Vault {
     /// Check one member's audit log of this team vault, seal by seal and link by link.
     pub fn verify_team_log(&self, log: &AuditLog) -> Result<super::AuditReport> {
