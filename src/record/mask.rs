@@ -12,7 +12,9 @@
 //!   it the stream printed (a run of text between two escapes or control characters, at
 //!   least 2 characters long) is replaced by as many `*`.
 //!
-//! A cut never falls inside a masked span, an escape sequence or a UTF-8 character. A quiet
+//! A cut falls at the start of the line the held-back bytes would split (so a secret and the
+//! keyword that names it stay in one pass), and never inside a masked span, an escape
+//! sequence or a UTF-8 character. A quiet
 //! stream is written up to its last line end; the rest of the line waits for more output.
 
 use crate::ai::redact::{Secrets, mask_spans, visible_text};
@@ -142,7 +144,18 @@ impl Masker {
         let len = self.window.len();
         let wanted = match flush {
             Flush::All => return len,
-            Flush::Hold => len.saturating_sub(HOLD),
+            Flush::Hold => {
+                // Cut at the start of the line the hold would split, so that a line's secret
+                // and what names it (`password X`, `mysql -pX`) are read in one pass: a value
+                // held back without its keyword would not be found in the next. A line longer
+                // than HOLD is cut where the hold falls.
+                let at = len.saturating_sub(HOLD);
+                let from = at.saturating_sub(HOLD);
+                self.window[from..at]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(at, |i| from + i + 1)
+            }
             Flush::Quiet => self
                 .window
                 .iter()
@@ -622,7 +635,12 @@ mod tests {
         m.push(Instant::now(), b"Tr0ub4dor&3xyz\r\n");
         m.push(Instant::now(), line);
         let out = written(&mut m, Flush::Hold, &secrets);
-        assert!(!out.is_empty() && m.held() <= HOLD, "{}", m.held());
+        // What is held: the last HOLD bytes and the start of the line they split.
+        assert!(
+            !out.is_empty() && m.held() <= HOLD + line.len(),
+            "{}",
+            m.held()
+        );
         let out = out + &written(&mut m, Flush::All, &secrets);
         assert!(out.contains("{{vault:db/root}}") && !out.contains("Tr0ub4"));
     }
