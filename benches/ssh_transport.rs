@@ -5,6 +5,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/delay_link.rs"]
+mod delay_link;
 
 use common::{Answers, Sshd, auto_answer, keygen};
 use lumen::ssh::{ConnectOptions, Target, open_command, open_session};
@@ -15,6 +17,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const DEFAULT_MB: usize = 200;
+/// One-way delay of the delayed-link case (0: skip it), and its file size.
+const DEFAULT_DELAY_MS: u64 = 10;
+const DELAYED_MB: usize = 100;
 const TRANSPORT_RUNS: usize = 3;
 const CONNECT_RUNS: usize = 7;
 const PANE: (u16, u16) = (200, 50);
@@ -118,6 +123,51 @@ async fn sessions_rss() {
     }
 }
 
+/// `cat` of an `mb` MB file in a PTY, lumen then OpenSSH, TRANSPORT_RUNS times: median MB/s
+/// of each.
+async fn transport(
+    target: &Target,
+    opts: &ConnectOptions,
+    key: &Path,
+    cat: &str,
+    mb: usize,
+) -> (f64, f64) {
+    let bytes = (mb << 20) as f64;
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..TRANSPORT_RUNS {
+        let (prompter, _) = auto_answer(Answers::default());
+        let waker = Waker::new();
+        let start = Instant::now();
+        let mut s = open_command(target, opts, prompter, PANE, &waker, Some(cat))
+            .await
+            .unwrap();
+        let mut got = 0usize;
+        while let Some(ev) = s.events.recv().await {
+            match ev {
+                StreamEvent::Data(d) => got += d.len(),
+                StreamEvent::Closed(_) => break,
+                StreamEvent::Notice(_) => {}
+            }
+        }
+        assert!(got as f64 >= bytes, "russh received {got} of {bytes} bytes");
+        ours.push(bytes / start.elapsed().as_secs_f64() / 1e6);
+
+        let start = Instant::now();
+        let ok = ssh_base(key, target.port)
+            .arg("-tt")
+            .arg(format!("{}@127.0.0.1", target.user))
+            .arg(cat)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ssh -tt failed");
+        theirs.push(bytes / start.elapsed().as_secs_f64() / 1e6);
+    }
+    (median(ours), median(theirs))
+}
+
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(run());
@@ -147,46 +197,44 @@ async fn run() {
     sshd.known_hosts_file(&ssh_dir.join("known_hosts"));
     opts.ssh_dir = Some(ssh_dir);
     let cat = format!("cat {}", blob.display());
-    let bytes = (mb << 20) as f64;
-
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for _ in 0..TRANSPORT_RUNS {
-        let (prompter, _) = auto_answer(Answers::default());
-        let waker = Waker::new();
-        let start = Instant::now();
-        let mut s = open_command(&target, &opts, prompter, PANE, &waker, Some(&cat))
-            .await
-            .unwrap();
-        let mut got = 0usize;
-        while let Some(ev) = s.events.recv().await {
-            match ev {
-                StreamEvent::Data(d) => got += d.len(),
-                StreamEvent::Closed(_) => break,
-                StreamEvent::Notice(_) => {}
-            }
-        }
-        assert!(got as f64 >= bytes, "russh received {got} of {bytes} bytes");
-        ours.push(bytes / start.elapsed().as_secs_f64() / 1e6);
-
-        let start = Instant::now();
-        let ok = ssh_base(&key, sshd.port)
-            .arg("-tt")
-            .arg(format!("{user}@127.0.0.1"))
-            .arg(&cat)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "ssh -tt failed");
-        theirs.push(bytes / start.elapsed().as_secs_f64() / 1e6);
-    }
-    let (o, t) = (median(ours), median(theirs));
+    let (o, t) = transport(&target, &opts, &key, &cat, mb).await;
     println!(
         "transport, PTY, cat {mb} MB: lumen/russh {o:.1} MB/s, OpenSSH ssh -tt {t:.1} MB/s, \
          ratio {:.2}x (median of {TRANSPORT_RUNS})",
         o / t
     );
+
+    // The same through a link with a round trip of twice LUMEN_BENCH_DELAY_MS: the window
+    // must still open fully for one flooding pane (the kernel here may lack netem).
+    let delay_ms: u64 = std::env::var("LUMEN_BENCH_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_DELAY_MS);
+    if delay_ms > 0 {
+        let upstream = std::net::SocketAddr::from(([127, 0, 0, 1], sshd.port));
+        let relay = delay_link::start(upstream, Duration::from_millis(delay_ms))
+            .await
+            .unwrap();
+        let known = opts.ssh_dir.as_ref().unwrap().join("known_hosts");
+        let text = std::fs::read_to_string(&known).unwrap();
+        let moved = text.replace(
+            &format!("[127.0.0.1]:{}", sshd.port),
+            &format!("[127.0.0.1]:{relay}"),
+        );
+        std::fs::write(&known, text + &moved).unwrap();
+        let delayed = Target::new(user.as_str(), "127.0.0.1", relay);
+        let small = mb.min(DELAYED_MB);
+        let small_blob = sshd.path("blob-delayed");
+        write_blob(&small_blob, small);
+        let cat = format!("cat {}", small_blob.display());
+        let (o, t) = transport(&delayed, &opts, &key, &cat, small).await;
+        println!(
+            "transport over a {} ms round trip, PTY, cat {small} MB: lumen/russh {o:.1} MB/s, \
+             OpenSSH ssh -tt {t:.1} MB/s, ratio {:.2}x (median of {TRANSPORT_RUNS})",
+            2 * delay_ms,
+            o / t
+        );
+    }
 
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for _ in 0..CONNECT_RUNS {

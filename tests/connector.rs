@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Answers, Sshd, auto_answer, keygen, read_until};
+use common::{Answers, Sshd, auto_answer, keygen, read_until, until_within};
 use lumen::pty::PtyCommand;
 use lumen::ssh::config::ResolveOptions;
 use lumen::ssh::{
@@ -20,7 +20,6 @@ use std::time::Duration;
 
 const SIZE: (u16, u16) = (80, 24);
 const ACCEPTED: &str = "Accepted publickey";
-const POLL: Duration = Duration::from_millis(50);
 const SETTLE: Duration = Duration::from_secs(10);
 
 /// A client key authorized on `servers` and their host keys trusted, in a temp dir.
@@ -64,17 +63,6 @@ async fn says(stream: &mut Stream, n: u32) {
     read_until(stream, &format!("said-{}", n + 1000)).await;
 }
 
-async fn until(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + SETTLE;
-    while tokio::time::Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sessions_and_execs_share_one_login() {
     let sshd = Sshd::start_logged("");
@@ -104,7 +92,7 @@ async fn sessions_and_execs_share_one_login() {
     assert_eq!(connector.open_connections(), 1);
     // The connection closes with its last channel.
     drop(panes);
-    assert!(until(|| connector.open_connections() == 0).await);
+    assert!(until_within(SETTLE, || connector.open_connections() == 0).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -254,7 +242,7 @@ async fn exec_timeout_cap_stdin_and_cancel() {
         .parse()
         .unwrap();
     // SAFETY: kill(pid, 0) only checks that the process exists.
-    let gone = until(|| unsafe { libc::kill(pid, 0) } != 0).await;
+    let gone = until_within(SETTLE, || unsafe { libc::kill(pid, 0) } != 0).await;
     assert!(
         gone,
         "the cancelled command {pid} still runs: {}",

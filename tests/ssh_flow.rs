@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Answers, Sshd, auto_answer, read_to_close, read_until};
+use common::{Answers, Sshd, auto_answer, read_to_close, read_until, until_within};
 use lumen::ssh::{Connector, ExecOptions, Plan, Target};
 use lumen::stream::{CloseReason, Stream, StreamEvent, Waker};
 use std::time::Duration;
@@ -22,7 +22,6 @@ const FILL: Duration = Duration::from_secs(2);
 /// A generous bound on a round trip on a quiet channel (a few milliseconds when the
 /// connection is not blocked; without per-channel flow control it never comes).
 const ROUND_TRIP: Duration = Duration::from_secs(5);
-const POLL: Duration = Duration::from_millis(50);
 const SETTLE: Duration = Duration::from_secs(30);
 
 fn me() -> String {
@@ -110,17 +109,6 @@ async fn quiet_pane(connector: &Connector, plan: &Plan, waker: &Waker) -> Stream
     quiet
 }
 
-async fn until(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + SETTLE;
-    while tokio::time::Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unread_flood_stalls_only_its_own_channel() {
     let sshd = Sshd::start_logged("");
@@ -163,9 +151,8 @@ async fn keepalives_and_rekeys_go_on_during_an_unread_flood() {
     let (keepalives, rekeys) = (sshd.log_count(keepalive), sshd.log_count(rekeyed));
     // While the flood stays unread: keepalives answered, keys exchanged again.
     assert!(
-        until(
-            || sshd.log_count(keepalive) >= keepalives + 3 && sshd.log_count(rekeyed) >= rekeys + 2
-        )
+        until_within(SETTLE, || sshd.log_count(keepalive) >= keepalives + 3
+            && sshd.log_count(rekeyed) >= rekeys + 2)
         .await,
         "keepalives {} -> {}, rekeys {} -> {}",
         keepalives,

@@ -546,19 +546,56 @@ fn git_ok(dir: &Path, who: &Person, args: &[&str]) -> String {
     ok(git(dir, who, args), &format!("git {args:?}"))
 }
 
+/// A git repository at `ws` with a team vault `owner` starts; returns what `team init` said.
+fn team_in_git(ws: &Path, home: &Path, owner: &Person, name: &str) -> String {
+    std::fs::create_dir_all(ws).unwrap();
+    git_ok(ws, owner, &["init", "-q", "-b", "main"]);
+    ok(
+        lumen(home, owner, &["team", "init", "--name", name]),
+        "init",
+    )
+}
+
+/// Commit everything in `from` as `owner`, then clone it to `to` as `who`.
+fn commit_and_clone(world: &World, from: &Path, owner: &Person, to: &Path, who: &Person) {
+    git_ok(from, owner, &["add", "-A"]);
+    commit(from, owner, "team");
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    git_ok(
+        &world.path("."),
+        who,
+        &["clone", "-q", from.to_str().unwrap(), to.to_str().unwrap()],
+    );
+}
+
+/// Commit every tracked change in `ws`.
+fn commit(ws: &Path, who: &Person, message: &str) {
+    git_ok(ws, who, &["commit", "-qam", message]);
+}
+
+/// Merge `main` of `remote` (a remote's name or a path) into `ws`.
+fn pull(ws: &Path, who: &Person, remote: &Path) {
+    git_ok(
+        ws,
+        who,
+        &[
+            "pull",
+            "-q",
+            "--no-rebase",
+            remote.to_str().unwrap(),
+            "main",
+        ],
+    );
+}
+
 #[test]
 fn two_clones_merge_different_entries_cleanly_and_the_same_entry_through_the_driver() {
     let world = World::new();
     let (h1, h2) = (world.path("one"), world.path("two"));
     let (ws1, ws2) = (world.workspace("one"), world.workspace("two"));
-    std::fs::create_dir_all(&ws1).unwrap();
     let alice = world.person("alice", "ed25519", "");
     let bob = world.person("bob", "ed25519", "");
-    git_ok(&ws1, &alice, &["init", "-q", "-b", "main"]);
-    let init = ok(
-        lumen(&h1, &alice, &["team", "init", "--name", "alice"]),
-        "init",
-    );
+    let init = team_in_git(&ws1, &h1, &alice, "alice");
     assert!(init.contains("merge driver"), "{init}");
     ok(
         lumen(&h1, &alice, &["team", "add", "bob", "--key", &pubkey(&bob)]),
@@ -566,14 +603,7 @@ fn two_clones_merge_different_entries_cleanly_and_the_same_entry_through_the_dri
     );
     add_entry(&h1, &alice, &world, "e1", "one-v1");
     add_entry(&h1, &alice, &world, "e2", "two-v1");
-    git_ok(&ws1, &alice, &["add", "-A"]);
-    git_ok(&ws1, &alice, &["commit", "-q", "-m", "team"]);
-    std::fs::create_dir_all(ws2.parent().unwrap()).unwrap();
-    git_ok(
-        &world.path("."),
-        &bob,
-        &["clone", "-q", ws1.to_str().unwrap(), ws2.to_str().unwrap()],
-    );
+    commit_and_clone(&world, &ws1, &alice, &ws2, &bob);
     let installed = ok(lumen(&h2, &bob, &["team", "verify"]), "verify in the clone");
     assert!(installed.contains("merge driver"), "{installed}");
 
@@ -585,31 +615,21 @@ fn two_clones_merge_different_entries_cleanly_and_the_same_entry_through_the_dri
     };
     let v = secret_file(&world, "e1-v2", "one-v2");
     edit(&h1, &alice, "e1", &["--secret-file", &v]);
-    git_ok(&ws1, &alice, &["commit", "-qam", "alice e1"]);
+    commit(&ws1, &alice, "alice e1");
     edit(&h2, &bob, "e2", &["--notes", "bob was here"]);
-    git_ok(&ws2, &bob, &["commit", "-qam", "bob e2"]);
-    git_ok(&ws2, &bob, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    commit(&ws2, &bob, "bob e2");
+    pull(&ws2, &bob, Path::new("origin"));
     assert!(ok(reveal(&h2, &bob, "e1"), "e1").contains("one-v2"));
     assert!(ok(reveal(&h2, &bob, "e2"), "e2").contains("bob was here"));
 
     // The same entry, different fields: the driver decrypts and merges them.
-    git_ok(
-        &ws1,
-        &alice,
-        &[
-            "pull",
-            "-q",
-            "--no-rebase",
-            world.path("two/data/workspaces/default").to_str().unwrap(),
-            "main",
-        ],
-    );
+    pull(&ws1, &alice, &ws2);
     let v3 = secret_file(&world, "e1-v3", "one-v3");
     edit(&h1, &alice, "e1", &["--secret-file", &v3]);
-    git_ok(&ws1, &alice, &["commit", "-qam", "alice e1 secret"]);
+    commit(&ws1, &alice, "alice e1 secret");
     edit(&h2, &bob, "e1", &["--notes", "rotated monthly"]);
-    git_ok(&ws2, &bob, &["commit", "-qam", "bob e1 notes"]);
-    git_ok(&ws2, &bob, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    commit(&ws2, &bob, "bob e1 notes");
+    pull(&ws2, &bob, Path::new("origin"));
     let shown = ok(reveal(&h2, &bob, "e1"), "merged e1");
     assert!(
         shown.contains("one-v3") && shown.contains("rotated monthly"),
@@ -619,22 +639,12 @@ fn two_clones_merge_different_entries_cleanly_and_the_same_entry_through_the_dri
     // The same field on both sides: no terminal to ask, so a conflict that names the field
     // and shows neither secret nor ciphertext.
     let v4 = secret_file(&world, "e2-a", "alice-secret-4");
-    git_ok(
-        &ws1,
-        &alice,
-        &[
-            "pull",
-            "-q",
-            "--no-rebase",
-            world.path("two/data/workspaces/default").to_str().unwrap(),
-            "main",
-        ],
-    );
+    pull(&ws1, &alice, &ws2);
     edit(&h1, &alice, "e2", &["--secret-file", &v4]);
-    git_ok(&ws1, &alice, &["commit", "-qam", "alice e2"]);
+    commit(&ws1, &alice, "alice e2");
     let v5 = secret_file(&world, "e2-b", "bob-secret-5");
     edit(&h2, &bob, "e2", &["--secret-file", &v5]);
-    git_ok(&ws2, &bob, &["commit", "-qam", "bob e2"]);
+    commit(&ws2, &bob, "bob e2");
     let out = git(&ws2, &bob, &["pull", "--no-rebase", "origin", "main"]);
     assert!(!out.status.success());
     let said = format!(
@@ -658,16 +668,11 @@ fn a_removal_and_an_addition_on_two_branches_merge_into_a_regenerated_key_age() 
     let world = World::new();
     let (h1, h2) = (world.path("one"), world.path("two"));
     let (ws1, ws2) = (world.workspace("one"), world.workspace("two"));
-    std::fs::create_dir_all(&ws1).unwrap();
     let alice = world.person("alice", "ed25519", "");
     let carol = world.person("carol", "ed25519", "");
     let bob = world.person("bob", "ed25519", "");
     let dave = world.person("dave", "rsa", "");
-    git_ok(&ws1, &alice, &["init", "-q", "-b", "main"]);
-    ok(
-        lumen(&h1, &alice, &["team", "init", "--name", "alice"]),
-        "init",
-    );
+    team_in_git(&ws1, &h1, &alice, "alice");
     ok(
         lumen(
             &h1,
@@ -681,14 +686,7 @@ fn a_removal_and_an_addition_on_two_branches_merge_into_a_regenerated_key_age() 
         "add bob",
     );
     add_entry(&h1, &alice, &world, "e1", "one-v1");
-    git_ok(&ws1, &alice, &["add", "-A"]);
-    git_ok(&ws1, &alice, &["commit", "-q", "-m", "team"]);
-    std::fs::create_dir_all(ws2.parent().unwrap()).unwrap();
-    git_ok(
-        &world.path("."),
-        &bob,
-        &["clone", "-q", ws1.to_str().unwrap(), ws2.to_str().unwrap()],
-    );
+    commit_and_clone(&world, &ws1, &alice, &ws2, &bob);
     ok(
         lumen(&h2, &bob, &["team", "verify"]),
         "verify installs the driver",
@@ -699,7 +697,7 @@ fn a_removal_and_an_addition_on_two_branches_merge_into_a_regenerated_key_age() 
         lumen(&h1, &alice, &["team", "remove", "carol", "--yes"]),
         "remove carol",
     );
-    git_ok(&ws1, &alice, &["commit", "-qam", "carol left"]);
+    commit(&ws1, &alice, "carol left");
     ok(
         lumen(&h2, &bob, &["team", "add", "dave", "--key", &pubkey(&dave)]),
         "add dave",
@@ -714,8 +712,8 @@ fn a_removal_and_an_addition_on_two_branches_merge_into_a_regenerated_key_age() 
         ),
         "edit",
     );
-    git_ok(&ws2, &bob, &["commit", "-qam", "dave joined"]);
-    git_ok(&ws2, &bob, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    commit(&ws2, &bob, "dave joined");
+    pull(&ws2, &bob, Path::new("origin"));
 
     let verify = ok(
         lumen(&h2, &dave, &["team", "verify"]),

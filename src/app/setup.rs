@@ -169,7 +169,11 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
             opts.paths.workspace_dir(&workspace).join("team/key.age"),
         ),
     ])
-    .with_unlock_requests(bus.unlock_requests());
+    .with_unlock_requests(bus.unlock_requests())
+    .with_ssh_home(match &opts.resolve {
+        Some(resolve) => resolve.home_dir.clone(),
+        None => crate::ssh::config::ResolveOptions::from_env().home_dir,
+    });
     let inventory_file = crate::workspace::HostsFile::for_workspace(&opts.paths, &workspace);
     let (inventory, inventory_error) = match &inventory_file {
         Ok(file) => {

@@ -214,8 +214,9 @@ pub fn run(paths: &Paths, args: TeamArgs) -> Result<()> {
     Ok(())
 }
 
+/// The home whose `~/.ssh` holds your default key: ssh's own (`HOME`, else the passwd entry).
 fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME").map(PathBuf::from)
+    Some(crate::ssh::config::ResolveOptions::from_env().home_dir)
 }
 
 /// The `--identity` prefix that names an SSH key entry of your personal vault.
@@ -234,7 +235,7 @@ pub(crate) fn load_my_key(
         .and_then(Path::to_str)
         .and_then(|s| s.strip_prefix(VAULT_IDENTITY))
     {
-        let path = crate::paths::Paths::from_env().personal_vault();
+        let path = Paths::from_env().personal_vault();
         if !path.exists() {
             bail!(
                 "--identity {VAULT_IDENTITY}{name}: there is no personal vault ({}); \
@@ -244,14 +245,9 @@ pub(crate) fn load_my_key(
         }
         let pass = passphrase("passphrase of your personal vault: ")?;
         let vault = crate::vault::Vault::open(&path, &pass)?;
-        let entry = vault.get(name)?;
-        if entry.kind != crate::vault::Kind::SshKey {
-            bail!(
-                "--identity {VAULT_IDENTITY}{name}: that entry is a {}, not an SSH key",
-                entry.kind.as_str()
-            );
-        }
-        let key = vault.private_key_for_team(name)?;
+        let key = vault
+            .private_key_for_team(name)
+            .with_context(|| format!("--identity {VAULT_IDENTITY}{name}"))?;
         let label = PathBuf::from(format!("personal vault entry '{name}'"));
         return Ok(MyKey::from_private_key(key, &label)?);
     }

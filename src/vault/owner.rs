@@ -45,6 +45,9 @@ pub struct VaultOwner {
     /// when the values it masks went stale.
     generation: Arc<std::sync::atomic::AtomicU64>,
     unlock_sink: Option<UnlockSink>,
+    /// The home whose `~/.ssh` keys may open the team vault (None: only SSH key entries of
+    /// the personal vault do).
+    ssh_home: Option<Arc<PathBuf>>,
 }
 
 impl std::fmt::Debug for VaultOwner {
@@ -65,7 +68,14 @@ impl VaultOwner {
             open: Arc::default(),
             generation: Arc::default(),
             unlock_sink: None,
+            ssh_home: None,
         }
+    }
+
+    /// The team vault may also open with your default key under `home`/.ssh.
+    pub fn with_ssh_home(mut self, home: PathBuf) -> Self {
+        self.ssh_home = Some(Arc::new(home));
+        self
     }
 
     /// Logins that find the vault locked ask through `sink` (the app answers with its dialog).
@@ -118,7 +128,10 @@ impl VaultOwner {
                     Some(sv) => super::team::open_with_vault_key(path, &sv.vault).transpose(),
                     None => None,
                 };
-                match from_entry.unwrap_or_else(|| super::team::open_with_default_key(path, pass)) {
+                let home = self.ssh_home.as_deref().map(PathBuf::as_path);
+                match from_entry
+                    .unwrap_or_else(|| super::team::open_with_default_key(path, pass, home))
+                {
                     Ok(vault) => opened.push(ScopedVault {
                         scope: *scope,
                         vault,

@@ -344,6 +344,18 @@ pub fn password_user() -> Option<(String, String)> {
     Some((user, password))
 }
 
+/// Poll `done` every 50 ms until it holds (true) or `limit` passes (false).
+pub async fn until_within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    false
+}
+
 /// Read a stream until `needle` appears in the output (or the stream ends); returns all output.
 pub async fn read_until(stream: &mut lumen::stream::Stream, needle: &str) -> String {
     let mut out = Vec::new();

@@ -508,15 +508,18 @@ pub fn verify(dir: &TeamDir, me: &MyKey) -> Result<VerifyReport> {
 /// Open the team whose `key.age` is `key_path` with your default key (`~/.ssh/id_ed25519` or
 /// `id_rsa`, whichever is a member), `passphrase` unlocking it if it is encrypted: how the
 /// app's unlock dialog opens the team vault beside the others.
-pub fn open_with_default_key(key_path: &Path, passphrase: &secrecy::SecretString) -> Result<Vault> {
+pub fn open_with_default_key(
+    key_path: &Path,
+    passphrase: &secrecy::SecretString,
+    home: Option<&Path>,
+) -> Result<Vault> {
     let root = key_path.parent().unwrap_or(Path::new("."));
     let dir = TeamDir {
         root: root.to_path_buf(),
     };
     let members = dir.load_members()?;
     let is_member = |k: &str| members.by_key(k).is_some();
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    let path = identity::find(None, home.as_deref(), Some(&is_member))?;
+    let path = identity::find(None, home, Some(&is_member))?;
     let me = MyKey::load(&path, |_| Ok(passphrase.clone()))?;
     open(&dir, &me)
 }
