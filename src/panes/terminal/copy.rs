@@ -98,6 +98,33 @@ impl TerminalPane {
             .and_then(|_| self.term.selection_to_string())
     }
 
+    /// The selected text to copy, once the selected rows are safe for alacritty to read.
+    pub(super) fn copy_selection(&mut self) -> Option<String> {
+        let range = self
+            .term
+            .selection
+            .as_ref()
+            .filter(|s| !s.is_empty())?
+            .to_range(&self.term)?;
+        self.clear_lone_spacers(range.start.line, range.end.line);
+        self.selected_text()
+    }
+
+    /// A wide character's spacer at the start of a row has lost its character (a delete or
+    /// an erase split the pair, then the row shifted or reflowed). It shows as a blank, but
+    /// alacritty_terminal 0.26 copies such a row by stepping one column left of column 0: a
+    /// panic in debug builds, the row silently left out in release. Make those cells the
+    /// blanks they show as.
+    fn clear_lone_spacers(&mut self, first: Line, last: Line) {
+        for line in first.0..=last.0 {
+            let cell = &mut self.term.grid_mut()[Line(line)][Column(0)];
+            if cell.flags.contains(Flags::WIDE_CHAR_SPACER) {
+                cell.flags.remove(Flags::WIDE_CHAR_SPACER);
+                cell.c = ' ';
+            }
+        }
+    }
+
     pub(super) fn copy_key(&mut self, key: &KeyEvent) -> KeyOutcome {
         let outcome = if self.copy.as_ref().is_some_and(|c| c.prompt.is_some()) {
             self.prompt_key(key);
@@ -160,7 +187,7 @@ impl TerminalPane {
                 return KeyOutcome::LeftCopyMode;
             }
             KeyCode::Enter | KeyCode::Char('y') => {
-                let text = self.selected_text();
+                let text = self.copy_selection();
                 self.leave_copy_mode();
                 return match text {
                     Some(text) => KeyOutcome::Copied(text),
@@ -444,7 +471,7 @@ fn escape(text: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::super::{TerminalConfig, TerminalPane};
+    use super::super::{KeyOutcome, TerminalConfig, TerminalPane};
     use super::escape;
     use alacritty_terminal::grid::Dimensions;
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -505,6 +532,29 @@ mod tests {
         }
         pane.handle_key(&KeyEvent::new(KeyCode::Char('$'), KeyModifiers::NONE));
         assert!(pane.term.vi_mode_cursor.point.line <= bottom);
+    }
+
+    /// A delete at column 0 of a wide character leaves its spacer first on the row; copying
+    /// that row stepped left of column 0 inside alacritty (a panic in debug builds, the row
+    /// missing from the copy in release).
+    #[test]
+    fn a_row_starting_with_a_lone_spacer_is_copied_whole() {
+        let cfg = TerminalConfig {
+            cols: 10,
+            rows: 3,
+            scrollback: 10,
+        };
+        let mut pane = TerminalPane::plain(cfg);
+        pane.feed("before\r\n中ab\r\x1b[P\r\nafter".as_bytes());
+        pane.enter_copy_mode();
+        let mut outcome = None;
+        for key in ['g', '0', 'v', 'G', '$', 'y'] {
+            outcome = Some(pane.handle_key(&KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE)));
+        }
+        match outcome {
+            Some(KeyOutcome::Copied(text)) => assert_eq!(text, "before\n ab\nafter"),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// Alacritty's middle of a one-row screen is the row above it, which does not exist

@@ -67,7 +67,7 @@ impl TerminalPane {
             }
             MouseEventKind::Up(MouseButton::Left) => {
                 self.mouse.anchor = None;
-                let Some(text) = self.selected_text() else {
+                let Some(text) = self.copy_selection() else {
                     return KeyOutcome::Consumed;
                 };
                 if self.copy.as_ref().is_some_and(|c| c.by_mouse) {
