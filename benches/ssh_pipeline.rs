@@ -3,7 +3,9 @@
 //!     FRAME_INTERVAL) vs `ssh -tt` inside a plain tmux pane, same server, same bytes,
 //!     seq-like and coloured streams separately;
 //!  2. echo latency of a keystroke in one pane while 1 and 10 other panes of the same tab are
-//!     flooded (median, p99), with where the loop spent its turns (pump and draw times);
+//!     flooded (median, p99), with where the loop spent its turns (pump and draw times), on
+//!     the quiet pane's connection and on logins of their own; and the same in tmux panes
+//!     running OpenSSH's `ssh` over one ControlMaster connection and on logins of their own;
 //!  3. RSS with 50 sessions open to the embedded server.
 //!
 //! Run: `cargo bench --bench ssh_pipeline` (LUMEN_BENCH_MB sets the stream size, default 64;
@@ -42,6 +44,9 @@ const LATENCY_TARGET: Duration = Duration::from_millis(16);
 #[path = "ssh_pipeline/latency.rs"]
 mod latency;
 use latency::{FloodLink, latency_under_flood, print_latency};
+#[path = "ssh_pipeline/tmux_latency.rs"]
+mod tmux_latency;
+use tmux_latency::{TmuxLink, print_ratios, print_tmux_latency, tmux_latency};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -89,7 +94,23 @@ fn main() -> Res<()> {
                     rows.push(latency_under_flood(&server, &known, &color, floods, link).await?);
                 }
             }
+            let mut tmux_rows = Vec::new();
+            for link in [TmuxLink::ControlMaster, TmuxLink::Separate] {
+                for floods in FLOODS {
+                    tmux_rows.push(tmux_latency(
+                        &server,
+                        &key_file,
+                        dir.path(),
+                        &color,
+                        floods,
+                        link,
+                    )?);
+                }
+            }
             print_latency(&rows);
+            print_tmux_latency(&tmux_rows);
+            let lumen: Vec<_> = rows.iter().map(|r| r.echo_ms()).collect();
+            print_ratios(&lumen, &tmux_rows);
         }
         if wanted("rss") {
             let (before, after) = rss_with_sessions(&server, &known).await?;

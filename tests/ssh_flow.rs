@@ -2,13 +2,16 @@
 //! reader stops (a flood nobody reads) or an exec whose future is not polled stalls only its
 //! own channel. The other channels' round trips, keepalives and key re-exchange go on, and
 //! the stalled channel's bytes all arrive, in order, when its reader resumes; under floods
-//! on ten channels read at different speeds no byte is lost or duplicated.
+//! on ten channels read at different speeds no byte is lost or duplicated. The same holds on
+//! lumen's embedded server (`lumen demo`, the benches), whose channels' output all go through
+//! one queue in its session.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::{Answers, Sshd, auto_answer, read_to_close, read_until, until_within};
-use lumen::ssh::{Connector, ExecOptions, Plan, Target};
+use lumen::pty::PtyCommand;
+use lumen::ssh::{Connector, EmbeddedServer, EmbeddedServerOptions, ExecOptions, Plan, Target};
 use lumen::stream::{CloseReason, Stream, StreamEvent, Waker};
 use std::time::Duration;
 
@@ -63,6 +66,21 @@ fn lab(sshd: &Sshd, dir: &std::path::Path, keepalive: Option<Duration>) -> (Conn
     let connector = Connector::new(opts, prompter);
     let plan = connector.direct("flood", &Target::new(me(), "127.0.0.1", sshd.port));
     (connector, plan)
+}
+
+/// lumen's embedded server with `/bin/sh` sessions, a connector to it and a plan to it.
+async fn embedded_lab(dir: &std::path::Path) -> (EmbeddedServer, Connector, Plan) {
+    let server = EmbeddedServer::start(EmbeddedServerOptions {
+        shell: PtyCommand::new("/bin/sh"),
+        ..EmbeddedServerOptions::default()
+    })
+    .await
+    .unwrap();
+    let opts = server.client_options(&dir.join("known_hosts")).unwrap();
+    let (prompter, _) = auto_answer(Answers::default());
+    let connector = Connector::new(opts, prompter);
+    let plan = connector.direct("flood", &server.target(None));
+    (server, connector, plan)
 }
 
 /// A pane running `command` on a PTY over the plan's shared connection.
@@ -127,6 +145,30 @@ async fn an_unread_flood_stalls_only_its_own_channel() {
     assert_eq!(connector.open_connections(), 1, "one shared connection");
     assert_eq!(sshd.log_count("Accepted publickey"), 1);
     // The reader resumes: every byte, in order, then the command's end.
+    let (rest, reason) = rest_of(&mut flood).await;
+    got.extend(rest);
+    assert_same(&got, &seq(1, FLOOD_LINES, true), "the flood");
+    assert_eq!(reason, CloseReason::Exited(Some(0)));
+    round_trip(&mut quiet, 4).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unread_flood_stalls_only_its_own_channel_on_the_embedded_server() {
+    // The server's session stops taking output from its one queue while a channel has data
+    // waiting for window: a flood handed over regardless of its window held every other
+    // channel's output behind it for as long as its reader was paused.
+    let dir = tempfile::tempdir().unwrap();
+    let (server, connector, plan) = embedded_lab(dir.path()).await;
+    let waker = Waker::new();
+    let mut quiet = quiet_pane(&connector, &plan, &waker).await;
+    let mut flood = pane_running(&connector, &plan, &format!("seq 1 {FLOOD_LINES}"), &waker);
+    let mut got = read_until(&mut flood, "1\r\n").await.into_bytes();
+    tokio::time::sleep(FILL).await;
+    for n in 1..=3 {
+        round_trip(&mut quiet, n).await;
+        exec_round_trip(&connector, &plan).await;
+    }
+    assert_eq!(server.logins(), 1, "one shared connection");
     let (rest, reason) = rest_of(&mut flood).await;
     got.extend(rest);
     assert_same(&got, &seq(1, FLOOD_LINES, true), "the flood");

@@ -249,6 +249,19 @@ fn budget_cost(file: &Path, (cols, rows): (u16, u16)) -> Res<Duration> {
     Ok(times[BUDGETS / 2])
 }
 
+impl Latency {
+    /// (flooding panes, on the quiet pane's connection, echo median ms, echo p99 ms)
+    pub fn echo_ms(&self) -> (usize, bool, f64, f64) {
+        let (median, p99) = median_p99(&self.samples);
+        (
+            self.floods,
+            self.link == FloodLink::Shared,
+            ms(median),
+            ms(p99),
+        )
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }

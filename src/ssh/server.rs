@@ -3,7 +3,7 @@
 //! (through [`crate::pty`]) and exec requests.
 
 use super::SshError;
-use super::server_process::{self as process, ChannelState, Input};
+use super::server_process::{self as process, ChannelState, Input, Output};
 use super::target::{ConnectOptions, Target, local_user};
 use crate::pty::{PtyCommand, user_shell};
 use russh::keys::ssh_key::private::Ed25519Keypair;
@@ -336,7 +336,10 @@ impl server::Handler for Conn {
         reply: server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.channels.insert(channel.id(), ChannelState::default());
+        let id = channel.id();
+        // Only the sending half: what the client sends comes through `Handler::data`.
+        let (_read, writer) = channel.split();
+        self.channels.insert(id, ChannelState::new(writer));
         reply.accept().await;
         Ok(())
     }
@@ -401,10 +404,14 @@ impl server::Handler for Conn {
             if reply == CannedReply::Disconnect {
                 return Err(russh::Error::Disconnect);
             }
+            let Some(out) = self.channels.get_mut(&channel).and_then(|s| s.out.take()) else {
+                session.channel_failure(channel)?;
+                return Ok(());
+            };
             session.channel_success(channel)?;
             let stop = Arc::new(AtomicBool::new(false));
             self.canned_stops.insert(channel, stop.clone());
-            tokio::spawn(answer(session.handle(), channel, reply, stop));
+            tokio::spawn(answer(session.handle(), out, channel, reply, stop));
             return Ok(());
         }
         let mut cmd = PtyCommand::new("/bin/sh");
@@ -483,7 +490,13 @@ impl server::Handler for Conn {
 }
 
 /// Send a canned reply on an exec channel.
-async fn answer(handle: server::Handle, id: ChannelId, reply: CannedReply, stop: Arc<AtomicBool>) {
+async fn answer(
+    handle: server::Handle,
+    mut out: Output,
+    id: ChannelId,
+    reply: CannedReply,
+    stop: Arc<AtomicBool>,
+) {
     const CHUNK: usize = 32 * 1024;
     let status = match reply {
         CannedReply::Hang | CannedReply::Disconnect => return,
@@ -495,12 +508,12 @@ async fn answer(handle: server::Handle, id: ChannelId, reply: CannedReply, stop:
         } => {
             tokio::time::sleep(delay).await;
             for chunk in stdout.chunks(CHUNK) {
-                if handle.data(id, chunk.to_vec()).await.is_err() {
+                if !out.send(None, chunk.to_vec()).await {
                     return;
                 }
             }
             for chunk in stderr.chunks(CHUNK) {
-                if handle.extended_data(id, 1, chunk.to_vec()).await.is_err() {
+                if !out.send(Some(1), chunk.to_vec()).await {
                     return;
                 }
             }
@@ -514,7 +527,7 @@ async fn answer(handle: server::Handle, id: ChannelId, reply: CannedReply, stop:
                     return; // the client closed the channel, as sshd's child gets SIGPIPE
                 }
                 let n = left.min(CHUNK);
-                if handle.data(id, chunk[..n].to_vec()).await.is_err() {
+                if !out.send(None, chunk[..n].to_vec()).await {
                     return; // the client closed the channel: stop flooding
                 }
                 left -= n;

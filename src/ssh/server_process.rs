@@ -3,11 +3,12 @@
 
 use crate::pty::PtyCommand;
 use crate::stream::{CloseReason, StreamEvent, StreamHandle, Waker};
-use russh::ChannelId;
-use russh::server::{self, Session};
+use russh::server::{self, Msg, Session};
+use russh::{ChannelId, ChannelWriteHalf};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 const PIPE_CHUNK: usize = 16 * 1024;
 
@@ -22,6 +23,56 @@ pub(super) struct ChannelState {
     pub(super) pty: Option<(u16, u16)>,
     pub(super) env: Vec<(String, String)>,
     pub(super) input: Option<Input>,
+    /// Where the channel's output goes; taken when its process starts.
+    pub(super) out: Option<Output>,
+    /// Dropped with the state when the channel closes: tells its [`Output`] to stop waiting.
+    _closing: Option<watch::Sender<()>>,
+}
+
+impl ChannelState {
+    /// The state of a channel just opened, `writer` its sending half.
+    pub(super) fn new(writer: ChannelWriteHalf<Msg>) -> Self {
+        let (closing, closed) = watch::channel(());
+        Self {
+            out: Some(Output {
+                writer: Arc::new(writer),
+                closed,
+            }),
+            _closing: Some(closing),
+            ..Self::default()
+        }
+    }
+}
+
+/// A channel's output to the client, sent only as the client's window for this channel allows.
+///
+/// All channels' data reach the session through one in-order queue, and the session stops
+/// taking from it while any channel has data waiting for window (russh's `pending_data`). Data
+/// handed over without window would let one flooding channel hold the queue, with every other
+/// channel's output (an echo) behind it until the flood's reader catches up. Waiting for the
+/// window here, per channel, keeps the queue moving: a flood waits for its own window only.
+#[derive(Clone)]
+pub(super) struct Output {
+    writer: Arc<ChannelWriteHalf<Msg>>,
+    closed: watch::Receiver<()>,
+}
+
+impl Output {
+    /// Send `data` (on stream `ext` if given, else stdout). False once the channel or the
+    /// connection is gone: the caller stops.
+    pub(super) async fn send(&mut self, ext: Option<u32>, data: Vec<u8>) -> bool {
+        let sent = async {
+            match ext {
+                Some(ext) => self.writer.extended_data_bytes(ext, data).await,
+                None => self.writer.data_bytes(data).await,
+            }
+        };
+        tokio::select! {
+            sent = sent => sent.is_ok(),
+            // The channel closed while its window was exhausted: no window will come.
+            _ = self.closed.changed() => false,
+        }
+    }
 }
 
 /// Start `cmd` on a PTY (if one was requested) or on pipes, and stream it to the channel.
@@ -32,7 +83,10 @@ pub(super) fn start(
     session: &mut Session,
 ) {
     let handle = session.handle();
-    let Some(state) = channels.get_mut(&id) else {
+    let Some((state, mut out)) = channels
+        .get_mut(&id)
+        .and_then(|s| s.out.take().map(|out| (s, out)))
+    else {
         let _ = session.channel_failure(id);
         return;
     };
@@ -48,7 +102,7 @@ pub(super) fn start(
                     while let Some(ev) = stream.events.recv().await {
                         match ev {
                             StreamEvent::Data(d) => {
-                                if handle.data(id, d).await.is_err() {
+                                if !out.send(None, d).await {
                                     stream.handle.close();
                                     return;
                                 }
@@ -94,24 +148,24 @@ pub(super) fn start(
             }
         });
     }
-    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let (pipe_out, pipe_err) = (child.stdout.take(), child.stderr.take());
+    let mut out_err = out.clone();
     tokio::spawn(async move {
-        let h2 = handle.clone();
         let stdout = async {
-            if let Some(mut out) = out {
+            if let Some(mut pipe) = pipe_out {
                 let mut buf = vec![0u8; PIPE_CHUNK];
-                while let Ok(n @ 1..) = out.read(&mut buf).await {
-                    if handle.data(id, buf[..n].to_vec()).await.is_err() {
+                while let Ok(n @ 1..) = pipe.read(&mut buf).await {
+                    if !out.send(None, buf[..n].to_vec()).await {
                         break;
                     }
                 }
             }
         };
         let stderr = async {
-            if let Some(mut err) = err {
+            if let Some(mut pipe) = pipe_err {
                 let mut buf = vec![0u8; PIPE_CHUNK];
-                while let Ok(n @ 1..) = err.read(&mut buf).await {
-                    if h2.extended_data(id, 1, buf[..n].to_vec()).await.is_err() {
+                while let Ok(n @ 1..) = pipe.read(&mut buf).await {
+                    if !out_err.send(Some(1), buf[..n].to_vec()).await {
                         break;
                     }
                 }
