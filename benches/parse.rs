@@ -8,7 +8,11 @@
 //! - `LUMEN_BENCH_FILE=PATH` (+ `LUMEN_BENCH_REPEAT=N`): feed the file N times through one pane
 //!   in 4 KiB chunks and print `MB/s` (for a profiler too: `perf record` on this mode);
 //!   `LUMEN_BENCH_WITHOUT_STORE=1` uses the pane without the compact store; the compact
-//!   store's size goes to stderr.
+//!   store's size goes to stderr;
+//! - `LUMEN_BENCH_CPU=ROUNDS` (+ `LUMEN_BENCH_STREAM=SUBSTRING`): CPU time per MB of the parse
+//!   bench's iteration (a new pane fed the stream, drawn, dropped) with and without the store,
+//!   interleaved, median of ROUNDS: the thread's CPU clock, so a loaded machine changes it
+//!   far less than criterion's wall-clock ratio.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use lumen::panes::terminal::{TerminalConfig, TerminalPane};
@@ -349,8 +353,93 @@ fn history(c: &mut Criterion) {
     group.finish();
 }
 
+/// CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a pointer to a live local.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The parse bench's iteration, timed on the thread's CPU clock.
+fn cpu_of_parse(bytes: &[u8], store: bool, theme: &Theme) -> Duration {
+    let start = thread_cpu();
+    let pane = if store {
+        feed_lumen(bytes)
+    } else {
+        feed_lumen_plain(bytes)
+    };
+    let area = Rect::new(0, 0, COLS, ROWS);
+    let mut buf = Buffer::empty(area);
+    pane.render(area, &mut buf, theme);
+    black_box(buf);
+    drop(pane);
+    thread_cpu() - start
+}
+
+/// `LUMEN_BENCH_CPU`: CPU ms per MB with and without the store, each stream, median of `rounds`.
+fn cpu_per_mb(rounds: usize, filter: &str) {
+    let theme = Theme::builtin();
+    println!("stream            store ms/MB  without ms/MB  ratio (store/without; <1 is faster)");
+    for (name, bytes) in streams() {
+        if !name.contains(filter) {
+            continue;
+        }
+        // As criterion runs them: a warm-up, then all rounds of one pane, then of the other
+        // (interleaving would charge the store-less pane for pages the store's pane trimmed).
+        let block = |store: bool| -> Vec<Duration> {
+            cpu_of_parse(&bytes, store, &theme);
+            (0..rounds)
+                .map(|_| cpu_of_parse(&bytes, store, &theme))
+                .collect()
+        };
+        let (mut with, mut without) = (block(true), block(false));
+        let mb = bytes.len() as f64 / 1e6;
+        let median = |v: &mut Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2].as_secs_f64() * 1e3 / mb
+        };
+        let (w, wo) = (median(&mut with), median(&mut without));
+        println!("{name:<17} {w:>11.2}  {wo:>13.2}  {:.3}", w / wo);
+        // Steady state: the scrollback is already full, so the store-less pane recycles its
+        // rows and every row the store takes is pure extra work.
+        let steady = |store: bool| -> Vec<Duration> {
+            let (mut pane, _ends) = pane(store);
+            let feed = |pane: &mut TerminalPane| {
+                let start = thread_cpu();
+                for chunk in bytes.chunks(CHUNK) {
+                    pane.feed(chunk);
+                }
+                thread_cpu() - start
+            };
+            feed(&mut pane);
+            (0..rounds).map(|_| feed(&mut pane)).collect()
+        };
+        let (mut with, mut without) = (steady(true), steady(false));
+        let (w, wo) = (median(&mut with), median(&mut without));
+        println!(
+            "{:<17} {w:>11.2}  {wo:>13.2}  {:.3}",
+            "  (full history)",
+            w / wo
+        );
+    }
+}
+
 /// The modes used by parse_vs_tmux.sh; true when one ran and criterion should not.
 fn script_modes() -> bool {
+    if let Some(rounds) = std::env::var("LUMEN_BENCH_CPU")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+    {
+        let filter = std::env::var("LUMEN_BENCH_STREAM").unwrap_or_default();
+        cpu_per_mb(rounds.max(1), &filter);
+        return true;
+    }
     if let Some(dir) = std::env::var_os("LUMEN_BENCH_WRITE_STREAMS") {
         let dir = std::path::PathBuf::from(dir);
         for (name, bytes) in streams() {
