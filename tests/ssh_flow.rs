@@ -132,19 +132,27 @@ async fn an_unread_flood_stalls_only_its_own_channel() {
     let sshd = Sshd::start_logged("");
     let dir = tempfile::tempdir().unwrap();
     let (connector, plan) = lab(&sshd, dir.path(), None);
+    unread_flood_stalls_only_itself(&connector, &plan, || {
+        assert_eq!(connector.open_connections(), 1, "one shared connection");
+        assert_eq!(sshd.log_count("Accepted publickey"), 1);
+    })
+    .await;
+}
+
+/// A flood nobody reads for a while: the quiet pane and execs on the same connection still
+/// answer (`one_login` checks, meanwhile, that all of it went over one login); then the
+/// flood's reader resumes and gets every byte, in order, then its end.
+async fn unread_flood_stalls_only_itself(connector: &Connector, plan: &Plan, one_login: impl Fn()) {
     let waker = Waker::new();
-    let mut quiet = quiet_pane(&connector, &plan, &waker).await;
-    let mut flood = pane_running(&connector, &plan, &format!("seq 1 {FLOOD_LINES}"), &waker);
+    let mut quiet = quiet_pane(connector, plan, &waker).await;
+    let mut flood = pane_running(connector, plan, &format!("seq 1 {FLOOD_LINES}"), &waker);
     let mut got = read_until(&mut flood, "1\r\n").await.into_bytes();
-    // Nobody reads the flood now.
     tokio::time::sleep(FILL).await;
     for n in 1..=3 {
         round_trip(&mut quiet, n).await;
-        exec_round_trip(&connector, &plan).await;
+        exec_round_trip(connector, plan).await;
     }
-    assert_eq!(connector.open_connections(), 1, "one shared connection");
-    assert_eq!(sshd.log_count("Accepted publickey"), 1);
-    // The reader resumes: every byte, in order, then the command's end.
+    one_login();
     let (rest, reason) = rest_of(&mut flood).await;
     got.extend(rest);
     assert_same(&got, &seq(1, FLOOD_LINES, true), "the flood");
@@ -159,21 +167,10 @@ async fn an_unread_flood_stalls_only_its_own_channel_on_the_embedded_server() {
     // channel's output behind it for as long as its reader was paused.
     let dir = tempfile::tempdir().unwrap();
     let (server, connector, plan) = embedded_lab(dir.path()).await;
-    let waker = Waker::new();
-    let mut quiet = quiet_pane(&connector, &plan, &waker).await;
-    let mut flood = pane_running(&connector, &plan, &format!("seq 1 {FLOOD_LINES}"), &waker);
-    let mut got = read_until(&mut flood, "1\r\n").await.into_bytes();
-    tokio::time::sleep(FILL).await;
-    for n in 1..=3 {
-        round_trip(&mut quiet, n).await;
-        exec_round_trip(&connector, &plan).await;
-    }
-    assert_eq!(server.logins(), 1, "one shared connection");
-    let (rest, reason) = rest_of(&mut flood).await;
-    got.extend(rest);
-    assert_same(&got, &seq(1, FLOOD_LINES, true), "the flood");
-    assert_eq!(reason, CloseReason::Exited(Some(0)));
-    round_trip(&mut quiet, 4).await;
+    unread_flood_stalls_only_itself(&connector, &plan, || {
+        assert_eq!(server.logins(), 1, "one shared connection");
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
