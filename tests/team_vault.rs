@@ -146,23 +146,14 @@ fn team_of_three(world: &World, home: &Path) -> (Person, Person, Person) {
         lumen(home, &alice, &["team", "init", "--name", "alice"]),
         "init",
     );
-    ok(
-        lumen(
-            home,
-            &alice,
-            &["team", "add", "bob", "--key", &pubkey(&bob)],
-        ),
-        "add bob",
-    );
-    ok(
-        lumen(
-            home,
-            &alice,
-            &["team", "add", "carol", "--key", &pubkey(&carol)],
-        ),
-        "add carol",
-    );
+    ok(add_member(home, &alice, "bob", &bob), "add bob");
+    ok(add_member(home, &alice, "carol", &carol), "add carol");
     (alice, bob, carol)
+}
+
+/// `by` adds `who` to the team as `name`.
+fn add_member(home: &Path, by: &Person, name: &str, who: &Person) -> Output {
+    lumen(home, by, &["team", "add", name, "--key", &pubkey(who)])
 }
 
 fn entry_files(ws: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -192,14 +183,7 @@ fn a_secret_added_by_one_member_is_read_by_the_others_and_a_removed_member_reads
     // Adding a member touches no entry file.
     let before = entry_files(&ws);
     let dave = world.person("dave", "ed25519", "");
-    ok(
-        lumen(
-            &home,
-            &alice,
-            &["team", "add", "dave", "--key", &pubkey(&dave)],
-        ),
-        "add dave",
-    );
+    ok(add_member(&home, &alice, "dave", &dave), "add dave");
     assert_eq!(before, entry_files(&ws), "team add re-encrypted entries");
 
     for who in [&bob, &carol, &dave] {
@@ -451,14 +435,7 @@ fn member_signatures_are_ssh_keygen_signatures_and_forged_lines_are_refused() {
             );
         }
         // and nobody can add members to a forged list
-        let err = fails(
-            lumen(
-                &home,
-                &alice,
-                &["team", "add", "zed", "--key", &pubkey(&mallory)],
-            ),
-            "add to forged",
-        );
+        let err = fails(add_member(&home, &alice, "zed", &mallory), "add to forged");
         assert!(err.contains(why), "{err}");
     }
 }
@@ -597,10 +574,7 @@ fn two_clones_merge_different_entries_cleanly_and_the_same_entry_through_the_dri
     let bob = world.person("bob", "ed25519", "");
     let init = team_in_git(&ws1, &h1, &alice, "alice");
     assert!(init.contains("merge driver"), "{init}");
-    ok(
-        lumen(&h1, &alice, &["team", "add", "bob", "--key", &pubkey(&bob)]),
-        "add bob",
-    );
+    ok(add_member(&h1, &alice, "bob", &bob), "add bob");
     add_entry(&h1, &alice, &world, "e1", "one-v1");
     add_entry(&h1, &alice, &world, "e2", "two-v1");
     commit_and_clone(&world, &ws1, &alice, &ws2, &bob);
@@ -673,18 +647,8 @@ fn a_removal_and_an_addition_on_two_branches_merge_into_a_regenerated_key_age() 
     let bob = world.person("bob", "ed25519", "");
     let dave = world.person("dave", "rsa", "");
     team_in_git(&ws1, &h1, &alice, "alice");
-    ok(
-        lumen(
-            &h1,
-            &alice,
-            &["team", "add", "carol", "--key", &pubkey(&carol)],
-        ),
-        "add carol",
-    );
-    ok(
-        lumen(&h1, &alice, &["team", "add", "bob", "--key", &pubkey(&bob)]),
-        "add bob",
-    );
+    ok(add_member(&h1, &alice, "carol", &carol), "add carol");
+    ok(add_member(&h1, &alice, "bob", &bob), "add bob");
     add_entry(&h1, &alice, &world, "e1", "one-v1");
     commit_and_clone(&world, &ws1, &alice, &ws2, &bob);
     ok(
@@ -698,10 +662,7 @@ fn a_removal_and_an_addition_on_two_branches_merge_into_a_regenerated_key_age() 
         "remove carol",
     );
     commit(&ws1, &alice, "carol left");
-    ok(
-        lumen(&h2, &bob, &["team", "add", "dave", "--key", &pubkey(&dave)]),
-        "add dave",
-    );
+    ok(add_member(&h2, &bob, "dave", &dave), "add dave");
     ok(
         lumen(
             &h2,
@@ -813,14 +774,7 @@ fn a_members_key_in_their_personal_vault_opens_the_team_vault() {
     let home = world.path("shared");
     let (alice, _bob, _carol) = team_of_three(&world, &home);
     let dave = world.person("dave", "ed25519", "");
-    ok(
-        lumen(
-            &home,
-            &alice,
-            &["team", "add", "dave", "--key", &pubkey(&dave)],
-        ),
-        "add dave",
-    );
+    ok(add_member(&home, &alice, "dave", &dave), "add dave");
     add_entry(&home, &alice, &world, "db/team", "t3am-pa55");
     let personal_pass = world.path("dave-personal.pass");
     std::fs::write(&personal_pass, "dave personal vault\n").unwrap();
@@ -838,15 +792,7 @@ fn a_members_key_in_their_personal_vault_opens_the_team_vault() {
         cmd.output().unwrap()
     };
     ok(
-        dave_vault(&[
-            "init",
-            "--kdf-memory",
-            "64",
-            "--kdf-time",
-            "1",
-            "--kdf-lanes",
-            "1",
-        ]),
+        dave_vault(&[&["init"][..], &common::FAST_KDF].concat()),
         "dave's personal vault",
     );
     let key_file = dave.key.display().to_string();

@@ -36,16 +36,7 @@ impl Keys {
             f,
             pass: pass.display().to_string(),
         };
-        k.ok(&[
-            "vault",
-            "init",
-            "--kdf-memory",
-            "64",
-            "--kdf-time",
-            "1",
-            "--kdf-lanes",
-            "1",
-        ]);
+        k.ok(&[&["vault", "init"][..], &common::FAST_KDF].concat());
         k
     }
 

@@ -24,6 +24,10 @@ pub const SSHD: &str = "/usr/sbin/sshd";
 const SSHD_START: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(50);
 
+/// `lumen vault init` options that make Argon2id cheap enough for tests (64 KiB, one pass,
+/// one lane).
+pub const FAST_KDF: [&str; 6] = ["--kdf-memory", "64", "--kdf-time", "1", "--kdf-lanes", "1"];
+
 /// What the auto-answerer replies. Unset answers cancel the prompt.
 #[derive(Debug, Clone, Default)]
 pub struct Answers {
