@@ -158,6 +158,11 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
     let waker = Waker::new();
     let workspace = config.workspace.clone();
     let (bus, inbox) = Bus::channel();
+    // ssh's view of the local side: the home whose ~/.ssh holds your keys, and (when the
+    // session reads ssh_config) how host names resolve.
+    let resolve = opts
+        .resolve
+        .unwrap_or_else(crate::ssh::config::ResolveOptions::from_env);
     let vault = VaultOwner::new(vec![
         (crate::vault::Scope::Personal, opts.paths.personal_vault()),
         (
@@ -170,10 +175,7 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
         ),
     ])
     .with_unlock_requests(bus.unlock_requests())
-    .with_ssh_home(match &opts.resolve {
-        Some(resolve) => resolve.home_dir.clone(),
-        None => crate::ssh::config::ResolveOptions::from_env().home_dir,
-    });
+    .with_ssh_home(resolve.home_dir.clone());
     let inventory_file = crate::workspace::HostsFile::for_workspace(&opts.paths, &workspace);
     let (inventory, inventory_error) = match &inventory_file {
         Ok(file) => {
@@ -195,9 +197,6 @@ pub fn build(opts: RunOptions, size: (u16, u16)) -> World {
     let mut host_names = opts.host_names;
     let mut planner: Option<crate::app::state::Planner> = None;
     if opts.use_ssh_config {
-        let resolve = opts
-            .resolve
-            .unwrap_or_else(crate::ssh::config::ResolveOptions::from_env);
         // The new-tab dialog completes ssh_config's Host aliases too.
         let config_file = resolve
             .config_file

@@ -100,7 +100,7 @@ pub fn run(paths: &Paths, args: TeamArgs) -> Result<()> {
                     key_passphrase(pass.as_deref(), prompt)
                 })?,
                 None => {
-                    let path = team::find_identity(None, home().as_deref(), None)?;
+                    let path = team::find_identity(None, Some(home().as_path()), None)?;
                     MyKey::load(&path, |prompt| key_passphrase(pass.as_deref(), prompt))?
                 }
             };
@@ -215,8 +215,8 @@ pub fn run(paths: &Paths, args: TeamArgs) -> Result<()> {
 }
 
 /// The home whose `~/.ssh` holds your default key: ssh's own (`HOME`, else the passwd entry).
-fn home() -> Option<PathBuf> {
-    Some(crate::ssh::config::ResolveOptions::from_env().home_dir)
+fn home() -> PathBuf {
+    crate::ssh::config::ResolveOptions::from_env().home_dir
 }
 
 /// The `--identity` prefix that names an SSH key entry of your personal vault.
@@ -264,7 +264,7 @@ pub(crate) fn identity_path(explicit: Option<&Path>, dir: &TeamDir) -> Result<Pa
     let is_member = |k: &str| members.by_key(k).is_some();
     Ok(team::find_identity(
         None,
-        home().as_deref(),
+        Some(home().as_path()),
         Some(&is_member),
     )?)
 }
