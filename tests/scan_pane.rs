@@ -130,6 +130,7 @@ fn fleet() -> Vec<FleetRow> {
     vec![
         FleetRow {
             host: "db1".into(),
+            scan_id: 1,
             os: Some("Rocky 9.3".into()),
             counts: vec![
                 (Severity::Critical, 0),
@@ -146,6 +147,7 @@ fn fleet() -> Vec<FleetRow> {
         },
         FleetRow {
             host: "web1".into(),
+            scan_id: 2,
             os: Some("Debian 12".into()),
             counts: vec![
                 (Severity::Critical, 1),
@@ -263,6 +265,34 @@ fn snapshot_host_view_160_and_80_columns() {
     assert!(cut.is_empty(), "cut with no ellipsis: {cut:#?}\n{narrow}");
     assert!(narrow.contains('…'), "{narrow}");
     insta::assert_snapshot!("host_view_80", narrow);
+}
+
+/// Snapshots are read on other threads and may arrive out of order: two scans ending together,
+/// or a load begun before a scan was saved. One read before web1's scan was saved, arriving
+/// after the one read after it, must not hide that scan (e2e_demo_vault saw this once).
+#[test]
+fn a_stale_snapshot_arriving_late_does_not_hide_a_newer_scan() {
+    let mut p = ScanPane::new(None);
+    p.resize(110, 12);
+    let fresh = snapshot(None);
+    let mut stale = snapshot(None);
+    stale.fleet.retain(|r| r.host != "web1");
+    stale.fleet[0].scan_id = 0;
+    p.finished("web1", Ok(fresh));
+    p.finished("db1", Ok(stale));
+    let s = screen(&p, 110, 12);
+    assert!(s.contains("scan results · 2 hosts"), "{s}");
+    assert!(!s.contains("not scanned yet"), "{s}");
+    // The newer row of each host stays, whatever order the snapshots came in.
+    let mut newer = snapshot(None);
+    newer.fleet[0].scan_id = 3;
+    newer.fleet[0].config_findings = 9;
+    p.loaded(None, newer);
+    let mut older = snapshot(None);
+    older.fleet[0].config_findings = 5;
+    p.loaded(None, older);
+    let db1 = p.fleet().iter().find(|r| r.host == "db1").unwrap();
+    assert_eq!((db1.scan_id, db1.config_findings), (3, 9));
 }
 
 /// One host is "1 host".

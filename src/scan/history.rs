@@ -68,6 +68,10 @@ pub fn diff(previous: Option<&HostScan>, current: &HostScan) -> Diff {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetRow {
     pub host: String,
+    /// The scan's id in the history (later scans have larger ids): of two rows of a host,
+    /// read at different times, the one with the larger id is the newer.
+    #[serde(skip)]
+    pub scan_id: i64,
     pub os: Option<String>,
     /// Findings per severity, most severe first.
     pub counts: Vec<(Severity, usize)>,
@@ -210,7 +214,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT s.host, s.new_count, s.body FROM scan s \
+                "SELECT s.host, s.new_count, s.body, s.id FROM scan s \
                  WHERE s.id = (SELECT MAX(id) FROM scan t WHERE t.host = s.host) ORDER BY s.host",
             )
             .map_err(|e| self.fail(e))?;
@@ -220,17 +224,19 @@ impl Store {
                     r.get::<_, String>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             })
             .map_err(|e| self.fail(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (host, new, body) = row.map_err(|e| self.fail(e))?;
+            let (host, new, body, scan_id) = row.map_err(|e| self.fail(e))?;
             let Ok(scan) = serde_json::from_str::<HostScan>(&body) else {
                 continue;
             };
             out.push(FleetRow {
                 host,
+                scan_id,
                 os: scan.os.as_ref().map(OsRelease::short_name),
                 counts: scan.counts().to_vec(),
                 config_findings: scan.config_findings.len(),

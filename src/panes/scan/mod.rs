@@ -208,13 +208,12 @@ impl ScanPane {
 
     /// Data the app loaded (for `host`, or the fleet alone).
     pub fn loaded(&mut self, host: Option<&str>, snapshot: Snapshot) {
-        self.fleet = snapshot.fleet;
+        self.take_fleet(snapshot.fleet);
         self.osv = Some(snapshot.osv);
         self.load_error = None;
-        self.clamp_fleet();
         if host == self.host() {
             self.loading = false;
-            self.set_record(snapshot.host);
+            self.take_record(snapshot.host);
         } else if host.is_none() && self.host().is_none() {
             self.loading = false;
         }
@@ -243,12 +242,11 @@ impl ScanPane {
         self.running.remove(host);
         match result {
             Ok(snapshot) => {
-                self.fleet = snapshot.fleet;
+                self.take_fleet(snapshot.fleet);
                 self.osv = Some(snapshot.osv);
-                self.clamp_fleet();
                 if self.host() == Some(host) {
                     self.loading = false;
-                    self.set_record(snapshot.host);
+                    self.take_record(snapshot.host);
                 }
             }
             Err(e) => {
@@ -259,6 +257,41 @@ impl ScanPane {
 
     pub fn failure(&self, host: &str) -> Option<&str> {
         self.failed.get(host).map(String::as_str)
+    }
+
+    /// Fleet rows read from the history: snapshots are read on other threads and may arrive
+    /// out of order (two scans ending together, a load started before a scan was saved), so
+    /// each host keeps the newer of the row it has and the one given.
+    fn take_fleet(&mut self, rows: Vec<FleetRow>) {
+        let mut fleet: BTreeMap<String, FleetRow> = std::mem::take(&mut self.fleet)
+            .into_iter()
+            .map(|r| (r.host.clone(), r))
+            .collect();
+        for row in rows {
+            match fleet.get(&row.host) {
+                Some(have) if have.scan_id > row.scan_id => {}
+                _ => {
+                    fleet.insert(row.host.clone(), row);
+                }
+            }
+        }
+        self.fleet = fleet.into_values().collect();
+        self.clamp_fleet();
+    }
+
+    /// The host view's data as read from the history, unless it is older than what is shown
+    /// (see [`Self::take_fleet`]).
+    fn take_record(&mut self, record: Option<HostRecord>) {
+        let newest = |r: &HostRecord| Some((r.scan.host.clone(), r.history.first()?.id));
+        if let (Some((have_host, have)), Some((host, given))) = (
+            self.record.as_ref().and_then(newest),
+            record.as_ref().and_then(newest),
+        ) && have_host == host
+            && have > given
+        {
+            return;
+        }
+        self.set_record(record);
     }
 
     /// Replace the host view's data, keeping the selection on the same finding when it is
