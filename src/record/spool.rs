@@ -24,6 +24,8 @@ pub const MEM_QUEUE: usize = 4 * 1024 * 1024;
 pub const MAX_SPILL: u64 = 256 * 1024 * 1024;
 /// Chunks taken together into one sealed record.
 const RECORD: usize = 1024 * 1024;
+/// How long output about to be spilled waits for more to seal with it.
+const GATHER: Duration = Duration::from_millis(2);
 /// How often a spool with nowhere to put output looks again.
 const FULL_POLL: Duration = Duration::from_millis(5);
 
@@ -68,6 +70,9 @@ pub(super) struct Flow {
     /// The writer has ended.
     pub(super) writer_done: AtomicBool,
 }
+
+/// A record opened: its buffer, and each chunk's arrival time and range in it.
+pub(super) type Opened = (Vec<u8>, Vec<(Instant, std::ops::Range<usize>)>);
 
 /// The spill file and its key: the spool seals into it, the writer opens from it.
 pub(super) struct Spill {
@@ -147,10 +152,7 @@ impl Spill {
     }
 
     /// The chunks of `record` as they were sealed: (arrival time, range in the returned buffer).
-    pub(super) fn open(
-        &self,
-        record: &Record,
-    ) -> Result<(Vec<u8>, Vec<(Instant, std::ops::Range<usize>)>), SpillError> {
+    pub(super) fn open(&self, record: &Record) -> Result<Opened, SpillError> {
         let mut buf = vec![0u8; record.len];
         self.file.read_exact_at(&mut buf, record.offset)?;
         self.cipher
@@ -226,22 +228,29 @@ impl Spool {
             // The output queued right behind it goes the same way, up to a record's worth.
             let mut chunks = vec![(at, bytes)];
             let mut size = chunks[0].1.len();
-            while size < RECORD {
-                match rx.try_recv() {
-                    Ok(Cmd::Output(at, bytes)) => {
-                        size += bytes.len();
-                        chunks.push((at, bytes));
+            let mut waited = false;
+            loop {
+                while size < RECORD && pending.is_none() {
+                    match rx.try_recv() {
+                        Ok(Cmd::Output(at, bytes)) => {
+                            size += bytes.len();
+                            chunks.push((at, bytes));
+                        }
+                        Ok(other) => pending = Some(other),
+                        Err(_) => break,
                     }
-                    Ok(other) => {
-                        pending = Some(other);
-                        break;
-                    }
-                    Err(_) => break,
                 }
+                // Output about to be spilled waits a moment for more: a flood arrives in
+                // chunks of a few KiB, and one record (and one wake-up of this thread) per
+                // chunk would cost more than the sealing.
+                if waited || size >= RECORD || pending.is_some() || self.keeps_up(size) {
+                    break;
+                }
+                std::thread::sleep(GATHER);
+                waited = true;
             }
             let sent = loop {
-                let in_memory = self.flow.in_memory.load(Ordering::Acquire);
-                if in_memory == 0 || in_memory + size <= MEM_QUEUE || spill_failed {
+                if self.keeps_up(size) || spill_failed {
                     self.flow.in_memory.fetch_add(size, Ordering::AcqRel);
                     let mut ok = true;
                     for (at, bytes) in chunks.drain(..) {
@@ -278,6 +287,12 @@ impl Spool {
                 break; // the writer is gone
             }
         }
+    }
+
+    /// Whether `size` more bytes may wait for the writer in memory.
+    fn keeps_up(&self, size: usize) -> bool {
+        let in_memory = self.flow.in_memory.load(Ordering::Acquire);
+        in_memory == 0 || in_memory + size <= MEM_QUEUE
     }
 
     /// Seal `chunks` at the end of the spill file (at its start when nothing spilled waits).
