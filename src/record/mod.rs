@@ -6,6 +6,7 @@
 pub mod cast;
 pub mod mask;
 pub mod replay;
+mod spool;
 pub mod store;
 pub mod writer;
 

@@ -1,8 +1,10 @@
 //! Writing recordings off the UI loop: each recorded pane has a writer thread that masks its
 //! output ([`Masker`]), writes asciicast events through a buffer, cuts the file at the size
-//! cap, and gzips it when the pane ends. The pane hands over its chunks without copying; it
-//! stops taking more from its backend while [`MAX_IN_FLIGHT`] bytes wait for the writer, so a
-//! flood slows that pane only and memory stays bounded.
+//! cap, and gzips it when the pane ends. The writer runs at the lowest CPU priority, so that
+//! a flood's own recording does not slow it down: the pane hands its chunks, without copying,
+//! to a spool thread ([`super::spool`]) that passes them on in memory while the writer keeps
+//! up and seals them on disk while it does not; the pane stops taking more from its backend
+//! only when that is full, so memory stays bounded and nothing is written in clear.
 //!
 //! Vault policy: while a vault exists but is locked, its values cannot be matched, so the
 //! pane's output is held back in memory, unwritten, up to [`LOCKED_HOLD`] bytes; the next
@@ -12,18 +14,18 @@
 
 use super::cast::{Event, Header};
 use super::mask::{Extra, Flush, Item, Masker};
+use super::spool::{Cmd, Flow, Next, Spill, Spool};
 use super::store;
 use crate::ai::redact::Secrets;
 use crate::vault::VaultOwner;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::Ordering;
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
-/// Output bytes a pane may have handed to its writer and not yet masked.
-pub const MAX_IN_FLIGHT: usize = 4 * 1024 * 1024;
+use super::spool::MAX_IN_FLIGHT;
 /// Output held back per pane while the vault is locked.
 pub const LOCKED_HOLD: usize = 16 * 1024 * 1024;
 /// A stream this long without output is written up to its last line end.
@@ -54,17 +56,12 @@ pub struct Session {
     pub rows: u16,
 }
 
-enum Cmd {
-    Output(Instant, Vec<u8>),
-    Extra(Instant, Extra),
-    Stop,
-}
-
 /// Starts recordings and waits for their writers when lumen ends (each gzips its file).
 pub struct Recordings {
     settings: Settings,
     vault: VaultOwner,
-    writers: Vec<(mpsc::Sender<Cmd>, std::thread::JoinHandle<()>)>,
+    /// Each recording's pane side, its spool thread and its writer thread.
+    writers: Vec<(mpsc::Sender<Cmd>, [std::thread::JoinHandle<()>; 2])>,
 }
 
 impl std::fmt::Debug for Recordings {
@@ -99,34 +96,49 @@ impl Recordings {
     /// Start recording a pane; `waker` wakes the UI loop when a pane that waited for the
     /// writer may go on. None (and a log line) when the writer cannot start.
     pub fn start(&mut self, session: Session, waker: crate::stream::Waker) -> Option<Recorder> {
-        self.writers.retain(|(_, h)| !h.is_finished());
+        self.writers
+            .retain(|(_, h)| !h.iter().all(|h| h.is_finished()));
         let (tx, rx) = mpsc::channel();
-        let in_flight = Arc::new(AtomicUsize::new(0));
-        let blocked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (next_tx, next_rx) = mpsc::channel();
+        let flow = Arc::new(Flow::default());
+        let spill = Arc::new(OnceLock::new());
+        let spool = Spool {
+            dir: self.settings.root.clone(),
+            flow: flow.clone(),
+            waker,
+            spill: spill.clone(),
+        };
         let writer = Writer {
             settings: self.settings.clone(),
             session,
             vault: self.vault.clone(),
             masker: Masker::default(),
             file: None,
-            in_flight: in_flight.clone(),
-            blocked: blocked.clone(),
-            waker,
+            flow: flow.clone(),
+            spill,
             secrets: None,
             dropped: 0,
             serial: 0,
         };
-        let handle = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("lumen-record".into())
-            .spawn(move || writer.run(rx));
-        match handle {
-            Ok(h) => {
-                self.writers.push((tx.clone(), h));
-                Some(Recorder {
-                    tx,
-                    in_flight,
-                    blocked,
-                })
+            .spawn(move || {
+                lower_priority();
+                let flow = writer.flow.clone();
+                writer.run(next_rx);
+                // The spool stops waiting for room that will never come.
+                flow.writer_done.store(true, Ordering::Release);
+            })
+            .and_then(|w| {
+                let s = std::thread::Builder::new()
+                    .name("lumen-spool".into())
+                    .spawn(move || spool.run(rx, next_tx))?;
+                Ok([s, w])
+            });
+        match spawned {
+            Ok(handles) => {
+                self.writers.push((tx.clone(), handles));
+                Some(Recorder { tx, flow })
             }
             Err(e) => {
                 tracing::warn!("recording not started: {e}");
@@ -140,8 +152,10 @@ impl Recordings {
         for (tx, _) in &self.writers {
             let _ = tx.send(Cmd::Stop);
         }
-        for (_, h) in self.writers.drain(..) {
-            let _ = h.join();
+        for (_, handles) in self.writers.drain(..) {
+            for h in handles {
+                let _ = h.join();
+            }
         }
     }
 }
@@ -156,28 +170,27 @@ impl Drop for Recordings {
 #[derive(Debug)]
 pub struct Recorder {
     tx: mpsc::Sender<Cmd>,
-    in_flight: Arc<AtomicUsize>,
-    /// The pane found the writer behind and waits to be woken.
-    blocked: Arc<std::sync::atomic::AtomicBool>,
+    flow: Arc<Flow>,
 }
 
 impl Recorder {
-    /// Whether the writer can take more output now. When not, the pane waits: the writer
+    /// Whether the recording can take more output now. When not, the pane waits: the spool
     /// wakes the UI loop once it has caught up.
     pub fn ready(&self) -> bool {
-        if self.in_flight.load(Ordering::Acquire) < MAX_IN_FLIGHT {
+        let queued = &self.flow.queued;
+        if queued.load(Ordering::Acquire) < MAX_IN_FLIGHT {
             return true;
         }
-        self.blocked.store(true, Ordering::Release);
+        self.flow.blocked.store(true, Ordering::Release);
         // It may have caught up meanwhile (and found nobody blocked).
-        self.in_flight.load(Ordering::Acquire) < MAX_IN_FLIGHT
+        queued.load(Ordering::Acquire) < MAX_IN_FLIGHT
     }
 
     /// Output as the pane parsed it.
     pub fn output(&self, bytes: Vec<u8>) {
-        self.in_flight.fetch_add(bytes.len(), Ordering::AcqRel);
+        self.flow.queued.fetch_add(bytes.len(), Ordering::AcqRel);
         if self.tx.send(Cmd::Output(Instant::now(), bytes)).is_err() {
-            self.in_flight.store(0, Ordering::Release);
+            self.flow.queued.store(0, Ordering::Release);
         }
     }
 
@@ -214,9 +227,9 @@ struct Writer {
     vault: VaultOwner,
     masker: Masker,
     file: Option<CastFile>,
-    in_flight: Arc<AtomicUsize>,
-    blocked: Arc<std::sync::atomic::AtomicBool>,
-    waker: crate::stream::Waker,
+    flow: Arc<Flow>,
+    /// Where the spool seals what waits on disk (made by the spool on its first spill).
+    spill: Arc<OnceLock<Spill>>,
     /// The vault generation the secrets were built for, and them.
     secrets: Option<(u64, Arc<Secrets>)>,
     /// Output dropped unwritten while the vault was locked, not yet said in the file.
@@ -226,11 +239,11 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, rx: mpsc::Receiver<Cmd>) {
+    fn run(mut self, rx: mpsc::Receiver<Next>) {
         let mut stop = false;
         while !stop {
             let first = match rx.recv_timeout(QUIET) {
-                Ok(cmd) => cmd,
+                Ok(next) => next,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     self.write_out(Flush::Quiet);
                     continue;
@@ -239,15 +252,21 @@ impl Writer {
             };
             let mut batch = 0;
             let mut next = Some(first);
-            while let Some(cmd) = next.take() {
-                match cmd {
-                    Cmd::Output(at, bytes) => {
+            while let Some(item) = next.take() {
+                match item {
+                    Next::Output(at, bytes) => {
                         batch += bytes.len();
                         self.masker.push(at, &bytes);
-                        self.in_flight.fetch_sub(bytes.len(), Ordering::AcqRel);
+                        self.flow.in_memory.fetch_sub(bytes.len(), Ordering::AcqRel);
                     }
-                    Cmd::Extra(at, e) => self.masker.extra(at, e),
-                    Cmd::Stop => {
+                    Next::Spilled(record) => {
+                        batch += record.output;
+                        self.unspill(&record);
+                        let n = record.output as u64;
+                        self.flow.spilled.fetch_sub(n, Ordering::AcqRel);
+                    }
+                    Next::Extra(at, e) => self.masker.extra(at, e),
+                    Next::Stop => {
                         stop = true;
                         break;
                     }
@@ -255,11 +274,6 @@ impl Writer {
                 if batch < BATCH {
                     next = rx.try_recv().ok();
                 }
-            }
-            if self.in_flight.load(Ordering::Acquire) < MAX_IN_FLIGHT / 2
-                && self.blocked.swap(false, Ordering::AcqRel)
-            {
-                self.waker.wake();
             }
             self.write_out(Flush::Hold);
         }
@@ -274,6 +288,31 @@ impl Writer {
             );
         }
         self.close();
+    }
+
+    /// Read spilled output back into the masker; output that does not open is said lost.
+    fn unspill(&mut self, record: &super::spool::Record) {
+        let opened = match self.spill.get() {
+            Some(spill) => spill.open(record).map_err(|e| e.to_string()),
+            None => Err("no spill file".to_string()),
+        };
+        match opened {
+            Ok((buf, chunks)) => {
+                for (at, range) in chunks {
+                    if let Some(bytes) = buf.get(range) {
+                        self.masker.push(at, bytes);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!("recording for {}: {e}", self.session.host);
+                self.dropped += record.output;
+                self.say_dropped(
+                    Instant::now(),
+                    "it could not be read back from the spill file",
+                );
+            }
+        }
     }
 
     /// The secrets to mask with, None while a vault exists but is locked.
@@ -452,6 +491,23 @@ impl Writer {
         }
         let s = &self.settings;
         store::prune(&s.root, s.keep_days, s.max_total, SystemTime::now());
+    }
+}
+
+/// The calling thread (a recording's writer) at the lowest CPU priority: it gets the CPU
+/// the panes leave over, and catches up when a flood ends.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // On Linux the nice value is per thread, and `who = 0` is the calling thread.
+        // SAFETY: setpriority only reads its integer arguments.
+        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+        if rc != 0 {
+            tracing::debug!(
+                "recording writer keeps its priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 
