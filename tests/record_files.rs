@@ -217,6 +217,96 @@ fn a_file_is_cut_at_its_cap_and_the_session_goes_on_in_the_next() {
     assert_eq!(text, sent, "every byte, in order, across the files");
 }
 
+/// A flood far past what waits in memory: during the burst the writer waits and the output
+/// is spilled to disk, sealed; every byte still reaches the file, in order, masked. Any spill
+/// file still open under the recordings directory (unnamed: seen only through /proc) holds
+/// neither the secret nor the text around it.
+#[test]
+fn a_flood_past_the_memory_queue_is_recorded_whole_in_order_and_never_spilled_in_clear() {
+    use tokio::sync::mpsc::error::TrySendError;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("recordings");
+    let (mut app, backends) = recording_app(&root, vault(dir.path()), |_| {});
+    let pane = backends.borrow()[0].events.clone();
+    let mut sent = String::new();
+    let mut chunk = String::new();
+    let total = 3 * lumen::record::writer::MAX_IN_FLIGHT;
+    let mut i = 0u64;
+    let mut spills_seen = Vec::new();
+    while sent.len() < total {
+        chunk.push_str(&format!("flood line {i:07} key {VALUE} end\r\n"));
+        i += 1;
+        if chunk.len() < 32 * 1024 {
+            continue;
+        }
+        sent.push_str(&chunk);
+        let mut ev = lumen::stream::StreamEvent::Data(std::mem::take(&mut chunk).into_bytes());
+        loop {
+            match pane.try_send(ev) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) => {
+                    ev = back;
+                    app.pump();
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(TrySendError::Closed(_)) => panic!("the pane went away"),
+            }
+        }
+        while app.pump() {}
+        if i % 64 == 0 {
+            spills_seen.extend(open_spill_files(&root));
+        }
+    }
+    spills_seen.extend(open_spill_files(&root));
+    for bytes in &spills_seen {
+        for needle in [VALUE.as_bytes(), b"flood line"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "a spill file holds {:?} in clear",
+                String::from_utf8_lossy(needle)
+            );
+        }
+    }
+    close(
+        &mut app,
+        &backends,
+        0,
+        lumen::stream::CloseReason::Exited(Some(0)),
+    );
+    app.finish_recordings();
+    let mut text = String::new();
+    for f in files(&root) {
+        let (evs, broken) = events(&f);
+        assert_eq!(broken, None, "{f:?}");
+        text.push_str(&output_text(&evs));
+    }
+    let want = sent.replace(VALUE, "{{vault:db/root}}");
+    assert!(
+        text == want,
+        "the recording is not the flood, masked, in order ({} bytes, {} expected; spill files seen: {})",
+        text.len(),
+        want.len(),
+        spills_seen.len()
+    );
+}
+
+/// The contents of the unnamed (deleted) files this process has open under `root`.
+fn open_spill_files(root: &Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for fd in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Ok(target) = std::fs::read_link(fd.path()) else {
+            continue;
+        };
+        let name = target.to_string_lossy();
+        if name.starts_with(&*root.to_string_lossy()) && name.ends_with(" (deleted)") {
+            if let Ok(bytes) = std::fs::read(fd.path()) {
+                out.push(bytes);
+            }
+        }
+    }
+    out
+}
+
 /// A `.cast.gz` at `root/<host>/<date>/<name>` holding `body`, started `days_ago`.
 fn fake_recording(root: &Path, host: &str, days_ago: u64, n: u64, body: &[u8]) -> PathBuf {
     let at = std::time::SystemTime::now() - std::time::Duration::from_secs(days_ago * 86_400 + n);

@@ -1,10 +1,11 @@
-//! A recorded pane's output on its way to the recording's writer. The writer masks at a low
-//! CPU priority (so that a flood is not slowed by its own recording), and during a flood it
-//! falls behind: up to [`MEM_QUEUE`] bytes then wait in memory, and past that on disk, in a
-//! spill file sealed with XChaCha20-Poly1305 under a key that exists only in this process's
-//! memory. The file is an unnamed temporary file in the recordings directory: it is gone when
-//! lumen ends, however it ends, and what it held cannot be read without the key. Past
-//! [`MAX_SPILL`] bytes spilled, the spool waits for the writer, and so, in turn, does the pane.
+//! A recorded pane's output on its way to the recording's writer. During a burst of output
+//! the writer waits (see [`super::writer`]), so that its masking does not take CPU from the
+//! burst itself; the burst's output waits here meanwhile: up to [`MEM_QUEUE`] bytes in
+//! memory, and past that on disk, in a spill file sealed with XChaCha20-Poly1305 under a key
+//! that exists only in this process's memory. The file is an unnamed temporary file in the
+//! recordings directory: it is gone when lumen ends, however it ends, and what it held cannot
+//! be read without the key. Past [`MAX_SPILL`] bytes spilled, the spool waits for the writer,
+//! and so, in turn, does the pane.
 
 use super::mask::Extra;
 use chacha20poly1305::aead::{AeadInPlace, KeyInit};
@@ -69,6 +70,33 @@ pub(super) struct Flow {
     pub(super) blocked: AtomicBool,
     /// The writer has ended.
     pub(super) writer_done: AtomicBool,
+    /// The recording is ending (the spool has its stop): the writer waits no more.
+    pub(super) ending: AtomicBool,
+    /// When the pane last handed over output, in nanoseconds since [`EPOCH`].
+    last_output: AtomicU64,
+}
+
+/// The time [`Flow`] counts from.
+static EPOCH: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+
+impl Flow {
+    /// The pane handed over output now.
+    pub(super) fn output_now(&self) {
+        let nanos = EPOCH.elapsed().as_nanos() as u64;
+        self.last_output.store(nanos, Ordering::Release);
+    }
+
+    /// Whether output came within `gap` and the recording goes on.
+    pub(super) fn in_burst(&self, gap: Duration) -> bool {
+        let last = Duration::from_nanos(self.last_output.load(Ordering::Acquire));
+        !self.ending.load(Ordering::Acquire) && EPOCH.elapsed().saturating_sub(last) < gap
+    }
+
+    /// Output bytes handed over and not yet taken by the writer, wherever they wait.
+    pub(super) fn waiting(&self) -> u64 {
+        (self.queued.load(Ordering::Acquire) + self.in_memory.load(Ordering::Acquire)) as u64
+            + self.spilled.load(Ordering::Acquire)
+    }
 }
 
 /// A record opened: its buffer, and each chunk's arrival time and range in it.
@@ -221,6 +249,7 @@ impl Spool {
                     continue;
                 }
                 Cmd::Stop => {
+                    self.flow.ending.store(true, Ordering::Release);
                     let _ = tx.send(Next::Stop);
                     break;
                 }

@@ -1,10 +1,16 @@
 //! Writing recordings off the UI loop: each recorded pane has a writer thread that masks its
 //! output ([`Masker`]), writes asciicast events through a buffer, cuts the file at the size
-//! cap, and gzips it when the pane ends. The writer runs at the lowest CPU priority, so that
-//! a flood's own recording does not slow it down: the pane hands its chunks, without copying,
-//! to a spool thread ([`super::spool`]) that passes them on in memory while the writer keeps
-//! up and seals them on disk while it does not; the pane stops taking more from its backend
-//! only when that is full, so memory stays bounded and nothing is written in clear.
+//! cap, and gzips it when the pane ends. The pane hands its chunks, without copying, to a
+//! spool thread ([`super::spool`]) that passes them on to the writer in memory, or sealed on
+//! disk when much waits; the pane stops taking more from its backend only when that is full,
+//! so memory stays bounded and nothing is written in clear.
+//!
+//! During a burst of output (a `cat` of a big log, a build) the writer waits until the pane
+//! has been quiet for [`BURST_GAP`]: on a machine with few cores its masking would take CPU
+//! from the burst itself and from the SSH connection carrying it, so a recorded flood would
+//! run slower than an unrecorded one. It waits at most [`MAX_DEFER`], and only while less
+//! than [`DEFER_BYTES`] waits; then it works alongside the burst until the spill is empty.
+//! When the recording ends it never waits.
 //!
 //! Vault policy: while a vault exists but is locked, its values cannot be matched, so the
 //! pane's output is held back in memory, unwritten, up to [`LOCKED_HOLD`] bytes; the next
@@ -25,13 +31,21 @@ use std::sync::atomic::Ordering;
 use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::spool::MAX_IN_FLIGHT;
+pub use super::spool::MAX_IN_FLIGHT;
 /// Output held back per pane while the vault is locked.
 pub const LOCKED_HOLD: usize = 16 * 1024 * 1024;
 /// A stream this long without output is written up to its last line end.
 const QUIET: Duration = Duration::from_millis(300);
 /// Writer-side batch: chunks taken together before a masking pass.
 const BATCH: usize = 1024 * 1024;
+/// A pane quiet this long has ended its burst of output: the writer goes on.
+const BURST_GAP: Duration = Duration::from_millis(50);
+/// How often a waiting writer looks again.
+const BURST_POLL: Duration = Duration::from_millis(10);
+/// A writer waits out a burst at most this long...
+const MAX_DEFER: Duration = Duration::from_secs(10);
+/// ...and only while less than this much output waits for it.
+const DEFER_BYTES: u64 = super::spool::MAX_SPILL / 2;
 
 /// Where and how recordings are kept (`[logs]` in config.toml).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,11 +133,11 @@ impl Recordings {
             secrets: None,
             dropped: 0,
             serial: 0,
+            catching_up: false,
         };
         let spawned = std::thread::Builder::new()
             .name("lumen-record".into())
             .spawn(move || {
-                lower_priority();
                 let flow = writer.flow.clone();
                 writer.run(next_rx);
                 // The spool stops waiting for room that will never come.
@@ -188,6 +202,7 @@ impl Recorder {
 
     /// Output as the pane parsed it.
     pub fn output(&self, bytes: Vec<u8>) {
+        self.flow.output_now();
         self.flow.queued.fetch_add(bytes.len(), Ordering::AcqRel);
         if self.tx.send(Cmd::Output(Instant::now(), bytes)).is_err() {
             self.flow.queued.store(0, Ordering::Release);
@@ -236,12 +251,15 @@ struct Writer {
     dropped: usize,
     /// Files this recording has had (for the names of the next).
     serial: u32,
+    /// The writer waited out a burst as long as it may and works until the spill is empty.
+    catching_up: bool,
 }
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Next>) {
         let mut stop = false;
         while !stop {
+            self.wait_out_burst();
             let first = match rx.recv_timeout(QUIET) {
                 Ok(next) => next,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -288,6 +306,25 @@ impl Writer {
             );
         }
         self.close();
+    }
+
+    /// Wait while the pane is in a burst of output (see the module's documentation).
+    fn wait_out_burst(&mut self) {
+        let flow = &self.flow;
+        if self.catching_up {
+            self.catching_up = flow.spilled.load(Ordering::Acquire) > 0;
+            if self.catching_up {
+                return;
+            }
+        }
+        let start = Instant::now();
+        while flow.in_burst(BURST_GAP) {
+            if start.elapsed() >= MAX_DEFER || flow.waiting() >= DEFER_BYTES {
+                self.catching_up = true;
+                return;
+            }
+            std::thread::sleep(BURST_POLL);
+        }
     }
 
     /// Read spilled output back into the masker; output that does not open is said lost.
@@ -491,23 +528,6 @@ impl Writer {
         }
         let s = &self.settings;
         store::prune(&s.root, s.keep_days, s.max_total, SystemTime::now());
-    }
-}
-
-/// The calling thread (a recording's writer) at the lowest CPU priority: it gets the CPU
-/// the panes leave over, and catches up when a flood ends.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        // On Linux the nice value is per thread, and `who = 0` is the calling thread.
-        // SAFETY: setpriority only reads its integer arguments.
-        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
-        if rc != 0 {
-            tracing::debug!(
-                "recording writer keeps its priority: {}",
-                std::io::Error::last_os_error()
-            );
-        }
     }
 }
 
