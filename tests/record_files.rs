@@ -253,7 +253,7 @@ fn a_flood_past_the_memory_queue_is_recorded_whole_in_order_and_never_spilled_in
             }
         }
         while app.pump() {}
-        if i % 64 == 0 {
+        if i.is_multiple_of(64) {
             spills_seen.extend(open_spill_files(&root));
         }
     }
@@ -298,10 +298,11 @@ fn open_spill_files(root: &Path) -> Vec<Vec<u8>> {
             continue;
         };
         let name = target.to_string_lossy();
-        if name.starts_with(&*root.to_string_lossy()) && name.ends_with(" (deleted)") {
-            if let Ok(bytes) = std::fs::read(fd.path()) {
-                out.push(bytes);
-            }
+        if name.starts_with(&*root.to_string_lossy())
+            && name.ends_with(" (deleted)")
+            && let Ok(bytes) = std::fs::read(fd.path())
+        {
+            out.push(bytes);
         }
     }
     out
