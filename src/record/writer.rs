@@ -9,8 +9,8 @@
 //! has been quiet for [`BURST_GAP`]: on a machine with few cores its masking would take CPU
 //! from the burst itself and from the SSH connection carrying it, so a recorded flood would
 //! run slower than an unrecorded one. It waits at most [`MAX_DEFER`], and only while less
-//! than [`DEFER_BYTES`] waits; then it works alongside the burst until the spill is empty.
-//! When the recording ends it never waits.
+//! than [`DEFER_BYTES`] waits; a burst that outlasts that has the writer work alongside it
+//! until it ends (and is slowed as before). When the recording ends it never waits.
 //!
 //! Vault policy: while a vault exists but is locked, its values cannot be matched, so the
 //! pane's output is held back in memory, unwritten, up to [`LOCKED_HOLD`] bytes; the next
@@ -133,7 +133,7 @@ impl Recordings {
             secrets: None,
             dropped: 0,
             serial: 0,
-            catching_up: false,
+            alongside: false,
         };
         let spawned = std::thread::Builder::new()
             .name("lumen-record".into())
@@ -251,8 +251,8 @@ struct Writer {
     dropped: usize,
     /// Files this recording has had (for the names of the next).
     serial: u32,
-    /// The writer waited out a burst as long as it may and works until the spill is empty.
-    catching_up: bool,
+    /// The burst outlasted the writer's wait: it works alongside until the burst ends.
+    alongside: bool,
 }
 
 impl Writer {
@@ -311,16 +311,14 @@ impl Writer {
     /// Wait while the pane is in a burst of output (see the module's documentation).
     fn wait_out_burst(&mut self) {
         let flow = &self.flow;
-        if self.catching_up {
-            self.catching_up = flow.spilled.load(Ordering::Acquire) > 0;
-            if self.catching_up {
-                return;
-            }
+        if self.alongside {
+            self.alongside = flow.in_burst(BURST_GAP);
+            return;
         }
         let start = Instant::now();
         while flow.in_burst(BURST_GAP) {
             if start.elapsed() >= MAX_DEFER || flow.waiting() >= DEFER_BYTES {
-                self.catching_up = true;
+                self.alongside = true;
                 return;
             }
             std::thread::sleep(BURST_POLL);
