@@ -10,7 +10,7 @@
 //!
 //! Run: `cargo bench --bench ssh_pipeline` (LUMEN_BENCH_MB sets the stream size, default 64;
 //! `cargo bench --bench ssh_pipeline -- latency` runs only the parts whose name contains the
-//! word: throughput, latency, rss).
+//! word: throughput, latency, rss; LUMEN_BENCH_SAMPLES sets the keystrokes per latency case).
 
 #[path = "support/floods.rs"]
 mod floods;
@@ -31,7 +31,15 @@ use std::time::{Duration, Instant};
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 50;
-const LATENCY_SAMPLES: usize = 200;
+/// Keystrokes timed per case (`LUMEN_BENCH_SAMPLES`, default 200: a p99 is then the second
+/// slowest, so it swings between runs; 1000 steadies it).
+fn latency_samples() -> usize {
+    std::env::var("LUMEN_BENCH_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(200)
+}
 const SESSIONS: usize = 50;
 const WAIT: Duration = Duration::from_secs(600);
 /// How many other panes flood while the quiet pane's echo is timed.

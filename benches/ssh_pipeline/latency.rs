@@ -2,8 +2,8 @@
 //! where the loop spent its turns meanwhile (pump and draw times).
 
 use super::{
-    FLOOD_START, FRAME_INTERVAL, HEIGHT, Harness, LATENCY_SAMPLES, LATENCY_TARGET,
-    PANE_BYTE_BUDGET, Res, Turns, WIDTH,
+    FLOOD_START, FRAME_INTERVAL, HEIGHT, Harness, LATENCY_TARGET, PANE_BYTE_BUDGET, Res, Turns,
+    WIDTH, latency_samples,
 };
 use lumen::app::PaneSpec;
 use lumen::app::keymap::Action;
@@ -149,9 +149,9 @@ pub async fn latency_under_flood(
         .clamp(1, 50);
     let per_line = usize::from(width);
     h.profile = Some(Turns::default());
-    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
+    let mut samples = Vec::with_capacity(latency_samples());
     let mut on_line = per_line;
-    for i in 0..LATENCY_SAMPLES {
+    for i in 0..latency_samples() {
         if on_line == per_line {
             // The line before (`$ : xxx…`, or the first prompt) ends; a bare prompt follows.
             let (ended, _) = last_line(&h, quiet);
@@ -277,8 +277,9 @@ fn median_p99(sorted: &[Duration]) -> (Duration, Duration) {
 pub fn print_latency(rows: &[Latency]) {
     println!(
         "echo latency in one pane while other panes of its tab stream coloured ls \
-         ({LATENCY_SAMPLES} keystrokes each; target p99 < {} ms, one frame; pump budget {} KiB \
+         ({} keystrokes each; target p99 < {} ms, one frame; pump budget {} KiB \
          per pane and {} KiB for all panes per turn, {} KiB in the turn that parses an echo)",
+        latency_samples(),
         LATENCY_TARGET.as_millis(),
         PANE_BYTE_BUDGET / 1024,
         TURN_BYTE_BUDGET / 1024,

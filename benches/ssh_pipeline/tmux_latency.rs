@@ -4,7 +4,7 @@
 //! control-mode client and the quiet pane's output is piped out (`pipe-pane -O`), so an echo
 //! counts when tmux has read it from the pane, where lumen's counts once drawn.
 
-use super::{FLOOD_START, HEIGHT, LATENCY_SAMPLES, Res, WIDTH};
+use super::{FLOOD_START, HEIGHT, Res, WIDTH, latency_samples};
 use lumen::ssh::EmbeddedServer;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -227,8 +227,8 @@ fn type_and_time(
     let Some(mut input) = client.stdin.take() else {
         return Err("tmux control client without a pipe".into());
     };
-    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
-    for _ in 0..LATENCY_SAMPLES {
+    let mut samples = Vec::with_capacity(latency_samples());
+    for _ in 0..latency_samples() {
         while echoes.try_recv().is_ok() {}
         writeln!(input, "send-keys -t {quiet} x")?;
         input.flush()?;
@@ -256,7 +256,8 @@ pub fn median_p99_ms(sorted: &[Duration]) -> (f64, f64) {
 pub fn print_tmux_latency(rows: &[TmuxLatency]) {
     println!(
         "the same floods in tmux panes running OpenSSH's ssh to the same server \
-         ({LATENCY_SAMPLES} keystrokes each; an echo counts when tmux reads it from the pane)"
+         ({} keystrokes each; an echo counts when tmux reads it from the pane)",
+        latency_samples()
     );
     println!("| flooding panes | their connection | logins | echo median (ms) | echo p99 (ms) |");
     println!("| --- | --- | --- | --- | --- |");
