@@ -72,6 +72,8 @@ pub(super) struct Flow {
     pub(super) writer_done: AtomicBool,
     /// The recording is ending (the spool has its stop): the writer waits no more.
     pub(super) ending: AtomicBool,
+    /// Spilling failed (a full disk): output waits in memory only, bounded.
+    pub(super) no_spill: AtomicBool,
     /// When the pane last handed over output, in nanoseconds since [`EPOCH`].
     last_output: AtomicU64,
 }
@@ -86,10 +88,13 @@ impl Flow {
         self.last_output.store(nanos, Ordering::Release);
     }
 
-    /// Whether output came within `gap` and the recording goes on.
+    /// Whether output came within `gap`, the recording goes on and a burst's output has
+    /// somewhere to wait (the writer waits out a burst only then).
     pub(super) fn in_burst(&self, gap: Duration) -> bool {
         let last = Duration::from_nanos(self.last_output.load(Ordering::Acquire));
-        !self.ending.load(Ordering::Acquire) && EPOCH.elapsed().saturating_sub(last) < gap
+        !self.ending.load(Ordering::Acquire)
+            && !self.no_spill.load(Ordering::Acquire)
+            && EPOCH.elapsed().saturating_sub(last) < gap
     }
 
     /// Output bytes handed over and not yet taken by the writer, wherever they wait.
@@ -279,7 +284,7 @@ impl Spool {
                 waited = true;
             }
             let sent = loop {
-                if self.keeps_up(size) || spill_failed {
+                if self.keeps_up(size) {
                     self.flow.in_memory.fetch_add(size, Ordering::AcqRel);
                     let mut ok = true;
                     for (at, bytes) in chunks.drain(..) {
@@ -288,15 +293,18 @@ impl Spool {
                     break ok;
                 }
                 let spilled = self.flow.spilled.load(Ordering::Acquire);
-                if spilled == 0 || spilled + size as u64 <= MAX_SPILL {
+                if !spill_failed && (spilled == 0 || spilled + size as u64 <= MAX_SPILL) {
                     match self.seal(&mut end, &mut nonce, spilled == 0, &chunks) {
                         Ok(record) => {
                             self.flow.spilled.fetch_add(size as u64, Ordering::AcqRel);
                             break tx.send(Next::Spilled(record)).is_ok();
                         }
                         Err(e) => {
-                            tracing::warn!("recording: output waits in memory: {e}");
+                            // As without a spill: the pane waits while the memory queue is
+                            // full, and the writer no longer waits out bursts.
+                            tracing::warn!("recording: nothing is spilled to disk: {e}");
                             spill_failed = true;
+                            self.flow.no_spill.store(true, Ordering::Release);
                             continue;
                         }
                     }
@@ -413,6 +421,62 @@ mod tests {
         bytes[10] ^= 1;
         spill.file.write_all_at(&bytes, 0).unwrap();
         assert!(matches!(spill.open(&record), Err(SpillError::Sealed)));
+    }
+
+    /// Spilling fails (here the directory cannot be made; on a full disk the same): output
+    /// waits in memory only up to its bound, the pane's side waits meanwhile, and the writer
+    /// is told not to wait out bursts. Every chunk still arrives, in order.
+    #[test]
+    fn without_a_spill_file_output_waits_in_memory_only_up_to_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_dir = dir.path().join("file");
+        std::fs::write(&not_a_dir, b"").unwrap();
+        let flow = Arc::new(Flow::default());
+        let spool = Spool {
+            dir: not_a_dir.join("recordings"),
+            flow: flow.clone(),
+            waker: crate::stream::Waker::new(),
+            spill: Arc::new(std::sync::OnceLock::new()),
+        };
+        let (tx, rx) = mpsc::channel();
+        let (ntx, nrx) = mpsc::channel();
+        let thread = std::thread::spawn(move || spool.run(rx, ntx));
+        // A slow writer: takes a chunk now and then, as the real one does in memory.
+        let reader_flow = flow.clone();
+        let reader = std::thread::spawn(move || {
+            let (mut most, mut got) = (0, Vec::new());
+            for next in nrx.iter() {
+                most = most.max(reader_flow.in_memory.load(Ordering::Acquire));
+                match next {
+                    Next::Output(_, bytes) => {
+                        reader_flow
+                            .in_memory
+                            .fetch_sub(bytes.len(), Ordering::AcqRel);
+                        got.push(bytes[0]);
+                    }
+                    Next::Stop => break,
+                    _ => panic!("nothing can be spilled"),
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            (most, got)
+        });
+        let chunk = 64 * 1024;
+        let count = 3 * MEM_QUEUE / chunk;
+        let t = Instant::now();
+        for i in 0..count {
+            flow.queued.fetch_add(chunk, Ordering::AcqRel);
+            tx.send(Cmd::Output(t, vec![(i % 251) as u8; chunk]))
+                .unwrap();
+        }
+        tx.send(Cmd::Stop).unwrap();
+        thread.join().unwrap();
+        let (most, got) = reader.join().unwrap();
+        assert!(most <= MEM_QUEUE + RECORD, "{most} bytes waited in memory");
+        assert!(flow.no_spill.load(Ordering::Acquire));
+        assert!(!flow.in_burst(Duration::from_secs(3600)));
+        let want: Vec<u8> = (0..count).map(|i| (i % 251) as u8).collect();
+        assert_eq!(got, want);
     }
 
     /// A writer that takes nothing: the pane's output goes on past what may wait in memory,
