@@ -197,7 +197,8 @@ impl Encoder {
     /// length-prefixed record.
     ///
     /// This runs for every row that leaves the emulator, on the parse path: plain rows take
-    /// the short way, the others the general one.
+    /// the short way, inlined into the caller's loop, the others the general one.
+    #[inline]
     pub(super) fn encode(&mut self, row: &Row<Cell>, extent: usize, out: &mut Vec<u8>) -> RowInfo {
         let cells = &row[..];
         let cells = &cells[..extent.min(cells.len())];
@@ -210,6 +211,7 @@ impl Encoder {
     /// [`Self::encode`] for rows with styles, wide characters, flags or extras. Keep the cell
     /// loop lean: a wide character and its spacer are visited in one step, the spacer's blank
     /// left out of the text.
+    #[inline(never)]
     fn encode_any(&mut self, cells: &[Cell], out: &mut Vec<u8>) -> RowInfo {
         let mut n = cells.len();
         while n > 0 && is_default(&cells[n - 1]) {
