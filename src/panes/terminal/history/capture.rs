@@ -101,8 +101,13 @@ macro_rules! forward {
 impl<T: EventListener> Handler for Capture<'_, T> {
     #[inline(always)]
     fn input(&mut self, c: char) {
-        // A wrap, and a wide character that does not fit, each start a new row.
-        self.room(2);
+        // Only a pending wrap, and a wide character that does not fit at the cursor, each
+        // start a new row: most characters cannot push one, and counting them all would send
+        // every few rows of short lines through `make_room`.
+        let cursor = &self.term.grid().cursor;
+        if cursor.input_needs_wrap || cursor.point.column.0 + 1 >= self.term.columns() {
+            self.room(2);
+        }
         self.term.input(c)
     }
 

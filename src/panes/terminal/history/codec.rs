@@ -2,6 +2,12 @@
 //! style differs from the default, wide-character positions and the rare per-cell extras
 //! (combining marks, underline colour, hyperlink). Trailing default cells are not stored, nor
 //! is the spacer alacritty writes after each wide character: the record implies it.
+//!
+//! A record (after its length) is one of:
+//! - `0`: a row of default cells;
+//! - `0`, then text: a plain row, one default-styled cell per character (most output);
+//! - the cells stored as a varint (at least 1), a byte saying which parts follow, the text's
+//!   length and the text, then those parts: any row.
 
 use alacritty_terminal::grid::Row;
 use alacritty_terminal::index::Column;
@@ -11,6 +17,10 @@ use std::sync::Arc;
 
 /// Flags kept in position lists instead of style runs: CJK text alternates them every cell.
 const WIDE_FLAGS: Flags = Flags::WIDE_CHAR.union(Flags::WIDE_CHAR_SPACER);
+
+/// A record's first byte for a plain row or a row of default cells (no other record starts
+/// with it: their cell count is at least 1).
+const PLAIN: u8 = 0;
 
 /// Which optional parts follow a record's text.
 const HAS_STYLES: u8 = 1;
@@ -29,12 +39,9 @@ pub(super) struct RowInfo {
 }
 
 /// Whether `cell` is what an untouched cell looks like.
+#[inline(always)]
 pub(super) fn is_default(cell: &Cell) -> bool {
-    cell.c == ' '
-        && cell.fg == Color::Named(NamedColor::Foreground)
-        && cell.bg == Color::Named(NamedColor::Background)
-        && cell.flags.is_empty()
-        && cell.extra.is_none()
+    cell.c == ' ' && is_bare(cell)
 }
 
 /// Reusable buffers, so encoding a row allocates nothing once warm.
@@ -189,12 +196,24 @@ impl Encoder {
     /// Append `row` (whose cells from `extent` on are known to be default) to `out` as one
     /// length-prefixed record.
     ///
-    /// This runs for every row that leaves the emulator, on the parse path: keep the cell
-    /// loop lean. A wide character and its spacer are visited in one step, the spacer's
-    /// blank left out of the text.
+    /// This runs for every row that leaves the emulator, on the parse path: plain rows take
+    /// the short way, inlined into the caller's loop, the others the general one.
+    #[inline]
     pub(super) fn encode(&mut self, row: &Row<Cell>, extent: usize, out: &mut Vec<u8>) -> RowInfo {
         let cells = &row[..];
-        let mut n = extent.min(cells.len());
+        let cells = &cells[..extent.min(cells.len())];
+        match encode_plain(cells, out) {
+            Some(info) => info,
+            None => self.encode_any(cells, out),
+        }
+    }
+
+    /// [`Self::encode`] for rows with styles, wide characters, flags or extras. Keep the cell
+    /// loop lean: a wide character and its spacer are visited in one step, the spacer's blank
+    /// left out of the text.
+    #[inline(never)]
+    fn encode_any(&mut self, cells: &[Cell], out: &mut Vec<u8>) -> RowInfo {
+        let mut n = cells.len();
         while n > 0 && is_default(&cells[n - 1]) {
             n -= 1;
         }
@@ -314,6 +333,69 @@ impl Encoder {
     }
 }
 
+/// A plain cell with no flag at all: the whole cell is its character.
+///
+/// `&` rather than `&&`, and `matches!` rather than `==` on the colours: no branch per field
+/// (the derived comparison is several times slower).
+#[inline(always)]
+fn is_bare(cell: &Cell) -> bool {
+    cell.flags.is_empty()
+        & matches!(cell.fg, Color::Named(NamedColor::Foreground))
+        & matches!(cell.bg, Color::Named(NamedColor::Background))
+        & cell.extra.is_none()
+}
+
+/// Append the plain record of `cells` (trailing blanks left out) to `out`, or None, with
+/// `out` untouched, when some cell is not bare.
+///
+/// Most rows of most output are plain, and short ones cost more per cell than their text:
+/// one pass checks the cells, a second writes their characters straight into `out`, with no
+/// staging buffer, style bookkeeping or parts to assemble.
+#[inline]
+fn encode_plain(cells: &[Cell], out: &mut Vec<u8>) -> Option<RowInfo> {
+    // Cells up to the last non-blank one; whether any of them is outside ASCII. Checked a
+    // group of cells at a time, without a branch per cell, giving up after a group with a
+    // cell that is not bare.
+    const GROUP: usize = 16;
+    let (mut n, mut high) = (0, 0u32);
+    for (g, group) in cells.chunks(GROUP).enumerate() {
+        let mut bare = true;
+        for (i, cell) in group.iter().enumerate() {
+            bare &= is_bare(cell);
+            if cell.c != ' ' {
+                n = g * GROUP + i + 1;
+            }
+            high |= cell.c as u32;
+        }
+        if !bare {
+            return None;
+        }
+    }
+    let cells = &cells[..n];
+    let ascii = high < 0x80;
+    let text_len = if ascii {
+        n
+    } else {
+        cells.iter().map(|cell| cell.c.len_utf8()).sum()
+    };
+    let len = 1 + text_len;
+    out.reserve(varint_len(len as u64) + len);
+    put_varint(out, len as u64);
+    out.push(PLAIN);
+    if ascii {
+        out.extend(cells.iter().map(|cell| cell.c as u8));
+    } else {
+        let mut buf = [0; 4];
+        for cell in cells {
+            out.extend_from_slice(cell.c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    Some(RowInfo {
+        cells: n,
+        ends_line: true,
+    })
+}
+
 /// The spacer alacritty writes after a wide character: the record implies it (its blank is
 /// not in the text, its position not in a list). Anything else after a wide character, left
 /// by edits that split the pair, is stored as it is.
@@ -358,7 +440,15 @@ pub(super) fn info(record: &[u8]) -> RowInfo {
         .varint()
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(0);
-    let parts = if cells == 0 { 0 } else { r.byte().unwrap_or(0) };
+    if cells == 0 {
+        // A plain row: one cell per character, the bytes that do not continue one.
+        let text = record.get(1..).unwrap_or_default();
+        return RowInfo {
+            cells: text.iter().filter(|&&b| b & 0xC0 != 0x80).count(),
+            ends_line: true,
+        };
+    }
+    let parts = r.byte().unwrap_or(0);
     RowInfo {
         cells,
         ends_line: parts & WRAPS == 0,
@@ -374,6 +464,11 @@ pub(super) fn decode(record: &[u8], out: &mut Vec<Cell>) -> Option<()> {
     };
     let n = usize::try_from(r.varint()?).ok()?;
     if n == 0 {
+        let text = std::str::from_utf8(record.get(1..)?).ok()?;
+        out.extend(text.chars().map(|c| Cell {
+            c,
+            ..Cell::default()
+        }));
         return Some(());
     }
     let parts = r.byte()?;

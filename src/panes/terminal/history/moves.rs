@@ -1,7 +1,7 @@
 //! Moving rows between the emulator and the cold store: freezing the oldest history rows,
 //! bringing cold rows back, keeping the line limit, and sizing alacritty's row ring.
 
-use super::{History, codec, grid_ops, hot_limit, occupied};
+use super::{History, codec, grid_ops, hot_limit};
 use alacritty_terminal::Term;
 use alacritty_terminal::grid::{Dimensions, Grid, GridCell, Row};
 use alacritty_terminal::index::Line;
@@ -81,18 +81,8 @@ impl History {
         if end == 0 {
             return 0;
         }
-        let mut mark = self.store.mark();
-        let mut frozen = 0;
-        for i in 0..end {
-            let row = &grid[Line(top + i as i32)];
-            let extent = occupied::extent(row);
-            if self.store.push(&mut self.encoder, row, extent).ends_line {
-                frozen = i + 1;
-                self.store.seal_full();
-                mark = self.store.mark();
-            }
-        }
-        self.store.rollback(mark);
+        let rows = (0..end).map(|i| &grid[Line(top + i as i32)]);
+        let frozen = self.store.push_lines(&mut self.encoder, rows);
         if frozen > 0 {
             grid.update_history(h - frozen);
             grid.update_history(self.limit.max(h - frozen));

@@ -9,20 +9,18 @@ use serde::ser::{Impossible, Serialize, SerializeStruct, Serializer};
 
 use super::codec::is_default;
 
-/// Cells from the returned index on are default; found without reading them.
+/// Cells from the returned index on are default; found reading one of them.
 ///
-/// Alacritty guarantees that the cells past `occ` all equal the row's last cell; when that
-/// cell is default, so are they. Otherwise (or if a future alacritty renames the field) the
-/// whole row counts.
+/// Alacritty guarantees that the cells from `occ` on are all equal; when the first of them
+/// is default, so are they. Otherwise (or if a future alacritty renames the field) the whole
+/// row counts. The cell read is the one after the written ones, most often in a cache line
+/// the encoder reads anyway; the row's last cell is not.
 pub(super) fn extent(row: &Row<Cell>) -> usize {
     let len = row.len();
-    if len == 0 {
-        return 0;
+    match occupied(row) {
+        Some(occ) if occ < len && is_default(&row[Column(occ)]) => occ,
+        _ => len,
     }
-    if !is_default(&row[Column(len - 1)]) {
-        return len;
-    }
-    occupied(row).map_or(len, |occ| occ.min(len))
 }
 
 /// The row's `occ` field, if its serde impl has one.

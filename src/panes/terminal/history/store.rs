@@ -3,6 +3,7 @@
 //! the pane has nothing else to do; taking rows back unpacks only the blocks they are in.
 
 use super::codec::{self, Encoder, RowInfo};
+use super::occupied;
 use alacritty_terminal::grid::Row;
 use alacritty_terminal::term::cell::Cell;
 use std::collections::VecDeque;
@@ -49,7 +50,7 @@ struct Block {
 
 /// Where the store stood, to take back rows pushed after it.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Mark {
+struct Mark {
     blocks: usize,
     rows: usize,
     bytes: usize,
@@ -155,7 +156,61 @@ impl ColdStore {
         info
     }
 
-    pub(super) fn mark(&self) -> Mark {
+    /// Append `rows`, oldest first, and keep them up to the last one that ends a line: the
+    /// rows after it are taken back off (they stay with the rest of their line). Returns the
+    /// rows kept.
+    ///
+    /// One call per freeze, so the open block is looked up and unpacked once per block
+    /// rather than once per row: rows of a few characters cost little more than their text.
+    pub(super) fn push_lines<'r>(
+        &mut self,
+        enc: &mut Encoder,
+        rows: impl IntoIterator<Item = &'r Row<Cell>>,
+    ) -> usize {
+        let mut rows = rows.into_iter().peekable();
+        let mut mark = self.mark();
+        let (mut pushed, mut kept) = (0, 0);
+        while rows.peek().is_some() {
+            if self.blocks.back().is_none_or(|b| b.sealed) {
+                self.blocks.push_back(Block::new());
+            }
+            let blocks = self.blocks.len();
+            let Some(block) = self.blocks.back_mut() else {
+                break;
+            };
+            let before = block.rows;
+            block.unpack();
+            let mut full = false;
+            for row in rows.by_ref() {
+                let info = enc.encode(row, occupied::extent(row), &mut block.raw);
+                block.rows += 1;
+                block.wraps |= !info.ends_line;
+                block.widest = block.widest.max(info.cells);
+                block.ends_line = info.ends_line;
+                pushed += 1;
+                if info.ends_line {
+                    kept = pushed;
+                    mark = Mark {
+                        blocks,
+                        rows: block.rows,
+                        bytes: block.raw.len(),
+                    };
+                    if block.raw.len() >= BLOCK_BYTES {
+                        full = true;
+                        break;
+                    }
+                }
+            }
+            self.rows += block.rows - before;
+            if full {
+                self.seal_full();
+            }
+        }
+        self.rollback(mark);
+        kept
+    }
+
+    fn mark(&self) -> Mark {
         let (rows, bytes) = self.blocks.back().map_or((0, 0), |b| {
             (
                 b.rows,
@@ -170,7 +225,7 @@ impl ColdStore {
     }
 
     /// Forget the rows pushed since `mark` (nothing is sealed in between).
-    pub(super) fn rollback(&mut self, mark: Mark) {
+    fn rollback(&mut self, mark: Mark) {
         while self.blocks.len() > mark.blocks {
             if let Some(block) = self.blocks.pop_back() {
                 self.rows -= block.rows;

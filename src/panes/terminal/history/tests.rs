@@ -396,6 +396,130 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x6c75_6d65_6e00_0020),
+        ..ProptestConfig::default()
+    })]
+
+    /// Plain rows (default style, no flag) of every length from empty to full width, with
+    /// blanks inside and after the text, narrow characters of one to four UTF-8 bytes, read
+    /// up to any extent from the last written cell on; and the same rows wrapping (WRAPLINE on
+    /// the last cell), which are not plain. Each round-trips, says what `info` reads back, and
+    /// a reused encoder writes what a fresh one writes.
+    #[test]
+    fn plain_rows_round_trip_through_a_reused_encoder(
+        rows in prop::collection::vec(plain_row(), 1..8),
+    ) {
+        let mut reused = Encoder::default();
+        for (cells, width, wraps) in rows {
+            let mut row = Row::<Cell>::new(width);
+            for (i, cell) in cells.iter().enumerate() {
+                row[Column(i)] = cell.clone();
+            }
+            if wraps {
+                row[Column(width - 1)].flags.insert(Flags::WRAPLINE);
+            }
+            let extent = super::occupied::extent(&row);
+            let (mut bytes, mut fresh) = (Vec::new(), Vec::new());
+            let info = reused.encode(&row, extent, &mut bytes);
+            Encoder::default().encode(&row, extent, &mut fresh);
+            prop_assert_eq!(&bytes, &fresh);
+            let (record, rest) = codec::split_record(&bytes).unwrap();
+            prop_assert!(rest.is_empty());
+            prop_assert_eq!(codec::info(record), info);
+            prop_assert_eq!(info.ends_line, !wraps);
+            let mut back = Vec::new();
+            prop_assert!(codec::decode(record, &mut back).is_some());
+            prop_assert_eq!(back.len(), info.cells);
+            back.resize(width, Cell::default());
+            prop_assert_eq!(&back[..], &row[..]);
+        }
+    }
+}
+
+/// A plain row's cells (the written ones: fewer than the width, or all of it), its width,
+/// and whether it wraps.
+fn plain_row() -> impl Strategy<Value = (Vec<Cell>, usize, bool)> {
+    let c = prop_oneof![
+        4 => Just(' '),
+        8 => prop::char::range('!', '~'),
+        1 => prop::sample::select(vec!['é', 'ж', '€', '\u{10348}', '\t']),
+    ];
+    (1usize..300, any::<bool>(), prop::collection::vec(c, 0..300)).prop_map(
+        |(width, wraps, text)| {
+            let cells = text
+                .into_iter()
+                .take(width)
+                .map(|c| Cell {
+                    c,
+                    ..Cell::default()
+                })
+                .collect();
+            (cells, width, wraps)
+        },
+    )
+}
+
+/// A plain row costs its text and two bytes (the record's length and its tag), whatever the
+/// width of the pane: the seq stream's rows of a few digits are most of their record.
+#[test]
+fn plain_rows_cost_their_text_and_two_bytes() {
+    for (text, width) in [
+        ("1234567", 200),
+        ("", 80),
+        ("a b", 3),
+        ("é".repeat(60).as_str(), 60),
+    ] {
+        let mut row = Row::<Cell>::new(width);
+        for (i, c) in text.chars().enumerate() {
+            row[Column(i)].c = c;
+        }
+        let mut bytes = Vec::new();
+        let info = Encoder::default().encode(&row, super::occupied::extent(&row), &mut bytes);
+        assert_eq!(info.cells, text.chars().count());
+        assert_eq!(bytes.len(), text.len() + 2, "{text:?} in {width} columns");
+    }
+}
+
+/// Rows of a few characters through a full scrollback, with lines that end exactly at the
+/// last column (a wrap pending when the next character comes), lines that wrap, and wide
+/// characters that do not fit at the end of a row: the store keeps every row the bare
+/// emulator keeps, as the room the parser needs is counted only where a row can start.
+#[test]
+fn short_rows_through_a_full_scrollback() {
+    let cfg = TerminalConfig {
+        cols: 9,
+        rows: 4,
+        scrollback: 300,
+    };
+    let mut compact = TerminalPane::detached(cfg);
+    let mut plain = TerminalPane::plain(cfg);
+    let mut out = String::new();
+    for i in 1..3_000 {
+        out.push_str(&i.to_string());
+        match i % 11 {
+            0 => out.push_str("abcde"),
+            3 => out.push_str("\x1b[9G中"),
+            5 => out.push_str(&"x".repeat(9 + i % 4)),
+            7 => out.push_str("\x1b[32mgreen\x1b[0m"),
+            _ => {}
+        }
+        out.push_str("\r\n");
+    }
+    for chunk in out.as_bytes().chunks(4096) {
+        let step = Step::Output(chunk.to_vec());
+        apply(&mut compact, &step);
+        apply(&mut plain, &step);
+    }
+    assert_same(&compact, &plain).unwrap();
+    assert!(
+        compact.history_stats().cold_lines > 250,
+        "the store took rows"
+    );
+}
+
 /// A row of wide-character pairs, narrow text (some stretches longer than 128 cells, so
 /// positions need more than one byte), styles, and the odd cell edits leave: a spacer alone,
 /// a wide character without its spacer, a spacer with a character, a cell with both flags.
