@@ -377,6 +377,10 @@ impl Writer {
     }
 
     fn write_out(&mut self, flush: Flush) {
+        if !self.vault.is_unlocked() {
+            // The values leave memory with the vault (this runs at least every QUIET).
+            self.secrets = None;
+        }
         if self.masker.is_empty() {
             return;
         }
@@ -540,4 +544,73 @@ pub fn compress(path: &Path) -> std::io::Result<()> {
     std::io::copy(&mut input, &mut enc)?;
     enc.finish()?.sync_all()?;
     std::fs::remove_file(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An unlocked vault at `dir/vault.lumen` holding one password.
+    fn vault(dir: &Path) -> VaultOwner {
+        use crate::vault::{KdfParams, Kind, NewEntry, Scope, Vault};
+        let path = dir.join("vault.lumen");
+        let pass = secrecy::SecretString::from("correct horse");
+        let fast = KdfParams {
+            memory_kib: 64,
+            time: 1,
+            lanes: 1,
+        };
+        let mut v = Vault::create(&path, &pass, fast).unwrap();
+        let entry = NewEntry {
+            kind: Some(Kind::Password),
+            secret: Some(secrecy::SecretString::from("Vv-s3cret-value-2718")),
+            ..NewEntry::default()
+        };
+        v.add("db/root", entry).unwrap();
+        v.save().unwrap();
+        let owner = VaultOwner::new(vec![(Scope::Personal, path)]);
+        owner.unlock(&pass).unwrap();
+        owner
+    }
+
+    /// The writer keeps the vault's values (its matcher) only while the vault is unlocked:
+    /// an idle pane's writer lets them go within one quiet tick of the lock.
+    #[test]
+    fn a_locked_vault_leaves_no_values_with_an_idle_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = vault(dir.path());
+        let mut w = Writer {
+            settings: Settings {
+                root: dir.path().join("recordings"),
+                max_file: 1 << 20,
+                keep_days: 90,
+                max_total: 1 << 30,
+            },
+            session: Session {
+                host: "db1".into(),
+                pane: 1,
+                title: "db1".into(),
+                cols: 80,
+                rows: 24,
+            },
+            vault: owner.clone(),
+            masker: Masker::default(),
+            file: None,
+            flow: Arc::new(Flow::default()),
+            spill: Arc::new(OnceLock::new()),
+            secrets: None,
+            dropped: 0,
+            serial: 0,
+            alongside: false,
+        };
+        w.masker
+            .push(Instant::now(), b"the value is Vv-s3cret-value-2718\r\n");
+        w.write_out(Flush::All);
+        assert!(w.secrets.is_some(), "masking built the matcher");
+        assert!(owner.lock());
+        // What the writer does when the pane is quiet for QUIET: nothing to write.
+        w.write_out(Flush::Quiet);
+        assert!(w.secrets.is_none(), "the values outlived the lock");
+        w.close();
+    }
 }
