@@ -235,7 +235,6 @@ impl Spool {
     pub(super) fn run(self, rx: mpsc::Receiver<Cmd>, tx: mpsc::Sender<Next>) {
         let mut end = 0u64;
         let mut nonce = 0u64;
-        let mut spill_failed = false;
         let mut pending: Option<Cmd> = None;
         loop {
             let cmd = match pending.take() {
@@ -293,7 +292,9 @@ impl Spool {
                     break ok;
                 }
                 let spilled = self.flow.spilled.load(Ordering::Acquire);
-                if !spill_failed && (spilled == 0 || spilled + size as u64 <= MAX_SPILL) {
+                if !self.flow.no_spill.load(Ordering::Acquire)
+                    && (spilled == 0 || spilled + size as u64 <= MAX_SPILL)
+                {
                     match self.seal(&mut end, &mut nonce, spilled == 0, &chunks) {
                         Ok(record) => {
                             self.flow.spilled.fetch_add(size as u64, Ordering::AcqRel);
@@ -303,7 +304,6 @@ impl Spool {
                             // As without a spill: the pane waits while the memory queue is
                             // full, and the writer no longer waits out bursts.
                             tracing::warn!("recording: nothing is spilled to disk: {e}");
-                            spill_failed = true;
                             self.flow.no_spill.store(true, Ordering::Release);
                             continue;
                         }

@@ -81,11 +81,20 @@ impl Block {
     }
 
     /// Decompress the records, so rows can be appended.
-    fn unpack(&mut self) -> &mut Vec<u8> {
+    fn unpack(&mut self) {
         if let Some((bytes, len)) = self.packed.take() {
             self.raw = lz4_flex::block::decompress(&bytes, len).unwrap_or_default();
         }
-        &mut self.raw
+    }
+
+    /// Append `row`, whose cells from `extent` on are default, to this unpacked block.
+    fn append(&mut self, enc: &mut Encoder, row: &Row<Cell>, extent: usize) -> RowInfo {
+        let info = enc.encode(row, extent, &mut self.raw);
+        self.rows += 1;
+        self.wraps |= !info.ends_line;
+        self.widest = self.widest.max(info.cells);
+        self.ends_line = info.ends_line;
+        info
     }
 
     /// Unpack and find where each record starts, so rows can be taken off the end.
@@ -136,22 +145,27 @@ impl ColdStore {
         self.blocks.back().is_none_or(|b| b.ends_line)
     }
 
-    /// Append `row`, whose cells from `extent` on are default.
-    pub(super) fn push(&mut self, enc: &mut Encoder, row: &Row<Cell>, extent: usize) -> RowInfo {
+    /// The block rows are appended to, unpacked (a new one when there is none or the last is
+    /// sealed), and how many blocks there are with it.
+    fn open_block(&mut self) -> Option<(usize, &mut Block)> {
         if self.blocks.back().is_none_or(|b| b.sealed) {
             self.blocks.push_back(Block::new());
         }
-        let Some(block) = self.blocks.back_mut() else {
+        let blocks = self.blocks.len();
+        let block = self.blocks.back_mut()?;
+        block.unpack();
+        Some((blocks, block))
+    }
+
+    /// Append `row`, whose cells from `extent` on are default.
+    pub(super) fn push(&mut self, enc: &mut Encoder, row: &Row<Cell>, extent: usize) -> RowInfo {
+        let Some((_, block)) = self.open_block() else {
             return RowInfo {
                 cells: 0,
                 ends_line: true,
             };
         };
-        let info = enc.encode(row, extent, block.unpack());
-        block.rows += 1;
-        block.wraps |= !info.ends_line;
-        block.widest = block.widest.max(info.cells);
-        block.ends_line = info.ends_line;
+        let info = block.append(enc, row, extent);
         self.rows += 1;
         info
     }
@@ -171,22 +185,13 @@ impl ColdStore {
         let mut mark = self.mark();
         let (mut pushed, mut kept) = (0, 0);
         while rows.peek().is_some() {
-            if self.blocks.back().is_none_or(|b| b.sealed) {
-                self.blocks.push_back(Block::new());
-            }
-            let blocks = self.blocks.len();
-            let Some(block) = self.blocks.back_mut() else {
+            let Some((blocks, block)) = self.open_block() else {
                 break;
             };
             let before = block.rows;
-            block.unpack();
             let mut full = false;
             for row in rows.by_ref() {
-                let info = enc.encode(row, occupied::extent(row), &mut block.raw);
-                block.rows += 1;
-                block.wraps |= !info.ends_line;
-                block.widest = block.widest.max(info.cells);
-                block.ends_line = info.ends_line;
+                let info = block.append(enc, row, occupied::extent(row));
                 pushed += 1;
                 if info.ends_line {
                     kept = pushed;
@@ -235,7 +240,8 @@ impl ColdStore {
             return;
         };
         if block.rows > mark.rows {
-            block.unpack().truncate(mark.bytes);
+            block.unpack();
+            block.raw.truncate(mark.bytes);
             self.rows -= block.rows - mark.rows;
             block.rows = mark.rows;
             block.starts.clear();

@@ -314,16 +314,10 @@ proptest! {
 
     #[test]
     fn rows_round_trip(cells in prop::collection::vec(cell(), 1..60)) {
-        let mut row = Row::<Cell>::new(cells.len());
-        for (i, cell) in cells.iter().enumerate() {
-            row[Column(i)] = cell.clone();
-        }
+        let row = row_of(&cells, cells.len());
         let mut bytes = Vec::new();
         Encoder::default().encode(&row, row.len(), &mut bytes);
-        let (record, rest) = codec::split_record(&bytes).unwrap();
-        prop_assert!(rest.is_empty());
-        let mut back = Vec::new();
-        prop_assert!(codec::decode(record, &mut back).is_some());
+        let (_, mut back) = one_record(&bytes);
         back.resize(cells.len(), Cell::default());
         prop_assert_eq!(back, cells);
     }
@@ -378,18 +372,12 @@ proptest! {
     ) {
         let mut reused = Encoder::default();
         for cells in rows {
-            let mut row = Row::<Cell>::new(cells.len());
-            for (i, cell) in cells.iter().enumerate() {
-                row[Column(i)] = cell.clone();
-            }
+            let row = row_of(&cells, cells.len());
             let (mut bytes, mut fresh) = (Vec::new(), Vec::new());
             reused.encode(&row, row.len(), &mut bytes);
             Encoder::default().encode(&row, row.len(), &mut fresh);
             prop_assert_eq!(&bytes, &fresh);
-            let (record, rest) = codec::split_record(&bytes).unwrap();
-            prop_assert!(rest.is_empty());
-            let mut back = Vec::new();
-            prop_assert!(codec::decode(record, &mut back).is_some());
+            let (_, mut back) = one_record(&bytes);
             back.resize(cells.len(), Cell::default());
             prop_assert_eq!(back, cells);
         }
@@ -414,10 +402,7 @@ proptest! {
     ) {
         let mut reused = Encoder::default();
         for (cells, width, wraps) in rows {
-            let mut row = Row::<Cell>::new(width);
-            for (i, cell) in cells.iter().enumerate() {
-                row[Column(i)] = cell.clone();
-            }
+            let mut row = row_of(&cells, width);
             if wraps {
                 row[Column(width - 1)].flags.insert(Flags::WRAPLINE);
             }
@@ -426,17 +411,35 @@ proptest! {
             let info = reused.encode(&row, extent, &mut bytes);
             Encoder::default().encode(&row, extent, &mut fresh);
             prop_assert_eq!(&bytes, &fresh);
-            let (record, rest) = codec::split_record(&bytes).unwrap();
-            prop_assert!(rest.is_empty());
+            let (record, mut back) = one_record(&bytes);
             prop_assert_eq!(codec::info(record), info);
             prop_assert_eq!(info.ends_line, !wraps);
-            let mut back = Vec::new();
-            prop_assert!(codec::decode(record, &mut back).is_some());
             prop_assert_eq!(back.len(), info.cells);
             back.resize(width, Cell::default());
             prop_assert_eq!(&back[..], &row[..]);
         }
     }
+}
+
+/// A row `width` wide starting with `cells`.
+fn row_of(cells: &[Cell], width: usize) -> Row<Cell> {
+    let mut row = Row::<Cell>::new(width);
+    for (i, cell) in cells.iter().enumerate() {
+        row[Column(i)] = cell.clone();
+    }
+    row
+}
+
+/// The one record `bytes` holds (nothing after it), and the cells it decodes to.
+fn one_record(bytes: &[u8]) -> (&[u8], Vec<Cell>) {
+    let (record, rest) = codec::split_record(bytes).expect("a whole record");
+    assert!(rest.is_empty(), "{} bytes after the record", rest.len());
+    let mut cells = Vec::new();
+    assert!(
+        codec::decode(record, &mut cells).is_some(),
+        "the record decodes"
+    );
+    (record, cells)
 }
 
 /// A plain row's cells (the written ones: fewer than the width, or all of it), its width,
@@ -677,9 +680,7 @@ fn the_spacer_after_a_wide_character_is_not_stored() {
         bytes.len(),
         text.len()
     );
-    let (record, _) = codec::split_record(&bytes).unwrap();
-    let mut back = Vec::new();
-    codec::decode(record, &mut back).unwrap();
+    let (_, back) = one_record(&bytes);
     assert_eq!(back, row[..].to_vec());
 }
 
